@@ -1,0 +1,71 @@
+// `npm test`: builds once, runs every suite, and ends with one line "N passed, N failed" over all of them.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const only = process.env.AXIOM_SUITES ? process.env.AXIOM_SUITES.split(',') : null;
+const totals = { passed: 0, failed: 0 };
+const rows = [];
+
+function run(cmd, args, options = {}) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024, ...options });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  return { ...r, seconds: (Date.now() - started) / 1000 };
+}
+
+function record(name, passed, failed, seconds) {
+  totals.passed += passed;
+  totals.failed += failed;
+  rows.push(`${name.padEnd(18)} ${String(passed).padStart(4)} passed ${String(failed).padStart(3)} failed  ${seconds.toFixed(1)}s`);
+}
+
+/** A check that is one pass or one fail (build, type-check, lint). */
+function check(name, cmd, args) {
+  if (only && !only.includes(name)) return true;
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = run(cmd, args);
+  record(name, r.status === 0 ? 1 : 0, r.status === 0 ? 0 : 1, r.seconds);
+  return r.status === 0;
+}
+
+/** A node:test suite: counts come from the TAP summary. */
+function nodeTests(name, dir) {
+  if (only && !only.includes(name)) return;
+  const abs = path.join(root, dir);
+  if (!existsSync(abs) || !readdirSync(abs).some((f) => f.endsWith('.test.js'))) return;
+  console.log(`\n=== ${name}: node --test ${dir}`);
+  const files = readdirSync(abs).filter((f) => f.endsWith('.test.js')).map((f) => path.join(dir, f));
+  const r = run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files]);
+  const pass = Number(/^ℹ pass (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
+  const fail = Number(/^ℹ fail (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
+  if (Number.isNaN(pass) || Number.isNaN(fail)) record(name, 0, 1, r.seconds);
+  else record(name, pass, fail + (r.status !== 0 && fail === 0 ? 1 : 0), r.seconds);
+}
+
+/** The mocha suite inside a real VS Code (code-server + Chromium). */
+function extensionTests(name, args) {
+  if (only && !only.includes(name)) return;
+  console.log(`\n=== ${name}`);
+  const r = run(process.execPath, args);
+  const m = /EXTENSION-TESTS: (\d+) passed, (\d+) failed/.exec(r.stdout);
+  if (!m) record(name, 0, 1, r.seconds);
+  else record(name, Number(m[1]), Number(m[2]) + (r.status !== 0 && m[2] === '0' ? 1 : 0), r.seconds);
+}
+
+const built = check('build', process.execPath, ['esbuild.mjs']) & check('compile', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
+check('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test']);
+if (built) {
+  nodeTests('core', 'out/test/core');
+  nodeTests('mcp', 'out/test/mcp');
+  if (existsSync(path.join(root, 'out/test/extension/index.js')) && existsSync(path.join(root, 'scripts/run-extension-tests.mjs'))) {
+    extensionTests('extension-host', ['scripts/run-extension-tests.mjs', '--extension', root, '--tests', path.join(root, 'out/test/extension/index.js')]);
+  }
+  nodeTests('e2e', 'out/test/e2e');
+}
+
+console.log('\n' + rows.join('\n'));
+console.log(`${totals.passed} passed, ${totals.failed} failed`);
+process.exitCode = totals.failed > 0 ? 1 : 0;

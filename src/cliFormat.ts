@@ -1,0 +1,32 @@
+/** Human-readable pieces of the CLI's output. */
+import type { WorktreeStatus } from './core';
+
+export function formatCounts(s: WorktreeStatus): string {
+  if (!s.dirty) return 'folder missing';
+  const d = s.dirty;
+  const parts = [
+    d.staged ? `${d.staged} staged` : '',
+    d.unstaged ? `${d.unstaged} modified` : '',
+    d.untracked ? `${d.untracked} untracked` : '',
+    d.conflicted ? `${d.conflicted} conflicted` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'clean';
+}
+
+export function formatStatusLine(s: WorktreeStatus): string {
+  const name = s.kind === 'instance' ? s.id! : s.kind === 'main' ? '(main)' : '(foreign)';
+  const ab = s.ahead === null ? '' : ` ↑${s.ahead} ↓${s.behind}`;
+  const flags = [s.locked ? 'locked' : '', s.prunable ? 'prunable' : '', s.merged ? 'merged' : '', s.conflictsWithBase ? 'conflicts' : '']
+    .filter(Boolean)
+    .join(',');
+  const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${s.agentState.phase}]` : '';
+  return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}`;
+}
+
+export function relativeTime(ms: number, now = Date.now()): string {
+  const s = Math.round((now - ms) / 1000);
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
+}

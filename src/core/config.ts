@@ -1,0 +1,52 @@
+/**
+ * Engine settings live in the repository's git config (`axiom.*`) so the CLI, the MCP server and
+ * the extension agree; an explicit option from a caller always wins.
+ */
+import type { GitRunner } from './git';
+import { DEFAULT_DIR_TEMPLATE } from './ids';
+
+export interface AxiomSettings {
+  maxInstances: number;
+  worktreeDir: string;
+  defaultBase: string | null;
+  salvageDays: number;
+}
+
+export const DEFAULT_SETTINGS: AxiomSettings = {
+  maxInstances: 10,
+  worktreeDir: DEFAULT_DIR_TEMPLATE,
+  defaultBase: null,
+  salvageDays: 30,
+};
+
+const KEYS: Record<string, keyof AxiomSettings> = {
+  'axiom.maxinstances': 'maxInstances',
+  'axiom.worktreedir': 'worktreeDir',
+  'axiom.defaultbase': 'defaultBase',
+  'axiom.salvagedays': 'salvageDays',
+};
+
+/** Parses `git config -z --get-regexp ^axiom\.` output ("key\nvalue\0"). */
+export function parseAxiomConfig(out: string): Partial<AxiomSettings> {
+  const result: Partial<AxiomSettings> = {};
+  for (const entry of out.split('\0')) {
+    if (!entry) continue;
+    const nl = entry.indexOf('\n');
+    const key = (nl === -1 ? entry : entry.slice(0, nl)).toLowerCase();
+    const value = nl === -1 ? '' : entry.slice(nl + 1);
+    const name = KEYS[key];
+    if (!name) continue;
+    if (name === 'maxInstances' || name === 'salvageDays') {
+      const n = Number(value);
+      if (Number.isInteger(n) && n > 0) result[name] = n;
+    } else if (value.trim() !== '') {
+      result[name] = value.trim();
+    }
+  }
+  return result;
+}
+
+export async function readSettings(git: GitRunner, cwd: string): Promise<AxiomSettings> {
+  const { stdout } = await git.run(cwd, ['config', '-z', '--get-regexp', '^axiom\\.'], { readOnly: true, okExitCodes: [1] });
+  return { ...DEFAULT_SETTINGS, ...parseAxiomConfig(stdout) };
+}

@@ -1,0 +1,154 @@
+/**
+ * The engine's front door: one object per repository that the extension, the CLI and the MCP
+ * server all use. It owns the git runner and the status caches; every operation is in its module.
+ */
+import { AxiomError, isAxiomError } from './errors';
+import { GitRunner, type GitRunnerOptions } from './git';
+import { discoverRepo, type RepoInfo } from './repo';
+import { readSettings, type AxiomSettings } from './config';
+import { resolveBase, spawnInstance, type SpawnedInstance, type SpawnOptions } from './spawn';
+import { StatusCollector, type Snapshot, type SnapshotOptions, type WorktreeStatus } from './status';
+import { locateInstance, type LocatedInstance } from './locate';
+import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './diff';
+import { mergeInstance, type MergeOptions, type MergePlan, type MergeResult } from './merge';
+import { cleanupInstance, workAtRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './cleanup';
+import { applySalvageFiles, expireSalvage, findSalvage, listSalvage, restoredId, type SalvageRef } from './salvage';
+import { repair, type RepairReport } from './repair';
+import { updateMetadata, type InstanceMetadata } from './metadata';
+
+export interface EngineOptions extends GitRunnerOptions {
+  runner?: GitRunner;
+}
+
+export class AxiomEngine {
+  private readonly collector: StatusCollector;
+
+  private constructor(
+    readonly git: GitRunner,
+    readonly repo: RepoInfo,
+  ) {
+    this.collector = new StatusCollector(git, repo);
+  }
+
+  /** Opens the repository that contains `fromPath` (any folder of the repository or of a worktree). */
+  static async open(fromPath: string, options: EngineOptions = {}): Promise<AxiomEngine> {
+    const git = options.runner ?? new GitRunner(options);
+    return new AxiomEngine(git, await discoverRepo(git, fromPath));
+  }
+
+  settings(): Promise<AxiomSettings> {
+    return readSettings(this.git, this.repo.commonDir);
+  }
+
+  async spawn(id: string, options: SpawnOptions = {}): Promise<SpawnedInstance> {
+    return spawnInstance(this.git, this.repo, await this.settings(), id, options);
+  }
+
+  snapshot(options?: SnapshotOptions): Promise<Snapshot> {
+    return this.collector.snapshot(options);
+  }
+
+  /** The status of one instance. */
+  async status(id: string): Promise<WorktreeStatus> {
+    const inst = await locateInstance(this.repo, id);
+    const snap = await this.collector.snapshot({ changed: [inst.path] });
+    const found = snap.worktrees.find((w) => w.id === inst.id);
+    if (!found) throw new AxiomError('NotFound', `No instance named ${JSON.stringify(id)}.`);
+    return found;
+  }
+
+  locate(id: string): Promise<LocatedInstance> {
+    return locateInstance(this.repo, id);
+  }
+
+  async diff(id: string): Promise<InstanceDiff> {
+    const inst = await this.requirePresent(id);
+    return diffInstance(this.git, inst.id, inst.path, inst.metadata.base);
+  }
+
+  /** A unified patch of the instance against its merge-base, cut at `maxBytes`. */
+  async patch(id: string, maxBytes = 64 * 1024): Promise<{ patch: string; truncated: boolean; mergeBase: string }> {
+    const d = await this.diff(id);
+    const inst = await this.locate(id);
+    return { ...(await patchOf(this.git, inst.path, d.mergeBase, maxBytes)), mergeBase: d.mergeBase };
+  }
+
+  /** A file's content at a commit (e.g. the merge-base), null when it does not exist there. */
+  fileAt(commit: string, file: string): Promise<string | null> {
+    return fileAtCommit(this.git, this.repo.commonDir, commit, file);
+  }
+
+  async merge(id: string, options: MergeOptions = {}): Promise<MergeResult | MergePlan> {
+    const inst = await locateInstance(this.repo, id);
+    const result = await mergeInstance({ git: this.git, repo: this.repo }, inst, options);
+    return result;
+  }
+
+  async atRisk(id: string): Promise<WorkAtRisk> {
+    return workAtRisk(this.git, this.repo, await locateInstance(this.repo, id));
+  }
+
+  async cleanup(id: string, options: CleanupOptions = {}): Promise<CleanupResult> {
+    const inst = await locateInstance(this.repo, id);
+    const result = await cleanupInstance(this.git, this.repo, inst, options);
+    this.collector.invalidate(inst.path);
+    return result;
+  }
+
+  /** Cleans up every instance (never foreign worktrees) that can go without losing work. */
+  async cleanupAll(options: { mergedOnly?: boolean } = {}): Promise<CleanupAllResult> {
+    const snap = await this.snapshot({ conflicts: false });
+    const result: CleanupAllResult = { cleaned: [], refused: [], skipped: [] };
+    for (const w of snap.worktrees) {
+      if (w.kind !== 'instance' || !w.id) continue;
+      if (options.mergedOnly && !w.merged) {
+        result.skipped.push({ id: w.id, reason: 'not merged' });
+        continue;
+      }
+      try {
+        result.cleaned.push(await this.cleanup(w.id));
+      } catch (e) {
+        if (!isAxiomError(e)) throw e;
+        result.refused.push({ id: w.id, code: e.code, message: e.message });
+      }
+    }
+    return result;
+  }
+
+  listSalvage(): Promise<SalvageRef[]> {
+    return listSalvage(this.git, this.repo);
+  }
+
+  /** Brings a salvage back as a new instance: same files, untracked included. */
+  async restore(refOrId: string, options: { as?: string } = {}): Promise<SpawnedInstance & { salvage: SalvageRef }> {
+    const salvage = await findSalvage(this.git, this.repo, refOrId);
+    const id = restoredId(salvage, options.as);
+    const parent = (await this.git.out(this.repo.commonDir, ['rev-parse', `${salvage.sha}^`], { readOnly: true })).trim();
+    const base = salvage.base && (await resolveBase(this.git, this.repo, salvage.base).then(() => true, () => false)) ? salvage.base : undefined;
+    // Spawn from the default base, then point the new branch at the salvaged branch tip.
+    const spawned = await this.spawn(id, { ...(base ? { base } : {}) });
+    await this.git.run(spawned.path, ['reset', '--hard', '--quiet', parent]);
+    await applySalvageFiles(this.git, spawned.path, salvage.sha);
+    return { ...spawned, salvage };
+  }
+
+  async expireSalvage(days?: number): Promise<SalvageRef[]> {
+    return expireSalvage(this.git, this.repo, days ?? (await this.settings()).salvageDays);
+  }
+
+  repair(): Promise<RepairReport> {
+    return repair(this.git, this.repo);
+  }
+
+  /** Changes an instance's metadata (terminal requests, merge records) atomically. */
+  async updateMetadata(id: string, change: (m: InstanceMetadata) => InstanceMetadata): Promise<InstanceMetadata | null> {
+    const inst = await locateInstance(this.repo, id);
+    return updateMetadata(inst.adminDir, change);
+  }
+
+  private async requirePresent(id: string): Promise<LocatedInstance> {
+    const inst = await locateInstance(this.repo, id);
+    if (inst.missing) throw new AxiomError('NotFound', `The worktree of ${inst.id} (${inst.path}) is missing. Run repair.`, { path: inst.path });
+    return inst;
+  }
+}

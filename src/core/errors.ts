@@ -1,0 +1,91 @@
+/**
+ * Typed errors of the engine. Every failure a front end can meet is an AxiomError with a code;
+ * front ends turn codes into messages, exit codes and actions in exactly one place each.
+ */
+
+export type AxiomErrorCode =
+  | 'InvalidId'
+  | 'InvalidArgument'
+  | 'LimitReached'
+  | 'AlreadyExists'
+  | 'BranchCheckedOut'
+  | 'BaseNotFound'
+  | 'NotFound'
+  | 'DirtyWorktree'
+  | 'UnmergedCommits'
+  | 'TargetDirty'
+  | 'MergeConflict'
+  | 'NothingToMerge'
+  | 'Locked'
+  | 'NotARepository'
+  | 'ForeignWorktree'
+  | 'Untrusted'
+  | 'GitFailed';
+
+/** Details that let a caller show exactly what is at stake (files, commits, paths). */
+export interface AxiomErrorDetails {
+  files?: string[];
+  commits?: { sha: string; subject: string }[];
+  conflicts?: string[];
+  path?: string;
+  branch?: string;
+  stderr?: string;
+  args?: string[];
+  exitCode?: number;
+}
+
+export class AxiomError extends Error {
+  constructor(
+    readonly code: AxiomErrorCode,
+    message: string,
+    readonly details: AxiomErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'AxiomError';
+  }
+
+  toJSON(): { code: AxiomErrorCode; message: string; details: AxiomErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isAxiomError(e: unknown, code?: AxiomErrorCode): e is AxiomError {
+  return e instanceof AxiomError && (code === undefined || e.code === code);
+}
+
+/** Codes that mean "refused to protect work or by a rule" (CLI exit code 3). */
+export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode>([
+  'LimitReached',
+  'DirtyWorktree',
+  'UnmergedCommits',
+  'TargetDirty',
+  'BranchCheckedOut',
+  'AlreadyExists',
+  'ForeignWorktree',
+  'Locked',
+  'Untrusted',
+  'NothingToMerge',
+]);
+
+/** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */
+const STDERR_RULES: { pattern: RegExp; code: AxiomErrorCode }[] = [
+  { pattern: /not a git repository/i, code: 'NotARepository' },
+  { pattern: /already checked out at|is already used by worktree|is already checked out/i, code: 'BranchCheckedOut' },
+  { pattern: /already exists/i, code: 'AlreadyExists' },
+  { pattern: /index\.lock|could not lock|unable to create .*\.lock|cannot lock ref/i, code: 'Locked' },
+  { pattern: /invalid reference|not a valid object name|unknown revision|bad revision|not a commit/i, code: 'BaseNotFound' },
+  { pattern: /CONFLICT|could not apply|Merge conflict/i, code: 'MergeConflict' },
+  { pattern: /contains modified or untracked files|uncommitted changes|would be overwritten/i, code: 'DirtyWorktree' },
+];
+
+/** Classifies a failed git command by its stderr; the stderr is kept, never swallowed. */
+export function classifyGitFailure(args: readonly string[], exitCode: number, stderr: string): AxiomError {
+  const text = stderr.trim();
+  const rule = STDERR_RULES.find((r) => r.pattern.test(text));
+  const firstLine = text.split('\n').find((l) => l.trim() !== '') ?? `exit code ${exitCode}`;
+  return new AxiomError(rule?.code ?? 'GitFailed', `git ${args[0] ?? ''} failed: ${firstLine}`, {
+    stderr: text,
+    args: [...args],
+    exitCode,
+  });
+}

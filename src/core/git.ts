@@ -1,0 +1,143 @@
+/**
+ * The one runner every git call goes through: deterministic environment, a shared concurrency cap,
+ * failures classified into AxiomErrors, and a trace of every command with its duration (the
+ * benchmarks count git processes from this trace, and the extension logs it at trace level).
+ */
+import { GitError, simpleGit, type SimpleGit } from 'simple-git';
+import { classifyGitFailure } from './errors';
+
+export interface GitTraceEntry {
+  args: string[];
+  cwd: string;
+  ms: number;
+  exitCode: number;
+}
+
+export interface RunOptions {
+  /** Read-only commands in worktrees an agent may be committing in must not take optional locks. */
+  readOnly?: boolean;
+  /** Non-zero exit codes that are answers, not failures (e.g. 1 for `merge-tree` with conflicts). */
+  okExitCodes?: number[];
+  /** Extra environment for this call (e.g. a commit identity, GIT_INDEX_FILE). */
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface GitResult {
+  stdout: string;
+  exitCode: number;
+}
+
+/** A GitError (so simple-git passes it through unwrapped) that keeps the exit code and both streams. */
+class GitExit extends GitError {
+  constructor(
+    readonly exitCode: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(undefined, stderr || `git exited with ${exitCode}`);
+  }
+}
+
+export type GitTraceListener = (entry: GitTraceEntry) => void;
+
+export interface GitRunnerOptions {
+  /** The git binary (the extension passes the one VS Code's git extension uses). */
+  binary?: string;
+  maxConcurrent?: number;
+}
+
+const BASE_ENV: Record<string, string> = {
+  LC_ALL: 'C',
+  LANG: 'C',
+  GIT_PAGER: 'cat',
+  PAGER: 'cat',
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_MERGE_AUTOEDIT: 'no',
+};
+
+/**
+ * The inherited environment minus every GIT_* variable: repositories are always addressed with -C,
+ * so a GIT_DIR from a hook or an askpass helper from VS Code's terminal must not leak in.
+ */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('GIT_') && k !== 'SSH_ASKPASS') env[k] = v;
+  }
+  return env;
+}
+
+export class GitRunner {
+  private readonly listeners = new Set<GitTraceListener>();
+  private readonly git: SimpleGit;
+  private readonly binary: string;
+  private count = 0;
+
+  constructor(options: GitRunnerOptions = {}) {
+    this.binary = options.binary ?? 'git';
+    this.git = this.makeClient(options.maxConcurrent ?? 4, undefined, {});
+  }
+
+  /** simple-git keeps env per client, so calls with their own env or signal get their own client. */
+  private makeClient(maxConcurrentProcesses: number, abort: AbortSignal | undefined, env: Record<string, string>): SimpleGit {
+    const client = simpleGit({
+      binary: this.binary,
+      maxConcurrentProcesses,
+      trimmed: false,
+      abort,
+      unsafe: { allowUnsafeCustomBinary: this.binary !== 'git', allowUnsafePager: true },
+      // Keep the exit code and both streams so callers can tell answers from failures.
+      errors: (error, result) =>
+        result.exitCode
+          ? new GitExit(
+              result.exitCode,
+              Buffer.concat(result.stdOut).toString('utf8'),
+              Buffer.concat(result.stdErr).toString('utf8'),
+            )
+          : error,
+    });
+    return client.env({ ...cleanEnv(), ...BASE_ENV, ...env });
+  }
+
+  /** Number of git processes started by this runner (for benchmarks and tests). */
+  get processCount(): number {
+    return this.count;
+  }
+
+  onTrace(listener: GitTraceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs `git -C cwd …args`; throws a classified AxiomError unless the exit code is acceptable. */
+  async run(cwd: string, args: string[], options: RunOptions = {}): Promise<GitResult> {
+    const full = [...(options.readOnly ? ['--no-optional-locks'] : []), '-C', cwd, ...args];
+    const client =
+      options.signal || options.env ? this.makeClient(1, options.signal, options.env ?? {}) : this.git;
+    const started = performance.now();
+    this.count++;
+    let exitCode = 0;
+    try {
+      const stdout = await client.raw(full);
+      return { stdout, exitCode: 0 };
+    } catch (e) {
+      if (e instanceof GitExit) {
+        exitCode = e.exitCode;
+        if (options.okExitCodes?.includes(e.exitCode)) return { stdout: e.stdout, exitCode: e.exitCode };
+        throw classifyGitFailure(args, e.exitCode, e.stderr || e.stdout);
+      }
+      exitCode = -1;
+      const message = e instanceof Error ? e.message : String(e);
+      throw classifyGitFailure(args, -1, message);
+    } finally {
+      const entry = { args, cwd, ms: performance.now() - started, exitCode };
+      for (const l of this.listeners) l(entry);
+    }
+  }
+
+  /** Convenience: stdout of a command that must succeed. */
+  async out(cwd: string, args: string[], options: RunOptions = {}): Promise<string> {
+    return (await this.run(cwd, args, options)).stdout;
+  }
+}

@@ -1,0 +1,21 @@
+/** The engine's public surface: front ends import from here only. */
+export * from './errors';
+export * from './engine';
+export * from './ids';
+export * from './git';
+export type { RepoInfo } from './repo';
+export type { AxiomSettings } from './config';
+export { DEFAULT_SETTINGS } from './config';
+export type { SpawnOptions, SpawnedInstance } from './spawn';
+export type { Snapshot, SnapshotOptions, WorktreeStatus, WorktreeKind, LastCommit } from './status';
+export type { InstanceDiff } from './diff';
+export { MERGE_STRATEGIES } from './merge';
+export type { MergeOptions, MergePlan, MergeResult, MergeStrategy } from './merge';
+export type { CleanupOptions, CleanupResult, CleanupAllResult, WorkAtRisk } from './cleanup';
+export { describeRisk } from './cleanup';
+export type { SalvageRef } from './salvage';
+export type { RepairReport } from './repair';
+export type { InstanceMetadata, LaunchMode, TerminalRequest } from './metadata';
+export type { DirtyCounts, StatusEntry, FileChange } from './parse';
+export * from './agentState';
+export type { LocatedInstance } from './locate';

@@ -1,0 +1,35 @@
+/** Finds an instance by id from the admin dirs' metadata: file reads only, no git process. */
+import * as fs from 'node:fs';
+import { AxiomError } from './errors';
+import { validateId } from './ids';
+import { readAdminEntries, type InstanceMetadata } from './metadata';
+import type { RepoInfo } from './repo';
+
+export interface LocatedInstance {
+  id: string;
+  path: string;
+  adminDir: string;
+  metadata: InstanceMetadata;
+  /** The worktree folder is gone (deleted by hand): only repair or a forced cleanup apply. */
+  missing: boolean;
+}
+
+export async function locateInstance(repo: RepoInfo, rawId: string): Promise<LocatedInstance> {
+  const id = validateId(rawId);
+  const entries = await readAdminEntries(repo.commonDir);
+  const found = entries.find((e) => e.metadata?.id === id);
+  if (!found || !found.metadata || !found.worktreePath) {
+    const known = entries.map((e) => e.metadata?.id).filter((x): x is string => !!x).sort();
+    throw new AxiomError(
+      'NotFound',
+      `No instance named ${JSON.stringify(id)}.` + (known.length ? ` Known instances: ${known.join(', ')}.` : ' There are no instances yet.'),
+    );
+  }
+  return {
+    id,
+    path: found.worktreePath,
+    adminDir: found.adminDir,
+    metadata: found.metadata,
+    missing: !fs.existsSync(found.worktreePath),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Instance metadata: a small JSON file inside the worktree's own admin dir
+ * (`<common-dir>/worktrees/<name>/axiom.json`). Git deletes that dir with the worktree, so the
+ * metadata can never outlive it.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+export const METADATA_FILE = 'axiom.json';
+
+export type LaunchMode = 'terminal' | 'headless' | 'none';
+
+export interface MergeRecord {
+  into: string;
+  strategy: string;
+  at: string;
+  /** The instance's HEAD when it was merged: unchanged HEAD means "nothing new since". */
+  headSha: string;
+}
+
+export interface TerminalRequest {
+  requestedAt: string;
+  takenAt?: string;
+  /** Lines an MCP client asked to type into the terminal, consumed by the extension. */
+  pendingInput?: string[];
+}
+
+export interface InstanceMetadata {
+  version: 1;
+  id: string;
+  branch: string;
+  base: string;
+  /** The base commit the instance was created from. */
+  baseSha: string;
+  agent: string | null;
+  prompt: string | null;
+  launch: LaunchMode;
+  createdAt: string;
+  merged?: MergeRecord;
+  terminal?: TerminalRequest;
+}
+
+export async function readMetadata(adminDir: string): Promise<InstanceMetadata | null> {
+  try {
+    const parsed = JSON.parse(await fs.readFile(path.join(adminDir, METADATA_FILE), 'utf8')) as InstanceMetadata;
+    return parsed && typeof parsed.id === 'string' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Atomic write (temp file + rename) so a reader never sees half a file. */
+export async function writeMetadata(adminDir: string, meta: InstanceMetadata): Promise<void> {
+  const target = path.join(adminDir, METADATA_FILE);
+  const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(meta, null, 2) + '\n');
+  await fs.rename(tmp, target);
+}
+
+export async function updateMetadata(
+  adminDir: string,
+  change: (meta: InstanceMetadata) => InstanceMetadata,
+): Promise<InstanceMetadata | null> {
+  const meta = await readMetadata(adminDir);
+  if (!meta) return null;
+  const next = change(meta);
+  await writeMetadata(adminDir, next);
+  return next;
+}
+
+/** The admin dir of a worktree, read from its `.git` file ("gitdir: …"); null when missing. */
+export async function adminDirOf(worktreePath: string): Promise<string | null> {
+  try {
+    const text = await fs.readFile(path.join(worktreePath, '.git'), 'utf8');
+    const m = /^gitdir:\s*(.+)$/m.exec(text);
+    return m ? path.resolve(worktreePath, m[1]!.trim()) : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface AdminEntry {
+  adminDir: string;
+  /** The worktree path the admin dir points to (from its `gitdir` file), resolved. */
+  worktreePath: string | null;
+  metadata: InstanceMetadata | null;
+}
+
+/** Every linked worktree's admin dir with its metadata: file reads only, no git process. */
+export async function readAdminEntries(commonDir: string): Promise<AdminEntry[]> {
+  const root = path.join(commonDir, 'worktrees');
+  let names: string[];
+  try {
+    names = await fs.readdir(root);
+  } catch {
+    return [];
+  }
+  return Promise.all(
+    names.map(async (name) => {
+      const adminDir = path.join(root, name);
+      let worktreePath: string | null = null;
+      try {
+        const gitdir = (await fs.readFile(path.join(adminDir, 'gitdir'), 'utf8')).trim();
+        worktreePath = path.dirname(path.resolve(adminDir, gitdir));
+      } catch {
+        /* not a worktree admin dir */
+      }
+      return { adminDir, worktreePath, metadata: await readMetadata(adminDir) };
+    }),
+  );
+}

@@ -1,0 +1,60 @@
+/** Repository discovery from any path inside a repository or one of its worktrees. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AxiomError } from './errors';
+import type { GitRunner } from './git';
+
+export interface RepoInfo {
+  /** Top level of the worktree the path was in. */
+  topLevel: string;
+  /** The shared git dir (`.git` of the main worktree), absolute. */
+  commonDir: string;
+  /** The main worktree's top level (where `../axiom-{id}` is resolved from); null for a bare repo. */
+  mainWorktree: string | null;
+  /** `main`, else `master`, else the main worktree's current branch. */
+  defaultBranch: string | null;
+}
+
+function realpathOrSelf(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+export async function discoverRepo(git: GitRunner, fromPath: string): Promise<RepoInfo> {
+  const start = path.resolve(fromPath);
+  if (!fs.existsSync(start)) throw new AxiomError('NotARepository', `${start} does not exist.`, { path: start });
+  let out: string;
+  try {
+    out = await git.out(start, ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], {
+      readOnly: true,
+    });
+  } catch (e) {
+    throw new AxiomError('NotARepository', `${start} is not inside a git repository.`, {
+      path: start,
+      stderr: e instanceof AxiomError ? e.details.stderr : String(e),
+    });
+  }
+  const [commonDirRaw, topLevelRaw] = out.split('\n');
+  const commonDir = realpathOrSelf(commonDirRaw!.trim());
+  const topLevel = topLevelRaw?.trim() ? realpathOrSelf(topLevelRaw.trim()) : start;
+  // The main worktree holds the common dir as its `.git` (non-bare layout).
+  const mainWorktree = path.basename(commonDir) === '.git' ? path.dirname(commonDir) : null;
+
+  const refs = await git.out(commonDir, ['for-each-ref', '--format=%(refname)', 'refs/heads/main', 'refs/heads/master'], {
+    readOnly: true,
+  });
+  let defaultBranch: string | null = null;
+  if (refs.includes('refs/heads/main\n')) defaultBranch = 'main';
+  else if (refs.includes('refs/heads/master\n')) defaultBranch = 'master';
+  else {
+    const head = await git.run(mainWorktree ?? commonDir, ['symbolic-ref', '-q', '--short', 'HEAD'], {
+      readOnly: true,
+      okExitCodes: [1, 128],
+    });
+    defaultBranch = head.exitCode === 0 ? head.stdout.trim() || null : null;
+  }
+  return { topLevel, commonDir, mainWorktree, defaultBranch };
+}

@@ -1,0 +1,255 @@
+/**
+ * The status snapshot: every worktree of the repository with its git facts and agent facts.
+ * Cost grows with what changed (DESIGN.md §5): one `worktree list`, one `for-each-ref`, file reads
+ * for metadata, then per worktree only what moved — `status` when the caller says files changed or
+ * HEAD/index moved, `rev-list --left-right` only when (branch sha, base sha) is new.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { GitRunner } from './git';
+import type { RepoInfo } from './repo';
+import { parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type DirtyCounts, type StatusEntry, type WorktreeRecord } from './parse';
+import { readAdminEntries, type InstanceMetadata } from './metadata';
+import { readAgentState, type AgentState } from './agentState';
+import { mapPool } from './pool';
+
+export type WorktreeKind = 'main' | 'instance' | 'foreign';
+
+export interface LastCommit {
+  sha: string;
+  subject: string;
+  /** Unix seconds. */
+  date: number;
+}
+
+export interface WorktreeStatus {
+  kind: WorktreeKind;
+  /** Instance id; null for the main and foreign worktrees. */
+  id: string | null;
+  path: string;
+  adminDir: string | null;
+  branch: string | null;
+  head: string | null;
+  detached: boolean;
+  base: string | null;
+  /** null when the worktree folder is missing. */
+  dirty: DirtyCounts | null;
+  /** Paths with uncommitted changes (staged, unstaged, untracked or conflicted). */
+  changes: StatusEntry[];
+  ahead: number | null;
+  behind: number | null;
+  /** Would merging into the base conflict? null when not computed (nothing to merge, or no base). */
+  conflictsWithBase: boolean | null;
+  conflictFiles: string[];
+  /** Everything on the branch is in the base (or was merged by Axiom at this HEAD). */
+  merged: boolean;
+  locked: boolean;
+  lockReason?: string;
+  prunable: boolean;
+  prunableReason?: string;
+  createdAt: string | null;
+  agent: string | null;
+  prompt: string | null;
+  launch: InstanceMetadata['launch'] | null;
+  agentState: AgentState;
+  lastCommit: LastCommit | null;
+  metadata: InstanceMetadata | null;
+}
+
+export interface Snapshot {
+  repo: RepoInfo;
+  takenAt: string;
+  worktrees: WorktreeStatus[];
+}
+
+export interface SnapshotOptions {
+  /**
+   * Worktree paths whose files may have changed ('all' = every one, the default). A worktree not
+   * named here whose HEAD and index did not move reuses its last dirty counts.
+   */
+  changed?: 'all' | readonly string[];
+  /** Compute "conflicts with base" (a merge-tree per diverged instance, cached). Default true. */
+  conflicts?: boolean;
+}
+
+interface DirtyCacheEntry {
+  fingerprint: string;
+  counts: DirtyCounts;
+  entries: StatusEntry[];
+}
+
+const REF_FORMAT = '%(refname)%00%(objectname)%00%(committerdate:unix)%00%(subject)';
+
+export class StatusCollector {
+  private readonly dirtyCache = new Map<string, DirtyCacheEntry>();
+  private readonly aheadBehindCache = new Map<string, { ahead: number; behind: number }>();
+  private readonly conflictCache = new Map<string, string[]>();
+
+  constructor(
+    private readonly git: GitRunner,
+    private readonly repo: RepoInfo,
+    private readonly statusPool = 2,
+  ) {}
+
+  async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
+    const [listOut, refsOut, adminEntries] = await Promise.all([
+      this.git.out(this.repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }),
+      this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, 'refs/heads'], { readOnly: true }),
+      readAdminEntries(this.repo.commonDir),
+    ]);
+    const records = parseWorktreeList(listOut);
+    const refs = new Map<string, { sha: string; date: number; subject: string }>();
+    for (const line of refsOut.split('\n')) {
+      if (!line) continue;
+      const [ref, sha, date, ...subject] = line.split('\0');
+      refs.set(ref!, { sha: sha!, date: Number(date), subject: subject.join('\0') });
+    }
+    const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null }>();
+    for (const e of adminEntries) if (e.worktreePath) metaByPath.set(e.worktreePath, e);
+
+    const changed = options.changed ?? 'all';
+    const changedSet = changed === 'all' ? null : new Set(changed.map((p) => path.resolve(p)));
+    const worktrees = await mapPool(records, this.statusPool, (record) =>
+      this.statusOf(record, refs, metaByPath, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
+    );
+    return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
+  }
+
+  private async statusOf(
+    record: WorktreeRecord,
+    refs: Map<string, { sha: string; date: number; subject: string }>,
+    metaByPath: Map<string, { adminDir: string; metadata: InstanceMetadata | null }>,
+    filesChanged: boolean,
+    withConflicts: boolean,
+  ): Promise<WorktreeStatus> {
+    const isMain = this.repo.mainWorktree !== null && path.resolve(record.path) === path.resolve(this.repo.mainWorktree);
+    const admin = metaByPath.get(path.resolve(record.path));
+    const meta = admin?.metadata ?? null;
+    const branch = record.branchRef?.startsWith('refs/heads/') ? record.branchRef.slice('refs/heads/'.length) : null;
+    const kind: WorktreeKind = isMain ? 'main' : meta ? 'instance' : 'foreign';
+    const adminDir = isMain ? this.repo.commonDir : (admin?.adminDir ?? null);
+    const base = meta?.base ?? null;
+
+    const dirty = record.prunable || record.bare ? null : await this.dirtyOf(record, adminDir, filesChanged);
+
+    let ahead: number | null = null;
+    let behind: number | null = null;
+    let conflictFiles: string[] = [];
+    let conflictsWithBase: boolean | null = null;
+    const baseSha = base ? refs.get(`refs/heads/${base}`)?.sha : undefined;
+    if (baseSha && record.head) {
+      ({ ahead, behind } = await this.aheadBehind(baseSha, record.head));
+      if (withConflicts && ahead > 0 && behind > 0) {
+        conflictFiles = await this.conflictsOf(baseSha, record.head);
+        conflictsWithBase = conflictFiles.length > 0;
+      } else if (ahead === 0 || behind === 0) {
+        conflictsWithBase = false;
+      }
+    }
+    const merged =
+      kind === 'instance' &&
+      record.head !== null &&
+      ((meta?.merged !== undefined && meta.merged.headSha === record.head) ||
+        (ahead === 0 && meta !== null && record.head !== meta.baseSha));
+
+    const ref = record.branchRef ? refs.get(record.branchRef) : undefined;
+    const lastCommit: LastCommit | null = ref && record.head === ref.sha ? { sha: ref.sha, subject: ref.subject, date: ref.date } : null;
+
+    const terminalPending = meta?.launch === 'terminal' && meta.terminal !== undefined && !meta.terminal.takenAt;
+    const agentState: AgentState =
+      kind === 'instance' && adminDir ? await readAgentState(adminDir, terminalPending) : { phase: 'unknown', lastActivity: null };
+
+    const status: WorktreeStatus = {
+      kind,
+      id: meta?.id ?? null,
+      path: record.path,
+      adminDir,
+      branch,
+      head: record.head,
+      detached: record.detached,
+      base,
+      dirty: dirty?.counts ?? null,
+      changes: dirty?.entries ?? [],
+      ahead,
+      behind,
+      conflictsWithBase,
+      conflictFiles,
+      merged,
+      locked: record.locked,
+      prunable: record.prunable,
+      createdAt: meta?.createdAt ?? null,
+      agent: meta?.agent ?? null,
+      prompt: meta?.prompt ?? null,
+      launch: meta?.launch ?? null,
+      agentState,
+      lastCommit,
+      metadata: meta,
+    };
+    if (record.lockReason) status.lockReason = record.lockReason;
+    if (record.prunableReason) status.prunableReason = record.prunableReason;
+    return status;
+  }
+
+  /** HEAD sha + the index file's mtime/size: if neither moved and no file event came, status is reused. */
+  private async fingerprint(record: WorktreeRecord, adminDir: string | null): Promise<string> {
+    if (!adminDir) return `${record.head}`;
+    try {
+      const st = await fs.stat(path.join(adminDir, 'index'));
+      return `${record.head}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return `${record.head}:noindex`;
+    }
+  }
+
+  private async dirtyOf(record: WorktreeRecord, adminDir: string | null, filesChanged: boolean): Promise<DirtyCacheEntry | null> {
+    const key = path.resolve(record.path);
+    const fingerprint = await this.fingerprint(record, adminDir);
+    const cached = this.dirtyCache.get(key);
+    if (!filesChanged && cached && cached.fingerprint === fingerprint) return cached;
+    try {
+      const out = await this.git.out(record.path, ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all'], {
+        readOnly: true,
+      });
+      const parsed = parseStatusV2(out);
+      const entry = { fingerprint, counts: parsed.counts, entries: parsed.entries };
+      this.dirtyCache.set(key, entry);
+      return entry;
+    } catch {
+      // The folder vanished between `worktree list` and now: report it as missing, not as an error.
+      this.dirtyCache.delete(key);
+      return null;
+    }
+  }
+
+  private async aheadBehind(baseSha: string, head: string): Promise<{ ahead: number; behind: number }> {
+    const key = `${baseSha}:${head}`;
+    const cached = this.aheadBehindCache.get(key);
+    if (cached) return cached;
+    const out = await this.git.out(this.repo.commonDir, ['rev-list', '--left-right', '--count', `${baseSha}...${head}`], {
+      readOnly: true,
+    });
+    const { left, right } = parseLeftRight(out);
+    const value = { ahead: right, behind: left };
+    this.aheadBehindCache.set(key, value);
+    return value;
+  }
+
+  private async conflictsOf(baseSha: string, head: string): Promise<string[]> {
+    const key = `${baseSha}:${head}`;
+    const cached = this.conflictCache.get(key);
+    if (cached) return cached;
+    const { stdout, exitCode } = await this.git.run(
+      this.repo.commonDir,
+      ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', baseSha, head],
+      { readOnly: true, okExitCodes: [1] },
+    );
+    const conflicts = parseMergeTree(stdout, exitCode).conflicts;
+    this.conflictCache.set(key, conflicts);
+    return conflicts;
+  }
+
+  /** Forgets the dirty state of one worktree so the next snapshot re-reads it. */
+  invalidate(worktreePath: string): void {
+    this.dirtyCache.delete(path.resolve(worktreePath));
+  }
+}
