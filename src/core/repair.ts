@@ -39,11 +39,9 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
     }
 
     // 2. Worktrees whose folder is gone (this also drops their metadata, which lived in the admin dir).
-    const pruneOut = await git.run(repo.commonDir, ['worktree', 'prune', '--verbose'], {});
-    report.pruned = (pruneOut.stdout + '\n')
-      .split('\n')
-      .map((l) => /^Removing (worktrees\/[^:]+)/.exec(l)?.[1])
-      .filter((x): x is string => !!x);
+    listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
+    report.pruned = listed.filter((w) => w.prunable).map((w) => w.path);
+    if (report.pruned.length > 0) await git.run(repo.commonDir, ['worktree', 'prune']);
 
     // 3. Worktrees on an axiom branch without metadata: write it back from what git knows.
     listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));

@@ -1,0 +1,148 @@
+import { afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AxiomEngine, AxiomError } from '../../src/core';
+import { branches, commitIn, git, makeRepo, readTree, writeFile, type TempRepo } from './helpers';
+
+let repo: TempRepo;
+afterEach(() => repo?.cleanup());
+
+async function refused(p: Promise<unknown>, code: string): Promise<AxiomError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof AxiomError);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+test('"cannot remove worktree with uncommitted changes": dirty, untracked-only and unmerged instances survive a plain cleanup untouched', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const dirty = await engine.spawn('dirty');
+  writeFile(dirty.path, 'src/app.txt', 'edited\n');
+  const untracked = await engine.spawn('untracked');
+  writeFile(untracked.path, 'notes/new.txt', 'only untracked\n');
+  const unmerged = await engine.spawn('unmerged');
+  const sha = commitIn(unmerged.path, 'precious commit', { 'p.txt': 'p\n' });
+
+  for (const [inst, code, needle] of [
+    [dirty, 'DirtyWorktree', 'src/app.txt'],
+    [untracked, 'DirtyWorktree', 'notes/new.txt'],
+    [unmerged, 'UnmergedCommits', 'precious commit'],
+  ] as const) {
+    const before = readTree(inst.path);
+    const e = await refused(engine.cleanup(inst.id), code);
+    assert.match(e.message, new RegExp(needle.replace('.', '\\.')));
+    assert.match(e.message, /would lose work/);
+    assert.deepEqual(readTree(inst.path), before);
+    assert.ok(branches(repo.dir).includes(inst.branch));
+  }
+  const e = await refused(engine.cleanup('unmerged'), 'UnmergedCommits');
+  assert.deepEqual(e.details.commits?.map((c) => c.sha), [sha]);
+  // cleanupAll refuses the same three and reports why.
+  const all = await engine.cleanupAll();
+  assert.deepEqual(all.refused.map((r) => r.id).sort(), ['dirty', 'unmerged', 'untracked']);
+  assert.equal(all.cleaned.length, 0);
+});
+
+test('forced cleanup writes a salvage ref, then restore gives byte-identical files (untracked included)', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('s');
+  commitIn(inst.path, 'committed work', { 'c.txt': 'committed\n' });
+  writeFile(inst.path, 'src/app.txt', 'modified\n');
+  writeFile(inst.path, 'deep/untracked file.bin', Buffer.from([0, 1, 2, 255, 10]));
+  fs.rmSync(path.join(inst.path, 'README.md'));
+  fs.chmodSync(path.join(inst.path, 'c.txt'), 0o755);
+  writeFile(inst.path, 'ignored.log', 'ignored\n');
+  writeFile(inst.path, '.gitignore', '*.log\n');
+  const before = readTree(inst.path);
+  before.delete('ignored.log'); // ignored files are not the agent's work and are not salvaged
+
+  const r = await engine.cleanup('s', { force: true });
+  assert.match(r.salvageRef!, /^refs\/axiom\/salvage\/s\/\d+$/);
+  assert.equal(r.branchDeleted, true);
+  assert.equal(fs.existsSync(inst.path), false);
+  assert.ok(!branches(repo.dir).includes(inst.branch));
+  assert.equal(git(repo.dir, 'rev-parse', `${r.salvageRef}^`).trim(), git(repo.dir, 'rev-parse', `${r.salvageRef}^`).trim());
+
+  const list = await engine.listSalvage();
+  assert.equal(list.length, 1);
+  assert.equal(list[0]!.id, 's');
+  assert.equal(list[0]!.base, 'main');
+
+  const restored = await engine.restore(r.salvageRef!, { as: 's2' });
+  assert.equal(restored.id, 's2');
+  const after = readTree(restored.path);
+  assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort());
+  for (const [k, v] of before) assert.ok(after.get(k)!.equals(v), `${k} differs`);
+  assert.equal(fs.statSync(path.join(restored.path, 'c.txt')).mode & 0o111, 0o111);
+  // Committed work came back as a commit, uncommitted work as uncommitted changes.
+  assert.equal(git(restored.path, 'log', '-1', '--format=%s').trim(), 'committed work');
+  assert.match(git(restored.path, 'status', '--porcelain'), /\?\? deep\//);
+  assert.match(git(restored.path, 'status', '--porcelain'), /^ M src\/app\.txt/m);
+  assert.match(git(restored.path, 'status', '--porcelain'), /^ D README\.md/m);
+});
+
+test('clean, merged instances clean up without force; keepBranch keeps the branch', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('a');
+  const r = await engine.cleanup('a');
+  assert.equal(r.salvageRef, null);
+  assert.equal(fs.existsSync(a.path), false);
+  assert.ok(!branches(repo.dir).includes(a.branch));
+  const b = await engine.spawn('b');
+  await engine.cleanup('b', { keepBranch: true });
+  assert.ok(branches(repo.dir).includes(b.branch));
+  assert.equal(fs.readdirSync(repo.parent).filter((f) => f.includes('axiom-removing')).length, 0);
+});
+
+test('cleanupAll({mergedOnly}) removes merged instances only and never touches foreign worktrees', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const merged = await engine.spawn('merged');
+  commitIn(merged.path, 'm', { 'm.txt': 'm\n' });
+  await engine.merge('merged');
+  const fresh = await engine.spawn('fresh');
+  const foreign = path.join(repo.parent, 'foreign');
+  git(repo.dir, 'worktree', 'add', '-q', '-b', 'mine', foreign);
+  const r = await engine.cleanupAll({ mergedOnly: true });
+  assert.deepEqual(r.cleaned.map((c) => c.id), ['merged']);
+  assert.deepEqual(r.skipped.map((s) => s.id), ['fresh']);
+  assert.ok(fs.existsSync(fresh.path));
+  assert.ok(fs.existsSync(foreign));
+  const r2 = await engine.cleanupAll();
+  assert.deepEqual(r2.cleaned.map((c) => c.id), ['fresh']);
+  assert.ok(fs.existsSync(foreign));
+});
+
+test('salvage expire removes refs older than N days only', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('old');
+  writeFile(a.path, 'x.txt', 'x\n');
+  await engine.cleanup('old', { force: true });
+  assert.equal((await engine.expireSalvage(1)).length, 0);
+  assert.equal((await engine.listSalvage()).length, 1);
+  const { expireSalvage } = await import('../../src/core/salvage');
+  const expired = await expireSalvage(engine.git, engine.repo, 1, Date.now() + 2 * 86400_000);
+  assert.equal(expired.length, 1);
+  assert.equal((await engine.listSalvage()).length, 0);
+});
+
+test('cleanup of a worktree deleted by hand still works, salvaging its unmerged commits', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('gone');
+  const sha = commitIn(a.path, 'work', { 'w.txt': 'w\n' });
+  fs.rmSync(a.path, { recursive: true, force: true });
+  await refused(engine.cleanup('gone'), 'UnmergedCommits');
+  const r = await engine.cleanup('gone', { force: true });
+  assert.equal(git(repo.dir, 'rev-parse', r.salvageRef!).trim(), sha);
+  assert.equal(git(repo.dir, 'worktree', 'list', '--porcelain').includes('gone'), false);
+});
