@@ -48,6 +48,14 @@ export class AxiomEngine {
     return this.collector.snapshot(options);
   }
 
+  /** Local branches that can serve as a base (instance branches `axiom/…` left out), default branch first. */
+  async branches(): Promise<string[]> {
+    const out = await this.git.out(this.repo.commonDir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads'], { readOnly: true });
+    const names = out.split('\n').filter((b) => b && !b.startsWith('axiom/'));
+    const first = this.repo.defaultBranch;
+    return first && names.includes(first) ? [first, ...names.filter((b) => b !== first)] : names;
+  }
+
   /** The status of one instance. */
   async status(id: string): Promise<WorktreeStatus> {
     const inst = await locateInstance(this.repo, id);
