@@ -1,0 +1,40 @@
+/** Every command id and tree context value in one place (package.json menus key on these). */
+export const Commands = {
+  spawn: 'axiom.spawn',
+  openTerminal: 'axiom.openTerminal',
+  openInNewWindow: 'axiom.openInNewWindow',
+  addToWorkspace: 'axiom.addToWorkspace',
+  revealInOS: 'axiom.revealInOS',
+  copyPath: 'axiom.copyPath',
+  showChanges: 'axiom.showChanges',
+  openFileDiff: 'axiom.openFileDiff',
+  merge: 'axiom.merge',
+  cleanup: 'axiom.cleanup',
+  cleanupMerged: 'axiom.cleanupMerged',
+  restoreSalvage: 'axiom.restoreSalvage',
+  repair: 'axiom.repair',
+  refresh: 'axiom.refresh',
+  showLog: 'axiom.showLog',
+  /** Internal (not in the palette): activation time and model facts, for tests and bug reports. */
+  diagnostics: 'axiom.diagnostics',
+} as const;
+
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+/** `viewItem` context values of tree rows. Menus match them with regular expressions. */
+export const ContextValues = {
+  instance: 'instance',
+  instanceMissing: 'instance-missing',
+  main: 'worktree-main',
+  foreign: 'worktree-foreign',
+  file: 'file',
+  repository: 'repository',
+  group: 'group',
+} as const;
+
+export const VIEW_ID = 'axiom.instances';
+export const OUTPUT_NAME = 'Axiom Worktrees';
+export const BASE_SCHEME = 'axiom-base';
+/** Context key: 'noFolder' | 'noRepository' | 'ready' (drives the welcome views). */
+export const STATE_CONTEXT_KEY = 'axiom.state';
+export const HAS_INSTANCES_CONTEXT_KEY = 'axiom.hasInstances';

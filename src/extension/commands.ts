@@ -1,0 +1,127 @@
+/** Every command with its handler; `register` (commandWrapper) adds trust checks and error UI. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { AxiomError } from '../core';
+import { Commands } from './commandIds';
+import { register, type CommandSpec } from './commandWrapper';
+import { cleanupCommand, cleanupMergedCommand, repairCommand, restoreCommand } from './cleanupCommands';
+import { showFileChange, showInstanceChanges } from './diffs';
+import { FileNode } from './tree';
+import type { Invocation } from './invocation';
+import { mergeCommand } from './mergeCommand';
+import type { Services } from './services';
+import { spawnCommand } from './spawnCommand';
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  const specs: CommandSpec[] = [
+    { id: Commands.spawn, runs: true, handler: (inv) => spawnCommand(s, inv) },
+    {
+      id: Commands.openTerminal,
+      runs: true,
+      handler: async (inv) => {
+        const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
+        const t = await s.terminals.open(model, status.id!);
+        return { name: t.name, created: t.created, commandLine: t.commandLine, cwd: status.path };
+      },
+    },
+    {
+      id: Commands.openInNewWindow,
+      runs: false,
+      handler: async (inv) => {
+        const { status } = await inv.worktree(s.repos);
+        await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(status.path), { forceNewWindow: true });
+        return status.path;
+      },
+    },
+    {
+      id: Commands.addToWorkspace,
+      runs: false,
+      handler: async (inv) => {
+        const { status } = await inv.worktree(s.repos);
+        const folders = vscode.workspace.workspaceFolders ?? [];
+        if (!folders.some((f) => f.uri.fsPath === status.path)) {
+          vscode.workspace.updateWorkspaceFolders(folders.length, 0, { uri: vscode.Uri.file(status.path), name: `${status.id ?? path.basename(status.path)} (axiom)` });
+        }
+        return status.path;
+      },
+    },
+    {
+      id: Commands.revealInOS,
+      runs: false,
+      handler: async (inv) => {
+        const { status } = await inv.worktree(s.repos);
+        await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(status.path));
+        return status.path;
+      },
+    },
+    {
+      id: Commands.copyPath,
+      runs: false,
+      handler: async (inv) => {
+        const { status } = await inv.worktree(s.repos);
+        await vscode.env.clipboard.writeText(status.path);
+        return status.path;
+      },
+    },
+    {
+      id: Commands.showChanges,
+      runs: true,
+      handler: async (inv) => {
+        const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
+        return showInstanceChanges(model, status.id!);
+      },
+    },
+    { id: Commands.openFileDiff, runs: true, handler: (inv) => openFileDiff(s, inv) },
+    { id: Commands.merge, runs: true, handler: (inv) => mergeCommand(s, inv) },
+    { id: Commands.cleanup, runs: true, handler: (inv) => cleanupCommand(s, inv) },
+    { id: Commands.cleanupMerged, runs: true, handler: (inv) => cleanupMergedCommand(s, inv) },
+    { id: Commands.restoreSalvage, runs: true, handler: (inv) => restoreCommand(s, inv) },
+    { id: Commands.repair, runs: true, handler: (inv) => repairCommand(s, inv) },
+    {
+      id: Commands.refresh,
+      runs: false,
+      handler: async () => {
+        await s.repos.scan();
+        await Promise.all(s.repos.models().map((m) => m.refreshNow('all')));
+        return s.repos.models().map((m) => ({ root: m.root, worktrees: m.worktrees().length }));
+      },
+    },
+    {
+      id: Commands.showLog,
+      runs: false,
+      handler: async () => s.log.show(),
+    },
+    {
+      id: Commands.diagnostics,
+      runs: false,
+      handler: async () => ({
+        activationMs: s.activationMs(),
+        trusted: vscode.workspace.isTrusted,
+        repositories: s.repos.list().map((r) => ({
+          root: r.model.root,
+          commonDir: r.model.engine.repo.commonDir,
+          worktrees: r.model.worktrees().length,
+          watchedWorktrees: r.watcher.watchedWorktrees(),
+          gitProcesses: r.model.engine.git.processCount,
+        })),
+      }),
+    },
+  ];
+  return specs.map((spec) => register(spec, s.log));
+}
+
+/** A changed file against the merge-base (instances) or HEAD (other worktrees). */
+async function openFileDiff(s: Services, inv: Invocation): Promise<void> {
+  if (inv.node instanceof FileNode) {
+    const n = inv.node;
+    await showFileChange(n.model, n.worktree.path, n.file, n.baseCommit, n.baseCommit ? `vs ${n.worktree.base ?? 'HEAD'}` : 'new file');
+    return;
+  }
+  const file = inv.args?.file;
+  if (!file) throw new AxiomError('InvalidArgument', 'Which file? Pass { id, file } or pick one in the Instances view.');
+  const { model, status } = await inv.instance(s.repos);
+  const d = await model.diffOf(status);
+  const change = d.files.find((f) => f.path === file);
+  if (!change) throw new AxiomError('NotFound', `${file} has no changes in ${status.id}.`);
+  await showFileChange(model, status.path, file, change.status === 'A' ? null : d.mergeBase, `vs ${status.base}`);
+}

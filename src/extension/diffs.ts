@@ -1,0 +1,58 @@
+/**
+ * Diffs against the merge-base: a read-only content provider for the base side (`axiom-base:`),
+ * VS Code's multi-file diff editor for a whole instance and the diff editor for one file.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { BASE_SCHEME } from './commandIds';
+import type { Repositories } from './repositories';
+import type { RepositoryModel } from './repositoryModel';
+
+interface BaseQuery {
+  /** Repository root (identifies the model). */
+  repo: string;
+  commit: string;
+  file: string;
+}
+
+export function baseUri(model: RepositoryModel, commit: string, file: string): vscode.Uri {
+  const query: BaseQuery = { repo: model.root, commit, file };
+  // The path carries the file name so the editor picks the right language and tab title.
+  return vscode.Uri.from({ scheme: BASE_SCHEME, path: `/${file}`, query: JSON.stringify(query) });
+}
+
+export class BaseContentProvider implements vscode.TextDocumentContentProvider {
+  constructor(private readonly repos: Repositories) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const q = JSON.parse(uri.query) as BaseQuery;
+    const repo = this.repos.find(q.repo);
+    if (!repo) throw new Error(`No repository at ${q.repo}.`);
+    if (!q.commit) return '';
+    return (await repo.model.engine.fileAt(q.commit, q.file)) ?? '';
+  }
+}
+
+/** Opens every changed file of an instance against the merge-base; returns how many files. */
+export async function showInstanceChanges(model: RepositoryModel, id: string): Promise<{ files: number; mergeBase: string }> {
+  const status = model.find(id);
+  if (!status) throw new Error(`No instance named ${id}.`);
+  const d = await model.engine.diff(id);
+  if (d.files.length === 0) {
+    void vscode.window.showInformationMessage(`${id} has no changes against ${d.base}.`);
+    return { files: 0, mergeBase: d.mergeBase };
+  }
+  const resources: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = d.files.map((f) => {
+    const onDisk = vscode.Uri.file(path.join(status.path, f.path));
+    return [onDisk, f.status === 'A' ? undefined : baseUri(model, d.mergeBase, f.path), f.status === 'D' ? undefined : onDisk];
+  });
+  await vscode.commands.executeCommand('vscode.changes', `${id} ↔ ${d.base} (merge-base ${d.mergeBase.slice(0, 8)})`, resources);
+  return { files: d.files.length, mergeBase: d.mergeBase };
+}
+
+/** One file: base side from the given commit (null = the file is new), right side on disk. */
+export async function showFileChange(model: RepositoryModel, worktree: string, file: string, commit: string | null, label: string): Promise<void> {
+  const right = vscode.Uri.file(path.join(worktree, file));
+  // An empty commit stands for "the file did not exist": the base side is empty.
+  await vscode.commands.executeCommand('vscode.diff', baseUri(model, commit ?? '', file), right, `${path.basename(file)} (${label})`);
+}

@@ -1,0 +1,92 @@
+/**
+ * Entry point. activate() is the only place where objects are built and wired together; every
+ * disposable goes into one bag (context.subscriptions).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { BASE_SCHEME, OUTPUT_NAME, VIEW_ID } from './commandIds';
+import { registerCommands } from './commands';
+import { BaseContentProvider } from './diffs';
+import { Repositories } from './repositories';
+import { TerminalManager } from './terminals';
+import { InstancesTree } from './tree';
+import { readSettings } from './settings';
+import type { Services } from './services';
+import type { RepositoryModel } from './repositoryModel';
+
+/** What activate() returns: used by the extension-host tests (and usable by other extensions). */
+export interface AxiomExtensionApi {
+  repositories: Repositories;
+  tree: InstancesTree;
+  terminals: TerminalManager;
+  activationMs: number;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<AxiomExtensionApi> {
+  const started = performance.now();
+  const bag = context.subscriptions;
+  const log = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
+  bag.push(log);
+
+  const repos = new Repositories(log, gitBinaryOfGitExtension());
+  const terminals = new TerminalManager(log, path.join(context.extensionPath, 'dist', 'hook.js'));
+  const tree = new InstancesTree(repos);
+  bag.push(repos, terminals, tree);
+  bag.push(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
+  bag.push(vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(repos)));
+
+  let activationMs = 0;
+  const services: Services = { repos, terminals, log, activationMs: () => activationMs };
+  bag.push(...registerCommands(services));
+
+  // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.
+  bag.push(
+    repos.onDidAddRepository(({ model, watcher }) => {
+      bag.push(
+        model.onDidChange(() => void terminals.serveRequests(model)),
+        watcher.onTerminalInput((adminDir) => void terminals.consumeInput(model, adminDir).catch((e) => log.error('Terminal input failed:', e))),
+      );
+      void afterFirstSnapshot(model, terminals, log);
+    }),
+  );
+  bag.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void Promise.all(repos.models().map((m) => terminals.serveRequests(m)))));
+
+  await repos.scan();
+  activationMs = performance.now() - started;
+  log.info(`Activated in ${activationMs.toFixed(1)} ms (${repos.list().length} repository(ies), workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
+  return { repositories: repos, tree, terminals, activationMs };
+}
+
+export function deactivate(): void {
+  /* everything is in context.subscriptions */
+}
+
+/** Once per repository: expire old salvage refs, and offer to restart agent terminals a reload closed. */
+async function afterFirstSnapshot(model: RepositoryModel, terminals: TerminalManager, log: vscode.LogOutputChannel): Promise<void> {
+  await model.ready();
+  if (!vscode.workspace.isTrusted) return;
+  const days = readSettings(vscode.Uri.file(model.root)).salvageRetentionDays;
+  if (days > 0) {
+    const expired = await model.engine.expireSalvage(days).catch((e: unknown) => (log.warn('Salvage expiry failed:', e), []));
+    if (expired.length) log.info(`Expired ${expired.length} salvage ref(s) older than ${days} day(s).`);
+  }
+  const lost = terminals.lost(model);
+  if (lost.length === 0) return;
+  const again = 'Start Again';
+  const picked = await vscode.window.showInformationMessage(
+    `${lost.length} agent terminal(s) of ${model.name} were closed (e.g. by a reload): ${lost.map((w) => w.id).join(', ')}.`,
+    again,
+  );
+  if (picked === again) for (const w of lost) await terminals.open(model, w.id!, { preserveFocus: true });
+}
+
+/** The git binary VS Code's git extension uses, when that extension is already running. */
+function gitBinaryOfGitExtension(): string | undefined {
+  const ext = vscode.extensions.getExtension<{ getAPI(v: 1): { git: { path: string } } }>('vscode.git');
+  if (!ext?.isActive) return undefined;
+  try {
+    return ext.exports.getAPI(1).git.path;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Merge into Base…: strategy, the engine's preview (files, conflicts) before anything changes, a
+ * modal confirm, progress, and a result with "Clean Up Instance". Uncommitted work: offer to
+ * commit it all first. Conflicts: change nothing, or leave the merge in the target's working tree
+ * for the merge editor when the user asks for it.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { MERGE_STRATEGIES, type MergePlan, type MergeResult, type MergeStrategy } from '../core';
+import { Commands } from './commandIds';
+import { Cancelled, type Invocation } from './invocation';
+import { WorktreeNode } from './tree';
+import type { Services } from './services';
+import { readSettings } from './settings';
+
+export type MergeCommandResult =
+  | ({ outcome: 'merged' } & MergeResult)
+  | ({ outcome: 'conflicts' } & MergePlan)
+  | ({ outcome: 'conflictLeft'; conflictLeftIn: string } & MergeResult)
+  | { outcome: 'cancelled' };
+
+const STRATEGY_HELP: Record<MergeStrategy, string> = {
+  merge: 'A merge commit keeps every commit of the instance',
+  squash: 'One new commit with all the changes',
+  rebase: 'Replay the commits on the base and fast-forward it (linear history)',
+  'cherry-pick': 'Copy the commits onto the base',
+};
+
+function list(items: string[], max = 20): string {
+  const shown = items.slice(0, max).map((f) => `• ${f}`);
+  if (items.length > max) shown.push(`… and ${items.length - max} more`);
+  return shown.join('\n');
+}
+
+export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeCommandResult> {
+  const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
+  const id = status.id!;
+  const strategy = await inv.pick(
+    'strategy',
+    MERGE_STRATEGIES.map((st) => ({ label: st, detail: STRATEGY_HELP[st], value: st })),
+    { title: `Merge ${id} into ${status.base}`, placeHolder: 'How should the work land on the base?' },
+  );
+  if (strategy === undefined) throw new Cancelled();
+
+  const plan = (await model.engine.merge(id, { strategy, preview: true })) as MergePlan;
+  let commitMessage: string | undefined;
+  if (plan.uncommitted.length > 0) {
+    const commitAll = 'Commit All and Merge';
+    const ok = inv.headless
+      ? inv.args?.commitMessage !== undefined
+      : (await vscode.window.showWarningMessage(
+          `${id} has ${plan.uncommitted.length} uncommitted change(s).`,
+          { modal: true, detail: `Commit them all first, then merge:\n${list(plan.uncommitted.map((e) => e.path))}` },
+          commitAll,
+        )) === commitAll;
+    if (!ok) return { outcome: 'cancelled' };
+    commitMessage = await inv.text('commitMessage', { prompt: `Commit message for the uncommitted work of ${id}`, value: `${id}: work in progress` });
+    if (!commitMessage) return { outcome: 'cancelled' };
+  }
+
+  if (plan.conflicts.length > 0) {
+    const canLeave = plan.targetWorktree !== null && (strategy === 'merge' || strategy === 'squash') && commitMessage === undefined;
+    const openIt = 'Open in Merge Editor';
+    const detail =
+      `Nothing was changed. Conflicting file(s):\n${list(plan.conflicts)}` +
+      (canLeave ? `\n\n"${openIt}" starts the merge in ${plan.targetWorktree} and leaves it there for you to resolve.` : '');
+    const choice = inv.headless
+      ? inv.args?.onConflict === 'open' && canLeave
+      : (await vscode.window.showWarningMessage(`Merging ${id} into ${plan.target} would conflict in ${plan.conflicts.length} file(s).`, { modal: true, detail }, ...(canLeave ? [openIt] : []))) === openIt;
+    if (!choice) return { outcome: 'conflicts', ...plan };
+    const left = (await model.operation(() => model.engine.merge(id, { strategy, onConflict: 'leave' }))) as MergeResult;
+    if (left.conflictLeftIn) await openConflict(left.conflictLeftIn, plan.conflicts[0]!);
+    return { outcome: 'conflictLeft', conflictLeftIn: left.conflictLeftIn ?? plan.targetWorktree!, ...left };
+  }
+
+  const settings = readSettings(vscode.Uri.file(model.root));
+  if (settings.confirmBeforeMerge || inv.headless) {
+    const what = `${plan.commits.length} commit(s) touching ${plan.files.length} file(s)`;
+    const where = plan.targetWorktree ? `in ${plan.targetWorktree}` : '(not checked out: no working tree is touched)';
+    const ok = await inv.confirm(
+      `Merge ${id} into ${plan.target} (${strategy})?`,
+      `${what}${commitMessage ? ' plus the uncommitted work (committed first)' : ''}, into ${plan.target} ${where}:\n${list(plan.files.map((f) => `${f.status} ${f.path}`))}`,
+      'Merge',
+    );
+    if (!ok) return { outcome: 'cancelled' };
+  }
+
+  const result = (await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Merging ${id} into ${plan.target} (${strategy})…` },
+    () => model.operation(() => model.engine.merge(id, { strategy, ...(commitMessage ? { commitMessage } : {}) })),
+  )) as MergeResult;
+  s.log.info(`Merged ${id} into ${result.target} (${strategy}): ${result.previousTargetSha.slice(0, 10)} → ${result.newTargetSha?.slice(0, 10)}.`);
+  const cleanUp = 'Clean Up Instance';
+  const message = `Merged ${id} into ${result.target} (${strategy}, ${result.commits.length} commit(s), ${result.files.length} file(s)).`;
+  // Not awaited: the command returns now, the action runs whenever it is picked.
+  void vscode.window.showInformationMessage(message, cleanUp).then((picked) => {
+    // A row node (not an argument object) makes the cleanup interactive, with its own dialogs.
+    if (picked === cleanUp) return vscode.commands.executeCommand(Commands.cleanup, new WorktreeNode(model, model.find(id) ?? status));
+    return undefined;
+  });
+  return { outcome: 'merged', ...result };
+}
+
+/** Opens a conflicted file in the merge editor (through the git extension), else as a text editor. */
+async function openConflict(worktree: string, file: string): Promise<void> {
+  const uri = vscode.Uri.file(path.join(worktree, file));
+  try {
+    await vscode.commands.executeCommand('git.openMergeEditor', uri);
+  } catch {
+    await vscode.commands.executeCommand('vscode.open', uri);
+  }
+}

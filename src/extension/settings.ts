@@ -1,0 +1,47 @@
+/**
+ * The extension's `axiom.*` settings. The engine reads `git config axiom.*` itself; a VS Code
+ * setting is passed to it as an explicit option (which wins) only when the user actually set it.
+ */
+import * as vscode from 'vscode';
+import type { SpawnOptions } from '../core';
+
+export interface ExtensionSettings {
+  defaultAgent: string;
+  customAgentCommand: string;
+  confirmBeforeMerge: boolean;
+  refreshDebounceMs: number;
+  salvageRetentionDays: number;
+}
+
+function section(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('axiom', scope);
+}
+
+/** The value only when set somewhere (user, workspace, folder), else undefined: the engine decides. */
+function explicit<T>(key: string, scope?: vscode.Uri): T | undefined {
+  const i = section(scope).inspect<T>(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+}
+
+export function readSettings(scope?: vscode.Uri): ExtensionSettings {
+  const c = section(scope);
+  return {
+    defaultAgent: c.get<string>('defaultAgent', 'claude'),
+    customAgentCommand: c.get<string>('customAgentCommand', ''),
+    confirmBeforeMerge: c.get<boolean>('confirmBeforeMerge', true),
+    refreshDebounceMs: Math.max(0, c.get<number>('refreshDebounceMs', 500)),
+    salvageRetentionDays: c.get<number>('salvageRetentionDays', 30),
+  };
+}
+
+/** Spawn options that come from VS Code settings (only those the user set). */
+export function spawnOptionsFromSettings(scope?: vscode.Uri): Pick<SpawnOptions, 'limit' | 'dirTemplate' | 'base'> {
+  const out: Pick<SpawnOptions, 'limit' | 'dirTemplate' | 'base'> = {};
+  const limit = explicit<number>('maxInstances', scope);
+  const dir = explicit<string>('worktreeDirectory', scope);
+  const base = explicit<string>('defaultBase', scope);
+  if (typeof limit === 'number' && limit > 0) out.limit = limit;
+  if (dir && dir.trim()) out.dirTemplate = dir.trim();
+  if (base && base.trim()) out.base = base.trim();
+  return out;
+}
