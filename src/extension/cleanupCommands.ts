@@ -12,8 +12,9 @@ export async function cleanupCommand(s: Services, inv: Invocation): Promise<Clea
   const force = inv.args?.force === true;
   const run = async (withForce: boolean): Promise<CleanupResult> =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cleaning up ${id}…` }, async () => {
-      s.terminals.close(model, id);
       const r = await model.operation(() => model.engine.cleanup(id, { force: withForce }));
+      // Only once the engine agreed: a refused cleanup must not kill the agent's session.
+      s.terminals.close(model, id);
       s.log.info(`Cleaned up ${id}${r.salvageRef ? `; its work is kept in ${r.salvageRef}` : ''}.`);
       if (r.salvageRef) {
         void vscode.window.showInformationMessage(`Cleaned up ${id}. Its work is kept in ${r.salvageRef}.`, 'Restore').then((p) =>

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { MERGE_STRATEGIES, type MergePlan, type MergeResult, type MergeStrategy } from '../core';
+import { AxiomError, MERGE_STRATEGIES, type MergePlan, type MergeResult, type MergeStrategy } from '../core';
 import { Commands } from './commandIds';
 import { Cancelled, type Invocation } from './invocation';
 import { WorktreeNode } from './tree';
@@ -71,6 +71,18 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
     const left = (await model.operation(() => model.engine.merge(id, { strategy, onConflict: 'leave' }))) as MergeResult;
     if (left.conflictLeftIn) await openConflict(left.conflictLeftIn, plan.conflicts[0]!);
     return { outcome: 'conflictLeft', conflictLeftIn: left.conflictLeftIn ?? plan.targetWorktree!, ...left };
+  }
+
+  // Refusals the engine would give after the confirmation: give them before it.
+  if (plan.commits.length === 0 && commitMessage === undefined) {
+    throw new AxiomError('NothingToMerge', `${id} has no commits that are not already in ${plan.target}.`);
+  }
+  if (plan.targetChanges.length > 0) {
+    throw new AxiomError(
+      'TargetDirty',
+      `${plan.target} is checked out at ${plan.targetWorktree} with uncommitted changes; commit or stash them there first:\n${list(plan.targetChanges.map((e) => e.path))}`,
+      { files: plan.targetChanges.map((e) => e.path) },
+    );
   }
 
   const settings = readSettings(vscode.Uri.file(model.root));

@@ -24,6 +24,7 @@ export class Repositories implements vscode.Disposable {
   readonly onDidAddRepository = this.repoAdded.event;
   private readonly subs: vscode.Disposable[] = [];
   private scanning: Promise<void> = Promise.resolve();
+  private contextKey = '';
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -105,6 +106,9 @@ export class Repositories implements vscode.Disposable {
     const folders = vscode.workspace.workspaceFolders ?? [];
     const state = folders.length === 0 ? 'noFolder' : this.byCommonDir.size === 0 ? 'noRepository' : 'ready';
     const hasInstances = this.models().some((m) => m.instances().length > 0);
+    const key = `${state}:${hasInstances}`;
+    if (key === this.contextKey) return;
+    this.contextKey = key;
     await vscode.commands.executeCommand('setContext', STATE_CONTEXT_KEY, state);
     await vscode.commands.executeCommand('setContext', HAS_INSTANCES_CONTEXT_KEY, hasInstances);
   }
