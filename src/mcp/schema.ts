@@ -1,0 +1,157 @@
+/**
+ * The arguments of `axiom_claude_orchestrate_worktree`: one flat JSON Schema advertised to clients
+ * (tool-calling models want a top-level object, not a union), and a strict per-action zod schema
+ * that every call is checked against before anything touches git. Anything wrong comes back as an
+ * InvalidArgument tool error naming the field and what is allowed.
+ */
+import { z } from 'zod';
+import { AxiomError } from '../core/errors';
+import { MERGE_STRATEGIES } from '../core/merge';
+import { AGENT_NAMES } from '../agents/presets';
+
+export const TOOL_NAME = 'axiom_claude_orchestrate_worktree';
+export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send'] as const;
+export type Action = (typeof ACTIONS)[number];
+export const LAUNCH_MODES = ['terminal', 'headless', 'none'] as const;
+
+export const MAX_PROMPT = 100_000;
+export const MAX_SEND = 100_000;
+export const DEFAULT_PATCH_BYTES = 64 * 1024;
+export const MAX_PATCH_BYTES = 1024 * 1024;
+
+const instanceId = z.string().min(1, 'instanceId cannot be empty').max(200);
+const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\0'), 'cannot contain a NUL character');
+
+const spawn = z.strictObject({
+  action: z.literal('spawn'),
+  instanceId,
+  baseBranch: z.string().min(1).max(250).optional(),
+  useWorktree: z.boolean().optional(),
+  agent: z.enum(AGENT_NAMES).optional(),
+  prompt: text(MAX_PROMPT).optional(),
+  launch: z.enum(LAUNCH_MODES).optional(),
+  command: z.array(text(10_000)).min(1, 'command needs at least the program').max(200).optional(),
+});
+const status = z.strictObject({ action: z.literal('status'), instanceId });
+const list = z.strictObject({ action: z.literal('list') });
+const diff = z.strictObject({
+  action: z.literal('diff'),
+  instanceId,
+  includePatch: z.boolean().optional(),
+  maxPatchBytes: z.number().int().min(0).max(MAX_PATCH_BYTES).optional(),
+});
+const merge = z.strictObject({
+  action: z.literal('merge'),
+  instanceId,
+  strategy: z.enum(MERGE_STRATEGIES).optional(),
+  preview: z.boolean().optional(),
+  into: z.string().min(1).max(250).optional(),
+  commitMessage: text(10_000).min(1).optional(),
+});
+const cleanup = z.strictObject({
+  action: z.literal('cleanup'),
+  instanceId,
+  force: z.boolean().optional(),
+  keepBranch: z.boolean().optional(),
+});
+const send = z.strictObject({ action: z.literal('send'), instanceId, text: text(MAX_SEND).min(1, 'text cannot be empty') });
+
+const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send } as const;
+
+export type ToolArgs =
+  | z.infer<typeof spawn>
+  | z.infer<typeof status>
+  | z.infer<typeof list>
+  | z.infer<typeof diff>
+  | z.infer<typeof merge>
+  | z.infer<typeof cleanup>
+  | z.infer<typeof send>;
+export type SpawnArgs = z.infer<typeof spawn>;
+export type DiffArgs = z.infer<typeof diff>;
+export type MergeArgs = z.infer<typeof merge>;
+export type CleanupArgs = z.infer<typeof cleanup>;
+export type SendArgs = z.infer<typeof send>;
+
+function describeIssue(issue: z.core.$ZodIssue, action: Action): string {
+  const where = issue.path.length ? issue.path.map(String).join('.') : 'arguments';
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = Object.keys(BY_ACTION[action].shape).join(', ');
+    return `${issue.keys.map((k) => JSON.stringify(k)).join(', ')} ${issue.keys.length > 1 ? 'are' : 'is'} not an argument of action "${action}" (allowed: ${allowed})`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/** Checks a call's arguments; throws an InvalidArgument AxiomError an agent can act on. */
+export function parseToolArgs(raw: unknown): ToolArgs {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new AxiomError('InvalidArgument', `The arguments must be a JSON object with an "action" (one of ${ACTIONS.join(', ')}).`);
+  }
+  // Clients that send every optional field as null mean "not given".
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (v !== null || k === 'action') args[k] = v;
+  const action = args.action;
+  if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
+    throw new AxiomError(
+      'InvalidArgument',
+      `"action" must be one of ${ACTIONS.join(', ')}; got ${action === undefined ? 'nothing' : JSON.stringify(action)?.slice(0, 80)}.`,
+    );
+  }
+  const result = BY_ACTION[action as Action].safeParse(args);
+  if (!result.success) {
+    const problems = result.error.issues.slice(0, 5).map((i) => describeIssue(i, action as Action));
+    throw new AxiomError('InvalidArgument', `Invalid arguments for action "${action}": ${problems.join('; ')}.`);
+  }
+  return result.data as ToolArgs;
+}
+
+/** The JSON Schema clients see: one object, `action` required, each field saying which actions use it. */
+export const INPUT_SCHEMA = {
+  type: 'object' as const,
+  properties: {
+    action: {
+      type: 'string',
+      enum: [...ACTIONS],
+      description:
+        'spawn: create an isolated worktree instance (optionally start an agent in it); status: one instance; list: every worktree; ' +
+        'diff: changed files with line counts and a unified patch; merge: bring the instance back (preview first); ' +
+        'cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance\'s agent.',
+    },
+    instanceId: {
+      type: 'string',
+      description: 'Instance id (every action except list): lowercase letters, digits, ".", "_", "-", at most 40, starting with a letter or digit. Example: "solver1".',
+    },
+    baseBranch: { type: 'string', description: 'spawn: branch to start from (default: the repository default branch).' },
+    useWorktree: {
+      type: 'boolean',
+      description: 'spawn: must be true (the default). Every instance runs in its own git worktree; running in the main checkout is refused.',
+    },
+    agent: { type: 'string', enum: [...AGENT_NAMES], description: 'spawn: agent preset (default claude). "custom" needs "command".' },
+    prompt: { type: 'string', description: 'spawn: the task for the agent. With a prompt the default launch is "headless".' },
+    launch: {
+      type: 'string',
+      enum: [...LAUNCH_MODES],
+      description:
+        'spawn: "headless" runs the agent as a background process (output in the instance log); "terminal" asks the VS Code extension to open it in a terminal; "none" only creates the worktree. Default: headless when a prompt is given, else none.',
+    },
+    command: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'spawn with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
+    },
+    includePatch: { type: 'boolean', description: 'diff: include the unified patch (default true).' },
+    maxPatchBytes: { type: 'integer', minimum: 0, maximum: MAX_PATCH_BYTES, description: `diff: cut the patch at this many bytes (default ${DEFAULT_PATCH_BYTES}); "truncated" says when it was cut.` },
+    strategy: { type: 'string', enum: [...MERGE_STRATEGIES], description: 'merge: how to bring the work back (default merge).' },
+    preview: { type: 'boolean', description: 'merge: report commits, files and conflicts without changing anything.' },
+    into: { type: 'string', description: 'merge: target branch (default: the instance base).' },
+    commitMessage: { type: 'string', description: 'merge: commit the instance\'s uncommitted work first with this message (else uncommitted work refuses the merge).' },
+    force: {
+      type: 'boolean',
+      description: 'cleanup: remove even though work would be lost; the work is first saved under refs/axiom/salvage/… (restorable).',
+    },
+    keepBranch: { type: 'boolean', description: 'cleanup: keep the instance branch.' },
+    text: { type: 'string', description: 'send: the line to type into the agent (headless: its stdin; terminal: the VS Code terminal).' },
+  },
+  required: ['action'],
+  additionalProperties: false,
+};
