@@ -41,7 +41,7 @@ export class AxiomEngine {
   }
 
   async spawn(id: string, options: SpawnOptions = {}): Promise<SpawnedInstance> {
-    return spawnInstance(this.git, this.repo, await this.settings(), id, options);
+    return spawnInstance(this.git, this.repo, () => this.settings(), id, options);
   }
 
   snapshot(options?: SnapshotOptions): Promise<Snapshot> {

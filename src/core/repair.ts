@@ -83,7 +83,7 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       if (unmerged.length > 0) {
         report.orphanBranches.push({ branch, action: 'kept', unmergedCommits: unmerged.length });
       } else {
-        await git.run(repo.commonDir, ['update-ref', '-d', ref, sha]);
+        await git.run(repo.commonDir, ['branch', '-D', '--', branch]);
         report.orphanBranches.push({ branch, action: 'deleted', unmergedCommits: 0 });
       }
     }

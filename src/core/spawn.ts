@@ -9,8 +9,7 @@ import { AxiomError, isAxiomError } from './errors';
 import type { GitRunner } from './git';
 import { branchFor, isPlausibleRefName, validateId, worktreePathFor } from './ids';
 import { withRepoLock } from './lock';
-import { adminDirOf, readAdminEntries, writeMetadata, type InstanceMetadata, type LaunchMode } from './metadata';
-import { parseWorktreeList } from './parse';
+import { adminDirOf, readAdminEntries, writeMetadata, type AdminEntry, type InstanceMetadata, type LaunchMode } from './metadata';
 import type { RepoInfo } from './repo';
 import { crashPoint } from './testHooks';
 import type { AxiomSettings } from './config';
@@ -56,17 +55,24 @@ export async function resolveBase(git: GitRunner, repo: RepoInfo, base: string):
 export async function spawnInstance(
   git: GitRunner,
   repo: RepoInfo,
-  settings: AxiomSettings,
+  loadSettings: () => Promise<AxiomSettings>,
   rawId: string,
   options: SpawnOptions = {},
 ): Promise<SpawnedInstance> {
   const id = validateId(rawId);
   if (!repo.mainWorktree) throw new AxiomError('NotARepository', 'Axiom needs a repository with a main worktree (not a bare repository).');
+  // Settings and the likely base are read in parallel: two git processes, one round trip.
+  const likelyBase = options.base ?? repo.defaultBranch;
+  const [settings, likelySha] = await Promise.all([
+    loadSettings(),
+    likelyBase ? resolveBase(git, repo, likelyBase).then((sha) => sha, (e: unknown) => e) : Promise.resolve(null),
+  ]);
   const base = options.base ?? settings.defaultBase ?? repo.defaultBranch;
   if (!base) throw new AxiomError('BaseNotFound', 'This repository has no branch to start from yet: make a first commit.');
   const limit = options.limit ?? settings.maxInstances;
   const wtPath = worktreePathFor(options.dirTemplate ?? settings.worktreeDir, id, repo.mainWorktree);
-  const baseSha = await resolveBase(git, repo, base);
+  if (base === likelyBase && likelySha instanceof Error) throw likelySha;
+  const baseSha = base === likelyBase && typeof likelySha === 'string' ? likelySha : await resolveBase(git, repo, base);
   crashPoint('validated');
 
   const now = new Date();
@@ -88,17 +94,18 @@ export async function spawnInstance(
         path: wtPath,
       });
     }
-    const listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
-    const clash = listed.find((w) => w.branchRef?.startsWith(`refs/heads/axiom/${id}/`));
+    const clash = await worktreeOnInstanceBranch(entries, id);
     if (clash) {
-      throw new AxiomError('BranchCheckedOut', `A branch of instance ${JSON.stringify(id)} is checked out at ${clash.path}. Run repair or pick another id.`, {
-        path: clash.path,
+      throw new AxiomError('BranchCheckedOut', `A branch of instance ${JSON.stringify(id)} is checked out at ${clash}. Run repair or pick another id.`, {
+        path: clash,
       });
     }
     try {
+      // --track makes the base the branch's upstream: one for-each-ref then gives every
+      // instance's ahead/behind (DESIGN.md §5). --lock marks the spawn unfinished until checkout.
       await git.run(repo.commonDir, [
         'worktree', 'add', '--no-checkout', '--lock', '--reason', `${SPAWN_LOCK_PREFIX}${process.pid}`,
-        '-b', branch, wtPath, baseSha,
+        '--track', '-b', branch, wtPath, `refs/heads/${base}`,
       ]);
     } catch (e) {
       await rollbackBranch(git, repo, branch, baseSha);
@@ -135,7 +142,8 @@ export async function spawnInstance(
   try {
     await git.run(wtPath, ['reset', '--hard', '--quiet']);
     crashPoint('checked-out');
-    await git.run(repo.commonDir, ['worktree', 'unlock', wtPath]);
+    // What `git worktree unlock` does (gitrepository-layout: worktrees/<id>/locked), minus a process.
+    await fs.promises.rm(path.join(created.adminDir, 'locked'), { force: true });
   } catch (e) {
     await withRepoLock(repo.commonDir, () => removeHalfSpawned(git, repo, wtPath, branch, baseSha));
     throw e;
@@ -143,9 +151,18 @@ export async function spawnInstance(
   return { id, branch, base, baseSha, path: wtPath, adminDir: created.adminDir, metadata: created.metadata };
 }
 
-/** Deletes a branch this spawn created, only while it still points where it was created. */
-async function rollbackBranch(git: GitRunner, repo: RepoInfo, branch: string, sha: string): Promise<void> {
-  await git.run(repo.commonDir, ['update-ref', '-d', `refs/heads/${branch}`, sha], { okExitCodes: [1, 128] }).catch(() => undefined);
+/** The path of a worktree (made by anyone) that has a branch of this instance id checked out. */
+async function worktreeOnInstanceBranch(entries: AdminEntry[], id: string): Promise<string | null> {
+  for (const e of entries) {
+    const head = await fs.promises.readFile(path.join(e.adminDir, 'HEAD'), 'utf8').catch(() => '');
+    if (head.startsWith(`ref: refs/heads/axiom/${id}/`)) return e.worktreePath ?? e.adminDir;
+  }
+  return null;
+}
+
+/** Deletes a branch this spawn created (`branch -D` also drops its upstream config). */
+async function rollbackBranch(git: GitRunner, repo: RepoInfo, branch: string, _sha: string): Promise<void> {
+  await git.run(repo.commonDir, ['branch', '-D', '--', branch], { okExitCodes: [1, 128] }).catch(() => undefined);
 }
 
 /** Undoes a spawn that did not finish: its worktree (which holds no user work yet) and its branch. */

@@ -78,7 +78,26 @@ interface DirtyCacheEntry {
   entries: StatusEntry[];
 }
 
-const REF_FORMAT = '%(refname)%00%(objectname)%00%(committerdate:unix)%00%(subject)';
+// %(upstream:track) gives ahead/behind of every branch that tracks its base, in this one process.
+const REF_FORMAT = '%(refname)%00%(objectname)%00%(committerdate:unix)%00%(upstream)%00%(upstream:track)%00%(subject)';
+
+interface RefInfo {
+  sha: string;
+  date: number;
+  subject: string;
+  upstream: string;
+  track: { ahead: number; behind: number } | null;
+}
+
+/** "[ahead 2, behind 1]", "[ahead 2]", "[behind 1]", "" (in sync) or "[gone]". */
+export function parseTrack(track: string): { ahead: number; behind: number } | null {
+  if (track === '') return { ahead: 0, behind: 0 };
+  if (track.includes('gone')) return null;
+  const ahead = /ahead (\d+)/.exec(track);
+  const behind = /behind (\d+)/.exec(track);
+  if (!ahead && !behind) return null;
+  return { ahead: Number(ahead?.[1] ?? 0), behind: Number(behind?.[1] ?? 0) };
+}
 
 export class StatusCollector {
   private readonly dirtyCache = new Map<string, DirtyCacheEntry>();
@@ -98,11 +117,11 @@ export class StatusCollector {
       readAdminEntries(this.repo.commonDir),
     ]);
     const records = parseWorktreeList(listOut);
-    const refs = new Map<string, { sha: string; date: number; subject: string }>();
+    const refs = new Map<string, RefInfo>();
     for (const line of refsOut.split('\n')) {
       if (!line) continue;
-      const [ref, sha, date, ...subject] = line.split('\0');
-      refs.set(ref!, { sha: sha!, date: Number(date), subject: subject.join('\0') });
+      const [ref, sha, date, upstream, track, ...subject] = line.split('\0');
+      refs.set(ref!, { sha: sha!, date: Number(date), upstream: upstream!, track: upstream ? parseTrack(track!) : null, subject: subject.join('\0') });
     }
     const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null }>();
     for (const e of adminEntries) if (e.worktreePath) metaByPath.set(e.worktreePath, e);
@@ -117,7 +136,7 @@ export class StatusCollector {
 
   private async statusOf(
     record: WorktreeRecord,
-    refs: Map<string, { sha: string; date: number; subject: string }>,
+    refs: Map<string, RefInfo>,
     metaByPath: Map<string, { adminDir: string; metadata: InstanceMetadata | null }>,
     filesChanged: boolean,
     withConflicts: boolean,
@@ -137,8 +156,11 @@ export class StatusCollector {
     let conflictFiles: string[] = [];
     let conflictsWithBase: boolean | null = null;
     const baseSha = base ? refs.get(`refs/heads/${base}`)?.sha : undefined;
+    const ref = record.branchRef ? refs.get(record.branchRef) : undefined;
     if (baseSha && record.head) {
-      ({ ahead, behind } = await this.aheadBehind(baseSha, record.head));
+      // The branch tracks its base (set at spawn): for-each-ref already counted; else one rev-list, cached.
+      const tracked = ref && ref.sha === record.head && ref.upstream === `refs/heads/${base}` ? ref.track : null;
+      ({ ahead, behind } = tracked ?? (await this.aheadBehind(baseSha, record.head)));
       if (withConflicts && ahead > 0 && behind > 0) {
         conflictFiles = await this.conflictsOf(baseSha, record.head);
         conflictsWithBase = conflictFiles.length > 0;
@@ -152,7 +174,6 @@ export class StatusCollector {
       ((meta?.merged !== undefined && meta.merged.headSha === record.head) ||
         (ahead === 0 && meta !== null && record.head !== meta.baseSha));
 
-    const ref = record.branchRef ? refs.get(record.branchRef) : undefined;
     const lastCommit: LastCommit | null = ref && record.head === ref.sha ? { sha: ref.sha, subject: ref.subject, date: ref.date } : null;
 
     const terminalPending = meta?.launch === 'terminal' && meta.terminal !== undefined && !meta.terminal.takenAt;

@@ -96,3 +96,12 @@ test('agent status file: last well-formed event wins, torn lines skipped', () =>
   assert.equal(lastEvent('{"event":"Stop","at":"3"}\n')?.phase, 'idle');
   assert.equal(lastEvent(''), null);
 });
+
+test('for-each-ref %(upstream:track): ahead/behind, in sync, gone', async () => {
+  const { parseTrack } = await import('../../src/core/status');
+  assert.deepEqual(parseTrack('[ahead 2, behind 1]'), { ahead: 2, behind: 1 });
+  assert.deepEqual(parseTrack('[ahead 3]'), { ahead: 3, behind: 0 });
+  assert.deepEqual(parseTrack('[behind 4]'), { ahead: 0, behind: 4 });
+  assert.deepEqual(parseTrack(''), { ahead: 0, behind: 0 });
+  assert.equal(parseTrack('[gone]'), null);
+});
