@@ -102,13 +102,16 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions): Pro
   const files = parseRawNumstat(
     await git.out(repo.commonDir, ['diff', '--raw', '--numstat', '-z', '--no-renames', mergeBase, head, '--'], { readOnly: true }),
   );
+  // A squash / rebase / cherry-pick leaves the instance's commits outside the target's history:
+  // the merge record says this HEAD is already in, so merging it again would only add a no-op commit.
+  const alreadyMerged = inst.metadata.merged?.headSha === head && inst.metadata.merged.into === target;
   return {
     id: inst.id,
     branch,
     target,
     strategy,
     targetWorktree: targetWt,
-    commits,
+    commits: alreadyMerged ? [] : commits,
     files,
     conflicts: parseMergeTree(mt.stdout, mt.exitCode).conflicts,
     uncommitted,
