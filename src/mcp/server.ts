@@ -175,7 +175,7 @@ export class AxiomMcp {
         case 'spawn':
           return ok(await this.spawn(args));
         case 'status':
-          return ok(statusView(await (await this.engine()).status(args.instanceId)));
+          return ok(statusView(await this.status(args.instanceId)));
         case 'list':
           return ok(await this.list());
         case 'diff':
@@ -190,6 +190,20 @@ export class AxiomMcp {
     } catch (e) {
       return toolError(e);
     }
+  }
+
+  /**
+   * One instance's status. The snapshot reads git facts before agent facts, so an agent that exits
+   * in between would read as "exited" with the HEAD from before its last commit: when the exit
+   * happened during the call, take the status once more so "exited" always comes with final git facts.
+   */
+  async status(id: string): Promise<WorktreeStatus> {
+    const engine = await this.engine();
+    const inst = await engine.locate(id);
+    const before = await readProcessRecord(inst.adminDir);
+    const s = await engine.status(id);
+    const exitedDuring = s.agentState.phase === 'exited' && before !== null && before.endedAt === undefined;
+    return exitedDuring ? engine.status(id) : s;
   }
 
   async list(): Promise<Record<string, unknown>> {
@@ -386,7 +400,9 @@ export class AxiomMcp {
     const launch = inst.metadata.launch;
     if (launch === 'headless') {
       const handle = this.handles.get(inst.adminDir);
-      if (handle && handle.alive()) {
+      const rec = await readProcessRecord(inst.adminDir);
+      const running = rec !== null && rec.endedAt === undefined && isProcessAlive(rec.pid);
+      if (running && handle && handle.pid === rec.pid && handle.alive()) {
         try {
           await writeLine(handle.stdin, args.text);
         } catch (e) {
@@ -394,12 +410,11 @@ export class AxiomMcp {
         }
         return { instanceId: inst.id, delivered: 'stdin', pid: handle.pid, bytes: Buffer.byteLength(args.text) + 1 };
       }
-      const rec = await readProcessRecord(inst.adminDir);
-      if (rec && !rec.endedAt && isProcessAlive(rec.pid)) {
+      if (running) {
         throw new McpRefusal(
           'NotOwned',
-          `The agent of ${inst.id} (pid ${rec.pid}) was started by another Axiom server process; only that process holds its input. Its output is in ${path.join(inst.adminDir, 'axiom-agent.log')}.`,
-          { pid: rec.pid },
+          `The agent of ${inst.id} (pid ${rec!.pid}) was started by another Axiom server process; only that process holds its input. Its output is in ${path.join(inst.adminDir, 'axiom-agent.log')}.`,
+          { pid: rec!.pid },
         );
       }
       throw new McpRefusal(
@@ -438,7 +453,7 @@ export class AxiomMcp {
       const tail = await readLogTail(inst.adminDir);
       return { uri, mimeType: 'text/plain', text: tail.text };
     }
-    return { uri, mimeType: 'application/json', text: json(statusView(await engine.status(id))) };
+    return { uri, mimeType: 'application/json', text: json(statusView(await this.status(id))) };
   }
 
   async listResources(): Promise<{ uri: string; name: string; mimeType: string; description?: string }[]> {
