@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commitIn, connect, git, makeRepo, writeFile, TOOL, type McpSession, type TempRepo } from './helpers';
+import { CLI, commitIn, connect, git, makeRepo, waitFor, writeFile, TOOL, type McpSession, type TempRepo } from './helpers';
 
 let repo: TempRepo;
 let mcp: McpSession;
@@ -292,4 +292,25 @@ test('a server started outside a repository stays up and answers NotARepository'
   } finally {
     await s.close();
   }
+});
+
+test('`axiom mcp` (the CLI) serves the same tool, and exits when the client goes', async () => {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--repo', repo.dir], stderr: 'pipe' });
+  const client = new Client({ name: 'axiom-cli-test', version: '1.0.0' });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  const r = (await client.callTool({ name: TOOL, arguments: { action: 'list' } })) as { isError?: boolean; structuredContent?: { repository?: string } };
+  assert.notEqual(r.isError, true);
+  assert.equal(r.structuredContent?.repository, repo.dir);
+  await client.close();
+  await waitFor('the CLI server to exit', async () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, 5000);
 });
