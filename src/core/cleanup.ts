@@ -72,17 +72,23 @@ export function describeRisk(id: string, risk: WorkAtRisk, max = 15): string {
   return `Cleaning up ${id} would lose work:\n${lines.join('\n')}\nMerge or commit it first, or force the cleanup (a salvage ref keeps everything; restore it later).`;
 }
 
+function refuseIfAtRisk(inst: LocatedInstance, risk: WorkAtRisk): void {
+  if (risk.files.length === 0 && risk.commits.length === 0) return;
+  throw new AxiomError(risk.files.length ? 'DirtyWorktree' : 'UnmergedCommits', describeRisk(inst.id, risk), {
+    files: risk.files.map((f) => f.path),
+    commits: risk.commits,
+    path: inst.path,
+  });
+}
+
 export async function cleanupInstance(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, options: CleanupOptions = {}): Promise<CleanupResult> {
-  await stopHeadlessAgent(inst.adminDir);
-  const risk = await workAtRisk(git, repo, inst);
+  // A refused cleanup must not stop a working agent: check first, then stop it, then check again
+  // (it may have written something meanwhile) before anything is removed.
+  let risk = await workAtRisk(git, repo, inst);
+  if (!options.force) refuseIfAtRisk(inst, risk);
+  if (await stopHeadlessAgent(inst.adminDir)) risk = await workAtRisk(git, repo, inst);
   const atRisk = risk.files.length > 0 || risk.commits.length > 0;
-  if (atRisk && !options.force) {
-    throw new AxiomError(risk.files.length ? 'DirtyWorktree' : 'UnmergedCommits', describeRisk(inst.id, risk), {
-      files: risk.files.map((f) => f.path),
-      commits: risk.commits,
-      path: inst.path,
-    });
-  }
+  if (!options.force) refuseIfAtRisk(inst, risk);
   const branch = inst.metadata.branch;
   const aside = `${inst.path}.axiom-removing-${process.pid}-${Date.now()}`;
   const result = await withRepoLock(repo.commonDir, async () => {

@@ -111,10 +111,21 @@ export class StatusCollector {
   ) {}
 
   async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
-    const [listOut, refsOut, adminEntries] = await Promise.all([
+    // Agent facts are read before git facts, so an agent that exits mid-snapshot is never shown
+    // "exited" beside the HEAD from before its last commit.
+    const adminEntries = await readAdminEntries(this.repo.commonDir);
+    const agentStates = new Map<string, AgentState>();
+    await Promise.all(
+      adminEntries.map(async (e) => {
+        const m = e.metadata;
+        if (!m) return;
+        const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
+        agentStates.set(e.adminDir, await readAgentState(e.adminDir, pending));
+      }),
+    );
+    const [listOut, refsOut] = await Promise.all([
       this.git.out(this.repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }),
       this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, 'refs/heads'], { readOnly: true }),
-      readAdminEntries(this.repo.commonDir),
     ]);
     const records = parseWorktreeList(listOut);
     const refs = new Map<string, RefInfo>();
@@ -129,7 +140,7 @@ export class StatusCollector {
     const changed = options.changed ?? 'all';
     const changedSet = changed === 'all' ? null : new Set(changed.map((p) => path.resolve(p)));
     const worktrees = await mapPool(records, this.statusPool, (record) =>
-      this.statusOf(record, refs, metaByPath, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
+      this.statusOf(record, refs, metaByPath, agentStates, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
     );
     return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
   }
@@ -138,6 +149,7 @@ export class StatusCollector {
     record: WorktreeRecord,
     refs: Map<string, RefInfo>,
     metaByPath: Map<string, { adminDir: string; metadata: InstanceMetadata | null }>,
+    agentStates: Map<string, AgentState>,
     filesChanged: boolean,
     withConflicts: boolean,
   ): Promise<WorktreeStatus> {
@@ -176,9 +188,7 @@ export class StatusCollector {
 
     const lastCommit: LastCommit | null = ref && record.head === ref.sha ? { sha: ref.sha, subject: ref.subject, date: ref.date } : null;
 
-    const terminalPending = meta?.launch === 'terminal' && meta.terminal !== undefined && !meta.terminal.takenAt;
-    const agentState: AgentState =
-      kind === 'instance' && adminDir ? await readAgentState(adminDir, terminalPending) : { phase: 'unknown', lastActivity: null };
+    const agentState: AgentState = (kind === 'instance' && adminDir && agentStates.get(adminDir)) || { phase: 'unknown', lastActivity: null };
 
     const status: WorktreeStatus = {
       kind,

@@ -146,3 +146,28 @@ test('cleanup of a worktree deleted by hand still works, salvaging its unmerged 
   assert.equal(git(repo.dir, 'rev-parse', r.salvageRef!).trim(), sha);
   assert.equal(git(repo.dir, 'worktree', 'list', '--porcelain').includes('gone'), false);
 });
+
+test('a refused cleanup leaves a running headless agent alone; a forced one stops it first', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('agent');
+  const { spawn } = await import('node:child_process');
+  const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  const alive = (): boolean => {
+    try {
+      process.kill(child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  fs.writeFileSync(path.join(inst.adminDir, 'axiom-agent.json'), JSON.stringify({ pid: child.pid, command: ['sleep', '30'], startedAt: new Date().toISOString() }));
+  writeFile(inst.path, 'wip.txt', 'agent output\n');
+  await refused(engine.cleanup('agent'), 'DirtyWorktree');
+  assert.equal(alive(), true, 'the agent was stopped by a refused cleanup');
+  const r = await engine.cleanup('agent', { force: true });
+  assert.ok(r.salvageRef);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.equal(alive(), false, 'the agent still runs after its instance was removed');
+});
