@@ -128,13 +128,17 @@ export class AxiomEngine {
   }
 
   /** Brings a salvage back as a new instance: same files, untracked included. */
-  async restore(refOrId: string, options: { as?: string } = {}): Promise<SpawnedInstance & { salvage: SalvageRef }> {
+  async restore(
+    refOrId: string,
+    options: { as?: string } & Pick<SpawnOptions, 'limit' | 'dirTemplate'> = {},
+  ): Promise<SpawnedInstance & { salvage: SalvageRef }> {
     const salvage = await findSalvage(this.git, this.repo, refOrId);
     const id = restoredId(salvage, options.as);
     const parent = (await this.git.out(this.repo.commonDir, ['rev-parse', `${salvage.sha}^`], { readOnly: true })).trim();
     const base = salvage.base && (await resolveBase(this.git, this.repo, salvage.base).then(() => true, () => false)) ? salvage.base : undefined;
     // Spawn from the default base, then point the new branch at the salvaged branch tip.
-    const spawned = await this.spawn(id, { ...(base ? { base } : {}) });
+    const { as: _as, ...spawnOptions } = options;
+    const spawned = await this.spawn(id, { ...spawnOptions, ...(base ? { base } : {}) });
     await this.git.run(spawned.path, ['reset', '--hard', '--quiet', parent]);
     await applySalvageFiles(this.git, spawned.path, salvage.sha);
     return { ...spawned, salvage };
