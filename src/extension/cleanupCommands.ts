@@ -5,6 +5,7 @@ import { ActionableError } from './commandWrapper';
 import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
 import { Commands } from './commandIds';
+import { spawnOptionsFromSettings } from './settings';
 
 export async function cleanupCommand(s: Services, inv: Invocation): Promise<CleanupResult> {
   const { model, status } = await inv.instance(s.repos);
@@ -79,7 +80,11 @@ export async function restoreCommand(s: Services, inv: Invocation): Promise<Spaw
     if (as === undefined) throw new Cancelled();
   }
   const restored = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restoring ${chosen.ref}…` }, () =>
-    model.operation(() => model.engine.restore(chosen.ref, as ? { as } : {})),
+    model.operation(() => {
+      // The instance limit and worktree folder from VS Code settings apply to restores too.
+      const { limit, dirTemplate } = spawnOptionsFromSettings(vscode.Uri.file(model.root));
+      return model.engine.restore(chosen.ref, { ...(as ? { as } : {}), ...(limit ? { limit } : {}), ...(dirTemplate ? { dirTemplate } : {}) });
+    }),
   );
   void vscode.window.showInformationMessage(`Restored ${chosen.id} as ${restored.id} at ${restored.path}.`);
   return restored;

@@ -96,6 +96,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       runs: false,
       handler: async () => ({
         activationMs: s.activationMs(),
+        readyMs: s.readyMs(),
         trusted: vscode.workspace.isTrusted,
         repositories: s.repos.list().map((r) => ({
           root: r.model.root,

@@ -20,6 +20,8 @@ export interface AxiomExtensionApi {
   tree: InstancesTree;
   terminals: TerminalManager;
   activationMs: number;
+  /** Resolves when the workspace's repositories are found and each has its first snapshot. */
+  ready: Promise<void>;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<AxiomExtensionApi> {
@@ -36,7 +38,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   bag.push(vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(repos)));
 
   let activationMs = 0;
-  const services: Services = { repos, terminals, log, activationMs: () => activationMs };
+  let readyMs = 0;
+  const services: Services = { repos, terminals, log, activationMs: () => activationMs, readyMs: () => readyMs };
   bag.push(...registerCommands(services));
 
   // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.
@@ -51,10 +54,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   );
   bag.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void Promise.all(repos.models().map((m) => terminals.serveRequests(m)))));
 
-  await repos.scan();
+  // Discovery and the first snapshots run after activate() returns: they must not hold up the window.
+  const ready = repos
+    .scan()
+    .then(() => Promise.all(repos.models().map((m) => m.ready())))
+    .then(() => {
+      readyMs = performance.now() - started;
+      log.info(`First snapshot of ${repos.list().length} repository(ies) ${readyMs.toFixed(1)} ms after activation started.`);
+    });
   activationMs = performance.now() - started;
-  log.info(`Activated in ${activationMs.toFixed(1)} ms (${repos.list().length} repository(ies), workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
-  return { repositories: repos, tree, terminals, activationMs };
+  log.info(`Activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
+  return { repositories: repos, tree, terminals, activationMs, ready };
 }
 
 export function deactivate(): void {

@@ -81,6 +81,7 @@ export class Invocation {
   /** The repository this invocation is about. */
   async model(repos: Repositories): Promise<RepositoryModel> {
     if (this.node) return this.node.model;
+    await repos.settled();
     const models = repos.models();
     if (this.args?.repo) {
       const found = repos.find(this.args.repo);

@@ -49,6 +49,11 @@ export class Repositories implements vscode.Disposable {
     return undefined;
   }
 
+  /** Resolves when the discovery under way (if any) is done. */
+  settled(): Promise<void> {
+    return this.scanning;
+  }
+
   /** (Re)discovers repositories from the workspace folders. */
   scan(): Promise<void> {
     this.scanning = this.scanning.then(() => this.doScan());

@@ -9,4 +9,6 @@ export interface Services {
   log: vscode.LogOutputChannel;
   /** Milliseconds activate() took, measured inside the extension host. */
   activationMs: () => number;
+  /** Milliseconds from activation to the first snapshot of every repository (0 until then). */
+  readyMs: () => number;
 }
