@@ -1,6 +1,6 @@
 // `npm test`: builds once, runs every suite, and ends with one line "N passed, N failed" over all of them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -61,7 +61,15 @@ if (built) {
   nodeTests('core', 'out/test/core');
   nodeTests('mcp', 'out/test/mcp');
   if (existsSync(path.join(root, 'out/test/extension/index.js')) && existsSync(path.join(root, 'scripts/run-extension-tests.mjs'))) {
-    extensionTests('extension-host', ['scripts/run-extension-tests.mjs', '--extension', root, '--tests', path.join(root, 'out/test/extension/index.js')]);
+    // Each run opens a fresh fixture repository (test/extension/fixture.mjs prints its path). The
+    // second run leaves workspace trust on (--trust), so the folder is untrusted: nothing may run.
+    const tests = path.join(root, 'out/test/extension/index.js');
+    const fixture = () => spawnSync(process.execPath, ['test/extension/fixture.mjs'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+    const trusted = fixture();
+    const untrusted = fixture();
+    extensionTests('extension-host', ['scripts/run-extension-tests.mjs', '--extension', root, '--tests', tests, '--folder', trusted]);
+    extensionTests('extension-untrusted', ['scripts/run-extension-tests.mjs', '--extension', root, '--tests', tests, '--folder', untrusted, '--trust']);
+    for (const repo of [trusted, untrusted]) if (repo) rmSync(path.dirname(repo), { recursive: true, force: true });
   }
   nodeTests('e2e', 'out/test/e2e');
 }
