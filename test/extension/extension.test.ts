@@ -110,6 +110,15 @@ describe('Axiom Worktrees in VS Code', () => {
     assert.ok(meta.terminal?.takenAt, 'the launch is recorded as taken');
   });
 
+  it('shell integration reports the phase of an agent without hooks (command end → exited)', async () => {
+    const state = await waitFor(model, () => {
+      const a = model.find('term')?.agentState;
+      return a?.lastEvent === 'CommandEnd' ? a : undefined;
+    }, 'a CommandEnd event from shell integration', 20_000);
+    assert.equal(state.phase, 'exited');
+    assert.equal(state.exitCode, 0);
+  });
+
   it('types lines queued in axiom-terminal-input.jsonl into the terminal', async () => {
     const term = model.find('term')!;
     const marker = path.join(scratch, 'marker-input');
