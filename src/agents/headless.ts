@@ -15,7 +15,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { execa } from 'execa';
-import { AGENT_LOG_FILE, PROCESS_FILE, isProcessAlive, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
+import { AGENT_LOG_FILE, PROCESS_FILE, isProcessAlive, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
 
 export const TERMINAL_INPUT_FILE = 'axiom-terminal-input.jsonl';
 
@@ -217,20 +217,7 @@ export async function appendTerminalInput(adminDir: string, text: string): Promi
 
 /** The last `maxBytes` of an instance's agent log ('' when there is none). */
 export async function readLogTail(adminDir: string, maxBytes = 16 * 1024): Promise<{ text: string; truncated: boolean; size: number }> {
-  const file = path.join(adminDir, AGENT_LOG_FILE);
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(file, 'r');
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - maxBytes);
-    const buf = Buffer.alloc(size - start);
-    await handle.read(buf, 0, buf.length, start);
-    return { text: buf.toString('utf8'), truncated: start > 0, size };
-  } catch {
-    return { text: '', truncated: false, size: 0 };
-  } finally {
-    await handle?.close();
-  }
+  return (await readFileTail(path.join(adminDir, AGENT_LOG_FILE), maxBytes)) ?? { text: '', truncated: false, size: 0 };
 }
 
 /**

@@ -72,15 +72,16 @@ export function lastEvent(text: string): AgentEvent | null {
   return null;
 }
 
-async function readTail(file: string, bytes = 8192): Promise<string | null> {
+/** The last `maxBytes` of a file (null when it cannot be read): status and log files only grow. */
+export async function readFileTail(file: string, maxBytes = 8192): Promise<{ text: string; truncated: boolean; size: number } | null> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(file, 'r');
     const { size } = await handle.stat();
-    const start = Math.max(0, size - bytes);
+    const start = Math.max(0, size - maxBytes);
     const buf = Buffer.alloc(size - start);
     await handle.read(buf, 0, buf.length, start);
-    return buf.toString('utf8');
+    return { text: buf.toString('utf8'), truncated: start > 0, size };
   } catch {
     return null;
   } finally {
@@ -112,8 +113,8 @@ export async function appendAgentEvent(adminDir: string, event: Omit<AgentEvent,
 
 /** Reads the agent's state; `terminalPending` when a terminal launch was asked for and not yet taken. */
 export async function readAgentState(adminDir: string, terminalPending: boolean): Promise<AgentState> {
-  const [proc, tail] = await Promise.all([readProcessRecord(adminDir), readTail(path.join(adminDir, STATUS_FILE))]);
-  const event = tail ? lastEvent(tail) : null;
+  const [proc, tail] = await Promise.all([readProcessRecord(adminDir), readFileTail(path.join(adminDir, STATUS_FILE))]);
+  const event = tail ? lastEvent(tail.text) : null;
   if (proc) {
     const ended = proc.endedAt !== undefined || !isProcessAlive(proc.pid);
     const base: AgentState = {
