@@ -4,7 +4,7 @@
  * benchmarks count git processes from this trace, and the extension logs it at trace level).
  */
 import { GitError, simpleGit, type SimpleGit } from 'simple-git';
-import { classifyGitFailure } from './errors';
+import { AxiomError, classifyGitFailure } from './errors';
 
 export interface GitTraceEntry {
   args: string[];
@@ -45,7 +45,24 @@ export interface GitRunnerOptions {
   /** The git binary (the extension passes the one VS Code's git extension uses). */
   binary?: string;
   maxConcurrent?: number;
+  /**
+   * The repository's content is not trusted (VS Code's restricted mode): run git so that no program
+   * named in the repository's configuration starts. See {@link GitRunner.untrusted}.
+   */
+  untrusted?: boolean;
 }
+
+/**
+ * Always added in untrusted mode: no fsmonitor hook (status, diff), no hooks at all, no signature
+ * verification by a configured gpg program (log). `/dev/null` is understood by Git for Windows too.
+ */
+export const UNTRUSTED_CONFIG = ['core.fsmonitor=false', 'core.hooksPath=/dev/null', 'log.showSignature=false'];
+
+/**
+ * Configured filter programs: `status` runs a clean filter on every tracked file whose stat data
+ * changed. `required` goes too: a required filter without a command would make status fail.
+ */
+const FILTER_PROGRAMS = '^filter\\..+\\.(clean|smudge|process|required)$';
 
 const BASE_ENV: Record<string, string> = {
   LC_ALL: 'C',
@@ -55,6 +72,10 @@ const BASE_ENV: Record<string, string> = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_MERGE_AUTOEDIT: 'no',
 };
+
+function configArgs(pairs: string[]): string[] {
+  return pairs.flatMap((p) => ['-c', p]);
+}
 
 /**
  * The inherited environment minus every GIT_* variable: repositories are always addressed with -C,
@@ -73,10 +94,48 @@ export class GitRunner {
   private readonly git: SimpleGit;
   private readonly binary: string;
   private count = 0;
+  private untrustedMode: boolean;
+  /** Untrusted mode: per folder, the `-c` arguments that switch off the filter programs its config names. */
+  private readonly neutralizers = new Map<string, Promise<string[]>>();
 
   constructor(options: GitRunnerOptions = {}) {
     this.binary = options.binary ?? 'git';
     this.git = this.makeClient(options.maxConcurrent ?? 4, undefined, {});
+    this.untrustedMode = options.untrusted ?? false;
+  }
+
+  /**
+   * Untrusted mode: every command gets `-c` overrides so that nothing the repository configures runs:
+   * {@link UNTRUSTED_CONFIG}, plus an empty value for each `filter.<driver>.clean|smudge|process|required`
+   * the folder's config names (an empty filter command is a pass-through in git, an empty boolean false). Merge drivers are
+   * not neutralised (an empty one fails the merge): callers run no merge in untrusted mode — the
+   * status collector skips its merge-tree conflict check. Switch off when the user grants trust.
+   */
+  get untrusted(): boolean {
+    return this.untrustedMode;
+  }
+
+  set untrusted(value: boolean) {
+    this.untrustedMode = value;
+    this.neutralizers.clear();
+  }
+
+  private async untrustedArgs(cwd: string): Promise<string[]> {
+    let found = this.neutralizers.get(cwd);
+    if (!found) {
+      found = this.raw(cwd, [...configArgs(UNTRUSTED_CONFIG), 'config', '-z', '--name-only', '--get-regexp', FILTER_PROGRAMS], { okExitCodes: [1] }).then(
+        ({ stdout }) => {
+          const keys = stdout.split('\0').filter(Boolean);
+          // `-c key=value` splits at the first '=': a key with one could not be overridden, so refuse.
+          const odd = keys.find((k) => /[=\n]/.test(k));
+          if (odd) throw new AxiomError('Untrusted', `The repository configures a filter program under a name Axiom cannot switch off (${JSON.stringify(odd)}); trust the workspace or fix its git config.`);
+          return configArgs([...UNTRUSTED_CONFIG, ...keys.map((k) => `${k}=`)]);
+        },
+      );
+      this.neutralizers.set(cwd, found);
+      found.catch(() => this.neutralizers.delete(cwd));
+    }
+    return found;
   }
 
   /** simple-git keeps env per client, so calls with their own env or signal get their own client. */
@@ -86,7 +145,15 @@ export class GitRunner {
       maxConcurrentProcesses,
       trimmed: false,
       abort,
-      unsafe: { allowUnsafeCustomBinary: this.binary !== 'git', allowUnsafePager: true },
+      // The fsmonitor / hooksPath / filter overrides are untrusted mode's own `-c` switches (they turn
+      // programs off); no caller puts user data before the git verb, where `-c` would be read.
+      unsafe: {
+        allowUnsafeCustomBinary: this.binary !== 'git',
+        allowUnsafePager: true,
+        allowUnsafeFsMonitor: true,
+        allowUnsafeHooksPath: true,
+        allowUnsafeFilter: true,
+      },
       // Keep the exit code and both streams so callers can tell answers from failures.
       errors: (error, result) =>
         result.exitCode
@@ -112,7 +179,12 @@ export class GitRunner {
 
   /** Runs `git -C cwd …args`; throws a classified AxiomError unless the exit code is acceptable. */
   async run(cwd: string, args: string[], options: RunOptions = {}): Promise<GitResult> {
-    const full = [...(options.readOnly ? ['--no-optional-locks'] : []), '-C', cwd, ...args];
+    const guard = this.untrustedMode ? await this.untrustedArgs(cwd) : [];
+    return this.raw(cwd, [...guard, ...args], options, args);
+  }
+
+  private async raw(cwd: string, argsWithConfig: string[], options: RunOptions, args = argsWithConfig): Promise<GitResult> {
+    const full = [...(options.readOnly ? ['--no-optional-locks'] : []), '-C', cwd, ...argsWithConfig];
     const client =
       options.signal || options.env ? this.makeClient(1, options.signal, options.env ?? {}) : this.git;
     const started = performance.now();

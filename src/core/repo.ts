@@ -1,7 +1,7 @@
 /** Repository discovery from any path inside a repository or one of its worktrees. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AxiomError } from './errors';
+import { AxiomError, isAxiomError } from './errors';
 import type { GitRunner } from './git';
 
 export interface RepoInfo {
@@ -32,6 +32,7 @@ export async function discoverRepo(git: GitRunner, fromPath: string): Promise<Re
       readOnly: true,
     });
   } catch (e) {
+    if (isAxiomError(e, 'Untrusted')) throw e;
     throw new AxiomError('NotARepository', `${start} is not inside a git repository.`, {
       path: start,
       stderr: e instanceof AxiomError ? e.details.stderr : String(e),

@@ -173,7 +173,8 @@ export class StatusCollector {
       // The branch tracks its base (set at spawn): for-each-ref already counted; else one rev-list, cached.
       const tracked = ref && ref.sha === record.head && ref.upstream === `refs/heads/${base}` ? ref.track : null;
       ({ ahead, behind } = tracked ?? (await this.aheadBehind(baseSha, record.head)));
-      if (withConflicts && ahead > 0 && behind > 0) {
+      // Untrusted repository: merge-tree would run a merge driver its config names, so conflicts stay unknown.
+      if (withConflicts && !this.git.untrusted && ahead > 0 && behind > 0) {
         conflictFiles = await this.conflictsOf(baseSha, record.head);
         conflictsWithBase = conflictFiles.length > 0;
       } else if (ahead === 0 || behind === 0) {
