@@ -64,9 +64,10 @@ if (built) {
     // Each run opens a fresh fixture repository (test/extension/fixture.mjs prints its path). The
     // second run leaves workspace trust on (--trust), so the folder is untrusted: nothing may run.
     const tests = path.join(root, 'out/test/extension/index.js');
-    const fixture = () => spawnSync(process.execPath, ['test/extension/fixture.mjs'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+    const fixture = (...args) => spawnSync(process.execPath, ['test/extension/fixture.mjs', ...args], { cwd: root, encoding: 'utf8' }).stdout.trim();
     const trusted = fixture();
-    const untrusted = fixture();
+    // The untrusted repository's config names programs (fsmonitor, a clean filter): listing it must start none.
+    const untrusted = fixture('repo', '--hostile');
     extensionTests('extension-host', ['scripts/run-extension-tests.mjs', '--extension', root, '--tests', tests, '--folder', trusted]);
     extensionTests('extension-untrusted', ['scripts/run-extension-tests.mjs', '--extension', root, '--tests', tests, '--folder', untrusted, '--trust']);
     for (const repo of [trusted, untrusted]) if (repo) rmSync(path.dirname(repo), { recursive: true, force: true });

@@ -104,6 +104,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
           worktrees: r.model.worktrees().length,
           watchedWorktrees: r.watcher.watchedWorktrees(),
           gitProcesses: r.model.engine.git.processCount,
+          untrustedGit: r.model.engine.git.untrusted,
         })),
       }),
     },

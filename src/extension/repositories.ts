@@ -30,7 +30,16 @@ export class Repositories implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly gitBinary: string | undefined,
   ) {
-    this.subs.push(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.scan()));
+    this.subs.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.scan()),
+      // Trust granted: git may now run what the repository configures (fsmonitor, filters, merge drivers).
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        for (const r of this.byCommonDir.values()) {
+          r.model.engine.git.untrusted = false;
+          void r.model.refreshNow('all');
+        }
+      }),
+    );
   }
 
   list(): Repository[] {
@@ -66,7 +75,8 @@ export class Repositories implements vscode.Disposable {
     for (const folder of folders) {
       if (folder.uri.scheme !== 'file') continue;
       try {
-        const engine = await AxiomEngine.open(folder.uri.fsPath, this.gitBinary ? { binary: this.gitBinary } : {});
+        // Untrusted workspace: the tree still lists, so git reads run with the repository's programs switched off.
+        const engine = await AxiomEngine.open(folder.uri.fsPath, { ...(this.gitBinary ? { binary: this.gitBinary } : {}), untrusted: !vscode.workspace.isTrusted });
         const key = engine.repo.commonDir;
         seen.add(key);
         const existing = this.byCommonDir.get(key);

@@ -6,6 +6,44 @@ import * as vscode from 'vscode';
 import { errorCode, git, repoRoot, row, runCli, theModel, waitFor } from './helpers';
 
 describe('Axiom Worktrees in an untrusted workspace', () => {
+  // First: later tests run the CLI, which is trusted git and would start the repository's programs.
+  it('lists a repository whose config names programs (fsmonitor, clean filter) without starting any', async () => {
+    const repo = repoRoot();
+    const canaries = path.join(path.dirname(repo), 'canaries');
+    if (!fs.existsSync(canaries)) {
+      // Not made by fixture.mjs --hostile (another launcher): configure the same programs now.
+      fs.mkdirSync(canaries);
+      const script = (name: string, body: string): string => {
+        const file = path.join(path.dirname(repo), `${name}.sh`);
+        fs.writeFileSync(file, `#!/bin/sh\ntouch '${canaries}/${name}'\n${body}\n`, { mode: 0o755 });
+        return file;
+      };
+      fs.writeFileSync(path.join(repo, '.git', 'info', 'attributes'), '* filter=canary\n');
+      git(repo, 'config', 'core.fsmonitor', script('fsmonitor', 'exit 1'));
+      git(repo, 'config', 'filter.canary.clean', script('clean', 'cat'));
+      git(repo, 'config', 'filter.canary.required', 'true');
+      const future = new Date(Date.now() + 3_600_000);
+      for (const f of git(repo, 'ls-files', '-z').split('\0').filter(Boolean)) fs.utimesSync(path.join(repo, f), future, future);
+    }
+    assert.deepEqual(fs.readdirSync(canaries), [], 'nothing ran before the test');
+    const model = await theModel();
+    const d = await vscode.commands.executeCommand<{ repositories: { untrustedGit: boolean }[] }>('axiom.diagnostics');
+    assert.equal(d.repositories[0]!.untrustedGit, true, 'git runs in untrusted mode');
+    // The tree lists (main row) and re-reads status after an edit: with the programs configured.
+    fs.writeFileSync(path.join(repo, 'untracked.txt'), 'x\n');
+    await vscode.commands.executeCommand('axiom.refresh');
+    const main = await waitFor(model, () => model.worktrees().find((w) => w.kind === 'main' && w.changes.some((c) => c.path === 'untracked.txt')), 'the main row to show the edit');
+    assert.ok(main.dirty);
+    assert.deepEqual(fs.readdirSync(canaries), [], 'no canary: neither the fsmonitor hook nor the clean filter ran');
+    // The control: plain git in this repository does start them (so the check above means something).
+    git(repo, 'status', '--porcelain');
+    assert.deepEqual(fs.readdirSync(canaries).sort(), ['clean', 'fsmonitor']);
+    // Later tests run the (trusted) CLI here: leave a plain repository.
+    git(repo, 'config', '--unset', 'core.fsmonitor');
+    git(repo, 'config', '--remove-section', 'filter.canary');
+    fs.rmSync(path.join(repo, 'untracked.txt'));
+  });
+
   it('lists worktrees made elsewhere', async () => {
     assert.equal(vscode.workspace.isTrusted, false);
     const model = await theModel();
