@@ -15,6 +15,7 @@ export const Commands = {
   repair: 'axiom.repair',
   refresh: 'axiom.refresh',
   showLog: 'axiom.showLog',
+  copyMcpConfig: 'axiom.copyMcpConfig',
   /** Internal (not in the palette): activation time and model facts, for tests and bug reports. */
   diagnostics: 'axiom.diagnostics',
 } as const;

@@ -2,12 +2,14 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AxiomError } from '../core';
+import { flavorOfShell } from '../agents/shellQuote';
+import { claudeMcpAddCommand, mcpJsonSnippet } from '../mcp/config';
 import { Commands } from './commandIds';
 import { register, type CommandSpec } from './commandWrapper';
 import { cleanupCommand, cleanupMergedCommand, repairCommand, restoreCommand } from './cleanupCommands';
 import { showFileChange, showInstanceChanges } from './diffs';
 import { FileNode } from './tree';
-import type { Invocation } from './invocation';
+import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
 import type { Services } from './services';
 import { spawnCommand } from './spawnCommand';
@@ -86,6 +88,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
         return s.repos.models().map((m) => ({ root: m.root, worktrees: m.worktrees().length }));
       },
     },
+    { id: Commands.copyMcpConfig, runs: false, handler: (inv) => copyMcpConfig(s, inv) },
     {
       id: Commands.showLog,
       runs: false,
@@ -126,4 +129,33 @@ async function openFileDiff(s: Services, inv: Invocation): Promise<void> {
   const change = d.files.find((f) => f.path === file);
   if (!change) throw new AxiomError('NotFound', `${file} has no changes in ${status.id}.`);
   await showFileChange(model, status.path, file, change.status === 'A' ? null : d.mergeBase, `vs ${status.base}`);
+}
+
+export interface CopyMcpConfigResult {
+  format: 'claude' | 'json';
+  repo: string;
+  text: string;
+}
+
+/** Puts a client configuration for the MCP server (this extension's dist/mcp.js, the repository) on the clipboard. */
+async function copyMcpConfig(s: Services, inv: Invocation): Promise<CopyMcpConfigResult> {
+  const model = await inv.model(s.repos);
+  const format = await inv.pick<'claude' | 'json'>(
+    'format',
+    [
+      { label: 'Claude Code command (claude mcp add …)', description: 'to paste into a terminal', value: 'claude' },
+      { label: '.mcp.json snippet', description: 'for a project\'s .mcp.json (Claude Code and other MCP clients)', value: 'json' },
+    ],
+    { placeHolder: `MCP configuration of the Axiom server for ${model.name}` },
+  );
+  if (!format) throw new Cancelled();
+  const input = s.mcp.input(model.root);
+  const text = format === 'claude' ? claudeMcpAddCommand(input, flavorOfShell(vscode.env.shell)) : mcpJsonSnippet(input);
+  await vscode.env.clipboard.writeText(text);
+  const what = format === 'claude' ? 'the `claude mcp add` command' : 'the .mcp.json snippet';
+  // Not awaited: the message stays while the command returns.
+  void vscode.window.showInformationMessage(
+    `Copied ${what} for ${model.name} to the clipboard (server ${s.mcp.script}, repository ${model.root}). It names this installation's files: copy it again after the extension updates.`,
+  );
+  return { format, repo: model.root, text };
 }

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { BASE_SCHEME, OUTPUT_NAME, VIEW_ID } from './commandIds';
 import { registerCommands } from './commands';
 import { BaseContentProvider } from './diffs';
+import { McpRegistration } from './mcpRegistration';
 import { Repositories } from './repositories';
 import { TerminalManager } from './terminals';
 import { InstancesTree } from './tree';
@@ -19,6 +20,8 @@ export interface AxiomExtensionApi {
   repositories: Repositories;
   tree: InstancesTree;
   terminals: TerminalManager;
+  /** The MCP server definitions given to VS Code (one per repository). */
+  mcp: McpRegistration;
   activationMs: number;
   /** Resolves when the workspace's repositories are found and each has its first snapshot. */
   ready: Promise<void>;
@@ -33,13 +36,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   const repos = new Repositories(log, gitBinaryOfGitExtension());
   const terminals = new TerminalManager(log, path.join(context.extensionPath, 'dist', 'hook.js'));
   const tree = new InstancesTree(repos);
-  bag.push(repos, terminals, tree);
+  const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
+  bag.push(repos, terminals, tree, mcp);
   bag.push(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
   bag.push(vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(repos)));
 
   let activationMs = 0;
   let readyMs = 0;
-  const services: Services = { repos, terminals, log, activationMs: () => activationMs, readyMs: () => readyMs };
+  const services: Services = { repos, terminals, mcp, log, activationMs: () => activationMs, readyMs: () => readyMs };
   bag.push(...registerCommands(services));
 
   // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.
@@ -64,7 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
     });
   activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
-  return { repositories: repos, tree, terminals, activationMs, ready };
+  return { repositories: repos, tree, terminals, mcp, activationMs, ready };
 }
 
 export function deactivate(): void {

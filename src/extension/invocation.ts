@@ -33,6 +33,8 @@ export interface CommandArgs {
   file?: string;
   /** Spawn: open the agent's terminal (default true). */
   openTerminal?: boolean;
+  /** Copy MCP Configuration: 'claude' (a `claude mcp add` command, the default) or 'json' (.mcp.json). */
+  format?: 'claude' | 'json';
 }
 
 export class Invocation {

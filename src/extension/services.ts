@@ -1,11 +1,13 @@
 /** What the commands need, built once in activate(). */
 import type * as vscode from 'vscode';
+import type { McpRegistration } from './mcpRegistration';
 import type { Repositories } from './repositories';
 import type { TerminalManager } from './terminals';
 
 export interface Services {
   repos: Repositories;
   terminals: TerminalManager;
+  mcp: McpRegistration;
   log: vscode.LogOutputChannel;
   /** Milliseconds activate() took, measured inside the extension host. */
   activationMs: () => number;

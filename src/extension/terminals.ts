@@ -33,11 +33,15 @@ export class TerminalManager implements vscode.Disposable {
   private readonly tracked = new Map<string, Tracked>();
   private readonly inflight = new Map<string, Promise<OpenedTerminal>>();
   private readonly subs: vscode.Disposable[] = [];
+  private readonly inputPoll: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly hookScript: string,
   ) {
+    // Backstop for the admin-dir watcher, whose events for a new worktree's queue file do not always
+    // come (seen in code-server): one stat per open agent terminal per second.
+    this.inputPoll = setInterval(() => void this.pollInput(), 1000);
     this.subs.push(
       vscode.window.onDidCloseTerminal((t) => {
         for (const [k, v] of this.tracked) if (v.terminal === t) this.tracked.delete(k);
@@ -183,6 +187,15 @@ export class TerminalManager implements vscode.Disposable {
     return lines.length;
   }
 
+  private async pollInput(): Promise<void> {
+    if (!vscode.workspace.isTrusted) return;
+    for (const t of [...this.tracked.values()]) {
+      const adminDir = t.model.find(t.id)?.adminDir;
+      if (!adminDir || !existsSync(path.join(adminDir, TERMINAL_INPUT_FILE))) continue;
+      await this.consumeInput(t.model, adminDir).catch((e) => this.log.error(`Terminal input of ${t.id} failed:`, e));
+    }
+  }
+
   /** Agents without hooks: the terminal's command start/end become the agent's phase. */
   private async shellEvent(terminal: vscode.Terminal, event: 'CommandStart' | 'CommandEnd', exitCode?: number): Promise<void> {
     const t = [...this.tracked.values()].find((x) => x.terminal === terminal);
@@ -210,6 +223,7 @@ export class TerminalManager implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.inputPoll);
     for (const s of this.subs) s.dispose();
     this.tracked.clear();
   }
