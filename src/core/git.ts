@@ -77,6 +77,9 @@ function configArgs(pairs: string[]): string[] {
   return pairs.flatMap((p) => ['-c', p]);
 }
 
+/** Inherited variables that start programs from git (editors, pagers, askpass) or move its config. */
+const DROPPED_ENV = new Set(['EDITOR', 'VISUAL', 'PAGER', 'PREFIX', 'SSH_ASKPASS']);
+
 /**
  * The inherited environment minus every GIT_* variable: repositories are always addressed with -C,
  * so a GIT_DIR from a hook or an askpass helper from VS Code's terminal must not leak in.
@@ -84,7 +87,7 @@ function configArgs(pairs: string[]): string[] {
 function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('GIT_') && k !== 'SSH_ASKPASS') env[k] = v;
+    if (v !== undefined && !k.toUpperCase().startsWith('GIT_') && !DROPPED_ENV.has(k.toUpperCase())) env[k] = v;
   }
   return env;
 }

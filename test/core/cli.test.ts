@@ -95,3 +95,12 @@ test('salvage list / restore / expire and repair through the CLI', async () => {
   assert.equal(rep.code, 0);
   assert.match(rep.stdout, /Nothing to repair/);
 });
+
+test('an inherited environment with an editor, pager, askpass or GIT_DIR does not derail the CLI', async () => {
+  repo = makeRepo();
+  const env = { EDITOR: 'vi', VISUAL: 'vi', PAGER: 'less', PREFIX: '/usr', SSH_ASKPASS: '/bin/false', GIT_DIR: '/nonexistent', GIT_PAGER: 'less', GIT_EDITOR: 'vi' };
+  const r = await runCli(['-C', repo.dir, 'spawn', 'env1', '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const list = await runCli(['-C', repo.dir, 'list', '--json'], { env });
+  assert.equal(JSON.parse(list.stdout).worktrees.length, 2);
+});
