@@ -15,10 +15,14 @@ interface BaseQuery {
   file: string;
 }
 
-export function baseUri(model: RepositoryModel, commit: string, file: string): vscode.Uri {
+/**
+ * `shownAs`: the path the editor shows for the base side. Give the worktree file's own path, so the
+ * multi-file diff sees one file changed (M), not a rename from `/<file>` (R with the name struck out).
+ */
+export function baseUri(model: RepositoryModel, commit: string, file: string, shownAs = `/${file}`): vscode.Uri {
   const query: BaseQuery = { repo: model.root, commit, file };
   // The path carries the file name so the editor picks the right language and tab title.
-  return vscode.Uri.from({ scheme: BASE_SCHEME, path: `/${file}`, query: JSON.stringify(query) });
+  return vscode.Uri.from({ scheme: BASE_SCHEME, path: shownAs, query: JSON.stringify(query) });
 }
 
 export class BaseContentProvider implements vscode.TextDocumentContentProvider {
@@ -44,7 +48,7 @@ export async function showInstanceChanges(model: RepositoryModel, id: string): P
   }
   const resources: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = d.files.map((f) => {
     const onDisk = vscode.Uri.file(path.join(status.path, f.path));
-    return [onDisk, f.status === 'A' ? undefined : baseUri(model, d.mergeBase, f.path), f.status === 'D' ? undefined : onDisk];
+    return [onDisk, f.status === 'A' ? undefined : baseUri(model, d.mergeBase, f.path, onDisk.path), f.status === 'D' ? undefined : onDisk];
   });
   await vscode.commands.executeCommand('vscode.changes', `${id} ↔ ${d.base} (merge-base ${d.mergeBase.slice(0, 8)})`, resources);
   return { files: d.files.length, mergeBase: d.mergeBase };
@@ -54,5 +58,5 @@ export async function showInstanceChanges(model: RepositoryModel, id: string): P
 export async function showFileChange(model: RepositoryModel, worktree: string, file: string, commit: string | null, label: string): Promise<void> {
   const right = vscode.Uri.file(path.join(worktree, file));
   // An empty commit stands for "the file did not exist": the base side is empty.
-  await vscode.commands.executeCommand('vscode.diff', baseUri(model, commit ?? '', file), right, `${path.basename(file)} (${label})`);
+  await vscode.commands.executeCommand('vscode.diff', baseUri(model, commit ?? '', file, right.path), right, `${path.basename(file)} (${label})`);
 }

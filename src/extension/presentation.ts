@@ -63,13 +63,14 @@ export function labelFor(w: WorktreeStatus): string {
   return w.id ?? path.basename(w.path);
 }
 
-/** "axiom/x/123 · 3 changed · ↑2 ↓1" */
+/** "3 changed · ↑2 ↓1 · axiom/x/123": the state first, so a narrow side bar cuts off the branch, not the news. */
 export function descriptionFor(w: WorktreeStatus): string {
-  const parts: string[] = [w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : '')];
+  const parts: string[] = [];
   if (w.dirty === null) parts.push(w.prunable ? 'missing' : 'unavailable');
   else if (dirtyCount(w) > 0) parts.push(`${dirtyCount(w)} changed`);
   if (w.ahead !== null && w.behind !== null && (w.ahead > 0 || w.behind > 0)) parts.push(`↑${w.ahead} ↓${w.behind}`);
   if (w.merged) parts.push('merged');
+  parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
   return parts.filter(Boolean).join(' · ');
 }
 
