@@ -115,6 +115,9 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 900_000 
 
   step('Show Changes opens the multi-file diff editor of the instance against its base', async () => {
     const { wb, page } = e;
+    // Wide enough to read the rows' descriptions, in this test's screenshots and the ones after it.
+    const width = await wb.sideBarWidth(470);
+    assert.ok(width > 400, `side bar ${width}px`);
     await wb.contextMenu('fix-greeting', 'Show Changes');
     const tab = await until('the multi-diff editor tab', async () => (await wb.editorTabs()).find((t) => t.startsWith('fix-greeting ↔ main')));
     assert.match(tab, /\(2 files\)/);
@@ -159,9 +162,7 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 900_000 
     assert.match(await wb.description('add-discounts'), /↑1 ↓2/);
     assert.match(await wb.description('docs-refresh'), /↑1 ↓2/);
 
-    // The picture users see first: a wide side bar, the instance's files, its diff and its terminal.
-    const width = await wb.sideBarWidth(470);
-    assert.ok(width > 400, `side bar ${width}px`);
+    // The picture users see first: the instances, one expanded to its files, its diff and its terminal.
     await wb.row('fix-greeting').locator('.monaco-tl-twistie').click();
     await wb.rows().filter({ hasText: 'NOTES.md' }).waitFor();
     await wb.clearNotifications();
@@ -173,9 +174,12 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 900_000 
     await wb.row('fix-greeting').locator('.monaco-tl-twistie').click();
   });
 
-  step('the diff editor, seen in full', async () => {
-    await e.wb.clearNotifications();
-    await e.wb.restMouse();
+  step('the diff editor, seen in full (panel hidden)', async () => {
+    const { wb, page } = e;
+    await wb.runCommand('View: Hide Panel');
+    await page.locator('.part.panel').waitFor({ state: 'hidden' });
+    await wb.clearNotifications();
+    await wb.restMouse();
     await e.screenshot('diff-editor');
   });
 
