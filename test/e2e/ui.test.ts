@@ -23,6 +23,7 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 900_000 
     it(name, { timeout: STEP_TIMEOUT }, async () => {
       const started = Date.now();
       try {
+        await e.wb.dismissAll(); // a failed step must not leave a menu or dialog in the next one's way
         await fn();
       } catch (err) {
         if (e) await e.failure(name, err);

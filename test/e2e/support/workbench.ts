@@ -126,12 +126,37 @@ export class Workbench {
     return this.page.locator('.quick-input-widget .monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
   }
 
-  /** Right-click a row and pick an entry of its context menu. */
+  /**
+   * Right-click a row and pick an entry of its context menu. A click that lands while the menu is still
+   * settling is sometimes dropped (the menu stays open, the entry highlighted): then Enter picks it.
+   */
   async contextMenu(label: string, entry: string): Promise<void> {
     await this.row(label).click({ button: 'right' });
-    const item = this.page.locator('.context-view .action-menu-item', { has: this.page.locator(`.action-label[aria-label="${entry}"]`) });
+    const menu = this.page.locator('.context-view .monaco-menu');
+    const item = menu.locator('.action-menu-item', { has: this.page.locator(`.action-label[aria-label="${entry}"]`) });
     await item.waitFor({ timeout: 10_000 });
+    await item.hover();
     await item.click();
+    try {
+      await menu.waitFor({ state: 'detached', timeout: 3000 });
+    } catch {
+      await item.focus();
+      await this.page.keyboard.press('Enter');
+      await menu.waitFor({ state: 'detached', timeout: 10_000 });
+    }
+  }
+
+  /** Closes whatever a failed step may have left open: a context menu, a quick input, a modal dialog. */
+  async dismissAll(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const menu = await this.page.locator('.context-view .monaco-menu').isVisible();
+      const quick = await this.page.locator('.quick-input-widget').isVisible();
+      const dialog = await this.dialog().isVisible();
+      if (!menu && !quick && !dialog) return;
+      if (dialog) await this.dialog().locator('.dialog-buttons a.monaco-button', { hasText: /^Cancel$/ }).click({ timeout: 5000 }).catch(() => undefined);
+      else await this.page.keyboard.press('Escape');
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }
 
   dialog(): Locator {
