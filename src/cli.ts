@@ -5,7 +5,7 @@
  * 3 refused (to protect work or by a rule), 4 merge conflict.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AxiomEngine, AxiomError, MERGE_STRATEGIES, REFUSAL_CODES, type MergeStrategy, type WorktreeStatus } from './core';
+import { AxiomEngine, AxiomError, MERGE_STRATEGIES, REFUSAL_CODES, plural, type MergeStrategy, type WorktreeStatus } from './core';
 import { formatCounts, formatStatusLine, relativeTime } from './cliFormat';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, conflict: 4 } as const;
@@ -128,7 +128,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           d.files.length === 0
             ? `${id} has no changes against ${d.base}.\n`
             : d.files.map((f) => `${f.status} ${f.added === null ? 'bin' : `+${f.added} -${f.deleted}`}\t${f.path}`).join('\n') +
-              `\n${d.files.length} file(s), +${d.added} -${d.deleted} against the merge-base with ${d.base} (${d.mergeBase.slice(0, 10)}).\n`,
+              `\n${plural(d.files.length, 'file')}, +${d.added} -${d.deleted} against the merge-base with ${d.base} (${d.mergeBase.slice(0, 10)}).\n`,
         );
         return EXIT.ok;
       }
@@ -144,12 +144,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           ...(values['commit-message'] !== undefined ? { commitMessage: values['commit-message'] } : {}),
         });
         print(r, () => {
-          const head = `${r.strategy} ${r.id} (${r.commits.length} commit(s), ${r.files.length} file(s)) into ${r.target}`;
+          const head = `${r.strategy} ${r.id} (${plural(r.commits.length, 'commit')}, ${plural(r.files.length, 'file')}) into ${r.target}`;
           if (!('merged' in r)) {
             const lines = [`Preview: ${head}${r.targetWorktree ? ` (checked out at ${r.targetWorktree})` : ' (not checked out: merged without a working tree)'}`];
-            if (r.conflicts.length) lines.push(`Conflicts in ${r.conflicts.length} file(s):`, ...r.conflicts.map((f) => `  ${f}`));
+            if (r.conflicts.length) lines.push(`Conflicts in ${plural(r.conflicts.length, 'file')}:`, ...r.conflicts.map((f) => `  ${f}`));
             else lines.push('No conflicts.');
-            if (r.uncommitted.length) lines.push(`${r.uncommitted.length} uncommitted change(s) in the instance: pass --commit-message to commit them first.`);
+            if (r.uncommitted.length) lines.push(`${plural(r.uncommitted.length, 'uncommitted change')} in the instance: pass --commit-message to commit them first.`);
             if (r.targetChanges.length) lines.push(`${r.target} has uncommitted changes at ${r.targetWorktree}: commit or stash them first.`);
             return lines.join('\n') + '\n';
           }
@@ -164,7 +164,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           const r = await engine.cleanupAll({ mergedOnly: values['merged-only'] === true });
           print(r, () =>
             [
-              `Cleaned up ${r.cleaned.length} instance(s)${r.cleaned.length ? ': ' + r.cleaned.map((c) => c.id).join(', ') : ''}.`,
+              `Cleaned up ${plural(r.cleaned.length, 'instance')}${r.cleaned.length ? ': ' + r.cleaned.map((c) => c.id).join(', ') : ''}.`,
               ...r.refused.map((x) => `Kept ${x.id}: ${x.message.split('\n')[0]}`),
               ...(r.skipped.length ? [`Skipped (not merged): ${r.skipped.map((s) => s.id).join(', ')}`] : []),
             ].join('\n') + '\n',
@@ -191,7 +191,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             ...r.pruned.map((p) => `Pruned ${p} (folder was gone)`),
             ...r.relinked.map((x) => `Re-linked ${x.id} at ${x.path}`),
             ...r.orphanBranches.map((b) =>
-              b.action === 'deleted' ? `Deleted empty branch ${b.branch}` : `Kept branch ${b.branch}: ${b.unmergedCommits} unmerged commit(s), no worktree`,
+              b.action === 'deleted' ? `Deleted empty branch ${b.branch}` : `Kept branch ${b.branch}: ${plural(b.unmergedCommits, 'unmerged commit')}, no worktree`,
             ),
           ];
           return (lines.length ? lines.join('\n') : 'Nothing to repair.') + '\n';
@@ -235,7 +235,7 @@ async function salvageCommand(
     const days = values.days === undefined ? undefined : Number(values.days);
     if (days !== undefined && (!Number.isFinite(days) || days < 0)) throw new UsageError('--days takes a number of days ≥ 0.');
     const removed = await engine.expireSalvage(days);
-    print(removed, () => `Expired ${removed.length} salvage ref(s).\n`);
+    print(removed, () => `Expired ${plural(removed.length, 'salvage ref')}.\n`);
     return EXIT.ok;
   }
   throw new UsageError(`Unknown salvage subcommand ${JSON.stringify(sub)} (use list, restore or expire).`);
@@ -263,7 +263,7 @@ function reportError(e: unknown, json: boolean, io: CliIO): number {
 function formatList(worktrees: WorktreeStatus[]): string {
   if (worktrees.length === 0) return 'No worktrees.\n';
   const instances = worktrees.filter((w) => w.kind === 'instance').length;
-  return worktrees.map(formatStatusLine).join('\n') + `\n${instances} instance(s). Spawn one with: axiom spawn <id>\n`;
+  return worktrees.map(formatStatusLine).join('\n') + `\n${plural(instances, 'instance')}. Spawn one with: axiom spawn <id>\n`;
 }
 
 function formatStatus(s: WorktreeStatus): string {
@@ -271,7 +271,7 @@ function formatStatus(s: WorktreeStatus): string {
     `${s.id} — ${s.branch ?? '(detached)'} from ${s.base ?? '?'}`,
     `  path:    ${s.path}`,
     `  changes: ${formatCounts(s)}`,
-    `  ahead ${s.ahead ?? '?'}, behind ${s.behind ?? '?'}${s.conflictsWithBase ? `, conflicts with ${s.base} in ${s.conflictFiles.length} file(s)` : ''}${s.merged ? ', merged' : ''}`,
+    `  ahead ${s.ahead ?? '?'}, behind ${s.behind ?? '?'}${s.conflictsWithBase ? `, conflicts with ${s.base} in ${plural(s.conflictFiles.length, 'file')}` : ''}${s.merged ? ', merged' : ''}`,
     `  agent:   ${s.agent ?? 'none'} (${s.agentState.phase})`,
     `  created: ${s.createdAt ?? '?'}`,
   ].join('\n') + '\n';

@@ -13,6 +13,7 @@ import { revParse, unmergedCommits, type CommitInfo } from './commits';
 import { writeSalvage } from './salvage';
 import { stopHeadlessAgent } from './processes';
 import type { LocatedInstance } from './locate';
+import { plural } from './text';
 
 export interface CleanupOptions {
   force?: boolean;
@@ -60,12 +61,12 @@ async function committedAtRisk(git: GitRunner, repo: RepoInfo, inst: LocatedInst
 export function describeRisk(id: string, risk: WorkAtRisk, max = 15): string {
   const lines: string[] = [];
   if (risk.files.length) {
-    lines.push(`${risk.files.length} uncommitted file(s):`);
+    lines.push(`${plural(risk.files.length, 'uncommitted file')}:`);
     for (const f of risk.files.slice(0, max)) lines.push(`  ${f.kind === 'untracked' ? '?' : f.kind === 'conflicted' ? 'U' : f.worktree !== '.' ? f.worktree : f.index} ${f.path}`);
     if (risk.files.length > max) lines.push(`  … and ${risk.files.length - max} more`);
   }
   if (risk.commits.length) {
-    lines.push(`${risk.commits.length} commit(s) not in the base:`);
+    lines.push(`${plural(risk.commits.length, 'commit')} not in the base:`);
     for (const c of risk.commits.slice(0, max)) lines.push(`  ${c.sha.slice(0, 10)} ${c.subject}`);
     if (risk.commits.length > max) lines.push(`  … and ${risk.commits.length - max} more`);
   }

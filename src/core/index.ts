@@ -19,3 +19,4 @@ export type { InstanceMetadata, LaunchMode, TerminalRequest } from './metadata';
 export type { DirtyCounts, StatusEntry, FileChange } from './parse';
 export * from './agentState';
 export type { LocatedInstance } from './locate';
+export { plural } from './text';

@@ -16,6 +16,7 @@ import { resolveBase } from './spawn';
 import { commitsBetween, revParse, type CommitInfo } from './commits';
 import { identityEnv } from './identity';
 import type { LocatedInstance } from './locate';
+import { plural } from './text';
 
 export const MERGE_STRATEGIES = ['merge', 'squash', 'rebase', 'cherry-pick'] as const;
 export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
@@ -135,7 +136,7 @@ export async function mergeInstance(ctx: Ctx, inst: LocatedInstance, options: Me
       if (!options.commitMessage) {
         throw new AxiomError(
           'DirtyWorktree',
-          `${inst.id} has ${p.uncommitted.length} uncommitted change(s); commit them first (or pass a commit message to commit them all):\n${listPaths(p.uncommitted)}`,
+          `${inst.id} has ${plural(p.uncommitted.length, 'uncommitted change')}; commit them first (or pass a commit message to commit them all):\n${listPaths(p.uncommitted)}`,
           { files: p.uncommitted.map((e) => e.path) },
         );
       }
@@ -167,7 +168,7 @@ export async function mergeInstance(ctx: Ctx, inst: LocatedInstance, options: Me
       }
       throw new AxiomError(
         'MergeConflict',
-        `Merging ${inst.id} into ${p.target} would conflict in ${p.conflicts.length} file(s); nothing was changed:\n${listPaths(p.conflicts.map((f) => ({ path: f })))}`,
+        `Merging ${inst.id} into ${p.target} would conflict in ${plural(p.conflicts.length, 'file')}; nothing was changed:\n${listPaths(p.conflicts.map((f) => ({ path: f })))}`,
         { conflicts: p.conflicts },
       );
     }
@@ -201,7 +202,7 @@ export async function mergeInstance(ctx: Ctx, inst: LocatedInstance, options: Me
 function defaultMessage(p: MergePlan): string {
   if (p.strategy === 'squash') {
     const lines = p.commits.map((c) => `* ${c.subject}`).join('\n');
-    return `${p.id}: squash ${p.commits.length} commit(s) from ${p.branch}\n\n${lines}\n`;
+    return `${p.id}: squash ${plural(p.commits.length, 'commit')} from ${p.branch}\n\n${lines}\n`;
   }
   return `Merge Axiom instance ${p.id} (${p.branch}) into ${p.target}`;
 }

@@ -6,6 +6,7 @@ import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
 import { Commands } from './commandIds';
 import { spawnOptionsFromSettings } from './settings';
+import { plural } from '../core';
 
 export async function cleanupCommand(s: Services, inv: Invocation): Promise<CleanupResult> {
   const { model, status } = await inv.instance(s.repos);
@@ -44,7 +45,7 @@ export async function cleanupMergedCommand(s: Services, inv: Invocation): Promis
     return { cleaned: [], refused: [], skipped: [] };
   }
   const ok = await inv.confirm(
-    `Clean up ${merged.length} merged instance(s)?`,
+    `Clean up ${plural(merged.length, 'merged instance')}?`,
     `Their worktrees and branches are removed; anything not merged is refused and kept:\n${merged.map((w) => `• ${w.id}`).join('\n')}`,
     'Clean Up',
   );
@@ -54,7 +55,7 @@ export async function cleanupMergedCommand(s: Services, inv: Invocation): Promis
   );
   for (const c of result.cleaned) s.terminals.close(model, c.id);
   const refused = result.refused.map((r) => `${r.id} (${r.code})`).join(', ');
-  void vscode.window.showInformationMessage(`Cleaned up ${result.cleaned.length} instance(s).${refused ? ` Kept: ${refused}.` : ''}`);
+  void vscode.window.showInformationMessage(`Cleaned up ${plural(result.cleaned.length, 'instance')}.${refused ? ` Kept: ${refused}.` : ''}`);
   return result;
 }
 
@@ -96,9 +97,9 @@ export async function repairCommand(s: Services, inv: Invocation): Promise<Repai
     model.operation(() => model.engine.repair()),
   );
   const parts = [
-    r.pruned.length && `pruned ${r.pruned.length} missing worktree(s)`,
-    r.removedHalfSpawned.length && `removed ${r.removedHalfSpawned.length} unfinished spawn(s)`,
-    r.relinked.length && `re-linked ${r.relinked.length} instance(s)`,
+    r.pruned.length && `pruned ${plural(r.pruned.length, 'missing worktree')}`,
+    r.removedHalfSpawned.length && `removed ${plural(r.removedHalfSpawned.length, 'unfinished spawn')}`,
+    r.relinked.length && `re-linked ${plural(r.relinked.length, 'instance')}`,
     r.orphanBranches.length && `${r.orphanBranches.filter((b) => b.action === 'deleted').length} empty branch(es) deleted, ${r.orphanBranches.filter((b) => b.action === 'kept').length} with work kept`,
   ].filter(Boolean);
   s.log.info('Repair:', JSON.stringify(r));

@@ -14,6 +14,7 @@ import { InstancesTree } from './tree';
 import { readSettings } from './settings';
 import type { Services } from './services';
 import type { RepositoryModel } from './repositoryModel';
+import { plural } from '../core';
 
 /** What activate() returns: used by the extension-host tests (and usable by other extensions). */
 export interface AxiomExtensionApi {
@@ -82,13 +83,13 @@ async function afterFirstSnapshot(model: RepositoryModel, terminals: TerminalMan
   const days = readSettings(vscode.Uri.file(model.root)).salvageRetentionDays;
   if (days > 0) {
     const expired = await model.engine.expireSalvage(days).catch((e: unknown) => (log.warn('Salvage expiry failed:', e), []));
-    if (expired.length) log.info(`Expired ${expired.length} salvage ref(s) older than ${days} day(s).`);
+    if (expired.length) log.info(`Expired ${plural(expired.length, 'salvage ref')} older than ${plural(days, 'day')}.`);
   }
   const lost = terminals.lost(model);
   if (lost.length === 0) return;
   const again = 'Start Again';
   const picked = await vscode.window.showInformationMessage(
-    `${lost.length} agent terminal(s) of ${model.name} were closed (e.g. by a reload): ${lost.map((w) => w.id).join(', ')}.`,
+    `${plural(lost.length, 'agent terminal')} of ${model.name} were closed (e.g. by a reload): ${lost.map((w) => w.id).join(', ')}.`,
     again,
   );
   if (picked === again) for (const w of lost) await terminals.open(model, w.id!, { preserveFocus: true });

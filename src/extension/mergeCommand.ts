@@ -12,6 +12,7 @@ import { Cancelled, type Invocation } from './invocation';
 import { WorktreeNode } from './tree';
 import type { Services } from './services';
 import { readSettings } from './settings';
+import { plural } from '../core';
 
 export type MergeCommandResult =
   | ({ outcome: 'merged' } & MergeResult)
@@ -49,7 +50,7 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
     const ok = inv.headless
       ? inv.args?.commitMessage !== undefined
       : (await vscode.window.showWarningMessage(
-          `${id} has ${plan.uncommitted.length} uncommitted change(s).`,
+          `${id} has ${plural(plan.uncommitted.length, 'uncommitted change')}.`,
           { modal: true, detail: `Commit them all first, then merge:\n${list(plan.uncommitted.map((e) => e.path))}` },
           commitAll,
         )) === commitAll;
@@ -62,11 +63,11 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
     const canLeave = plan.targetWorktree !== null && (strategy === 'merge' || strategy === 'squash') && commitMessage === undefined;
     const openIt = 'Open in Merge Editor';
     const detail =
-      `Nothing was changed. Conflicting file(s):\n${list(plan.conflicts)}` +
+      `Nothing was changed. Conflicting files:\n${list(plan.conflicts)}` +
       (canLeave ? `\n\n"${openIt}" starts the merge in ${plan.targetWorktree} and leaves it there for you to resolve.` : '');
     const choice = inv.headless
       ? inv.args?.onConflict === 'open' && canLeave
-      : (await vscode.window.showWarningMessage(`Merging ${id} into ${plan.target} would conflict in ${plan.conflicts.length} file(s).`, { modal: true, detail }, ...(canLeave ? [openIt] : []))) === openIt;
+      : (await vscode.window.showWarningMessage(`Merging ${id} into ${plan.target} would conflict in ${plural(plan.conflicts.length, 'file')}.`, { modal: true, detail }, ...(canLeave ? [openIt] : []))) === openIt;
     if (!choice) return { outcome: 'conflicts', ...plan };
     const left = (await model.operation(() => model.engine.merge(id, { strategy, onConflict: 'leave' }))) as MergeResult;
     if (left.conflictLeftIn) await openConflict(left.conflictLeftIn, plan.conflicts[0]!);
@@ -87,7 +88,7 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
 
   const settings = readSettings(vscode.Uri.file(model.root));
   if (settings.confirmBeforeMerge || inv.headless) {
-    const what = `${plan.commits.length} commit(s) touching ${plan.files.length} file(s)`;
+    const what = `${plural(plan.commits.length, 'commit')} touching ${plural(plan.files.length, 'file')}`;
     const where = plan.targetWorktree ? `in ${plan.targetWorktree}` : '(not checked out: no working tree is touched)';
     const ok = await inv.confirm(
       `Merge ${id} into ${plan.target} (${strategy})?`,
@@ -103,7 +104,7 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
   )) as MergeResult;
   s.log.info(`Merged ${id} into ${result.target} (${strategy}): ${result.previousTargetSha.slice(0, 10)} → ${result.newTargetSha?.slice(0, 10)}.`);
   const cleanUp = 'Clean Up Instance';
-  const message = `Merged ${id} into ${result.target} (${strategy}, ${result.commits.length} commit(s), ${result.files.length} file(s)).`;
+  const message = `Merged ${id} into ${result.target} (${strategy}, ${plural(result.commits.length, 'commit')}, ${plural(result.files.length, 'file')}).`;
   // Not awaited: the command returns now, the action runs whenever it is picked.
   void vscode.window.showInformationMessage(message, cleanUp).then((picked) => {
     // A row node (not an argument object) makes the cleanup interactive, with its own dialogs.

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxiomEngine, InstanceDiff, Snapshot, WorktreeStatus } from '../core';
 import { RefreshScheduler, type Changed } from './refreshScheduler';
+import { plural } from '../core';
 
 export class RepositoryModel implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Snapshot>();
@@ -98,7 +99,7 @@ export class RepositoryModel implements vscode.Disposable {
     const live = new Set(snap.worktrees.map((w) => w.id).filter(Boolean));
     for (const id of this.diffCache.keys()) if (!live.has(id)) this.diffCache.delete(id);
     this.log.debug(
-      `snapshot of ${this.name}: ${snap.worktrees.length} worktree(s), changed=${changed === 'all' ? 'all' : `[${changed.join(', ')}]`}, ${(performance.now() - started).toFixed(0)} ms`,
+      `snapshot of ${this.name}: ${plural(snap.worktrees.length, 'worktree')}, changed=${changed === 'all' ? 'all' : `[${changed.join(', ')}]`}, ${(performance.now() - started).toFixed(0)} ms`,
     );
     this.emitter.fire(snap);
   }

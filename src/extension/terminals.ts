@@ -14,6 +14,7 @@ import { commandLine, flavorOfShell } from '../agents/shellQuote';
 import type { RepositoryModel } from './repositoryModel';
 import { TERMINAL_INPUT_FILE } from './repositoryWatcher';
 import { readSettings } from './settings';
+import { plural } from '../core';
 
 interface Tracked {
   terminal: vscode.Terminal;
@@ -183,7 +184,7 @@ export class TerminalManager implements vscode.Disposable {
     if (lines.length === 0) return 0;
     const { terminal } = await this.open(model, status.id, { preserveFocus: true });
     for (const l of lines) terminal.sendText(l);
-    this.log.info(`Typed ${lines.length} queued line(s) into the terminal of ${status.id}.`);
+    this.log.info(`Typed ${plural(lines.length, 'queued line')} into the terminal of ${status.id}.`);
     return lines.length;
   }
 

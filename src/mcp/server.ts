@@ -31,6 +31,7 @@ import {
   type SendArgs,
   type SpawnArgs,
 } from './schema';
+import { plural } from '../core';
 
 declare const __AXIOM_VERSION__: string;
 const VERSION = typeof __AXIOM_VERSION__ === 'string' ? __AXIOM_VERSION__ : 'dev';
@@ -367,8 +368,8 @@ export class AxiomMcp {
     const out: Record<string, unknown> = { ...r, preview: !('merged' in r) };
     if (!('merged' in r)) {
       const blockers: string[] = [];
-      if (r.conflicts.length) blockers.push(`${r.conflicts.length} file(s) would conflict: ${r.conflicts.join(', ')}`);
-      if (r.uncommitted.length) blockers.push(`${r.uncommitted.length} uncommitted change(s) in the instance: pass commitMessage to commit them first`);
+      if (r.conflicts.length) blockers.push(`${plural(r.conflicts.length, 'file')} would conflict: ${r.conflicts.join(', ')}`);
+      if (r.uncommitted.length) blockers.push(`${plural(r.uncommitted.length, 'uncommitted change')} in the instance: pass commitMessage to commit them first`);
       if (r.targetChanges.length) blockers.push(`${r.target} has uncommitted changes at ${r.targetWorktree}: they must be committed or stashed first`);
       if (r.commits.length === 0 && r.uncommitted.length === 0) blockers.push('nothing to merge');
       out.canMerge = blockers.length === 0;

@@ -157,7 +157,7 @@ test('cleanup refuses and says exactly what would be lost; force keeps it in a s
   fs.rmSync(path.join(wt, 'notes.txt'));
   const unmerged = await mcp.call({ action: 'cleanup', instanceId: 'risky' });
   assert.equal(unmerged.doc.error.code, 'UnmergedCommits');
-  assert.match(unmerged.text, /1 commit\(s\) not in the base/);
+  assert.match(unmerged.text, /1 commit not in the base/);
 
   const forced = await mcp.call({ action: 'cleanup', instanceId: 'risky', force: true });
   assert.equal(forced.isError, false, forced.text);
