@@ -130,20 +130,12 @@ function statusView(s: WorktreeStatus): Record<string, unknown> {
   };
 }
 
+/** The cheap row of `list`: the fields of `status` an orchestrator scans, nothing per-file. */
+const LIST_FIELDS = ['instanceId', 'kind', 'worktreePath', 'branch', 'base', 'dirty', 'aheadBehind', 'merged', 'agentPhase', 'exitCode', 'lastActivity'];
+
 function listRow(s: WorktreeStatus): Record<string, unknown> {
-  return {
-    instanceId: s.id,
-    kind: s.kind,
-    worktreePath: s.path,
-    branch: s.branch,
-    base: s.base,
-    dirty: s.dirty === null ? null : s.dirty.staged + s.dirty.unstaged + s.dirty.untracked + s.dirty.conflicted > 0,
-    aheadBehind: { ahead: s.ahead, behind: s.behind },
-    merged: s.merged,
-    agentPhase: s.agentState.phase,
-    ...(s.agentState.exitCode !== undefined ? { exitCode: s.agentState.exitCode } : {}),
-    lastActivity: s.agentState.lastActivity,
-  };
+  const full = statusView(s);
+  return Object.fromEntries(LIST_FIELDS.filter((k) => k in full).map((k) => [k, full[k]]));
 }
 
 /** The tool's behaviour, independent of the transport (tests and other hosts can call `call` directly). */
