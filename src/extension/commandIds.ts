@@ -1,6 +1,7 @@
 /** Every command id and tree context value in one place (package.json menus key on these). */
 export const Commands = {
   spawn: 'axiom.spawn',
+  spawnMany: 'axiom.spawnMany',
   openTerminal: 'axiom.openTerminal',
   openInNewWindow: 'axiom.openInNewWindow',
   addToWorkspace: 'axiom.addToWorkspace',

@@ -12,11 +12,12 @@ import { FileNode } from './tree';
 import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
 import type { Services } from './services';
-import { spawnCommand } from './spawnCommand';
+import { spawnCommand, spawnManyCommand } from './spawnCommand';
 
 export function registerCommands(s: Services): vscode.Disposable[] {
   const specs: CommandSpec[] = [
     { id: Commands.spawn, runs: true, handler: (inv) => spawnCommand(s, inv) },
+    { id: Commands.spawnMany, runs: true, handler: (inv) => spawnManyCommand(s, inv) },
     {
       id: Commands.openTerminal,
       runs: true,

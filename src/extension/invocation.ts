@@ -31,6 +31,8 @@ export interface CommandArgs {
   as?: string;
   /** Open File Diff: a path inside the instance. */
   file?: string;
+  /** Spawn Several: how many instances (named `<id>-1` … `<id>-<count>`). */
+  count?: number;
   /** Spawn: open the agent's terminal (default true). */
   openTerminal?: boolean;
   /** Copy MCP Configuration: 'claude' (a `claude mcp add` command, the default) or 'json' (.mcp.json). */

@@ -1,9 +1,13 @@
-/** Spawn Instance…: id (validated as you type), base, agent, optional prompt; then the agent's terminal. */
+/**
+ * Spawn Instance…: id (validated as you type), base, agent, optional prompt; then the agent's terminal.
+ * Spawn Several Instances…: the same with an id prefix and a count (`<prefix>-1` … `<prefix>-<n>`).
+ */
 import * as vscode from 'vscode';
-import { AxiomError, describeInvalidId, type SpawnedInstance } from '../core';
+import { AxiomError, describeInvalidId, isAxiomError, plural, type SpawnedInstance } from '../core';
 import { AGENT_NAMES, PRESETS } from '../agents/presets';
 import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
+import type { RepositoryModel } from './repositoryModel';
 import { readSettings, spawnOptionsFromSettings } from './settings';
 
 export interface SpawnCommandResult extends SpawnedInstance {
@@ -14,10 +18,6 @@ export interface SpawnCommandResult extends SpawnedInstance {
 export async function spawnCommand(s: Services, inv: Invocation): Promise<SpawnCommandResult> {
   const model = await inv.model(s.repos);
   await model.ready();
-  const scope = vscode.Uri.file(model.root);
-  const settings = readSettings(scope);
-  const fromSettings = spawnOptionsFromSettings(scope);
-
   const id = await inv.text('id', {
     title: 'Spawn Instance (1/4)',
     prompt: 'Instance id: names the branch axiom/<id>/… and the worktree folder',
@@ -28,7 +28,55 @@ export async function spawnCommand(s: Services, inv: Invocation): Promise<SpawnC
     if (inv.headless) throw new AxiomError('InvalidId', 'An instance id is required: pass { id }.');
     throw new Cancelled();
   }
+  const [first] = await spawnIds(s, inv, model, [id], false);
+  return first!;
+}
 
+export async function spawnManyCommand(s: Services, inv: Invocation): Promise<SpawnCommandResult[]> {
+  const model = await inv.model(s.repos);
+  await model.ready();
+  const prefix = await inv.text('id', {
+    title: 'Spawn Several Instances (1/5)',
+    prompt: 'Id prefix: the instances are named <prefix>-1, <prefix>-2, …',
+    placeHolder: 'e.g. try',
+    validateInput: (v) => describeInvalidId(v) ?? describeInvalidId(`${v}-99`),
+  });
+  if (prefix === undefined) {
+    if (inv.headless) throw new AxiomError('InvalidId', 'An id prefix is required: pass { id, count }.');
+    throw new Cancelled();
+  }
+  const countText = inv.headless
+    ? String(inv.args?.count ?? '')
+    : await vscode.window.showInputBox({
+        title: 'Spawn Several Instances (2/5)',
+        prompt: 'How many instances?',
+        value: '3',
+        ignoreFocusOut: true,
+        validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 99 ? null : 'A number from 1 to 99.'),
+      });
+  if (countText === undefined) throw new Cancelled();
+  const count = Number(countText.trim());
+  if (!Number.isInteger(count) || count < 1 || count > 99) throw new AxiomError('InvalidArgument', 'count must be a number from 1 to 99.');
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  const taken = ids.filter((i) => model.find(i));
+  if (taken.length) throw new AxiomError('AlreadyExists', `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}: pick another prefix.`);
+  return spawnIds(s, inv, model, ids, true);
+}
+
+/** Asks base, agent and prompt once, then spawns each id in turn (each spawn is all or nothing). */
+async function spawnIds(
+  s: Services,
+  inv: Invocation,
+  model: RepositoryModel,
+  ids: string[],
+  many: boolean,
+): Promise<SpawnCommandResult[]> {
+  const scope = vscode.Uri.file(model.root);
+  const settings = readSettings(scope);
+  const fromSettings = spawnOptionsFromSettings(scope);
+  const title = many ? 'Spawn Several Instances' : 'Spawn Instance';
+  const total = many ? 5 : 4;
+  const at = (n: number): string => `${title} (${n + (many ? 1 : 0)}/${total})`;
   const engineSettings = await model.engine.settings();
   const defaultBase = fromSettings.base ?? engineSettings.defaultBase ?? model.engine.repo.defaultBranch ?? undefined;
   const branches = await model.engine.branches();
@@ -36,7 +84,7 @@ export async function spawnCommand(s: Services, inv: Invocation): Promise<SpawnC
   const base = await inv.pick(
     'base',
     ordered.map((b, i) => ({ label: b, description: i === 0 && b === defaultBase ? 'default' : '', value: b })),
-    { title: 'Spawn Instance (2/4)', placeHolder: 'Base branch the instance starts from (and merges back into)' },
+    { title: at(2), placeHolder: 'Base branch the instance starts from (and merges back into)' },
   );
   if (base === undefined) throw new Cancelled();
 
@@ -49,22 +97,37 @@ export async function spawnCommand(s: Services, inv: Invocation): Promise<SpawnC
       detail: a === 'custom' ? settings.customAgentCommand || 'Set axiom.customAgentCommand first' : undefined,
       value: a,
     })),
-    { title: 'Spawn Instance (3/4)', placeHolder: 'Agent to run in the instance' },
+    { title: at(3), placeHolder: 'Agent to run in the instance' },
   );
   if (agent === undefined) throw new Cancelled();
 
   const prompt = inv.headless
     ? (inv.args?.prompt ?? null)
-    : await vscode.window.showInputBox({ title: 'Spawn Instance (4/4)', prompt: 'Prompt for the agent (optional)', ignoreFocusOut: true });
+    : await vscode.window.showInputBox({ title: at(4), prompt: 'Prompt for the agent (optional)', ignoreFocusOut: true });
   if (prompt === undefined) throw new Cancelled();
 
   const openTerminal = inv.args?.openTerminal ?? true;
-  const spawned = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Spawning ${id} from ${base}…` },
-    () => model.operation(() => model.engine.spawn(id, { ...fromSettings, base, agent, prompt: prompt || null, launch: openTerminal ? 'terminal' : 'none' })),
+  const results: SpawnCommandResult[] = [];
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: many ? `Spawning ${plural(ids.length, 'instance')} from ${base}` : `Spawning ${ids[0]} from ${base}…` },
+    async (progress) => {
+      for (const id of ids) {
+        if (many) progress.report({ message: `${results.length + 1}/${ids.length}: ${id}`, increment: 100 / ids.length });
+        let spawned: SpawnedInstance;
+        try {
+          spawned = await model.operation(() =>
+            model.engine.spawn(id, { ...fromSettings, base, agent, prompt: prompt || null, launch: openTerminal ? 'terminal' : 'none' }),
+          );
+        } catch (e) {
+          // The ones already spawned stay (each is complete); say where it stopped and why.
+          if (!many || !isAxiomError(e)) throw e;
+          throw new AxiomError(e.code, `Spawned ${results.length} of ${ids.length}; ${id} was refused: ${e.message}`, e.details);
+        }
+        s.log.info(`Spawned ${spawned.id} at ${spawned.path} on ${spawned.branch}.`);
+        const terminal = openTerminal ? (await s.terminals.open(model, spawned.id, { preserveFocus: many })).name : null;
+        results.push({ ...spawned, terminal });
+      }
+    },
   );
-  s.log.info(`Spawned ${spawned.id} at ${spawned.path} on ${spawned.branch}.`);
-  let terminal: string | null = null;
-  if (openTerminal) terminal = (await s.terminals.open(model, spawned.id)).name;
-  return { ...spawned, terminal };
+  return results;
 }

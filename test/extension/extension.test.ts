@@ -62,6 +62,21 @@ describe('Axiom Worktrees in VS Code', () => {
     assert.equal((await rows()).filter((r) => r.status?.id === 'Bad Id').length, 0);
   });
 
+  it('Spawn Several Instances makes <prefix>-1 … <prefix>-N rows, refuses a taken prefix, and they clean up', async () => {
+    const made = await exec<SpawnCommandResult[]>('axiom.spawnMany', { id: 'batch', count: 3, openTerminal: false });
+    assert.deepEqual(made.map((m) => m.id), ['batch-1', 'batch-2', 'batch-3']);
+    for (const m of made) {
+      assert.match(m.branch, new RegExp(`^axiom/${m.id}/\\d+$`));
+      assert.ok(fs.existsSync(path.join(m.path, 'README.md')));
+      assert.ok(await waitFor(model, async () => row(m.id), `row ${m.id}`));
+    }
+    await assert.rejects(exec('axiom.spawnMany', { id: 'batch', count: 2, openTerminal: false }), (e) => errorCode(e) === 'AlreadyExists');
+    await assert.rejects(exec('axiom.spawnMany', { id: 'batch2', count: 0, openTerminal: false }), (e) => errorCode(e) === 'InvalidArgument');
+    assert.equal(model.find('batch2-1'), undefined);
+    for (const m of made) await exec('axiom.cleanup', { id: m.id });
+    for (const m of made) assert.equal(fs.existsSync(m.path), false);
+  });
+
   it('an edit in a worktree makes its row dirty without Refresh', async () => {
     const alpha = model.find('alpha')!;
     assert.equal(alpha.changes.length, 0);
