@@ -76,8 +76,8 @@ export class AxiomEngine {
 
   /** A unified patch of the instance against its merge-base, cut at `maxBytes`. */
   async patch(id: string, maxBytes = 64 * 1024): Promise<{ patch: string; truncated: boolean; mergeBase: string }> {
-    const d = await this.diff(id);
-    const inst = await this.locate(id);
+    const inst = await this.requirePresent(id);
+    const d = await diffInstance(this.git, inst.id, inst.path, inst.metadata.base);
     return { ...(await patchOf(this.git, inst.path, d.mergeBase, maxBytes)), mergeBase: d.mergeBase };
   }
 

@@ -172,24 +172,6 @@ export function parseMergeTree(out: string, exitCode: number): MergeTreeResult {
   return { tree, clean: exitCode === 0, conflicts: [...new Set(conflicts)], messages };
 }
 
-export interface RefRecord {
-  ref: string;
-  sha: string;
-  /** Unix seconds (creatordate). */
-  date: number;
-}
-
-/** `git for-each-ref --format=%(refname)%00%(objectname)%00%(creatordate:unix)` — one line each. */
-export function parseRefs(out: string): RefRecord[] {
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [ref, sha, date] = l.split('\0');
-      return { ref: ref ?? '', sha: sha ?? '', date: Number(date ?? 0) };
-    });
-}
-
 /** `git rev-list --left-right --count A...B` → "left\tright". */
 export function parseLeftRight(out: string): { left: number; right: number } {
   const [l, r] = out.trim().split(/\s+/);

@@ -172,8 +172,3 @@ export async function removeHalfSpawned(git: GitRunner, repo: RepoInfo, wtPath: 
   await git.run(repo.commonDir, ['worktree', 'prune'], { okExitCodes: [128] }).catch(() => undefined);
   if (branch && sha) await rollbackBranch(git, repo, branch, sha);
 }
-
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
