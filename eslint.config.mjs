@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts', 'src/cli.ts', 'src/mcp/**/*.ts', 'src/agents/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/cli.ts', 'src/cli/**/*.ts', 'src/mcp/**/*.ts', 'src/agents/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The engine and its front ends outside VS Code must not import vscode.' }] }],
     },

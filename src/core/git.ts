@@ -3,6 +3,7 @@
  * failures classified into AxiomErrors, and a trace of every command with its duration (the
  * benchmarks count git processes from this trace, and the extension logs it at trace level).
  */
+import * as path from 'node:path';
 import { execa } from 'execa';
 import { AxiomError, classifyGitFailure } from './errors';
 import { Limiter } from './pool';
@@ -162,6 +163,9 @@ export class GitRunner {
         const r = await execa(this.binary, full, {
           env: options.env ? { ...this.env, ...options.env } : this.env,
           extendEnv: false,
+          // git moves into `cwd` itself (-C); the process starts at the filesystem root so that a
+          // current folder deleted under us (cleanup run from inside the worktree it removes) cannot fail the spawn.
+          cwd: path.parse(path.resolve(cwd)).root,
           reject: false,
           stripFinalNewline: false,
           maxBuffer: 512 * 1024 * 1024,

@@ -1,7 +1,9 @@
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { commitIn, git, makeRepo, runCli, writeFile, type TempRepo } from './helpers';
+import * as path from 'node:path';
+import { CLI, commitIn, git, makeRepo, runCli, writeFile, type TempRepo } from './helpers';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -103,4 +105,62 @@ test('an inherited environment with an editor, pager, askpass or GIT_DIR does no
   assert.equal(r.code, 0, r.stderr);
   const list = await runCli(['-C', repo.dir, 'list', '--json'], { env });
   assert.equal(JSON.parse(list.stdout).worktrees.length, 2);
+});
+
+test('usage errors answer in JSON with --json (code Usage), and an option of another verb is refused', async () => {
+  repo = makeRepo();
+  for (const args of [['spawn', 'a', '--bogus', '--json'], ['--json'], ['merge', 'x', '--force', '--json'], ['frobnicate', '--json']]) {
+    const r = await runCli(['-C', repo.dir, ...args]);
+    assert.equal(r.code, 2, args.join(' '));
+    const doc = JSON.parse(r.stderr);
+    assert.equal(doc.error.code, 'Usage', r.stderr);
+    assert.equal(r.stdout, '');
+  }
+  const wrong = await runCli(['-C', repo.dir, 'merge', 'x', '--force']);
+  assert.match(wrong.stderr, /--force is not an option of axiom merge/);
+});
+
+test('salvage expire --days "" (or a partial number) is a usage error and deletes nothing', async () => {
+  repo = makeRepo();
+  const s = JSON.parse((await runCli(['-C', repo.dir, 'spawn', 'ex', '--json'])).stdout);
+  writeFile(s.path, 'keep.txt', 'keep me\n');
+  assert.equal((await runCli(['-C', repo.dir, 'cleanup', 'ex', '--force'])).code, 0);
+  for (const days of ['', ' ', '1x', '-1', '0x10', '1e3']) {
+    const r = await runCli(['-C', repo.dir, 'salvage', 'expire', '--days', days, '--json']);
+    assert.equal(r.code, 2, `--days ${JSON.stringify(days)}: ${r.stderr}`);
+  }
+  assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/salvage/').trim().split('\n').length, 1);
+});
+
+test('a deleted current folder: an absolute -C works, without it a clear message (no stack trace)', async () => {
+  repo = makeRepo();
+  const gone = path.join(repo.parent, 'gone');
+  fs.mkdirSync(gone);
+  // A shell whose folder is deleted under it, then starts axiom there.
+  const script = `cd ${JSON.stringify(gone)} && rmdir ${JSON.stringify(gone)} && exec "$0" "$@"`;
+  const run = (args: string[]) => execFileSync('sh', ['-c', script, process.execPath, CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const listed = JSON.parse(run(['-C', repo.dir, 'list', '--json']));
+  assert.equal(listed.worktrees.length, 1);
+  fs.mkdirSync(gone);
+  let failed: { status: number; stderr: string } | null = null;
+  try {
+    run(['list']);
+  } catch (e) {
+    failed = e as { status: number; stderr: string };
+  }
+  assert.ok(failed, 'list in a deleted folder must fail');
+  assert.equal(failed.status, 1);
+  assert.match(failed.stderr, /current folder no longer exists/);
+  assert.doesNotMatch(failed.stderr, /\n\s+at /);
+});
+
+test('a reader that goes away (axiom list | true) ends the CLI quietly, no stack trace', async () => {
+  repo = makeRepo();
+  assert.equal((await runCli(['-C', repo.dir, 'spawn', 'p1'])).code, 0);
+  // `true` exits before node has started, so every write of the CLI meets a closed pipe (EPIPE).
+  const r = spawnSync('sh', ['-c', '"$0" "$1" -C "$2" list --json | true; "$0" "$1" -C "$2" list | true', process.execPath, CLI, repo.dir], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0);
+  assert.equal(r.stderr, '');
 });

@@ -1,5 +1,5 @@
 /** Human-readable pieces of the CLI's output. */
-import type { WorktreeStatus } from './core';
+import type { WorktreeStatus } from '../core';
 
 export function formatCounts(s: WorktreeStatus): string {
   if (!s.dirty) return 'folder missing';
@@ -16,7 +16,12 @@ export function formatCounts(s: WorktreeStatus): string {
 export function formatStatusLine(s: WorktreeStatus): string {
   const name = s.kind === 'instance' ? s.id! : s.kind === 'main' ? '(main)' : '(foreign)';
   const ab = s.ahead === null ? '' : ` ↑${s.ahead} ↓${s.behind}`;
-  const flags = [s.locked ? 'locked' : '', s.prunable ? 'prunable' : '', s.merged ? 'merged' : '', s.conflictsWithBase ? 'conflicts' : '']
+  const flags = [
+    s.locked ? 'locked' : '',
+    s.prunable ? 'prunable' : '',
+    s.merged ? 'merged' : '',
+    s.conflictsWithBase ? 'conflicts' : '',
+  ]
     .filter(Boolean)
     .join(',');
   const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${s.agentState.phase}]` : '';

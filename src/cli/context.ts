@@ -1,0 +1,71 @@
+/**
+ * What every CLI verb gets: its arguments, a lazily opened engine, and one way to print. Verbs
+ * throw UsageError for bad command lines and AxiomError for refusals; `run.ts` turns both into
+ * messages and exit codes in one place.
+ */
+import type { AxiomEngine } from '../core';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, conflict: 4 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class UsageError extends Error {}
+
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** The folder the CLI was started in; null when it no longer exists (deleted under the shell). */
+  cwd: string | null;
+}
+
+/** Option values after parsing: strings and booleans by long name. */
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+export interface VerbContext {
+  /** Positional arguments after the verb. */
+  args: string[];
+  values: OptionValues;
+  json: boolean;
+  io: CliIO;
+  /** The folder commands act on (-C, else the current folder). */
+  where: string;
+  engine(): Promise<AxiomEngine>;
+  /** One JSON document with --json, else the human text. */
+  print(doc: unknown, human: () => string): void;
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+}
+
+export interface Verb {
+  /** One usage line per form, shown by `axiom --help`. */
+  usage: string[];
+  /** The options this verb accepts, as node:util parseArgs declares them (global ones are always accepted). */
+  options: Record<string, OptionSpec>;
+  run(ctx: VerbContext): Promise<ExitCode>;
+}
+
+export function need(args: string[], index: number, what: string): string {
+  const v = args[index];
+  if (v === undefined || v === '') throw new UsageError(`Missing ${what}.`);
+  return v;
+}
+
+export function noExtra(args: string[], max: number): void {
+  if (args.length > max) throw new UsageError(`Unexpected argument ${JSON.stringify(args[max])}.`);
+}
+
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A whole number ≥ min from an option; an empty or partial number is a usage error, never 0. */
+export function integerOption(values: OptionValues, name: string, min = 0): number | undefined {
+  const raw = stringOption(values, name);
+  if (raw === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(raw) || Number(raw) < min)
+    throw new UsageError(`--${name} takes a whole number ≥ ${min} (got ${JSON.stringify(raw)}).`);
+  return Number(raw);
+}

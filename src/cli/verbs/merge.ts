@@ -1,0 +1,53 @@
+import { MERGE_STRATEGIES, plural, type MergePlan, type MergeResult, type MergeStrategy } from '../../core';
+import { EXIT, UsageError, need, noExtra, stringOption, type Verb } from '../context';
+
+export const merge: Verb = {
+  usage: [
+    'merge <id> [--strategy merge|squash|rebase|cherry-pick] [--into <branch>] [--preview] [--commit-message <m>]',
+  ],
+  options: {
+    strategy: { type: 'string' },
+    into: { type: 'string' },
+    preview: { type: 'boolean' },
+    'commit-message': { type: 'string' },
+  },
+  async run(ctx) {
+    const id = need(ctx.args, 0, 'instance id (axiom merge <id>)');
+    noExtra(ctx.args, 1);
+    const strategy = (stringOption(ctx.values, 'strategy') ?? 'merge') as MergeStrategy;
+    if (!MERGE_STRATEGIES.includes(strategy))
+      throw new UsageError(`--strategy must be one of ${MERGE_STRATEGIES.join(', ')}.`);
+    const into = stringOption(ctx.values, 'into');
+    const commitMessage = stringOption(ctx.values, 'commit-message');
+    const preview = ctx.values.preview === true;
+    const r = await (
+      await ctx.engine()
+    ).merge(id, {
+      strategy,
+      ...(into !== undefined ? { into } : {}),
+      ...(preview ? { preview: true } : {}),
+      ...(commitMessage !== undefined ? { commitMessage } : {}),
+    });
+    ctx.print(r, () => describeMerge(r));
+    return preview && r.conflicts.length > 0 ? EXIT.conflict : EXIT.ok;
+  },
+};
+
+function describeMerge(r: MergePlan | MergeResult): string {
+  const head = `${r.strategy} ${r.id} (${plural(r.commits.length, 'commit')}, ${plural(r.files.length, 'file')}) into ${r.target}`;
+  if ('merged' in r)
+    return `Merged: ${head} → ${r.newTargetSha?.slice(0, 10)}\nNext: axiom cleanup ${r.id}\n`;
+  const lines = [
+    `Preview: ${head}${r.targetWorktree ? ` (checked out at ${r.targetWorktree})` : ' (not checked out: merged without a working tree)'}`,
+  ];
+  if (r.conflicts.length)
+    lines.push(`Conflicts in ${plural(r.conflicts.length, 'file')}:`, ...r.conflicts.map((f) => `  ${f}`));
+  else lines.push('No conflicts.');
+  if (r.uncommitted.length)
+    lines.push(
+      `${plural(r.uncommitted.length, 'uncommitted change')} in the instance: pass --commit-message to commit them first.`,
+    );
+  if (r.targetChanges.length)
+    lines.push(`${r.target} has uncommitted changes at ${r.targetWorktree}: commit or stash them first.`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,25 @@
+import { plural } from '../../core';
+import { EXIT, noExtra, type Verb } from '../context';
+
+export const repair: Verb = {
+  usage: ['repair                                                           prune, re-link, report orphans'],
+  options: {},
+  async run(ctx) {
+    noExtra(ctx.args, 0);
+    const r = await (await ctx.engine()).repair();
+    ctx.print(r, () => {
+      const lines = [
+        ...r.removedHalfSpawned.map((p) => `Removed unfinished spawn ${p}`),
+        ...r.pruned.map((p) => `Pruned ${p} (folder was gone)`),
+        ...r.relinked.map((x) => `Re-linked ${x.id} at ${x.path}`),
+        ...r.orphanBranches.map((b) =>
+          b.action === 'deleted'
+            ? `Deleted empty branch ${b.branch}`
+            : `Kept branch ${b.branch}: ${plural(b.unmergedCommits, 'unmerged commit')}, no worktree`,
+        ),
+      ];
+      return (lines.length ? lines.join('\n') : 'Nothing to repair.') + '\n';
+    });
+    return EXIT.ok;
+  },
+};

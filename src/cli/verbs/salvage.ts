@@ -1,0 +1,42 @@
+import { plural } from '../../core';
+import { EXIT, integerOption, need, noExtra, stringOption, UsageError, type Verb } from '../context';
+import { relativeTime } from '../format';
+
+export const salvage: Verb = {
+  usage: ['salvage list | restore <ref> [--as <id>] | expire [--days N]    work kept by forced cleanups'],
+  options: { as: { type: 'string' }, days: { type: 'string' } },
+  async run(ctx) {
+    const sub = need(ctx.args, 0, 'salvage subcommand (list, restore or expire)');
+    const engine = await ctx.engine();
+    if (sub === 'list') {
+      noExtra(ctx.args, 1);
+      const refs = await engine.listSalvage();
+      ctx.print(refs, () =>
+        refs.length === 0
+          ? 'No salvage refs.\n'
+          : refs.map((s) => `${s.ref}\t${relativeTime(s.date * 1000)}\t${s.branch ?? ''}`).join('\n') +
+            '\nRestore one with: axiom salvage restore <ref> [--as <id>]\n',
+      );
+      return EXIT.ok;
+    }
+    if (sub === 'restore') {
+      const ref = need(ctx.args, 1, 'salvage ref (axiom salvage restore <ref>)');
+      noExtra(ctx.args, 2);
+      const as = stringOption(ctx.values, 'as');
+      const r = await engine.restore(ref, as !== undefined ? { as } : {});
+      ctx.print(
+        r,
+        () =>
+          `Restored ${r.salvage.ref} as ${r.id} at ${r.path} (branch ${r.branch}).\nThe salvage ref stays; drop it with: axiom salvage expire --days 0\n`,
+      );
+      return EXIT.ok;
+    }
+    if (sub === 'expire') {
+      noExtra(ctx.args, 1);
+      const removed = await engine.expireSalvage(integerOption(ctx.values, 'days'));
+      ctx.print(removed, () => `Expired ${plural(removed.length, 'salvage ref')}.\n`);
+      return EXIT.ok;
+    }
+    throw new UsageError(`Unknown salvage subcommand ${JSON.stringify(sub)} (use list, restore or expire).`);
+  },
+};

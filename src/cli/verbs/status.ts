@@ -1,0 +1,26 @@
+import { plural } from '../../core';
+import { EXIT, need, noExtra, type Verb } from '../context';
+import { formatCounts } from '../format';
+
+export const status: Verb = {
+  usage: ['status <id>                                                      one instance'],
+  options: {},
+  async run(ctx) {
+    const id = need(ctx.args, 0, 'instance id (axiom status <id>)');
+    noExtra(ctx.args, 1);
+    const s = await (await ctx.engine()).status(id);
+    ctx.print(
+      s,
+      () =>
+        [
+          `${s.id} — ${s.branch ?? '(detached)'} from ${s.base ?? '?'}`,
+          `  path:    ${s.path}`,
+          `  changes: ${formatCounts(s)}`,
+          `  ahead ${s.ahead ?? '?'}, behind ${s.behind ?? '?'}${s.conflictsWithBase ? `, conflicts with ${s.base} in ${plural(s.conflictFiles.length, 'file')}` : ''}${s.merged ? ', merged' : ''}`,
+          `  agent:   ${s.agent ?? 'none'} (${s.agentState.phase})`,
+          `  created: ${s.createdAt ?? '?'}`,
+        ].join('\n') + '\n',
+    );
+    return EXIT.ok;
+  },
+};
