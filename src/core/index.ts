@@ -20,3 +20,4 @@ export type { DirtyCounts, StatusEntry, FileChange } from './parse';
 export * from './agentState';
 export type { LocatedInstance } from './locate';
 export { plural } from './text';
+export * from './processIdentity';

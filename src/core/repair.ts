@@ -13,7 +13,7 @@ import { withRepoLock } from './lock';
 import { readAdminEntries, writeMetadata, type InstanceMetadata } from './metadata';
 import { parseWorktreeList } from './parse';
 import type { RepoInfo } from './repo';
-import { isProcessAlive } from './agentState';
+import { isSameProcessAlive, parseProcessIdentity } from './processIdentity';
 import { removeHalfSpawned, SPAWN_LOCK_PREFIX } from './spawn';
 import { unmergedCommits } from './commits';
 
@@ -31,8 +31,8 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
     // 1. Spawns that never finished: their worktree is locked with our reason and the pid is dead.
     let listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
     for (const w of listed) {
-      const pid = w.lockReason?.startsWith(SPAWN_LOCK_PREFIX) ? Number(w.lockReason.slice(SPAWN_LOCK_PREFIX.length)) : NaN;
-      if (!Number.isInteger(pid) || isProcessAlive(pid)) continue;
+      const spawner = w.lockReason?.startsWith(SPAWN_LOCK_PREFIX) ? parseProcessIdentity(w.lockReason) : null;
+      if (!spawner || isSameProcessAlive(spawner)) continue;
       const branch = w.branchRef?.replace(/^refs\/heads\//, '') ?? null;
       await removeHalfSpawned(git, repo, w.path, branch, w.head);
       report.removedHalfSpawned.push(w.path);

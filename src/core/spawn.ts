@@ -12,6 +12,7 @@ import { withRepoLock } from './lock';
 import { adminDirOf, readAdminEntries, writeMetadata, type AdminEntry, type InstanceMetadata, type LaunchMode } from './metadata';
 import type { RepoInfo } from './repo';
 import { crashPoint } from './testHooks';
+import { currentProcessIdentity, formatProcessIdentity } from './processIdentity';
 import type { AxiomSettings } from './config';
 
 export interface SpawnOptions {
@@ -34,7 +35,7 @@ export interface SpawnedInstance {
 }
 
 /** The lock reason that marks a worktree whose spawn has not finished (repair removes it if its process died). */
-export const SPAWN_LOCK_PREFIX = 'axiom-spawn pid=';
+export const SPAWN_LOCK_PREFIX = 'axiom-spawn ';
 
 export async function resolveBase(git: GitRunner, repo: RepoInfo, base: string): Promise<string> {
   if (!isPlausibleRefName(base)) {
@@ -104,7 +105,7 @@ export async function spawnInstance(
       // --track makes the base the branch's upstream: one for-each-ref then gives every
       // instance's ahead/behind (DESIGN.md §5). --lock marks the spawn unfinished until checkout.
       await git.run(repo.commonDir, [
-        'worktree', 'add', '--no-checkout', '--lock', '--reason', `${SPAWN_LOCK_PREFIX}${process.pid}`,
+        'worktree', 'add', '--no-checkout', '--lock', '--reason', `${SPAWN_LOCK_PREFIX}${formatProcessIdentity(currentProcessIdentity())}`,
         '--track', '-b', branch, wtPath, `refs/heads/${base}`,
       ]);
     } catch (e) {

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AxiomError } from '../../src/core';
+import { holdsRepoLock, LOCK_NAME, withRepoLock } from '../../src/core/lock';
+
+const LOCK_JS = path.resolve(__dirname, '..', '..', 'src', 'core', 'lock.js');
+
+function tempCommonDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-lock-'));
+}
+
+/** A separate process that takes the lock, says so, and then waits forever (until killed). */
+function holder(commonDir: string): Promise<import('node:child_process').ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(LOCK_JS)}).withRepoLock(process.argv[1], () => { console.log('held'); setInterval(() => {}, 1000); return new Promise(() => {}); })`, commonDir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+  });
+}
+
+test('a lock whose holder was killed (SIGKILL) is taken over long before the 15 s staleness timeout', async () => {
+  const dir = tempCommonDir();
+  const child = await holder(dir);
+  // While the holder lives, the lock is refused after the wait.
+  await assert.rejects(withRepoLock(dir, async () => 'x', { waitMs: 300 }), (e: unknown) => e instanceof AxiomError && e.code === 'Locked');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.ok(fs.existsSync(path.join(dir, LOCK_NAME)), 'the killed holder left its lock behind');
+  // A wait shorter than the staleness timeout: succeeding proves the dead holder was recognised.
+  assert.equal(await withRepoLock(dir, async () => 'mine', { waitMs: 3000 }), 'mine');
+  assert.equal(fs.existsSync(path.join(dir, LOCK_NAME)), false, 'released');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('an owner record naming a live pid with another start time (a reused pid) is not a live holder', async () => {
+  const dir = tempCommonDir();
+  fs.mkdirSync(path.join(dir, LOCK_NAME));
+  fs.writeFileSync(path.join(dir, LOCK_NAME, 'owner.json'), JSON.stringify({ pid: process.pid, startTime: '1' }));
+  assert.equal(await withRepoLock(dir, async () => 'taken', { waitMs: 2000 }), 'taken');
+  // The same record with this process's real identity is a live holder: refused.
+  fs.mkdirSync(path.join(dir, LOCK_NAME));
+  const start = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19];
+  fs.writeFileSync(path.join(dir, LOCK_NAME, 'owner.json'), JSON.stringify({ pid: process.pid, startTime: start }));
+  await assert.rejects(withRepoLock(dir, async () => 'x', { waitMs: 300 }), (e: unknown) => e instanceof AxiomError && e.code === 'Locked');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the lock is re-entrant within one call chain and exclusive across concurrent chains', async () => {
+  const dir = tempCommonDir();
+  const order: string[] = [];
+  const a = withRepoLock(dir, async () => {
+    order.push('a:start');
+    assert.ok(holdsRepoLock(dir));
+    // Nested: does not wait for itself.
+    await withRepoLock(dir, async () => order.push('a:nested'), { waitMs: 500 });
+    await new Promise((r) => setTimeout(r, 100));
+    order.push('a:end');
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  const b = withRepoLock(dir, async () => {
+    assert.ok(holdsRepoLock(dir));
+    order.push('b');
+  });
+  assert.equal(holdsRepoLock(dir), false);
+  await Promise.all([a, b]);
+  assert.deepEqual(order, ['a:start', 'a:nested', 'a:end', 'b']);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
