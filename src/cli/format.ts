@@ -2,7 +2,7 @@
 import type { WorktreeStatus } from '../core';
 
 export function formatCounts(s: WorktreeStatus): string {
-  if (!s.dirty) return 'folder missing';
+  if (!s.dirty) return s.prunable ? 'folder missing' : 'bare repository';
   const d = s.dirty;
   const parts = [
     d.staged ? `${d.staged} staged` : '',
@@ -25,7 +25,7 @@ export function formatStatusLine(s: WorktreeStatus): string {
     .filter(Boolean)
     .join(',');
   const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${s.agentState.phase}]` : '';
-  return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}`;
+  return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}${s.problem ? `\n${' '.repeat(21)}! ${s.problem}` : ''}`;
 }
 
 export function relativeTime(ms: number, now = Date.now()): string {

@@ -105,7 +105,7 @@ function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
             ? EXIT.refused
             : EXIT.failure;
     io.err(
-      json ? JSON.stringify({ error: e.toJSON() }, null, 2) + '\n' : `axiom: ${e.message}\n${gitOutput(e)}`,
+      json ? JSON.stringify({ error: e.toJSON() }, null, 2) + '\n' : `axiom: ${e.message}\n`,
     );
     return code;
   }
@@ -118,16 +118,6 @@ function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
       : `axiom: unexpected failure: ${message}${stack}\n(run with AXIOM_DEBUG=1 for details; nothing was changed unless a message above says so)\n`,
   );
   return EXIT.failure;
-}
-
-/** git's own words under the message when the message does not already carry them all. */
-function gitOutput(e: AxiomError): string {
-  const stderr = e.details.stderr?.trim();
-  if (!stderr || e.message.includes(stderr)) return '';
-  return stderr
-    .split('\n')
-    .map((l) => `  git: ${l}\n`)
-    .join('');
 }
 
 declare const __AXIOM_VERSION__: string;

@@ -1,28 +1,43 @@
 /**
- * Safe cleanup (DESIGN.md §4): refuse when work would be lost and say exactly what; with `force`,
- * write a salvage ref first. Removal moves the folder aside, unregisters it under the lock, and
- * deletes the files outside the lock.
+ * Safe cleanup (DESIGN.md §4). Everything that decides runs under the repository lock, on the state
+ * it then changes:
+ * 1. find the instance again (a concurrent cleanup may have removed it: NotFound);
+ * 2. a worktree lock the user set, or a running agent, refuses (a headless agent Axiom started is
+ *    stopped first — but never when the cleanup would be refused anyway);
+ * 3. assess what would be lost (risk.ts); refuse unless forced;
+ * 4. move the folder aside (atomic; recorded in a journal so a crash is undone by repair) and look
+ *    again: whatever an agent wrote until that instant is seen;
+ * 5. forced: write the salvage ref; then unregister the worktree and delete its branch
+ *    compare-and-swap (a branch that moved meanwhile is kept);
+ * 6. outside the lock: delete the folder.
  */
 import * as fs from 'node:fs';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
-import { parseStatusV2, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
-import { revParse, unmergedCommits, type CommitInfo } from './commits';
 import { writeSalvage } from './salvage';
 import { stopHeadlessAgent } from './processes';
-import type { LocatedInstance } from './locate';
+import { locateInstance, type LocatedInstance } from './locate';
 import { plural } from './text';
+import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
+import { userLockReason } from './worktreeState';
+import { isProcessAlive, readAgentState, readProcessRecord } from './agentState';
+import { finishRemoval, journalRemoval } from './removalJournal';
+import type { StatusEntry } from './parse';
+import { testHook } from './testHooks';
+
+export type { WorkAtRisk } from './risk';
 
 export interface CleanupOptions {
   force?: boolean;
   keepBranch?: boolean;
-}
-
-export interface WorkAtRisk {
-  files: StatusEntry[];
-  commits: CommitInfo[];
+  /**
+   * The instance's agent runs in a terminal this front end owns: called (under the lock, only when
+   * the cleanup is going ahead) to close it. Without it a running terminal agent refuses the cleanup
+   * unless forced.
+   */
+  stopTerminalAgent?: () => Promise<void>;
 }
 
 export interface CleanupResult {
@@ -34,35 +49,135 @@ export interface CleanupResult {
   atRisk: WorkAtRisk;
 }
 
-/** Uncommitted files and commits that are not in the base (by patch id, or merged by Axiom at this HEAD). */
-export async function workAtRisk(git: GitRunner, repo: RepoInfo, inst: LocatedInstance): Promise<WorkAtRisk> {
-  if (inst.missing) {
-    // Only committed work can be at risk when the folder is gone.
-    const head = await revParse(git, repo.commonDir, `refs/heads/${inst.metadata.branch}`).catch(() => null);
-    return { files: [], commits: head ? await committedAtRisk(git, repo, inst, head) : [] };
-  }
-  const [statusOut, head] = await Promise.all([
-    git.out(inst.path, ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all'], { readOnly: true }),
-    revParse(git, inst.path, 'HEAD'),
-  ]);
-  return { files: parseStatusV2(statusOut).entries, commits: await committedAtRisk(git, repo, inst, head) };
+export interface CleanupAllResult {
+  cleaned: CleanupResult[];
+  refused: { id: string; code: string; message: string }[];
+  skipped: { id: string; reason: string }[];
 }
 
-async function committedAtRisk(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, head: string): Promise<CommitInfo[]> {
-  if (inst.metadata.merged?.headSha === head) return [];
-  const baseExists = await revParse(git, repo.commonDir, `refs/heads/${inst.metadata.base}`).then(
-    () => true,
-    () => false,
-  );
-  const upstream = baseExists ? `refs/heads/${inst.metadata.base}` : inst.metadata.baseSha;
-  return unmergedCommits(git, repo.commonDir, upstream, head);
+/** What an instance's agent is doing as far as cleanup cares: a process Axiom runs, a terminal, or nothing. */
+async function runningAgent(inst: LocatedInstance): Promise<'headless' | 'terminal' | null> {
+  const rec = await readProcessRecord(inst.adminDir);
+  if (rec && rec.endedAt === undefined && isProcessAlive(rec.pid)) return 'headless';
+  if (inst.metadata.launch !== 'terminal' || !inst.metadata.terminal?.takenAt) return null;
+  const state = await readAgentState(inst.adminDir, false);
+  return ['starting', 'working', 'waiting', 'idle'].includes(state.phase) ? 'terminal' : null;
+}
+
+export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string, options: CleanupOptions = {}): Promise<CleanupResult> {
+  const force = options.force === true;
+  let aside: string | null = null;
+  const result = await withRepoLock(repo.commonDir, async () => {
+    const inst = await locateInstance(repo, id);
+    const lockReason = userLockReason(inst.adminDir);
+    if (lockReason !== null && !force) {
+      throw new AxiomError(
+        'WorktreeLocked',
+        `${inst.id} is locked${lockReason ? ` (${lockReason})` : ''}: someone asked git to keep this worktree. Unlock it (git worktree unlock ${JSON.stringify(inst.path)}) or force the cleanup.`,
+        { path: inst.path },
+      );
+    }
+    let risk = await assessRisk(git, repo, inst);
+    const agent = await runningAgent(inst);
+    if (agent) {
+      // A cleanup that will be refused must not stop a working agent.
+      if (hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+      if (agent === 'headless') await stopHeadlessAgent(inst.adminDir);
+      else if (options.stopTerminalAgent) await options.stopTerminalAgent();
+      else if (!force) {
+        throw new AxiomError(
+          'AgentRunning',
+          `The agent of ${inst.id} is still running in a VS Code terminal. Close it first, or force the cleanup (its work is salvaged first).`,
+          { path: inst.path },
+        );
+      }
+      risk = await assessRisk(git, repo, inst);
+    }
+    if (hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+    await testHook('cleanup:after-assess');
+
+    if (!inst.missing) {
+      const moved = `${inst.path}.axiom-removing-${process.pid}-${Date.now()}`;
+      await journalRemoval(repo, { original: inst.path, aside: moved, adminDir: inst.adminDir });
+      try {
+        fs.renameSync(inst.path, moved);
+      } catch (e) {
+        await finishRemoval(repo, moved);
+        throw new AxiomError('IoFailed', `Could not move ${inst.path} out of the way to remove it (${(e as Error).message}); nothing was changed.`, {
+          path: inst.path,
+        });
+      }
+      aside = moved;
+    }
+    // From here until the worktree is unregistered, any failure puts the folder back.
+    let salvageRef: string | null;
+    try {
+      if (aside) {
+        // Look again, at the folder now out of everyone's way: what an agent wrote until the move counts.
+        const after = await assessRisk(git, repo, inst, { folder: aside, skipIgnored: true, previous: risk });
+        if (hasWorkAtRisk(after) && !force) refuse(inst, after);
+        risk = after;
+      }
+      await testHook('cleanup:before-salvage');
+      salvageRef = hasWorkAtRisk(risk)
+        ? await writeSalvage(git, repo, {
+            id: inst.id,
+            worktree: aside,
+            branch: inst.metadata.branch,
+            branchTip: risk.branchTip,
+            head: risk.head,
+            otherTips: risk.tips.filter((t) => t.name !== 'HEAD' && t.name !== `refs/heads/${inst.metadata.branch}`),
+            base: inst.metadata.base,
+            agent: inst.metadata.agent,
+            prompt: inst.metadata.prompt,
+            reason: `salvage of ${inst.id} before cleanup`,
+          })
+        : null;
+    } catch (e) {
+      if (aside) {
+        fs.renameSync(aside, inst.path);
+        await finishRemoval(repo, aside);
+        aside = null;
+      }
+      throw e;
+    }
+    // Unregister exactly this worktree (what `git worktree prune` does for one entry): its admin dir goes.
+    await fs.promises.rm(inst.adminDir, { recursive: true, force: true });
+    const branchDeleted = options.keepBranch ? false : await deleteBranchIfUnmoved(git, repo, inst.metadata.branch, risk.branchTip);
+    return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, atRisk: risk };
+  });
+  if (aside !== null) {
+    await fs.promises.rm(aside, { recursive: true, force: true, maxRetries: 3 });
+    await finishRemoval(repo, aside);
+  }
+  return result;
+}
+
+/** Deletes a branch only if it still points where the checks saw it (compare-and-swap), with its config. */
+async function deleteBranchIfUnmoved(git: GitRunner, repo: RepoInfo, branch: string, seen: string | null): Promise<boolean> {
+  if (!seen) return false;
+  const r = await git.run(repo.commonDir, ['update-ref', '-m', 'axiom: cleanup', '-d', `refs/heads/${branch}`, seen], { okExitCodes: [1, 128] });
+  if (r.exitCode !== 0) return false;
+  await git.run(repo.commonDir, ['config', '--remove-section', `branch.${branch}`], { okExitCodes: [1, 128] });
+  return true;
+}
+
+const FILE_WORDS: Record<string, string> = { M: 'modified', A: 'added', D: 'deleted', T: 'type changed', U: 'conflicted' };
+
+/** "modified", "untracked", "deleted", … for one status entry (staged changes say so). */
+export function describeChange(f: StatusEntry): string {
+  if (f.kind === 'untracked') return f.path.endsWith('/') ? 'untracked folder' : 'untracked';
+  if (f.kind === 'conflicted') return 'conflicted';
+  const letter = f.worktree !== '.' ? f.worktree : f.index;
+  const word = FILE_WORDS[letter] ?? 'changed';
+  return f.worktree === '.' ? `${word} (staged)` : word;
 }
 
 export function describeRisk(id: string, risk: WorkAtRisk, max = 15): string {
   const lines: string[] = [];
   if (risk.files.length) {
     lines.push(`${plural(risk.files.length, 'uncommitted file')}:`);
-    for (const f of risk.files.slice(0, max)) lines.push(`  ${f.kind === 'untracked' ? '?' : f.kind === 'conflicted' ? 'U' : f.worktree !== '.' ? f.worktree : f.index} ${f.path}`);
+    for (const f of risk.files.slice(0, max)) lines.push(`  ${f.path} (${describeChange(f)})`);
     if (risk.files.length > max) lines.push(`  … and ${risk.files.length - max} more`);
   }
   if (risk.commits.length) {
@@ -70,57 +185,39 @@ export function describeRisk(id: string, risk: WorkAtRisk, max = 15): string {
     for (const c of risk.commits.slice(0, max)) lines.push(`  ${c.sha.slice(0, 10)} ${c.subject}`);
     if (risk.commits.length > max) lines.push(`  … and ${risk.commits.length - max} more`);
   }
-  return `Cleaning up ${id} would lose work:\n${lines.join('\n')}\nMerge or commit it first, or force the cleanup (a salvage ref keeps everything; restore it later).`;
+  for (const s of risk.submodules) lines.push(`submodule ${s.path}: ${plural(s.commits, 'commit')} that exist only in this worktree`);
+  const ignored = describeIgnored(risk);
+  return (
+    `Cleaning up ${id} would lose work:\n${lines.join('\n')}\n` +
+    `Merge or commit it first, or force the cleanup (a salvage ref keeps everything; restore it later).` +
+    (ignored ? `\n${ignored}` : '')
+  );
 }
 
-function refuseIfAtRisk(inst: LocatedInstance, risk: WorkAtRisk): void {
-  if (risk.files.length === 0 && risk.commits.length === 0) return;
+/** "Also deleted, never salvaged: 3 ignored files (12 kB): .env, node_modules/ …" or ''. */
+export function describeIgnored(risk: WorkAtRisk): string {
+  const i = risk.ignored;
+  if (i.count === 0) return '';
+  return `Ignored files are deleted with the worktree and never salvaged (they may hold secrets): ${i.partial ? 'at least ' : ''}${plural(i.count, 'file')} (${formatBytes(i.bytes)}): ${i.sample.join(', ')}${i.sample.length < i.count ? ' …' : ''}`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(1)} GB`;
+}
+
+function refuse(inst: LocatedInstance, risk: WorkAtRisk): never {
   throw new AxiomError(risk.files.length ? 'DirtyWorktree' : 'UnmergedCommits', describeRisk(inst.id, risk), {
     files: risk.files.map((f) => f.path),
     commits: risk.commits,
     path: inst.path,
+    ignored: { count: risk.ignored.count, bytes: risk.ignored.bytes, sample: risk.ignored.sample },
   });
 }
 
-export async function cleanupInstance(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, options: CleanupOptions = {}): Promise<CleanupResult> {
-  // A refused cleanup must not stop a working agent: check first, then stop it, then check again
-  // (it may have written something meanwhile) before anything is removed.
-  let risk = await workAtRisk(git, repo, inst);
-  if (!options.force) refuseIfAtRisk(inst, risk);
-  if (await stopHeadlessAgent(inst.adminDir)) risk = await workAtRisk(git, repo, inst);
-  const atRisk = risk.files.length > 0 || risk.commits.length > 0;
-  if (!options.force) refuseIfAtRisk(inst, risk);
-  const branch = inst.metadata.branch;
-  const aside = `${inst.path}.axiom-removing-${process.pid}-${Date.now()}`;
-  const result = await withRepoLock(repo.commonDir, async () => {
-    let salvageRef: string | null = null;
-    if (atRisk) {
-      salvageRef = inst.missing
-        ? await salvageBranchTip(git, repo, inst)
-        : await writeSalvage(git, repo, inst.id, inst.path, branch, inst.metadata.base);
-    }
-    if (!inst.missing) fs.renameSync(inst.path, aside);
-    await git.run(repo.commonDir, ['worktree', 'remove', '--force', '--force', inst.path]);
-    let branchDeleted = false;
-    if (!options.keepBranch) {
-      const r = await git.run(repo.commonDir, ['branch', '-D', '--', branch], { okExitCodes: [1] });
-      branchDeleted = r.exitCode === 0;
-    }
-    return { salvageRef, branchDeleted };
-  });
-  if (fs.existsSync(aside)) await fs.promises.rm(aside, { recursive: true, force: true, maxRetries: 3 });
-  return { id: inst.id, path: inst.path, branch, atRisk: risk, ...result };
-}
-
-async function salvageBranchTip(git: GitRunner, repo: RepoInfo, inst: LocatedInstance): Promise<string> {
-  const sha = await revParse(git, repo.commonDir, `refs/heads/${inst.metadata.branch}`);
-  const ref = `refs/axiom/salvage/${inst.id}/${Date.now()}`;
-  await git.run(repo.commonDir, ['update-ref', ref, sha, '']);
-  return ref;
-}
-
-export interface CleanupAllResult {
-  cleaned: CleanupResult[];
-  refused: { id: string; code: string; message: string }[];
-  skipped: { id: string; reason: string }[];
+/** What cleanup would lose, for a front end's dialog (not a decision: cleanup decides again under the lock). */
+export async function previewRisk(git: GitRunner, repo: RepoInfo, id: string): Promise<WorkAtRisk> {
+  return assessRisk(git, repo, await locateInstance(repo, id));
 }

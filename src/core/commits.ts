@@ -37,3 +37,47 @@ export async function unmergedCommits(git: GitRunner, cwd: string, upstream: str
 export async function revParse(git: GitRunner, cwd: string, rev: string): Promise<string> {
   return (await git.out(cwd, ['rev-parse', '--verify', '--end-of-options', rev], { readOnly: true })).trim();
 }
+
+/** The tree of each commit, in one process. */
+export async function treesOf(git: GitRunner, cwd: string, commits: string[]): Promise<string[]> {
+  if (commits.length === 0) return [];
+  const out = await git.out(cwd, ['rev-parse', ...commits.map((c) => `${c}^{tree}`)], { readOnly: true });
+  return out.split('\n').filter(Boolean);
+}
+
+/**
+ * Is everything `commit` changed already in `target`, judged by content? True when merging it into
+ * the target would change nothing (a clean `merge-tree` whose result is the target's own tree). This
+ * holds after a merge, a squash, a rebase or a cherry-pick alike, and stops holding when the target
+ * is reset back — unlike a record of "merged".
+ */
+export async function contentContained(git: GitRunner, cwd: string, target: string, commit: string, knownTargetTree?: string): Promise<boolean> {
+  const [mt, [targetTree]] = await Promise.all([
+    git.run(cwd, ['merge-tree', '--write-tree', '--no-messages', '--allow-unrelated-histories', target, commit], { readOnly: true, okExitCodes: [1] }),
+    knownTargetTree ? Promise.resolve([knownTargetTree]) : treesOf(git, cwd, [target]),
+  ]);
+  return mt.exitCode === 0 && mt.stdout.split('\n')[0]!.trim() === targetTree;
+}
+
+/**
+ * Commits reachable from `tips` and from no other ref of the repository: what deleting the refs in
+ * `ownRefs` (and the worktree holding `tips`) would make unreachable. Merge commits included; oldest first.
+ */
+export async function commitsOnlyIn(git: GitRunner, commonDir: string, tips: string[], ownRefs: ReadonlySet<string>): Promise<CommitInfo[]> {
+  if (tips.length === 0) return [];
+  const refs = await git.out(commonDir, ['for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)'], {
+    readOnly: true,
+  });
+  const others = new Set<string>();
+  for (const line of refs.split('\n')) {
+    if (!line) continue;
+    const [name, type, sha, peeledType, peeled] = line.split('\0');
+    if (ownRefs.has(name!)) continue;
+    if (type === 'commit') others.add(sha!);
+    else if (peeledType === 'commit') others.add(peeled!);
+  }
+  // `^sha` lines: git 2.39's --stdin takes no options (--not arrived in 2.42).
+  const input = [...tips, ...[...others].map((o) => `^${o}`)].join('\n') + '\n';
+  const out = await git.out(commonDir, ['log', '--reverse', '--topo-order', '--format=%H%x00%s', '--stdin'], { readOnly: true, input });
+  return parseCommitList(out);
+}

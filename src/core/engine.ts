@@ -11,8 +11,8 @@ import { StatusCollector, type Snapshot, type SnapshotOptions, type WorktreeStat
 import { locateInstance, type LocatedInstance } from './locate';
 import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './diff';
 import { mergeInstance, type MergeOptions, type MergePlan, type MergeResult } from './merge';
-import { cleanupInstance, workAtRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './cleanup';
-import { applySalvageFiles, expireSalvage, findSalvage, listSalvage, restoredId, type SalvageRef } from './salvage';
+import { cleanupInstance, previewRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './cleanup';
+import { expireSalvage, findSalvage, listSalvage, restorePoint, restoredId, writeTreeExactly, type SalvageRef } from './salvage';
 import { repair, type RepairReport } from './repair';
 import { updateMetadata, type InstanceMetadata } from './metadata';
 
@@ -87,25 +87,24 @@ export class AxiomEngine {
   }
 
   async merge(id: string, options: MergeOptions = {}): Promise<MergeResult | MergePlan> {
-    const inst = await locateInstance(this.repo, id);
-    const result = await mergeInstance({ git: this.git, repo: this.repo }, inst, options);
-    return result;
+    return mergeInstance({ git: this.git, repo: this.repo }, id, options);
   }
 
-  async atRisk(id: string): Promise<WorkAtRisk> {
-    return workAtRisk(this.git, this.repo, await locateInstance(this.repo, id));
+  /** What a cleanup would lose now (for a dialog); the cleanup itself decides again under the lock. */
+  atRisk(id: string): Promise<WorkAtRisk> {
+    return previewRisk(this.git, this.repo, id);
   }
 
   async cleanup(id: string, options: CleanupOptions = {}): Promise<CleanupResult> {
-    const inst = await locateInstance(this.repo, id);
-    const result = await cleanupInstance(this.git, this.repo, inst, options);
-    this.collector.invalidate(inst.path);
+    const result = await cleanupInstance(this.git, this.repo, id, options);
+    this.collector.invalidate(result.path);
     return result;
   }
 
   /** Cleans up every instance (never foreign worktrees) that can go without losing work. */
-  async cleanupAll(options: { mergedOnly?: boolean } = {}): Promise<CleanupAllResult> {
-    const snap = await this.snapshot({ conflicts: false });
+  async cleanupAll(options: { mergedOnly?: boolean; stopTerminalAgent?: (id: string) => Promise<void> } = {}): Promise<CleanupAllResult> {
+    // With the merge check: a squash-merged instance is merged by content only.
+    const snap = await this.snapshot();
     const result: CleanupAllResult = { cleaned: [], refused: [], skipped: [] };
     for (const w of snap.worktrees) {
       if (w.kind !== 'instance' || !w.id) continue;
@@ -114,7 +113,8 @@ export class AxiomEngine {
         continue;
       }
       try {
-        result.cleaned.push(await this.cleanup(w.id));
+        const stop = options.stopTerminalAgent;
+        result.cleaned.push(await this.cleanup(w.id, stop ? { stopTerminalAgent: () => stop(w.id!) } : {}));
       } catch (e) {
         if (!isAxiomError(e)) throw e;
         result.refused.push({ id: w.id, code: e.code, message: e.message });
@@ -134,13 +134,14 @@ export class AxiomEngine {
   ): Promise<SpawnedInstance & { salvage: SalvageRef }> {
     const salvage = await findSalvage(this.git, this.repo, refOrId);
     const id = restoredId(salvage, options.as);
-    const parent = (await this.git.out(this.repo.commonDir, ['rev-parse', `${salvage.sha}^`], { readOnly: true })).trim();
+    const point = await restorePoint(this.git, this.repo, salvage);
     const base = salvage.base && (await resolveBase(this.git, this.repo, salvage.base).then(() => true, () => false)) ? salvage.base : undefined;
-    // Spawn from the default base, then point the new branch at the salvaged branch tip.
+    // Spawn from the base (with the original agent and prompt), point the new branch at the salvaged
+    // branch tip, then write the salvaged files back byte for byte (uncommitted work uncommitted again).
     const { as: _as, ...spawnOptions } = options;
-    const spawned = await this.spawn(id, { ...spawnOptions, ...(base ? { base } : {}) });
-    await this.git.run(spawned.path, ['reset', '--hard', '--quiet', parent]);
-    await applySalvageFiles(this.git, spawned.path, salvage.sha);
+    const spawned = await this.spawn(id, { ...spawnOptions, ...(base ? { base } : {}), agent: salvage.agent, prompt: salvage.prompt });
+    if (point) await this.git.run(spawned.path, ['reset', '--hard', '--quiet', point]);
+    await writeTreeExactly(this.git, this.repo, spawned.path, `${salvage.sha}^{tree}`);
     return { ...spawned, salvage };
   }
 

@@ -20,6 +20,13 @@ export type AxiomErrorCode =
   | 'NotARepository'
   | 'ForeignWorktree'
   | 'Untrusted'
+  | 'AgentRunning'
+  | 'WorktreeLocked'
+  | 'OperationInProgress'
+  | 'TargetMoved'
+  | 'StrategyUnsupported'
+  | 'NestedRepository'
+  | 'IoFailed'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -32,6 +39,8 @@ export interface AxiomErrorDetails {
   stderr?: string;
   args?: string[];
   exitCode?: number;
+  /** Ignored files a cleanup would delete (never salvaged: they may hold secrets). */
+  ignored?: { count: number; bytes: number; sample: string[] };
 }
 
 export class AxiomError extends Error {
@@ -65,6 +74,12 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'Locked',
   'Untrusted',
   'NothingToMerge',
+  'AgentRunning',
+  'WorktreeLocked',
+  'OperationInProgress',
+  'TargetMoved',
+  'StrategyUnsupported',
+  'NestedRepository',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */
@@ -78,12 +93,20 @@ const STDERR_RULES: { pattern: RegExp; code: AxiomErrorCode }[] = [
   { pattern: /contains modified or untracked files|uncommitted changes|would be overwritten/i, code: 'DirtyWorktree' },
 ];
 
-/** Classifies a failed git command by its stderr; the stderr is kept, never swallowed. */
+/** How much of git's stderr a message carries (the whole of it goes to `details.stderr`, bounded). */
+const MAX_MESSAGE_LINES = 25;
+const MAX_STDERR_CHARS = 16 * 1024;
+
+/** Classifies a failed git command by its stderr; git's own words are kept, never swallowed. */
 export function classifyGitFailure(args: readonly string[], exitCode: number, stderr: string): AxiomError {
-  const text = stderr.trim();
+  const text = stderr.trim().slice(0, MAX_STDERR_CHARS);
   const rule = STDERR_RULES.find((r) => r.pattern.test(text));
-  const firstLine = text.split('\n').find((l) => l.trim() !== '') ?? `exit code ${exitCode}`;
-  return new AxiomError(rule?.code ?? 'GitFailed', `git ${args[0] ?? ''} failed: ${firstLine}`, {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  // "…would be overwritten by merge:" is useless without the file list that follows it.
+  const shown = lines.slice(0, MAX_MESSAGE_LINES);
+  if (lines.length > shown.length) shown.push(`… and ${lines.length - shown.length} more lines`);
+  const body = shown.length === 0 ? `exit code ${exitCode}` : shown.length === 1 ? shown[0]! : `\n${shown.join('\n')}`;
+  return new AxiomError(rule?.code ?? 'GitFailed', `git ${args[0] ?? ''} failed: ${body}`, {
     stderr: text,
     args: [...args],
     exitCode,

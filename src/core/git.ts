@@ -23,6 +23,8 @@ export interface RunOptions {
   /** Extra environment for this call (e.g. a commit identity, GIT_INDEX_FILE). */
   env?: Record<string, string>;
   signal?: AbortSignal;
+  /** Bytes for git's stdin (e.g. `--stdin-paths`, `commit-tree -F -`, `cat-file --batch`). */
+  input?: string | Uint8Array;
 }
 
 export interface GitResult {
@@ -150,7 +152,12 @@ export class GitRunner {
     return this.raw(cwd, [...guard, ...args], options, args);
   }
 
-  private async raw(cwd: string, argsWithConfig: string[], options: RunOptions, args = argsWithConfig): Promise<GitResult> {
+  private async raw(
+    cwd: string,
+    argsWithConfig: string[],
+    options: RunOptions & { binary?: boolean },
+    args = argsWithConfig,
+  ): Promise<GitResult & { buffer?: Buffer }> {
     const full = [...(options.readOnly ? ['--no-optional-locks'] : []), '-C', cwd, ...argsWithConfig];
     return this.limiter.run(async () => {
       const started = performance.now();
@@ -170,11 +177,16 @@ export class GitRunner {
           stripFinalNewline: false,
           maxBuffer: 512 * 1024 * 1024,
           ...(options.signal ? { cancelSignal: options.signal } : {}),
+          ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+          ...(options.binary ? { encoding: 'buffer' as const } : {}),
         });
         if (r.failed && r.exitCode === undefined) throw classifyGitFailure(args, -1, r.shortMessage ?? String(r.message));
         exitCode = r.exitCode ?? -1;
-        if (exitCode === 0 || options.okExitCodes?.includes(exitCode)) return { stdout: r.stdout, exitCode };
-        throw classifyGitFailure(args, exitCode, r.stderr || r.stdout);
+        const text = (v: unknown): string => (typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('utf8'));
+        if (exitCode === 0 || options.okExitCodes?.includes(exitCode)) {
+          return options.binary ? { stdout: '', exitCode, buffer: Buffer.from(r.stdout as unknown as Uint8Array) } : { stdout: text(r.stdout), exitCode };
+        }
+        throw classifyGitFailure(args, exitCode, text(r.stderr) || text(r.stdout));
       } finally {
         const entry = { args, cwd, ms: performance.now() - started, exitCode };
         for (const l of this.listeners) l(entry);
@@ -185,5 +197,12 @@ export class GitRunner {
   /** Convenience: stdout of a command that must succeed. */
   async out(cwd: string, args: string[], options: RunOptions = {}): Promise<string> {
     return (await this.run(cwd, args, options)).stdout;
+  }
+
+  /** stdout as bytes, unconverted (blob contents for a byte-exact restore). */
+  async bytes(cwd: string, args: string[], options: RunOptions = {}): Promise<Buffer> {
+    const guard = this.untrustedMode ? await this.untrustedArgs(cwd) : [];
+    const r = await this.raw(cwd, [...guard, ...args], { ...options, binary: true }, args);
+    return r.buffer!;
   }
 }

@@ -1,22 +1,32 @@
 /**
  * Merge an instance back into its base (or another branch), all or nothing (DESIGN.md §4).
- * Preview with `merge-tree --write-tree` first; a target checked out somewhere must be clean; a
- * target checked out nowhere is merged without a working tree (write tree, commit, move the ref).
+ *
+ * Every strategy first computes the target's new commit without touching any working tree or ref:
+ * merge and squash from `merge-tree --write-tree`, rebase and cherry-pick by replaying the commits
+ * (replay.ts). A preview runs exactly the same computation, so "no conflicts" is never followed by a
+ * conflict. Only then, under the repository lock and after every check, the target moves in one
+ * step: a fast-forward of its working tree (`merge --ff-only`, which git refuses rather than
+ * overwrite a change) when it is checked out, else a compare-and-swap of its ref. A target that
+ * moved meanwhile (a user's commit) is never reset: the merge is planned again once, or refused.
+ * The instance branch itself is never rewritten.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AxiomError } from './errors';
+import { AxiomError, isAxiomError, type AxiomErrorCode } from './errors';
 import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
 import { updateMetadata } from './metadata';
 import { parseMergeTree, parseRawNumstat, parseStatusV2, parseWorktreeList, type FileChange, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
 import { resolveBase } from './spawn';
-import { commitsBetween, revParse, type CommitInfo } from './commits';
+import { revParse, treesOf, type CommitInfo } from './commits';
 import { identityEnv } from './identity';
-import type { LocatedInstance } from './locate';
+import { locateInstance, type LocatedInstance } from './locate';
 import { plural } from './text';
+import { replayCommits } from './replay';
+import { gitDirOf, operationInProgress } from './worktreeState';
+import { testHook } from './testHooks';
 
 export const MERGE_STRATEGIES = ['merge', 'squash', 'rebase', 'cherry-pick'] as const;
 export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
@@ -40,8 +50,9 @@ export interface MergePlan {
   branch: string;
   target: string;
   strategy: MergeStrategy;
-  /** Where the target is checked out (then the merge runs there), or null (merged without a working tree). */
+  /** Where the target is checked out (then that working tree is fast-forwarded), or null (its ref moves alone). */
   targetWorktree: string | null;
+  /** Commits that would land (empty when everything is already in the target). */
   commits: CommitInfo[];
   files: FileChange[];
   conflicts: string[];
@@ -49,6 +60,12 @@ export interface MergePlan {
   uncommitted: StatusEntry[];
   /** Changes in the target's working tree that block the merge. */
   targetChanges: StatusEntry[];
+  /** Untracked or ignored files in the target's working tree that the merge would overwrite (it refuses). */
+  overwrites: string[];
+  /** Everything the instance has is already in the target (by content). */
+  nothingToMerge: boolean;
+  /** A reason the merge cannot run as asked, already known to the preview. */
+  problem: { code: AxiomErrorCode; message: string } | null;
 }
 
 export interface MergeResult extends MergePlan {
@@ -64,18 +81,27 @@ interface Ctx {
   repo: RepoInfo;
 }
 
+/** The plan plus what the real merge needs (never shown). */
+interface FullPlan extends MergePlan {
+  head: string;
+  targetSha: string;
+  /** The target's next tree (merge, squash) or commit (rebase, cherry-pick); null when there is none. */
+  resultTree: string | null;
+  replayTip: string | null;
+}
+
 async function statusEntries(git: GitRunner, cwd: string): Promise<StatusEntry[]> {
   const out = await git.out(cwd, ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all'], { readOnly: true });
   return parseStatusV2(out).entries;
 }
 
-function listPaths(entries: { path: string }[], max = 15): string {
-  const shown = entries.slice(0, max).map((e) => `  ${e.path}`);
-  if (entries.length > max) shown.push(`  … and ${entries.length - max} more`);
+function listPaths(paths: string[], max = 15): string {
+  const shown = paths.slice(0, max).map((p) => `  ${p}`);
+  if (paths.length > max) shown.push(`  … and ${paths.length - max} more`);
   return shown.join('\n');
 }
 
-async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions): Promise<MergePlan & { head: string; targetSha: string }> {
+async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, headOverride?: string): Promise<FullPlan> {
   const { git, repo } = ctx;
   const strategy = options.strategy ?? 'merge';
   if (!MERGE_STRATEGIES.includes(strategy)) {
@@ -83,120 +109,314 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions): Pro
   }
   if (inst.missing) throw new AxiomError('NotFound', `The worktree of ${inst.id} (${inst.path}) is missing. Run repair first.`);
   const target = options.into ?? inst.metadata.base;
-  const targetSha = await resolveBase(git, repo, target);
   const branch = inst.metadata.branch;
   if (target === branch) throw new AxiomError('InvalidArgument', `Cannot merge ${branch} into itself.`);
-  const head = await revParse(git, inst.path, 'HEAD');
+  const targetSha = await resolveBase(git, repo, target);
+  const headRaw = await git.run(inst.path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { readOnly: true, okExitCodes: [1, 128] });
+  if (headRaw.exitCode !== 0) throw new AxiomError('NothingToMerge', `${inst.id} has no commit yet.`);
+  const head = headOverride ?? headRaw.stdout.trim();
   const listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
   const targetWt = listed.find((w) => w.branchRef === `refs/heads/${target}` && !w.prunable && !w.bare)?.path ?? null;
 
-  const [uncommitted, targetEntries, commits, mt] = await Promise.all([
+  let problem = await instanceProblem(git, repo, inst, headRaw.stdout.trim());
+  const targetOp = targetWt ? operationInProgress(gitDirOf(targetWt) ?? '') : null;
+  if (!problem && targetOp) {
+    problem = {
+      code: 'OperationInProgress',
+      message: `${target} is in the middle of a ${targetOp} at ${targetWt}; finish or abort it there first (git ${targetOp.split(' ')[0]} --continue or --abort).`,
+    };
+  }
+
+  const [uncommitted, targetEntries, commitsOut, mt, mergeBase] = await Promise.all([
     statusEntries(git, inst.path),
     targetWt ? statusEntries(git, targetWt) : Promise.resolve([] as StatusEntry[]),
-    commitsBetween(git, inst.path, targetSha, head),
-    git.run(repo.commonDir, ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', targetSha, head], {
-      readOnly: true,
-      okExitCodes: [1],
-    }),
+    git.out(repo.commonDir, ['log', '--reverse', '--topo-order', '--format=%H%x00%s%x00%P', `${targetSha}..${head}`, '--'], { readOnly: true }),
+    git.run(repo.commonDir, ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', targetSha, head], { readOnly: true, okExitCodes: [1] }),
+    git.run(repo.commonDir, ['merge-base', targetSha, head], { readOnly: true, okExitCodes: [1] }).then((r) => r.stdout.trim()),
   ]);
-  const mergeBase = (await git.out(repo.commonDir, ['merge-base', targetSha, head], { readOnly: true })).trim();
-  const files = parseRawNumstat(
-    await git.out(repo.commonDir, ['diff', '--raw', '--numstat', '-z', '--no-renames', mergeBase, head, '--'], { readOnly: true }),
-  );
-  // A squash / rebase / cherry-pick leaves the instance's commits outside the target's history:
-  // the merge record says this HEAD is already in, so merging it again would only add a no-op commit.
-  const alreadyMerged = inst.metadata.merged?.headSha === head && inst.metadata.merged.into === target;
+  const commitsWithParents = commitsOut
+    .split('\n')
+    .filter((l) => l.includes('\0'))
+    .map((l) => {
+      const [sha, subject, parents] = l.split('\0') as [string, string, string];
+      return { sha, subject, merge: parents.trim().includes(' ') };
+    });
+  const commits: CommitInfo[] = commitsWithParents.map((c) => ({ sha: c.sha, subject: c.subject }));
+  const merged = parseMergeTree(mt.stdout, mt.exitCode);
+  const [targetTree] = await treesOf(git, repo.commonDir, [targetSha]);
+
+  let conflicts = merged.conflicts;
+  let resultTree: string | null = merged.clean ? merged.tree : null;
+  let replayTip: string | null = null;
+  if (strategy === 'rebase' || strategy === 'cherry-pick') {
+    const plain = commitsWithParents.filter((c) => !c.merge).map((c) => c.sha);
+    const replay = await replayCommits(git, repo.commonDir, targetSha, plain, await identityEnv(git, repo.commonDir));
+    if (!replay.ok) {
+      conflicts = replay.conflicts;
+      resultTree = null;
+    } else {
+      conflicts = [];
+      const hasMerges = commitsWithParents.some((c) => c.merge);
+      // Without merge commits a replay is faithful by construction; with them, only if it ends
+      // with the very files a merge of the branch would give (else it would drop their changes).
+      if (hasMerges && (!merged.clean || replay.tree !== merged.tree) && !problem) {
+        problem = {
+          code: 'StrategyUnsupported',
+          message:
+            `${inst.id} has merge commits whose changes a ${strategy} (one commit at a time) would not keep. ` +
+            `Use the merge or squash strategy, which keep everything.`,
+        };
+      }
+      resultTree = replay.tree;
+      replayTip = replay.tip;
+    }
+  }
+  const nothingToMerge = conflicts.length === 0 && resultTree === targetTree;
+  const files = mergeBase
+    ? parseRawNumstat(await git.out(repo.commonDir, ['diff', '--raw', '--numstat', '-z', '--no-renames', mergeBase, head, '--'], { readOnly: true }))
+    : [];
+  const overwrites = targetWt && resultTree && !nothingToMerge ? await wouldOverwrite(git, targetWt, targetTree!, resultTree) : [];
   return {
     id: inst.id,
     branch,
     target,
     strategy,
     targetWorktree: targetWt,
-    commits: alreadyMerged ? [] : commits,
+    commits: nothingToMerge ? [] : commits,
     files,
-    conflicts: parseMergeTree(mt.stdout, mt.exitCode).conflicts,
+    conflicts,
     uncommitted,
-    // Untracked files in the target do not block; git itself refuses if the merge would overwrite one.
+    // Untracked files do not block by themselves; those the merge would overwrite do (overwrites).
     targetChanges: targetEntries.filter((e) => e.kind !== 'untracked'),
+    overwrites,
+    nothingToMerge,
+    problem,
     head,
     targetSha,
+    resultTree,
+    replayTip,
   };
 }
 
-export async function mergeInstance(ctx: Ctx, inst: LocatedInstance, options: MergeOptions = {}): Promise<MergeResult | MergePlan> {
-  const { git, repo } = ctx;
+/** An instance in the middle of something, or whose HEAD left its branch, cannot be merged as it is. */
+async function instanceProblem(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, head: string): Promise<MergePlan['problem']> {
+  const op = operationInProgress(inst.adminDir);
+  if (op) {
+    return {
+      code: 'OperationInProgress',
+      message: `${inst.id} is in the middle of a ${op}; finish or abort it in its worktree first (git ${op.split(' ')[0]} --continue or --abort).`,
+    };
+  }
+  const tip = await git.run(repo.commonDir, ['rev-parse', '--verify', '--quiet', `refs/heads/${inst.metadata.branch}`], { readOnly: true, okExitCodes: [1] });
+  if (tip.exitCode === 0 && tip.stdout.trim() !== head) {
+    const onBranch = await git.run(inst.path, ['symbolic-ref', '-q', 'HEAD'], { readOnly: true, okExitCodes: [1] });
+    if (onBranch.stdout.trim() !== `refs/heads/${inst.metadata.branch}`) {
+      return {
+        code: 'OperationInProgress',
+        message: `The worktree of ${inst.id} is not on its branch ${inst.metadata.branch} (HEAD is ${onBranch.stdout.trim() || `detached at ${head.slice(0, 10)}`}). Switch back (git switch ${inst.metadata.branch}) so it is clear what to merge.`,
+      };
+    }
+  }
+  return null;
+}
+
+/** Files the merge would write over that the target's working tree has untracked or ignored. */
+async function wouldOverwrite(git: GitRunner, targetWt: string, fromTree: string, toTree: string): Promise<string[]> {
+  const changed = (await git.out(targetWt, ['diff-tree', '-r', '-z', '--no-renames', '--name-only', '--diff-filter=AMT', fromTree, toTree], { readOnly: true }))
+    .split('\0')
+    .filter(Boolean);
+  if (changed.length === 0) return [];
+  // A path that is on disk, or a parent folder of it that is a file on disk, and is not tracked there.
+  const candidates = new Set<string>();
+  for (const file of changed) {
+    const parts = file.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(path.join(targetWt, p));
+      } catch {
+        break;
+      }
+      if (i === parts.length || !st.isDirectory()) candidates.add(p);
+      if (!st.isDirectory()) break;
+    }
+  }
+  if (candidates.size === 0) return [];
+  const trackedList = (await git.out(targetWt, ['ls-files', '-z', '--', ...[...candidates].map((c) => `:(literal)${c}`)], { readOnly: true }))
+    .split('\0')
+    .filter(Boolean);
+  const tracked = new Set(trackedList);
+  // A folder counts as tracked when git tracks files in it.
+  for (const t of trackedList) for (let i = t.indexOf('/'); i !== -1; i = t.indexOf('/', i + 1)) tracked.add(t.slice(0, i));
+  return [...candidates].filter((c) => !tracked.has(c)).sort();
+}
+
+export async function mergeInstance(ctx: Ctx, id: string, options: MergeOptions = {}): Promise<MergeResult | MergePlan> {
+  const { repo } = ctx;
   if (options.preview) {
-    const p = await plan(ctx, inst, options);
-    const { head: _h, targetSha: _t, ...visible } = p;
-    return visible;
+    const p = await plan(ctx, await locateInstance(repo, id), options);
+    return visible(p);
   }
   return withRepoLock(repo.commonDir, async () => {
-    let p = await plan(ctx, inst, options);
-    if (p.uncommitted.length > 0) {
-      if (!options.commitMessage) {
-        throw new AxiomError(
-          'DirtyWorktree',
-          `${inst.id} has ${plural(p.uncommitted.length, 'uncommitted change')}; commit them first (or pass a commit message to commit them all):\n${listPaths(p.uncommitted)}`,
-          { files: p.uncommitted.map((e) => e.path) },
-        );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await mergeOnce(ctx, await locateInstance(repo, id), options);
+      } catch (e) {
+        // The target moved between our plan and our move (a user's commit): plan again, once.
+        if (isAxiomError(e, 'TargetMoved') && attempt < 2) continue;
+        throw e;
       }
-      if (p.uncommitted.some((e) => e.kind === 'conflicted')) {
-        throw new AxiomError('DirtyWorktree', `${inst.id} has unresolved conflicts; resolve them in its worktree first.`, {
-          files: p.uncommitted.filter((e) => e.kind === 'conflicted').map((e) => e.path),
-        });
-      }
-      await git.run(inst.path, ['add', '--all', '--', '.']);
-      await git.run(inst.path, ['commit', '--quiet', '--no-verify', '-m', options.commitMessage], { env: await identityEnv(git, inst.path) });
-      p = await plan(ctx, inst, options);
     }
-    if (p.targetChanges.length > 0) {
-      throw new AxiomError(
-        'TargetDirty',
-        `${p.target} is checked out at ${p.targetWorktree} with uncommitted changes; commit or stash them there first:\n${listPaths(p.targetChanges)}`,
-        { files: p.targetChanges.map((e) => e.path), path: p.targetWorktree ?? undefined },
-      );
-    }
-    if (p.commits.length === 0) {
-      throw new AxiomError('NothingToMerge', `${inst.id} has no commits that are not already in ${p.target}.`);
-    }
-    const { head, targetSha, ...visible } = p;
-    if (p.conflicts.length > 0) {
-      if (options.onConflict === 'leave' && p.targetWorktree && (p.strategy === 'merge' || p.strategy === 'squash')) {
-        const args = p.strategy === 'merge' ? ['merge', '--no-ff', '--no-commit', head] : ['merge', '--squash', head];
-        await git.run(p.targetWorktree, args, { okExitCodes: [1] });
-        return { ...visible, merged: false, previousTargetSha: targetSha, newTargetSha: null, conflictLeftIn: p.targetWorktree };
-      }
-      throw new AxiomError(
-        'MergeConflict',
-        `Merging ${inst.id} into ${p.target} would conflict in ${plural(p.conflicts.length, 'file')}; nothing was changed:\n${listPaths(p.conflicts.map((f) => ({ path: f })))}`,
-        { conflicts: p.conflicts },
-      );
-    }
-    const message = options.message ?? defaultMessage(p);
-    const env = await identityEnv(git, repo.commonDir);
-    let finalHead = head;
-    let newTargetSha: string;
-    switch (p.strategy) {
-      case 'merge':
-      case 'squash':
-        newTargetSha = p.targetWorktree
-          ? await mergeInWorktree(git, p.targetWorktree, p.strategy, head, targetSha, message, env)
-          : await mergeWithoutWorktree(git, repo, p.strategy, p.target, head, targetSha, message, env);
-        break;
-      case 'cherry-pick':
-        newTargetSha = await cherryPick(git, repo, p.targetWorktree, p.target, targetSha, p.commits, env);
-        break;
-      case 'rebase':
-        finalHead = await rebaseOnto(git, inst.path, targetSha, env);
-        newTargetSha = await fastForward(git, repo, p.targetWorktree, p.target, targetSha, finalHead);
-        break;
-    }
-    await updateMetadata(inst.adminDir, (m) => ({
-      ...m,
-      merged: { into: p.target, strategy: p.strategy, at: new Date().toISOString(), headSha: finalHead },
-    }));
-    return { ...visible, merged: true, previousTargetSha: targetSha, newTargetSha };
   });
+}
+
+function visible(p: FullPlan): MergePlan {
+  const { head: _h, targetSha: _t, resultTree: _r, replayTip: _p, ...shown } = p;
+  return shown;
+}
+
+async function mergeOnce(ctx: Ctx, inst: LocatedInstance, options: MergeOptions): Promise<MergeResult> {
+  const { git, repo } = ctx;
+  let p = await plan(ctx, inst, options);
+  if (p.problem) throw new AxiomError(p.problem.code, p.problem.message, { path: inst.path });
+  // Uncommitted work: committed as an object first; the instance's branch moves only after the target did.
+  let commitAll: { from: string; to: string } | null = null;
+  if (p.uncommitted.length > 0) {
+    if (!options.commitMessage) {
+      throw new AxiomError(
+        'DirtyWorktree',
+        `${inst.id} has ${plural(p.uncommitted.length, 'uncommitted change')}; commit them first (or pass a commit message to commit them all):\n${listPaths(p.uncommitted.map((e) => e.path))}`,
+        { files: p.uncommitted.map((e) => e.path) },
+      );
+    }
+    const to = await commitAllAsObject(git, inst, p.head, p.uncommitted, options.commitMessage);
+    commitAll = { from: p.head, to };
+    p = await plan(ctx, inst, options, to);
+    if (p.problem) throw new AxiomError(p.problem.code, p.problem.message, { path: inst.path });
+  }
+  if (p.targetChanges.length > 0) {
+    throw new AxiomError(
+      'TargetDirty',
+      `${p.target} is checked out at ${p.targetWorktree} with uncommitted changes; commit or stash them there first:\n${listPaths(p.targetChanges.map((e) => e.path))}`,
+      { files: p.targetChanges.map((e) => e.path), path: p.targetWorktree ?? undefined },
+    );
+  }
+  if (p.conflicts.length > 0) {
+    if (options.onConflict === 'leave' && p.targetWorktree && (p.strategy === 'merge' || p.strategy === 'squash') && !commitAll) {
+      // The user chose to resolve in VS Code's merge editor: start the merge there and leave it.
+      const args = p.strategy === 'merge' ? ['merge', '--no-ff', '--no-commit', p.head] : ['merge', '--squash', p.head];
+      await git.run(p.targetWorktree, args, { okExitCodes: [1] });
+      return { ...visible(p), merged: false, previousTargetSha: p.targetSha, newTargetSha: null, conflictLeftIn: p.targetWorktree };
+    }
+    throw new AxiomError(
+      'MergeConflict',
+      `Merging ${inst.id} into ${p.target} (${p.strategy}) would conflict in ${plural(p.conflicts.length, 'file')}; nothing was changed:\n${listPaths(p.conflicts)}`,
+      { conflicts: p.conflicts },
+    );
+  }
+  if (p.nothingToMerge || !p.resultTree) {
+    throw new AxiomError('NothingToMerge', `${inst.id} has nothing that is not already in ${p.target}.`);
+  }
+  if (p.overwrites.length > 0) {
+    throw new AxiomError(
+      'TargetDirty',
+      `Merging ${inst.id} would overwrite ${plural(p.overwrites.length, 'file')} that ${p.target}'s working tree at ${p.targetWorktree} has but does not track (untracked or ignored, e.g. a local .env); move them away first:\n${listPaths(p.overwrites)}`,
+      { files: p.overwrites, path: p.targetWorktree ?? undefined },
+    );
+  }
+  const env = await identityEnv(git, repo.commonDir);
+  const message = options.message ?? defaultMessage(p);
+  const next =
+    p.strategy === 'merge' ? await commitTree(git, repo, p.resultTree, [p.targetSha, p.head], message, env)
+    : p.strategy === 'squash' ? await commitTree(git, repo, p.resultTree, [p.targetSha], message, env)
+    : p.replayTip!;
+  await testHook('merge:before-advance');
+  await advanceTarget(git, repo, p, next);
+  if (commitAll) await moveInstanceBranch(git, inst, commitAll);
+  await updateMetadata(inst.adminDir, (m) => ({
+    ...m,
+    merged: { into: p.target, strategy: p.strategy, at: new Date().toISOString(), headSha: commitAll?.to ?? p.head },
+  }));
+  return { ...visible(p), merged: true, previousTargetSha: p.targetSha, newTargetSha: next };
+}
+
+async function commitTree(git: GitRunner, repo: RepoInfo, tree: string, parents: string[], message: string, env: Record<string, string> | undefined): Promise<string> {
+  return (await git.out(repo.commonDir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], { env, input: message })).trim();
+}
+
+/**
+ * Moves the target to `next`, which has the target's current commit as an ancestor: a fast-forward
+ * of its working tree (git refuses rather than overwrite a local change) or a compare-and-swap of
+ * its ref. Either fails as a whole when the target moved meanwhile.
+ */
+async function advanceTarget(git: GitRunner, repo: RepoInfo, p: FullPlan, next: string): Promise<void> {
+  if (!p.targetWorktree) {
+    const r = await git.run(repo.commonDir, ['update-ref', '-m', `axiom: ${p.strategy} ${p.id} into ${p.target}`, `refs/heads/${p.target}`, next, p.targetSha], {
+      okExitCodes: [1, 128],
+    });
+    if (r.exitCode !== 0) throw targetMoved(p);
+    return;
+  }
+  const now = await revParse(git, p.targetWorktree, 'HEAD');
+  if (now !== p.targetSha) throw targetMoved(p);
+  try {
+    await git.run(p.targetWorktree, ['merge', '--ff-only', '--quiet', next]);
+  } catch (e) {
+    if (isAxiomError(e) && /not possible to fast-forward|non-fast-forward/i.test(e.details.stderr ?? '')) throw targetMoved(p);
+    if (isAxiomError(e)) {
+      throw new AxiomError(
+        e.code === 'GitFailed' ? 'TargetDirty' : e.code,
+        `Could not bring ${p.target} at ${p.targetWorktree} forward; nothing was changed. ${e.message}`,
+        { ...e.details, path: p.targetWorktree },
+      );
+    }
+    throw e;
+  }
+}
+
+function targetMoved(p: FullPlan): AxiomError {
+  return new AxiomError('TargetMoved', `${p.target} moved while ${p.id} was being merged (a commit was made there); nothing was changed. Try again.`);
+}
+
+/**
+ * The instance's uncommitted work as a commit object on top of its HEAD, made with a private index
+ * (the worktree's own index and files are not touched). Nested repositories are refused: `git add`
+ * would store them as a link to commits that exist nowhere else.
+ */
+async function commitAllAsObject(git: GitRunner, inst: LocatedInstance, head: string, uncommitted: StatusEntry[], message: string): Promise<string> {
+  if (uncommitted.some((e) => e.kind === 'conflicted')) {
+    throw new AxiomError('DirtyWorktree', `${inst.id} has unresolved conflicts; resolve them in its worktree first.`, {
+      files: uncommitted.filter((e) => e.kind === 'conflicted').map((e) => e.path),
+    });
+  }
+  const nested = uncommitted.filter((e) => e.kind === 'untracked' && gitDirOf(path.join(inst.path, e.path.replace(/\/$/, ''))) !== null).map((e) => e.path);
+  if (nested.length > 0) {
+    throw new AxiomError(
+      'NestedRepository',
+      `${inst.id} contains ${plural(nested.length, 'nested git repository')} (${nested.join(', ')}); committing would store only a link to commits that live nowhere else. Commit its files as plain files (remove its .git) or add it as a submodule first.`,
+      { files: nested },
+    );
+  }
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-commit-all-'));
+  try {
+    const env = { GIT_INDEX_FILE: path.join(scratch, 'index'), ...(await identityEnv(git, inst.path)) };
+    await git.run(inst.path, ['read-tree', head], { env });
+    await git.run(inst.path, ['add', '--all', '--', '.'], { env });
+    const tree = (await git.out(inst.path, ['write-tree'], { env })).trim();
+    return (await git.out(inst.path, ['commit-tree', tree, '-p', head, '-F', '-'], { env, input: message })).trim();
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Puts the commit-all commit on the instance's branch (only if the branch did not move) and syncs its index. */
+async function moveInstanceBranch(git: GitRunner, inst: LocatedInstance, move: { from: string; to: string }): Promise<void> {
+  const r = await git.run(inst.path, ['update-ref', '-m', 'axiom: commit all before merge', `refs/heads/${inst.metadata.branch}`, move.to, move.from], {
+    okExitCodes: [1, 128],
+  });
+  // Moved meanwhile (the agent committed): its work stays as it is; the merged snapshot is in the target.
+  if (r.exitCode === 0) await git.run(inst.path, ['reset', '--quiet']);
 }
 
 function defaultMessage(p: MergePlan): string {
@@ -204,120 +424,5 @@ function defaultMessage(p: MergePlan): string {
     const lines = p.commits.map((c) => `* ${c.subject}`).join('\n');
     return `${p.id}: squash ${plural(p.commits.length, 'commit')} from ${p.branch}\n\n${lines}\n`;
   }
-  return `Merge Axiom instance ${p.id} (${p.branch}) into ${p.target}`;
-}
-
-async function mergeWithoutWorktree(
-  git: GitRunner,
-  repo: RepoInfo,
-  strategy: 'merge' | 'squash',
-  target: string,
-  head: string,
-  targetSha: string,
-  message: string,
-  env: Record<string, string> | undefined,
-): Promise<string> {
-  const mt = await git.run(repo.commonDir, ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', targetSha, head], {
-    okExitCodes: [1],
-  });
-  const result = parseMergeTree(mt.stdout, mt.exitCode);
-  if (!result.clean) throw new AxiomError('MergeConflict', `Merging into ${target} conflicts; nothing was changed.`, { conflicts: result.conflicts });
-  const parents = strategy === 'merge' ? ['-p', targetSha, '-p', head] : ['-p', targetSha];
-  const commit = (await git.out(repo.commonDir, ['commit-tree', result.tree, ...parents, '-m', message], { env })).trim();
-  // The old value makes this a compare-and-swap: if someone moved the target meanwhile, nothing changes.
-  await git.run(repo.commonDir, ['update-ref', '-m', `axiom: ${strategy} into ${target}`, `refs/heads/${target}`, commit, targetSha]);
-  return commit;
-}
-
-async function mergeInWorktree(
-  git: GitRunner,
-  wt: string,
-  strategy: 'merge' | 'squash',
-  head: string,
-  targetSha: string,
-  message: string,
-  env: Record<string, string> | undefined,
-): Promise<string> {
-  try {
-    if (strategy === 'merge') {
-      await git.run(wt, ['merge', '--no-ff', '--no-edit', '-m', message, head], { env });
-    } else {
-      await git.run(wt, ['merge', '--squash', head]);
-      await git.run(wt, ['commit', '--quiet', '--no-verify', '-m', message], { env });
-    }
-  } catch (e) {
-    // Back to exactly where the target was; it was clean before we started.
-    await git.run(wt, ['merge', '--abort'], { okExitCodes: [128] }).catch(() => undefined);
-    await git.run(wt, ['reset', '--merge', targetSha]).catch(() => undefined);
-    throw e;
-  }
-  return revParse(git, wt, 'HEAD');
-}
-
-async function cherryPick(
-  git: GitRunner,
-  repo: RepoInfo,
-  targetWt: string | null,
-  target: string,
-  targetSha: string,
-  commits: CommitInfo[],
-  env: Record<string, string> | undefined,
-): Promise<string> {
-  const shas = commits.map((c) => c.sha);
-  if (targetWt) {
-    try {
-      await git.run(targetWt, ['cherry-pick', '--allow-empty', '--keep-redundant-commits', ...shas], { env });
-    } catch (e) {
-      await git.run(targetWt, ['cherry-pick', '--abort'], { okExitCodes: [128] }).catch(() => undefined);
-      await git.run(targetWt, ['reset', '--merge', targetSha]).catch(() => undefined);
-      throw asConflict(e, target);
-    }
-    return revParse(git, targetWt, 'HEAD');
-  }
-  // No worktree has the target: replay in a temporary detached worktree, then move the ref.
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-pick-'));
-  fs.rmdirSync(tmp);
-  try {
-    await git.run(repo.commonDir, ['worktree', 'add', '--detach', '--quiet', tmp, targetSha]);
-    try {
-      await git.run(tmp, ['cherry-pick', '--allow-empty', '--keep-redundant-commits', ...shas], { env });
-    } catch (e) {
-      throw asConflict(e, target);
-    }
-    const newSha = await revParse(git, tmp, 'HEAD');
-    await git.run(repo.commonDir, ['update-ref', '-m', `axiom: cherry-pick into ${target}`, `refs/heads/${target}`, newSha, targetSha]);
-    return newSha;
-  } finally {
-    await git.run(repo.commonDir, ['worktree', 'remove', '--force', '--force', tmp], { okExitCodes: [128] }).catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-async function rebaseOnto(git: GitRunner, instancePath: string, targetSha: string, env: Record<string, string> | undefined): Promise<string> {
-  try {
-    await git.run(instancePath, ['rebase', '--no-autostash', targetSha], { env });
-  } catch (e) {
-    await git.run(instancePath, ['rebase', '--abort'], { okExitCodes: [128] }).catch(() => undefined);
-    throw asConflict(e, 'the rebased branch');
-  }
-  return revParse(git, instancePath, 'HEAD');
-}
-
-async function fastForward(
-  git: GitRunner,
-  repo: RepoInfo,
-  targetWt: string | null,
-  target: string,
-  targetSha: string,
-  newHead: string,
-): Promise<string> {
-  if (targetWt) await git.run(targetWt, ['merge', '--ff-only', '--quiet', newHead]);
-  else await git.run(repo.commonDir, ['update-ref', '-m', `axiom: rebase into ${target}`, `refs/heads/${target}`, newHead, targetSha]);
-  return newHead;
-}
-
-function asConflict(e: unknown, where: string): AxiomError {
-  if (e instanceof AxiomError && e.code !== 'MergeConflict' && !/conflict/i.test(e.details.stderr ?? '')) return e;
-  const stderr = e instanceof AxiomError ? (e.details.stderr ?? e.message) : String(e);
-  return new AxiomError('MergeConflict', `Replaying the commits onto ${where} conflicted; nothing was changed.`, { stderr });
+  return `Merge Axiom instance ${p.id} (${p.branch}) into ${p.target}\n`;
 }

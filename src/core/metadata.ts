@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { ID_PATTERN } from './ids';
 
 export const METADATA_FILE = 'axiom.json';
 
@@ -41,12 +42,27 @@ export interface InstanceMetadata {
 }
 
 export async function readMetadata(adminDir: string): Promise<InstanceMetadata | null> {
+  return (await readMetadataFile(adminDir)).metadata;
+}
+
+/** The metadata, or why there is none: absent (not Axiom's worktree) or unreadable (damaged: repair rewrites it). */
+export async function readMetadataFile(adminDir: string): Promise<{ metadata: InstanceMetadata | null; problem: string | null }> {
+  let text: string;
   try {
-    const parsed = JSON.parse(await fs.readFile(path.join(adminDir, METADATA_FILE), 'utf8')) as InstanceMetadata;
-    return parsed && typeof parsed.id === 'string' ? parsed : null;
+    text = await fs.readFile(path.join(adminDir, METADATA_FILE), 'utf8');
   } catch {
-    return null;
+    return { metadata: null, problem: null };
   }
+  try {
+    const m = JSON.parse(text) as Partial<InstanceMetadata> | null;
+    const strings = m && (['id', 'branch', 'base', 'baseSha', 'createdAt'] as const).every((k) => typeof m[k] === 'string');
+    if (m && strings && ID_PATTERN.test(m.id!) && (m.launch === undefined || ['terminal', 'headless', 'none'].includes(m.launch))) {
+      return { metadata: { ...m, launch: m.launch ?? 'none', agent: m.agent ?? null, prompt: m.prompt ?? null } as InstanceMetadata, problem: null };
+    }
+  } catch {
+    /* a torn or hand-edited file */
+  }
+  return { metadata: null, problem: `Axiom's record of this worktree (${path.join(adminDir, METADATA_FILE)}) is damaged; run repair to rewrite it.` };
 }
 
 /** Atomic write (temp file + rename) so a reader never sees half a file. */
@@ -84,6 +100,8 @@ export interface AdminEntry {
   /** The worktree path the admin dir points to (from its `gitdir` file), resolved. */
   worktreePath: string | null;
   metadata: InstanceMetadata | null;
+  /** Set when a metadata file exists but cannot be used. */
+  problem: string | null;
 }
 
 /** Every linked worktree's admin dir with its metadata: file reads only, no git process. */
@@ -105,7 +123,7 @@ export async function readAdminEntries(commonDir: string): Promise<AdminEntry[]>
       } catch {
         /* not a worktree admin dir */
       }
-      return { adminDir, worktreePath, metadata: await readMetadata(adminDir) };
+      return { adminDir, worktreePath, ...(await readMetadataFile(adminDir)) };
     }),
   );
 }

@@ -36,7 +36,8 @@ export function parseWorktreeList(out: string): WorktreeRecord[] {
     if (!current) continue;
     switch (key) {
       case 'HEAD':
-        current.head = value;
+        // An unborn branch (git switch --orphan) lists HEAD as all zeros: there is no commit.
+        current.head = /^0+$/.test(value) ? null : value;
         break;
       case 'branch':
         current.branchRef = value;

@@ -1,59 +1,126 @@
 /**
- * Repair: make the repository consistent after crashes or folders deleted by hand.
- * - prune worktrees whose folders are gone;
- * - remove spawns that never finished (locked with our spawn reason, their process dead);
- * - re-link worktrees on an axiom branch whose metadata is missing;
- * - axiom branches with no worktree: deleted when they hold nothing that is not in the default
- *   branch; branches with unmerged commits are reported and kept (a branch already keeps the work).
+ * Repair: make the repository consistent after crashes, kills and hand-made changes — without ever
+ * deleting work (DESIGN.md §4). Under the repository lock:
+ * 1. cleanups that died half-way (removalJournal.ts): the folder moved back, or its leftover deleted;
+ * 2. spawns that never finished (locked with the spawn marker, their process gone): removed;
+ * 3. instances whose folder is gone: re-linked where the folder was moved (`git worktree repair`);
+ *    else a detached HEAD's commits are salvaged before the registration is dropped (the branch stays);
+ *    worktrees Axiom did not make are only reported, never touched;
+ * 4. worktrees on an Axiom branch whose metadata is missing or unreadable: metadata written back;
+ * 5. Axiom branches checked out nowhere: deleted only when nothing on them is lost (content already
+ *    in the default branch, or reachable from another ref); the others are kept and reported.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GitRunner } from './git';
 import { idFromBranch } from './ids';
 import { withRepoLock } from './lock';
 import { readAdminEntries, writeMetadata, type InstanceMetadata } from './metadata';
-import { parseWorktreeList } from './parse';
+import { parseWorktreeList, type WorktreeRecord } from './parse';
 import type { RepoInfo } from './repo';
 import { isSameProcessAlive, parseProcessIdentity } from './processIdentity';
 import { removeHalfSpawned, SPAWN_LOCK_PREFIX } from './spawn';
-import { unmergedCommits } from './commits';
+import { commitsOnlyIn, contentContained } from './commits';
+import { recoverRemovals } from './removalJournal';
+import { locateInstance } from './locate';
+import { assessRisk } from './risk';
+import { writeSalvage } from './salvage';
 
 export interface RepairReport {
   pruned: string[];
   removedHalfSpawned: string[];
+  /** Unfinished spawns that hold work anyway (a commit or a new file): unlocked and kept. */
+  finishedSpawns: string[];
   relinked: { id: string; path: string }[];
+  /** Worktrees found where the user had moved them, linked there again. */
+  moved: { from: string; to: string }[];
+  /** Work kept before a missing worktree's registration was dropped. */
+  salvaged: { id: string; ref: string }[];
+  /** Half-done cleanups finished or undone. */
+  removals: { restored: string[]; deleted: string[] };
+  /** Worktrees Axiom did not make whose folder is gone: reported, left to `git worktree prune`. */
+  foreignMissing: string[];
   orphanBranches: { branch: string; action: 'deleted' | 'kept'; unmergedCommits: number }[];
+}
+
+async function listWorktrees(git: GitRunner, repo: RepoInfo): Promise<WorktreeRecord[]> {
+  return parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
 }
 
 export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairReport> {
   return withRepoLock(repo.commonDir, async () => {
-    const report: RepairReport = { pruned: [], removedHalfSpawned: [], relinked: [], orphanBranches: [] };
+    const report: RepairReport = {
+      pruned: [],
+      removedHalfSpawned: [],
+      finishedSpawns: [],
+      relinked: [],
+      moved: [],
+      salvaged: [],
+      removals: await recoverRemovals(repo),
+      foreignMissing: [],
+      orphanBranches: [],
+    };
 
-    // 1. Spawns that never finished: their worktree is locked with our reason and the pid is dead.
-    let listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
-    for (const w of listed) {
+    for (const w of await listWorktrees(git, repo)) {
       const spawner = w.lockReason?.startsWith(SPAWN_LOCK_PREFIX) ? parseProcessIdentity(w.lockReason) : null;
       if (!spawner || isSameProcessAlive(spawner)) continue;
-      const branch = w.branchRef?.replace(/^refs\/heads\//, '') ?? null;
-      await removeHalfSpawned(git, repo, w.path, branch, w.head);
+      if (await holdsWork(git, repo, w)) {
+        // Someone worked in it although its spawn never finished: finish the spawn instead (unlock).
+        await git.run(repo.commonDir, ['worktree', 'unlock', w.path], { okExitCodes: [128] });
+        report.finishedSpawns.push(w.path);
+        continue;
+      }
+      await removeHalfSpawned(git, repo, w.path, w.branchRef?.replace(/^refs\/heads\//, '') ?? null);
       report.removedHalfSpawned.push(w.path);
     }
 
-    // 2. Worktrees whose folder is gone (this also drops their metadata, which lived in the admin dir).
-    listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
-    report.pruned = listed.filter((w) => w.prunable).map((w) => w.path);
-    if (report.pruned.length > 0) await git.run(repo.commonDir, ['worktree', 'prune']);
-
-    // 3. Worktrees on an axiom branch without metadata: write it back from what git knows.
-    listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
     const admin = await readAdminEntries(repo.commonDir);
-    const byPath = new Map(admin.filter((a) => a.worktreePath).map((a) => [a.worktreePath!, a]));
+    for (const w of (await listWorktrees(git, repo)).filter((x) => x.prunable)) {
+      const entry = admin.find((a) => a.worktreePath === path.resolve(w.path));
+      if (!entry) continue;
+      const movedTo = findMovedWorktree(repo, entry.adminDir, w.path);
+      if (movedTo) {
+        await git.run(repo.commonDir, ['worktree', 'repair', movedTo]);
+        report.moved.push({ from: w.path, to: movedTo });
+        continue;
+      }
+      if (!entry.metadata) {
+        report.foreignMissing.push(w.path);
+        continue;
+      }
+      // The branch stays (step 5 decides about it); what only the worktree held is salvaged first.
+      const inst = await locateInstance(repo, entry.metadata.id);
+      const risk = await assessRisk(git, repo, inst, { skipIgnored: true });
+      const detached = risk.head && risk.head !== risk.branchTip ? risk.head : null;
+      if (detached && risk.commits.length > 0) {
+        const ref = await writeSalvage(git, repo, {
+          id: inst.id,
+          worktree: null,
+          branch: inst.metadata.branch,
+          branchTip: risk.branchTip,
+          head: detached,
+          otherTips: [],
+          base: inst.metadata.base,
+          agent: inst.metadata.agent,
+          prompt: inst.metadata.prompt,
+          reason: `salvage of ${inst.id} before repair dropped its missing worktree`,
+        });
+        report.salvaged.push({ id: inst.id, ref });
+      }
+      await fs.promises.rm(entry.adminDir, { recursive: true, force: true });
+      report.pruned.push(w.path);
+    }
+
+    const byPath = new Map((await readAdminEntries(repo.commonDir)).filter((a) => a.worktreePath).map((a) => [a.worktreePath!, a]));
+    const listed = await listWorktrees(git, repo);
     for (const w of listed) {
       const branch = w.branchRef?.replace(/^refs\/heads\//, '') ?? '';
       const id = idFromBranch(branch);
       const entry = byPath.get(path.resolve(w.path));
-      if (!id || !entry || entry.metadata) continue;
+      if (!id || !entry || entry.metadata || w.prunable) continue;
       const base = repo.defaultBranch ?? 'main';
-      const baseSha = (await git.out(repo.commonDir, ['merge-base', `refs/heads/${base}`, w.head ?? 'HEAD'], { readOnly: true, okExitCodes: [1] })).trim();
+      const baseSha = (await git.run(repo.commonDir, ['merge-base', `refs/heads/${base}`, w.head ?? 'HEAD'], { readOnly: true, okExitCodes: [1, 128] })).stdout.trim();
+      const stamp = Number(branch.split('/').pop());
       const meta: InstanceMetadata = {
         version: 1,
         id,
@@ -63,30 +130,84 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
         agent: null,
         prompt: null,
         launch: 'none',
-        createdAt: new Date(Number(branch.split('/').pop())).toISOString(),
+        createdAt: new Date(Number.isFinite(stamp) ? stamp : Date.now()).toISOString(),
       };
       await writeMetadata(entry.adminDir, meta);
       report.relinked.push({ id, path: w.path });
     }
 
-    // 4. Axiom branches checked out nowhere: delete the empty ones, report the ones holding work.
     const checkedOut = new Set(listed.map((w) => w.branchRef).filter(Boolean));
     const refsOut = await git.out(repo.commonDir, ['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads/axiom/'], { readOnly: true });
     for (const line of refsOut.split('\n').filter(Boolean)) {
       const [ref, sha] = line.split('\0') as [string, string];
       if (checkedOut.has(ref)) continue;
       const branch = ref.slice('refs/heads/'.length);
-      const id = idFromBranch(branch);
-      if (!id) continue;
-      const base = repo.defaultBranch;
-      const unmerged = base ? await unmergedCommits(git, repo.commonDir, `refs/heads/${base}`, sha) : [{ sha, subject: '' }];
-      if (unmerged.length > 0) {
-        report.orphanBranches.push({ branch, action: 'kept', unmergedCommits: unmerged.length });
-      } else {
-        await git.run(repo.commonDir, ['branch', '-D', '--', branch]);
+      if (!idFromBranch(branch)) continue;
+      // Judged against the base alone (a salvage ref that also reaches these commits is no reason to
+      // drop the branch): nothing beyond the base, or all of it already in the base by content.
+      const base = repo.defaultBranch ? `refs/heads/${repo.defaultBranch}` : null;
+      const beyond = base ? Number((await git.out(repo.commonDir, ['rev-list', '--count', `${base}..${sha}`], { readOnly: true })).trim()) : 1;
+      const landed = beyond === 0 || (base !== null && (await contentContained(git, repo.commonDir, base, sha)));
+      if (!landed) {
+        report.orphanBranches.push({ branch, action: 'kept', unmergedCommits: beyond });
+        continue;
+      }
+      const r = await git.run(repo.commonDir, ['update-ref', '-m', 'axiom: repair', '-d', ref, sha], { okExitCodes: [1, 128] });
+      if (r.exitCode === 0) {
+        await git.run(repo.commonDir, ['config', '--remove-section', `branch.${branch}`], { okExitCodes: [1, 128] });
         report.orphanBranches.push({ branch, action: 'deleted', unmergedCommits: 0 });
       }
     }
     return report;
   });
+}
+
+/** A worktree with a commit no other ref has, or an untracked (not ignored) file. */
+async function holdsWork(git: GitRunner, repo: RepoInfo, w: WorktreeRecord): Promise<boolean> {
+  const tips = [w.head, w.branchRef].filter((t): t is string => !!t && !/^0+$/.test(t));
+  const own = new Set(w.branchRef ? [w.branchRef] : []);
+  if ((await commitsOnlyIn(git, repo.commonDir, tips, own).catch(() => [])).length > 0) return true;
+  if (!fs.existsSync(w.path)) return false;
+  const status = await git.out(w.path, ['status', '--porcelain', '-z', '--untracked-files=all'], { readOnly: true }).catch(() => '');
+  return status.split('\0').some((e) => e.startsWith('?? '));
+}
+
+/**
+ * Where a worktree folder went when someone moved it (`mv`): a folder near its old place or near the
+ * main worktree whose `.git` file still points at this worktree's admin dir.
+ */
+function findMovedWorktree(repo: RepoInfo, adminDir: string, oldPath: string): string | null {
+  const roots = [...new Set([path.dirname(oldPath), ...(repo.mainWorktree ? [path.dirname(repo.mainWorktree), repo.mainWorktree] : [])])];
+  const target = path.resolve(adminDir);
+  let budget = 5000;
+  const look = (dir: string): boolean => {
+    try {
+      const m = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(path.join(dir, '.git'), 'utf8'));
+      return !!m && path.resolve(dir, m[1]!.trim()) === target;
+    } catch {
+      return false;
+    }
+  };
+  for (const root of roots) {
+    for (const depth1 of subdirs(root)) {
+      if (--budget < 0) return null;
+      if (look(depth1)) return depth1;
+      for (const depth2 of subdirs(depth1)) {
+        if (--budget < 0) return null;
+        if (path.basename(depth2) !== '.git' && path.basename(depth2) !== 'node_modules' && look(depth2)) return depth2;
+      }
+    }
+  }
+  return null;
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== '.git' && e.name !== 'node_modules')
+      .map((e) => path.join(dir, e.name));
+  } catch {
+    return [];
+  }
 }

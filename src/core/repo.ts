@@ -28,7 +28,8 @@ export async function discoverRepo(git: GitRunner, fromPath: string): Promise<Re
   if (!fs.existsSync(start)) throw new AxiomError('NotARepository', `${start} does not exist.`, { path: start });
   let out: string;
   try {
-    out = await git.out(start, ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-toplevel'], {
+    // --show-toplevel fails in a bare repository: ask for it separately.
+    out = await git.out(start, ['rev-parse', '--path-format=absolute', '--git-common-dir', '--is-bare-repository'], {
       readOnly: true,
     });
   } catch (e) {
@@ -38,11 +39,12 @@ export async function discoverRepo(git: GitRunner, fromPath: string): Promise<Re
       stderr: e instanceof AxiomError ? e.details.stderr : String(e),
     });
   }
-  const [commonDirRaw, topLevelRaw] = out.split('\n');
+  const [commonDirRaw, bare] = out.split('\n');
   const commonDir = realpathOrSelf(commonDirRaw!.trim());
-  const topLevel = topLevelRaw?.trim() ? realpathOrSelf(topLevelRaw.trim()) : start;
+  const top = bare?.trim() === 'true' ? null : await git.run(start, ['rev-parse', '--show-toplevel'], { readOnly: true, okExitCodes: [128] });
+  const topLevel = top && top.exitCode === 0 && top.stdout.trim() ? realpathOrSelf(top.stdout.trim()) : start;
   // The main worktree holds the common dir as its `.git` (non-bare layout).
-  const mainWorktree = path.basename(commonDir) === '.git' ? path.dirname(commonDir) : null;
+  const mainWorktree = path.basename(commonDir) === '.git' && fs.existsSync(commonDir) && !isBareConfig(commonDir) ? path.dirname(commonDir) : null;
 
   const refs = await git.out(commonDir, ['for-each-ref', '--format=%(refname)', 'refs/heads/main', 'refs/heads/master'], {
     readOnly: true,
@@ -58,4 +60,13 @@ export async function discoverRepo(git: GitRunner, fromPath: string): Promise<Re
     defaultBranch = head.exitCode === 0 ? head.stdout.trim() || null : null;
   }
   return { topLevel, commonDir, mainWorktree, defaultBranch };
+}
+
+/** `core.bare = true` in a repository's config (a `.git` folder can be bare too). */
+function isBareConfig(commonDir: string): boolean {
+  try {
+    return /^\s*bare\s*=\s*true\s*$/im.test(fs.readFileSync(path.join(commonDir, 'config'), 'utf8'));
+  } catch {
+    return false;
+  }
 }

@@ -1,10 +1,16 @@
 /**
- * Salvage: before a forced cleanup, the worktree's full state (untracked files included) is written
- * as a commit whose parent is the branch tip, under `refs/axiom/salvage/{id}/{timestamp}`.
- * Restore brings any salvage back as a new instance with the same files, byte for byte.
+ * Salvage: before a forced cleanup (or a repair that must drop a worktree), everything the instance
+ * holds is written into one commit under `refs/axiom/salvage/{id}/{timestamp}`:
+ * - its tree is the worktree exactly as on disk (tracked and untracked files, nested repositories as
+ *   files; ignored files never — they may hold secrets), byte for byte (see worktreeTree.ts);
+ * - its parents keep every commit reachable: HEAD first, then the branch tip when it differs (a
+ *   detached HEAD), refs only this worktree had (bisect, rewritten), and the commits of nested
+ *   repositories and submodules (fetched into the repository's own object store);
+ * - trailers say which parent is which, and the instance's base, branch, agent and prompt.
+ * Restore brings a salvage back as a new instance: the branch at the salvaged branch tip (or HEAD),
+ * the files written back byte for byte, uncommitted work uncommitted again.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
@@ -12,7 +18,7 @@ import { SALVAGE_PREFIX, validateId } from './ids';
 import { identityEnv } from './identity';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
-import { revParse } from './commits';
+import { writeWorktreeTree, type NestedRepository } from './worktreeTree';
 
 export interface SalvageRef {
   ref: string;
@@ -23,37 +29,97 @@ export interface SalvageRef {
   subject: string;
   base: string | null;
   branch: string | null;
+  /** The worktree's HEAD and its branch's tip when salvaged (they differ when HEAD was detached). */
+  head: string | null;
+  branchTip: string | null;
+  agent: string | null;
+  prompt: string | null;
 }
 
-const TRAILER_BASE = 'Axiom-Base';
-const TRAILER_BRANCH = 'Axiom-Branch';
+export interface SalvageInput {
+  id: string;
+  /** The worktree folder (possibly moved aside for removal); null when it is gone (only commits remain). */
+  worktree: string | null;
+  branch: string;
+  branchTip: string | null;
+  head: string | null;
+  /** Other refs that vanish with the worktree (refs/bisect/*, …). */
+  otherTips: { name: string; sha: string }[];
+  base: string;
+  agent: string | null;
+  prompt: string | null;
+  /** Why (goes into the ref's reflog message). */
+  reason: string;
+}
+
+const T = {
+  base: 'Axiom-Base',
+  branch: 'Axiom-Branch',
+  branchTip: 'Axiom-Branch-Tip',
+  head: 'Axiom-Head',
+  ref: 'Axiom-Ref',
+  nested: 'Axiom-Nested',
+  agent: 'Axiom-Agent',
+  prompt: 'Axiom-Prompt',
+} as const;
 
 /** Writes the salvage commit and its ref; returns the ref name. Call under the repository lock. */
-export async function writeSalvage(
-  git: GitRunner,
-  repo: RepoInfo,
-  id: string,
-  worktree: string,
-  branch: string,
-  base: string,
-): Promise<string> {
-  const head = await revParse(git, worktree, 'HEAD');
-  // A private index, so the worktree's own index and staging are not touched.
-  const indexFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-salvage-')), 'index');
-  try {
-    const env = { GIT_INDEX_FILE: indexFile, ...(await identityEnv(git, worktree)) };
-    await git.run(worktree, ['read-tree', 'HEAD'], { env });
-    // Everything but ignored files (build output, dependencies): those are not the agent's work.
-    await git.run(worktree, ['add', '--all', '--', '.'], { env });
-    const tree = (await git.out(worktree, ['write-tree'], { env })).trim();
-    const message = `axiom salvage of ${id} (${branch})\n\n${TRAILER_BASE}: ${base}\n${TRAILER_BRANCH}: ${branch}\n`;
-    const commit = (await git.out(worktree, ['commit-tree', tree, '-p', head, '-m', message], { env })).trim();
-    const ref = `${SALVAGE_PREFIX}${id}/${Date.now()}`;
-    await git.run(repo.commonDir, ['update-ref', '-m', 'axiom: salvage before cleanup', ref, commit, '']);
-    return ref;
-  } finally {
-    fs.rmSync(path.dirname(indexFile), { recursive: true, force: true });
+export async function writeSalvage(git: GitRunner, repo: RepoInfo, input: SalvageInput): Promise<string> {
+  const { tree, nested } = input.worktree
+    ? await writeWorktreeTree(git, repo.commonDir, input.worktree)
+    : { tree: await treeOrEmpty(git, repo, input.head ?? input.branchTip), nested: [] as NestedRepository[] };
+  const nestedTips = await fetchNestedCommits(git, repo, nested);
+  const parents = [...new Set([input.head, input.branchTip, ...input.otherTips.map((t) => t.sha), ...nestedTips.map((t) => t.sha)])].filter(
+    (p): p is string => !!p,
+  );
+  const trailers = [
+    `${T.base}: ${input.base}`,
+    `${T.branch}: ${input.branch}`,
+    `${T.branchTip}: ${input.branchTip ?? 'none'}`,
+    `${T.head}: ${input.head ?? 'none'}`,
+    ...input.otherTips.map((t) => `${T.ref}: ${t.name} ${t.sha}`),
+    ...nestedTips.map((t) => `${T.nested}: ${JSON.stringify(t.path)} ${t.kind} ${t.name} ${t.sha}`),
+    ...(input.agent ? [`${T.agent}: ${input.agent}`] : []),
+    ...(input.prompt ? [`${T.prompt}: ${JSON.stringify(input.prompt)}`] : []),
+  ];
+  const message = `axiom salvage of ${input.id} (${input.branch})\n\n${trailers.join('\n')}\n`;
+  const commit = (
+    await git.out(repo.commonDir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], {
+      env: await identityEnv(git, repo.commonDir),
+      input: message,
+    })
+  ).trim();
+  const stamp = `${Date.now()}`;
+  let ref = `${SALVAGE_PREFIX}${input.id}/${stamp}`;
+  // Two salvages of one id in the same millisecond: the second gets its own name, never overwrites.
+  for (let n = 1; ; n++) {
+    const r = await git.run(repo.commonDir, ['update-ref', '-m', `axiom: ${input.reason}`, ref, commit, ''], { okExitCodes: [1, 128] });
+    if (r.exitCode === 0) return ref;
+    if (n > 20) throw new AxiomError('GitFailed', `Could not create a salvage ref for ${input.id}.`);
+    ref = `${SALVAGE_PREFIX}${input.id}/${stamp}-${n}`;
   }
+}
+
+async function treeOrEmpty(git: GitRunner, repo: RepoInfo, commit: string | null): Promise<string> {
+  if (commit) return (await git.out(repo.commonDir, ['rev-parse', `${commit}^{tree}`], { readOnly: true })).trim();
+  return (await git.out(repo.commonDir, ['mktree'], { input: '' })).trim();
+}
+
+/**
+ * Copies the commits of nested repositories into this repository's object store (a pack from the
+ * nested repository, indexed here); returns their tips, which become parents of the salvage commit.
+ */
+async function fetchNestedCommits(git: GitRunner, repo: RepoInfo, nested: NestedRepository[]): Promise<{ path: string; kind: string; name: string; sha: string }[]> {
+  const tips: { path: string; kind: string; name: string; sha: string }[] = [];
+  for (const n of nested) {
+    if (n.tips.length === 0) continue;
+    // Explicit GIT_DIR and GIT_WORK_TREE: a submodule's config may name a folder that has moved.
+    const env = { GIT_DIR: n.gitDir, GIT_WORK_TREE: n.folder };
+    const pack = await git.bytes(n.folder, ['pack-objects', '--stdout', '--revs', '--quiet'], { env, input: n.tips.map((t) => t.sha).join('\n') + '\n' });
+    await git.run(repo.commonDir, ['index-pack', '--stdin'], { input: pack });
+    for (const t of n.tips) tips.push({ path: n.path, kind: n.kind, name: t.name, sha: t.sha });
+  }
+  return tips;
 }
 
 export async function listSalvage(git: GitRunner, repo: RepoInfo): Promise<SalvageRef[]> {
@@ -67,16 +133,38 @@ export async function listSalvage(git: GitRunner, repo: RepoInfo): Promise<Salva
     .filter((r) => r.trim() !== '')
     .map((record) => {
       const [ref, sha, date, subject, body] = record.replace(/^\n/, '').split('\0');
-      const trailer = (name: string): string | null => new RegExp(`^${name}: (.+)$`, 'm').exec(body ?? '')?.[1]?.trim() ?? null;
+      const trailer = (name: string): string | null => {
+        const v = new RegExp(`^${name}: (.+)$`, 'm').exec(body ?? '')?.[1]?.trim() ?? null;
+        return v === 'none' ? null : v;
+      };
+      const promptRaw = trailer(T.prompt);
+      let prompt: string | null = null;
+      try {
+        prompt = promptRaw ? (JSON.parse(promptRaw) as string) : null;
+      } catch {
+        prompt = promptRaw;
+      }
       const id = ref!.slice(SALVAGE_PREFIX.length).split('/')[0]!;
-      return { ref: ref!, id, sha: sha!, date: Number(date), subject: subject ?? '', base: trailer(TRAILER_BASE), branch: trailer(TRAILER_BRANCH) };
+      return {
+        ref: ref!,
+        id,
+        sha: sha!,
+        date: Number(date),
+        subject: subject ?? '',
+        base: trailer(T.base),
+        branch: trailer(T.branch),
+        head: trailer(T.head),
+        branchTip: trailer(T.branchTip),
+        agent: trailer(T.agent),
+        prompt,
+      };
     });
 }
 
 export async function findSalvage(git: GitRunner, repo: RepoInfo, refOrId: string): Promise<SalvageRef> {
   const all = await listSalvage(git, repo);
   const match =
-    all.find((s) => s.ref === refOrId || s.ref === `${SALVAGE_PREFIX}${refOrId}` || s.ref.endsWith(`/${refOrId}`) && refOrId.includes('/')) ??
+    all.find((s) => s.ref === refOrId || s.ref === `${SALVAGE_PREFIX}${refOrId}` || (s.ref.endsWith(`/${refOrId}`) && refOrId.includes('/'))) ??
     all.find((s) => s.id === refOrId);
   if (!match) {
     throw new AxiomError(
@@ -87,13 +175,94 @@ export async function findSalvage(git: GitRunner, repo: RepoInfo, refOrId: strin
   return match;
 }
 
+/** The commit a restored instance's branch starts at: the salvaged branch tip, else its HEAD, else the first parent (older salvages). */
+export async function restorePoint(git: GitRunner, repo: RepoInfo, s: SalvageRef): Promise<string | null> {
+  if (s.branchTip) return s.branchTip;
+  if (s.head) return s.head;
+  const r = await git.run(repo.commonDir, ['rev-parse', '--verify', '--quiet', `${s.sha}^1`], { readOnly: true, okExitCodes: [1] });
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
 /**
- * Puts the salvaged files into a freshly spawned worktree at the salvage's parent: committed work
- * comes back as commits, uncommitted work as uncommitted changes (untracked files untracked again).
+ * Makes the files of `worktree` exactly those of `tree`, byte for byte, without any conversion
+ * (a checkout would apply the repository's filters and line-ending rules). Files in the worktree's
+ * HEAD that are not in the tree are deleted; then the index is reset to HEAD, so whatever differs
+ * from HEAD shows as uncommitted again and untracked files are untracked again.
  */
-export async function applySalvageFiles(git: GitRunner, worktree: string, salvageSha: string): Promise<void> {
-  await git.run(worktree, ['read-tree', '-m', '-u', 'HEAD', salvageSha]);
+export async function writeTreeExactly(git: GitRunner, repo: RepoInfo, worktree: string, tree: string): Promise<void> {
+  const wanted = parseLsTree(await git.out(repo.commonDir, ['ls-tree', '-r', '-z', '--full-tree', tree], { readOnly: true }));
+  const present = parseLsTree(await git.out(worktree, ['ls-tree', '-r', '-z', '--full-tree', 'HEAD'], { readOnly: true, okExitCodes: [128] }).catch(() => ''));
+  const wantedPaths = new Set(wanted.map((e) => e.path));
+  for (const e of present) if (!wantedPaths.has(e.path)) fs.rmSync(path.join(worktree, e.path), { force: true, recursive: true });
+
+  const files = wanted.filter((e) => e.mode !== '160000');
+  // Which files already hold the right bytes? One hash-object over every regular file present.
+  const existing = files.filter((e) => e.mode !== '120000' && isRegularFile(path.join(worktree, e.path)));
+  const hashes = existing.length
+    ? (await git.out(repo.commonDir, ['hash-object', '--no-filters', '--stdin-paths'], { input: existing.map((e) => path.join(worktree, e.path)).join('\n') + '\n' }))
+        .split('\n')
+        .filter(Boolean)
+    : [];
+  const correct = new Set(existing.filter((e, i) => hashes[i] === e.sha && modeMatches(path.join(worktree, e.path), e.mode)).map((e) => e.path));
+  const toWrite = files.filter((e) => !correct.has(e.path));
+  const blobs = await readBlobs(git, repo, [...new Set(toWrite.map((e) => e.sha))]);
+  for (const e of toWrite) {
+    const abs = path.join(worktree, e.path);
+    const bytes = blobs.get(e.sha)!;
+    fs.rmSync(abs, { force: true, recursive: true });
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    if (e.mode === '120000') fs.symlinkSync(bytes.toString('utf8'), abs);
+    else fs.writeFileSync(abs, bytes, { mode: e.mode === '100755' ? 0o755 : 0o644 });
+    if (e.mode !== '120000') fs.chmodSync(abs, e.mode === '100755' ? 0o755 : 0o644);
+  }
   await git.run(worktree, ['reset', '--quiet']);
+}
+
+function isRegularFile(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function modeMatches(p: string, mode: string): boolean {
+  const exec = (fs.lstatSync(p).mode & 0o111) !== 0;
+  return exec === (mode === '100755');
+}
+
+interface TreeEntry {
+  mode: string;
+  sha: string;
+  path: string;
+}
+
+function parseLsTree(out: string): TreeEntry[] {
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((record) => {
+      const tab = record.indexOf('\t');
+      const [mode, , sha] = record.slice(0, tab).split(' ');
+      return { mode: mode!, sha: sha!, path: record.slice(tab + 1) };
+    });
+}
+
+/** Blob contents by id, unconverted, from one `cat-file --batch`. */
+async function readBlobs(git: GitRunner, repo: RepoInfo, shas: string[]): Promise<Map<string, Buffer>> {
+  const blobs = new Map<string, Buffer>();
+  if (shas.length === 0) return blobs;
+  const out = await git.bytes(repo.commonDir, ['cat-file', '--batch'], { readOnly: true, input: shas.join('\n') + '\n' });
+  let at = 0;
+  for (const sha of shas) {
+    const nl = out.indexOf(0x0a, at);
+    const header = out.subarray(at, nl).toString('utf8'); // "<sha> blob <size>"
+    const size = Number(header.split(' ')[2]);
+    if (!Number.isInteger(size)) throw new AxiomError('GitFailed', `git cat-file could not read ${sha}: ${header}`);
+    blobs.set(sha, out.subarray(nl + 1, nl + 1 + size));
+    at = nl + 1 + size + 1;
+  }
+  return blobs;
 }
 
 export async function expireSalvage(git: GitRunner, repo: RepoInfo, days: number, now = Date.now()): Promise<SalvageRef[]> {

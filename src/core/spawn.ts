@@ -46,9 +46,14 @@ export async function resolveBase(git: GitRunner, repo: RepoInfo, base: string):
     okExitCodes: [1],
   });
   if (r.exitCode !== 0) {
-    throw new AxiomError('BaseNotFound', `The base branch ${JSON.stringify(base)} does not exist in this repository.`, {
-      branch: base,
-    });
+    const anyBranch = await git.out(repo.commonDir, ['for-each-ref', '--count=1', '--format=%(refname)', 'refs/heads'], { readOnly: true });
+    throw new AxiomError(
+      'BaseNotFound',
+      anyBranch.trim() === ''
+        ? 'This repository has no commit yet, so there is nothing to start an instance from. Make a first commit (git commit --allow-empty -m "initial commit"), then spawn.'
+        : `The base branch ${JSON.stringify(base)} does not exist in this repository.`,
+      { branch: base },
+    );
   }
   return r.stdout.trim();
 }
@@ -61,7 +66,12 @@ export async function spawnInstance(
   options: SpawnOptions = {},
 ): Promise<SpawnedInstance> {
   const id = validateId(rawId);
-  if (!repo.mainWorktree) throw new AxiomError('NotARepository', 'Axiom needs a repository with a main worktree (not a bare repository).');
+  if (!repo.mainWorktree) {
+    throw new AxiomError(
+      'NotARepository',
+      `${repo.commonDir} is a bare repository: Axiom places instances beside a main worktree. Clone it (git clone ${JSON.stringify(repo.commonDir)}) and run Axiom in the clone.`,
+    );
+  }
   // Settings and the likely base are read in parallel: two git processes, one round trip.
   const likelyBase = options.base ?? repo.defaultBranch;
   const [settings, likelySha] = await Promise.all([
@@ -109,7 +119,7 @@ export async function spawnInstance(
         '--track', '-b', branch, wtPath, `refs/heads/${base}`,
       ]);
     } catch (e) {
-      await rollbackBranch(git, repo, branch, baseSha);
+      await rollbackBranch(git, repo, branch);
       throw isAxiomError(e) && e.code === 'AlreadyExists'
         ? new AxiomError('AlreadyExists', `Cannot create ${branch} at ${wtPath}: ${e.details.stderr ?? e.message}`, e.details)
         : e;
@@ -132,7 +142,7 @@ export async function spawnInstance(
       if (!adminDir) throw new AxiomError('GitFailed', `git created ${wtPath} without a .git file.`);
       await writeMetadata(adminDir, metadata);
     } catch (e) {
-      await removeHalfSpawned(git, repo, wtPath, branch, baseSha);
+      await removeHalfSpawned(git, repo, wtPath, branch);
       throw e;
     }
     crashPoint('metadata-written');
@@ -146,7 +156,7 @@ export async function spawnInstance(
     // What `git worktree unlock` does (gitrepository-layout: worktrees/<id>/locked), minus a process.
     await fs.promises.rm(path.join(created.adminDir, 'locked'), { force: true });
   } catch (e) {
-    await withRepoLock(repo.commonDir, () => removeHalfSpawned(git, repo, wtPath, branch, baseSha));
+    await withRepoLock(repo.commonDir, () => removeHalfSpawned(git, repo, wtPath, branch));
     throw e;
   }
   return { id, branch, base, baseSha, path: wtPath, adminDir: created.adminDir, metadata: created.metadata };
@@ -162,14 +172,20 @@ async function worktreeOnInstanceBranch(entries: AdminEntry[], id: string): Prom
 }
 
 /** Deletes a branch this spawn created (`branch -D` also drops its upstream config). */
-async function rollbackBranch(git: GitRunner, repo: RepoInfo, branch: string, _sha: string): Promise<void> {
+async function rollbackBranch(git: GitRunner, repo: RepoInfo, branch: string): Promise<void> {
   await git.run(repo.commonDir, ['branch', '-D', '--', branch], { okExitCodes: [1, 128] }).catch(() => undefined);
 }
 
-/** Undoes a spawn that did not finish: its worktree (which holds no user work yet) and its branch. */
-export async function removeHalfSpawned(git: GitRunner, repo: RepoInfo, wtPath: string, branch: string | null, sha: string | null): Promise<void> {
+/**
+ * Undoes a spawn that did not finish: exactly its worktree (never a global prune, which would drop
+ * other worktrees' registrations too) and the branch it created.
+ */
+export async function removeHalfSpawned(git: GitRunner, repo: RepoInfo, wtPath: string, branch: string | null): Promise<void> {
   await git.run(repo.commonDir, ['worktree', 'remove', '--force', '--force', wtPath], { okExitCodes: [128] }).catch(() => undefined);
   if (fs.existsSync(wtPath)) fs.rmSync(wtPath, { recursive: true, force: true });
-  await git.run(repo.commonDir, ['worktree', 'prune'], { okExitCodes: [128] }).catch(() => undefined);
-  if (branch && sha) await rollbackBranch(git, repo, branch, sha);
+  // A registration whose folder is already gone: remove its admin dir (what prune does for one entry).
+  for (const e of await readAdminEntries(repo.commonDir)) {
+    if (e.worktreePath === path.resolve(wtPath)) await fs.promises.rm(e.adminDir, { recursive: true, force: true });
+  }
+  if (branch) await rollbackBranch(git, repo, branch);
 }

@@ -41,7 +41,7 @@ export interface WorktreeStatus {
   /** Would merging into the base conflict? null when not computed (nothing to merge, or no base). */
   conflictsWithBase: boolean | null;
   conflictFiles: string[];
-  /** Everything on the branch is in the base (or was merged by Axiom at this HEAD). */
+  /** Everything HEAD has is in the base: by ancestry, or by content after a squash, rebase or cherry-pick. */
   merged: boolean;
   locked: boolean;
   lockReason?: string;
@@ -54,6 +54,8 @@ export interface WorktreeStatus {
   agentState: AgentState;
   lastCommit: LastCommit | null;
   metadata: InstanceMetadata | null;
+  /** Something is wrong with this worktree that a person should know (e.g. damaged metadata). */
+  problem?: string;
 }
 
 export interface Snapshot {
@@ -79,10 +81,11 @@ interface DirtyCacheEntry {
 }
 
 // %(upstream:track) gives ahead/behind of every branch that tracks its base, in this one process.
-const REF_FORMAT = '%(refname)%00%(objectname)%00%(committerdate:unix)%00%(upstream)%00%(upstream:track)%00%(subject)';
+const REF_FORMAT = '%(refname)%00%(objectname)%00%(tree)%00%(committerdate:unix)%00%(upstream)%00%(upstream:track)%00%(subject)';
 
 interface RefInfo {
   sha: string;
+  tree: string;
   date: number;
   subject: string;
   upstream: string;
@@ -102,7 +105,7 @@ export function parseTrack(track: string): { ahead: number; behind: number } | n
 export class StatusCollector {
   private readonly dirtyCache = new Map<string, DirtyCacheEntry>();
   private readonly aheadBehindCache = new Map<string, { ahead: number; behind: number }>();
-  private readonly conflictCache = new Map<string, string[]>();
+  private readonly mergeCache = new Map<string, { conflicts: string[]; tree: string }>();
 
   constructor(
     private readonly git: GitRunner,
@@ -131,10 +134,10 @@ export class StatusCollector {
     const refs = new Map<string, RefInfo>();
     for (const line of refsOut.split('\n')) {
       if (!line) continue;
-      const [ref, sha, date, upstream, track, ...subject] = line.split('\0');
-      refs.set(ref!, { sha: sha!, date: Number(date), upstream: upstream!, track: upstream ? parseTrack(track!) : null, subject: subject.join('\0') });
+      const [ref, sha, tree, date, upstream, track, ...subject] = line.split('\0');
+      refs.set(ref!, { sha: sha!, tree: tree!, date: Number(date), upstream: upstream!, track: upstream ? parseTrack(track!) : null, subject: subject.join('\0') });
     }
-    const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null }>();
+    const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null; problem: string | null }>();
     for (const e of adminEntries) if (e.worktreePath) metaByPath.set(e.worktreePath, e);
 
     const changed = options.changed ?? 'all';
@@ -148,12 +151,12 @@ export class StatusCollector {
   private async statusOf(
     record: WorktreeRecord,
     refs: Map<string, RefInfo>,
-    metaByPath: Map<string, { adminDir: string; metadata: InstanceMetadata | null }>,
+    metaByPath: Map<string, { adminDir: string; metadata: InstanceMetadata | null; problem: string | null }>,
     agentStates: Map<string, AgentState>,
     filesChanged: boolean,
     withConflicts: boolean,
   ): Promise<WorktreeStatus> {
-    const isMain = this.repo.mainWorktree !== null && path.resolve(record.path) === path.resolve(this.repo.mainWorktree);
+    const isMain = record.bare || (this.repo.mainWorktree !== null && path.resolve(record.path) === path.resolve(this.repo.mainWorktree));
     const admin = metaByPath.get(path.resolve(record.path));
     const meta = admin?.metadata ?? null;
     const branch = record.branchRef?.startsWith('refs/heads/') ? record.branchRef.slice('refs/heads/'.length) : null;
@@ -167,7 +170,9 @@ export class StatusCollector {
     let behind: number | null = null;
     let conflictFiles: string[] = [];
     let conflictsWithBase: boolean | null = null;
-    const baseSha = base ? refs.get(`refs/heads/${base}`)?.sha : undefined;
+    let landedByContent = false;
+    const baseRef = base ? refs.get(`refs/heads/${base}`) : undefined;
+    const baseSha = baseRef?.sha;
     const ref = record.branchRef ? refs.get(record.branchRef) : undefined;
     if (baseSha && record.head) {
       // The branch tracks its base (set at spawn): for-each-ref already counted; else one rev-list, cached.
@@ -175,17 +180,17 @@ export class StatusCollector {
       ({ ahead, behind } = tracked ?? (await this.aheadBehind(baseSha, record.head)));
       // Untrusted repository: merge-tree would run a merge driver its config names, so conflicts stay unknown.
       if (withConflicts && !this.git.untrusted && ahead > 0 && behind > 0) {
-        conflictFiles = await this.conflictsOf(baseSha, record.head);
+        const merge = await this.mergeOf(baseSha, record.head);
+        conflictFiles = merge.conflicts;
         conflictsWithBase = conflictFiles.length > 0;
+        // Squashed, rebased or cherry-picked into the base: merging again would change nothing.
+        landedByContent = !conflictsWithBase && merge.tree === baseRef!.tree;
       } else if (ahead === 0 || behind === 0) {
         conflictsWithBase = false;
       }
     }
-    const merged =
-      kind === 'instance' &&
-      record.head !== null &&
-      ((meta?.merged !== undefined && meta.merged.headSha === record.head) ||
-        (ahead === 0 && meta !== null && record.head !== meta.baseSha));
+    // Judged by content, never by the merge record: a merge undone on the base is no longer "merged".
+    const merged = kind === 'instance' && record.head !== null && ((ahead === 0 && meta !== null && record.head !== meta.baseSha) || landedByContent);
 
     const lastCommit: LastCommit | null = ref && record.head === ref.sha ? { sha: ref.sha, subject: ref.subject, date: ref.date } : null;
 
@@ -218,6 +223,7 @@ export class StatusCollector {
       metadata: meta,
     };
     if (record.lockReason) status.lockReason = record.lockReason;
+    if (admin?.problem) status.problem = admin.problem;
     if (record.prunableReason) status.prunableReason = record.prunableReason;
     return status;
   }
@@ -266,18 +272,20 @@ export class StatusCollector {
     return value;
   }
 
-  private async conflictsOf(baseSha: string, head: string): Promise<string[]> {
+  /** What merging `head` into the base would give: conflicting files, or the resulting tree. Cached. */
+  private async mergeOf(baseSha: string, head: string): Promise<{ conflicts: string[]; tree: string }> {
     const key = `${baseSha}:${head}`;
-    const cached = this.conflictCache.get(key);
+    const cached = this.mergeCache.get(key);
     if (cached) return cached;
     const { stdout, exitCode } = await this.git.run(
       this.repo.commonDir,
       ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', baseSha, head],
       { readOnly: true, okExitCodes: [1] },
     );
-    const conflicts = parseMergeTree(stdout, exitCode).conflicts;
-    this.conflictCache.set(key, conflicts);
-    return conflicts;
+    const parsed = parseMergeTree(stdout, exitCode);
+    const value = { conflicts: parsed.conflicts, tree: parsed.tree };
+    this.mergeCache.set(key, value);
+    return value;
   }
 
   /** Forgets the dirty state of one worktree so the next snapshot re-reads it. */

@@ -10,3 +10,19 @@ export function crashPoint(step: SpawnStep): void {
     process.kill(process.pid, 'SIGKILL');
   }
 }
+
+/**
+ * In-process pauses for tests that must act at an exact moment of an operation (a user committing
+ * on the target between a merge's plan and its move). Only tests register hooks; nothing else does.
+ */
+export type HookPoint = 'merge:before-advance' | 'cleanup:after-assess' | 'cleanup:before-salvage';
+const hooks = new Map<HookPoint, () => Promise<void> | void>();
+
+export function setTestHook(point: HookPoint, hook: (() => Promise<void> | void) | null): void {
+  if (hook) hooks.set(point, hook);
+  else hooks.delete(point);
+}
+
+export async function testHook(point: HookPoint): Promise<void> {
+  await hooks.get(point)?.();
+}

@@ -14,8 +14,11 @@ export async function cleanupCommand(s: Services, inv: Invocation): Promise<Clea
   const force = inv.args?.force === true;
   const run = async (withForce: boolean): Promise<CleanupResult> =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cleaning up ${id}…` }, async () => {
-      const r = await model.operation(() => model.engine.cleanup(id, { force: withForce }));
-      // Only once the engine agreed: a refused cleanup must not kill the agent's session.
+      // The engine closes the agent's terminal only once it has decided to go ahead (under its lock):
+      // a refused cleanup must not kill the agent's session.
+      const r = await model.operation(() =>
+        model.engine.cleanup(id, { force: withForce, stopTerminalAgent: async () => s.terminals.close(model, id) }),
+      );
       s.terminals.close(model, id);
       s.log.info(`Cleaned up ${id}${r.salvageRef ? `; its work is kept in ${r.salvageRef}` : ''}.`);
       if (r.salvageRef) {
@@ -29,7 +32,7 @@ export async function cleanupCommand(s: Services, inv: Invocation): Promise<Clea
     return await run(force);
   } catch (e) {
     // The engine's refusal lists what would be lost: offer the salvage-keeping way out.
-    if (isAxiomError(e, 'DirtyWorktree') || isAxiomError(e, 'UnmergedCommits')) {
+    if (isAxiomError(e, 'DirtyWorktree') || isAxiomError(e, 'UnmergedCommits') || isAxiomError(e, 'WorktreeLocked')) {
       throw new ActionableError(e, [{ title: 'Clean Up Anyway (salvage kept)', run: () => run(true) }], true);
     }
     throw e;
@@ -51,7 +54,7 @@ export async function cleanupMergedCommand(s: Services, inv: Invocation): Promis
   );
   if (!ok) throw new Cancelled();
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Cleaning up merged instances…' }, () =>
-    model.operation(() => model.engine.cleanupAll({ mergedOnly: true })),
+    model.operation(() => model.engine.cleanupAll({ mergedOnly: true, stopTerminalAgent: async (id) => s.terminals.close(model, id) })),
   );
   for (const c of result.cleaned) s.terminals.close(model, c.id);
   const refused = result.refused.map((r) => `${r.id} (${r.code})`).join(', ');

@@ -143,7 +143,9 @@ test('cleanup of a worktree deleted by hand still works, salvaging its unmerged 
   fs.rmSync(a.path, { recursive: true, force: true });
   await refused(engine.cleanup('gone'), 'UnmergedCommits');
   const r = await engine.cleanup('gone', { force: true });
-  assert.equal(git(repo.dir, 'rev-parse', r.salvageRef!).trim(), sha);
+  // The salvage commit keeps the branch tip reachable (as its parent), and its tree is the committed state.
+  assert.equal(git(repo.dir, 'rev-parse', `${r.salvageRef!}^1`).trim(), sha);
+  assert.equal(git(repo.dir, 'rev-parse', `${r.salvageRef!}^{tree}`).trim(), git(repo.dir, 'rev-parse', `${sha}^{tree}`).trim());
   assert.equal(git(repo.dir, 'worktree', 'list', '--porcelain').includes('gone'), false);
 });
 

@@ -42,7 +42,7 @@ export const cleanup: Verb = {
     ctx.print(
       r,
       () =>
-        `Removed ${r.id} (${r.path})${r.branchDeleted ? ` and branch ${r.branch}` : `; branch ${r.branch} kept`}.\n` +
+        `Removed ${r.id} (${r.path})${r.branchDeleted ? ` and branch ${r.branch}` : r.atRisk.branchTip ? `; branch ${r.branch} kept` : ''}.\n` +
         (r.salvageRef
           ? `Work kept in ${r.salvageRef}. Restore it with: axiom salvage restore ${r.salvageRef}\n`
           : ''),

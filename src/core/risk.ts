@@ -1,0 +1,245 @@
+/**
+ * What removing an instance would lose (DESIGN.md §4, issue 8). Judged on the repository as it is
+ * now — callers that act on the answer hold the repository lock — and by content, never by a record:
+ * - files: uncommitted changes and untracked files (not ignored ones), nested repositories included;
+ * - commits: reachable from the branch, the worktree's HEAD or a ref only this worktree has, and
+ *   from no other ref, unless all their content is already in the base (or the branch it was merged
+ *   into): a squash, rebase or cherry-pick that landed counts; one undone on the target does not;
+ * - submodule commits that exist only in this worktree's own submodule repository;
+ * - ignored files: never salvaged (they may be secrets) but listed, so nothing disappears unannounced.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { GitRunner } from './git';
+import type { LocatedInstance } from './locate';
+import { parseStatusV2, type StatusEntry } from './parse';
+import type { RepoInfo } from './repo';
+import { commitsOnlyIn, contentContained, type CommitInfo } from './commits';
+import { perWorktreeRefs } from './worktreeState';
+
+export interface IgnoredSummary {
+  count: number;
+  bytes: number;
+  /** A few of them (folders end with '/'), largest folders first. */
+  sample: string[];
+  /** True when counting stopped early (a huge dependency folder): the figures are lower bounds. */
+  partial: boolean;
+}
+
+export interface WorkAtRisk {
+  files: StatusEntry[];
+  commits: CommitInfo[];
+  /** Submodules whose commits exist only inside this worktree. */
+  submodules: { path: string; commits: number }[];
+  ignored: IgnoredSummary;
+  /** Tips that vanish with the instance: its branch, its HEAD, refs only its worktree has. */
+  tips: { name: string; sha: string }[];
+  branchTip: string | null;
+  head: string | null;
+}
+
+export function hasWorkAtRisk(risk: WorkAtRisk): boolean {
+  return risk.files.length > 0 || risk.commits.length > 0 || risk.submodules.length > 0;
+}
+
+export interface RiskOptions {
+  /** Look at this folder instead of the instance's path (it was moved aside for removal). */
+  folder?: string;
+  /** Skip the (slow on big dependency folders) ignored-files summary. */
+  skipIgnored?: boolean;
+  /** An earlier assessment: when no tip moved since, its commit verdict is reused (files are always read again). */
+  previous?: WorkAtRisk;
+}
+
+const EMPTY_IGNORED: IgnoredSummary = { count: 0, bytes: 0, sample: [], partial: false };
+
+export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, options: RiskOptions = {}): Promise<WorkAtRisk> {
+  const folder = options.folder ?? inst.path;
+  const present = fs.existsSync(folder);
+  const branchRef = `refs/heads/${inst.metadata.branch}`;
+  const targets = [...new Set([inst.metadata.base, inst.metadata.merged?.into].filter((n): n is string => !!n && n !== inst.metadata.branch))];
+  // One for-each-ref for the branch and the landing targets; HEAD and per-worktree refs are files.
+  const [branches, statusOut] = await Promise.all([
+    branchTips(git, repo, [inst.metadata.branch, ...targets]),
+    present
+      ? git.out(
+          folder,
+          // Moved aside, a submodule's own config still names the old place: only its commit is compared then
+          // (its uncommitted content was judged in place, and salvage reads it by explicit paths).
+          ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all', `--ignore-submodules=${options.folder ? 'dirty' : 'none'}`],
+          { readOnly: true },
+        )
+      : Promise.resolve(''),
+  ]);
+  const branchTip = branches.get(inst.metadata.branch)?.sha ?? null;
+  const head = await readHead(git, repo, inst.adminDir, branches);
+  const tips = [
+    ...(branchTip ? [{ name: branchRef, sha: branchTip }] : []),
+    ...(head && head !== branchTip ? [{ name: 'HEAD', sha: head }] : []),
+    ...perWorktreeRefs(inst.adminDir),
+  ];
+  const prev = options.previous;
+  const sameTips = prev !== undefined && JSON.stringify(prev.tips) === JSON.stringify(tips);
+  const landing = targets.map((t) => branches.get(t)).filter((b): b is { sha: string; tree: string } => !!b);
+  const [commits, submodules, ignored] = await Promise.all([
+    sameTips ? prev.commits : committedAtRisk(git, repo, tips, branchRef, landing),
+    sameTips ? prev.submodules : present ? submodulesAtRisk(git, repo, inst) : Promise.resolve([]),
+    present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
+  ]);
+  return { files: parseStatusV2(statusOut).entries, commits, submodules, ignored, tips, branchTip, head };
+}
+
+/** Tip and tree of each named local branch that exists, in one process. */
+async function branchTips(git: GitRunner, repo: RepoInfo, names: string[]): Promise<Map<string, { sha: string; tree: string }>> {
+  const out = await git.out(repo.commonDir, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(tree)', ...names.map((n) => `refs/heads/${n}`)], {
+    readOnly: true,
+  });
+  const tips = new Map<string, { sha: string; tree: string }>();
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [ref, sha, tree] = line.split('\0') as [string, string, string];
+    const name = ref.slice('refs/heads/'.length);
+    if (names.includes(name)) tips.set(name, { sha, tree });
+  }
+  return tips;
+}
+
+/** The worktree's HEAD from its admin dir (a file read; a process only for a ref we did not look up). */
+async function readHead(git: GitRunner, repo: RepoInfo, adminDir: string, known: Map<string, { sha: string }>): Promise<string | null> {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(adminDir, 'HEAD'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+  if (!text.startsWith('ref: ')) return /^[0-9a-f]{40,64}$/.test(text) ? text : null;
+  const ref = text.slice(5);
+  const knownSha = ref.startsWith('refs/heads/') ? known.get(ref.slice('refs/heads/'.length))?.sha : undefined;
+  if (knownSha) return knownSha;
+  const r = await git.run(repo.commonDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { readOnly: true, okExitCodes: [1, 128] });
+  return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null; // an unborn branch has no commit
+}
+
+async function committedAtRisk(
+  git: GitRunner,
+  repo: RepoInfo,
+  tips: { name: string; sha: string }[],
+  branchRef: string,
+  landing: { sha: string; tree: string }[],
+): Promise<CommitInfo[]> {
+  // Commits no other ref reaches; none, nothing to judge. Else a tip whose content is all in a
+  // landing target loses nothing, and the others' own commits are at risk.
+  const only = await commitsOnlyIn(git, repo.commonDir, tips.map((t) => t.sha), new Set([branchRef]));
+  if (only.length === 0) return [];
+  const open: string[] = [];
+  for (const tip of tips) {
+    let landed = false;
+    for (const target of landing) if (!landed && (await contentContained(git, repo.commonDir, target.sha, tip.sha, target.tree))) landed = true;
+    if (!landed) open.push(tip.sha);
+  }
+  if (open.length === tips.length) return only;
+  return commitsOnlyIn(git, repo.commonDir, [...new Set(open)], new Set([branchRef]));
+}
+
+/**
+ * Submodule repositories initialised inside this worktree live in its admin dir
+ * (`<admin>/modules/<name>`) and are deleted with it: their commits that the repository's own copy
+ * (`<common>/modules/<name>`) does not have are at risk.
+ */
+async function submodulesAtRisk(git: GitRunner, repo: RepoInfo, inst: LocatedInstance): Promise<{ path: string; commits: number }[]> {
+  const modulesDir = path.join(inst.adminDir, 'modules');
+  const found: { path: string; commits: number }[] = [];
+  for (const name of submoduleNames(modulesDir)) {
+    const own = path.join(modulesDir, name);
+    const shared = path.join(repo.commonDir, 'modules', name);
+    const refs = await git.out(own, ['for-each-ref', '--format=%(objectname)', 'refs/heads'], { readOnly: true }).catch(() => '');
+    const headOut = await git.run(own, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { readOnly: true, okExitCodes: [1, 128] });
+    const head = headOut.exitCode === 0 ? headOut.stdout.trim() : null;
+    const tips = [...new Set([...refs.split('\n').filter(Boolean), ...(head ? [head] : [])])];
+    if (tips.length === 0) continue;
+    // Commits of the worktree's copy that no ref of the shared copy reaches.
+    let sharedRefs: string[] = [];
+    if (fs.existsSync(shared)) {
+      sharedRefs = (await git.out(shared, ['for-each-ref', '--format=%(objectname)'], { readOnly: true }).catch(() => '')).split('\n').filter(Boolean);
+    }
+    const unique = await git
+      // --ignore-missing: the shared copy's refs may name commits this copy never fetched.
+      .out(own, ['rev-list', '--count', '--ignore-missing', '--stdin'], { readOnly: true, input: [...tips, ...sharedRefs.map((r) => `^${r}`)].join('\n') + '\n' })
+      .catch(() => String(tips.length));
+    const count = Number(unique.trim());
+    if (count > 0) {
+      const at = submoduleWorktreePath(own);
+      found.push({ path: at ? path.relative(inst.path, at) || name : name, commits: count });
+    }
+  }
+  return found;
+}
+
+/** Submodule names under a modules dir (a name may contain slashes: any folder with a HEAD file). */
+function submoduleNames(modulesDir: string, prefix = ''): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(path.join(modulesDir, prefix), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  if (entries.some((e) => e.name === 'HEAD' && e.isFile())) return [prefix];
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => submoduleNames(modulesDir, prefix ? `${prefix}/${e.name}` : e.name));
+}
+
+function submoduleWorktreePath(gitDir: string): string | null {
+  try {
+    const config = fs.readFileSync(path.join(gitDir, 'config'), 'utf8');
+    const m = /^\s*worktree\s*=\s*(.+)$/m.exec(config);
+    return m ? path.resolve(gitDir, m[1]!.trim()) : null;
+  } catch {
+    return null;
+  }
+}
+
+const IGNORED_WALK_LIMIT = 50_000;
+
+/** Ignored files and folders of the worktree (git collapses wholly ignored folders), with sizes. */
+export async function summarizeIgnored(git: GitRunner, folder: string): Promise<IgnoredSummary> {
+  const out = await git.out(folder, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], { readOnly: true });
+  const items = out.split('\0').filter(Boolean);
+  let count = 0;
+  let bytes = 0;
+  let partial = false;
+  const sized: { name: string; bytes: number }[] = [];
+  for (const item of items) {
+    const walked = walkSize(path.join(folder, item), IGNORED_WALK_LIMIT - count);
+    count += walked.count;
+    bytes += walked.bytes;
+    partial ||= walked.partial;
+    sized.push({ name: item, bytes: walked.bytes });
+  }
+  sized.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
+  return { count, bytes, sample: sized.slice(0, 5).map((s) => s.name), partial };
+}
+
+function walkSize(p: string, budget: number): { count: number; bytes: number; partial: boolean } {
+  let count = 0;
+  let bytes = 0;
+  const stack = [p];
+  while (stack.length) {
+    if (count >= budget) return { count, bytes, partial: true };
+    const cur = stack.pop()!;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(cur);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) {
+      try {
+        for (const e of fs.readdirSync(cur)) stack.push(path.join(cur, e));
+      } catch {
+        /* unreadable folder: counted as nothing */
+      }
+    } else {
+      count++;
+      bytes += st.size;
+    }
+  }
+  return { count, bytes, partial: false };
+}

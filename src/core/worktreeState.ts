@@ -1,0 +1,74 @@
+/**
+ * Facts about one worktree that live in its git dir (the main `.git`, or `<common>/worktrees/<name>`
+ * for a linked worktree): an operation left in progress, refs that exist only for this worktree, and
+ * a lock the user set. File reads only, except for the per-worktree refs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SPAWN_LOCK_PREFIX } from './spawn';
+
+/** Markers git leaves in a worktree's git dir while an operation waits for the user. */
+const IN_PROGRESS: { file: string; operation: string }[] = [
+  { file: 'rebase-merge', operation: 'rebase' },
+  { file: 'rebase-apply', operation: 'rebase or am' },
+  { file: 'MERGE_HEAD', operation: 'merge' },
+  { file: 'CHERRY_PICK_HEAD', operation: 'cherry-pick' },
+  { file: 'REVERT_HEAD', operation: 'revert' },
+  { file: 'BISECT_LOG', operation: 'bisect' },
+];
+
+/** The operation a worktree is in the middle of ("rebase", "merge", …), or null. */
+export function operationInProgress(gitDir: string): string | null {
+  return IN_PROGRESS.find((m) => fs.existsSync(path.join(gitDir, m.file)))?.operation ?? null;
+}
+
+/** The git dir of the worktree checked out at `worktree` (read from its `.git` file or folder). */
+export function gitDirOf(worktree: string): string | null {
+  const dotGit = path.join(worktree, '.git');
+  try {
+    const st = fs.statSync(dotGit);
+    if (st.isDirectory()) return dotGit;
+    const m = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    return m ? path.resolve(worktree, m[1]!.trim()) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A lock set on the worktree by someone other than an unfinished Axiom spawn (reason, possibly ''), or null. */
+export function userLockReason(adminDir: string): string | null {
+  let reason: string;
+  try {
+    reason = fs.readFileSync(path.join(adminDir, 'locked'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+  return reason.startsWith(SPAWN_LOCK_PREFIX) ? null : reason;
+}
+
+/**
+ * Refs that belong to this worktree alone (`refs/bisect/*`, `refs/worktree/*`, `refs/rewritten/*`):
+ * git deletes them with the worktree, so the commits they hold are at risk like its HEAD. They are
+ * loose files in the worktree's git dir (git never packs per-worktree refs), read without a process.
+ */
+export function perWorktreeRefs(gitDir: string): { name: string; sha: string }[] {
+  const found: { name: string; sha: string }[] = [];
+  const walk = (rel: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(gitDir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const name = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(name);
+      else {
+        const sha = fs.readFileSync(path.join(gitDir, name), 'utf8').trim();
+        if (/^[0-9a-f]{40,64}$/.test(sha)) found.push({ name, sha });
+      }
+    }
+  };
+  for (const top of ['refs/bisect', 'refs/worktree', 'refs/rewritten']) walk(top);
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
