@@ -105,10 +105,13 @@ export interface VerifyOptions {
   unchanged?: boolean;
 }
 
+const commonDirs = new Map<string, string>();
+
 export function record(repo: string, options: RecordOptions = {}): Snapshot {
-  const commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim());
-  const refs = readRefs(repo);
-  const worktrees = liveWorktrees(repo, options.extraWorktrees ?? []);
+  let commonDir = commonDirs.get(repo);
+  if (!commonDir) commonDirs.set(repo, (commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim())));
+  const refs = readRefs(commonDir);
+  const worktrees = liveWorktrees(repo, commonDir, refs, options.extraWorktrees ?? []);
   const tips = new Map<string, string[]>();
   const addTip = (sha: string, label: string): void => void tips.set(sha, [...(tips.get(sha) ?? []), label]);
   for (const [ref, sha] of refs) addTip(sha, ref);
@@ -137,8 +140,8 @@ export function record(repo: string, options: RecordOptions = {}): Snapshot {
 
 export function verify(before: Snapshot, repo: string, options: VerifyOptions = {}): Loss[] {
   const losses: Loss[] = [];
-  const refs = readRefs(repo);
-  const worktrees = liveWorktrees(repo, options.extraWorktrees ?? []);
+  const refs = readRefs(before.commonDir);
+  const worktrees = liveWorktrees(repo, before.commonDir, refs, options.extraWorktrees ?? []);
   const keepers = unique([...refs.values(), ...worktrees.values()]);
   const expired = new Set(options.expiredRefs ?? []);
   const superproject = Store.superproject(repo, keepers);
@@ -146,7 +149,8 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
   // Commits: each tip still reachable, or its work merged in by content.
   const mustKeep = new Map([...before.tips].filter(([, labels]) => !labels.every((l) => expired.has(l))));
   for (const sha of options.agentCommits ?? []) mustKeep.set(sha, [...(mustKeep.get(sha) ?? []), 'a commit the agent made during the operation']);
-  const unreachable = new Set(lines(tryGit(repo, ['rev-list', ...mustKeep.keys(), '--not', ...keepers, '--'])));
+  const pending = [...mustKeep.keys()].filter((sha) => !keepers.includes(sha));
+  const unreachable = new Set(pending.length ? lines(tryGit(repo, ['rev-list', ...pending, '--not', ...keepers, '--'])) : []);
   for (const [sha, labels] of mustKeep) {
     if (!unreachable.has(sha) || contentKept(repo, sha, refs)) continue;
     const lost = lines(tryGit(repo, ['log', '--format=%h %s', sha, '--not', ...keepers, '--']));
@@ -154,7 +158,7 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
   }
 
   // Uncommitted files: in place, or at the same path in a tree reachable from a ref.
-  const current = hashFiles(repo, before.files.map((f) => f.file));
+  const current = hashFiles(repo, [...before.files.map((f) => f.file), ...before.mainFiles.keys()]);
   const moved = before.files.filter((f) => current.get(f.file) !== f.blob);
   const liveNested = unique(before.nested.map((n) => n.dir)).filter((d) => fs.existsSync(path.join(d, '.git')));
   const stores = [superproject, ...moduleStores(before.commonDir), ...liveNested.map((d) => Store.live(d))];
@@ -176,14 +180,14 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
   for (const c of options.userCommits ?? []) inTarget.push({ ...c, what: 'a commit the user made during the operation' });
   for (const { branch, sha, what } of inTarget) {
     const now = refs.get(`refs/heads/${branch}`);
+    if (now === sha) continue;
     const missing = now ? lines(tryGit(repo, ['rev-list', sha, '--not', now, '--'])) : [sha];
     if (missing.length) losses.push({ kind: 'target', what: `${branch} no longer contains ${what} ${sha.slice(0, 10)} (${missing.length} commit(s) dropped; now ${now?.slice(0, 10) ?? 'deleted'})` });
   }
 
   // The user's uncommitted, untracked and ignored files in the main worktree.
-  const mainNow = hashFiles(repo, [...before.mainFiles.keys()]);
   for (const [file, blob] of before.mainFiles) {
-    const now = mainNow.get(file) ?? null;
+    const now = current.get(file) ?? null;
     if (now !== blob) losses.push({ kind: 'main-file', what: `${file} in the main worktree changed (${blob?.slice(0, 10) ?? 'deleted'} → ${now?.slice(0, 10) ?? 'deleted'})` });
   }
 
@@ -211,27 +215,65 @@ function changes(before: Snapshot, refs: Map<string, string>, worktrees: Map<str
 
 // ---- reading the repository ----
 
-function readRefs(repo: string): Map<string, string> {
-  const out = git(repo, ['for-each-ref', '--format=%(objectname) %(refname)']);
-  return new Map(lines(out).map((l) => [l.slice(41), l.slice(0, 40)] as [string, string]));
+/** Every ref of the repository → its object, read from the files (loose refs win over packed ones). */
+function readRefs(commonDir: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of (readText(path.join(commonDir, 'packed-refs')) ?? '').split('\n')) {
+    if (/^[0-9a-f]{40} /.test(line)) refs.set(line.slice(41), line.slice(0, 40));
+  }
+  const walk = (dir: string, prefix: string): void => {
+    for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const name = `${prefix}/${e.name}`;
+      if (e.isDirectory()) walk(path.join(dir, e.name), name);
+      else if (!e.name.endsWith('.lock')) {
+        const sha = readText(path.join(dir, e.name));
+        if (sha && /^[0-9a-f]{40}$/.test(sha)) refs.set(name, sha);
+      }
+    }
+  };
+  walk(path.join(commonDir, 'refs'), 'refs');
+  return new Map([...refs].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Worktree folders that exist and whose HEAD resolves (git's list minus prunable ones, plus extra folders). */
-function liveWorktrees(repo: string, extra: string[]): Map<string, string> {
+/**
+ * Worktree folders that exist, with their HEAD, read from the admin dirs (as `git worktree list`
+ * would, minus prunable ones), plus extra folders whose `.git` file still leads to an admin dir.
+ */
+function liveWorktrees(repo: string, commonDir: string, refs: Map<string, string>, extra: string[]): Map<string, string> {
   const live = new Map<string, string>();
-  for (const block of git(repo, ['worktree', 'list', '--porcelain', '-z']).split('\0\0')) {
-    const fields = block.split('\0');
-    const dir = fields.find((f) => f.startsWith('worktree '))?.slice('worktree '.length);
-    const head = fields.find((f) => f.startsWith('HEAD '))?.slice('HEAD '.length);
-    if (!dir || !head || fields.includes('bare') || fields.some((f) => f.startsWith('prunable')) || !fs.existsSync(dir)) continue;
-    live.set(dir, head);
+  const headOf = (gitDir: string): string | null => {
+    const head = readText(path.join(gitDir, 'HEAD'));
+    if (head?.startsWith('ref: ')) return refs.get(head.slice(5)) ?? null;
+    return head && /^[0-9a-f]{40}$/.test(head) ? head : null;
+  };
+  const add = (dir: string, gitDir: string): void => {
+    const head = headOf(gitDir);
+    if (head && !live.has(dir)) live.set(dir, head);
+  };
+  add(repo, commonDir);
+  const admin = path.join(commonDir, 'worktrees');
+  for (const name of fs.existsSync(admin) ? fs.readdirSync(admin) : []) {
+    const dotGit = readText(path.join(admin, name, 'gitdir'));
+    if (dotGit && fs.existsSync(path.resolve(admin, name, dotGit))) add(path.dirname(path.resolve(admin, name, dotGit)), path.join(admin, name));
   }
   for (const dir of extra) {
-    if (live.has(dir) || !fs.existsSync(path.join(dir, '.git'))) continue;
-    const head = tryGit(dir, ['rev-parse', '--verify', '-q', 'HEAD'])?.trim();
-    if (head) live.set(dir, head);
+    const link = readText(path.join(dir, '.git'));
+    if (!link?.startsWith('gitdir: ')) continue;
+    const gitDir = path.resolve(dir, link.slice('gitdir: '.length));
+    // A moved folder's admin dir still points to the old place; if it points to another live folder, it is not ours.
+    const owner = readText(path.join(gitDir, 'gitdir'));
+    if (owner && path.resolve(gitDir, owner) !== path.join(dir, '.git') && fs.existsSync(path.resolve(gitDir, owner))) continue;
+    add(dir, gitDir);
   }
   return live;
+}
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 interface Scan {
@@ -268,9 +310,13 @@ function scanRepo(dir: string, outer: string[], scan: Scan): void {
   }
   for (const nested of nestedRepos(dir, ignoredDirs)) {
     const rel = path.relative(dir, nested).split(path.sep).join('/');
+    // Remote-tracking refs mirror another repository, which still has those commits.
+    const tips = new Map<string, string[]>();
     for (const line of lines(tryGit(nested, ['show-ref', '--head']))) {
-      scan.nested.push({ dir: nested, sha: line.slice(0, 40), label: line.slice(41) });
+      const [sha, ref] = [line.slice(0, 40), line.slice(41)];
+      if (!ref.startsWith('refs/remotes/')) tips.set(sha, [...(tips.get(sha) ?? []), ref]);
     }
+    for (const [sha, refs] of tips) scan.nested.push({ dir: nested, sha, label: refs.join(', ') });
     scanRepo(nested, [...outer.map((o) => path.posix.join(o, rel)), rel], scan);
   }
 }
