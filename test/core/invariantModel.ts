@@ -26,6 +26,7 @@ export const AGENT_ACTS = [
   'modify', // a tracked file changed, not committed
   'stage', // a tracked file changed and staged, not committed
   'forceAddEnv', // `git add -f .env` (ignored on main, where the user has their own .env) and commit
+  'commitClash', // commit clash.txt, which the user has as an untracked file on main
   'mv', // the user moves the worktree folder with mv
 ] as const;
 export type AgentAct = (typeof AGENT_ACTS)[number];
@@ -35,6 +36,7 @@ export const USER_ACTS = [
   'commitAll', // everything dirty on main
   'dirty', // a tracked file changed on main, not committed
   'untracked',
+  'untrackedClash', // an untracked clash.txt on main, which agents commit too
   'env', // the user's own ignored .env changes
   'undo', // `git reset --keep HEAD~1` on main
 ] as const;
@@ -63,7 +65,8 @@ export type Action =
   | { kind: 'agent'; slot: number; act: AgentAct }
   | { kind: 'user'; act: UserAct }
   | { kind: 'engine'; op: Op; during: During }
-  | { kind: 'kill'; op: Op; delayMs: number; during: During }
+  | { kind: 'kill'; op: Op; delayMs: number; during: During; inside: boolean }
+  | { kind: 'race'; ops: [Op, Op] }
   | { kind: 'crash'; slot: number; step: CrashStep };
 
 /** Mostly s0 (spawned by the setup), so that most actions meet an instance. */
@@ -108,8 +111,16 @@ export function actionArb(options: { killWeight: number }): fc.Arbitrary<Action>
     { weight: 8, arbitrary: fc.record({ kind: fc.constant('engine' as const), op: opArb, during: duringArb }) },
     {
       weight: options.killWeight,
-      arbitrary: fc.record({ kind: fc.constant('kill' as const), op: opArb, delayMs: fc.integer({ min: 0, max: 1500 }), during: duringArb }),
+      arbitrary: fc.record({
+        kind: fc.constant('kill' as const),
+        op: opArb,
+        delayMs: fc.integer({ min: 0, max: 1500 }),
+        during: duringArb,
+        // The CLI started from inside the instance's worktree (`cd ../axiom-s0 && axiom cleanup s0`).
+        inside: fc.nat(3).map((n) => n === 0),
+      }),
     },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('race' as const), ops: fc.tuple(opArb, opArb) }) },
     { weight: options.killWeight > 0 ? 1 : 0, arbitrary: fc.record({ kind: fc.constant('crash' as const), slot: freeSlot, step: fc.constantFrom(...CRASH_STEPS) }) },
   );
 }
@@ -152,7 +163,9 @@ export function describeAction(a: Action): string {
     case 'engine':
       return `axiom ${describeOp(a.op)} [engine]${describeDuring(a.during)}`;
     case 'kill':
-      return `axiom ${describeOp(a.op)} [cli, SIGKILL after ${a.delayMs} ms]${describeDuring(a.during)}`;
+      return `axiom ${describeOp(a.op)} [cli${a.inside ? ' run from inside the worktree' : ''}, SIGKILL after ${a.delayMs} ms]${describeDuring(a.during)}`;
+    case 'race':
+      return `axiom ${describeOp(a.ops[0])} and axiom ${describeOp(a.ops[1])} at once [cli, two processes]`;
     case 'crash':
       return `axiom spawn ${slotId(a.slot)} [cli, crash after ${a.step}]`;
   }

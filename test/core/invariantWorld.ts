@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { AxiomEngine, AxiomError, REFUSAL_CODES } from '../../src/core';
 import { CLI, makeRepo, writeFile, type TempRepo } from './helpers';
 import { record, verify, type Loss } from './invariantChecker';
-import { describeAction, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
+import { describeAction, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
 
 /** Typed errors that are a fine answer to a random operation (a refusal or a conflict, not a crash). */
 const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound', 'InvalidArgument', 'BaseNotFound']);
@@ -68,13 +68,15 @@ export interface SequenceResult {
   outcomes: Map<string, number>;
   /** Time spent in operations (the engine or the CLI), without the checker. */
   operationMs: number;
+  /** The actions as played, slots resolved to the instances they met. */
+  played: Action[];
 }
 
 export class World {
   private n = 0;
   /** Worktree folders the user moved with mv (the agent keeps working there). */
   private readonly moved = new Map<string, string>();
-  private readonly result: SequenceResult = { failure: null, operations: 0, kills: 0, refusals: 0, outcomes: new Map(), operationMs: 0 };
+  private readonly result: SequenceResult = { failure: null, operations: 0, kills: 0, refusals: 0, outcomes: new Map(), operationMs: 0, played: [] };
 
   private constructor(
     readonly repo: TempRepo,
@@ -110,7 +112,9 @@ export class World {
 
   /** Plays the actions; stops at the first operation that lost work or failed unexpectedly. */
   async run(actions: Action[]): Promise<SequenceResult> {
-    for (const [index, action] of actions.entries()) {
+    for (const [index, generated] of actions.entries()) {
+      const action = await this.resolve(generated);
+      this.result.played.push(action);
       if (action.kind === 'agent') await this.agent(action.slot, action.act);
       else if (action.kind === 'user') this.user(action.act);
       else {
@@ -122,6 +126,35 @@ export class World {
       }
     }
     return this.result;
+  }
+
+  /**
+   * Slots are relative to what exists when the action runs: an agent action, a merge or a cleanup
+   * of "slot k" meets the k-th live instance, a spawn or restore the k-th free id. So few random
+   * operations are wasted on ids that do not exist, and a shrunk sequence still replays the same way.
+   */
+  private async resolve(action: Action): Promise<Action> {
+    const ids = [...Array(SLOTS).keys()];
+    const live = (await Promise.all(ids.map((k) => this.engine.locate(slotId(k)).then(() => k, () => -1)))).filter((k) => k >= 0);
+    const free = ids.filter((k) => !live.includes(k));
+    const liveSlot = (k: number): number => (live.length ? live[k % live.length]! : k);
+    const freeSlot = (k: number): number => (free.length ? free[k % free.length]! : k);
+    const op = (o: Op): Op => ('slot' in o ? { ...o, slot: o.op === 'spawn' || o.op === 'restore' ? freeSlot(o.slot) : liveSlot(o.slot) } : o);
+    const during = (d: During): During => (d?.who === 'agent' ? { ...d, slot: liveSlot(d.slot) } : d);
+    switch (action.kind) {
+      case 'agent':
+        return { ...action, slot: liveSlot(action.slot) };
+      case 'user':
+        return action;
+      case 'engine':
+        return { ...action, op: op(action.op), during: during(action.during) };
+      case 'kill':
+        return { ...action, op: op(action.op), during: during(action.during) };
+      case 'race':
+        return { ...action, ops: [op(action.ops[0]), op(action.ops[1])] };
+      case 'crash':
+        return { ...action, slot: freeSlot(action.slot) };
+    }
   }
 
   private next(): number {
@@ -234,6 +267,12 @@ export class World {
           sh(dir, 'add', '-f', '.env');
           sh(dir, 'commit', '-q', '-m', `agent commits .env ${n}`);
         });
+      case 'commitClash':
+        return attempt(() => {
+          writeFile(dir, 'clash.txt', `agent ${slotId(slot)} clash ${n}\n`);
+          sh(dir, 'add', 'clash.txt');
+          sh(dir, 'commit', '-q', '-m', `agent commits clash.txt ${n}`);
+        });
       case 'mv': {
         const to = `${dir.replace(/-moved\d+$/, '')}-moved${n}`;
         fs.renameSync(dir, to);
@@ -264,6 +303,10 @@ export class World {
         return fs.appendFileSync(path.join(main, 'notes.txt'), `user note ${n}\n`);
       case 'untracked':
         return this.repo.write(`scratch/s${n}.txt`, `user scratch ${n}\n`);
+      case 'untrackedClash':
+        return attempt(() => {
+          if (sh(main, 'ls-files', 'clash.txt').trim() === '') this.repo.write('clash.txt', `user's own clash.txt ${n}\n`);
+        });
       case 'env':
         return this.repo.write('.env', `USER_SECRET=${path.basename(this.repo.parent)}-${n}\n`);
       case 'undo':
@@ -276,42 +319,52 @@ export class World {
 
   // ---- the operations ----
 
-  private async operation(index: number, action: Extract<Action, { kind: 'engine' | 'kill' | 'crash' }>): Promise<StepReport | null> {
-    const op: Op = action.kind === 'crash' ? { op: 'spawn', slot: action.slot, base: 'main' } : action.op;
-    const salvage = op.op === 'restore' ? await this.engine.listSalvage() : [];
-    if (op.op === 'restore' && salvage.length === 0) return null;
-    const salvageRef = salvage.length ? salvage[(op as { pick: number }).pick % salvage.length]!.ref : '';
+  private async operation(index: number, action: Extract<Action, { kind: 'engine' | 'kill' | 'crash' | 'race' }>): Promise<StepReport | null> {
+    const ops: Op[] = action.kind === 'crash' ? [{ op: 'spawn', slot: action.slot, base: 'main' }] : action.kind === 'race' ? action.ops : [action.op];
+    const salvage = ops.some((o) => o.op === 'restore') ? await this.engine.listSalvage() : [];
+    if (ops.some((o) => o.op === 'restore') && salvage.length === 0) return null;
+    const salvageRef = (op: Op): string => (op.op === 'restore' ? salvage[op.pick % salvage.length]!.ref : '');
+    const duringSpec = action.kind === 'engine' || action.kind === 'kill' ? action.during : null;
 
     const before = record(this.repo.dir, { targets: ['main', 'dev'], extraWorktrees: this.extraWorktrees });
-    const duringTarget = op.op === 'merge' ? await this.targetOf(op) : 'main';
-    const during = this.commitDuring(action.kind === 'crash' ? null : action.during, duringTarget);
-    let outcome: Outcome;
+    const first = ops[0]!;
+    const during = this.commitDuring(duringSpec, first.op === 'merge' ? await this.targetOf(first) : 'main');
     const started = Date.now();
-    if (action.kind === 'engine') outcome = await this.viaEngine(op, salvageRef);
-    else if (action.kind === 'kill') outcome = await this.viaCli(op, salvageRef, { killAfterMs: action.delayMs });
-    else outcome = await this.viaCli(op, '', { env: { AXIOM_TEST_HOOKS: '1', AXIOM_TEST_CRASH_AFTER: action.step } });
+    let outcomes: Outcome[];
+    if (action.kind === 'engine') outcomes = [await this.viaEngine(first, salvageRef(first))];
+    else if (action.kind === 'kill') {
+      const cwd = action.inside ? ((await this.folderOf('slot' in first ? first.slot : 0))?.dir ?? this.repo.parent) : this.repo.parent;
+      outcomes = [await this.viaCli(first, salvageRef(first), { killAfterMs: action.delayMs, cwd })];
+    } else if (action.kind === 'crash') outcomes = [await this.viaCli(first, '', { env: { AXIOM_TEST_HOOKS: '1', AXIOM_TEST_CRASH_AFTER: action.step } })];
+    else outcomes = await Promise.all(ops.map((op) => this.viaCli(op, salvageRef(op), {})));
     const { user, agent } = await during;
     this.result.operationMs += Date.now() - started;
 
     this.result.operations++;
-    if (outcome.kind === 'killed') this.result.kills++;
-    if (outcome.kind === 'refused') this.result.refusals++;
-    const key = `${action.kind} ${op.op}${op.op === 'merge' ? ` ${op.strategy}${op.preview ? ' preview' : ''}` : ''}${op.op === 'cleanup' && op.force ? ' force' : ''}: ${outcome.kind === 'refused' ? outcome.code : outcome.kind}`;
-    this.result.outcomes.set(key, (this.result.outcomes.get(key) ?? 0) + 1);
-    const quiet = action.kind === 'crash' || !action.during;
+    for (const [i, outcome] of outcomes.entries()) {
+      const op = ops[i]!;
+      if (outcome.kind === 'killed') this.result.kills++;
+      if (outcome.kind === 'refused') this.result.refusals++;
+      const key = `${action.kind} ${op.op}${op.op === 'merge' ? ` ${op.strategy}${op.preview ? ' preview' : ''}` : ''}${op.op === 'cleanup' && op.force ? ' force' : ''}: ${outcome.kind === 'refused' ? outcome.code : outcome.kind}`;
+      this.result.outcomes.set(key, (this.result.outcomes.get(key) ?? 0) + 1);
+    }
+    // A single operation that refused, or a preview, must have changed nothing (unless someone committed meanwhile).
+    const outcome = outcomes[0]!;
+    const unchanged = outcomes.length === 1 && !duringSpec && (outcome.kind === 'refused' || (outcome.kind === 'ok' && first.op === 'merge' && first.preview));
     const losses = verify(before, this.repo.dir, {
       extraWorktrees: this.extraWorktrees,
-      expiredRefs: outcome.kind === 'ok' ? (outcome.expired ?? []) : [],
+      expiredRefs: outcomes.flatMap((o) => (o.kind === 'ok' ? (o.expired ?? []) : [])),
       userCommits: user ? [user] : [],
       agentCommits: agent ? [agent] : [],
-      unchanged: quiet && (outcome.kind === 'refused' || (outcome.kind === 'ok' && op.op === 'merge' && op.preview)),
+      unchanged,
     });
+    const unexpected = outcomes.flatMap((o) => (o.kind === 'unexpected' ? [o.detail] : []));
     return {
       index,
       action: describeAction(action),
-      outcome: outcome.kind === 'refused' ? `refused (${outcome.code})` : outcome.kind,
+      outcome: outcomes.map((o) => (o.kind === 'refused' ? `refused (${o.code})` : o.kind)).join(' + '),
       losses,
-      unexpected: outcome.kind === 'unexpected' ? outcome.detail : null,
+      unexpected: unexpected.length ? unexpected.join('\n---\n') : null,
     };
   }
 
@@ -385,15 +438,18 @@ export class World {
   }
 
   /** Runs the CLI in its own process group; SIGKILLs the group (the CLI and its git children) after `killAfterMs`. */
-  private viaCli(op: Op, salvageRef: string, options: { killAfterMs?: number; env?: Record<string, string> }): Promise<Outcome> {
+  private viaCli(op: Op, salvageRef: string, options: { killAfterMs?: number; env?: Record<string, string>; cwd?: string }): Promise<Outcome> {
     const args = ['-C', this.repo.dir, ...this.cliArgs(op, salvageRef), '--json'];
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [CLI, ...args], {
         detached: true,
-        stdio: ['ignore', 'ignore', 'pipe'],
+        cwd: options.cwd ?? this.repo.parent,
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...ENV, TMPDIR: path.join(this.repo.parent, 'tmp'), ...options.env },
       });
+      let stdout = '';
       let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
       const timer =
         options.killAfterMs === undefined
@@ -409,7 +465,7 @@ export class World {
         if (timer) clearTimeout(timer);
         if (signal === 'SIGKILL') resolve({ kind: 'killed' });
         else if (code === 0) resolve({ kind: 'ok' });
-        else resolve(cliFailure(code, signal, stderr));
+        else resolve(cliFailure(code, signal, stdout, stderr));
       });
     });
   }
@@ -457,12 +513,19 @@ export class World {
 }
 
 /** A failed CLI run: a refusal (exit 2/3/4, or a typed error such as NotFound) or an unexpected failure. */
-function cliFailure(code: number | null, signal: string | null, stderr: string): Outcome {
+function cliFailure(code: number | null, signal: string | null, stdout: string, stderr: string): Outcome {
   let error: { code?: string } = {};
   try {
     error = (JSON.parse(stderr) as { error?: { code?: string } }).error ?? {};
   } catch {
     /* not the one JSON document --json promises */
+  }
+  try {
+    // `cleanup --all` exits 3 when it kept some instances, and says which on stdout.
+    const refused = (JSON.parse(stdout) as { refused?: { code: string }[] }).refused;
+    if (code === 3 && refused?.length) return { kind: 'refused', code: `exit 3 (kept ${refused.map((r) => r.code).join(', ')})` };
+  } catch {
+    /* no document on stdout */
   }
   if ((code === 2 || code === 3 || code === 4 || code === 1) && error.code && FINE_CODES.has(error.code)) return { kind: 'refused', code: `exit ${code} ${error.code}` };
   return { kind: 'unexpected', detail: `exit ${code ?? signal}: ${stderr.trim().slice(0, 2000)}` };
@@ -498,10 +561,10 @@ function templateRepo(): { dir: string; library: string } {
   return (template = { dir: repo.dir, library });
 }
 
-/** A failure as the lead needs it: the whole sequence, the step that broke, what was lost. */
+/** A failure as the lead needs it: the sequence as played, the step that broke, what was lost, and the generated actions to replay. */
 export function formatFailure(actions: Action[], r: SequenceResult): string {
   const f = r.failure!;
-  const steps = actions.map((a, i) => `${i === f.index ? '>>' : '  '} ${String(i + 1).padStart(2)}. ${describeAction(a)}`);
+  const steps = r.played.map((a, i) => `${i === f.index ? '>>' : '  '} ${String(i + 1).padStart(2)}. ${describeAction(a)}`);
   return [
     `step ${f.index + 1} (${f.action}) ended ${f.outcome}${f.unexpected ? ' with an unexpected error' : ''}${f.losses.length ? ` and lost work (${f.losses.length})` : ''}:`,
     ...f.losses.map((l) => `  [${l.kind}] ${l.what}`),
