@@ -19,7 +19,7 @@ const seed = process.env.AXIOM_SEED ? Number(process.env.AXIOM_SEED) : Date.now(
 /** Shrinking replays sequences on real repositories: after this budget, the smallest failure so far is reported. */
 const shrinkSeconds = Number(process.env.AXIOM_SHRINK_SECONDS || 120);
 
-const totals = { sequences: 0, operations: 0, kills: 0, refusals: 0 };
+const totals = { sequences: 0, operations: 0, kills: 0, refusals: 0, operationMs: 0 };
 
 async function play(actions: Action[]): Promise<void> {
   const world = await World.create();
@@ -29,6 +29,7 @@ async function play(actions: Action[]): Promise<void> {
     totals.operations += r.operations;
     totals.kills += r.kills;
     totals.refusals += r.refusals;
+    totals.operationMs += r.operationMs;
     if (r.failure) throw new Error(formatFailure(actions, r));
   } finally {
     world.dispose();
@@ -61,7 +62,7 @@ test(`safety invariant: random agent/user/Axiom sequences lose nothing (seed ${s
       ...(minutes > 0 ? { interruptAfterTimeLimit: minutes * 60_000 } : {}),
     });
   } finally {
-    const line = `invariant: seed ${seed}, ${totals.sequences} sequences run, ${totals.operations} operations checked, ${totals.kills} kills injected, ${totals.refusals} refusals, ${((Date.now() - started) / 1000).toFixed(0)} s`;
+    const line = `invariant: seed ${seed}, ${totals.sequences} sequences run, ${totals.operations} operations checked, ${totals.kills} kills injected, ${totals.refusals} refusals, ${((Date.now() - started) / 1000).toFixed(0)} s (${(totals.operationMs / 1000).toFixed(0)} s in Axiom operations)`;
     t.diagnostic(line);
     console.log(line);
   }
