@@ -84,12 +84,20 @@ export class World {
     private readonly submoduleSource: string,
   ) {}
 
-  /** A copy of one template repository (copying is much cheaper than a dozen git commands), with instance s0 spawned. */
+  /**
+   * A copy of one template: the repository with instance s0 already spawned by the engine. Copying
+   * the two folders (and pointing the worktree's two gitdir links at the copies) is much cheaper than
+   * the dozen git commands that make them.
+   */
   static async create(): Promise<World> {
-    const template = templateRepo();
+    const template = await templateRepo();
     const parent = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-invariant-')));
     const dir = path.join(parent, 'repo');
-    fs.cpSync(template.dir, dir, { recursive: true });
+    const s0 = path.join(parent, 'axiom-s0');
+    fs.cpSync(path.join(template.parent, 'repo'), dir, { recursive: true });
+    fs.cpSync(path.join(template.parent, 'axiom-s0'), s0, { recursive: true });
+    fs.writeFileSync(path.join(dir, '.git', 'worktrees', 'axiom-s0', 'gitdir'), `${path.join(s0, '.git')}\n`);
+    fs.writeFileSync(path.join(s0, '.git'), `gitdir: ${path.join(dir, '.git', 'worktrees', 'axiom-s0')}\n`);
     fs.mkdirSync(path.join(parent, 'tmp'));
     const repo: TempRepo = {
       dir,
@@ -101,9 +109,7 @@ export class World {
       cleanup: () => fs.rmSync(parent, { recursive: true, force: true }),
     };
     repo.write('.env', `USER_SECRET=${path.basename(parent)}\n`);
-    const world = new World(repo, await AxiomEngine.open(dir), template.library);
-    await world.engine.spawn(slotId(0));
-    return world;
+    return new World(repo, await AxiomEngine.open(dir), template.library);
   }
 
   dispose(): void {
@@ -339,6 +345,7 @@ export class World {
     else outcomes = await Promise.all(ops.map((op) => this.viaCli(op, salvageRef(op), {})));
     const { user, agent } = await during;
     this.result.operationMs += Date.now() - started;
+    if (process.env.AXIOM_PROPERTY_DEBUG) process.stderr.write(`${Date.now() - started} ms: ${describeAction(action)} → ${outcomes.map((o) => o.kind).join(' + ')}\n`);
 
     this.result.operations++;
     for (const [i, outcome] of outcomes.entries()) {
@@ -538,27 +545,30 @@ async function committed(dir: string, out: string): Promise<string> {
   return (await shAsync(dir, ['rev-parse', `${short}^{commit}`])).trim();
 }
 
-let template: { dir: string; library: string } | null = null;
+let template: Promise<{ parent: string; library: string }> | null = null;
 
-/** The repository every sequence starts from: main with tracked, ignored and conflict-prone files, a branch dev, and a library to add as a submodule. */
-function templateRepo(): { dir: string; library: string } {
-  if (template) return template;
-  const repo = makeRepo({
-    'README.md': '# project\n',
-    'src/app.txt': 'one\ntwo\nthree\n',
-    'conflict.txt': 'base\n',
-    'notes.txt': 'notes\n',
-    '.gitignore': 'build/\n*.log\n.env\n',
-  });
-  sh(repo.dir, 'branch', 'dev');
-  const library = path.join(repo.parent, 'library');
-  fs.mkdirSync(library);
-  sh(library, 'init', '-q', '-b', 'main');
-  writeFile(library, 'lib.txt', 'library\n');
-  sh(library, 'add', '-A');
-  sh(library, 'commit', '-q', '-m', 'library');
-  process.on('exit', () => repo.cleanup());
-  return (template = { dir: repo.dir, library });
+/** The repository every sequence starts from: main with tracked, ignored and conflict-prone files, a branch dev, instance s0, and a library to add as a submodule. */
+function templateRepo(): Promise<{ parent: string; library: string }> {
+  template ??= (async () => {
+    const repo = makeRepo({
+      'README.md': '# project\n',
+      'src/app.txt': 'one\ntwo\nthree\n',
+      'conflict.txt': 'base\n',
+      'notes.txt': 'notes\n',
+      '.gitignore': 'build/\n*.log\n.env\n',
+    });
+    process.on('exit', () => repo.cleanup());
+    sh(repo.dir, 'branch', 'dev');
+    const library = path.join(repo.parent, 'library');
+    fs.mkdirSync(library);
+    sh(library, 'init', '-q', '-b', 'main');
+    writeFile(library, 'lib.txt', 'library\n');
+    sh(library, 'add', '-A');
+    sh(library, 'commit', '-q', '-m', 'library');
+    await (await AxiomEngine.open(repo.dir)).spawn(slotId(0));
+    return { parent: repo.parent, library };
+  })();
+  return template;
 }
 
 /** A failure as the lead needs it: the sequence as played, the step that broke, what was lost, and the generated actions to replay. */

@@ -19,7 +19,7 @@ function classOf(r: SequenceResult): string {
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 100);
   const seed = Number(process.argv[3] ?? Date.now() % 2 ** 31);
-  const samples = fc.sample(sequenceArb({ minLength: 3, maxLength: 9, killWeight: 1 }), { numRuns: count, seed });
+  const samples = fc.sample(sequenceArb({ minLength: 2, maxLength: 8, killWeight: 1 }), { numRuns: count, seed });
   const classes = new Map<string, { actions: Action[]; text: string; count: number }>();
   const started = Date.now();
   let ops = 0;
