@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { sequenceArb, type Action } from './invariantModel';
+import { DEFAULT_SEQUENCES, sequenceArb, type Action } from './invariantModel';
 import { formatFailure, World } from './invariantWorld';
 
 const runs = Number(process.env.AXIOM_PROPERTY_RUNS || 150);
@@ -44,7 +44,7 @@ test(`safety invariant: random agent/user/Axiom sequences lose nothing (seed ${s
       return;
     }
     let firstFailureAt = 0;
-    const property = fc.asyncProperty(sequenceArb({ minLength: 2, maxLength: 8, killWeight: 1 }), async (actions) => {
+    const property = fc.asyncProperty(sequenceArb(DEFAULT_SEQUENCES), async (actions) => {
       // Past the shrink budget every further candidate passes unplayed, so fast-check stops and reports the smallest failure found.
       if (firstFailureAt && Date.now() - firstFailureAt > shrinkSeconds * 1000) return;
       try {

@@ -125,6 +125,9 @@ export function actionArb(options: { killWeight: number }): fc.Arbitrary<Action>
   );
 }
 
+/** The sequences of `npm test`: short enough for 150 of them on a busy 2-core machine, long enough to combine. */
+export const DEFAULT_SEQUENCES = { minLength: 2, maxLength: 8, killWeight: 1 };
+
 /** A sequence starts with instance s0 spawned from main (by the world's setup). */
 export function sequenceArb(options: { minLength: number; maxLength: number; killWeight: number }): fc.Arbitrary<Action[]> {
   return fc.array(actionArb(options), { minLength: options.minLength, maxLength: options.maxLength });

@@ -6,7 +6,7 @@
  *   node out/test/property/explore.js [sequences=100] [seed]
  */
 import fc from 'fast-check';
-import { sequenceArb, type Action } from '../core/invariantModel';
+import { DEFAULT_SEQUENCES, sequenceArb, type Action } from '../core/invariantModel';
 import { formatFailure, World, type SequenceResult } from '../core/invariantWorld';
 
 function classOf(r: SequenceResult): string {
@@ -19,7 +19,7 @@ function classOf(r: SequenceResult): string {
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 100);
   const seed = Number(process.argv[3] ?? Date.now() % 2 ** 31);
-  const samples = fc.sample(sequenceArb({ minLength: 2, maxLength: 8, killWeight: 1 }), { numRuns: count, seed });
+  const samples = fc.sample(sequenceArb(DEFAULT_SEQUENCES), { numRuns: count, seed });
   const classes = new Map<string, { actions: Action[]; text: string; count: number }>();
   const started = Date.now();
   let ops = 0;
