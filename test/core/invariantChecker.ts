@@ -162,11 +162,9 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
   const moved = before.files.filter((f) => current.get(f.file) !== f.blob);
   const liveNested = unique(before.nested.map((n) => n.dir)).filter((d) => fs.existsSync(path.join(d, '.git')));
   const stores = [superproject, ...moduleStores(before.commonDir), ...liveNested.map((d) => Store.live(d))];
-  for (const f of moved) {
-    if (!stores.some((s) => s.hasBlobAt(f.blob, f.treePaths))) {
-      losses.push({ kind: 'file', what: `${f.file} (blob ${f.blob.slice(0, 10)}) is gone from its worktree and from every ref` });
-    }
-  }
+  let missing = moved;
+  for (const store of stores) missing = missing.length ? store.withoutKept(missing) : missing;
+  for (const f of missing) losses.push({ kind: 'file', what: `${f.file} (blob ${f.blob.slice(0, 10)}) is gone from its worktree and from every ref` });
 
   // Commits of nested repositories and submodules.
   for (const n of before.nested) {
@@ -428,13 +426,17 @@ class Store {
     return this.commits;
   }
 
-  /** Whether some reachable commit's tree has `blob` at one of the paths. */
-  hasBlobAt(blob: string, treePaths: string[]): boolean {
-    if (!objectsPresent(this.cwd, [blob], this.prefix).has(blob)) return false;
-    const queries = [...this.reachable()].flatMap((c) => treePaths.map((p) => `${c}:${p}`));
-    if (queries.length === 0) return false;
-    const out = tryGit(this.cwd, [...this.prefix, 'cat-file', '--batch-check=%(objectname)'], queries.join('\n') + '\n');
-    return lines(out).includes(blob);
+  /** The files that no reachable commit's tree holds: blob at one of their paths. */
+  withoutKept(files: FileRecord[]): FileRecord[] {
+    const present = objectsPresent(this.cwd, unique(files.map((f) => f.blob)), this.prefix);
+    const candidates = files.filter((f) => present.has(f.blob));
+    if (candidates.length === 0) return files;
+    // One `<commit>:<path>` query per reachable commit and path; the answers come back in order.
+    const queries = [...this.reachable()].flatMap((c) => candidates.flatMap((f) => f.treePaths.map((p) => ({ q: `${c}:${p}`, f }))));
+    const out = tryGit(this.cwd, [...this.prefix, 'cat-file', '--batch-check=%(objectname)'], queries.map((x) => x.q).join('\n') + '\n');
+    const answers = (out ?? '').split('\n');
+    const kept = new Set(queries.filter((x, i) => answers[i] === x.f.blob).map((x) => x.f));
+    return files.filter((f) => !kept.has(f));
   }
 }
 

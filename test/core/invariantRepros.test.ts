@@ -54,3 +54,10 @@ test('repro: a rebase merge refused for an untracked file in the target has alre
 
 test('repro: previewing a branch whose base commit the agent amended fails with an untyped GitFailed', () =>
   losesNothing([agent('amend'), engine(merge('merge', { preview: true }))]));
+
+test('repro: a merge that fails (untracked file in the way) rewinds main past a commit the user made meanwhile', () =>
+  losesNothing([
+    agent('commitClash'),
+    user('untrackedClash'),
+    { kind: 'engine', op: merge('merge'), during: { who: 'user', delayMs: 100 } },
+  ]));
