@@ -71,7 +71,7 @@ export type Action =
 
 /** Mostly s0 (spawned by the setup), so that most actions meet an instance. */
 /** Agents commit most often. */
-const agentActArb = fc.oneof({ weight: 4, arbitrary: fc.constant<AgentAct>('commit') }, { weight: 16, arbitrary: fc.constantFrom(...AGENT_ACTS) });
+const agentActArb = fc.oneof({ weight: 6, arbitrary: fc.constant<AgentAct>('commit') }, { weight: 16, arbitrary: fc.constantFrom(...AGENT_ACTS) });
 
 const slot = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) });
 
@@ -106,7 +106,7 @@ const duringArb: fc.Arbitrary<During> = fc.oneof(
 
 export function actionArb(options: { killWeight: number }): fc.Arbitrary<Action> {
   return fc.oneof(
-    { weight: 10, arbitrary: fc.record({ kind: fc.constant('agent' as const), slot, act: agentActArb }) },
+    { weight: 12, arbitrary: fc.record({ kind: fc.constant('agent' as const), slot, act: agentActArb }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('user' as const), act: fc.constantFrom(...USER_ACTS) }) },
     { weight: 8, arbitrary: fc.record({ kind: fc.constant('engine' as const), op: opArb, during: duringArb }) },
     {
@@ -121,12 +121,12 @@ export function actionArb(options: { killWeight: number }): fc.Arbitrary<Action>
       }),
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('race' as const), ops: fc.tuple(opArb, opArb) }) },
-    { weight: options.killWeight > 0 ? 1 : 0, arbitrary: fc.record({ kind: fc.constant('crash' as const), slot: freeSlot, step: fc.constantFrom(...CRASH_STEPS) }) },
+    { weight: Math.ceil(options.killWeight / 2), arbitrary: fc.record({ kind: fc.constant('crash' as const), slot: freeSlot, step: fc.constantFrom(...CRASH_STEPS) }) },
   );
 }
 
 /** The sequences of `npm test`: short enough for 150 of them on a busy 2-core machine, long enough to combine. */
-export const DEFAULT_SEQUENCES = { minLength: 2, maxLength: 8, killWeight: 1 };
+export const DEFAULT_SEQUENCES = { minLength: 2, maxLength: 8, killWeight: 2 };
 
 /** A sequence starts with instance s0 spawned from main (by the world's setup). */
 export function sequenceArb(options: { minLength: number; maxLength: number; killWeight: number }): fc.Arbitrary<Action[]> {
