@@ -61,3 +61,6 @@ test('repro: a merge that fails (untracked file in the way) rewinds main past a 
     user('untrackedClash'),
     { kind: 'engine', op: merge('merge'), during: { who: 'user', delayMs: 100 } },
   ]));
+
+test("repro: a merge --commit-message refused because main is dirty has already committed the agent's files (a refusal must change nothing)", () =>
+  losesNothing([agent('untracked'), user('dirty'), engine(merge('merge', { commitMessage: true }))]));
