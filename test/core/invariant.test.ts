@@ -6,11 +6,12 @@
  *
  * AXIOM_SEED=<n> reproduces a run (AXIOM_PATH=<p> replays fast-check's shrunk case directly),
  * AXIOM_PROPERTY_RUNS=<n> sets the number of sequences (default 150), AXIOM_PROPERTY_MINUTES bounds
- * the run by time (soak), AXIOM_REPLAY='<json actions>' plays one printed sequence.
+ * the run by time and AXIOM_PROPERTY_LONG=1 plays longer sequences (both set by `npm run test:soak`),
+ * AXIOM_REPLAY='<json actions>' plays one printed sequence.
  */
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_SEQUENCES, sequenceArb, type Action } from './invariantModel';
+import { DEFAULT_SEQUENCES, SOAK_SEQUENCES, sequenceArb, type Action } from './invariantModel';
 import { formatFailure, World } from './invariantWorld';
 
 const runs = Number(process.env.AXIOM_PROPERTY_RUNS || 150);
@@ -44,7 +45,7 @@ test(`safety invariant: random agent/user/Axiom sequences lose nothing (seed ${s
       return;
     }
     let firstFailureAt = 0;
-    const property = fc.asyncProperty(sequenceArb(DEFAULT_SEQUENCES), async (actions) => {
+    const property = fc.asyncProperty(sequenceArb(process.env.AXIOM_PROPERTY_LONG ? SOAK_SEQUENCES : DEFAULT_SEQUENCES), async (actions) => {
       // Past the shrink budget every further candidate passes unplayed, so fast-check stops and reports the smallest failure found.
       if (firstFailureAt && Date.now() - firstFailureAt > shrinkSeconds * 1000) return;
       try {

@@ -125,8 +125,12 @@ export function actionArb(options: { killWeight: number }): fc.Arbitrary<Action>
   );
 }
 
-/** The sequences of `npm test`: short enough for 150 of them on a busy 2-core machine, long enough to combine. */
-export const DEFAULT_SEQUENCES = { minLength: 2, maxLength: 8, killWeight: 2 };
+/**
+ * The sequences of `npm test`: short enough for 150 of them on a busy 2-core machine (every failure
+ * class found so far needs at most four actions); the soak run plays longer ones.
+ */
+export const DEFAULT_SEQUENCES = { minLength: 2, maxLength: 6, killWeight: 2 };
+export const SOAK_SEQUENCES = { minLength: 3, maxLength: 12, killWeight: 2 };
 
 /** A sequence starts with instance s0 spawned from main (by the world's setup). */
 export function sequenceArb(options: { minLength: number; maxLength: number; killWeight: number }): fc.Arbitrary<Action[]> {

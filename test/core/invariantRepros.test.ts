@@ -64,3 +64,6 @@ test('repro: a merge that fails (untracked file in the way) rewinds main past a 
 
 test("repro: a merge --commit-message refused because main is dirty has already committed the agent's files (a refusal must change nothing)", () =>
   losesNothing([agent('untracked'), user('dirty'), engine(merge('merge', { commitMessage: true }))]));
+
+test('repro: a rebase merge while the user commits on main fails with an untyped GitFailed (fast-forward impossible) after rewriting the branch', () =>
+  losesNothing([agent('commit'), { kind: 'engine', op: merge('rebase'), during: { who: 'user', delayMs: 100 } }]));
