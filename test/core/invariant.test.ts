@@ -55,13 +55,16 @@ test(`safety invariant: random agent/user/Axiom sequences lose nothing (seed ${s
         throw e;
       }
     });
-    await fc.assert(property, {
-      seed,
-      includeErrorInReport: true,
-      numRuns: minutes > 0 ? Number.MAX_SAFE_INTEGER : runs,
-      ...(process.env.AXIOM_PATH ? { path: process.env.AXIOM_PATH } : {}),
-      ...(minutes > 0 ? { interruptAfterTimeLimit: minutes * 60_000 } : {}),
-    });
+    const check = (batchSeed: number, numRuns: number): Promise<void> =>
+      fc.assert(property, { seed: batchSeed, numRuns, includeErrorInReport: true, ...(process.env.AXIOM_PATH ? { path: process.env.AXIOM_PATH } : {}) });
+    if (minutes <= 0) return await check(seed, runs);
+    // Bounded by time: batches of 10 sequences (seeds seed, seed+1, …) until the time is up, so
+    // no sequence is cut off half-way; a failing batch is reproduced by its own seed.
+    for (let batch = 0; Date.now() - started < minutes * 60_000; batch++) {
+      await check(seed + batch, 10).catch((e: unknown) => {
+        throw new Error(`batch seed ${seed + batch} (reproduce with AXIOM_SEED=${seed + batch} AXIOM_PROPERTY_RUNS=10):\n${e instanceof Error ? e.message : String(e)}`);
+      });
+    }
   } finally {
     const line = `invariant: seed ${seed}, ${totals.sequences} sequences run, ${totals.operations} operations checked, ${totals.kills} kills injected, ${totals.refusals} refusals, ${((Date.now() - started) / 1000).toFixed(0)} s (${(totals.operationMs / 1000).toFixed(0)} s in Axiom operations)`;
     t.diagnostic(line);
