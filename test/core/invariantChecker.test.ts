@@ -1,0 +1,172 @@
+/**
+ * The checker of the safety invariant must be able to fail: each case loses work with raw git
+ * (no Axiom involved) and the checker has to name the loss; the cases that keep work must pass.
+ */
+import { afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { record, verify, type Loss } from './invariantChecker';
+import { commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
+
+let repo: TempRepo;
+afterEach(() => repo?.cleanup());
+
+/** A repository with one worktree `wt` on branch `feat` and an ignored `.env` on main. */
+function setup(): { wt: string } {
+  repo = makeRepo({ 'README.md': '# r\n', 'app.txt': 'a\nb\nc\nd\ne\n', '.gitignore': '.env\nbuild/\n' });
+  repo.write('.env', 'USER_SECRET=1\n');
+  const wt = path.join(repo.parent, 'wt');
+  git(repo.dir, 'worktree', 'add', '-q', '-b', 'feat', wt);
+  return { wt };
+}
+
+/** A commit of the worktree's files (untracked included) made with a private index, like a salvage. */
+function snapshotCommit(wt: string): string {
+  const env = { ...process.env, GIT_INDEX_FILE: path.join(repo.parent, 'salvage-index') };
+  const run = (...args: string[]): string => execFileSync('git', args, { cwd: wt, env, encoding: 'utf8' }).trim();
+  run('read-tree', 'HEAD');
+  run('add', '-A');
+  return run('commit-tree', run('write-tree'), '-p', 'HEAD', '-m', 'salvage');
+}
+
+const kinds = (losses: Loss[]): string[] => [...new Set(losses.map((l) => l.kind))].sort();
+
+test('checker: nothing happened, nothing lost (also with unchanged)', () => {
+  const { wt } = setup();
+  commitIn(wt, 'work', { 'w.txt': 'w\n' });
+  writeFile(wt, 'untracked.txt', 'u\n');
+  writeFile(wt, 'build/out.log', 'ignored\n');
+  const before = record(repo.dir);
+  assert.ok(before.files.some((f) => f.file.endsWith('untracked.txt')), 'the untracked file is recorded');
+  assert.ok(!before.files.some((f) => f.file.endsWith('w.txt')), 'committed files are kept by their commit, not recorded as files');
+  assert.deepEqual(verify(before, repo.dir, { unchanged: true }), []);
+});
+
+test('checker: deleting a branch that holds a unique commit is a loss', () => {
+  const { wt } = setup();
+  const sha = commitIn(wt, 'unique work', { 'w.txt': 'w\n' });
+  const before = record(repo.dir);
+  git(repo.dir, 'worktree', 'remove', wt);
+  git(repo.dir, 'branch', '-D', 'feat');
+  const losses = verify(before, repo.dir);
+  assert.deepEqual(kinds(losses), ['commit']);
+  assert.match(losses[0]!.what, new RegExp(sha.slice(0, 10)));
+  assert.match(losses[0]!.what, /unique work/);
+});
+
+test('checker: a detached HEAD only held by a removed worktree is lost (worktree HEADs of removed worktrees do not count)', () => {
+  const { wt } = setup();
+  commitIn(wt, 'on branch', { 'b.txt': 'b\n' });
+  git(wt, 'switch', '-q', '--detach');
+  commitIn(wt, 'detached work', { 'd.txt': 'd\n' });
+  const before = record(repo.dir);
+  git(repo.dir, 'worktree', 'remove', wt);
+  const losses = verify(before, repo.dir);
+  assert.deepEqual(kinds(losses), ['commit']);
+  assert.match(losses[0]!.what, /detached work/);
+});
+
+test('checker: an untracked file deleted is a loss, unless a ref keeps it at the same path', () => {
+  const { wt } = setup();
+  writeFile(wt, 'notes/idea.txt', 'only here\n');
+  const before = record(repo.dir);
+  fs.rmSync(path.join(wt, 'notes'), { recursive: true });
+  assert.deepEqual(kinds(verify(before, repo.dir)), ['file']);
+
+  // The same file kept by a salvage-like ref (a commit whose tree has it at notes/idea.txt).
+  writeFile(wt, 'notes/idea.txt', 'only here\n');
+  const before2 = record(repo.dir);
+  git(repo.dir, 'update-ref', 'refs/axiom/salvage/wt/1', snapshotCommit(wt));
+  fs.rmSync(path.join(wt, 'notes'), { recursive: true });
+  assert.deepEqual(verify(before2, repo.dir), []);
+  // … and expiring that ref on purpose is not a loss of the operation, deleting it otherwise is.
+  const before3 = record(repo.dir);
+  git(repo.dir, 'update-ref', '-d', 'refs/axiom/salvage/wt/1');
+  assert.deepEqual(verify(before3, repo.dir, { expiredRefs: ['refs/axiom/salvage/wt/1'] }), []);
+  assert.deepEqual(kinds(verify(before3, repo.dir)), ['commit']);
+});
+
+test('checker: a squash-merged branch may go (its work is in main by content); once main drops the squash, it is a loss', () => {
+  const { wt } = setup();
+  commitIn(wt, 'one', { 'app.txt': 'A\nb\nc\nd\ne\n' });
+  commitIn(wt, 'two', { 'new.txt': 'new\n' });
+  repo.commit('user edits another line', { 'app.txt': 'a\nb\nc\nd\nE\n' });
+  git(repo.dir, 'merge', '--squash', '-q', 'feat');
+  git(repo.dir, 'commit', '-q', '-m', 'squash feat');
+  const before = record(repo.dir);
+  git(repo.dir, 'worktree', 'remove', wt);
+  git(repo.dir, 'branch', '-D', 'feat');
+  assert.deepEqual(verify(before, repo.dir), []);
+
+  repo.commit('the user edits the squashed line again', { 'app.txt': 'A2\nb\nc\nd\nE\n' });
+  git(repo.dir, 'branch', 'feat2', `${before.refs.get('refs/heads/feat')}`);
+  const before2 = record(repo.dir);
+  git(repo.dir, 'branch', '-D', 'feat2');
+  assert.deepEqual(verify(before2, repo.dir), [], 'an older commit of main still holds the squash');
+
+  git(repo.dir, 'branch', 'feat3', `${before.refs.get('refs/heads/feat')}`);
+  const before3 = record(repo.dir);
+  git(repo.dir, 'reset', '-q', '--hard', 'HEAD~2');
+  git(repo.dir, 'branch', '-D', 'feat3');
+  assert.deepEqual(kinds(verify(before3, repo.dir)), ['commit', 'target']);
+});
+
+test("checker: main's dirty, untracked and ignored files must stay byte-identical", () => {
+  setup();
+  repo.write('README.md', '# user edit, uncommitted\n');
+  repo.write('scratch.txt', 'user scratch\n');
+  const before = record(repo.dir);
+  repo.write('.env', 'AGENT_OVERWROTE=1\n');
+  assert.deepEqual(kinds(verify(before, repo.dir)), ['main-file']);
+  repo.write('.env', 'USER_SECRET=1\n');
+  assert.deepEqual(verify(before, repo.dir), []);
+  git(repo.dir, 'checkout', '--', 'README.md');
+  assert.deepEqual(kinds(verify(before, repo.dir)), ['main-file']);
+});
+
+test('checker: a commit the user made on main during the operation must stay in main', () => {
+  setup();
+  const before = record(repo.dir);
+  const user = repo.commit('user commit during the operation', { 'u.txt': 'u\n' });
+  git(repo.dir, 'reset', '-q', '--keep', 'HEAD~1');
+  git(repo.dir, 'branch', 'keeper', user); // still reachable, but no longer in main
+  assert.deepEqual(kinds(verify(before, repo.dir, { userCommits: [{ branch: 'main', sha: user }] })), ['target']);
+});
+
+test('checker: an ignored file written into the object store is reported (secrets never become git objects)', () => {
+  const { wt } = setup();
+  writeFile(wt, '.env', 'AGENT_SECRET=42\n');
+  const before = record(repo.dir);
+  assert.equal(before.secrets.size, 2, 'the agent and the user .env');
+  git(wt, 'hash-object', '-w', '.env');
+  const losses = verify(before, repo.dir);
+  assert.deepEqual(kinds(losses), ['ignored-stored']);
+  assert.match(losses[0]!.what, /\.env/);
+});
+
+test('checker: a nested repository deleted with its worktree loses its commits and its uncommitted files', () => {
+  const { wt } = setup();
+  const nested = path.join(wt, 'lib');
+  fs.mkdirSync(nested);
+  git(nested, 'init', '-q', '-b', 'main');
+  commitIn(nested, 'nested work', { 'n.txt': 'n\n' });
+  writeFile(nested, 'draft.txt', 'nested draft\n');
+  const before = record(repo.dir);
+  assert.ok(before.nested.some((n) => n.dir === nested));
+  assert.ok(before.files.some((f) => f.treePaths.includes('lib/draft.txt') && f.treePaths.includes('draft.txt')));
+  fs.rmSync(nested, { recursive: true, force: true });
+  assert.deepEqual(kinds(verify(before, repo.dir)), ['file', 'nested-commit']);
+});
+
+test('checker: with unchanged, a refusal that moved a ref or touched a file is reported', () => {
+  const { wt } = setup();
+  writeFile(wt, 'draft.txt', 'draft\n');
+  const before = record(repo.dir);
+  commitIn(wt, 'committed by a refusal', { 'draft.txt': 'draft\n' });
+  const losses = verify(before, repo.dir, { unchanged: true });
+  assert.deepEqual(kinds(losses), ['refusal-changed']);
+  assert.ok(losses.some((l) => l.what.startsWith('refs/heads/feat')));
+  assert.deepEqual(verify(before, repo.dir), [], 'without unchanged, the same change keeps all work');
+});

@@ -1,0 +1,445 @@
+/**
+ * The independent checker of the safety invariant (issue 8, DESIGN.md §4).
+ *
+ * It imports nothing from src/core — raw git through execFileSync and the file system only — so the
+ * engine's own idea of "work" cannot hide a loss from it. Use: `const before = record(repo)`, run one
+ * operation, then `verify(before, repo)` lists every loss (an empty list means the invariant held):
+ *  - every commit reachable before from a ref or from a live worktree's HEAD is still reachable from
+ *    a ref or a live worktree's HEAD (reflogs and HEADs of removed worktrees do not count), or its work
+ *    is in such a commit by content (squash, cherry-pick, rebase: merging it there changes nothing);
+ *  - every uncommitted non-ignored file of an instance worktree (nested repositories and submodules
+ *    included) is still at its path with the same bytes, or is a blob at the same path in a tree
+ *    reachable from a ref (a salvage ref), in the superproject or in a submodule's repository;
+ *  - every commit of a nested repository or submodule is still reachable from a ref there, in the
+ *    superproject or in `<common dir>/modules/…`;
+ *  - each target branch (main) only moved forward, and commits the user made during the operation are in it;
+ *  - the main worktree's uncommitted changes, untracked and ignored files are byte-identical;
+ *  - no ignored file's content was written into the object store (they may hold secrets).
+ * With `unchanged` (a refusal or a preview), it also checks that nothing changed at all.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const GIT_ENV: NodeJS.ProcessEnv = Object.fromEntries([
+  ...Object.entries(process.env).filter(([k]) => !k.toUpperCase().startsWith('GIT_')),
+  ['LC_ALL', 'C'],
+]);
+
+/** Raw git, read-only (no optional locks: an agent may be committing in the worktree meanwhile). */
+function git(cwd: string, args: string[], input?: string): string {
+  return execFileSync('git', ['--no-optional-locks', ...args], {
+    cwd,
+    input,
+    encoding: 'utf8',
+    env: GIT_ENV,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
+
+function tryGit(cwd: string, args: string[], input?: string): string | null {
+  try {
+    return git(cwd, args, input);
+  } catch {
+    return null;
+  }
+}
+
+const lines = (out: string | null): string[] => (out ?? '').split('\n').filter(Boolean);
+
+export interface FileRecord {
+  /** Absolute path of the file in its worktree. */
+  file: string;
+  blob: string;
+  /** Paths under which a salvage tree may hold it: relative to the worktree, then to each nested repository. */
+  treePaths: string[];
+}
+
+export interface NestedTip {
+  /** The nested repository's or submodule's folder. */
+  dir: string;
+  sha: string;
+  label: string;
+}
+
+export interface Snapshot {
+  repo: string;
+  commonDir: string;
+  refs: Map<string, string>;
+  /** Live worktree folder → its HEAD. */
+  worktrees: Map<string, string>;
+  /** Commits that must stay reachable → what pointed at them. */
+  tips: Map<string, string[]>;
+  files: FileRecord[];
+  nested: NestedTip[];
+  targets: Map<string, string>;
+  /** Main worktree: file → blob of each modified, untracked or ignored file (null: deleted by the user). */
+  mainFiles: Map<string, string | null>;
+  /** Blobs of ignored files that were not in the object store → where the file was. */
+  secrets: Map<string, string>;
+}
+
+export type LossKind = 'commit' | 'file' | 'nested-commit' | 'target' | 'main-file' | 'ignored-stored' | 'refusal-changed';
+
+export interface Loss {
+  kind: LossKind;
+  what: string;
+}
+
+export interface RecordOptions {
+  /** Branches the user owns (merge targets): they may only move forward. Default: main. */
+  targets?: string[];
+  /** Worktree folders git may no longer list (moved with `mv`): still the agent's work. */
+  extraWorktrees?: string[];
+}
+
+export interface VerifyOptions {
+  extraWorktrees?: string[];
+  /** Refs the test deleted on purpose (salvage it expired): what only they held may go. */
+  expiredRefs?: string[];
+  /** Commits made while the operation ran: the user's must be in their branch, the agent's reachable. */
+  userCommits?: { branch: string; sha: string }[];
+  agentCommits?: string[];
+  /** The operation refused or only previewed: nothing may have changed. */
+  unchanged?: boolean;
+}
+
+const commonDirs = new Map<string, string>();
+
+export function record(repo: string, options: RecordOptions = {}): Snapshot {
+  let commonDir = commonDirs.get(repo);
+  if (!commonDir) commonDirs.set(repo, (commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim())));
+  const refs = readRefs(commonDir);
+  const worktrees = liveWorktrees(repo, commonDir, refs, options.extraWorktrees ?? []);
+  const tips = new Map<string, string[]>();
+  const addTip = (sha: string, label: string): void => void tips.set(sha, [...(tips.get(sha) ?? []), label]);
+  for (const [ref, sha] of refs) addTip(sha, ref);
+  for (const [dir, head] of worktrees) addTip(head, `HEAD of ${dir}`);
+
+  const scan: Scan = { candidates: [], ignored: [], nested: [] };
+  for (const dir of worktrees.keys()) if (path.resolve(dir) !== path.resolve(repo)) scanRepo(dir, [], scan);
+  const main = mainStatus(repo);
+
+  const hashes = hashFiles(repo, [...scan.candidates.map((c) => c.file), ...scan.ignored, ...main.filter((e) => e.exists).map((e) => e.file)]);
+  const files = scan.candidates
+    .filter((c) => hashes.has(c.file) && hashes.get(c.file) !== c.headBlob)
+    .map(({ file, treePaths }) => ({ file, treePaths, blob: hashes.get(file)! }));
+  const mainFiles = new Map(main.map((e) => [e.file, e.exists ? (hashes.get(e.file) ?? null) : null]));
+  const ignoredBlobs = new Map<string, string>();
+  for (const f of [...scan.ignored, ...main.filter((e) => e.ignored).map((e) => e.file)]) if (hashes.has(f)) ignoredBlobs.set(hashes.get(f)!, f);
+  const present = objectsPresent(commonDir, [...ignoredBlobs.keys()]);
+  const secrets = new Map([...ignoredBlobs].filter(([blob]) => !present.has(blob)));
+  const targets = new Map<string, string>();
+  for (const t of options.targets ?? ['main']) {
+    const sha = refs.get(`refs/heads/${t}`);
+    if (sha) targets.set(t, sha);
+  }
+  return { repo, commonDir, refs, worktrees, tips, files, nested: scan.nested, targets, mainFiles, secrets };
+}
+
+export function verify(before: Snapshot, repo: string, options: VerifyOptions = {}): Loss[] {
+  const losses: Loss[] = [];
+  const refs = readRefs(before.commonDir);
+  const worktrees = liveWorktrees(repo, before.commonDir, refs, options.extraWorktrees ?? []);
+  const keepers = unique([...refs.values(), ...worktrees.values()]);
+  const expired = new Set(options.expiredRefs ?? []);
+  const superproject = Store.superproject(repo, keepers);
+
+  // Commits: each tip still reachable, or its work merged in by content.
+  const mustKeep = new Map([...before.tips].filter(([, labels]) => !labels.every((l) => expired.has(l))));
+  for (const sha of options.agentCommits ?? []) mustKeep.set(sha, [...(mustKeep.get(sha) ?? []), 'a commit the agent made during the operation']);
+  const pending = [...mustKeep.keys()].filter((sha) => !keepers.includes(sha));
+  const unreachable = new Set(pending.length ? lines(tryGit(repo, ['rev-list', ...pending, '--not', ...keepers, '--'])) : []);
+  for (const [sha, labels] of mustKeep) {
+    if (!unreachable.has(sha) || contentKept(repo, sha, refs)) continue;
+    const lost = lines(tryGit(repo, ['log', '--format=%h %s', sha, '--not', ...keepers, '--']));
+    losses.push({ kind: 'commit', what: `${sha.slice(0, 10)} (${labels.join(', ')}): ${lost.length} commit(s) no longer reachable from any ref: ${lost.join('; ')}` });
+  }
+
+  // Uncommitted files: in place, or at the same path in a tree reachable from a ref.
+  const current = hashFiles(repo, [...before.files.map((f) => f.file), ...before.mainFiles.keys()]);
+  const moved = before.files.filter((f) => current.get(f.file) !== f.blob);
+  const liveNested = unique(before.nested.map((n) => n.dir)).filter((d) => fs.existsSync(path.join(d, '.git')));
+  const stores = [superproject, ...moduleStores(before.commonDir), ...liveNested.map((d) => Store.live(d))];
+  let missing = moved;
+  for (const store of stores) missing = missing.length ? store.withoutKept(missing) : missing;
+  for (const f of missing) losses.push({ kind: 'file', what: `${f.file} (blob ${f.blob.slice(0, 10)}) is gone from its worktree and from every ref` });
+
+  // Commits of nested repositories and submodules.
+  for (const n of before.nested) {
+    if (!stores.some((s) => s.reachable().has(n.sha))) {
+      losses.push({ kind: 'nested-commit', what: `${n.sha.slice(0, 10)} (${n.label} in ${n.dir}) is reachable from no ref any more` });
+    }
+  }
+
+  // Targets only move forward and keep the user's commits made during the operation.
+  const inTarget = [...before.targets].map(([branch, sha]) => ({ branch, sha, what: 'its tip before the operation' }));
+  for (const c of options.userCommits ?? []) inTarget.push({ ...c, what: 'a commit the user made during the operation' });
+  for (const { branch, sha, what } of inTarget) {
+    const now = refs.get(`refs/heads/${branch}`);
+    if (now === sha) continue;
+    const missing = now ? lines(tryGit(repo, ['rev-list', sha, '--not', now, '--'])) : [sha];
+    if (missing.length) losses.push({ kind: 'target', what: `${branch} no longer contains ${what} ${sha.slice(0, 10)} (${missing.length} commit(s) dropped; now ${now?.slice(0, 10) ?? 'deleted'})` });
+  }
+
+  // The user's uncommitted, untracked and ignored files in the main worktree.
+  for (const [file, blob] of before.mainFiles) {
+    const now = current.get(file) ?? null;
+    if (now !== blob) losses.push({ kind: 'main-file', what: `${file} in the main worktree changed (${blob?.slice(0, 10) ?? 'deleted'} → ${now?.slice(0, 10) ?? 'deleted'})` });
+  }
+
+  // Ignored files never become git objects.
+  const stored = objectsPresent(before.commonDir, [...before.secrets.keys()]);
+  for (const blob of stored) losses.push({ kind: 'ignored-stored', what: `the ignored file ${before.secrets.get(blob)} was written into the object store (${blob.slice(0, 10)})` });
+
+  if (options.unchanged) losses.push(...changes(before, refs, worktrees, current, options));
+  return losses;
+}
+
+/** What a refusal or a preview changed (it may change nothing). */
+function changes(before: Snapshot, refs: Map<string, string>, worktrees: Map<string, string>, files: Map<string, string>, options: VerifyOptions): Loss[] {
+  const out: Loss[] = [];
+  const movedByUser = new Set((options.userCommits ?? []).map((c) => `refs/heads/${c.branch}`));
+  for (const ref of unique([...before.refs.keys(), ...refs.keys()])) {
+    if (!movedByUser.has(ref) && before.refs.get(ref) !== refs.get(ref)) out.push({ kind: 'refusal-changed', what: `${ref}: ${before.refs.get(ref)?.slice(0, 10) ?? 'absent'} → ${refs.get(ref)?.slice(0, 10) ?? 'deleted'}` });
+  }
+  for (const dir of unique([...before.worktrees.keys(), ...worktrees.keys()])) {
+    if (before.worktrees.get(dir) !== worktrees.get(dir) && !options.agentCommits?.length) out.push({ kind: 'refusal-changed', what: `worktree ${dir}: HEAD ${before.worktrees.get(dir)?.slice(0, 10) ?? 'absent'} → ${worktrees.get(dir)?.slice(0, 10) ?? 'gone'}` });
+  }
+  for (const f of before.files) if (files.get(f.file) !== f.blob) out.push({ kind: 'refusal-changed', what: `${f.file} changed or moved` });
+  return out;
+}
+
+// ---- reading the repository ----
+
+/** Every ref of the repository → its object, read from the files (loose refs win over packed ones). */
+function readRefs(commonDir: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of (readText(path.join(commonDir, 'packed-refs')) ?? '').split('\n')) {
+    if (/^[0-9a-f]{40} /.test(line)) refs.set(line.slice(41), line.slice(0, 40));
+  }
+  const walk = (dir: string, prefix: string): void => {
+    for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const name = `${prefix}/${e.name}`;
+      if (e.isDirectory()) walk(path.join(dir, e.name), name);
+      else if (!e.name.endsWith('.lock')) {
+        const sha = readText(path.join(dir, e.name));
+        if (sha && /^[0-9a-f]{40}$/.test(sha)) refs.set(name, sha);
+      }
+    }
+  };
+  walk(path.join(commonDir, 'refs'), 'refs');
+  return new Map([...refs].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Worktree folders that exist, with their HEAD, read from the admin dirs (as `git worktree list`
+ * would, minus prunable ones), plus extra folders whose `.git` file still leads to an admin dir.
+ */
+function liveWorktrees(repo: string, commonDir: string, refs: Map<string, string>, extra: string[]): Map<string, string> {
+  const live = new Map<string, string>();
+  const headOf = (gitDir: string): string | null => {
+    const head = readText(path.join(gitDir, 'HEAD'));
+    if (head?.startsWith('ref: ')) return refs.get(head.slice(5)) ?? null;
+    return head && /^[0-9a-f]{40}$/.test(head) ? head : null;
+  };
+  const add = (dir: string, gitDir: string): void => {
+    const head = headOf(gitDir);
+    if (head && !live.has(dir)) live.set(dir, head);
+  };
+  add(repo, commonDir);
+  const admin = path.join(commonDir, 'worktrees');
+  for (const name of fs.existsSync(admin) ? fs.readdirSync(admin) : []) {
+    const dotGit = readText(path.join(admin, name, 'gitdir'));
+    if (dotGit && fs.existsSync(path.resolve(admin, name, dotGit))) add(path.dirname(path.resolve(admin, name, dotGit)), path.join(admin, name));
+  }
+  for (const dir of extra) {
+    const link = readText(path.join(dir, '.git'));
+    if (!link?.startsWith('gitdir: ')) continue;
+    const gitDir = path.resolve(dir, link.slice('gitdir: '.length));
+    // A moved folder's admin dir still points to the old place; if it points to another live folder, it is not ours.
+    const owner = readText(path.join(gitDir, 'gitdir'));
+    if (owner && path.resolve(gitDir, owner) !== path.join(dir, '.git') && fs.existsSync(path.resolve(gitDir, owner))) continue;
+    add(dir, gitDir);
+  }
+  return live;
+}
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+interface Scan {
+  candidates: { file: string; headBlob: string | null; treePaths: string[] }[];
+  ignored: string[];
+  nested: NestedTip[];
+}
+
+/** Uncommitted and ignored files of one repository folder, then of the repositories nested in it. */
+function scanRepo(dir: string, outer: string[], scan: Scan): void {
+  const ignoredDirs: string[] = [];
+  const status = tryGit(dir, ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all', '--ignored=traditional']) ?? '';
+  for (const entry of status.split('\0').filter(Boolean)) {
+    const kind = entry[0];
+    const f = entry.split(' ');
+    let rel: string;
+    let headBlob: string | null = null;
+    if (kind === '1' && !f[2]!.startsWith('S') && f[5] !== '000000') {
+      rel = f.slice(8).join(' ');
+      headBlob = f[6]!;
+    } else if (kind === 'u' && !f[2]!.startsWith('S')) {
+      rel = f.slice(10).join(' ');
+      headBlob = f[8]!;
+    } else if (kind === '?' && !entry.endsWith('/')) {
+      rel = entry.slice(2);
+    } else if (kind === '!') {
+      if (entry.endsWith('/')) ignoredDirs.push(entry.slice(2));
+      else scan.ignored.push(path.join(dir, entry.slice(2)));
+      continue;
+    } else {
+      continue; // deleted files, submodules and nested repositories (found below)
+    }
+    scan.candidates.push({ file: path.join(dir, rel), headBlob, treePaths: [...outer.map((o) => path.posix.join(o, rel)), rel] });
+  }
+  for (const nested of nestedRepos(dir, ignoredDirs)) {
+    const rel = path.relative(dir, nested).split(path.sep).join('/');
+    // Remote-tracking refs mirror another repository, which still has those commits.
+    const tips = new Map<string, string[]>();
+    for (const line of lines(tryGit(nested, ['show-ref', '--head']))) {
+      const [sha, ref] = [line.slice(0, 40), line.slice(41)];
+      if (!ref.startsWith('refs/remotes/')) tips.set(sha, [...(tips.get(sha) ?? []), ref]);
+    }
+    for (const [sha, refs] of tips) scan.nested.push({ dir: nested, sha, label: refs.join(', ') });
+    scanRepo(nested, [...outer.map((o) => path.posix.join(o, rel)), rel], scan);
+  }
+}
+
+/** Folders below `dir` that are repositories of their own (a `.git` folder or file), outside ignored folders. */
+function nestedRepos(dir: string, ignoredDirs: string[]): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory() || e.name === '.git') continue;
+      const p = path.join(d, e.name);
+      const rel = path.relative(dir, p).split(path.sep).join('/') + '/';
+      if (ignoredDirs.some((i) => rel.startsWith(i))) continue;
+      if (fs.existsSync(path.join(p, '.git'))) found.push(p);
+      else walk(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** Main worktree: each modified, deleted, untracked or ignored file (absolute path). */
+function mainStatus(repo: string): { file: string; exists: boolean; ignored: boolean }[] {
+  const out: { file: string; exists: boolean; ignored: boolean }[] = [];
+  const status = git(repo, ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all', '--ignored=traditional']);
+  for (const entry of status.split('\0').filter(Boolean)) {
+    const f = entry.split(' ');
+    if (entry.endsWith('/')) continue;
+    if (entry[0] === '1') out.push({ file: path.join(repo, f.slice(8).join(' ')), exists: f[5] !== '000000', ignored: false });
+    else if (entry[0] === 'u') out.push({ file: path.join(repo, f.slice(10).join(' ')), exists: true, ignored: false });
+    else if (entry[0] === '?' || entry[0] === '!') out.push({ file: path.join(repo, entry.slice(2)), exists: true, ignored: entry[0] === '!' });
+  }
+  return out;
+}
+
+/** Blob ids of the files' bytes (no filters: exactly what is on disk); missing files are left out. */
+function hashFiles(repo: string, files: string[]): Map<string, string> {
+  const existing = unique(files).filter((f) => fs.existsSync(f) && fs.lstatSync(f).isFile());
+  if (existing.length === 0) return new Map();
+  const out = lines(git(repo, ['hash-object', '--no-filters', '--stdin-paths'], existing.join('\n') + '\n'));
+  return new Map(existing.map((f, i) => [f, out[i]!]));
+}
+
+function objectsPresent(cwd: string, shas: string[], prefix: string[] = []): Set<string> {
+  if (shas.length === 0) return new Set();
+  const out = lines(tryGit(cwd, [...prefix, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], shas.join('\n') + '\n'));
+  return new Set(out.filter((l) => !l.endsWith(' missing')).map((l) => l.slice(0, 40)));
+}
+
+/** The tip's work is in a commit reachable from a ref: merging the tip there would change nothing. */
+function contentKept(repo: string, tip: string, refs: Map<string, string>): boolean {
+  const candidates = lines(tryGit(repo, ['log', '--format=%H %T', '--max-count=60', ...unique([...refs.values()]), '--not', tip, '--']));
+  return candidates.some((c) => {
+    const [commit, tree] = c.split(' ');
+    return tryGit(repo, ['merge-tree', '--write-tree', '--no-messages', commit!, tip])?.split('\n')[0] === tree;
+  });
+}
+
+/** Submodules' own repositories under `<common dir>/modules` (their refs count, not their HEAD). */
+function moduleStores(commonDir: string): Store[] {
+  const stores: Store[] = [];
+  const walk = (d: string): void => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(d, e.name);
+      if (fs.existsSync(path.join(p, 'HEAD')) && fs.existsSync(path.join(p, 'objects'))) {
+        stores.push(Store.gitDir(p));
+        walk(path.join(p, 'modules'));
+      } else {
+        walk(p); // module names may contain '/'
+      }
+    }
+  };
+  walk(path.join(commonDir, 'modules'));
+  return stores;
+}
+
+/** One object store and the commits reachable in it. */
+class Store {
+  private commits: Set<string> | null = null;
+
+  private constructor(
+    private readonly cwd: string,
+    private readonly prefix: string[],
+    private readonly tips: () => string[],
+  ) {}
+
+  /** The superproject: reachable from its refs and live worktrees' HEADs. */
+  static superproject(repo: string, keepers: string[]): Store {
+    return new Store(repo, [], () => keepers);
+  }
+
+  /** A nested repository or submodule still in place: its refs and its HEAD. */
+  static live(dir: string): Store {
+    return new Store(dir, [], () => lines(tryGit(dir, ['show-ref', '--head'])).map((l) => l.slice(0, 40)));
+  }
+
+  /** A repository without a working tree of its own: its refs only. */
+  static gitDir(dir: string): Store {
+    return new Store(dir, ['--git-dir', dir], () => lines(tryGit(dir, ['--git-dir', dir, 'for-each-ref', '--format=%(objectname)'])));
+  }
+
+  reachable(): Set<string> {
+    if (!this.commits) {
+      const tips = unique(this.tips());
+      this.commits = new Set(tips.length ? lines(tryGit(this.cwd, [...this.prefix, 'rev-list', ...tips, '--'])) : []);
+    }
+    return this.commits;
+  }
+
+  /** The files that no reachable commit's tree holds: blob at one of their paths. */
+  withoutKept(files: FileRecord[]): FileRecord[] {
+    const present = objectsPresent(this.cwd, unique(files.map((f) => f.blob)), this.prefix);
+    const candidates = files.filter((f) => present.has(f.blob));
+    if (candidates.length === 0) return files;
+    // One `<commit>:<path>` query per reachable commit and path; the answers come back in order.
+    const queries = [...this.reachable()].flatMap((c) => candidates.flatMap((f) => f.treePaths.map((p) => ({ q: `${c}:${p}`, f }))));
+    const out = tryGit(this.cwd, [...this.prefix, 'cat-file', '--batch-check=%(objectname)'], queries.map((x) => x.q).join('\n') + '\n');
+    const answers = (out ?? '').split('\n');
+    const kept = new Set(queries.filter((x, i) => answers[i] === x.f.blob).map((x) => x.f));
+    return files.filter((f) => !kept.has(f));
+  }
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

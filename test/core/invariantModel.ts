@@ -1,0 +1,179 @@
+/**
+ * The random sequences of the invariant suite, as plain data: what an agent does in its worktree,
+ * what the user does on main, and the Axiom operations in between (in-process through the engine,
+ * or through the CLI killed with SIGKILL at a random moment or at a crash point).
+ * Plain data so that fast-check can shrink them and a failure prints as a readable list.
+ */
+import fc from 'fast-check';
+
+/** Instance ids are `s0`…`s2`: a slot may be spawned, cleaned up and spawned or restored again. */
+export const SLOTS = 3;
+export const slotId = (slot: number): string => `s${slot}`;
+
+export const AGENT_ACTS = [
+  'commit', // a new file, committed on whatever HEAD is
+  'commitAll', // `git add -A` + commit (takes nested repositories in as gitlinks)
+  'amend',
+  'detach', // commit on the branch, then `git switch --detach main`
+  'switchBranch', // `git switch -c agent-…` and commit there
+  'switchBack', // back to the instance branch
+  'mergeMain', // merge main in, adding a new file in the merge commit
+  'rebaseHalf', // a conflicting change on both sides, `git rebase main` left half-done
+  'nested', // `git init` in a subfolder, commit inside it, plus an uncommitted file there
+  'submodule', // `git submodule add`, commit, then commit inside the submodule
+  'untracked',
+  'ignored', // a file .gitignore matches (build/…)
+  'modify', // a tracked file changed, not committed
+  'stage', // a tracked file changed and staged, not committed
+  'forceAddEnv', // `git add -f .env` (ignored on main, where the user has their own .env) and commit
+  'commitClash', // commit clash.txt, which the user has as an untracked file on main
+  'mv', // the user moves the worktree folder with mv
+] as const;
+export type AgentAct = (typeof AGENT_ACTS)[number];
+
+export const USER_ACTS = [
+  'commit', // a new file on main
+  'commitAll', // everything dirty on main
+  'dirty', // a tracked file changed on main, not committed
+  'untracked',
+  'untrackedClash', // an untracked clash.txt on main, which agents commit too
+  'env', // the user's own ignored .env changes
+  'undo', // `git reset --keep HEAD~1` on main
+] as const;
+export type UserAct = (typeof USER_ACTS)[number];
+
+export const STRATEGIES = ['merge', 'squash', 'rebase', 'cherry-pick'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** The crash points the engine offers (AXIOM_TEST_HOOKS=1 AXIOM_TEST_CRASH_AFTER=<step>). */
+export const CRASH_STEPS = ['validated', 'worktree-added', 'metadata-written', 'checked-out'] as const;
+export type CrashStep = (typeof CRASH_STEPS)[number];
+
+export type Op =
+  | { op: 'spawn'; slot: number; base: 'main' | 'dev' }
+  | { op: 'merge'; slot: number; strategy: Strategy; preview: boolean; commitMessage: boolean; into: 'base' | 'main' | 'dev' }
+  | { op: 'cleanup'; slot: number; force: boolean }
+  | { op: 'cleanupAll'; mergedOnly: boolean }
+  | { op: 'repair' }
+  | { op: 'restore'; pick: number; slot: number }
+  | { op: 'expire' };
+
+/** Someone commits while the operation runs: the user on the merge target, or the agent in its worktree. */
+export type During = { who: 'user'; delayMs: number } | { who: 'agent'; slot: number; delayMs: number } | null;
+
+export type Action =
+  | { kind: 'agent'; slot: number; act: AgentAct }
+  | { kind: 'user'; act: UserAct }
+  | { kind: 'engine'; op: Op; during: During }
+  | { kind: 'kill'; op: Op; delayMs: number; during: During; inside: boolean }
+  | { kind: 'race'; ops: [Op, Op] }
+  | { kind: 'crash'; slot: number; step: CrashStep };
+
+/** Mostly s0 (spawned by the setup), so that most actions meet an instance. */
+/** Agents commit most often. */
+const agentActArb = fc.oneof({ weight: 6, arbitrary: fc.constant<AgentAct>('commit') }, { weight: 16, arbitrary: fc.constantFrom(...AGENT_ACTS) });
+
+const slot = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) });
+
+/** Spawns go mostly to the slots that setup left free. */
+const freeSlot = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 2, arbitrary: fc.constant(2) });
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('spawn' as const), slot: freeSlot, base: fc.constantFrom('main' as const, 'main' as const, 'main' as const, 'dev' as const) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('merge' as const),
+      slot,
+      strategy: fc.constantFrom(...STRATEGIES),
+      preview: fc.nat(4).map((n) => n === 0), // one merge in five is a preview
+      commitMessage: fc.boolean(),
+      into: fc.constantFrom('base' as const, 'base' as const, 'base' as const, 'main' as const, 'dev' as const),
+    }),
+  },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('cleanup' as const), slot, force: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('cleanupAll' as const), mergedOnly: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('repair' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('restore' as const), pick: fc.nat(3), slot: freeSlot }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('expire' as const) }) },
+);
+
+const duringArb: fc.Arbitrary<During> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.record({ who: fc.constant('user' as const), delayMs: fc.integer({ min: 0, max: 400 }) }) },
+  { weight: 1, arbitrary: fc.record({ who: fc.constant('agent' as const), slot, delayMs: fc.integer({ min: 0, max: 400 }) }) },
+);
+
+export function actionArb(options: { killWeight: number }): fc.Arbitrary<Action> {
+  return fc.oneof(
+    { weight: 12, arbitrary: fc.record({ kind: fc.constant('agent' as const), slot, act: agentActArb }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('user' as const), act: fc.constantFrom(...USER_ACTS) }) },
+    { weight: 8, arbitrary: fc.record({ kind: fc.constant('engine' as const), op: opArb, during: duringArb }) },
+    {
+      weight: options.killWeight,
+      arbitrary: fc.record({
+        kind: fc.constant('kill' as const),
+        op: opArb,
+        delayMs: fc.integer({ min: 0, max: 1500 }),
+        during: duringArb,
+        // The CLI started from inside the instance's worktree (`cd ../axiom-s0 && axiom cleanup s0`).
+        inside: fc.nat(3).map((n) => n === 0),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('race' as const), ops: fc.tuple(opArb, opArb) }) },
+    { weight: Math.ceil(options.killWeight / 2), arbitrary: fc.record({ kind: fc.constant('crash' as const), slot: freeSlot, step: fc.constantFrom(...CRASH_STEPS) }) },
+  );
+}
+
+/**
+ * The sequences of `npm test`: short enough for 150 of them on a busy 2-core machine (every failure
+ * class found so far needs at most four actions); the soak run plays longer ones.
+ */
+export const DEFAULT_SEQUENCES = { minLength: 2, maxLength: 6, killWeight: 2 };
+export const SOAK_SEQUENCES = { minLength: 3, maxLength: 12, killWeight: 2 };
+
+/** A sequence starts with instance s0 spawned from main (by the world's setup). */
+export function sequenceArb(options: { minLength: number; maxLength: number; killWeight: number }): fc.Arbitrary<Action[]> {
+  return fc.array(actionArb(options), { minLength: options.minLength, maxLength: options.maxLength });
+}
+
+export function describeOp(op: Op): string {
+  switch (op.op) {
+    case 'spawn':
+      return `spawn ${slotId(op.slot)} --base ${op.base}`;
+    case 'merge':
+      return `merge ${slotId(op.slot)} --strategy ${op.strategy}${op.into === 'base' ? '' : ` --into ${op.into}`}${op.preview ? ' --preview' : ''}${op.commitMessage ? ' --commit-message' : ''}`;
+    case 'cleanup':
+      return `cleanup ${slotId(op.slot)}${op.force ? ' --force' : ''}`;
+    case 'cleanupAll':
+      return `cleanup --all${op.mergedOnly ? ' --merged-only' : ''}`;
+    case 'repair':
+      return 'repair';
+    case 'restore':
+      return `salvage restore <salvage #${op.pick}> --as ${slotId(op.slot)}`;
+    case 'expire':
+      return 'salvage expire --days 0';
+  }
+}
+
+function describeDuring(d: During): string {
+  if (!d) return '';
+  return d.who === 'user' ? ` (the user commits on the target ${d.delayMs} ms in)` : ` (agent ${slotId(d.slot)} commits ${d.delayMs} ms in)`;
+}
+
+export function describeAction(a: Action): string {
+  switch (a.kind) {
+    case 'agent':
+      return `agent ${slotId(a.slot)}: ${a.act}`;
+    case 'user':
+      return `user on main: ${a.act}`;
+    case 'engine':
+      return `axiom ${describeOp(a.op)} [engine]${describeDuring(a.during)}`;
+    case 'kill':
+      return `axiom ${describeOp(a.op)} [cli${a.inside ? ' run from inside the worktree' : ''}, SIGKILL after ${a.delayMs} ms]${describeDuring(a.during)}`;
+    case 'race':
+      return `axiom ${describeOp(a.ops[0])} and axiom ${describeOp(a.ops[1])} at once [cli, two processes]`;
+    case 'crash':
+      return `axiom spawn ${slotId(a.slot)} [cli, crash after ${a.step}]`;
+  }
+}

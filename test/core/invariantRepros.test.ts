@@ -1,0 +1,69 @@
+/**
+ * The smallest sequences the invariant suite found losing work (or failing with an untyped error),
+ * one per failure class, replayed through the same world and checker as the property. Each names
+ * the class; together they are the list of what the engine must fix for the property to pass.
+ */
+import { afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { Action, AgentAct, CrashStep, Op, Strategy, UserAct } from './invariantModel';
+import { formatFailure, World } from './invariantWorld';
+
+let world: World | null = null;
+afterEach(() => world?.dispose());
+
+const agent = (act: AgentAct, slot = 0): Action => ({ kind: 'agent', slot, act });
+const user = (act: UserAct): Action => ({ kind: 'user', act });
+const engine = (op: Op): Action => ({ kind: 'engine', op, during: null });
+const crash = (step: CrashStep, slot = 1): Action => ({ kind: 'crash', slot, step });
+const merge = (strategy: Strategy, more: Partial<Extract<Op, { op: 'merge' }>> = {}): Op => ({ op: 'merge', slot: 0, strategy, preview: false, commitMessage: false, into: 'base', ...more });
+const cleanup = (force = false): Op => ({ op: 'cleanup', slot: 0, force });
+
+async function losesNothing(actions: Action[]): Promise<void> {
+  world = await World.create();
+  const r = await world.run(actions);
+  assert.equal(r.failure, null, r.failure ? formatFailure(actions, r) : '');
+}
+
+test('repro: cleanup after the agent detached HEAD deletes the branch and its commits', () => losesNothing([agent('detach'), engine(cleanup())]));
+
+test('repro: forced cleanup after the agent detached HEAD salvages HEAD, not the branch', () => losesNothing([agent('detach'), engine(cleanup(true))]));
+
+test('repro: forced cleanup during a half-done rebase loses the branch commit', () => losesNothing([agent('rebaseHalf'), engine(cleanup(true))]));
+
+test('repro: cleanup trusts a stale merge record (squash merged, then undone on main)', () =>
+  losesNothing([agent('commit'), engine(merge('squash')), user('undo'), engine(cleanup())]));
+
+test('repro: work that lives only in a merge commit is invisible to cleanup', () => losesNothing([user('commit'), agent('mergeMain'), engine(cleanup())]));
+
+test('repro: a rebase merge drops the file added in a merge commit', () => losesNothing([user('commit'), agent('commit'), agent('mergeMain'), engine(merge('rebase'))]));
+
+test("repro: merging an agent's force-added .env overwrites the user's ignored .env on main", () => losesNothing([agent('forceAddEnv'), engine(merge('merge'))]));
+
+test('repro: forced cleanup loses a nested repository (its commits and its uncommitted file)', () => losesNothing([agent('nested'), engine(cleanup(true))]));
+
+test('repro: forced cleanup loses a commit made inside a submodule', () => losesNothing([agent('submodule'), engine(cleanup(true))]));
+
+test('repro: repair removes a spawn that crashed after checkout although an agent committed in it', () =>
+  losesNothing([crash('checked-out'), agent('commit', 1), engine({ op: 'repair' })]));
+
+test('repro: repair prunes a worktree moved with mv and loses its detached commits', () =>
+  losesNothing([agent('detach'), agent('commit'), agent('mv'), engine({ op: 'repair' })]));
+
+test('repro: a rebase merge refused for an untracked file in the target has already rewritten the instance branch', () =>
+  losesNothing([user('commit'), agent('commitClash'), user('untrackedClash'), engine(merge('rebase'))]));
+
+test('repro: previewing a branch whose base commit the agent amended fails with an untyped GitFailed', () =>
+  losesNothing([agent('amend'), engine(merge('merge', { preview: true }))]));
+
+test('repro: a merge that fails (untracked file in the way) rewinds main past a commit the user made meanwhile', () =>
+  losesNothing([
+    agent('commitClash'),
+    user('untrackedClash'),
+    { kind: 'engine', op: merge('merge'), during: { who: 'user', delayMs: 100 } },
+  ]));
+
+test("repro: a merge --commit-message refused because main is dirty has already committed the agent's files (a refusal must change nothing)", () =>
+  losesNothing([agent('untracked'), user('dirty'), engine(merge('merge', { commitMessage: true }))]));
+
+test('repro: a rebase merge while the user commits on main fails with an untyped GitFailed (fast-forward impossible) after rewriting the branch', () =>
+  losesNothing([agent('commit'), { kind: 'engine', op: merge('rebase'), during: { who: 'user', delayMs: 100 } }]));
