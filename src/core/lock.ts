@@ -41,7 +41,11 @@ export function holdsRepoLock(commonDir: string): boolean {
 export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   if (holdsRepoLock(commonDir)) return work();
   const lockDir = path.join(commonDir, LOCK_NAME);
-  const deadline = Date.now() + (options.waitMs ?? 120_000);
+  const waitMs = options.waitMs ?? 120_000;
+  // The wait is per holder: while the lock passes from one operation to the next (a queue of twenty
+  // cleanups), every new holder restarts it. Only one holder keeping the lock that long is "Locked".
+  let deadline = Date.now() + waitMs;
+  let lastHolder = '';
   let release: (() => Promise<void>) | undefined;
   let lastError: unknown;
   for (let attempt = 0; !release; attempt++) {
@@ -62,6 +66,11 @@ export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>,
       lastError = e;
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') break;
       if (takeOverFromDeadHolder(lockDir)) continue;
+      const holder = holderStamp(lockDir);
+      if (holder !== lastHolder) {
+        lastHolder = holder;
+        deadline = Date.now() + waitMs;
+      }
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, Math.min(25 + attempt * 5, 100) + Math.random() * 25));
     }
@@ -86,6 +95,15 @@ function writeOwner(lockDir: string): void {
     fs.renameSync(tmp, path.join(lockDir, OWNER_FILE));
   } catch {
     /* without an owner record the lock is only taken over after the staleness timeout */
+  }
+}
+
+/** Who holds the lock since when, as text (changes with every new holding). */
+function holderStamp(lockDir: string): string {
+  try {
+    return fs.readFileSync(path.join(lockDir, OWNER_FILE), 'utf8');
+  } catch {
+    return '';
   }
 }
 

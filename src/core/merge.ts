@@ -131,7 +131,7 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
     statusEntries(git, inst.path),
     targetWt ? statusEntries(git, targetWt) : Promise.resolve([] as StatusEntry[]),
     git.out(repo.commonDir, ['log', '--reverse', '--topo-order', '--format=%H%x00%s%x00%P', `${targetSha}..${head}`, '--'], { readOnly: true }),
-    git.run(repo.commonDir, ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', targetSha, head], { readOnly: true, okExitCodes: [1] }),
+    git.run(repo.commonDir, ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', '--allow-unrelated-histories', targetSha, head], { readOnly: true, okExitCodes: [1] }),
     git.run(repo.commonDir, ['merge-base', targetSha, head], { readOnly: true, okExitCodes: [1] }).then((r) => r.stdout.trim()),
   ]);
   const commitsWithParents = commitsOut

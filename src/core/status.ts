@@ -279,7 +279,7 @@ export class StatusCollector {
     if (cached) return cached;
     const { stdout, exitCode } = await this.git.run(
       this.repo.commonDir,
-      ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', baseSha, head],
+      ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', '--allow-unrelated-histories', baseSha, head],
       { readOnly: true, okExitCodes: [1] },
     );
     const parsed = parseMergeTree(stdout, exitCode);
