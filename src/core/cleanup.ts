@@ -21,7 +21,8 @@ import { stopHeadlessAgent } from './processes';
 import { locateInstance, type LocatedInstance } from './locate';
 import { plural } from './text';
 import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
-import { userLockReason } from './worktreeState';
+import { findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
+import { isSameProcessAlive } from './processIdentity';
 import { isProcessAlive, readAgentState, readProcessRecord } from './agentState';
 import { finishRemoval, journalRemoval } from './removalJournal';
 import type { StatusEntry } from './parse';
@@ -69,6 +70,20 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
   let aside: string | null = null;
   const result = await withRepoLock(repo.commonDir, async () => {
     const inst = await locateInstance(repo, id);
+    const spawner = spawnInProgress(inst.adminDir);
+    if (spawner && isSameProcessAlive(spawner)) {
+      throw new AxiomError('Locked', `${inst.id} is still being created (by process ${spawner.pid}). Try again in a moment.`, { path: inst.path });
+    }
+    if (inst.missing) {
+      const movedTo = findMovedWorktree(repo, inst.adminDir, inst.path);
+      if (movedTo) {
+        throw new AxiomError(
+          'WorktreeMoved',
+          `The worktree of ${inst.id} was moved to ${movedTo}. Run repair (axiom repair) to link it there, then clean it up.`,
+          { path: movedTo },
+        );
+      }
+    }
     const lockReason = userLockReason(inst.adminDir);
     if (lockReason !== null && !force) {
       throw new AxiomError(
@@ -122,6 +137,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
       salvageRef = hasWorkAtRisk(risk)
         ? await writeSalvage(git, repo, {
             id: inst.id,
+            adminDir: inst.adminDir,
             worktree: aside,
             branch: inst.metadata.branch,
             branchTip: risk.branchTip,

@@ -27,6 +27,7 @@ export type AxiomErrorCode =
   | 'StrategyUnsupported'
   | 'NestedRepository'
   | 'IoFailed'
+  | 'WorktreeMoved'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -80,6 +81,7 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'TargetMoved',
   'StrategyUnsupported',
   'NestedRepository',
+  'WorktreeMoved',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */

@@ -22,6 +22,7 @@ import { isSameProcessAlive, parseProcessIdentity } from './processIdentity';
 import { removeHalfSpawned, SPAWN_LOCK_PREFIX } from './spawn';
 import { commitsOnlyIn, contentContained } from './commits';
 import { recoverRemovals } from './removalJournal';
+import { findMovedWorktree } from './worktreeState';
 import { locateInstance } from './locate';
 import { assessRisk } from './risk';
 import { writeSalvage } from './salvage';
@@ -92,9 +93,10 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       const inst = await locateInstance(repo, entry.metadata.id);
       const risk = await assessRisk(git, repo, inst, { skipIgnored: true });
       const detached = risk.head && risk.head !== risk.branchTip ? risk.head : null;
-      if (detached && risk.commits.length > 0) {
+      if ((detached && risk.commits.length > 0) || risk.submodules.length > 0) {
         const ref = await writeSalvage(git, repo, {
           id: inst.id,
+          adminDir: inst.adminDir,
           worktree: null,
           branch: inst.metadata.branch,
           branchTip: risk.branchTip,
@@ -111,13 +113,17 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       report.pruned.push(w.path);
     }
 
-    const byPath = new Map((await readAdminEntries(repo.commonDir)).filter((a) => a.worktreePath).map((a) => [a.worktreePath!, a]));
+    const entries = await readAdminEntries(repo.commonDir);
+    const byPath = new Map(entries.filter((a) => a.worktreePath).map((a) => [a.worktreePath!, a]));
+    const liveIds = new Set(entries.map((e) => e.metadata?.id).filter(Boolean));
     const listed = await listWorktrees(git, repo);
     for (const w of listed) {
       const branch = w.branchRef?.replace(/^refs\/heads\//, '') ?? '';
       const id = idFromBranch(branch);
       const entry = byPath.get(path.resolve(w.path));
-      if (!id || !entry || entry.metadata || w.prunable) continue;
+      // Only a worktree on an Axiom instance branch (axiom/<id>/<timestamp>) is Axiom's to re-link.
+      if (!id || !entry || entry.metadata || w.prunable || liveIds.has(id)) continue;
+      liveIds.add(id);
       const base = repo.defaultBranch ?? 'main';
       const baseSha = (await git.run(repo.commonDir, ['merge-base', `refs/heads/${base}`, w.head ?? 'HEAD'], { readOnly: true, okExitCodes: [1, 128] })).stdout.trim();
       const stamp = Number(branch.split('/').pop());
@@ -170,44 +176,4 @@ async function holdsWork(git: GitRunner, repo: RepoInfo, w: WorktreeRecord): Pro
   if (!fs.existsSync(w.path)) return false;
   const status = await git.out(w.path, ['status', '--porcelain', '-z', '--untracked-files=all'], { readOnly: true }).catch(() => '');
   return status.split('\0').some((e) => e.startsWith('?? '));
-}
-
-/**
- * Where a worktree folder went when someone moved it (`mv`): a folder near its old place or near the
- * main worktree whose `.git` file still points at this worktree's admin dir.
- */
-function findMovedWorktree(repo: RepoInfo, adminDir: string, oldPath: string): string | null {
-  const roots = [...new Set([path.dirname(oldPath), ...(repo.mainWorktree ? [path.dirname(repo.mainWorktree), repo.mainWorktree] : [])])];
-  const target = path.resolve(adminDir);
-  let budget = 5000;
-  const look = (dir: string): boolean => {
-    try {
-      const m = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(path.join(dir, '.git'), 'utf8'));
-      return !!m && path.resolve(dir, m[1]!.trim()) === target;
-    } catch {
-      return false;
-    }
-  };
-  for (const root of roots) {
-    for (const depth1 of subdirs(root)) {
-      if (--budget < 0) return null;
-      if (look(depth1)) return depth1;
-      for (const depth2 of subdirs(depth1)) {
-        if (--budget < 0) return null;
-        if (path.basename(depth2) !== '.git' && path.basename(depth2) !== 'node_modules' && look(depth2)) return depth2;
-      }
-    }
-  }
-  return null;
-}
-
-function subdirs(dir: string): string[] {
-  try {
-    return fs
-      .readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== '.git' && e.name !== 'node_modules')
-      .map((e) => path.join(dir, e.name));
-  } catch {
-    return [];
-  }
 }

@@ -16,6 +16,7 @@ import { parseStatusV2, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
 import { commitsOnlyIn, contentContained, type CommitInfo } from './commits';
 import { perWorktreeRefs } from './worktreeState';
+import { submoduleEnv, submoduleTips, worktreeSubmodules } from './submodules';
 
 export interface IgnoredSummary {
   count: number;
@@ -83,7 +84,7 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
   const landing = targets.map((t) => branches.get(t)).filter((b): b is { sha: string; tree: string } => !!b);
   const [commits, submodules, ignored] = await Promise.all([
     sameTips ? prev.commits : committedAtRisk(git, repo, tips, branchRef, landing),
-    sameTips ? prev.submodules : present ? submodulesAtRisk(git, repo, inst) : Promise.resolve([]),
+    sameTips ? prev.submodules : submodulesAtRisk(git, repo, inst),
     present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
   ]);
   return { files: parseStatusV2(statusOut).entries, commits, submodules, ignored, tips, branchTip, head };
@@ -141,59 +142,31 @@ async function committedAtRisk(
 }
 
 /**
- * Submodule repositories initialised inside this worktree live in its admin dir
- * (`<admin>/modules/<name>`) and are deleted with it: their commits that the repository's own copy
- * (`<common>/modules/<name>`) does not have are at risk.
+ * Submodule repositories initialised inside this worktree live in its admin dir and are deleted
+ * with it: their commits that the repository's own copy (`<common>/modules/<name>`) does not reach
+ * are at risk.
  */
 async function submodulesAtRisk(git: GitRunner, repo: RepoInfo, inst: LocatedInstance): Promise<{ path: string; commits: number }[]> {
-  const modulesDir = path.join(inst.adminDir, 'modules');
   const found: { path: string; commits: number }[] = [];
-  for (const name of submoduleNames(modulesDir)) {
-    const own = path.join(modulesDir, name);
-    const shared = path.join(repo.commonDir, 'modules', name);
-    const refs = await git.out(own, ['for-each-ref', '--format=%(objectname)', 'refs/heads'], { readOnly: true }).catch(() => '');
-    const headOut = await git.run(own, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { readOnly: true, okExitCodes: [1, 128] });
-    const head = headOut.exitCode === 0 ? headOut.stdout.trim() : null;
-    const tips = [...new Set([...refs.split('\n').filter(Boolean), ...(head ? [head] : [])])];
+  for (const sm of worktreeSubmodules(inst.adminDir)) {
+    const tips = [...new Set((await submoduleTips(git, sm)).map((t) => t.sha))];
     if (tips.length === 0) continue;
-    // Commits of the worktree's copy that no ref of the shared copy reaches.
-    let sharedRefs: string[] = [];
-    if (fs.existsSync(shared)) {
-      sharedRefs = (await git.out(shared, ['for-each-ref', '--format=%(objectname)'], { readOnly: true }).catch(() => '')).split('\n').filter(Boolean);
-    }
+    const shared = path.join(repo.commonDir, 'modules', sm.name);
+    const sharedRefs = fs.existsSync(shared)
+      ? (await git.out(shared, ['for-each-ref', '--format=%(objectname)'], { readOnly: true }).catch(() => '')).split('\n').filter(Boolean)
+      : [];
     const unique = await git
       // --ignore-missing: the shared copy's refs may name commits this copy never fetched.
-      .out(own, ['rev-list', '--count', '--ignore-missing', '--stdin'], { readOnly: true, input: [...tips, ...sharedRefs.map((r) => `^${r}`)].join('\n') + '\n' })
+      .out(sm.gitDir, ['rev-list', '--count', '--ignore-missing', '--stdin'], {
+        readOnly: true,
+        env: submoduleEnv(sm),
+        input: [...tips, ...sharedRefs.map((r) => `^${r}`)].join('\n') + '\n',
+      })
       .catch(() => String(tips.length));
     const count = Number(unique.trim());
-    if (count > 0) {
-      const at = submoduleWorktreePath(own);
-      found.push({ path: at ? path.relative(inst.path, at) || name : name, commits: count });
-    }
+    if (count > 0) found.push({ path: sm.folder ? path.relative(inst.path, sm.folder) || sm.name : sm.name, commits: count });
   }
   return found;
-}
-
-/** Submodule names under a modules dir (a name may contain slashes: any folder with a HEAD file). */
-function submoduleNames(modulesDir: string, prefix = ''): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(path.join(modulesDir, prefix), { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  if (entries.some((e) => e.name === 'HEAD' && e.isFile())) return [prefix];
-  return entries.filter((e) => e.isDirectory()).flatMap((e) => submoduleNames(modulesDir, prefix ? `${prefix}/${e.name}` : e.name));
-}
-
-function submoduleWorktreePath(gitDir: string): string | null {
-  try {
-    const config = fs.readFileSync(path.join(gitDir, 'config'), 'utf8');
-    const m = /^\s*worktree\s*=\s*(.+)$/m.exec(config);
-    return m ? path.resolve(gitDir, m[1]!.trim()) : null;
-  } catch {
-    return null;
-  }
 }
 
 const IGNORED_WALK_LIMIT = 50_000;

@@ -19,6 +19,7 @@ import { identityEnv } from './identity';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
 import { writeWorktreeTree, type NestedRepository } from './worktreeTree';
+import { submoduleEnv, submoduleTips, worktreeSubmodules } from './submodules';
 
 export interface SalvageRef {
   ref: string;
@@ -38,6 +39,8 @@ export interface SalvageRef {
 
 export interface SalvageInput {
   id: string;
+  /** The worktree's admin dir: submodule repositories initialised in the worktree live there. */
+  adminDir: string;
   /** The worktree folder (possibly moved aside for removal); null when it is gone (only commits remain). */
   worktree: string | null;
   branch: string;
@@ -68,6 +71,12 @@ export async function writeSalvage(git: GitRunner, repo: RepoInfo, input: Salvag
   const { tree, nested } = input.worktree
     ? await writeWorktreeTree(git, repo.commonDir, input.worktree)
     : { tree: await treeOrEmpty(git, repo, input.head ?? input.branchTip), nested: [] as NestedRepository[] };
+  // Submodule repositories in the admin dir that the tree did not reach (their folder is gone, or clean).
+  const seen = new Set(nested.map((n) => path.resolve(n.gitDir)));
+  for (const sm of worktreeSubmodules(input.adminDir)) {
+    if (seen.has(path.resolve(sm.gitDir))) continue;
+    nested.push({ path: sm.name, gitDir: sm.gitDir, folder: sm.folder ?? '', kind: 'submodule', tips: await submoduleTips(git, sm) });
+  }
   const nestedTips = await fetchNestedCommits(git, repo, nested);
   const parents = [...new Set([input.head, input.branchTip, ...input.otherTips.map((t) => t.sha), ...nestedTips.map((t) => t.sha)])].filter(
     (p): p is string => !!p,
@@ -113,9 +122,9 @@ async function fetchNestedCommits(git: GitRunner, repo: RepoInfo, nested: Nested
   const tips: { path: string; kind: string; name: string; sha: string }[] = [];
   for (const n of nested) {
     if (n.tips.length === 0) continue;
-    // Explicit GIT_DIR and GIT_WORK_TREE: a submodule's config may name a folder that has moved.
-    const env = { GIT_DIR: n.gitDir, GIT_WORK_TREE: n.folder };
-    const pack = await git.bytes(n.folder, ['pack-objects', '--stdout', '--revs', '--quiet'], { env, input: n.tips.map((t) => t.sha).join('\n') + '\n' });
+    // Explicit GIT_DIR and GIT_WORK_TREE: a submodule's config may name a folder that has moved or gone.
+    const env = submoduleEnv({ name: n.path, gitDir: n.gitDir, folder: n.folder || null });
+    const pack = await git.bytes(n.gitDir, ['pack-objects', '--stdout', '--revs', '--quiet'], { env, input: n.tips.map((t) => t.sha).join('\n') + '\n' });
     await git.run(repo.commonDir, ['index-pack', '--stdin'], { input: pack });
     for (const t of n.tips) tips.push({ path: n.path, kind: n.kind, name: t.name, sha: t.sha });
   }

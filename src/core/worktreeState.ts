@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SPAWN_LOCK_PREFIX } from './spawn';
+import type { RepoInfo } from './repo';
+import { parseProcessIdentity, type ProcessIdentity } from './processIdentity';
 
 /** Markers git leaves in a worktree's git dir while an operation waits for the user. */
 const IN_PROGRESS: { file: string; operation: string }[] = [
@@ -46,6 +48,16 @@ export function userLockReason(adminDir: string): string | null {
   return reason.startsWith(SPAWN_LOCK_PREFIX) ? null : reason;
 }
 
+/** The process still creating this worktree (its spawn marker lock), or null. */
+export function spawnInProgress(adminDir: string): ProcessIdentity | null {
+  try {
+    const reason = fs.readFileSync(path.join(adminDir, 'locked'), 'utf8').trim();
+    return reason.startsWith(SPAWN_LOCK_PREFIX) ? parseProcessIdentity(reason) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Refs that belong to this worktree alone (`refs/bisect/*`, `refs/worktree/*`, `refs/rewritten/*`):
  * git deletes them with the worktree, so the commits they hold are at risk like its HEAD. They are
@@ -71,4 +83,44 @@ export function perWorktreeRefs(gitDir: string): { name: string; sha: string }[]
   };
   for (const top of ['refs/bisect', 'refs/worktree', 'refs/rewritten']) walk(top);
   return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Where a worktree folder went when someone moved it (`mv`): a folder near its old place or near the
+ * main worktree whose `.git` file still points at this worktree's admin dir.
+ */
+export function findMovedWorktree(repo: RepoInfo, adminDir: string, oldPath: string): string | null {
+  const roots = [...new Set([path.dirname(oldPath), ...(repo.mainWorktree ? [path.dirname(repo.mainWorktree), repo.mainWorktree] : [])])];
+  const target = path.resolve(adminDir);
+  let budget = 5000;
+  const look = (dir: string): boolean => {
+    try {
+      const m = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(path.join(dir, '.git'), 'utf8'));
+      return !!m && path.resolve(dir, m[1]!.trim()) === target;
+    } catch {
+      return false;
+    }
+  };
+  for (const root of roots) {
+    for (const depth1 of subdirs(root)) {
+      if (--budget < 0) return null;
+      if (look(depth1)) return depth1;
+      for (const depth2 of subdirs(depth1)) {
+        if (--budget < 0) return null;
+        if (path.basename(depth2) !== '.git' && path.basename(depth2) !== 'node_modules' && look(depth2)) return depth2;
+      }
+    }
+  }
+  return null;
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== '.git' && e.name !== 'node_modules')
+      .map((e) => path.join(dir, e.name));
+  } catch {
+    return [];
+  }
 }
