@@ -29,7 +29,23 @@ const write = (rec) => {
   fs.writeFileSync(tmp, JSON.stringify(rec, null, 2) + '\\n');
   fs.renameSync(tmp, recordFile);
 };
-const rec = { pid: process.pid, command: argv, startedAt: new Date().toISOString() };
+// The wrapper's own start time, the same token as processStartTime() in src/core/processIdentity.ts
+// (a test checks they agree): with the pid it proves later that a live pid is still this wrapper.
+const startTime = () => {
+  try {
+    if (process.platform === 'linux') {
+      const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+      const field = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      return /^\\d+$/.test(field) ? field : undefined;
+    }
+    if (process.platform === 'win32') return undefined;
+    const out = require('node:child_process').execFileSync('ps', ['-o', 'lstart=', '-p', String(process.pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return out || undefined;
+  } catch {
+    return undefined;
+  }
+};
+const rec = { pid: process.pid, startTime: startTime(), command: argv, startedAt: new Date().toISOString() };
 let done = false;
 const finish = (code, signal) => {
   if (done) return;
@@ -47,6 +63,7 @@ try {
   child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
 } catch (e) {
   process.stderr.write('axiom: could not start ' + JSON.stringify(argv[0]) + ': ' + e.message + '\\n');
+  rec.error = 'could not start ' + JSON.stringify(argv[0]) + ': ' + e.message;
   write(rec);
   finish(127, null);
 }
@@ -55,6 +72,7 @@ if (child) {
   write(rec);
   child.on('error', (e) => {
     process.stderr.write('axiom: could not start ' + JSON.stringify(argv[0]) + ': ' + e.message + '\\n');
+    rec.error = 'could not start ' + JSON.stringify(argv[0]) + ': ' + e.message;
     finish(e.code === 'ENOENT' ? 127 : 126, null);
   });
   child.on('exit', (code, signal) => finish(code, signal));

@@ -19,6 +19,7 @@ import type { AxiomMcpOptions } from './context';
 import { json, McpRefusal, toolError } from './refusal';
 import { RESOURCE_TEMPLATES } from './resources';
 import { INPUT_SCHEMA, TOOL_NAME } from './schema';
+import { writeStderr } from '../core/stdioGuard';
 
 export { AxiomMcp } from './axiomMcp';
 export type { AxiomMcpOptions } from './context';
@@ -78,12 +79,14 @@ export async function startMcpServer(options: AxiomMcpOptions): Promise<void> {
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
+    // The client went away: stdin ended, closed or broke.
     process.stdin.once('end', () => void server.close());
     process.stdin.once('close', () => void server.close());
+    process.stdin.once('error', () => void server.close());
   });
-  server.onerror = (e) => process.stderr.write(`axiom mcp: ${e instanceof Error ? e.message : String(e)}\n`);
+  server.onerror = (e) => writeStderr(`axiom mcp: ${e instanceof Error ? e.message : String(e)}\n`);
   await server.connect(transport);
-  process.stderr.write(`axiom mcp: serving ${TOOL_NAME} for ${path.resolve(options.repo)}\n`);
+  writeStderr(`axiom mcp: serving ${TOOL_NAME} for ${path.resolve(options.repo)}\n`);
   await closed;
   axiom.dispose();
 }

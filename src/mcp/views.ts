@@ -25,6 +25,7 @@ export function statusView(s: WorktreeStatus): Record<string, unknown> {
     launch: s.launch,
     agentPhase: s.agentState.phase,
     ...(s.agentState.exitCode !== undefined ? { exitCode: s.agentState.exitCode } : {}),
+    ...(s.agentState.reason !== undefined ? { reason: s.agentState.reason } : {}),
     ...(s.agentState.pid !== undefined ? { pid: s.agentState.pid } : {}),
     lastActivity: s.agentState.lastActivity,
     ...(terminal ? { terminal: { requestedAt: terminal.requestedAt, takenAt: terminal.takenAt ?? null, pending: !terminal.takenAt } } : {}),
@@ -35,7 +36,7 @@ export function statusView(s: WorktreeStatus): Record<string, unknown> {
 }
 
 /** The cheap row of `list`: the fields of `status` an orchestrator scans, nothing per-file. */
-const LIST_FIELDS = ['instanceId', 'kind', 'worktreePath', 'branch', 'base', 'dirty', 'aheadBehind', 'merged', 'agentPhase', 'exitCode', 'lastActivity'];
+const LIST_FIELDS = ['instanceId', 'kind', 'worktreePath', 'branch', 'base', 'dirty', 'aheadBehind', 'merged', 'agentPhase', 'exitCode', 'reason', 'lastActivity'];
 
 export function listRow(s: WorktreeStatus): Record<string, unknown> {
   const full = statusView(s);

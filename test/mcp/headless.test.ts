@@ -129,8 +129,12 @@ test('an agent killed outright is reported exited with its signal; a missing pro
 
   const missing = await mcp.call({ action: 'spawn', instanceId: 'missing', command: ['./no-such-agent.sh', '{prompt}'], prompt: 'x' });
   assert.equal(missing.isError, false, missing.text);
-  const st2 = await exited(mcp, 'missing');
+  const st2 = await waitFor('missing to fail', async () => {
+    const s = await mcp.call({ action: 'status', instanceId: 'missing' });
+    return s.doc.agentPhase === 'failed-to-start' ? s.doc : null;
+  });
   assert.equal(st2.exitCode, 127);
+  assert.match(st2.reason, /ENOENT/);
   assert.match(fs.readFileSync(missing.doc.logFile, 'utf8'), /could not start "\.\/no-such-agent\.sh"/);
   for (const id of ['killed', 'missing']) assert.equal((await mcp.call({ action: 'cleanup', instanceId: id })).isError, false);
 });
