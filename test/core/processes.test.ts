@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { agentRunning, stopHeadlessAgent } from '../../src/core/processes';
-import { isSameProcess, parseProcStatStartTime, processStartToken as processStartTime } from '../../src/core/processIdentity';
+import { isPidAlive as alive, isSameProcess, parseProcStatStartTime, processStartToken as processStartTime } from '../../src/core/processIdentity';
 import { appendAgentEvent, PROCESS_FILE, readAgentState } from '../../src/core/agentState';
 import { launchHeadless } from '../../src/agents/headless';
 
@@ -20,15 +20,6 @@ function tempAdmin(): { admin: string; worktree: string; done: () => void } {
   fs.mkdirSync(admin);
   fs.mkdirSync(worktree);
   return { admin, worktree, done: () => fs.rmSync(root, { recursive: true, force: true }) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
