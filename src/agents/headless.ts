@@ -15,7 +15,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { execa } from 'execa';
-import { AGENT_LOG_FILE, PROCESS_FILE, isProcessAlive, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
+import { AGENT_LOG_FILE, PROCESS_FILE, isRecordedProcessRunning, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
+import type { HeadlessInput } from './presets';
 
 export const TERMINAL_INPUT_FILE = 'axiom-terminal-input.jsonl';
 
@@ -87,6 +88,10 @@ export interface HeadlessOptions {
   worktree: string;
   adminDir: string;
   argv: readonly string[];
+  /** 'none': stdin is closed at start (no agent waits on it); else a pipe this process holds for `send`. */
+  input?: HeadlessInput;
+  /** Written to stdin right after start (e.g. the prompt as a stream-json user message). */
+  firstInput?: string;
   /** Node runtime for the wrapper; default this process's. */
   nodePath?: string;
   /** How long to wait for the wrapper to write the record. */
@@ -99,7 +104,9 @@ export interface HeadlessHandle {
   pid: number;
   record: HeadlessProcessRecord;
   logFile: string;
-  stdin: Writable;
+  /** How the agent takes input after start; stdin is null when it takes none. */
+  input: HeadlessInput;
+  stdin: Writable | null;
   /** Resolves when the wrapper exits (the record then says how). */
   exited: Promise<void>;
   alive(): boolean;
@@ -145,6 +152,7 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
   const { adminDir, worktree, argv } = options;
   if (argv.length === 0 || !argv[0]) throw new Error('The agent command is empty.');
   for (const a of argv) if (a.includes('\0')) throw new Error('An agent argument cannot contain a NUL character.');
+  const input = options.input ?? 'lines';
   const recordFile = path.join(adminDir, PROCESS_FILE);
   const logFile = path.join(adminDir, AGENT_LOG_FILE);
   await fsp.rm(recordFile, { force: true });
@@ -159,7 +167,7 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
       detached: true,
       cleanup: false,
       reject: false,
-      stdin: 'pipe',
+      stdin: input === 'none' ? 'ignore' : 'pipe',
       // The log file's descriptor goes to the wrapper as is (no pipe through this process, which may exit
       // first). execa's types only spell literal descriptors; any number works at runtime.
       stdout: fd as 3,
@@ -174,8 +182,9 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
     const r = await subprocess;
     throw new Error(`Could not start the agent wrapper: ${r.message ?? 'unknown error'}`);
   }
-  const stdin = subprocess.stdin as Writable;
-  stdin.on('error', () => undefined); // EPIPE after the agent exited: `send` reports it, never a crash
+  const stdin = input === 'none' ? null : (subprocess.stdin as Writable);
+  stdin?.on('error', () => undefined); // EPIPE after the agent exited: `send` reports it, never a crash
+  if (stdin && options.firstInput !== undefined) await writeLine(stdin, options.firstInput).catch(() => undefined);
   let exitedFlag = false;
   const exited = subprocess.then(async (result) => {
     exitedFlag = true;
@@ -211,7 +220,8 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
       throw new Error(`The agent wrapper did not start (see ${logFile}).`);
     }
   }
-  return { id: options.id, adminDir, pid, record, logFile, stdin, exited, alive: () => !exitedFlag && isProcessAlive(pid) };
+  const started = record;
+  return { id: options.id, adminDir, pid, record, logFile, input, stdin, exited, alive: () => !exitedFlag && isRecordedProcessRunning(started) };
 }
 
 /** Writes one line to a headless agent's stdin. */

@@ -1,5 +1,5 @@
 /** Human-readable pieces of the CLI's output. */
-import type { WorktreeStatus } from '../core';
+import { describeAgentState, type WorktreeStatus } from '../core';
 
 export function formatCounts(s: WorktreeStatus): string {
   if (!s.dirty) return 'folder missing';
@@ -24,7 +24,7 @@ export function formatStatusLine(s: WorktreeStatus): string {
   ]
     .filter(Boolean)
     .join(',');
-  const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${s.agentState.phase}]` : '';
+  const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${describeAgentState(s.agentState)}]` : '';
   return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}`;
 }
 

@@ -245,3 +245,25 @@ export function attentionOf(state: Pick<AgentState, 'phase' | 'exitCode'>): Atte
       return null;
   }
 }
+
+/** The words every front end uses for a phase. */
+export const PHASE_WORDS: Record<AgentPhase, string> = {
+  pending: 'terminal pending',
+  starting: 'starting',
+  working: 'working',
+  'needs-approval': 'needs approval',
+  waiting: 'waiting for input',
+  idle: 'turn done',
+  exited: 'exited',
+  'failed-to-start': 'failed to start',
+  unknown: 'unknown',
+};
+
+/** "exited 1 — authentication_failed: Not logged in", "needs approval — approve Bash: rm -rf build", "working". */
+export function describeAgentState(state: Pick<AgentState, 'phase' | 'exitCode' | 'reason'>): string {
+  let text = PHASE_WORDS[state.phase];
+  if (state.phase === 'exited' || state.phase === 'failed-to-start') {
+    if (state.exitCode !== undefined && state.exitCode !== null) text += ` ${state.exitCode}`;
+  }
+  return state.reason ? `${text} — ${state.reason}` : text;
+}

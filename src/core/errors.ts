@@ -20,6 +20,7 @@ export type AxiomErrorCode =
   | 'NotARepository'
   | 'ForeignWorktree'
   | 'Untrusted'
+  | 'AgentNotFound'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */

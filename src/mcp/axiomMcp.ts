@@ -60,7 +60,7 @@ export class AxiomMcp implements McpContext {
 
   /** Lets the process exit: drops our ends of the agents' stdin (the agents keep running). */
   dispose(): void {
-    for (const h of this.handles.values()) h.stdin.destroy();
+    for (const h of this.handles.values()) h.stdin?.destroy();
     this.handles.clear();
   }
 }

@@ -9,6 +9,8 @@ export interface AxiomMcpOptions {
   hookScript?: string | null;
   /** Node runtime for hooks and the headless wrapper (default: this process's). */
   nodePath?: string;
+  /** Claude's --permission-mode, chosen explicitly by whoever started the server (else git config, else acceptEdits). */
+  claudePermissionMode?: string;
 }
 
 export interface McpContext {

@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isAxiomError } from '../core';
 
 /** Codes of refusals that only the MCP layer makes (the engine's codes pass through unchanged). */
-export type McpOnlyCode = 'IsolationRequired' | 'NotOwned' | 'AgentNotRunning' | 'AgentNotFound' | 'LaunchFailed' | 'Unexpected';
+export type McpOnlyCode = 'IsolationRequired' | 'NotOwned' | 'AgentNotRunning' | 'AgentNotFound' | 'InputNotSupported' | 'LaunchFailed' | 'Unexpected';
 
 export class McpRefusal extends Error {
   constructor(

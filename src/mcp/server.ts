@@ -75,7 +75,9 @@ export function createServer(options: AxiomMcpOptions): { server: Server; axiom:
 
 /** Runs the server on stdio until the client closes stdin. */
 export async function startMcpServer(options: AxiomMcpOptions): Promise<void> {
-  const { server, axiom } = createServer({ ...options, repo: path.resolve(options.repo) });
+  // Whoever started the server may choose Claude's permission mode (VS Code passes axiom.claude.permissionMode).
+  const mode = options.claudePermissionMode ?? process.env.AXIOM_CLAUDE_PERMISSION_MODE;
+  const { server, axiom } = createServer({ ...options, repo: path.resolve(options.repo), ...(mode ? { claudePermissionMode: mode } : {}) });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();

@@ -27,6 +27,7 @@ export function statusView(s: WorktreeStatus): Record<string, unknown> {
     ...(s.agentState.exitCode !== undefined ? { exitCode: s.agentState.exitCode } : {}),
     ...(s.agentState.reason !== undefined ? { reason: s.agentState.reason } : {}),
     ...(s.agentState.pid !== undefined ? { pid: s.agentState.pid } : {}),
+    sessionId: s.agentState.sessionId ?? s.metadata?.session?.id ?? null,
     lastActivity: s.agentState.lastActivity,
     ...(terminal ? { terminal: { requestedAt: terminal.requestedAt, takenAt: terminal.takenAt ?? null, pending: !terminal.takenAt } } : {}),
     lastCommit: s.lastCommit,

@@ -8,7 +8,7 @@ export async function cleanup(ctx: McpContext, args: CleanupArgs): Promise<Recor
   const handle = ctx.handles.get(inst.adminDir);
   const r = await engine.cleanup(args.instanceId, { force: args.force === true, keepBranch: args.keepBranch === true });
   if (handle) {
-    handle.stdin.destroy();
+    handle.stdin?.destroy();
     ctx.handles.delete(inst.adminDir);
   }
   return {

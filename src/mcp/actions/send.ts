@@ -1,7 +1,13 @@
-/** `send`: a line for the instance's agent (headless: its stdin, when this server started it; terminal: the extension's queue). */
+/**
+ * `send`: a message for the instance's agent. Headless: a stream-json user message (Claude) or a line
+ * on stdin (custom), only when this server started the agent and it takes input; agents that take
+ * none after start (codex exec, gemini -p, aider --message) are refused, never reported delivered.
+ * Terminal: queued for the extension, which types it into the terminal.
+ */
 import * as path from 'node:path';
-import { isProcessAlive, readProcessRecord } from '../../core';
+import { isRecordedProcessRunning, readProcessRecord } from '../../core';
 import { appendTerminalInput, writeLine } from '../../agents/headless';
+import { presetFor, streamJsonUserMessage, type HeadlessInput } from '../../agents/presets';
 import type { McpContext } from '../context';
 import { McpRefusal } from '../refusal';
 import type { SendArgs } from '../schema';
@@ -12,15 +18,31 @@ export async function send(ctx: McpContext, args: SendArgs): Promise<Record<stri
   const launch = inst.metadata.launch;
   if (launch === 'headless') {
     const handle = ctx.handles.get(inst.adminDir);
+    const input: HeadlessInput = handle?.input ?? presetFor(inst.metadata.agent ?? 'custom').headlessInput;
+    if (input === 'none') {
+      const preset = presetFor(inst.metadata.agent);
+      throw new McpRefusal(
+        'InputNotSupported',
+        `The headless ${preset.label} of ${inst.id} takes no input after it started (its prompt was its whole task), so nothing can be sent to it. Spawn a new instance with the follow-up as its prompt, or use launch "terminal" for an interactive session.`,
+        { agent: preset.name },
+      );
+    }
     const rec = await readProcessRecord(inst.adminDir);
-    const running = rec !== null && rec.endedAt === undefined && isProcessAlive(rec.pid);
-    if (running && handle && handle.pid === rec.pid && handle.alive()) {
+    const running = rec !== null && isRecordedProcessRunning(rec);
+    if (running && handle && handle.pid === rec.pid && handle.alive() && handle.stdin) {
+      const line = input === 'stream-json' ? streamJsonUserMessage(args.text) : args.text;
       try {
-        await writeLine(handle.stdin, args.text);
+        await writeLine(handle.stdin, line);
       } catch (e) {
         throw new McpRefusal('AgentNotRunning', `The agent of ${inst.id} no longer reads its input (${(e as Error).message}).`);
       }
-      return { instanceId: inst.id, delivered: 'stdin', pid: handle.pid, bytes: Buffer.byteLength(args.text) + 1 };
+      return {
+        instanceId: inst.id,
+        delivered: input === 'stream-json' ? 'user-message' : 'stdin',
+        pid: handle.pid,
+        bytes: Buffer.byteLength(line) + 1,
+        ...(input === 'stream-json' ? { next: 'The agent works on it as its next turn: poll status until agentPhase is "idle" again.' } : {}),
+      };
     }
     if (running) {
       throw new McpRefusal(

@@ -1,8 +1,11 @@
 /** `spawn`: a worktree instance, and optionally its agent (headless here, or a terminal request for the extension). */
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { AxiomError, type AxiomEngine, type SpawnedInstance } from '../../core';
-import { presetFor, type AgentPreset, type LaunchContext } from '../../agents/presets';
-import { fillCommand, findExecutable, launchHeadless, type HeadlessHandle } from '../../agents/headless';
+import { permissionModeFrom, presetFor, type AgentPreset, type HeadlessLaunch, type LaunchContext } from '../../agents/presets';
+import { fillCommand, launchHeadless, type HeadlessHandle } from '../../agents/headless';
+import { checkProgram, missingProgramMessage } from '../../agents/programs';
+import { writeStderr } from '../../core/stdioGuard';
 import type { McpContext } from '../context';
 import { McpRefusal } from '../refusal';
 import type { SpawnArgs } from '../schema';
@@ -47,13 +50,18 @@ export async function spawn(ctx: McpContext, args: SpawnArgs): Promise<Record<st
     agent: spawned.metadata.agent,
   };
   if (launch === 'headless') {
-    const handle = await startHeadless(ctx, engine, spawned, preset, args, prompt);
+    const { handle, sessionId } = await startHeadless(ctx, engine, spawned, preset, args, prompt);
     Object.assign(result, {
       agentPhase: handle.record.endedAt ? 'exited' : 'working',
       pid: handle.pid,
       command: handle.record.command,
       logFile: handle.logFile,
-      next: `Poll {"action":"status","instanceId":"${spawned.id}"} until agentPhase is "exited"; then diff, merge and cleanup.`,
+      ...(sessionId ? { sessionId } : {}),
+      acceptsInput: handle.input !== 'none',
+      next:
+        handle.input === 'stream-json'
+          ? `Poll {"action":"status","instanceId":"${spawned.id}"} until agentPhase is "idle" (turn done: send a follow-up with "send", or diff and merge) or "exited"; cleanup stops the agent.`
+          : `Poll {"action":"status","instanceId":"${spawned.id}"} until agentPhase is "exited"; then diff, merge and cleanup.`,
     });
   } else if (launch === 'terminal') {
     Object.assign(result, {
@@ -79,24 +87,30 @@ async function requireHeadlessProgram(engine: AxiomEngine, preset: AgentPreset, 
     }
     program = args.command[0]!;
   } else {
-    const probe = await preset.headless({ id: args.instanceId, worktree: '', adminDir: '', prompt });
-    if (!probe) {
+    if (!prompt) {
       throw new AxiomError(
         'InvalidArgument',
         `A headless ${preset.label} needs a prompt (it runs one task and exits). Give "prompt", or use launch "terminal" for an interactive session, or "none" for just the worktree.`,
       );
     }
-    program = probe[0]!;
+    program = preset.program!;
   }
   // A path relative to the worktree can only be checked once it exists: the wrapper logs and records exit 127 then.
   const relativeWithSlash = !path.isAbsolute(program) && program.includes('/');
-  if (!relativeWithSlash && !findExecutable(program, engine.repo.mainWorktree ?? engine.repo.commonDir)) {
+  if (!relativeWithSlash && !checkProgram(program, engine.repo.mainWorktree ?? engine.repo.commonDir, process.env.PATH ?? '').found) {
     throw new McpRefusal(
       'AgentNotFound',
-      `The agent program ${JSON.stringify(program)} was not found on this server's PATH. Install it, or spawn with agent "custom" and "command", or with launch "none" and start the agent yourself.`,
+      `${missingProgramMessage(preset, program, "this MCP server")} Or spawn with agent "custom" and "command", or with launch "none" and start the agent yourself.`,
       { program },
     );
   }
+}
+
+/** The permission mode for Claude: the server's explicit option, else git config axiom.claudePermissionMode, else acceptEdits. */
+async function claudePermissionMode(ctx: McpContext, engine: AxiomEngine): Promise<string> {
+  const { mode, warning } = permissionModeFrom(ctx.options.claudePermissionMode ?? (await engine.settings()).claudePermissionMode);
+  if (warning) writeStderr(`axiom mcp: ${warning}\n`);
+  return mode;
 }
 
 /** Starts the agent in the fresh instance; if it cannot start, the instance is taken back (all or nothing). */
@@ -107,8 +121,9 @@ async function startHeadless(
   preset: AgentPreset,
   args: SpawnArgs,
   prompt: string | null,
-): Promise<HeadlessHandle> {
+): Promise<{ handle: HeadlessHandle; sessionId: string | null }> {
   let handle: HeadlessHandle;
+  let sessionId: string | null = null;
   try {
     const launchCtx: LaunchContext = {
       id: spawned.id,
@@ -117,13 +132,23 @@ async function startHeadless(
       prompt,
       ...(ctx.hookScript ? { hook: { runtime: ctx.options.nodePath ?? process.execPath, script: ctx.hookScript } } : {}),
     };
-    const argv = preset.name === 'custom' ? fillCommand(args.command!, { prompt, id: spawned.id, worktree: spawned.path }) : await preset.headless(launchCtx);
-    if (!argv || argv.length === 0) throw new Error('The agent command is empty after filling its placeholders.');
+    if (preset.resumable) {
+      // The conversation id is recorded before the agent starts: status returns it, a terminal resumes it.
+      sessionId = randomUUID();
+      launchCtx.sessionId = sessionId;
+      await engine.updateMetadata(spawned.id, (m) => ({ ...m, session: { id: sessionId!, agent: preset.name, startedAt: new Date().toISOString() } }));
+    }
+    if (preset.name === 'claude') launchCtx.permissionMode = await claudePermissionMode(ctx, engine);
+    const how: HeadlessLaunch | null =
+      preset.name === 'custom' ? { argv: fillCommand(args.command!, { prompt, id: spawned.id, worktree: spawned.path }), input: 'lines' } : await preset.headless(launchCtx);
+    if (!how || how.argv.length === 0) throw new Error('The agent command is empty after filling its placeholders.');
     handle = await launchHeadless({
       id: spawned.id,
       worktree: spawned.path,
       adminDir: spawned.adminDir,
-      argv,
+      argv: how.argv,
+      input: how.input,
+      ...(how.firstInput !== undefined ? { firstInput: how.firstInput } : {}),
       ...(ctx.options.nodePath ? { nodePath: ctx.options.nodePath } : {}),
     });
   } catch (e) {
@@ -135,5 +160,5 @@ async function startHeadless(
   void handle.exited.then(() => {
     if (ctx.handles.get(spawned.adminDir) === handle) ctx.handles.delete(spawned.adminDir);
   });
-  return handle;
+  return { handle, sessionId };
 }
