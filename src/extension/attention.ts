@@ -84,6 +84,11 @@ export class AttentionMonitor implements vscode.Disposable {
     return { ...this.summaryNow };
   }
 
+  /** What the Instances view's badge and the status-bar item show now. */
+  get shown(): { badge: number | undefined; statusBar: string | undefined } {
+    return { badge: this.view.badge?.value, statusBar: this.item.text || undefined };
+  }
+
   private key(model: RepositoryModel, id: string): string {
     return `${model.root}\0${id}`;
   }
