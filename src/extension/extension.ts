@@ -11,6 +11,7 @@ import { McpRegistration } from './mcpRegistration';
 import { Repositories } from './repositories';
 import { TerminalManager } from './terminals';
 import { AttentionMonitor } from './attention';
+import { AgentStatusPoll } from './agentStatusPoll';
 import { InstancesTree } from './tree';
 import { readSettings } from './settings';
 import type { Services } from './services';
@@ -44,7 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   bag.push(repos, terminals, tree, mcp);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const attention = new AttentionMonitor(repos, terminals, view, log);
-  bag.push(view, attention);
+  bag.push(view, attention, new AgentStatusPoll(repos));
   bag.push(vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(repos)));
 
   let activationMs = 0;

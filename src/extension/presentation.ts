@@ -81,7 +81,7 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   if (w.locked) row('Locked', w.lockReason ?? 'yes');
   if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair');
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
-  row('Agent', w.agent ? agentLine(w.agent, w.agentState) : null);
+  row('Agent', w.agent || w.agentState.phase !== 'unknown' ? agentLine(w.agent ?? 'agent', w.agentState) : null);
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
   row('Prompt', w.prompt ? (w.prompt.length > 200 ? w.prompt.slice(0, 200) + '…' : w.prompt) : null);
   if (w.lastCommit) row('Last commit', `${w.lastCommit.sha.slice(0, 10)} ${w.lastCommit.subject} (${new Date(w.lastCommit.date * 1000).toLocaleString()})`);

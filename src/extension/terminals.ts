@@ -74,6 +74,8 @@ interface Launch {
 export class TerminalManager implements vscode.Disposable {
   private readonly tracked = new Map<string, Tracked>();
   private readonly inflight = new Map<string, Promise<OpenedTerminal>>();
+  /** Terminals this manager closed: VS Code lists them for a moment after dispose(). */
+  private readonly disposed = new WeakSet<vscode.Terminal>();
   /** Agent launches started through shell integration: their end gives the agent's exit code. */
   private readonly launches = new Map<vscode.TerminalShellExecution, { model: RepositoryModel; id: string; program: string }>();
   private readonly subs: vscode.Disposable[] = [];
@@ -110,7 +112,7 @@ export class TerminalManager implements vscode.Disposable {
     const k = this.key(model, id);
     const t = this.tracked.get(k);
     if (t && t.terminal.exitStatus === undefined) return t.terminal;
-    const restored = vscode.window.terminals.find((term) => term.name === id && term.exitStatus === undefined);
+    const restored = vscode.window.terminals.find((term) => term.name === id && term.exitStatus === undefined && !this.disposed.has(term));
     if (restored) this.tracked.set(k, { terminal: restored, model, id });
     return restored;
   }
@@ -355,7 +357,11 @@ export class TerminalManager implements vscode.Disposable {
 
   close(model: RepositoryModel, id: string): void {
     const k = this.key(model, id);
-    this.find(model, id)?.dispose();
+    const t = this.find(model, id);
+    if (t) {
+      this.disposed.add(t);
+      t.dispose();
+    }
     this.tracked.delete(k);
   }
 

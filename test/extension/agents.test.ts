@@ -92,7 +92,7 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
     await terminalPath(`${STANDIN_BIN}${path.delimiter}\${env:PATH}`);
     const r = await exec<SpawnCommandResult>('axiom.spawn', { id: 'talk', agent: 'claude', prompt: 'hello there' });
     assert.equal(r.terminal, 'talk');
-    const first = await waitFor(model, () => standinStarts(r.adminDir)[0], 'the stand-in claude to start', 20_000);
+    const first = await waitFor(model, () => standinStarts(r.adminDir)[0], 'the stand-in claude to start', 60_000);
     const at = (flag: string): string | undefined => first[first.indexOf(flag) + 1];
     assert.equal(at('--permission-mode'), 'acceptEdits');
     assert.equal(at('-n'), 'axiom-talk');
@@ -102,7 +102,7 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
     const reported = await waitFor(model, () => {
       const s = model.find('talk')?.agentState;
       return s?.sessionId === session && s.phase === 'idle' ? s : undefined;
-    }, 'the hooks to report the session and the finished turn', 20_000);
+    }, 'the hooks to report the session and the finished turn', 60_000);
     assert.equal(reported.sessionId, session);
     assert.equal(model.find('talk')!.metadata!.session?.id, session, 'recorded in the instance metadata');
 
@@ -115,7 +115,7 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
     assert.match(again.commandLine, new RegExp(`--resume ${session}`));
     const terminal = vscode.window.terminals.find((t) => t.name === 'talk')!;
     if (terminal.shellIntegration) assert.equal(again.via, 'shellIntegration', 'run through shell integration when the shell has it');
-    const second = await waitFor(model, () => standinStarts(r.adminDir)[1], 'the resumed stand-in', 20_000);
+    const second = await waitFor(model, () => standinStarts(r.adminDir)[1], 'the resumed stand-in', 60_000);
     assert.equal(second[second.indexOf('--resume') + 1], session);
     assert.ok(!second.includes('hello there'), 'a resumed conversation is not sent the first prompt again');
 
