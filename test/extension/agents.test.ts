@@ -114,6 +114,7 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
     assert.equal(again.sessionId, session);
     assert.match(again.commandLine, new RegExp(`--resume ${session}`));
     const terminal = vscode.window.terminals.find((t) => t.name === 'talk')!;
+    console.log(`AXIOM-INFO reopened terminal launched via ${again.via}`);
     if (terminal.shellIntegration) assert.equal(again.via, 'shellIntegration', 'run through shell integration when the shell has it');
     const second = await waitFor(model, () => standinStarts(r.adminDir)[1], 'the resumed stand-in', 60_000);
     assert.equal(second[second.indexOf('--resume') + 1], session);
