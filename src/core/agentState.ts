@@ -119,7 +119,7 @@ export function parseEvents(text: string): AgentEvent[] {
     if (!line) continue;
     try {
       const e = JSON.parse(line) as AgentEvent;
-      if (e && typeof e.event === 'string' && typeof e.at === 'string') out.push(e);
+      if (e && typeof e.event === 'string') out.push(e);
     } catch {
       /* a torn line: skip it */
     }
@@ -129,7 +129,8 @@ export function parseEvents(text: string): AgentEvent[] {
 
 /** The last well-formed event of a JSON-lines status file. */
 export function lastEvent(text: string): AgentEvent | null {
-  return parseEvents(text).at(-1) ?? null;
+  const e = parseEvents(text).at(-1);
+  return e ? { ...e, phase: e.phase !== undefined ? e.phase : phaseForEvent(e.event, e.exitCode !== undefined ? { exitCode: e.exitCode } : {}) } : null;
 }
 
 /** What the events say: the last phase, the last activity, the reason still in force, the session. */

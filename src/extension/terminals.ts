@@ -23,7 +23,7 @@ import { explicitClaudePermissionMode, readSettings } from './settings';
 import { plural } from '../core';
 
 /** How long a new terminal may take to report shell integration before the command is typed instead. */
-const SHELL_INTEGRATION_WAIT_MS = 3000;
+const SHELL_INTEGRATION_WAIT_MS = 5000;
 
 /** The PATH a new terminal gets: terminal.integrated.env.<platform>.PATH (with ${env:PATH} filled) or the host's. */
 export function terminalPath(): string {
@@ -90,7 +90,11 @@ export class TerminalManager implements vscode.Disposable {
     this.inputPoll = setInterval(() => void this.pollInput(), 1000);
     this.subs.push(
       vscode.window.onDidCloseTerminal((t) => {
-        for (const [k, v] of this.tracked) if (v.terminal === t) this.tracked.delete(k);
+        for (const [k, v] of this.tracked) {
+          if (v.terminal !== t) continue;
+          this.tracked.delete(k);
+          void this.terminalClosed(v);
+        }
       }),
     );
     // Shell integration exists from VS Code 1.93; older hosts simply get no process phases.
@@ -348,6 +352,15 @@ export class TerminalManager implements vscode.Disposable {
     } catch (e) {
       this.log.warn(`Could not record ${event} for ${t.id}:`, e);
     }
+  }
+
+  /** A closed terminal took its agent with it: a phase that still says it runs would never change again. */
+  private async terminalClosed(t: Tracked): Promise<void> {
+    const status = t.model.find(t.id);
+    const phase = status?.agentState.phase;
+    if (!status?.adminDir || phase === undefined || ['exited', 'failed-to-start', 'unknown', 'pending'].includes(phase)) return;
+    await appendAgentEvent(status.adminDir, { event: 'TerminalClosed', phase: 'exited', reason: 'its terminal was closed' }).catch((e) => this.log.warn(`Could not record the closed terminal of ${t.id}:`, e));
+    t.model.changed([]);
   }
 
   /** Instances whose terminal was taken before but is not open now (e.g. after a reload). */
