@@ -32,13 +32,13 @@ function check(name, cmd, args) {
 }
 
 /** A node:test suite: counts come from the TAP summary. */
-function nodeTests(name, dir) {
+function nodeTests(name, dir, concurrency = 2) {
   if (only && !only.includes(name)) return;
   const abs = path.join(root, dir);
   if (!existsSync(abs) || !readdirSync(abs).some((f) => f.endsWith('.test.js'))) return;
   console.log(`\n=== ${name}: node --test ${dir}`);
   const files = readdirSync(abs).filter((f) => f.endsWith('.test.js')).map((f) => path.join(dir, f));
-  const r = run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files]);
+  const r = run(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files]);
   const pass = Number(/^ℹ pass (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
   const fail = Number(/^ℹ fail (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
   if (Number.isNaN(pass) || Number.isNaN(fail)) record(name, 0, 1, r.seconds);
@@ -72,7 +72,8 @@ if (built) {
     extensionTests('extension-untrusted', ['scripts/run-extension-tests.mjs', '--extension', root, '--tests', tests, '--folder', untrusted, '--trust']);
     for (const repo of [trusted, untrusted]) if (repo) rmSync(path.dirname(repo), { recursive: true, force: true });
   }
-  nodeTests('e2e', 'out/test/e2e');
+  // One browser suite at a time: each file runs its own code-server and Chromium, two at once starve a 2-core machine.
+  nodeTests('e2e', 'out/test/e2e', 1);
 }
 
 console.log('\n' + rows.join('\n'));

@@ -15,7 +15,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { execa } from 'execa';
-import { AGENT_LOG_FILE, PROCESS_FILE, isProcessAlive, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
+import { AGENT_LOG_FILE, PROCESS_FILE, isRecordedProcessRunning, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
+import type { HeadlessInput } from './presets';
 
 export const TERMINAL_INPUT_FILE = 'axiom-terminal-input.jsonl';
 
@@ -29,7 +30,23 @@ const write = (rec) => {
   fs.writeFileSync(tmp, JSON.stringify(rec, null, 2) + '\\n');
   fs.renameSync(tmp, recordFile);
 };
-const rec = { pid: process.pid, command: argv, startedAt: new Date().toISOString() };
+// The wrapper's own start time, the same token as processStartTime() in src/core/processIdentity.ts
+// (a test checks they agree): with the pid it proves later that a live pid is still this wrapper.
+const startTime = () => {
+  try {
+    if (process.platform === 'linux') {
+      const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+      const field = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      return /^\\d+$/.test(field) ? field : undefined;
+    }
+    if (process.platform === 'win32') return undefined;
+    const out = require('node:child_process').execFileSync('ps', ['-o', 'lstart=', '-p', String(process.pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return out || undefined;
+  } catch {
+    return undefined;
+  }
+};
+const rec = { pid: process.pid, startTime: startTime(), command: argv, startedAt: new Date().toISOString() };
 let done = false;
 const finish = (code, signal) => {
   if (done) return;
@@ -47,6 +64,7 @@ try {
   child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
 } catch (e) {
   process.stderr.write('axiom: could not start ' + JSON.stringify(argv[0]) + ': ' + e.message + '\\n');
+  rec.error = 'could not start ' + JSON.stringify(argv[0]) + ': ' + e.message;
   write(rec);
   finish(127, null);
 }
@@ -55,6 +73,7 @@ if (child) {
   write(rec);
   child.on('error', (e) => {
     process.stderr.write('axiom: could not start ' + JSON.stringify(argv[0]) + ': ' + e.message + '\\n');
+    rec.error = 'could not start ' + JSON.stringify(argv[0]) + ': ' + e.message;
     finish(e.code === 'ENOENT' ? 127 : 126, null);
   });
   child.on('exit', (code, signal) => finish(code, signal));
@@ -69,6 +88,10 @@ export interface HeadlessOptions {
   worktree: string;
   adminDir: string;
   argv: readonly string[];
+  /** 'none': stdin is closed at start (no agent waits on it); else a pipe this process holds for `send`. */
+  input?: HeadlessInput;
+  /** Written to stdin right after start (e.g. the prompt as a stream-json user message). */
+  firstInput?: string;
   /** Node runtime for the wrapper; default this process's. */
   nodePath?: string;
   /** How long to wait for the wrapper to write the record. */
@@ -81,7 +104,9 @@ export interface HeadlessHandle {
   pid: number;
   record: HeadlessProcessRecord;
   logFile: string;
-  stdin: Writable;
+  /** How the agent takes input after start; stdin is null when it takes none. */
+  input: HeadlessInput;
+  stdin: Writable | null;
   /** Resolves when the wrapper exits (the record then says how). */
   exited: Promise<void>;
   alive(): boolean;
@@ -127,6 +152,7 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
   const { adminDir, worktree, argv } = options;
   if (argv.length === 0 || !argv[0]) throw new Error('The agent command is empty.');
   for (const a of argv) if (a.includes('\0')) throw new Error('An agent argument cannot contain a NUL character.');
+  const input = options.input ?? 'lines';
   const recordFile = path.join(adminDir, PROCESS_FILE);
   const logFile = path.join(adminDir, AGENT_LOG_FILE);
   await fsp.rm(recordFile, { force: true });
@@ -141,7 +167,7 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
       detached: true,
       cleanup: false,
       reject: false,
-      stdin: 'pipe',
+      stdin: input === 'none' ? 'ignore' : 'pipe',
       // The log file's descriptor goes to the wrapper as is (no pipe through this process, which may exit
       // first). execa's types only spell literal descriptors; any number works at runtime.
       stdout: fd as 3,
@@ -156,8 +182,9 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
     const r = await subprocess;
     throw new Error(`Could not start the agent wrapper: ${r.message ?? 'unknown error'}`);
   }
-  const stdin = subprocess.stdin as Writable;
-  stdin.on('error', () => undefined); // EPIPE after the agent exited: `send` reports it, never a crash
+  const stdin = input === 'none' ? null : (subprocess.stdin as Writable);
+  stdin?.on('error', () => undefined); // EPIPE after the agent exited: `send` reports it, never a crash
+  if (stdin && options.firstInput !== undefined) await writeLine(stdin, options.firstInput).catch(() => undefined);
   let exitedFlag = false;
   const exited = subprocess.then(async (result) => {
     exitedFlag = true;
@@ -193,7 +220,8 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
       throw new Error(`The agent wrapper did not start (see ${logFile}).`);
     }
   }
-  return { id: options.id, adminDir, pid, record, logFile, stdin, exited, alive: () => !exitedFlag && isProcessAlive(pid) };
+  const started = record;
+  return { id: options.id, adminDir, pid, record, logFile, input, stdin, exited, alive: () => !exitedFlag && isRecordedProcessRunning(started) };
 }
 
 /** Writes one line to a headless agent's stdin. */

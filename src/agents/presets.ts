@@ -1,6 +1,7 @@
 /**
  * Agent presets: how to start each agent CLI in a worktree, interactively (in a terminal) and
- * headless (as a child process), and how it reports its phase.
+ * headless (as a child process), what it needs installed, how it reports its phase, whether a
+ * headless run takes input after it started, and whether a conversation can be resumed.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -19,21 +20,83 @@ export interface LaunchContext {
   customCommand?: string;
   /** Node-compatible runtime and the bundled hook script, for agents that report through hooks. */
   hook?: { runtime: string; script: string };
+  /** The conversation id to start (`--session-id`) or, with `resume`, to continue (`--resume`). */
+  sessionId?: string;
+  resume?: boolean;
+  /** Claude Code's --permission-mode (checked by permissionModeFrom). */
+  permissionMode?: string;
+}
+
+/**
+ * How a headless run takes input after it started:
+ * - 'stream-json': user messages as stream-json lines on stdin (`send` delivers a real next prompt);
+ * - 'lines': the line as is on stdin (a custom command decides what to do with it);
+ * - 'none': stdin is closed at start (the agent takes its prompt from argv); `send` is refused.
+ */
+export type HeadlessInput = 'stream-json' | 'lines' | 'none';
+
+export interface HeadlessLaunch {
+  argv: string[];
+  input: HeadlessInput;
+  /** Written to stdin right after start (stream-json: the prompt as the first user message). */
+  firstInput?: string;
 }
 
 export interface AgentPreset {
   name: AgentName;
   label: string;
+  /** The program a user must have installed (null for custom: its command says). */
+  program: string | null;
+  /** How to install the program, shown when it is missing. */
+  install: string | null;
   /** 'hooks': the agent reports its phase itself; 'process': only start / exit code are known. */
   phaseSource: 'hooks' | 'process';
+  /** Whether `interactive` can continue a recorded conversation (ctx.sessionId + ctx.resume). */
+  resumable: boolean;
+  /** What a headless run does with input after start. */
+  headlessInput: HeadlessInput;
   /** argv for an interactive session in a terminal. */
   interactive(ctx: LaunchContext): Promise<string[]>;
-  /** argv for a headless run (needs a prompt), or null when the agent has no headless form. */
-  headless(ctx: LaunchContext): Promise<string[] | null>;
+  /** How to run headless (needs a prompt), or null when the agent has no headless form. */
+  headless(ctx: LaunchContext): Promise<HeadlessLaunch | null>;
+}
+
+/** Claude Code's permission modes (2.1.x; `manual` in newer versions). */
+export const CLAUDE_PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan', 'manual'] as const;
+export const DEFAULT_CLAUDE_PERMISSION_MODE = 'acceptEdits';
+
+/** A permission mode from a setting: unknown values fall back to the default (with the reason). */
+export function permissionModeFrom(value: string | null | undefined): { mode: string; warning?: string } {
+  const v = value?.trim();
+  if (!v) return { mode: DEFAULT_CLAUDE_PERMISSION_MODE };
+  if ((CLAUDE_PERMISSION_MODES as readonly string[]).includes(v)) return { mode: v };
+  return {
+    mode: DEFAULT_CLAUDE_PERMISSION_MODE,
+    warning: `Unknown Claude permission mode ${JSON.stringify(v)} (use one of ${CLAUDE_PERMISSION_MODES.join(', ')}); using ${DEFAULT_CLAUDE_PERMISSION_MODE}.`,
+  };
+}
+
+/** A stream-json user message, the line Claude Code reads with --input-format stream-json. */
+export function streamJsonUserMessage(text: string): string {
+  return JSON.stringify({ type: 'user', message: { role: 'user', content: text } });
 }
 
 export const CLAUDE_SETTINGS_FILE = 'axiom-claude-settings.json';
-const HOOK_EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Notification', 'Stop', 'SessionEnd'] as const;
+/** Every hook event that moves the phase or carries a reason (core/agentState maps them). */
+export const HOOK_EVENTS = [
+  'SessionStart',
+  'UserPromptSubmit',
+  'PreToolUse',
+  'PostToolUse',
+  'PostToolUseFailure',
+  'PermissionRequest',
+  'Notification',
+  'SubagentStart',
+  'SubagentStop',
+  'Stop',
+  'StopFailure',
+  'SessionEnd',
+] as const;
 
 /**
  * Writes Claude Code settings (hooks only) into the instance's admin dir, so `claude --settings`
@@ -52,54 +115,104 @@ export async function writeClaudeSettings(ctx: LaunchContext): Promise<string | 
   return file;
 }
 
+function claudeSessionArgs(ctx: LaunchContext): string[] {
+  if (!ctx.sessionId) return [];
+  return ctx.resume ? ['--resume', ctx.sessionId] : ['--session-id', ctx.sessionId];
+}
+
 const claude: AgentPreset = {
   name: 'claude',
   label: 'Claude Code',
+  program: 'claude',
+  install: 'npm install -g @anthropic-ai/claude-code',
   phaseSource: 'hooks',
+  resumable: true,
+  headlessInput: 'stream-json',
   async interactive(ctx) {
     const settings = await writeClaudeSettings(ctx);
-    return ['claude', ...(settings ? ['--settings', settings] : []), '-n', `axiom-${ctx.id}`, ...(ctx.prompt ? [ctx.prompt] : [])];
+    return [
+      'claude',
+      ...(settings ? ['--settings', settings] : []),
+      ...(ctx.permissionMode ? ['--permission-mode', ctx.permissionMode] : []),
+      ...claudeSessionArgs(ctx),
+      ...(ctx.resume ? [] : ['-n', `axiom-${ctx.id}`, ...(ctx.prompt ? [ctx.prompt] : [])]),
+    ];
   },
   async headless(ctx) {
     if (!ctx.prompt) return null;
     const settings = await writeClaudeSettings(ctx);
-    return ['claude', '-p', ctx.prompt, ...(settings ? ['--settings', settings] : []), '--output-format', 'text'];
+    // stream-json on both sides: the prompt is the first user message on stdin and `send` adds more
+    // (a plain `-p` with an open stdin waits 3 s for input and then ignores it). No edit can be
+    // approved in a headless run, hence a permission mode (default acceptEdits).
+    return {
+      argv: [
+        'claude',
+        '-p',
+        '--input-format',
+        'stream-json',
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--permission-mode',
+        ctx.permissionMode ?? DEFAULT_CLAUDE_PERMISSION_MODE,
+        ...claudeSessionArgs(ctx),
+        ...(settings ? ['--settings', settings] : []),
+      ],
+      input: 'stream-json',
+      firstInput: streamJsonUserMessage(ctx.prompt),
+    };
   },
 };
 
 const codex: AgentPreset = {
   name: 'codex',
   label: 'Codex CLI',
+  program: 'codex',
+  install: 'npm install -g @openai/codex',
   phaseSource: 'process',
+  resumable: false,
+  headlessInput: 'none',
   interactive: async (ctx) => ['codex', ...(ctx.prompt ? [ctx.prompt] : [])],
-  headless: async (ctx) => (ctx.prompt ? ['codex', 'exec', ctx.prompt] : null),
+  headless: async (ctx) => (ctx.prompt ? { argv: ['codex', 'exec', ctx.prompt], input: 'none' } : null),
 };
 
 const gemini: AgentPreset = {
   name: 'gemini',
   label: 'Gemini CLI',
+  program: 'gemini',
+  install: 'npm install -g @google/gemini-cli',
   phaseSource: 'process',
+  resumable: false,
+  headlessInput: 'none',
   interactive: async (ctx) => ['gemini', ...(ctx.prompt ? ['-i', ctx.prompt] : [])],
-  headless: async (ctx) => (ctx.prompt ? ['gemini', '-p', ctx.prompt] : null),
+  headless: async (ctx) => (ctx.prompt ? { argv: ['gemini', '-p', ctx.prompt], input: 'none' } : null),
 };
 
 const aider: AgentPreset = {
   name: 'aider',
   label: 'aider',
+  program: 'aider',
+  install: 'python -m pip install aider-install && aider-install',
   phaseSource: 'process',
+  resumable: false,
+  headlessInput: 'none',
   interactive: async (ctx) => ['aider', ...(ctx.prompt ? ['--message', ctx.prompt] : [])],
-  headless: async (ctx) => (ctx.prompt ? ['aider', '--yes-always', '--message', ctx.prompt] : null),
+  headless: async (ctx) => (ctx.prompt ? { argv: ['aider', '--yes-always', '--message', ctx.prompt], input: 'none' } : null),
 };
 
 const custom: AgentPreset = {
   name: 'custom',
   label: 'Custom command',
+  program: null,
+  install: null,
   phaseSource: 'process',
+  resumable: false,
+  headlessInput: 'lines',
   async interactive(ctx) {
     return customArgv(ctx);
   },
   async headless(ctx) {
-    return customArgv(ctx);
+    return { argv: customArgv(ctx), input: 'lines' };
   },
 };
 

@@ -1,5 +1,5 @@
 /** Human-readable pieces of the CLI's output. */
-import type { WorktreeStatus } from '../core';
+import { describeAgentState, type WorktreeStatus } from '../core';
 
 export function formatCounts(s: WorktreeStatus): string {
   if (!s.dirty) return s.prunable ? 'folder missing' : 'bare repository';
@@ -24,8 +24,9 @@ export function formatStatusLine(s: WorktreeStatus): string {
   ]
     .filter(Boolean)
     .join(',');
-  const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${s.agentState.phase}]` : '';
-  return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}${s.problem ? `\n${' '.repeat(21)}! ${s.problem}` : ''}`;
+  const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${describeAgentState(s.agentState)}]` : '';
+  return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}${s.problem ? `
+${' '.repeat(21)}! ${s.problem}` : ''}`;
 }
 
 export function relativeTime(ms: number, now = Date.now()): string {

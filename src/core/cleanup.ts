@@ -17,13 +17,13 @@ import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
 import { writeSalvage } from './salvage';
-import { stopHeadlessAgent } from './processes';
+import { agentRunning, stopHeadlessAgent } from './processes';
 import { locateInstance, type LocatedInstance } from './locate';
 import { plural } from './text';
 import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
 import { findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
 import { isSameProcessAlive } from './processIdentity';
-import { isProcessAlive, readAgentState, readProcessRecord } from './agentState';
+import { readProcessRecord } from './agentState';
 import { finishRemoval, journalRemoval } from './removalJournal';
 import type { StatusEntry } from './parse';
 import { testHook } from './testHooks';
@@ -56,13 +56,10 @@ export interface CleanupAllResult {
   skipped: { id: string; reason: string }[];
 }
 
-/** What an instance's agent is doing as far as cleanup cares: a process Axiom runs, a terminal, or nothing. */
+/** Whether the instance's agent still runs, and where: a process Axiom started (headless) or a terminal. */
 async function runningAgent(inst: LocatedInstance): Promise<'headless' | 'terminal' | null> {
-  const rec = await readProcessRecord(inst.adminDir);
-  if (rec && rec.endedAt === undefined && isProcessAlive(rec.pid)) return 'headless';
-  if (inst.metadata.launch !== 'terminal' || !inst.metadata.terminal?.takenAt) return null;
-  const state = await readAgentState(inst.adminDir, false);
-  return ['starting', 'working', 'waiting', 'idle'].includes(state.phase) ? 'terminal' : null;
+  if (!(await agentRunning(inst.adminDir))) return null;
+  return (await readProcessRecord(inst.adminDir)) ? 'headless' : 'terminal';
 }
 
 export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string, options: CleanupOptions = {}): Promise<CleanupResult> {

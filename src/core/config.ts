@@ -10,6 +10,8 @@ export interface AxiomSettings {
   worktreeDir: string;
   defaultBase: string | null;
   salvageDays: number;
+  /** Claude Code's --permission-mode for agents Axiom starts (git config axiom.claudePermissionMode). */
+  claudePermissionMode: string | null;
 }
 
 export const DEFAULT_SETTINGS: AxiomSettings = {
@@ -17,6 +19,7 @@ export const DEFAULT_SETTINGS: AxiomSettings = {
   worktreeDir: DEFAULT_DIR_TEMPLATE,
   defaultBase: null,
   salvageDays: 30,
+  claudePermissionMode: null,
 };
 
 const KEYS: Record<string, keyof AxiomSettings> = {
@@ -24,6 +27,7 @@ const KEYS: Record<string, keyof AxiomSettings> = {
   'axiom.worktreedir': 'worktreeDir',
   'axiom.defaultbase': 'defaultBase',
   'axiom.salvagedays': 'salvageDays',
+  'axiom.claudepermissionmode': 'claudePermissionMode',
 };
 
 /** Parses `git config -z --get-regexp ^axiom\.` output ("key\nvalue\0"). */

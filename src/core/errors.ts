@@ -28,6 +28,7 @@ export type AxiomErrorCode =
   | 'NestedRepository'
   | 'IoFailed'
   | 'WorktreeMoved'
+  | 'AgentNotFound'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */

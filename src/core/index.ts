@@ -15,7 +15,8 @@ export type { CleanupOptions, CleanupResult, CleanupAllResult, WorkAtRisk } from
 export { describeRisk } from './cleanup';
 export type { SalvageRef } from './salvage';
 export type { RepairReport } from './repair';
-export type { InstanceMetadata, LaunchMode, TerminalRequest } from './metadata';
+export type { AgentSession, InstanceMetadata, LaunchMode, TerminalRequest } from './metadata';
+export { agentRunning } from './processes';
 export type { DirtyCounts, StatusEntry, FileChange } from './parse';
 export * from './agentState';
 export type { LocatedInstance } from './locate';

@@ -26,6 +26,13 @@ export interface TerminalRequest {
   pendingInput?: string[];
 }
 
+/** The agent conversation Axiom started (Claude Code's --session-id): reopening the terminal resumes it. */
+export interface AgentSession {
+  id: string;
+  agent: string;
+  startedAt: string;
+}
+
 export interface InstanceMetadata {
   version: 1;
   id: string;
@@ -39,6 +46,7 @@ export interface InstanceMetadata {
   createdAt: string;
   merged?: MergeRecord;
   terminal?: TerminalRequest;
+  session?: AgentSession;
 }
 
 export async function readMetadata(adminDir: string): Promise<InstanceMetadata | null> {

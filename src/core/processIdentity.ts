@@ -3,7 +3,10 @@
  * pid together with the process's start time and trusts a record only while both still match.
  * The start time comes from /proc/<pid>/stat (field 22, clock ticks since boot) on Linux; where
  * there is no /proc it is null and only the pid can be checked.
+ * Signalling is stricter (isSameProcess): a process is signalled only when its start time is known
+ * and matches; where there is no /proc, `ps -o lstart=` gives the start time instead.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 export interface ProcessIdentity {
@@ -23,16 +26,43 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/** Field 22 (starttime) of a /proc/<pid>/stat line; the command name (field 2) may hold spaces and ')'. */
+export function parseProcStatStartTime(stat: string): string | null {
+  const close = stat.lastIndexOf(')');
+  if (close === -1) return null;
+  const start = stat.slice(close + 2).split(' ')[22 - 3]; // index 19 after pid and comm
+  return start && /^\d+$/.test(start) ? start : null;
+}
+
 /** The start time of a running process, or null (no /proc, or no such process). */
 export function processStartTime(pid: number): string | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces and ')': split after the last one.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null; // field 22 overall = index 19 after pid and comm
+    return parseProcStatStartTime(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
+}
+
+/**
+ * The start time as an opaque token for proving identity before a signal: /proc where there is one,
+ * else `ps -o lstart=` (macOS, BSD); null on Windows or when the process does not exist.
+ */
+export function processStartToken(pid: number): string | null {
+  if (process.platform === 'linux') return processStartTime(pid);
+  if (process.platform === 'win32' || !Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return out || null;
+  } catch {
+    return null;
+  }
+}
+
+/** True only when `pid` runs and started at `startTime`: the same process, not a reused pid (strict: no start time proves nothing). */
+export function isSameProcess(pid: number, startTime: string | undefined | null): boolean {
+  if (!startTime) return false;
+  return processStartToken(pid) === startTime;
 }
 
 export function currentProcessIdentity(): ProcessIdentity {

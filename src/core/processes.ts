@@ -1,12 +1,31 @@
-/** Headless agent processes recorded in an instance's admin dir: stop them before cleanup. */
-import { isProcessAlive, readProcessRecord } from './agentState';
+/**
+ * Headless agent processes recorded in an instance's admin dir: whether one still runs, and stopping
+ * it before cleanup. A process is signalled only when its pid and start time both match the record
+ * (processIdentity): a pid reused by another process after the agent exited is never touched.
+ */
+import { readAgentState, readProcessRecord, type HeadlessProcessRecord } from './agentState';
+import { isSameProcess } from './processIdentity';
 
-export async function stopHeadlessAgent(adminDir: string, graceMs = 2000): Promise<boolean> {
+/** The recorded wrapper, when it provably still runs (pid and start time match). */
+async function liveRecord(adminDir: string): Promise<(HeadlessProcessRecord & { startTime: string }) | null> {
   const rec = await readProcessRecord(adminDir);
-  if (!rec || rec.endedAt || !isProcessAlive(rec.pid)) return false;
-  const kill = (sig: NodeJS.Signals): void => {
+  if (!rec || rec.endedAt !== undefined || !rec.startTime) return null;
+  return isSameProcess(rec.pid, rec.startTime) ? (rec as HeadlessProcessRecord & { startTime: string }) : null;
+}
+
+/**
+ * Stops the instance's headless agent (its whole process group: the agent and its children), first
+ * with SIGTERM, then SIGKILL after `graceMs`. Returns whether a verified running agent was stopped;
+ * false when there is none, or when the recorded pid now belongs to another process.
+ */
+export async function stopHeadlessAgent(adminDir: string, graceMs = 2000): Promise<boolean> {
+  const rec = await liveRecord(adminDir);
+  if (!rec) return false;
+  // Each signal is sent only after the identity is checked again: the agent may have exited meanwhile.
+  const signal = (sig: NodeJS.Signals): void => {
+    if (!isSameProcess(rec.pid, rec.startTime)) return;
     try {
-      // The agent runs in its own process group: stop its children too.
+      // The wrapper leads its own process group (detached): the negative pid reaches the agent and its children.
       process.kill(-rec.pid, sig);
     } catch {
       try {
@@ -16,9 +35,22 @@ export async function stopHeadlessAgent(adminDir: string, graceMs = 2000): Promi
       }
     }
   };
-  kill('SIGTERM');
+  signal('SIGTERM');
   const until = Date.now() + graceMs;
-  while (Date.now() < until && isProcessAlive(rec.pid)) await new Promise((r) => setTimeout(r, 50));
-  if (isProcessAlive(rec.pid)) kill('SIGKILL');
+  while (Date.now() < until && isSameProcess(rec.pid, rec.startTime)) await new Promise((r) => setTimeout(r, 50));
+  signal('SIGKILL');
   return true;
+}
+
+/**
+ * Whether the instance's agent is still running, for callers that must not remove a worktree under
+ * a live agent. Headless: a recorded process that provably still runs. Terminal (or any agent that
+ * reports through hooks / shell integration): its last reported phase is neither exited, failed to
+ * start, nor unknown.
+ */
+export async function agentRunning(adminDir: string): Promise<boolean> {
+  const rec = await readProcessRecord(adminDir);
+  if (rec) return (await liveRecord(adminDir)) !== null;
+  const state = await readAgentState(adminDir, false);
+  return !(['exited', 'failed-to-start', 'unknown', 'pending'] as const).some((p) => p === state.phase);
 }

@@ -3,6 +3,8 @@ export const Commands = {
   spawn: 'axiom.spawn',
   spawnMany: 'axiom.spawnMany',
   openTerminal: 'axiom.openTerminal',
+  startNewConversation: 'axiom.startNewConversation',
+  showAgentLog: 'axiom.showAgentLog',
   openInNewWindow: 'axiom.openInNewWindow',
   addToWorkspace: 'axiom.addToWorkspace',
   revealInOS: 'axiom.revealInOS',

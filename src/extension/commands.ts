@@ -13,6 +13,7 @@ import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
 import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
+import { showAgentLog, startNewConversation } from './agentCommands';
 
 export function registerCommands(s: Services): vscode.Disposable[] {
   const specs: CommandSpec[] = [
@@ -24,9 +25,11 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       handler: async (inv) => {
         const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
         const t = await s.terminals.open(model, status.id!);
-        return { name: t.name, created: t.created, commandLine: t.commandLine, cwd: status.path };
+        return { name: t.name, created: t.created, commandLine: t.commandLine, cwd: status.path, sessionId: t.sessionId, resumed: t.resumed, via: t.via };
       },
     },
+    { id: Commands.startNewConversation, runs: true, handler: (inv) => startNewConversation(s, inv) },
+    { id: Commands.showAgentLog, runs: false, handler: (inv) => showAgentLog(s, inv) },
     {
       id: Commands.openInNewWindow,
       runs: false,

@@ -10,6 +10,8 @@ import { BaseContentProvider } from './diffs';
 import { McpRegistration } from './mcpRegistration';
 import { Repositories } from './repositories';
 import { TerminalManager } from './terminals';
+import { AttentionMonitor } from './attention';
+import { AgentStatusPoll } from './agentStatusPoll';
 import { InstancesTree } from './tree';
 import { readSettings } from './settings';
 import type { Services } from './services';
@@ -23,6 +25,8 @@ export interface AxiomExtensionApi {
   terminals: TerminalManager;
   /** The MCP server definitions given to VS Code (one per repository). */
   mcp: McpRegistration;
+  /** Notifications, the view badge and the status-bar summary of agents that need their person. */
+  attention: AttentionMonitor;
   activationMs: number;
   /** Resolves when the workspace's repositories are found and each has its first snapshot. */
   ready: Promise<void>;
@@ -39,7 +43,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   const tree = new InstancesTree(repos);
   const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
   bag.push(repos, terminals, tree, mcp);
-  bag.push(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  const attention = new AttentionMonitor(repos, terminals, view, log);
+  bag.push(view, attention, new AgentStatusPoll(repos));
   bag.push(vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(repos)));
 
   let activationMs = 0;
@@ -69,7 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
     });
   activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
-  return { repositories: repos, tree, terminals, mcp, activationMs, ready };
+  return { repositories: repos, tree, terminals, mcp, attention, activationMs, ready };
 }
 
 export function deactivate(): void {
@@ -87,12 +93,13 @@ async function afterFirstSnapshot(model: RepositoryModel, terminals: TerminalMan
   }
   const lost = terminals.lost(model);
   if (lost.length === 0) return;
-  const again = 'Start Again';
+  // Reopening resumes each agent's recorded conversation (claude --resume); "Start New Conversation" is per instance.
+  const again = 'Resume';
   const picked = await vscode.window.showInformationMessage(
-    `${plural(lost.length, 'agent terminal')} of ${model.name} were closed (e.g. by a reload): ${lost.map((w) => w.id).join(', ')}.`,
+    `${plural(lost.length, 'agent terminal')} of ${model.name} were closed (e.g. by a reload): ${lost.map((w) => w.id).join(', ')}. Resume their conversations?`,
     again,
   );
-  if (picked === again) for (const w of lost) await terminals.open(model, w.id!, { preserveFocus: true });
+  if (picked === again) for (const w of lost) await terminals.open(model, w.id!, { preserveFocus: true }).catch((e) => log.error(`Resuming ${w.id} failed:`, e));
 }
 
 /** The git binary VS Code's git extension uses, when that extension is already running. */

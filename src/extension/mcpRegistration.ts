@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { mcpServerConfig, SERVER_NAME, type McpConfigInput, type McpServerConfig } from '../mcp/config';
 import type { Repositories } from './repositories';
+import { explicitClaudePermissionMode } from './settings';
 
 /** package.json `contributes.mcpServerDefinitionProviders[].id`. */
 export const MCP_PROVIDER_ID = 'axiom.mcpServers';
@@ -114,7 +115,11 @@ export class McpRegistration implements vscode.Disposable {
     return models.map((m) => {
       // Labels identify servers in VS Code: two repositories with one folder name get their paths.
       const label = names.filter((n) => n === m.name).length > 1 ? `${SERVER_NAME}: ${m.root}` : `${SERVER_NAME}: ${m.name}`;
-      return { label, repo: m.root, ...mcpServerConfig(this.input(m.root)) };
+      const config = mcpServerConfig(this.input(m.root));
+      // The user's explicit axiom.claude.permissionMode reaches the headless agents this server starts.
+      const mode = explicitClaudePermissionMode(vscode.Uri.file(m.root)).mode;
+      if (mode) config.env = { ...config.env, AXIOM_CLAUDE_PERMISSION_MODE: mode };
+      return { label, repo: m.root, ...config };
     });
   }
 

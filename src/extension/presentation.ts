@@ -3,20 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FileChange, StatusEntry, WorktreeStatus } from '../core';
 import { ContextValues } from './commandIds';
+import { AGENT_ICONS, agentLine, agentRowState, attentionWord, URGENT_AGENT_STATES, type AgentRowState } from './agentPresentation';
 
-export type RowState =
-  | 'missing'
-  | 'locked'
-  | 'conflicts'
-  | 'working'
-  | 'waiting'
-  | 'starting'
-  | 'merged'
-  | 'dirty'
-  | 'exited'
-  | 'failed'
-  | 'idle'
-  | 'clean';
+export type RowState = 'missing' | 'locked' | 'conflicts' | 'merged' | 'dirty' | 'clean' | AgentRowState;
 
 export function dirtyCount(w: WorktreeStatus): number {
   return w.changes.length;
@@ -27,30 +16,21 @@ export function rowState(w: WorktreeStatus): RowState {
   if (w.prunable || w.dirty === null) return 'missing';
   if (w.locked) return 'locked';
   if (w.conflictsWithBase) return 'conflicts';
-  const phase = w.agentState.phase;
-  if (phase === 'working') return 'working';
-  if (phase === 'waiting') return 'waiting';
-  if (phase === 'starting' || phase === 'pending') return 'starting';
+  const agent = agentRowState(w.agentState);
+  if (agent && (URGENT_AGENT_STATES.has(agent) || agent === 'working' || agent === 'starting')) return agent;
   if (w.merged && dirtyCount(w) === 0) return 'merged';
   if (dirtyCount(w) > 0) return 'dirty';
-  if (phase === 'exited') return w.agentState.exitCode ? 'failed' : 'exited';
-  if (phase === 'idle') return 'idle';
-  return 'clean';
+  return agent ?? 'clean';
 }
 
 const ICONS: Record<RowState, [string, string | undefined]> = {
   missing: ['warning', 'list.warningForeground'],
   locked: ['lock', undefined],
   conflicts: ['git-pull-request-closed', 'list.errorForeground'],
-  working: ['sync~spin', 'charts.blue'],
-  waiting: ['bell-dot', 'list.warningForeground'],
-  starting: ['loading~spin', undefined],
   merged: ['git-merge', 'gitDecoration.addedResourceForeground'],
   dirty: ['circle-filled', 'gitDecoration.modifiedResourceForeground'],
-  exited: ['debug-stop', undefined],
-  failed: ['error', 'list.errorForeground'],
-  idle: ['debug-pause', undefined],
   clean: ['pass', 'gitDecoration.addedResourceForeground'],
+  ...AGENT_ICONS,
 };
 
 export function iconFor(w: WorktreeStatus): vscode.ThemeIcon {
@@ -66,6 +46,8 @@ export function labelFor(w: WorktreeStatus): string {
 /** "3 changed · ↑2 ↓1 · axiom/x/123": the state first, so a narrow side bar cuts off the branch, not the news. */
 export function descriptionFor(w: WorktreeStatus): string {
   const parts: string[] = [];
+  const attention = w.kind === 'instance' ? attentionWord(w.agentState) : null;
+  if (attention) parts.push(attention);
   if (w.dirty === null) parts.push(w.prunable ? 'missing' : 'unavailable');
   else if (dirtyCount(w) > 0) parts.push(`${dirtyCount(w)} changed`);
   if (w.ahead !== null && w.behind !== null && (w.ahead > 0 || w.behind > 0)) parts.push(`↑${w.ahead} ↓${w.behind}`);
@@ -99,7 +81,7 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   if (w.locked) row('Locked', w.lockReason ?? 'yes');
   if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair');
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
-  row('Agent', w.agent ? `${w.agent} — ${w.agentState.phase}${w.agentState.exitCode != null ? ` (exit ${w.agentState.exitCode})` : ''}` : null);
+  row('Agent', w.agent || w.agentState.phase !== 'unknown' ? agentLine(w.agent ?? 'agent', w.agentState) : null);
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
   row('Prompt', w.prompt ? (w.prompt.length > 200 ? w.prompt.slice(0, 200) + '…' : w.prompt) : null);
   if (w.lastCommit) row('Last commit', `${w.lastCommit.sha.slice(0, 10)} ${w.lastCommit.subject} (${new Date(w.lastCommit.date * 1000).toLocaleString()})`);

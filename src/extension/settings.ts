@@ -4,6 +4,10 @@
  */
 import * as vscode from 'vscode';
 import type { SpawnOptions } from '../core';
+import { permissionModeFrom } from '../agents/presets';
+
+/** Which agent events notify: approval, input and failure (default), also finished turns and exits, or none. */
+export type NotifyLevel = 'attention' | 'all' | 'none';
 
 export interface ExtensionSettings {
   defaultAgent: string;
@@ -11,6 +15,7 @@ export interface ExtensionSettings {
   confirmBeforeMerge: boolean;
   refreshDebounceMs: number;
   salvageRetentionDays: number;
+  notify: NotifyLevel;
 }
 
 function section(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
@@ -31,7 +36,30 @@ export function readSettings(scope?: vscode.Uri): ExtensionSettings {
     confirmBeforeMerge: c.get<boolean>('confirmBeforeMerge', true),
     refreshDebounceMs: Math.max(0, c.get<number>('refreshDebounceMs', 500)),
     salvageRetentionDays: c.get<number>('salvageRetentionDays', 30),
+    notify: (['attention', 'all', 'none'] as const).find((v) => v === c.get<string>('notify')) ?? 'attention',
   };
+}
+
+/**
+ * Claude's permission mode for agents this window starts, set explicitly in VS Code (else undefined:
+ * git config axiom.claudePermissionMode, else acceptEdits). bypassPermissions counts only from the
+ * user's own settings: a workspace (e.g. a cloned repository's .vscode/settings.json) cannot switch
+ * every permission check off.
+ */
+export function explicitClaudePermissionMode(scope?: vscode.Uri): { mode?: string; warning?: string } {
+  const i = section(scope).inspect<string>('claude.permissionMode');
+  const fromWorkspace = i?.workspaceFolderValue ?? i?.workspaceValue;
+  if (fromWorkspace === 'bypassPermissions') {
+    const user = i?.globalValue;
+    return {
+      ...(user ? { mode: permissionModeFrom(user).mode } : {}),
+      warning: 'axiom.claude.permissionMode "bypassPermissions" is honoured only in your user settings, not in a workspace: ignored here.',
+    };
+  }
+  const value = fromWorkspace ?? i?.globalValue;
+  if (!value) return {};
+  const { mode, warning } = permissionModeFrom(value);
+  return { mode, ...(warning ? { warning } : {}) };
 }
 
 /** Spawn options that come from VS Code settings (only those the user set). */

@@ -4,7 +4,9 @@
  */
 import * as vscode from 'vscode';
 import { AxiomError, describeInvalidId, isAxiomError, plural, type SpawnedInstance } from '../core';
-import { AGENT_NAMES, PRESETS } from '../agents/presets';
+import { AGENT_NAMES, PRESETS, presetFor } from '../agents/presets';
+import { splitTemplate } from '../agents/shellQuote';
+import { missingProgram } from './terminals';
 import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
 import type { RepositoryModel } from './repositoryModel';
@@ -89,24 +91,31 @@ async function spawnIds(
   if (base === undefined) throw new Cancelled();
 
   const agents = [settings.defaultAgent, ...AGENT_NAMES.filter((a) => a !== settings.defaultAgent)].filter((a) => a in PRESETS);
+  const where = model.root;
   const agent = await inv.pick(
     'agent',
-    agents.map((a) => ({
-      label: a,
-      description: PRESETS[a as keyof typeof PRESETS].label + (a === settings.defaultAgent ? ' (default)' : ''),
-      detail: a === 'custom' ? settings.customAgentCommand || 'Set axiom.customAgentCommand first' : undefined,
-      value: a,
-    })),
+    agents.map((a) => {
+      const missing = agentMissing(a, settings.customAgentCommand, where);
+      return {
+        label: missing ? `$(warning) ${a}` : a,
+        description: PRESETS[a as keyof typeof PRESETS].label + (a === settings.defaultAgent ? ' (default)' : '') + (missing ? ' — not installed' : ''),
+        detail: missing ?? (a === 'custom' ? settings.customAgentCommand || 'Set axiom.customAgentCommand first' : undefined),
+        value: a,
+      };
+    }),
     { title: at(3), placeHolder: 'Agent to run in the instance' },
   );
   if (agent === undefined) throw new Cancelled();
+  const openTerminal = inv.args?.openTerminal ?? true;
+  // Before anything is created: an agent whose program is missing would only print "command not found".
+  const missing = openTerminal ? agentMissing(agent, settings.customAgentCommand, where) : null;
+  if (missing) throw new AxiomError('AgentNotFound', missing);
 
   const prompt = inv.headless
     ? (inv.args?.prompt ?? null)
     : await vscode.window.showInputBox({ title: at(4), prompt: 'Prompt for the agent (optional)', ignoreFocusOut: true });
   if (prompt === undefined) throw new Cancelled();
 
-  const openTerminal = inv.args?.openTerminal ?? true;
   const results: SpawnCommandResult[] = [];
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: many ? `Spawning ${plural(ids.length, 'instance')} from ${base}` : `Spawning ${ids[0]} from ${base}…` },
@@ -130,4 +139,20 @@ async function spawnIds(
     },
   );
   return results;
+}
+
+/** Why `agent` cannot start in a terminal here (its program is not on the terminal's PATH), or null. */
+function agentMissing(agent: string, customCommand: string, cwd: string): string | null {
+  const preset = presetFor(agent);
+  let program = preset.program;
+  if (preset.name === 'custom') {
+    try {
+      program = splitTemplate(customCommand, { prompt: null, id: 'x', worktree: cwd })[0] ?? null;
+    } catch {
+      program = null;
+    }
+  }
+  // A relative path names a file inside the worktree, which does not exist yet: checked at launch.
+  if (!program || (program.includes('/') && !program.startsWith('/'))) return null;
+  return missingProgram(preset, program, cwd);
 }

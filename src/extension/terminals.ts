@@ -1,20 +1,44 @@
 /**
  * One integrated terminal per instance, named after its id, running the agent in the worktree.
+ * Before launching, the agent's program must exist on the terminal's PATH (else the instance is
+ * marked failed-to-start with how to fix it); a recorded conversation is resumed (`claude --resume`)
+ * unless a new one is asked for. The command runs through shell integration when the shell has it
+ * (typed once, exit code known), else it is typed with sendText.
  * Also serves other processes: terminal launch requests recorded in an instance's metadata (MCP),
  * lines to type from `<adminDir>/axiom-terminal-input.jsonl`, and phase events from shell
  * integration for agents that cannot report their own phase.
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AxiomError, appendAgentEvent, type WorktreeStatus } from '../core';
-import { presetFor, type LaunchContext } from '../agents/presets';
+import { AxiomError, agentRunning, appendAgentEvent, type WorktreeStatus } from '../core';
+import { permissionModeFrom, presetFor, type AgentPreset, type LaunchContext } from '../agents/presets';
+import { checkProgram, missingProgramMessage } from '../agents/programs';
 import { commandLine, flavorOfShell } from '../agents/shellQuote';
 import type { RepositoryModel } from './repositoryModel';
 import { TERMINAL_INPUT_FILE } from './repositoryWatcher';
-import { readSettings } from './settings';
+import { explicitClaudePermissionMode, readSettings } from './settings';
 import { plural } from '../core';
+
+/** How long a new terminal may take to report shell integration before the command is typed instead. */
+const SHELL_INTEGRATION_WAIT_MS = 5000;
+
+/** The PATH a new terminal gets: terminal.integrated.env.<platform>.PATH (with ${env:PATH} filled) or the host's. */
+export function terminalPath(): string {
+  const key = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'osx' : 'linux';
+  const env = vscode.workspace.getConfiguration('terminal.integrated.env').get<Record<string, string | null>>(key);
+  const configured = env?.PATH;
+  if (typeof configured !== 'string') return process.env.PATH ?? '';
+  return configured.replace(/\$\{env:([^}]+)\}/g, (_m, name: string) => process.env[name] ?? '');
+}
+
+/** Whether an agent's program can be found for a terminal in `cwd`: null when it can, else the message. */
+export function missingProgram(preset: AgentPreset, program: string, cwd: string): string | null {
+  if (checkProgram(program, cwd, terminalPath()).found) return null;
+  return missingProgramMessage(preset, program, 'VS Code terminals');
+}
 
 interface Tracked {
   terminal: vscode.Terminal;
@@ -28,11 +52,32 @@ export interface OpenedTerminal {
   /** false when an open terminal was reused or re-attached. */
   created: boolean;
   commandLine: string | null;
+  /** The conversation the agent runs (resumed or new), when the agent has one. */
+  sessionId: string | null;
+  resumed: boolean;
+  /** How the command was started: through shell integration, or typed. */
+  via: 'shellIntegration' | 'sendText' | null;
+}
+
+export interface OpenOptions {
+  preserveFocus?: boolean;
+  /** Start a new conversation instead of resuming the recorded one. */
+  newConversation?: boolean;
+}
+
+interface Launch {
+  argv: string[];
+  sessionId: string | null;
+  resumed: boolean;
 }
 
 export class TerminalManager implements vscode.Disposable {
   private readonly tracked = new Map<string, Tracked>();
   private readonly inflight = new Map<string, Promise<OpenedTerminal>>();
+  /** Terminals this manager closed: VS Code lists them for a moment after dispose(). */
+  private readonly disposed = new WeakSet<vscode.Terminal>();
+  /** Agent launches started through shell integration: their end gives the agent's exit code. */
+  private readonly launches = new Map<vscode.TerminalShellExecution, { model: RepositoryModel; id: string; program: string }>();
   private readonly subs: vscode.Disposable[] = [];
   private readonly inputPoll: ReturnType<typeof setInterval>;
 
@@ -45,15 +90,19 @@ export class TerminalManager implements vscode.Disposable {
     this.inputPoll = setInterval(() => void this.pollInput(), 1000);
     this.subs.push(
       vscode.window.onDidCloseTerminal((t) => {
-        for (const [k, v] of this.tracked) if (v.terminal === t) this.tracked.delete(k);
+        for (const [k, v] of this.tracked) {
+          if (v.terminal !== t) continue;
+          this.tracked.delete(k);
+          void this.terminalClosed(v);
+        }
       }),
     );
     // Shell integration exists from VS Code 1.93; older hosts simply get no process phases.
     const w = vscode.window as Partial<typeof vscode.window>;
     if (typeof w.onDidStartTerminalShellExecution === 'function' && typeof w.onDidEndTerminalShellExecution === 'function') {
       this.subs.push(
-        w.onDidStartTerminalShellExecution((e) => void this.shellEvent(e.terminal, 'CommandStart')),
-        w.onDidEndTerminalShellExecution((e) => void this.shellEvent(e.terminal, 'CommandEnd', e.exitCode)),
+        w.onDidStartTerminalShellExecution((e) => void this.shellEvent(e.terminal, e.execution, 'CommandStart')),
+        w.onDidEndTerminalShellExecution((e) => void this.shellEvent(e.terminal, e.execution, 'CommandEnd', e.exitCode)),
       );
     }
   }
@@ -67,13 +116,13 @@ export class TerminalManager implements vscode.Disposable {
     const k = this.key(model, id);
     const t = this.tracked.get(k);
     if (t && t.terminal.exitStatus === undefined) return t.terminal;
-    const restored = vscode.window.terminals.find((term) => term.name === id && term.exitStatus === undefined);
+    const restored = vscode.window.terminals.find((term) => term.name === id && term.exitStatus === undefined && !this.disposed.has(term));
     if (restored) this.tracked.set(k, { terminal: restored, model, id });
     return restored;
   }
 
   /** Shows the instance's terminal, starting it (and its agent) when none is open. */
-  open(model: RepositoryModel, id: string, options: { preserveFocus?: boolean } = {}): Promise<OpenedTerminal> {
+  open(model: RepositoryModel, id: string, options: OpenOptions = {}): Promise<OpenedTerminal> {
     const k = this.key(model, id);
     const running = this.inflight.get(k);
     if (running) return running;
@@ -82,7 +131,13 @@ export class TerminalManager implements vscode.Disposable {
     return p;
   }
 
-  private async doOpen(model: RepositoryModel, id: string, options: { preserveFocus?: boolean }): Promise<OpenedTerminal> {
+  /** Closes the instance's terminal (its agent with it) and starts the agent in a new conversation. */
+  async startNewConversation(model: RepositoryModel, id: string, options: { preserveFocus?: boolean } = {}): Promise<OpenedTerminal> {
+    this.close(model, id);
+    return this.open(model, id, { ...options, newConversation: true });
+  }
+
+  private async doOpen(model: RepositoryModel, id: string, options: OpenOptions): Promise<OpenedTerminal> {
     if (!vscode.workspace.isTrusted) throw new AxiomError('Untrusted', 'Axiom starts no terminal or agent in an untrusted workspace.');
     const status = model.find(id);
     if (!status) throw new AxiomError('NotFound', `No instance named ${JSON.stringify(id)}.`);
@@ -91,9 +146,12 @@ export class TerminalManager implements vscode.Disposable {
     if (existing) {
       existing.show(options.preserveFocus);
       await this.markTaken(model, status);
-      return { terminal: existing, name: id, created: false, commandLine: null };
+      return { terminal: existing, name: id, created: false, commandLine: null, sessionId: null, resumed: false, via: null };
     }
-    const argv = await this.agentArgv(model, status);
+    if (status.launch === 'headless' && status.adminDir && (await agentRunning(status.adminDir))) {
+      throw new AxiomError('Locked', `The headless agent of ${id} is still running: a terminal would start a second agent in the same worktree. Wait until it is done, or clean the instance up.`);
+    }
+    const launch = await this.prepareLaunch(model, status, options.newConversation === true);
     const terminal = vscode.window.createTerminal({
       name: id,
       cwd: status.path,
@@ -101,16 +159,22 @@ export class TerminalManager implements vscode.Disposable {
       env: { AXIOM_INSTANCE: id },
     });
     this.tracked.set(this.key(model, id), { terminal, model, id });
-    const line = commandLine(argv, flavorOfShell(vscode.env.shell));
-    terminal.sendText(line);
     terminal.show(options.preserveFocus);
-    this.log.info(`Terminal ${id}: ${line}`);
+    const line = commandLine(launch.argv, flavorOfShell(vscode.env.shell));
     await this.markTaken(model, status);
-    return { terminal, name: id, created: true, commandLine: line };
+    const via = await this.run(terminal, line, { model, id, program: launch.argv[0]! });
+    this.log.info(`Terminal ${id} (${via}): ${line}`);
+    return { terminal, name: id, created: true, commandLine: line, sessionId: launch.sessionId, resumed: launch.resumed, via };
   }
 
-  private async agentArgv(model: RepositoryModel, status: WorktreeStatus): Promise<string[]> {
-    const settings = readSettings(vscode.Uri.file(model.root));
+  /**
+   * The agent's command line for this instance: its program must exist (else the instance is marked
+   * failed-to-start and the reason thrown), and a resumable agent continues the conversation it last
+   * reported unless a new one is asked for (recorded in the metadata before it starts).
+   */
+  private async prepareLaunch(model: RepositoryModel, status: WorktreeStatus, newConversation: boolean): Promise<Launch> {
+    const scope = vscode.Uri.file(model.root);
+    const settings = readSettings(scope);
     const preset = presetFor(status.agent ?? settings.defaultAgent);
     const ctx: LaunchContext = {
       id: status.id!,
@@ -121,11 +185,78 @@ export class TerminalManager implements vscode.Disposable {
     };
     // The hook script runs with the extension host's own runtime (Electron in node mode, or node).
     if (preset.phaseSource === 'hooks') ctx.hook = { runtime: process.execPath, script: this.hookScript };
+    if (preset.name === 'claude') ctx.permissionMode = await this.claudePermissionMode(model, scope);
+    let sessionId: string | null = null;
+    let resumed = false;
+    if (preset.resumable) {
+      const reported = status.agentState.sessionId ?? null;
+      resumed = reported !== null && !newConversation;
+      sessionId = resumed ? reported : randomUUID();
+      ctx.sessionId = sessionId!;
+      ctx.resume = resumed;
+    }
+    let argv: string[];
     try {
-      return await preset.interactive(ctx);
+      argv = await preset.interactive(ctx);
     } catch (e) {
       throw new AxiomError('InvalidArgument', e instanceof Error ? e.message : String(e));
     }
+    const missing = missingProgram(preset, argv[0]!, status.path);
+    if (missing) {
+      await appendAgentEvent(status.adminDir!, { event: 'LaunchFailed', reason: missing }).catch((e) => this.log.warn('Could not record the failed launch:', e));
+      model.changed([status.path]);
+      throw new AxiomError('AgentNotFound', missing, { path: status.path });
+    }
+    if (sessionId && !resumed) {
+      const id = sessionId;
+      await model.engine.updateMetadata(status.id!, (m) => ({ ...m, session: { id, agent: preset.name, startedAt: new Date().toISOString() } }));
+    }
+    return { argv, sessionId, resumed };
+  }
+
+  /** VS Code's explicit axiom.claude.permissionMode, else git config axiom.claudePermissionMode, else acceptEdits. */
+  private async claudePermissionMode(model: RepositoryModel, scope: vscode.Uri): Promise<string> {
+    const explicit = explicitClaudePermissionMode(scope);
+    if (explicit.warning) this.log.warn(explicit.warning);
+    if (explicit.mode) return explicit.mode;
+    const fromGit = permissionModeFrom((await model.engine.settings()).claudePermissionMode);
+    if (fromGit.warning) this.log.warn(fromGit.warning);
+    return fromGit.mode;
+  }
+
+  /**
+   * Runs the command line: through shell integration when the terminal reports it within a few seconds
+   * (the command shows once and its exit code is known), else typed with sendText.
+   */
+  private async run(terminal: vscode.Terminal, line: string, launch: { model: RepositoryModel; id: string; program: string }): Promise<'shellIntegration' | 'sendText'> {
+    const integration = await this.shellIntegrationOf(terminal);
+    if (integration) {
+      this.launches.set(integration.executeCommand(line), launch);
+      return 'shellIntegration';
+    }
+    terminal.sendText(line);
+    return 'sendText';
+  }
+
+  private shellIntegrationOf(terminal: vscode.Terminal): Promise<vscode.TerminalShellIntegration | undefined> {
+    if (terminal.shellIntegration) return Promise.resolve(terminal.shellIntegration);
+    const w = vscode.window as Partial<typeof vscode.window>;
+    if (typeof w.onDidChangeTerminalShellIntegration !== 'function') return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (value: vscode.TerminalShellIntegration | undefined): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        closed.dispose();
+        resolve(value);
+      };
+      const sub = w.onDidChangeTerminalShellIntegration!((e) => {
+        if (e.terminal === terminal) done(e.shellIntegration);
+      });
+      const closed = vscode.window.onDidCloseTerminal((t) => {
+        if (t === terminal) done(undefined);
+      });
+      const timer = setTimeout(() => done(terminal.shellIntegration), SHELL_INTEGRATION_WAIT_MS);
+    });
   }
 
   /** Records that a requested terminal launch was taken (by this window). */
@@ -145,7 +276,8 @@ export class TerminalManager implements vscode.Disposable {
     for (const w of model.instances()) {
       if (w.dirty === null || !w.id) continue;
       const req = w.metadata?.launch === 'terminal' ? w.metadata.terminal : undefined;
-      if (req && !req.takenAt && !this.inflight.has(this.key(model, w.id))) {
+      // A request whose launch already failed (program missing) waits for the person: Open Terminal retries.
+      if (req && !req.takenAt && w.agentState.phase !== 'failed-to-start' && !this.inflight.has(this.key(model, w.id))) {
         this.log.info(`Opening the terminal requested for ${w.id} at ${req.requestedAt}.`);
         await this.open(model, w.id, { preserveFocus: true }).catch((e) => this.log.error(`Terminal request of ${w.id} failed:`, e));
       }
@@ -197,29 +329,52 @@ export class TerminalManager implements vscode.Disposable {
     }
   }
 
-  /** Agents without hooks: the terminal's command start/end become the agent's phase. */
-  private async shellEvent(terminal: vscode.Terminal, event: 'CommandStart' | 'CommandEnd', exitCode?: number): Promise<void> {
+  /**
+   * Shell-integration events. The end of the agent's own launch gives its exit code (126/127: it
+   * failed to start); for agents without hooks every command's start and end become its phase.
+   */
+  private async shellEvent(terminal: vscode.Terminal, execution: vscode.TerminalShellExecution, event: 'CommandStart' | 'CommandEnd', exitCode?: number): Promise<void> {
     const t = [...this.tracked.values()].find((x) => x.terminal === terminal);
     if (!t) return;
     const status = t.model.find(t.id);
     if (!status?.adminDir) return;
+    const ours = this.launches.get(execution);
+    if (event === 'CommandEnd') this.launches.delete(execution);
     const settings = readSettings(vscode.Uri.file(t.model.root));
-    if (presetFor(status.agent ?? settings.defaultAgent).phaseSource !== 'process') return;
+    const processPhases = presetFor(status.agent ?? settings.defaultAgent).phaseSource === 'process';
+    if (!processPhases && !(ours && event === 'CommandEnd')) return;
+    const reason =
+      exitCode === 127 ? `${ours?.program ?? 'the command'}: command not found (exit 127)`
+      : exitCode === 126 ? `${ours?.program ?? 'the command'}: cannot be run (exit 126)`
+      : undefined;
     try {
-      await appendAgentEvent(status.adminDir, exitCode === undefined ? { event } : { event, exitCode });
+      await appendAgentEvent(status.adminDir, { event, ...(exitCode !== undefined ? { exitCode } : {}), ...(reason ? { reason } : {}) });
     } catch (e) {
       this.log.warn(`Could not record ${event} for ${t.id}:`, e);
     }
   }
 
+  /** A closed terminal took its agent with it: a phase that still says it runs would never change again. */
+  private async terminalClosed(t: Tracked): Promise<void> {
+    const status = t.model.find(t.id);
+    const phase = status?.agentState.phase;
+    if (!status?.adminDir || phase === undefined || ['exited', 'failed-to-start', 'unknown', 'pending'].includes(phase)) return;
+    await appendAgentEvent(status.adminDir, { event: 'TerminalClosed', phase: 'exited', reason: 'its terminal was closed' }).catch((e) => this.log.warn(`Could not record the closed terminal of ${t.id}:`, e));
+    t.model.changed([]);
+  }
+
   /** Instances whose terminal was taken before but is not open now (e.g. after a reload). */
   lost(model: RepositoryModel): WorktreeStatus[] {
-    return model.instances().filter((w) => w.metadata?.terminal?.takenAt && w.dirty !== null && !this.find(model, w.id!) && w.agentState.phase !== 'exited');
+    return model.instances().filter((w) => w.metadata?.terminal?.takenAt && w.dirty !== null && !this.find(model, w.id!) && w.agentState.phase !== 'exited' && w.agentState.phase !== 'failed-to-start');
   }
 
   close(model: RepositoryModel, id: string): void {
     const k = this.key(model, id);
-    this.find(model, id)?.dispose();
+    const t = this.find(model, id);
+    if (t) {
+      this.disposed.add(t);
+      t.dispose();
+    }
     this.tracked.delete(k);
   }
 

@@ -45,9 +45,10 @@ export function mcpJsonSnippet(input: McpConfigInput, name = SERVER_NAME): strin
 /** A `claude mcp add` command line, every argument quoted for the shell it will be pasted into. */
 export function claudeMcpAddCommand(input: McpConfigInput & { scope?: 'local' | 'project' | 'user'; name?: string }, flavor: ShellFlavor = 'posix'): string {
   const c = mcpServerConfig(input);
-  const argv = ['claude', 'mcp', 'add', '--scope', input.scope ?? 'local'];
+  // The name comes first: `-e` takes several values and would swallow a name written after it
+  // ("Invalid environment variable format"). `--` ends claude's options: --repo is the server's.
+  const argv = ['claude', 'mcp', 'add', input.name ?? SERVER_NAME, '--scope', input.scope ?? 'local'];
   for (const [k, v] of Object.entries(c.env ?? {})) argv.push('-e', `${k}=${v}`);
-  // `--` ends claude's options: the server's own flags (--repo) are not read as claude's.
-  argv.push(input.name ?? SERVER_NAME, '--', c.command, ...c.args);
+  argv.push('--', c.command, ...c.args);
   return commandLine(argv, flavor);
 }

@@ -2,6 +2,7 @@
 /** `node dist/mcp.js [--repo <path>]`: the Axiom MCP server on stdio (the repository defaults to the current folder). */
 import { parseArgs } from 'node:util';
 import { startMcpServer } from './server';
+import { guardStdio, writeStderr } from '../core/stdioGuard';
 
 declare const __AXIOM_VERSION__: string;
 
@@ -23,15 +24,15 @@ function main(): Promise<void> | void {
 }
 
 // A client's misbehaviour or a bug must never take the server down silently mid-session: log and carry on.
-process.on('uncaughtException', (e) => process.stderr.write(`axiom mcp: uncaught: ${e.stack ?? e.message}\n`));
-process.on('unhandledRejection', (e) => process.stderr.write(`axiom mcp: unhandled rejection: ${String(e)}\n`));
+// A client that went away (stdout/stderr broken) ends the server quietly: it has nobody left to serve.
+guardStdio('axiom mcp');
 
 Promise.resolve()
   .then(main)
   .then(
     () => process.exit(0),
     (e: unknown) => {
-      process.stderr.write(`axiom mcp: ${e instanceof Error ? e.message : String(e)}\n`);
+      writeStderr(`axiom mcp: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(2);
     },
   );

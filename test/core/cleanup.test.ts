@@ -2,7 +2,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AxiomEngine, AxiomError } from '../../src/core';
+import { AxiomEngine, AxiomError, processStartToken } from '../../src/core';
 import { branches, commitIn, git, makeRepo, readTree, writeFile, type TempRepo } from './helpers';
 
 let repo: TempRepo;
@@ -164,7 +164,9 @@ test('a refused cleanup leaves a running headless agent alone; a forced one stop
       return false;
     }
   };
-  fs.writeFileSync(path.join(inst.adminDir, 'axiom-agent.json'), JSON.stringify({ pid: child.pid, command: ['sleep', '30'], startedAt: new Date().toISOString() }));
+  // As the headless wrapper records it: pid and start time (a pid alone is never signalled).
+  const startTime = processStartToken(child.pid!);
+  fs.writeFileSync(path.join(inst.adminDir, 'axiom-agent.json'), JSON.stringify({ pid: child.pid, startTime, command: ['sleep', '30'], startedAt: new Date().toISOString() }));
   writeFile(inst.path, 'wip.txt', 'agent output\n');
   await refused(engine.cleanup('agent'), 'DirtyWorktree');
   assert.equal(alive(), true, 'the agent was stopped by a refused cleanup');

@@ -106,12 +106,12 @@ describe('MCP in VS Code', () => {
     const r = await vscode.commands.executeCommand<CopyMcpConfigResult>('axiom.copyMcpConfig', { format: 'claude' });
     const text = await vscode.env.clipboard.readText();
     assert.equal(text, r.text);
-    assert.match(text, /^claude mcp add --scope local /);
+    assert.match(text, /^claude mcp add axiom-worktrees --scope local /);
     // Every argument after `--` is the server command line, in order.
     const tail = text.slice(text.indexOf(' -- ') + 4);
     const unquote = (x: string): string => x.replace(/^'(.*)'$/, '$1');
     assert.deepEqual(tail.split(' ').map(unquote), [process.execPath, script, '--repo', repo]);
-    if (process.versions.electron) assert.match(text, / -e ELECTRON_RUN_AS_NODE=1 /);
+    if (process.versions.electron) assert.match(text, / --scope local -e ELECTRON_RUN_AS_NODE=1 -- /);
   });
 
   it('Copy MCP Configuration: the .mcp.json snippet parses and names this extension and the repository', async () => {

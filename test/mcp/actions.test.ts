@@ -209,7 +209,7 @@ test('spawn refusals: invalid id, duplicate, unknown base, limit, missing agent 
 
   const program = await mcp.call({ action: 'spawn', instanceId: 'nocodex', agent: 'codex', prompt: 'hi', launch: 'headless' });
   assert.equal(program.doc.error.code, 'AgentNotFound');
-  assert.match(program.text, /"codex" was not found/);
+  assert.match(program.text, /Codex CLI \("codex"\) was not found on the PATH of this MCP server\. Install it \(npm install -g @openai\/codex\) or pick another agent\./);
   const noPrompt = await mcp.call({ action: 'spawn', instanceId: 'noprompt', agent: 'claude', launch: 'headless' });
   assert.equal(noPrompt.doc.error.code, 'InvalidArgument');
   assert.match(noPrompt.text, /needs a prompt/);

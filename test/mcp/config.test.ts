@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { claudeMcpAddCommand, mcpJsonSnippet, mcpServerConfig } from '../../src/mcp/config';
 import { fillCommand, findExecutable } from '../../src/agents/headless';
-import { git, MCP } from './helpers';
+import { CLAUDE_MISSING, findClaude, git, MCP } from './helpers';
 
 const NASTY = "/tmp/a dir/it's $HOME `id` \"q\" ;|&";
 
@@ -24,11 +24,11 @@ test('mcpServerConfig is argv (no shell); the JSON snippet round-trips exactly',
 
 test('claudeMcpAddCommand quotes every argument: a real shell hands back exactly the argv', () => {
   const line = claudeMcpAddCommand({ nodePath: '/opt/my node/bin/node', mcpScript: '/x/dist/mcp.js', repo: NASTY, env: { A: 'b c' } });
-  assert.match(line, /^claude mcp add --scope local -e 'A=b c' axiom-worktrees -- /);
+  assert.match(line, /^claude mcp add axiom-worktrees --scope local -e 'A=b c' -- /);
   // Replace the program with one that prints its argv, then let sh parse the line.
   const printer = `${JSON.stringify(process.execPath)} -e 'console.log(JSON.stringify(process.argv.slice(1)))' --`;
   const out = execFileSync('sh', ['-c', line.replace(/^claude /, `${printer} `)], { encoding: 'utf8' });
-  assert.deepEqual(JSON.parse(out), ['mcp', 'add', '--scope', 'local', '-e', 'A=b c', 'axiom-worktrees', '--', '/opt/my node/bin/node', '/x/dist/mcp.js', '--repo', NASTY]);
+  assert.deepEqual(JSON.parse(out), ['mcp', 'add', 'axiom-worktrees', '--scope', 'local', '-e', 'A=b c', '--', '/opt/my node/bin/node', '/x/dist/mcp.js', '--repo', NASTY]);
   const ps = claudeMcpAddCommand({ nodePath: 'node', mcpScript: 'C:\\x\\mcp.js', repo: "C:\\it's" }, 'powershell');
   assert.match(ps, /^& 'claude' 'mcp' 'add'/);
   assert.match(ps, /'C:\\it''s'/);
@@ -48,16 +48,10 @@ test('custom commands are filled per element, never split or shell-parsed', () =
   assert.equal(findExecutable('surely-not-a-program-xyz', '/'), null);
 });
 
-function findClaude(): string | null {
-  const fromEnv = process.env.AXIOM_CLAUDE_BIN;
-  if (fromEnv) return fs.existsSync(fromEnv) ? fromEnv : null;
-  return findExecutable('claude', process.cwd());
-}
-
-test('optional: the real `claude mcp add` + `claude mcp list` health-check the server', (t) => {
+test('optional: the real `claude mcp add` (name before -e, env form) + `claude mcp list`/`get` health-check the server', (t) => {
   const claude = findClaude();
   if (!claude) {
-    t.skip('claude not installed (npm i -g @anthropic-ai/claude-code, or set AXIOM_CLAUDE_BIN): skipping the real-client health check');
+    t.skip(CLAUDE_MISSING);
     return;
   }
   const parent = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-claude-')));
@@ -70,12 +64,15 @@ test('optional: the real `claude mcp add` + `claude mcp list` health-check the s
     git(repo, '-c', 'user.name=T', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', 'commit', '-q', '--allow-empty', '-m', 'init');
     const env = { ...process.env, HOME: home, PATH: `${path.dirname(claude)}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
     // The exact line a user would paste, run by a real shell.
-    const line = claudeMcpAddCommand({ nodePath: process.execPath, mcpScript: MCP, repo }).replace(/^claude /, `'${claude.replace(/'/g, `'\\''`)}' `);
+    // The env form (VS Code's Electron runtime needs ELECTRON_RUN_AS_NODE=1): -e must not swallow the name.
+    const input = { nodePath: process.execPath, mcpScript: MCP, repo, env: { ELECTRON_RUN_AS_NODE: '1' } };
+    const line = claudeMcpAddCommand(input).replace(/^claude /, `'${claude.replace(/'/g, `'\\''`)}' `);
     execFileSync('sh', ['-c', line], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
     const list = execFileSync(claude, ['mcp', 'list'], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
     assert.match(list, /axiom-worktrees: .*mcp\.js --repo .* - ✔ Connected/);
     const get = execFileSync(claude, ['mcp', 'get', 'axiom-worktrees'], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
     assert.match(get, /Status: ✔ Connected/);
+    assert.match(get, /ELECTRON_RUN_AS_NODE=1/);
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });
   }

@@ -1,9 +1,12 @@
 /** A real MCP client (the SDK's Client over stdio) driving the real server bundle against temp repos. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ROOT } from '../core/helpers';
+import { findExecutable } from '../../src/agents/headless';
 
 export { makeRepo, git, commitIn, writeFile, runCli, branches, worktreePaths, ROOT, CLI, type TempRepo } from '../core/helpers';
 
@@ -79,3 +82,20 @@ export function committingAgent(file = 'agent.txt', content = 'written by the st
   ].join('\n');
   return [process.execPath, '-e', script, '{prompt}'];
 }
+
+/** Where `npm run install-claude` puts the real Claude Code CLI for the optional tests. */
+export const CLAUDE_CACHE = path.join(os.homedir(), '.cache', 'axiom-worktrees', 'claude');
+
+/** The real `claude` for optional tests: AXIOM_CLAUDE_BIN, the PATH, or the test cache; null when absent. */
+export function findClaude(): string | null {
+  const fromEnv = process.env.AXIOM_CLAUDE_BIN;
+  if (fromEnv) return fs.existsSync(fromEnv) ? fromEnv : null;
+  const cached = path.join(CLAUDE_CACHE, 'node_modules', '.bin', 'claude');
+  return findExecutable('claude', process.cwd()) ?? (fs.existsSync(cached) ? cached : null);
+}
+
+export const CLAUDE_MISSING =
+  'the real claude is not installed (npm run install-claude puts it in ~/.cache/axiom-worktrees/claude; or set AXIOM_CLAUDE_BIN, or put it on PATH): skipping';
+
+/** The stand-in `claude` (test/fixtures/bin/claude): records argv, env and stdin, and calls the settings file's hooks. */
+export const STANDIN_BIN = path.join(ROOT, 'test', 'fixtures', 'bin');

@@ -1,10 +1,19 @@
-import { EXIT, noExtra, stringOption, type Verb } from '../context';
+import { EXIT, noExtra, stringOption, UsageError, type Verb } from '../context';
+import { printMcpConfig } from './mcpConfig';
 
 export const mcp: Verb = {
-  usage: ['mcp [--repo <path>]                                              run the MCP server on stdio'],
-  options: { repo: { type: 'string' } },
+  usage: [
+    'mcp [--repo <path>]                                              run the MCP server on stdio',
+    'mcp config [--claude|--json] [--repo <path>]                    how to register the server (claude mcp add / .mcp.json)',
+  ],
+  options: { repo: { type: 'string' }, claude: { type: 'boolean' } },
   async run(ctx) {
+    if (ctx.args[0] === 'config') {
+      noExtra(ctx.args, 1);
+      return printMcpConfig(ctx, stringOption(ctx.values, 'repo'));
+    }
     noExtra(ctx.args, 0);
+    if (ctx.values.claude) throw new UsageError('--claude belongs to axiom mcp config.');
     const { startMcpServer } = await import('../../mcp/server');
     await startMcpServer({ repo: stringOption(ctx.values, 'repo') ?? ctx.where });
     return EXIT.ok;

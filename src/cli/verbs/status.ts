@@ -1,4 +1,4 @@
-import { plural } from '../../core';
+import { describeAgentState, plural } from '../../core';
 import { EXIT, need, noExtra, type Verb } from '../context';
 import { formatCounts } from '../format';
 
@@ -17,7 +17,8 @@ export const status: Verb = {
           `  path:    ${s.path}`,
           `  changes: ${formatCounts(s)}`,
           `  ahead ${s.ahead ?? '?'}, behind ${s.behind ?? '?'}${s.conflictsWithBase ? `, conflicts with ${s.base} in ${plural(s.conflictFiles.length, 'file')}` : ''}${s.merged ? ', merged' : ''}`,
-          `  agent:   ${s.agent ?? 'none'} (${s.agentState.phase})`,
+          `  agent:   ${s.agent ?? 'none'} (${describeAgentState(s.agentState)})`,
+          ...(s.agentState.sessionId ?? s.metadata?.session?.id ? [`  session: ${s.agentState.sessionId ?? s.metadata?.session?.id}`] : []),
           `  created: ${s.createdAt ?? '?'}`,
         ].join('\n') + '\n',
     );

@@ -1,0 +1,34 @@
+/**
+ * `axiom mcp config [--claude|--json]`: how to register this installation's MCP server with a client,
+ * for people without VS Code: the `claude mcp add` line, the `.mcp.json` snippet, or both (default).
+ */
+import * as path from 'node:path';
+import { claudeMcpAddCommand, mcpJsonSnippet, type McpConfigInput } from '../../mcp/config';
+import { EXIT, UsageError, type ExitCode, type VerbContext } from '../context';
+
+export async function printMcpConfig(ctx: VerbContext, repoOption: string | undefined): Promise<ExitCode> {
+  const claude = ctx.values.claude === true;
+  if (claude && ctx.json) throw new UsageError('Choose one: --claude (the claude mcp add line) or --json (the .mcp.json snippet).');
+  const engine = await ctx.engine();
+  const repo = repoOption ? path.resolve(ctx.where, repoOption) : (engine.repo.mainWorktree ?? engine.repo.commonDir);
+  // The server is this installation's dist/mcp.js, run by the Node that runs this CLI.
+  const input: McpConfigInput = { nodePath: process.execPath, mcpScript: path.join(__dirname, 'mcp.js'), repo };
+  if (claude) {
+    ctx.io.out(claudeMcpAddCommand(input) + '\n');
+  } else if (ctx.json) {
+    ctx.io.out(mcpJsonSnippet(input) + '\n');
+  } else {
+    ctx.io.out(
+      [
+        'Claude Code (run in the repository):',
+        `  ${claudeMcpAddCommand(input)}`,
+        '  claude mcp list    # health check: "axiom-worktrees: … ✔ Connected"',
+        '',
+        'Or a .mcp.json at the repository root (Claude Code asks to approve it on first run; until then it shows "Pending approval"):',
+        mcpJsonSnippet(input),
+        '',
+      ].join('\n'),
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,50 @@
+/**
+ * Backstop for the admin-dir watcher: its events for files in a worktree created after it started do
+ * not always come (seen in code-server), and an agent's phase must never go stale — notifications and
+ * the badge depend on it. Once a second, one stat of each agent's status and process files; a change
+ * refreshes the model.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type * as vscode from 'vscode';
+import { PROCESS_FILE, STATUS_FILE } from '../core';
+import type { Repositories } from './repositories';
+
+const POLL_MS = 1000;
+
+export class AgentStatusPoll implements vscode.Disposable {
+  private readonly seen = new Map<string, string>();
+  private readonly timer: ReturnType<typeof setInterval>;
+  private running = false;
+
+  constructor(private readonly repos: Repositories) {
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (const model of this.repos.models()) {
+        let changed = false;
+        for (const w of model.instances()) {
+          if (!w.adminDir || (w.launch === 'none' && w.agentState.phase === 'unknown' && !w.agent)) continue;
+          for (const file of [STATUS_FILE, PROCESS_FILE]) {
+            const p = path.join(w.adminDir, file);
+            const st = await fs.stat(p).catch(() => null);
+            const key = st ? `${st.size}:${st.mtimeMs}` : '';
+            if (this.seen.has(p) && this.seen.get(p) !== key) changed = true;
+            this.seen.set(p, key);
+          }
+        }
+        if (changed) model.changed([]);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+  }
+}

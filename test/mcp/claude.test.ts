@@ -1,0 +1,186 @@
+/**
+ * Headless Claude over MCP with the stand-in `claude` (test/fixtures/bin) on the server's PATH: the
+ * argv carries the permission mode and the session id, the prompt arrives as stream-json on stdin
+ * (no 3 s wait on an open pipe), `send` delivers a second prompt the agent acts on, failures keep
+ * their reason, agents that take no input refuse `send`. Optional: the same with the real claude.
+ */
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLAUDE_MISSING, connect, findClaude, git, makeRepo, STANDIN_BIN, waitFor, type McpSession, type TempRepo } from './helpers';
+
+let repo: TempRepo;
+let mcp: McpSession;
+const PATH = `${STANDIN_BIN}${path.delimiter}${process.env.PATH ?? ''}`;
+
+before(async () => {
+  repo = makeRepo();
+  mcp = await connect(repo.dir, { env: { PATH } });
+});
+after(async () => {
+  await mcp?.close();
+  repo?.cleanup();
+});
+
+interface StandinRecord {
+  kind: string;
+  argv?: string[];
+  prompt?: string;
+  line?: string;
+  stdinIsTTY?: boolean;
+  code?: number;
+  env?: Record<string, string>;
+}
+
+function standin(adminDir: string): StandinRecord[] {
+  const file = path.join(adminDir, 'standin-claude.jsonl');
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StandinRecord);
+}
+
+function events(adminDir: string): { event: string; phase?: string; reason?: string; sessionId?: string }[] {
+  return fs.readFileSync(path.join(adminDir, 'axiom-status.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+async function phase(session: McpSession, id: string, want: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  return waitFor(`${id} to be ${want}`, async () => {
+    const s = await session.call({ action: 'status', instanceId: id });
+    return s.doc.agentPhase === want ? s.doc : null;
+  }, timeoutMs);
+}
+
+test('headless claude: permission mode, recorded session id, stream-json prompt; send delivers a second prompt it acts on', async () => {
+  const spawn = await mcp.call({ action: 'spawn', instanceId: 'c1', prompt: 'write one.txt first' });
+  assert.equal(spawn.isError, false, spawn.text);
+  const admin = path.dirname(spawn.doc.logFile as string);
+  const argv = spawn.doc.command as string[];
+  assert.equal(argv[0], 'claude');
+  assert.deepEqual(argv.slice(argv.indexOf('--permission-mode'), argv.indexOf('--permission-mode') + 2), ['--permission-mode', 'acceptEdits']);
+  assert.deepEqual(argv.slice(argv.indexOf('--input-format'), argv.indexOf('--input-format') + 2), ['--input-format', 'stream-json']);
+  assert.match(spawn.doc.sessionId, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(argv.slice(argv.indexOf('--session-id'), argv.indexOf('--session-id') + 2), ['--session-id', spawn.doc.sessionId]);
+  assert.ok(!argv.includes('write one.txt first'), 'the prompt goes on stdin, not in argv');
+  assert.equal(spawn.doc.acceptsInput, true);
+  const meta = JSON.parse(fs.readFileSync(path.join(admin, 'axiom.json'), 'utf8'));
+  assert.equal(meta.session.id, spawn.doc.sessionId, 'the session id is in the instance metadata');
+
+  const idle = await phase(mcp, 'c1', 'idle');
+  assert.equal(idle.sessionId, spawn.doc.sessionId, 'status returns the session id the agent reported');
+  assert.equal(fs.readFileSync(path.join(spawn.doc.worktreePath, 'one.txt'), 'utf8'), 'first\n');
+  const started = standin(admin).find((r) => r.kind === 'start')!;
+  assert.equal(started.stdinIsTTY, false);
+  assert.equal(started.env!.AXIOM_INSTANCE_ID, 'c1');
+
+  const sent = await mcp.call({ action: 'send', instanceId: 'c1', text: 'write two.txt second' });
+  assert.equal(sent.isError, false, sent.text);
+  assert.equal(sent.doc.delivered, 'user-message');
+  await waitFor('the second file', async () => fs.existsSync(path.join(spawn.doc.worktreePath, 'two.txt')));
+  await phase(mcp, 'c1', 'idle');
+  const prompts = events(admin).filter((e) => e.event === 'UserPromptSubmit');
+  assert.equal(prompts.length, 2, 'its hooks show the second UserPromptSubmit');
+  assert.deepEqual(standin(admin).filter((r) => r.kind === 'prompt').map((r) => r.prompt), ['write one.txt first', 'write two.txt second']);
+
+  const cleanup = await mcp.call({ action: 'cleanup', instanceId: 'c1', force: true });
+  assert.equal(cleanup.isError, false, cleanup.text);
+});
+
+test('the permission mode comes from git config axiom.claudePermissionMode; an unknown value falls back to acceptEdits', async () => {
+  git(repo.dir, 'config', 'axiom.claudePermissionMode', 'plan');
+  try {
+    const plan = await mcp.call({ action: 'spawn', instanceId: 'c2', prompt: 'hello' });
+    assert.equal(plan.isError, false, plan.text);
+    assert.ok((plan.doc.command as string[]).join(' ').includes('--permission-mode plan'));
+    git(repo.dir, 'config', 'axiom.claudePermissionMode', 'yolo');
+    const bad = await mcp.call({ action: 'spawn', instanceId: 'c3', prompt: 'hello' });
+    assert.ok((bad.doc.command as string[]).join(' ').includes('--permission-mode acceptEdits'));
+    assert.match(mcp.stderr(), /Unknown Claude permission mode "yolo"/);
+  } finally {
+    git(repo.dir, 'config', '--unset', 'axiom.claudePermissionMode');
+  }
+  for (const id of ['c2', 'c3']) assert.equal((await mcp.call({ action: 'cleanup', instanceId: id, force: true })).isError, false);
+});
+
+test('StopFailure: waiting with the reason while the agent runs; exited 1 with the reason once it ends', async () => {
+  const first = await connect(repo.dir, { env: { PATH } });
+  const spawn = await first.call({ action: 'spawn', instanceId: 'c4', prompt: 'fail auth please' });
+  assert.equal(spawn.isError, false, spawn.text);
+  const waiting = await phase(first, 'c4', 'waiting');
+  assert.equal(waiting.reason, 'authentication_failed: Not logged in · Please run /login');
+  // The server goes away: the agent's stdin ends, the stand-in ends its session like claude does.
+  await first.close();
+  const exited = await phase(mcp, 'c4', 'exited');
+  assert.equal(exited.exitCode, 1);
+  assert.equal(exited.reason, 'authentication_failed: Not logged in · Please run /login');
+  const list = await mcp.call({ action: 'list' });
+  const row = (list.doc.instances as { instanceId: string; exitCode: number; reason: string }[]).find((r) => r.instanceId === 'c4')!;
+  assert.deepEqual([row.exitCode, row.reason], [1, 'authentication_failed: Not logged in · Please run /login']);
+  assert.equal((await mcp.call({ action: 'cleanup', instanceId: 'c4' })).isError, false);
+});
+
+test('a headless agent that takes no input gets a closed stdin, and send is refused (never a false "delivered")', async () => {
+  const log = path.join(repo.parent, 'codex.jsonl');
+  const s = await connect(repo.dir, { env: { PATH, STANDIN_CODEX_LOG: log } });
+  try {
+    const spawn = await s.call({ action: 'spawn', instanceId: 'cx', agent: 'codex', prompt: 'do the thing' });
+    assert.equal(spawn.isError, false, spawn.text);
+    assert.equal(spawn.doc.acceptsInput, false);
+    const send = await s.call({ action: 'send', instanceId: 'cx', text: 'more' });
+    assert.equal(send.isError, true);
+    assert.equal(send.doc.error.code, 'InputNotSupported');
+    assert.match(send.text, /takes no input after it started/);
+    const exited = await phase(s, 'cx', 'exited');
+    assert.equal(exited.exitCode, 0);
+    const rec = JSON.parse(fs.readFileSync(log, 'utf8').trim()) as { argv: string[]; stdin: string };
+    assert.deepEqual(rec.argv, ['exec', 'do the thing']);
+    assert.equal(rec.stdin, '', 'stdin was closed: read at once to its end');
+    assert.equal((await s.call({ action: 'cleanup', instanceId: 'cx' })).isError, false);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a missing claude is refused before anything is created, with how to install it', async () => {
+  const s = await connect(repo.dir, { env: { PATH: path.dirname(process.execPath) } });
+  try {
+    const r = await s.call({ action: 'spawn', instanceId: 'noclaude', prompt: 'hi' });
+    assert.equal(r.doc.error.code, 'AgentNotFound');
+    assert.match(r.text, /Claude Code \("claude"\) was not found .* Install it \(npm install -g @anthropic-ai\/claude-code\) or pick another agent/);
+    assert.ok(!fs.existsSync(path.join(repo.parent, 'axiom-noclaude')));
+  } finally {
+    await s.close();
+  }
+});
+
+test('optional: the real claude headless (no login, temp HOME): stream-json, two prompts, StopFailure reason, exited 1', async (t) => {
+  const claude = findClaude();
+  if (!claude) {
+    t.skip(CLAUDE_MISSING);
+    return;
+  }
+  const home = fs.mkdtempSync(path.join(repo.parent, 'home-'));
+  const s = await connect(repo.dir, { env: { HOME: home, PATH: `${path.dirname(claude)}${path.delimiter}${process.env.PATH ?? ''}` } });
+  let closed = false;
+  try {
+    const spawn = await s.call({ action: 'spawn', instanceId: 'realclaude', prompt: 'say hi' });
+    assert.equal(spawn.isError, false, spawn.text);
+    const admin = path.dirname(spawn.doc.logFile as string);
+    const waiting = await phase(s, 'realclaude', 'waiting', 60_000);
+    assert.match(String(waiting.reason), /authentication_failed|Not logged in/);
+    assert.equal(waiting.sessionId, spawn.doc.sessionId, 'claude used the session id Axiom gave it');
+    const sent = await s.call({ action: 'send', instanceId: 'realclaude', text: 'and again' });
+    assert.equal(sent.doc.delivered, 'user-message');
+    await waitFor('the second UserPromptSubmit', async () => events(admin).filter((e) => e.event === 'UserPromptSubmit').length === 2, 60_000);
+    const init = fs.readFileSync(spawn.doc.logFile, 'utf8');
+    assert.match(init, /"permissionMode":"acceptEdits"/);
+    await s.close();
+    closed = true;
+    const exited = await phase(mcp, 'realclaude', 'exited', 60_000);
+    assert.equal(exited.exitCode, 1, 'not logged in');
+    assert.match(String(exited.reason), /Not logged in/);
+    assert.ok(events(admin).some((e) => e.event === 'SessionEnd'));
+    assert.equal((await mcp.call({ action: 'cleanup', instanceId: 'realclaude', force: true })).isError, false);
+  } finally {
+    if (!closed) await s.close();
+  }
+});
