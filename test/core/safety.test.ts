@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AxiomEngine, AxiomError } from '../../src/core';
+import { AxiomEngine, AxiomError, appendAgentEvent } from '../../src/core';
 import { setTestHook } from '../../src/core/testHooks';
 import { CLI, commitIn, git, makeRepo, readTree, runCli, writeFile, type TempRepo } from './helpers';
 
@@ -448,4 +448,28 @@ test('half-done operations: a cleanup that fails after moving the folder aside p
   assert.equal((await engine.status('fail')).kind, 'instance');
   assert.deepEqual(fs.readdirSync(path.join(repo.dir, '.git', 'axiom', 'removals')), []);
   assert.deepEqual(fs.readdirSync(repo.parent).filter((n) => n.includes('axiom-removing')), []);
+});
+
+test('an agent still running in a terminal refuses the cleanup; the front end that owns the terminal closes it first', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('term', { agent: 'claude', launch: 'terminal' });
+  await engine.updateMetadata('term', (m) => ({ ...m, terminal: { requestedAt: m.createdAt, takenAt: new Date().toISOString() } }));
+  await appendAgentEvent(inst.adminDir, { event: 'UserPromptSubmit' });
+  const e = await refused(engine.cleanup('term'), 'AgentRunning');
+  assert.match(e.message, /terminal/);
+  assert.ok(fs.existsSync(inst.path));
+  // A refused cleanup (work at risk) never closes the terminal.
+  writeFile(inst.path, 'wip.txt', 'wip\n');
+  let closed = 0;
+  const stopTerminalAgent = async (): Promise<void> => {
+    closed++;
+    await appendAgentEvent(inst.adminDir, { event: 'SessionEnd' });
+  };
+  await refused(engine.cleanup('term', { stopTerminalAgent }), 'DirtyWorktree');
+  assert.equal(closed, 0);
+  fs.rmSync(path.join(inst.path, 'wip.txt'));
+  await engine.cleanup('term', { stopTerminalAgent });
+  assert.equal(closed, 1);
+  assert.equal(fs.existsSync(inst.path), false);
 });
