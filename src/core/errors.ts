@@ -20,6 +20,9 @@ export type AxiomErrorCode =
   | 'NotARepository'
   | 'ForeignWorktree'
   | 'Untrusted'
+  | 'InvalidConfig'
+  | 'SetupFailed'
+  | 'TeardownFailed'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -29,6 +32,9 @@ export interface AxiomErrorDetails {
   conflicts?: string[];
   path?: string;
   branch?: string;
+  /** A setup or teardown log, and its last lines. */
+  logFile?: string;
+  logTail?: string;
   stderr?: string;
   args?: string[];
   exitCode?: number;
@@ -65,6 +71,8 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'Locked',
   'Untrusted',
   'NothingToMerge',
+  'SetupFailed',
+  'TeardownFailed',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */
