@@ -74,7 +74,11 @@ function firstFile(walked: Walked): string | null {
  * two paths are on different filesystems (or links are refused); `clone` is reported as `copy` when
  * the filesystem cannot clone.
  */
-export async function reproduceTree(src: string, dst: string, requested: 'hardlink' | 'clone'): Promise<TreeResult> {
+export async function reproduceTree(
+  src: string,
+  dst: string,
+  requested: 'hardlink' | 'clone',
+): Promise<TreeResult> {
   if (!fs.lstatSync(src).isDirectory()) return reproduceFile(src, dst, requested);
   const walked = await walk(src, dst);
   for (const [a, b] of walked.links) fs.symlinkSync(fs.readlinkSync(a), b);
@@ -102,7 +106,9 @@ export async function reproduceTree(src: string, dst: string, requested: 'hardli
   const rest = walked.files.slice(done);
   if (rest.length > 0 && mode !== 'hardlink') {
     // Copies are I/O: several at once. COPYFILE_FICLONE clones when it can and copies otherwise.
-    await mapPool(rest, COPY_CONCURRENCY, ([a, b]) => fs.promises.copyFile(a, b, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL));
+    await mapPool(rest, COPY_CONCURRENCY, ([a, b]) =>
+      fs.promises.copyFile(a, b, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL),
+    );
   }
   return { mode, files: walked.files.length + walked.links.length, ...(fallback ? { fallback } : {}) };
 }
@@ -119,7 +125,11 @@ async function reproduceFile(src: string, dst: string, requested: 'hardlink' | '
       return { mode: 'hardlink', files: 1 };
     } catch (e) {
       await fs.promises.copyFile(src, dst, fs.constants.COPYFILE_EXCL);
-      return { mode: 'copy', files: 1, fallback: `hard link refused (${(e as NodeJS.ErrnoException).code ?? String(e)}): copied instead` };
+      return {
+        mode: 'copy',
+        files: 1,
+        fallback: `hard link refused (${(e as NodeJS.ErrnoException).code ?? String(e)}): copied instead`,
+      };
     }
   }
   try {

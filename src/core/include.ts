@@ -42,11 +42,16 @@ export function patternProblem(pattern: string, mainWorktree: string): string | 
   const segments = p.replace(/\\/g, '/').split('/');
   if (segments.includes('..')) return '".." would reach outside the repository';
   if (p.startsWith('~')) return 'a home-relative path is outside the repository';
-  if (/^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\') || p.startsWith('//')) return 'an absolute path is outside the repository';
+  if (/^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\') || p.startsWith('//'))
+    return 'an absolute path is outside the repository';
   if (p.startsWith('/') && segments.length > 2) {
     const first = segments[1]!;
     const wildcard = /[*?[]/.test(first);
-    if (!wildcard && !fs.existsSync(path.join(mainWorktree, first)) && fs.existsSync(path.join(path.parse(mainWorktree).root, first))) {
+    if (
+      !wildcard &&
+      !fs.existsSync(path.join(mainWorktree, first)) &&
+      fs.existsSync(path.join(path.parse(mainWorktree).root, first))
+    ) {
       return `an absolute path is outside the repository (a leading "/" anchors a pattern to the repository root; write ${JSON.stringify(segments.slice(-1)[0])} or a path inside the repository)`;
     }
   }
@@ -60,10 +65,14 @@ export function checkPatterns(sources: readonly PatternSource[], mainWorktree: s
     s.patterns.forEach((pattern, i) => {
       if (isComment(pattern)) return;
       const problem = patternProblem(pattern, mainWorktree);
-      if (problem) problems.push(`${s.where}${s.patterns.length > 1 ? ` (entry ${i + 1})` : ''}: ${JSON.stringify(pattern)}: ${problem}`);
+      if (problem)
+        problems.push(
+          `${s.where}${s.patterns.length > 1 ? ` (entry ${i + 1})` : ''}: ${JSON.stringify(pattern)}: ${problem}`,
+        );
     });
   }
-  if (problems.length) throw new AxiomError('InvalidConfig', `Include patterns refused:\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new AxiomError('InvalidConfig', `Include patterns refused:\n  ${problems.join('\n  ')}`);
 }
 
 /** Can a non-negated pattern match something inside folder `dir` ("a/b/")? Conservative: yes when unsure. */
@@ -77,7 +86,8 @@ function couldMatchInside(dir: string, patterns: readonly string[]): boolean {
   });
 }
 
-const under = (rel: string, roots: readonly string[]): boolean => roots.some((r) => rel === r || rel.startsWith(`${r}/`));
+const under = (rel: string, roots: readonly string[]): boolean =>
+  roots.some((r) => rel === r || rel.startsWith(`${r}/`));
 
 /**
  * Finds the files to copy: git's list of ignored paths in the main worktree (`ls-files --others
@@ -85,12 +95,21 @@ const under = (rel: string, roots: readonly string[]): boolean => roots.some((r)
  * ignored as a whole is taken whole when it matches, else searched when a pattern could match inside.
  * `skip` are paths handled otherwise (shared folders). Symbolic links that leave the repository are refused.
  */
-export async function planIncludes(git: GitRunner, mainWorktree: string, sources: readonly PatternSource[], skip: readonly string[]): Promise<IncludePlan> {
+export async function planIncludes(
+  git: GitRunner,
+  mainWorktree: string,
+  sources: readonly PatternSource[],
+  skip: readonly string[],
+): Promise<IncludePlan> {
   const patterns = sources.flatMap((s) => s.patterns.filter((p) => !isComment(p)));
   if (patterns.length === 0) return { entries: [], roots: [] };
   checkPatterns(sources, mainWorktree);
   const ig = ignore().add(patterns);
-  const out = await git.out(mainWorktree, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], { readOnly: true });
+  const out = await git.out(
+    mainWorktree,
+    ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'],
+    { readOnly: true },
+  );
   const plan: IncludePlan = { entries: [], roots: [] };
   const refused: string[] = [];
   const realMain = fs.realpathSync(mainWorktree);
@@ -156,7 +175,10 @@ export async function planIncludes(git: GitRunner, mainWorktree: string, sources
     }
   }
   if (refused.length) {
-    throw new AxiomError('InvalidConfig', `Include refused: Axiom copies nothing from outside the repository.\n  ${refused.join('\n  ')}\nReplace the link with the file, or leave it out of the include patterns.`);
+    throw new AxiomError(
+      'InvalidConfig',
+      `Include refused: Axiom copies nothing from outside the repository.\n  ${refused.join('\n  ')}\nReplace the link with the file, or leave it out of the include patterns.`,
+    );
   }
   return plan;
 }
@@ -170,7 +192,11 @@ export function isInside(p: string, dir: string): boolean {
  * Copies the planned files into the new worktree. Never overwrites: a path that exists there (a file
  * the base tracks) is skipped and reported; never writes through a folder that leads outside the worktree.
  */
-export async function copyIncludes(mainWorktree: string, worktree: string, plan: IncludePlan): Promise<IncludeResult> {
+export async function copyIncludes(
+  mainWorktree: string,
+  worktree: string,
+  plan: IncludePlan,
+): Promise<IncludeResult> {
   const result: IncludeResult = { copied: [], skipped: [] };
   const realWorktree = fs.realpathSync(worktree);
   for (const entry of plan.entries) {
@@ -179,11 +205,17 @@ export async function copyIncludes(mainWorktree: string, worktree: string, plan:
     fs.mkdirSync(path.dirname(to), { recursive: true });
     // A folder the base tracks as a symbolic link could lead anywhere: write only inside the worktree.
     if (!isInside(fs.realpathSync(path.dirname(to)), realWorktree)) {
-      result.skipped.push({ path: entry.rel, reason: 'its folder in the instance is a link that leads outside the worktree' });
+      result.skipped.push({
+        path: entry.rel,
+        reason: 'its folder in the instance is a link that leads outside the worktree',
+      });
       continue;
     }
     if (fs.existsSync(to) || isSymlink(to)) {
-      result.skipped.push({ path: entry.rel, reason: 'exists in the instance (tracked at the base): not overwritten' });
+      result.skipped.push({
+        path: entry.rel,
+        reason: 'exists in the instance (tracked at the base): not overwritten',
+      });
       continue;
     }
     if (entry.kind === 'symlink') fs.symlinkSync(fs.readlinkSync(from), to);

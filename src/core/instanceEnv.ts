@@ -26,7 +26,10 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * PORT = AXIOM_PORT unless PORT is already set — in `inherited` (the environment the process starts
  * from) or by the configured `env`.
  */
-export function instanceEnv(source: InstanceEnvSource, inherited: Readonly<Record<string, string | undefined>> = process.env): Record<string, string> {
+export function instanceEnv(
+  source: InstanceEnvSource,
+  inherited: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> {
   const out: Record<string, string> = {
     AXIOM_INSTANCE_ID: source.id,
     AXIOM_WORKTREE: source.worktree,
@@ -37,7 +40,8 @@ export function instanceEnv(source: InstanceEnvSource, inherited: Readonly<Recor
     out.AXIOM_PORTS = source.ports.join(',');
   }
   for (const [k, v] of Object.entries(source.env ?? {})) if (!RESERVED_ENV.test(k)) out[k] = v;
-  if (source.ports.length > 0 && inherited.PORT === undefined && out.PORT === undefined) out.PORT = String(source.ports[0]);
+  if (source.ports.length > 0 && inherited.PORT === undefined && out.PORT === undefined)
+    out.PORT = String(source.ports[0]);
   return out;
 }
 
@@ -86,11 +90,23 @@ export function portsNeeded(template: string): number {
 }
 
 /** Variables that would point git in a child process at another repository than the instance's worktree. */
-export const GIT_REDIRECTS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_NAMESPACE', 'GIT_PREFIX'];
+export const GIT_REDIRECTS = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_COMMON_DIR',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_NAMESPACE',
+  'GIT_PREFIX',
+];
 
 /** The whole environment of a process of the instance: `inherited` minus git redirections, plus {@link instanceEnv}. */
-export function instanceProcessEnv(source: InstanceEnvSource, inherited: Readonly<Record<string, string | undefined>> = process.env): Record<string, string> {
+export function instanceProcessEnv(
+  source: InstanceEnvSource,
+  inherited: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(inherited)) if (v !== undefined && !GIT_REDIRECTS.includes(k.toUpperCase())) env[k] = v;
+  for (const [k, v] of Object.entries(inherited))
+    if (v !== undefined && !GIT_REDIRECTS.includes(k.toUpperCase())) env[k] = v;
   return { ...env, ...instanceEnv(source, inherited) };
 }

@@ -14,13 +14,23 @@ import { readWorktreeConfig } from './repoConfig';
 import { TEARDOWN_LOG, logTail, runCommands, runSetup, type CommandStep, type SetupRecord } from './setup';
 
 /** The whole environment of an instance's processes, from its metadata (ports and `env` fixed at spawn). */
-export function environmentOf(inst: { path: string; metadata: InstanceMetadata }, inherited: Readonly<Record<string, string | undefined>> = process.env): Record<string, string> {
+export function environmentOf(
+  inst: { path: string; metadata: InstanceMetadata },
+  inherited: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> {
   const m = inst.metadata;
-  return instanceProcessEnv({ id: m.id, worktree: inst.path, base: m.base, ports: m.ports ?? [], env: m.env ?? {} }, inherited);
+  return instanceProcessEnv(
+    { id: m.id, worktree: inst.path, base: m.base, ports: m.ports ?? [], env: m.env ?? {} },
+    inherited,
+  );
 }
 
 function refuseUntrusted(git: GitRunner, what: string): void {
-  if (git.untrusted) throw new AxiomError('Untrusted', `This repository is not trusted: its ${what} commands do not run. Trust the workspace first.`);
+  if (git.untrusted)
+    throw new AxiomError(
+      'Untrusted',
+      `This repository is not trusted: its ${what} commands do not run. Trust the workspace first.`,
+    );
 }
 
 export interface SetupRunHooks {
@@ -30,8 +40,16 @@ export interface SetupRunHooks {
 }
 
 /** Runs the configuration's setup commands in the instance (again). Null when there are none. */
-export async function setupInstance(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, hooks: SetupRunHooks = {}): Promise<SetupRecord | null> {
-  if (inst.missing) throw new AxiomError('NotFound', `The worktree of ${inst.id} (${inst.path}) is missing. Run repair.`, { path: inst.path });
+export async function setupInstance(
+  git: GitRunner,
+  repo: RepoInfo,
+  inst: LocatedInstance,
+  hooks: SetupRunHooks = {},
+): Promise<SetupRecord | null> {
+  if (inst.missing)
+    throw new AxiomError('NotFound', `The worktree of ${inst.id} (${inst.path}) is missing. Run repair.`, {
+      path: inst.path,
+    });
   const config = await readWorktreeConfig(git, repo.commonDir, repo.mainWorktree);
   if (config.setup.length === 0) return null;
   refuseUntrusted(git, 'setup');
@@ -58,23 +76,40 @@ export interface TeardownResult {
  * Cleanup's first step: the teardown commands in the worktree. A failing teardown refuses the cleanup
  * (TeardownFailed, with the log's last lines) unless `force`. Null when no teardown is configured.
  */
-export async function teardownBeforeCleanup(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, force: boolean): Promise<TeardownResult | null> {
+export async function teardownBeforeCleanup(
+  git: GitRunner,
+  repo: RepoInfo,
+  inst: LocatedInstance,
+  force: boolean,
+): Promise<TeardownResult | null> {
   let config;
   try {
     config = await readWorktreeConfig(git, repo.commonDir, repo.mainWorktree);
   } catch (e) {
-    if (force) return { state: 'skipped', commands: [], steps: [], reason: `the configuration cannot be read: ${(e as Error).message.split('\n')[0]}` };
+    if (force)
+      return {
+        state: 'skipped',
+        commands: [],
+        steps: [],
+        reason: `the configuration cannot be read: ${(e as Error).message.split('\n')[0]}`,
+      };
     throw e;
   }
   const commands = config.teardown;
   if (commands.length === 0) return null;
-  if (inst.missing) return { state: 'skipped', commands, steps: [], reason: 'the worktree folder is missing' };
+  if (inst.missing)
+    return { state: 'skipped', commands, steps: [], reason: 'the worktree folder is missing' };
   if (git.untrusted) {
     if (force) return { state: 'skipped', commands, steps: [], reason: 'the repository is not trusted' };
     refuseUntrusted(git, 'teardown');
   }
   const logFile = path.join(inst.adminDir, TEARDOWN_LOG);
-  const steps = await runCommands('teardown', commands, { cwd: inst.path, env: environmentOf(inst), timeoutMs: config.setupTimeoutSeconds * 1000, logFile });
+  const steps = await runCommands('teardown', commands, {
+    cwd: inst.path,
+    env: environmentOf(inst),
+    timeoutMs: config.setupTimeoutSeconds * 1000,
+    logFile,
+  });
   const failed = steps.find((s) => s.exitCode !== 0);
   if (!failed) return { state: 'succeeded', commands, steps };
   const tail = await logTail(logFile);
@@ -82,7 +117,12 @@ export async function teardownBeforeCleanup(git: GitRunner, repo: RepoInfo, inst
     throw new AxiomError(
       'TeardownFailed',
       `The teardown of ${inst.id} failed (${failed.timedOut ? 'timed out' : `exit ${failed.exitCode}`}: ${failed.command}), so the instance was not cleaned up. Fix it and clean up again, or force the cleanup.\n${tail}`,
-      { path: inst.path, logFile, logTail: tail, ...(failed.exitCode !== null ? { exitCode: failed.exitCode } : {}) },
+      {
+        path: inst.path,
+        logFile,
+        logTail: tail,
+        ...(failed.exitCode !== null ? { exitCode: failed.exitCode } : {}),
+      },
     );
   }
   return { state: 'failed', commands, steps, logTail: tail };

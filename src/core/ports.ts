@@ -38,14 +38,18 @@ export function portRegistryFile(): string {
     process.env.AXIOM_STATE_DIR ||
     (process.platform === 'win32'
       ? path.join(process.env.LOCALAPPDATA || path.join(os.homedir(), 'AppData', 'Local'), 'axiom-worktrees')
-      : path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'axiom-worktrees'));
+      : path.join(
+          process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'),
+          'axiom-worktrees',
+        ));
   return path.join(dir, 'ports.json');
 }
 
 function readRegistry(file: string): Registry {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Registry;
-    if (parsed && Array.isArray(parsed.leases)) return { version: 1, leases: parsed.leases.filter((l) => Array.isArray(l.ports)) };
+    if (parsed && Array.isArray(parsed.leases))
+      return { version: 1, leases: parsed.leases.filter((l) => Array.isArray(l.ports)) };
   } catch {
     /* missing or unreadable: start empty (leases are re-validated against metadata anyway) */
   }
@@ -72,7 +76,11 @@ async function withRegistry<T>(work: (reg: Registry) => Promise<{ value: T; chan
       onCompromised: () => undefined,
     });
   } catch (e) {
-    throw new AxiomError('Locked', `Another process is leasing ports (lock ${file}.lock). Try again in a moment.`, { stderr: String(e) });
+    throw new AxiomError(
+      'Locked',
+      `Another process is leasing ports (lock ${file}.lock). Try again in a moment.`,
+      { stderr: String(e) },
+    );
   }
   try {
     const reg = readRegistry(file);
@@ -85,7 +93,10 @@ async function withRegistry<T>(work: (reg: Registry) => Promise<{ value: T; chan
 }
 
 /** Is the lease still held by an instance (its metadata records these ports) or by a spawn in progress? */
-async function isLive(lease: PortLease, metadataCache: Map<string, Promise<Map<string, number[]>>>): Promise<boolean> {
+async function isLive(
+  lease: PortLease,
+  metadataCache: Map<string, Promise<Map<string, number[]>>>,
+): Promise<boolean> {
   let byId = metadataCache.get(lease.commonDir);
   if (!byId) {
     byId = readAdminEntries(lease.commonDir).then((entries) => {
@@ -114,7 +125,12 @@ export function canBind(port: number): Promise<boolean> {
  * Leases `count` consecutive free ports from `range` for instance `id` of the repository at
  * `commonDir`. An instance that already holds a lease keeps it (stable for its life).
  */
-export async function leasePorts(commonDir: string, id: string, count: number, range: readonly [number, number]): Promise<number[]> {
+export async function leasePorts(
+  commonDir: string,
+  id: string,
+  count: number,
+  range: readonly [number, number],
+): Promise<number[]> {
   if (count <= 0) return [];
   return withRegistry(async (reg) => {
     const cache = new Map<string, Promise<Map<string, number[]>>>();

@@ -39,27 +39,49 @@ export interface ProvisionPlan {
 /** What spawn reports while it provisions and sets up (the CLI prints it, the extension shows it). */
 export type ProvisionEvent =
   | { step: 'ports'; ports: number[] }
-  | { step: 'share'; path: string; mode: ProvisionedEntry['mode']; requested: PlannedShare['mode']; ms: number; files: number; note?: string }
+  | {
+      step: 'share';
+      path: string;
+      mode: ProvisionedEntry['mode'];
+      requested: PlannedShare['mode'];
+      ms: number;
+      files: number;
+      note?: string;
+    }
   | { step: 'include'; copied: number; skipped: number; ms: number }
   | { step: 'setup'; command: string; index: number; total: number; done?: CommandStep };
 
 /** Why a `share` key cannot be used, or null. */
 export function sharePathProblem(rel: string): string | null {
-  if (rel.trim() === '' || rel === '.' || rel === './') return 'is empty: name a folder such as "node_modules"';
+  if (rel.trim() === '' || rel === '.' || rel === './')
+    return 'is empty: name a folder such as "node_modules"';
   if (/[\0\n\r]/.test(rel)) return 'contains a control character';
   if (/[*?[\]]/.test(rel)) return 'is a pattern: share takes plain paths (use "include" for patterns)';
-  if (path.isAbsolute(rel) || /^[A-Za-z]:[\\/]/.test(rel) || rel.startsWith('~')) return 'is outside the repository: share takes paths relative to the repository root';
-  const segments = rel.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
+  if (path.isAbsolute(rel) || /^[A-Za-z]:[\\/]/.test(rel) || rel.startsWith('~'))
+    return 'is outside the repository: share takes paths relative to the repository root';
+  const segments = rel
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return '".." would reach outside the repository';
-  if (segments[0] === '.git') return 'is git\'s own folder';
+  if (segments[0] === '.git') return "is git's own folder";
   return null;
 }
 
-const normalizeRel = (rel: string): string => rel.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.').join('/');
+const normalizeRel = (rel: string): string =>
+  rel
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .join('/');
 
 /** `git check-ignore` over many paths in one process: the set that git ignores in `cwd`. */
 async function ignoredAmong(git: GitRunner, cwd: string, rels: readonly string[]): Promise<Set<string>> {
-  const r = await git.run(cwd, ['check-ignore', '-z', '--stdin'], { readOnly: true, okExitCodes: [1], input: rels.map((p) => `${p}\0`).join('') });
+  const r = await git.run(cwd, ['check-ignore', '-z', '--stdin'], {
+    readOnly: true,
+    okExitCodes: [1],
+    input: rels.map((p) => `${p}\0`).join(''),
+  });
   return new Set(r.stdout.split('\0').filter(Boolean));
 }
 
@@ -67,7 +89,12 @@ async function ignoredAmong(git: GitRunner, cwd: string, rels: readonly string[]
  * Reads the configuration and plans what to share and copy. Throws InvalidConfig (nothing created
  * yet) for a bad file, a refused pattern, a share outside the tree or one that git does not ignore.
  */
-export async function planProvision(git: GitRunner, commonDir: string, mainWorktree: string, options: ProvisionOptions = {}): Promise<ProvisionPlan> {
+export async function planProvision(
+  git: GitRunner,
+  commonDir: string,
+  mainWorktree: string,
+  options: ProvisionOptions = {},
+): Promise<ProvisionPlan> {
   const config = await readWorktreeConfig(git, commonDir, mainWorktree);
   const problems: string[] = [];
   const shares: PlannedShare[] = [];
@@ -96,20 +123,37 @@ export async function planProvision(git: GitRunner, commonDir: string, mainWorkt
     shares.push({ rel, mode, src });
   }
   if (shares.length > 0) {
-    const ignored = await ignoredAmong(git, mainWorktree, shares.map((s) => s.rel));
+    const ignored = await ignoredAmong(
+      git,
+      mainWorktree,
+      shares.map((s) => s.rel),
+    );
     for (const s of shares) {
       if (!ignored.has(s.rel)) {
-        problems.push(`share ${JSON.stringify(s.rel)} is not ignored by git: a shared folder must be in .gitignore, or every instance would show it as untracked work (add "/${s.rel}" to .gitignore)`);
+        problems.push(
+          `share ${JSON.stringify(s.rel)} is not ignored by git: a shared folder must be in .gitignore, or every instance would show it as untracked work (add "/${s.rel}" to .gitignore)`,
+        );
       }
     }
   }
-  if (problems.length) throw new AxiomError('InvalidConfig', `${CONFIG_FILE} "share" refused:\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new AxiomError('InvalidConfig', `${CONFIG_FILE} "share" refused:\n  ${problems.join('\n  ')}`);
   const sources: PatternSource[] = [
     { where: WORKTREE_INCLUDE_FILE, patterns: config.worktreeInclude },
-    { where: config.sources.gitConfig.includes('axiom.include') ? 'git config axiom.include' : `${CONFIG_FILE} "include"`, patterns: config.include },
+    {
+      where: config.sources.gitConfig.includes('axiom.include')
+        ? 'git config axiom.include'
+        : `${CONFIG_FILE} "include"`,
+      patterns: config.include,
+    },
     { where: 'git.worktreeIncludeFiles', patterns: options.includePatterns ?? [] },
   ];
-  const include = await planIncludes(git, mainWorktree, sources, shares.map((s) => s.rel));
+  const include = await planIncludes(
+    git,
+    mainWorktree,
+    sources,
+    shares.map((s) => s.rel),
+  );
   return { config, shares, include, skipped };
 }
 
@@ -136,10 +180,16 @@ export async function provisionWorktree(
     const dest = path.join(worktree, s.rel);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     if (!isInside(fs.realpathSync(path.dirname(dest)), realWorktree)) {
-      throw new AxiomError('InvalidConfig', `share ${JSON.stringify(s.rel)}: its parent folder in the instance leads outside the worktree; nothing was written there.`);
+      throw new AxiomError(
+        'InvalidConfig',
+        `share ${JSON.stringify(s.rel)}: its parent folder in the instance leads outside the worktree; nothing was written there.`,
+      );
     }
     if (fs.existsSync(dest) || isLink(dest)) {
-      record.skipped.push({ path: s.rel, reason: 'exists in the instance (tracked at the base): not replaced' });
+      record.skipped.push({
+        path: s.rel,
+        reason: 'exists in the instance (tracked at the base): not replaced',
+      });
       continue;
     }
     const t = performance.now();
@@ -150,19 +200,41 @@ export async function provisionWorktree(
       entry = { path: s.rel, mode: 'symlink', requested: 'symlink', ms: 0, files: 1 };
     } else {
       const r = await reproduceTree(s.src, dest, s.mode);
-      entry = { path: s.rel, mode: r.mode, requested: s.mode, ms: 0, files: r.files, ...(r.fallback ? { note: r.fallback } : {}) };
+      entry = {
+        path: s.rel,
+        mode: r.mode,
+        requested: s.mode,
+        ms: 0,
+        files: r.files,
+        ...(r.fallback ? { note: r.fallback } : {}),
+      };
     }
     entry.ms = Math.round(performance.now() - t);
     record.provisioned.push(entry);
-    onProgress?.({ step: 'share', path: entry.path, mode: entry.mode, requested: entry.requested, ms: entry.ms, files: entry.files, ...(entry.note ? { note: entry.note } : {}) });
+    onProgress?.({
+      step: 'share',
+      path: entry.path,
+      mode: entry.mode,
+      requested: entry.requested,
+      ms: entry.ms,
+      files: entry.files,
+      ...(entry.note ? { note: entry.note } : {}),
+    });
   }
   if (plan.include.entries.length > 0) {
     const t = performance.now();
     const r = await copyIncludes(mainWorktree, worktree, plan.include);
     const copied = new Set(r.copied);
-    record.included = plan.include.roots.filter((root) => copied.has(root) || r.copied.some((c) => c.startsWith(`${root}/`)));
+    record.included = plan.include.roots.filter(
+      (root) => copied.has(root) || r.copied.some((c) => c.startsWith(`${root}/`)),
+    );
     record.skipped.push(...r.skipped);
-    onProgress?.({ step: 'include', copied: r.copied.length, skipped: r.skipped.length, ms: Math.round(performance.now() - t) });
+    onProgress?.({
+      step: 'include',
+      copied: r.copied.length,
+      skipped: r.skipped.length,
+      ms: Math.round(performance.now() - t),
+    });
   }
   await verifyIgnored(git, worktree, record);
   record.ms = Math.round(performance.now() - started);

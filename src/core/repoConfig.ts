@@ -33,15 +33,12 @@ const commands = (what: string) =>
 export const CONFIG_SCHEMA = z
   .strictObject({
     $schema: z.string().optional(),
-    include: z
-      .array(z.string())
-      .optional()
-      .meta({
-        description:
-          'Git-ignored files to copy from the main worktree into each new instance (gitignore syntax, relative to the repository root). A file is copied only when it matches AND git ignores it; tracked files are never copied or overwritten.',
-        markdownDescription:
-          'Git-ignored files to copy from the main worktree into each new instance — gitignore syntax, relative to the repository root, e.g. `[".env", "config/*.local.json"]`. A file is copied only when it matches **and** git ignores it; tracked files are never copied or overwritten. Patterns in `.worktreeinclude` are added.',
-      }),
+    include: z.array(z.string()).optional().meta({
+      description:
+        'Git-ignored files to copy from the main worktree into each new instance (gitignore syntax, relative to the repository root). A file is copied only when it matches AND git ignores it; tracked files are never copied or overwritten.',
+      markdownDescription:
+        'Git-ignored files to copy from the main worktree into each new instance — gitignore syntax, relative to the repository root, e.g. `[".env", "config/*.local.json"]`. A file is copied only when it matches **and** git ignores it; tracked files are never copied or overwritten. Patterns in `.worktreeinclude` are added.',
+    }),
     share: z
       .record(
         z.string(),
@@ -49,52 +46,53 @@ export const CONFIG_SCHEMA = z
           enumDescriptions: [
             'Copy-on-write clone (reflink) where the filesystem supports it, else a plain copy.',
             'Hard-linked files: fast and small, but an in-place edit of a file shows in every worktree.',
-            'One symbolic link to the main worktree\'s folder: instant, but everything the instance changes there changes for all.',
+            "One symbolic link to the main worktree's folder: instant, but everything the instance changes there changes for all.",
             'Do not share (e.g. to switch off a shared folder with git config).',
           ],
         }),
       )
       .optional()
       .meta({
-        description: 'Git-ignored folders (or files) of the main worktree to provide in each instance, e.g. {"node_modules": "hardlink"}.',
+        description:
+          'Git-ignored folders (or files) of the main worktree to provide in each instance, e.g. {"node_modules": "hardlink"}.',
         markdownDescription:
           'Git-ignored folders (or files) of the main worktree to provide in each instance, e.g. `{"node_modules": "hardlink", ".venv": "symlink"}`. `clone`: copy-on-write where the filesystem can, else a copy; `hardlink`: hard-linked files (an in-place edit shows everywhere); `symlink`: one link to the main worktree\'s folder (changes are shared); `none`.',
       }),
     setup: commands('after it is created, before the agent starts'),
     teardown: commands('before cleanup removes it (a failing teardown refuses the cleanup unless forced)'),
-    ports: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_PORTS)
-      .optional()
-      .meta({
-        description:
-          'How many free TCP ports to lease to each instance (one block, unique among live instances on this machine): AXIOM_PORT is the first, AXIOM_PORTS all of them, PORT = AXIOM_PORT unless already set.',
-      }),
+    ports: z.number().int().min(0).max(MAX_PORTS).optional().meta({
+      description:
+        'How many free TCP ports to lease to each instance (one block, unique among live instances on this machine): AXIOM_PORT is the first, AXIOM_PORTS all of them, PORT = AXIOM_PORT unless already set.',
+    }),
     portRange: z
       .string()
       .regex(/^\d{1,5}-\d{1,5}$/)
       .optional()
-      .meta({ description: `Ports are leased from this range, e.g. "4100-4999" (the default is ${DEFAULT_PORT_RANGE.join('-')}).` }),
-    env: z
-      .record(z.string(), z.string())
-      .optional()
       .meta({
-        description: 'Extra environment of the agent, setup, teardown and terminal. Placeholders: {id}, {worktree}, {base}, {port}, {port+N}, {ports}.',
-        markdownDescription:
-          'Extra environment of the agent, setup, teardown and terminal, e.g. `{"DATABASE_URL": "postgres://localhost/app_{id}"}`. Placeholders: `{id}`, `{worktree}`, `{base}`, `{port}`, `{port+N}`, `{ports}`.',
+        description: `Ports are leased from this range, e.g. "4100-4999" (the default is ${DEFAULT_PORT_RANGE.join('-')}).`,
       }),
+    env: z.record(z.string(), z.string()).optional().meta({
+      description:
+        'Extra environment of the agent, setup, teardown and terminal. Placeholders: {id}, {worktree}, {base}, {port}, {port+N}, {ports}.',
+      markdownDescription:
+        'Extra environment of the agent, setup, teardown and terminal, e.g. `{"DATABASE_URL": "postgres://localhost/app_{id}"}`. Placeholders: `{id}`, `{worktree}`, `{base}`, `{port}`, `{port+N}`, `{ports}`.',
+    }),
     setupTimeout: z
       .number()
       .int()
       .min(1)
       .max(86_400)
       .optional()
-      .meta({ description: `Seconds each setup or teardown command may run before it is stopped and counted as failed (default ${DEFAULT_SETUP_TIMEOUT_SECONDS}).` }),
+      .meta({
+        description: `Seconds each setup or teardown command may run before it is stopped and counted as failed (default ${DEFAULT_SETUP_TIMEOUT_SECONDS}).`,
+      }),
   })
   // allowComments / allowTrailingCommas: VS Code's JSON language service reads them from the schema.
-  .meta({ title: 'Axiom Worktrees: worktree configuration (.axiom.json)', allowComments: true, allowTrailingCommas: true });
+  .meta({
+    title: 'Axiom Worktrees: worktree configuration (.axiom.json)',
+    allowComments: true,
+    allowTrailingCommas: true,
+  });
 
 export type ConfigFile = z.infer<typeof CONFIG_SCHEMA>;
 
@@ -142,14 +140,24 @@ function lineCol(text: string, offset: number): string {
 }
 
 /** Parses the text of `.axiom.json`; problems are collected, not thrown. */
-export function parseConfigText(text: string, file = CONFIG_FILE): { config: ConfigFile; errors: string[]; warnings: string[] } {
+export function parseConfigText(
+  text: string,
+  file = CONFIG_FILE,
+): { config: ConfigFile; errors: string[]; warnings: string[] } {
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: true, disallowComments: false });
   if (parseErrors.length > 0 || !tree) {
-    const errors = parseErrors.map((e) => `${file}:${lineCol(text, e.offset)}: ${printParseErrorCode(e.error)}`);
-    return { config: {}, errors: errors.length ? errors : [`${file}: empty file (write {} for no configuration)`], warnings: [] };
+    const errors = parseErrors.map(
+      (e) => `${file}:${lineCol(text, e.offset)}: ${printParseErrorCode(e.error)}`,
+    );
+    return {
+      config: {},
+      errors: errors.length ? errors : [`${file}: empty file (write {} for no configuration)`],
+      warnings: [],
+    };
   }
-  if (tree.type !== 'object') return { config: {}, errors: [`${file}: the file must hold one JSON object ({ … })`], warnings: [] };
+  if (tree.type !== 'object')
+    return { config: {}, errors: [`${file}: the file must hold one JSON object ({ … })`], warnings: [] };
   // Evaluated from the tree so comments and trailing commas are accepted exactly as the parser did.
   const value = nodeValue(tree);
   const result = CONFIG_SCHEMA.safeParse(value);
@@ -159,11 +167,17 @@ export function parseConfigText(text: string, file = CONFIG_FILE): { config: Con
   const known = Object.keys(CONFIG_SCHEMA.shape).join(', ');
   for (const issue of result.error.issues) {
     const at = (p: readonly PropertyKey[]): string => {
-      const node = findNodeAtLocation(tree, p.map((k) => (typeof k === 'number' ? k : String(k))));
+      const node = findNodeAtLocation(
+        tree,
+        p.map((k) => (typeof k === 'number' ? k : String(k))),
+      );
       return `${file}:${node ? lineCol(text, node.offset) : '1:1'}`;
     };
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) warnings.push(`${at([...issue.path, key])}: unknown key ${JSON.stringify(key)} is ignored (known: ${known})`);
+      for (const key of issue.keys)
+        warnings.push(
+          `${at([...issue.path, key])}: unknown key ${JSON.stringify(key)} is ignored (known: ${known})`,
+        );
       continue;
     }
     const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
@@ -191,7 +205,8 @@ function nodeValue(node: JsonNode): unknown {
   }
 }
 
-const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
+const asList = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : typeof v === 'string' ? [v] : v;
 
 /** `git config -z --get-regexp` output → key (lowercase) → values in order. */
 function parseGitConfigEntries(out: string): Map<string, string[]> {
@@ -222,9 +237,18 @@ function parseRange(text: string, where: string, errors: string[]): [number, num
  * list (an empty value means "none"); `axiom.share` (`<path>=<mode>`) and `axiom.env` (`KEY=value`)
  * override entry by entry; `axiom.ports`, `axiom.portRange`, `axiom.setupTimeout` replace the value.
  */
-export function applyGitConfig(config: WorktreeConfig, gitConfigOut: string, errors: string[]): WorktreeConfig {
+export function applyGitConfig(
+  config: WorktreeConfig,
+  gitConfigOut: string,
+  errors: string[],
+): WorktreeConfig {
   const entries = parseGitConfigEntries(gitConfigOut);
-  const out: WorktreeConfig = { ...config, share: { ...config.share }, env: { ...config.env }, sources: { ...config.sources, gitConfig: [] } };
+  const out: WorktreeConfig = {
+    ...config,
+    share: { ...config.share },
+    env: { ...config.env },
+    sources: { ...config.sources, gitConfig: [] },
+  };
   const list = (key: string): string[] | undefined => {
     const values = entries.get(`axiom.${key.toLowerCase()}`);
     if (!values) return undefined;
@@ -238,7 +262,9 @@ export function applyGitConfig(config: WorktreeConfig, gitConfigOut: string, err
     const eq = v.lastIndexOf('=');
     const mode = v.slice(eq + 1).trim();
     if (eq <= 0 || !(SHARE_MODES as readonly string[]).includes(mode)) {
-      errors.push(`git config axiom.share ${JSON.stringify(v)}: write <path>=<mode> with mode ${SHARE_MODES.join(', ')}`);
+      errors.push(
+        `git config axiom.share ${JSON.stringify(v)}: write <path>=<mode> with mode ${SHARE_MODES.join(', ')}`,
+      );
       continue;
     }
     out.share[v.slice(0, eq).trim()] = mode as ShareMode;
@@ -256,15 +282,18 @@ export function applyGitConfig(config: WorktreeConfig, gitConfigOut: string, err
   if (ports !== undefined) {
     const n = Number(ports);
     if (Number.isInteger(n) && n >= 0 && n <= MAX_PORTS) out.ports = n;
-    else errors.push(`git config axiom.ports ${JSON.stringify(ports)}: a whole number from 0 to ${MAX_PORTS}`);
+    else
+      errors.push(`git config axiom.ports ${JSON.stringify(ports)}: a whole number from 0 to ${MAX_PORTS}`);
   }
   const range = single('portRange');
-  if (range !== undefined) out.portRange = parseRange(range, 'git config axiom.portRange', errors) ?? out.portRange;
+  if (range !== undefined)
+    out.portRange = parseRange(range, 'git config axiom.portRange', errors) ?? out.portRange;
   const timeout = single('setupTimeout');
   if (timeout !== undefined) {
     const n = Number(timeout);
     if (Number.isInteger(n) && n >= 1) out.setupTimeoutSeconds = n;
-    else errors.push(`git config axiom.setupTimeout ${JSON.stringify(timeout)}: a whole number of seconds ≥ 1`);
+    else
+      errors.push(`git config axiom.setupTimeout ${JSON.stringify(timeout)}: a whole number of seconds ≥ 1`);
   }
   return out;
 }
@@ -272,8 +301,12 @@ export function applyGitConfig(config: WorktreeConfig, gitConfigOut: string, err
 /** Checks that the resolved configuration can be used (names, placeholders); adds messages to `errors`. */
 export function checkConfig(config: WorktreeConfig, errors: string[]): void {
   for (const key of Object.keys(config.env)) {
-    if (!ENV_NAME.test(key)) errors.push(`env: ${JSON.stringify(key)} is not a valid environment variable name (letters, digits, _; not starting with a digit)`);
-    else if (RESERVED_ENV.test(key)) errors.push(`env: ${key} is set by Axiom itself (AXIOM_* names are reserved)`);
+    if (!ENV_NAME.test(key))
+      errors.push(
+        `env: ${JSON.stringify(key)} is not a valid environment variable name (letters, digits, _; not starting with a digit)`,
+      );
+    else if (RESERVED_ENV.test(key))
+      errors.push(`env: ${key} is set by Axiom itself (AXIOM_* names are reserved)`);
   }
   for (const [key, value] of Object.entries(config.env)) {
     const need = portsNeeded(value);
@@ -294,7 +327,8 @@ async function readIfExists(file: string): Promise<string | null> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return null;
     throw new AxiomError('InvalidConfig', `Cannot read ${file}: ${(e as Error).message}`, { path: file });
   }
 }
@@ -304,16 +338,28 @@ async function readIfExists(file: string): Promise<string | null> {
  * working copy of `.axiom.json` and `.worktreeinclude` there (so an edit applies to the next spawn
  * without a commit), then `git config axiom.*`. Throws InvalidConfig listing every problem.
  */
-export async function readWorktreeConfig(git: GitRunner, commonDir: string, mainWorktree: string | null): Promise<WorktreeConfig> {
+export async function readWorktreeConfig(
+  git: GitRunner,
+  commonDir: string,
+  mainWorktree: string | null,
+): Promise<WorktreeConfig> {
   const file = mainWorktree ? path.join(mainWorktree, CONFIG_FILE) : null;
   const includeFile = mainWorktree ? path.join(mainWorktree, WORKTREE_INCLUDE_FILE) : null;
   const [text, includeText, gitOut] = await Promise.all([
     file ? readIfExists(file) : null,
     includeFile ? readIfExists(includeFile) : null,
-    git.out(commonDir, ['config', '-z', '--get-regexp', GIT_CONFIG_KEYS], { readOnly: true, okExitCodes: [1] }),
+    git.out(commonDir, ['config', '-z', '--get-regexp', GIT_CONFIG_KEYS], {
+      readOnly: true,
+      okExitCodes: [1],
+    }),
   ]);
   const errors: string[] = [];
-  let config: WorktreeConfig = { ...EMPTY_CONFIG, portRange: [...DEFAULT_PORT_RANGE], sources: { file: null, worktreeInclude: null, gitConfig: [] }, warnings: [] };
+  let config: WorktreeConfig = {
+    ...EMPTY_CONFIG,
+    portRange: [...DEFAULT_PORT_RANGE],
+    sources: { file: null, worktreeInclude: null, gitConfig: [] },
+    warnings: [],
+  };
   if (text !== null && file) {
     const parsed = parseConfigText(text, CONFIG_FILE);
     errors.push(...parsed.errors);
@@ -326,7 +372,8 @@ export async function readWorktreeConfig(git: GitRunner, commonDir: string, main
       setup: asList(c.setup),
       teardown: asList(c.teardown),
       ports: c.ports ?? 0,
-      portRange: (c.portRange && parseRange(c.portRange, `${CONFIG_FILE}: portRange`, errors)) || config.portRange,
+      portRange:
+        (c.portRange && parseRange(c.portRange, `${CONFIG_FILE}: portRange`, errors)) || config.portRange,
       env: { ...(c.env ?? {}) },
       setupTimeoutSeconds: c.setupTimeout ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
       sources: { ...config.sources, file },
@@ -341,9 +388,13 @@ export async function readWorktreeConfig(git: GitRunner, commonDir: string, main
   config.teardown = config.teardown.filter((c) => c.trim() !== '');
   checkConfig(config, errors);
   if (errors.length > 0) {
-    throw new AxiomError('InvalidConfig', `The worktree configuration has ${errors.length === 1 ? 'a problem' : `${errors.length} problems`}:\n  ${errors.join('\n  ')}`, {
-      ...(file ? { path: file } : {}),
-    });
+    throw new AxiomError(
+      'InvalidConfig',
+      `The worktree configuration has ${errors.length === 1 ? 'a problem' : `${errors.length} problems`}:\n  ${errors.join('\n  ')}`,
+      {
+        ...(file ? { path: file } : {}),
+      },
+    );
   }
   return config;
 }

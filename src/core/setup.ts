@@ -78,14 +78,24 @@ export async function readSetupRecord(adminDir: string): Promise<SetupRecord | n
   }
   if (!rec || typeof rec.state !== 'string') return null;
   if (rec.state === 'running' && rec.pid !== undefined && !isProcessAlive(rec.pid)) {
-    return { ...rec, state: 'failed', exitCode: null, failedCommand: rec.failedCommand ?? rec.commands[rec.steps.length] ?? rec.commands[0] };
+    return {
+      ...rec,
+      state: 'failed',
+      exitCode: null,
+      failedCommand: rec.failedCommand ?? rec.commands[rec.steps.length] ?? rec.commands[0],
+    };
   }
   return rec;
 }
 
 export function setupStatusOf(rec: SetupRecord | null): SetupStatus | null {
   if (!rec) return null;
-  const s: SetupStatus = { state: rec.state, exitCode: rec.exitCode, logFile: rec.logFile, commands: rec.commands };
+  const s: SetupStatus = {
+    state: rec.state,
+    exitCode: rec.exitCode,
+    logFile: rec.logFile,
+    commands: rec.commands,
+  };
   if (rec.failedCommand !== undefined) s.failedCommand = rec.failedCommand;
   if (rec.timedOut) s.timedOut = true;
   if (rec.startedAt) s.startedAt = rec.startedAt;
@@ -129,7 +139,11 @@ function stopGroup(pid: number, graceMs = 3000): void {
  * Runs the command lines in order until one fails. Returns every step; the last one failed when its
  * exit code is not 0.
  */
-export async function runCommands(kind: 'setup' | 'teardown', commands: readonly string[], o: RunCommandsOptions): Promise<CommandStep[]> {
+export async function runCommands(
+  kind: 'setup' | 'teardown',
+  commands: readonly string[],
+  o: RunCommandsOptions,
+): Promise<CommandStep[]> {
   const steps: CommandStep[] = [];
   const fd = fs.openSync(o.logFile, 'a');
   const write = (text: string, echo = true): void => {
@@ -140,7 +154,10 @@ export async function runCommands(kind: 'setup' | 'teardown', commands: readonly
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!;
       o.onStep?.({ command, index: i, total: commands.length });
-      write(`--- axiom ${kind} ${i + 1}/${commands.length}: ${command}   (${new Date().toISOString()})\n`, false);
+      write(
+        `--- axiom ${kind} ${i + 1}/${commands.length}: ${command}   (${new Date().toISOString()})\n`,
+        false,
+      );
       const started = performance.now();
       let timedOut = false;
       // The repository's own command line, run by the shell (see the module comment): never built from input.
@@ -171,7 +188,8 @@ export async function runCommands(kind: 'setup' | 'teardown', commands: readonly
       const ms = Math.round(performance.now() - started);
       const exitCode = timedOut || r.exitCode === undefined ? null : r.exitCode;
       const step: CommandStep = { command, exitCode, ms, ...(timedOut ? { timedOut: true } : {}) };
-      if (r.failed && r.exitCode === undefined && !timedOut) write(`axiom: ${r.shortMessage ?? 'the command could not run'}\n`);
+      if (r.failed && r.exitCode === undefined && !timedOut)
+        write(`axiom: ${r.shortMessage ?? 'the command could not run'}\n`);
       if (timedOut) write(`axiom: stopped after ${Math.round(o.timeoutMs / 1000)} s (setupTimeout)\n`);
       write(`--- exit ${exitCode ?? 'none'} after ${(ms / 1000).toFixed(1)} s\n`, false);
       steps.push(step);
@@ -225,8 +243,18 @@ export async function runSetup(o: SetupRunOptions): Promise<SetupRecord> {
 }
 
 /** Records a setup that is not run now: `pending` (a terminal will run it) or `skipped` (--no-setup). */
-export async function recordSetup(adminDir: string, commands: readonly string[], state: 'pending' | 'skipped'): Promise<SetupRecord> {
-  const rec: SetupRecord = { state, commands: [...commands], exitCode: null, steps: [], logFile: path.join(adminDir, SETUP_LOG) };
+export async function recordSetup(
+  adminDir: string,
+  commands: readonly string[],
+  state: 'pending' | 'skipped',
+): Promise<SetupRecord> {
+  const rec: SetupRecord = {
+    state,
+    commands: [...commands],
+    exitCode: null,
+    steps: [],
+    logFile: path.join(adminDir, SETUP_LOG),
+  };
   await writeSetupRecord(adminDir, rec);
   return rec;
 }

@@ -15,13 +15,18 @@ afterEach(() => {
 
 test('20 concurrent spawns from 20 processes in two repositories get 20 disjoint port blocks; cleanup releases them', async () => {
   for (let i = 0; i < 2; i++) {
-    const r = makeRepo({ 'README.md': '# r\n', '.axiom.json': JSON.stringify({ ports: 3, portRange: '46000-46999' }) });
+    const r = makeRepo({
+      'README.md': '# r\n',
+      '.axiom.json': JSON.stringify({ ports: 3, portRange: '46000-46999' }),
+    });
     git(r.dir, 'config', 'axiom.maxInstances', '20');
     repos.push(r);
   }
   const env = { AXIOM_STATE_DIR: stateDir };
   const jobs = Array.from({ length: 20 }, (_, i) => ({ repo: repos[i % 2]!, id: `p${i}` }));
-  const results = await Promise.all(jobs.map((j) => runCli(['-C', j.repo.dir, 'spawn', j.id, '--json'], { env })));
+  const results = await Promise.all(
+    jobs.map((j) => runCli(['-C', j.repo.dir, 'spawn', j.id, '--json'], { env })),
+  );
   const blocks: number[][] = [];
   for (const r of results) {
     assert.equal(r.code, 0, r.stderr);
@@ -44,7 +49,10 @@ test('20 concurrent spawns from 20 processes in two repositories get 20 disjoint
 });
 
 test('a lease whose instance is gone (folder deleted and pruned by hand) is reclaimed by the next spawn', async () => {
-  const r = makeRepo({ 'README.md': '# r\n', '.axiom.json': JSON.stringify({ ports: 1, portRange: '46500-46500' }) });
+  const r = makeRepo({
+    'README.md': '# r\n',
+    '.axiom.json': JSON.stringify({ ports: 1, portRange: '46500-46500' }),
+  });
   repos.push(r);
   const env = { AXIOM_STATE_DIR: stateDir };
   const first = JSON.parse((await runCli(['-C', r.dir, 'spawn', 'gone', '--json'], { env })).stdout);

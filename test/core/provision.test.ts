@@ -10,7 +10,16 @@ import * as path from 'node:path';
 import { AxiomEngine, GitRunner, configJsonSchema } from '../../src/core';
 import { parseConfigText } from '../../src/core/repoConfig';
 import { patternProblem } from '../../src/core/include';
-import { expectAxiomError, git, makeRepo, readTree, repoState, writeFile, ROOT, type TempRepo } from './helpers';
+import {
+  expectAxiomError,
+  git,
+  makeRepo,
+  readTree,
+  repoState,
+  writeFile,
+  ROOT,
+  type TempRepo,
+} from './helpers';
 
 // Port leases go to a registry of this test run, not the user's.
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-state-'));
@@ -25,7 +34,14 @@ const state = repoState;
 
 /** A repository with a .gitignore, ignored files in the main worktree, and an `.axiom.json`. */
 function repoWith(config: unknown, gitignore = '.env\n*.local.json\nnode_modules/\n.cache/\n'): TempRepo {
-  const r = makeRepo({ 'README.md': '# app\n', '.gitignore': gitignore, 'config/app.json': '{}\n', ...(config === null ? {} : { '.axiom.json': typeof config === 'string' ? config : JSON.stringify(config, null, 2) }) });
+  const r = makeRepo({
+    'README.md': '# app\n',
+    '.gitignore': gitignore,
+    'config/app.json': '{}\n',
+    ...(config === null
+      ? {}
+      : { '.axiom.json': typeof config === 'string' ? config : JSON.stringify(config, null, 2) }),
+  });
   writeFile(r.dir, '.env', 'SECRET=main\n');
   writeFile(r.dir, 'config/dev.local.json', '{"local":true}\n');
   writeFile(r.dir, 'node_modules/pkg/index.js', 'module.exports = 1;\n');
@@ -36,11 +52,15 @@ function repoWith(config: unknown, gitignore = '.env\n*.local.json\nnode_modules
 }
 
 test('.axiom.json is JSON with comments; errors name the line and the key; unknown keys are warnings', () => {
-  const ok = parseConfigText('{\n  // copy the env file\n  "include": [".env"], /* and share */ "share": {"node_modules": "hardlink"},\n  "ports": 2,\n}\n');
+  const ok = parseConfigText(
+    '{\n  // copy the env file\n  "include": [".env"], /* and share */ "share": {"node_modules": "hardlink"},\n  "ports": 2,\n}\n',
+  );
   assert.deepEqual(ok.errors, []);
   assert.deepEqual(ok.config.include, ['.env']);
   assert.equal(ok.config.share?.node_modules, 'hardlink');
-  const bad = parseConfigText('{\n  "share": {"node_modules": "copy"},\n  "ports": 1.5,\n  "setpu": ["x"]\n}');
+  const bad = parseConfigText(
+    '{\n  "share": {"node_modules": "copy"},\n  "ports": 1.5,\n  "setpu": ["x"]\n}',
+  );
   assert.equal(bad.errors.length, 2, bad.errors.join('\n'));
   assert.match(bad.errors[0]!, /^\.axiom\.json:2:\d+: share\.node_modules: .*clone.*hardlink.*symlink.*none/);
   assert.match(bad.errors[1]!, /^\.axiom\.json:3:\d+: ports:/);
@@ -53,7 +73,12 @@ test('the JSON schema shipped in the extension is the one generated from the eng
   const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', 'axiom.schema.json'), 'utf8'));
   assert.deepEqual(shipped, configJsonSchema(), 'regenerate it: npm run schema');
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  assert.ok(pkg.contributes.jsonValidation.some((v: { fileMatch: string; url: string }) => v.fileMatch === '.axiom.json' && v.url === './schemas/axiom.schema.json'));
+  assert.ok(
+    pkg.contributes.jsonValidation.some(
+      (v: { fileMatch: string; url: string }) =>
+        v.fileMatch === '.axiom.json' && v.url === './schemas/axiom.schema.json',
+    ),
+  );
 });
 
 test('a broken .axiom.json refuses the spawn with its line, and nothing is created', async () => {
@@ -77,9 +102,18 @@ test('include: ignored files that match are copied; tracked files never; .worktr
   assert.equal(fs.readFileSync(path.join(inst.path, 'config/dev.local.json'), 'utf8'), '{"local":true}\n');
   assert.equal(fs.readFileSync(path.join(inst.path, '.cache/data.bin'), 'utf8'), 'cached\n');
   assert.equal(fs.readFileSync(path.join(inst.path, 'notes.local.json'), 'utf8'), '{"n":1}\n');
-  assert.equal(fs.readFileSync(path.join(inst.path, 'config/app.json'), 'utf8'), '{}\n', 'a tracked file is never copied');
+  assert.equal(
+    fs.readFileSync(path.join(inst.path, 'config/app.json'), 'utf8'),
+    '{}\n',
+    'a tracked file is never copied',
+  );
   assert.ok(!fs.existsSync(path.join(inst.path, 'node_modules')), 'not asked for');
-  assert.deepEqual([...inst.provision!.included].sort(), ['.cache', '.env', 'config/dev.local.json', 'notes.local.json']);
+  assert.deepEqual([...inst.provision!.included].sort(), [
+    '.cache',
+    '.env',
+    'config/dev.local.json',
+    'notes.local.json',
+  ]);
   // Everything provisioned is ignored in the instance: the worktree is clean, nothing is at risk.
   assert.equal(git(inst.path, 'status', '--porcelain', '--untracked-files=all'), '');
   const s = await engine.status('inc');
@@ -99,7 +133,9 @@ test('include never overwrites a file the base tracks (ignored in the main workt
   const engine = await AxiomEngine.open(repo.dir);
   const inst = await engine.spawn('t', { base: 'feature' });
   assert.equal(fs.readFileSync(path.join(inst.path, 'settings.local.json'), 'utf8'), '{"tracked":true}\n');
-  assert.ok(inst.provision!.skipped.some((s) => s.path === 'settings.local.json' && /tracked/.test(s.reason)));
+  assert.ok(
+    inst.provision!.skipped.some((s) => s.path === 'settings.local.json' && /tracked/.test(s.reason)),
+  );
 });
 
 test('include patterns reaching outside the repository are refused with a clear error, nothing created', async () => {
@@ -118,7 +154,10 @@ test('include patterns reaching outside the repository are refused with a clear 
     repo.cleanup();
   }
   // A leading "/" that anchors to the repository root is gitignore syntax, not an absolute path.
-  assert.equal(patternProblem('/config/*.local.json', fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-p-'))), null);
+  assert.equal(
+    patternProblem('/config/*.local.json', fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-p-'))),
+    null,
+  );
 
   // An ignored symbolic link that leaves the tree.
   repo = repoWith({ include: ['.env', 'outside.env'] });
@@ -141,8 +180,15 @@ test('share hardlink: same inodes; cleanup unlinks the instance copy only', asyn
   const main = path.join(repo.dir, 'node_modules/pkg/index.js');
   const copy = path.join(inst.path, 'node_modules/pkg/index.js');
   assert.equal(fs.statSync(copy).ino, fs.statSync(main).ino);
-  assert.equal(fs.readlinkSync(path.join(inst.path, 'node_modules/.bin/pkg')), '../pkg/index.js', 'links inside are made again, not followed');
-  assert.deepEqual(inst.provision!.provisioned.map((p) => [p.path, p.mode, p.files]), [['node_modules', 'hardlink', 3]]);
+  assert.equal(
+    fs.readlinkSync(path.join(inst.path, 'node_modules/.bin/pkg')),
+    '../pkg/index.js',
+    'links inside are made again, not followed',
+  );
+  assert.deepEqual(
+    inst.provision!.provisioned.map((p) => [p.path, p.mode, p.files]),
+    [['node_modules', 'hardlink', 3]],
+  );
   assert.equal(git(inst.path, 'status', '--porcelain', '--untracked-files=all'), '');
   const r = await engine.cleanup('hl');
   assert.equal(r.salvageRef, null, 'a provisioned folder is never work at risk');
@@ -160,7 +206,10 @@ test('share clone: a real copy (reported as clone only when the filesystem made 
   const copy = path.join(inst.path, 'node_modules/pkg/index.js');
   assert.notEqual(fs.statSync(copy).ino, fs.statSync(path.join(repo.dir, 'node_modules/pkg/index.js')).ino);
   fs.writeFileSync(copy, 'changed in the instance\n');
-  assert.equal(fs.readFileSync(path.join(repo.dir, 'node_modules/pkg/index.js'), 'utf8'), 'module.exports = 1;\n');
+  assert.equal(
+    fs.readFileSync(path.join(repo.dir, 'node_modules/pkg/index.js'), 'utf8'),
+    'module.exports = 1;\n',
+  );
 });
 
 test('share symlink: one link to the main folder; cleanup and a forced cleanup never follow it into the main worktree', async () => {
@@ -191,7 +240,10 @@ test('share symlink while .gitignore has "node_modules/" (folders only): refused
   const e = await refused(engine.spawn('s'), 'InvalidConfig');
   assert.match(e.message, /node_modules: git does not ignore the link .*add "\/node_modules" to \.gitignore/);
   assert.equal(state(repo), before);
-  assert.ok(fs.existsSync(path.join(repo.dir, 'node_modules/pkg/index.js')), 'the rollback removed the link, not the folder');
+  assert.ok(
+    fs.existsSync(path.join(repo.dir, 'node_modules/pkg/index.js')),
+    'the rollback removed the link, not the folder',
+  );
 });
 
 test('share of a folder git does not ignore, or outside the tree, is refused before anything is created', async () => {
@@ -212,7 +264,9 @@ test('share of a folder git does not ignore, or outside the tree, is refused bef
 test('a share source missing in the main worktree is skipped and said so', async () => {
   repo = repoWith({ share: { '.venv': 'symlink' } });
   const inst = await (await AxiomEngine.open(repo.dir)).spawn('nv');
-  assert.deepEqual(inst.provision!.skipped, [{ path: '.venv', reason: 'not in the main worktree (nothing to share yet)' }]);
+  assert.deepEqual(inst.provision!.skipped, [
+    { path: '.venv', reason: 'not in the main worktree (nothing to share yet)' },
+  ]);
 });
 
 test('ignored files copied into an instance never reach git objects (git add -A, commit-all merge, forced cleanup)', async () => {
@@ -221,9 +275,16 @@ test('ignored files copied into an instance never reach git objects (git add -A,
   const inst = await engine.spawn('sec');
   writeFile(inst.path, 'feature.txt', 'work\n');
   git(inst.path, 'add', '-A');
-  assert.deepEqual(git(inst.path, 'diff', '--cached', '--name-only').split('\n').filter(Boolean), ['feature.txt']);
+  assert.deepEqual(git(inst.path, 'diff', '--cached', '--name-only').split('\n').filter(Boolean), [
+    'feature.txt',
+  ]);
   const r = await engine.cleanup('sec', { force: true });
-  const objects = git(repo.dir, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)')
+  const objects = git(
+    repo.dir,
+    'cat-file',
+    '--batch-all-objects',
+    '--batch-check=%(objectname) %(objecttype)',
+  )
     .split('\n')
     .filter((l) => l.endsWith(' blob'))
     .map((l) => git(repo.dir, 'cat-file', '-p', l.split(' ')[0]!));
@@ -232,15 +293,26 @@ test('ignored files copied into an instance never reach git objects (git add -A,
 });
 
 test('setup runs in the worktree with the instance environment; status reports it; ports and env placeholders', async () => {
-  const script = "const e=process.env; require('fs').writeFileSync('setup-env.json', JSON.stringify({id:e.AXIOM_INSTANCE_ID, wt:e.AXIOM_WORKTREE, base:e.AXIOM_BASE, port:e.AXIOM_PORT, ports:e.AXIOM_PORTS, PORT:e.PORT, db:e.DATABASE_URL, cwd:process.cwd()}))";
-  repo = repoWith({
-    setup: [`node -e "${script}"`, 'echo second step'],
-    ports: 3,
-    env: { DATABASE_URL: 'postgres://localhost/app_{id}?port={port+2}' },
-  }, '.env\nsetup-env.json\n');
+  const script =
+    "const e=process.env; require('fs').writeFileSync('setup-env.json', JSON.stringify({id:e.AXIOM_INSTANCE_ID, wt:e.AXIOM_WORKTREE, base:e.AXIOM_BASE, port:e.AXIOM_PORT, ports:e.AXIOM_PORTS, PORT:e.PORT, db:e.DATABASE_URL, cwd:process.cwd()}))";
+  repo = repoWith(
+    {
+      setup: [`node -e "${script}"`, 'echo second step'],
+      ports: 3,
+      env: { DATABASE_URL: 'postgres://localhost/app_{id}?port={port+2}' },
+    },
+    '.env\nsetup-env.json\n',
+  );
   const engine = await AxiomEngine.open(repo.dir);
   const events: string[] = [];
-  const inst = await engine.spawn('env1', { onProgress: (e) => events.push(e.step === 'setup' ? `setup ${e.index + 1}/${e.total}${e.done ? ` exit ${e.done.exitCode}` : ''}` : e.step) });
+  const inst = await engine.spawn('env1', {
+    onProgress: (e) =>
+      events.push(
+        e.step === 'setup'
+          ? `setup ${e.index + 1}/${e.total}${e.done ? ` exit ${e.done.exitCode}` : ''}`
+          : e.step,
+      ),
+  });
   assert.equal(inst.setup?.state, 'succeeded');
   assert.deepEqual(events, ['ports', 'setup 1/2', 'setup 1/2 exit 0', 'setup 2/2', 'setup 2/2 exit 0']);
   assert.equal(inst.ports.length, 3);
@@ -268,7 +340,16 @@ test('setup runs in the worktree with the instance environment; status reports i
 });
 
 test('a failing setup leaves the instance in place in state failed, with its log; setup re-runs it', async () => {
-  repo = repoWith({ setup: ['echo preparing', 'node -e "if (!require(\'fs\').existsSync(\'ok.flag\')) { console.error(\'db not reachable\'); process.exit(7) }"', 'echo never'] }, '.env\nok.flag\n');
+  repo = repoWith(
+    {
+      setup: [
+        'echo preparing',
+        "node -e \"if (!require('fs').existsSync('ok.flag')) { console.error('db not reachable'); process.exit(7) }\"",
+        'echo never',
+      ],
+    },
+    '.env\nok.flag\n',
+  );
   const engine = await AxiomEngine.open(repo.dir);
   const inst = await engine.spawn('sf');
   assert.equal(inst.setup?.state, 'failed');
@@ -321,8 +402,15 @@ test('setup can be skipped or deferred; git config axiom.* overrides the file; a
 });
 
 test('teardown runs before cleanup; a failing teardown refuses it (the instance stays), --force proceeds', async () => {
-  const marker = (name: string): string => `node -e "require('fs').appendFileSync(process.env.MARKER_FILE, process.env.AXIOM_INSTANCE_ID + ' ${name}\\n')"`;
-  repo = repoWith({ teardown: [marker('down'), 'node -e "process.exit(require(\'fs\').existsSync(\'fail.flag\') ? 3 : 0)"'], env: { MARKER_FILE: '{worktree}/../teardown.log' } }, '.env\nfail.flag\n');
+  const marker = (name: string): string =>
+    `node -e "require('fs').appendFileSync(process.env.MARKER_FILE, process.env.AXIOM_INSTANCE_ID + ' ${name}\\n')"`;
+  repo = repoWith(
+    {
+      teardown: [marker('down'), "node -e \"process.exit(require('fs').existsSync('fail.flag') ? 3 : 0)\""],
+      env: { MARKER_FILE: '{worktree}/../teardown.log' },
+    },
+    '.env\nfail.flag\n',
+  );
   const engine = await AxiomEngine.open(repo.dir);
   const ok = await engine.spawn('td');
   const r = await engine.cleanup('td');
