@@ -13,7 +13,8 @@ const env = { AXIOM_STATE_DIR: stateDir };
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
 
-const failUnlessFlag = 'node -e "if (!require(\'fs\').existsSync(\'ready.flag\')) { console.log(\'migration 0042 failed: no database\'); process.exit(5) }"';
+const failUnlessFlag =
+  "node -e \"if (!require('fs').existsSync('ready.flag')) { console.log('migration 0042 failed: no database'); process.exit(5) }\"";
 
 function setupRepo(): TempRepo {
   const r = makeRepo({
@@ -23,7 +24,7 @@ function setupRepo(): TempRepo {
       include: ['.env'],
       share: { node_modules: 'hardlink' },
       setup: ['echo installing', failUnlessFlag],
-      teardown: ['node -e "process.exit(require(\'fs\').existsSync(\'keep.flag\') ? 9 : 0)"'],
+      teardown: ["node -e \"process.exit(require('fs').existsSync('keep.flag') ? 9 : 0)\""],
       ports: 2,
       portRange: '45100-45199',
     }),
@@ -51,7 +52,10 @@ test('axiom spawn provisions and prints each step with its time; a failing setup
   assert.equal(status.setup.state, 'failed');
   assert.equal(status.setup.exitCode, 5);
   assert.equal(status.ports.length, 2);
-  assert.deepEqual(status.provisioned.map((p: { path: string; mode: string }) => [p.path, p.mode]), [['node_modules', 'hardlink']]);
+  assert.deepEqual(
+    status.provisioned.map((p: { path: string; mode: string }) => [p.path, p.mode]),
+    [['node_modules', 'hardlink']],
+  );
   assert.deepEqual(status.included, ['.env']);
   assert.match((await runCli(['-C', repo.dir, 'list'], { env })).stdout, /^a .*\(setup failed\)/m);
 
@@ -61,7 +65,10 @@ test('axiom spawn provisions and prints each step with its time; a failing setup
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /installing/);
   assert.match(again.stdout, /Setup of a succeeded/);
-  assert.equal(JSON.parse((await runCli(['-C', repo.dir, 'status', 'a', '--json'], { env })).stdout).setup.state, 'succeeded');
+  assert.equal(
+    JSON.parse((await runCli(['-C', repo.dir, 'status', 'a', '--json'], { env })).stdout).setup.state,
+    'succeeded',
+  );
 });
 
 test('--json: the spawn document on stdout, SetupFailed on stderr; --no-setup skips it', async () => {
@@ -93,7 +100,10 @@ test('axiom cleanup runs the teardown first; a failing one refuses (exit 3), --f
   assert.equal(forced.code, 0, forced.stderr);
   assert.match(forced.stdout, /Teardown failed \(forced anyway\)/);
   assert.ok(!fs.existsSync(wt));
-  assert.ok(fs.existsSync(path.join(repo.dir, 'node_modules/x/index.js')), "the main worktree's node_modules is untouched");
+  assert.ok(
+    fs.existsSync(path.join(repo.dir, 'node_modules/x/index.js')),
+    "the main worktree's node_modules is untouched",
+  );
 });
 
 test('an invalid .axiom.json is a usage error (exit 2) that names the line', async () => {
