@@ -24,7 +24,7 @@ export { instanceEnv, instanceProcessEnv, fillPlaceholders } from './instanceEnv
 export type { InstanceEnvSource } from './instanceEnv';
 export { environmentOf } from './instanceSetup';
 export type { TeardownResult, SetupRunHooks } from './instanceSetup';
-export { readSetupRecord, logTail, SETUP_FILE, SETUP_LOG } from './setup';
+export { readSetupRecord, recordSetup, logTail, SETUP_FILE, SETUP_LOG } from './setup';
 export type { SetupRecord, SetupState, SetupStatus, CommandStep } from './setup';
 export { portRegistryFile } from './ports';
 export type { DirtyCounts, StatusEntry, FileChange } from './parse';

@@ -44,6 +44,8 @@ export interface SetupRecord {
   endedAt?: string;
   /** The process running it (while running): a dead one means the setup did not finish. */
   pid?: number;
+  /** While running: the index of the command being run. */
+  current?: number;
   /** Where it runs: `engine` (CLI, MCP, extension without a terminal) or the instance's VS Code `terminal`. */
   ranBy?: 'engine' | 'terminal';
   steps: CommandStep[];
@@ -223,7 +225,20 @@ export async function runSetup(o: SetupRunOptions): Promise<SetupRecord> {
     logFile,
   };
   await writeSetupRecord(o.adminDir, rec);
-  const steps = await runCommands('setup', o.commands, { ...o, logFile });
+  // The record follows each step, so other front ends can show which command is running (writes in order).
+  let saved = Promise.resolve();
+  const steps = await runCommands('setup', o.commands, {
+    ...o,
+    logFile,
+    onStep: (e) => {
+      o.onStep?.(e);
+      if (e.done) rec.steps = [...rec.steps, e.done];
+      else rec.current = e.index;
+      const snapshot: SetupRecord = { ...rec };
+      saved = saved.then(() => writeSetupRecord(o.adminDir, snapshot)).catch(() => undefined);
+    },
+  });
+  await saved;
   const last = steps.at(-1);
   const ok = steps.length === o.commands.length && steps.every((s) => s.exitCode === 0);
   const done: SetupRecord = {

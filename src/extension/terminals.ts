@@ -15,6 +15,7 @@ import type { RepositoryModel } from './repositoryModel';
 import { TERMINAL_INPUT_FILE } from './repositoryWatcher';
 import { readSettings } from './settings';
 import { plural } from '../core';
+import { cliScriptBeside, setupBeforeAgent, setupThenAgentLine, terminalEnv } from './instanceSetup';
 
 interface Tracked {
   terminal: vscode.Terminal;
@@ -33,6 +34,8 @@ export interface OpenedTerminal {
 export class TerminalManager implements vscode.Disposable {
   private readonly tracked = new Map<string, Tracked>();
   private readonly inflight = new Map<string, Promise<OpenedTerminal>>();
+  /** Terminals closed here: VS Code may list them for a while after dispose (same as the agents branch). */
+  private readonly disposed = new WeakSet<vscode.Terminal>();
   private readonly subs: vscode.Disposable[] = [];
   private readonly inputPoll: ReturnType<typeof setInterval>;
 
@@ -67,7 +70,7 @@ export class TerminalManager implements vscode.Disposable {
     const k = this.key(model, id);
     const t = this.tracked.get(k);
     if (t && t.terminal.exitStatus === undefined) return t.terminal;
-    const restored = vscode.window.terminals.find((term) => term.name === id && term.exitStatus === undefined);
+    const restored = vscode.window.terminals.find((term) => term.name === id && term.exitStatus === undefined && !this.disposed.has(term));
     if (restored) this.tracked.set(k, { terminal: restored, model, id });
     return restored;
   }
@@ -98,10 +101,13 @@ export class TerminalManager implements vscode.Disposable {
       name: id,
       cwd: status.path,
       iconPath: new vscode.ThemeIcon('robot'),
-      env: { AXIOM_INSTANCE: id },
+      env: { AXIOM_INSTANCE: id, ...terminalEnv(status) },
     });
     this.tracked.set(this.key(model, id), { terminal, model, id });
-    const line = commandLine(argv, flavorOfShell(vscode.env.shell));
+    const flavor = flavorOfShell(vscode.env.shell);
+    // Issue 9: a setup that has not succeeded runs first, visibly; the agent's line runs only when it did.
+    const agentLine = commandLine(argv, flavor);
+    const line = setupBeforeAgent(status) ? setupThenAgentLine(cliScriptBeside(this.hookScript), status, agentLine, flavor) : agentLine;
     terminal.sendText(line);
     terminal.show(options.preserveFocus);
     this.log.info(`Terminal ${id}: ${line}`);
@@ -219,7 +225,11 @@ export class TerminalManager implements vscode.Disposable {
 
   close(model: RepositoryModel, id: string): void {
     const k = this.key(model, id);
-    this.find(model, id)?.dispose();
+    const t = this.find(model, id);
+    if (t) {
+      this.disposed.add(t);
+      t.dispose();
+    }
     this.tracked.delete(k);
   }
 
