@@ -16,7 +16,7 @@ import {
   ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { AxiomEngine, AxiomError, isAxiomError, readProcessRecord, isProcessAlive, type WorktreeStatus } from '../core';
+import { AxiomEngine, AxiomError, instanceEnv, isAxiomError, logTail, readProcessRecord, isProcessAlive, type SpawnedInstance, type WorktreeStatus } from '../core';
 import { patchOf } from '../core/diff';
 import { presetFor, type LaunchContext } from '../agents/presets';
 import { appendTerminalInput, fillCommand, findExecutable, launchHeadless, readLogTail, writeLine, type HeadlessHandle } from '../agents/headless';
@@ -126,6 +126,9 @@ function statusView(s: WorktreeStatus): Record<string, unknown> {
     ...(terminal ? { terminal: { requestedAt: terminal.requestedAt, takenAt: terminal.takenAt ?? null, pending: !terminal.takenAt } } : {}),
     lastCommit: s.lastCommit,
     createdAt: s.createdAt,
+    // Ready-to-run instances: the setup's state and the leased ports.
+    setup: s.setup ? { state: s.setup.state, exitCode: s.setup.exitCode, logFile: s.setup.logFile } : null,
+    ports: s.ports,
     ...(s.adminDir && s.launch === 'headless' ? { logFile: path.join(s.adminDir, 'axiom-agent.log') } : {}),
   };
 }
@@ -262,7 +265,10 @@ export class AxiomMcp {
       agent: launch === 'none' && !args.agent ? null : agent,
       prompt,
       launch,
+      // Provisioned and set up before any agent starts; a terminal instance runs its setup in VS Code's terminal.
+      setup: launch === 'terminal' ? 'defer' : 'run',
     });
+    if (spawned.setup?.state === 'failed') throw await setupFailed(spawned);
     const result: Record<string, unknown> = {
       instanceId: spawned.id,
       worktreePath: spawned.path,
@@ -271,6 +277,8 @@ export class AxiomMcp {
       baseSha: spawned.baseSha,
       launch,
       agent: spawned.metadata.agent,
+      ports: spawned.ports,
+      setup: spawned.setup ? { state: spawned.setup.state, exitCode: spawned.setup.exitCode, logFile: spawned.setup.logFile } : null,
     };
     if (launch === 'headless') {
       let handle: HeadlessHandle;
@@ -289,6 +297,7 @@ export class AxiomMcp {
           worktree: spawned.path,
           adminDir: spawned.adminDir,
           argv,
+          env: instanceEnv({ id: spawned.id, worktree: spawned.path, base: spawned.base, ports: spawned.ports, env: spawned.metadata.env ?? {} }),
           ...(this.options.nodePath ? { nodePath: this.options.nodePath } : {}),
         });
       } catch (e) {
@@ -472,6 +481,17 @@ export class AxiomMcp {
     for (const h of this.handles.values()) h.stdin.destroy();
     this.handles.clear();
   }
+}
+
+/** A failed setup: the instance stays (state failed), no agent was started; the error says how to go on. */
+async function setupFailed(spawned: SpawnedInstance): Promise<AxiomError> {
+  const rec = spawned.setup!;
+  const tail = await logTail(rec.logFile);
+  return new AxiomError(
+    'SetupFailed',
+    `The setup of ${spawned.id} failed (${rec.timedOut ? 'timed out' : `exit ${rec.exitCode ?? '?'}`}: ${rec.failedCommand ?? '?'}), so no agent was started. The instance is kept at ${spawned.path}: fix the cause and run \`axiom setup ${spawned.id}\`, or clean it up.\n${tail}`,
+    { path: spawned.path, logFile: rec.logFile, logTail: tail, ...(rec.exitCode !== null ? { exitCode: rec.exitCode } : {}) },
+  );
 }
 
 export function createServer(options: AxiomMcpOptions): { server: Server; axiom: AxiomMcp } {
