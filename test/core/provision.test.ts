@@ -16,6 +16,7 @@ import {
   makeRepo,
   readTree,
   repoState,
+  runCli,
   writeFile,
   ROOT,
   type TempRepo,
@@ -459,4 +460,31 @@ test('trust: an untrusted runner runs no setup (spawn refused before anything is
   await refused(engine.setup('u'), 'Untrusted');
   await refused(engine.cleanup('u'), 'Untrusted');
   assert.ok(!fs.existsSync(path.join(repo.parent, 'axiom-u', 'ran.txt')));
+});
+
+test('a CLI killed right after provisioning (symlink and hardlink shares) leaves a half-spawn that repair removes; the main folders stay', async () => {
+  repo = repoWith(
+    { share: { node_modules: 'symlink', '.cache': 'hardlink' }, include: ['.env'] },
+    '.env\n/node_modules\n.cache/\n',
+  );
+  writeFile(repo.dir, '.cache/blob.bin', 'cached\n');
+  const before = {
+    nm: readTree(path.join(repo.dir, 'node_modules')),
+    cache: readTree(path.join(repo.dir, '.cache')),
+  };
+  const r = await runCli(['-C', repo.dir, 'spawn', 'crash'], {
+    env: { AXIOM_TEST_HOOKS: '1', AXIOM_TEST_CRASH_AFTER: 'provisioned' },
+  });
+  assert.notEqual(r.code, 0, 'the CLI should have been killed');
+  assert.ok(
+    fs.lstatSync(path.join(repo.parent, 'axiom-crash', 'node_modules')).isSymbolicLink(),
+    'it died with the shares in place',
+  );
+  const fix = await runCli(['-C', repo.dir, 'repair', '--json']);
+  assert.equal(fix.code, 0, fix.stderr);
+  assert.deepEqual(JSON.parse(fix.stdout).removedHalfSpawned, [path.join(repo.parent, 'axiom-crash')]);
+  assert.ok(!fs.existsSync(path.join(repo.parent, 'axiom-crash')));
+  assert.deepEqual(readTree(path.join(repo.dir, 'node_modules')), before.nm);
+  assert.deepEqual(readTree(path.join(repo.dir, '.cache')), before.cache);
+  assert.equal(fs.readFileSync(path.join(repo.dir, '.env'), 'utf8'), 'SECRET=main\n');
 });

@@ -27,20 +27,34 @@ function configured(setup: string[]): TempRepo {
   const r = makeRepo({
     'README.md': '# r\n',
     '.gitignore': '.env\nsetup.done\nagent-env.json\n',
-    '.axiom.json': JSON.stringify({ include: ['.env'], ports: 2, portRange: '44100-44199', env: { DATABASE_URL: 'postgres://localhost/app_{id}_{port+1}' }, setup }),
+    '.axiom.json': JSON.stringify({
+      include: ['.env'],
+      ports: 2,
+      portRange: '44100-44199',
+      env: { DATABASE_URL: 'postgres://localhost/app_{id}_{port+1}' },
+      setup,
+    }),
   });
   writeFile(r.dir, '.env', 'TOKEN=from-main\n');
   return r;
 }
 
 test('spawn provisions and runs the setup before the headless agent, which gets the instance environment', async () => {
-  repo = configured(['node -e "require(\'fs\').writeFileSync(\'setup.done\', \'\')"']);
+  repo = configured(["node -e \"require('fs').writeFileSync('setup.done', '')\""]);
   mcp = await connect(repo.dir, { env: { AXIOM_STATE_DIR: stateDir } });
-  const r = await mcp.call({ action: 'spawn', instanceId: 'env1', agent: 'custom', command: ENV_AGENT, prompt: 'go' });
+  const r = await mcp.call({
+    action: 'spawn',
+    instanceId: 'env1',
+    agent: 'custom',
+    command: ENV_AGENT,
+    prompt: 'go',
+  });
   assert.equal(r.isError, false, r.text);
   assert.equal(r.doc.setup.state, 'succeeded');
   assert.equal(r.doc.ports.length, 2);
-  await waitFor('the agent to exit', async () => ((await mcp.call({ action: 'status', instanceId: 'env1' })).doc.agentPhase === 'exited' ? true : null));
+  await waitFor('the agent to exit', async () =>
+    (await mcp.call({ action: 'status', instanceId: 'env1' })).doc.agentPhase === 'exited' ? true : null,
+  );
   const seen = JSON.parse(fs.readFileSync(path.join(r.doc.worktreePath, 'agent-env.json'), 'utf8'));
   const [p0, p1] = r.doc.ports as number[];
   assert.deepEqual(seen, {
@@ -64,7 +78,13 @@ test('spawn provisions and runs the setup before the headless agent, which gets 
 test('a failing setup: SetupFailed with the log tail, no agent started, the instance kept with setup failed', async () => {
   repo = configured(['node -e "console.log(\'cannot reach the database\'); process.exit(4)"']);
   mcp = await connect(repo.dir, { env: { AXIOM_STATE_DIR: stateDir } });
-  const r = await mcp.call({ action: 'spawn', instanceId: 'sf', agent: 'custom', command: ENV_AGENT, prompt: 'go' });
+  const r = await mcp.call({
+    action: 'spawn',
+    instanceId: 'sf',
+    agent: 'custom',
+    command: ENV_AGENT,
+    prompt: 'go',
+  });
   assert.equal(r.isError, true);
   assert.equal(r.doc.error.code, 'SetupFailed');
   assert.match(r.doc.error.message, /no agent was started/);
