@@ -130,5 +130,5 @@ export async function teardownBeforeCleanup(
 
 /** Cleanup's last step: the instance's port block goes back to the pool. */
 export async function releaseAfterCleanup(repo: RepoInfo, inst: LocatedInstance): Promise<void> {
-  if ((inst.metadata.ports ?? []).length > 0) await releasePorts(repo.commonDir, inst.id);
+  await releasePorts(repo.commonDir, inst.id, inst.metadata.ports ?? []);
 }

@@ -123,7 +123,8 @@ export function canBind(port: number): Promise<boolean> {
 
 /**
  * Leases `count` consecutive free ports from `range` for instance `id` of the repository at
- * `commonDir`. An instance that already holds a lease keeps it (stable for its life).
+ * `commonDir`: always a new block, so a refused spawn of an id that exists never touches the
+ * existing instance's lease (release is by id and ports).
  */
 export async function leasePorts(
   commonDir: string,
@@ -136,10 +137,7 @@ export async function leasePorts(
     const cache = new Map<string, Promise<Map<string, number[]>>>();
     const live: PortLease[] = [];
     for (const l of reg.leases) if (await isLive(l, cache)) live.push(l);
-    const changed = live.length !== reg.leases.length;
     reg.leases = live;
-    const mine = live.find((l) => l.commonDir === commonDir && l.id === id && l.ports.length === count);
-    if (mine) return { value: mine.ports, changed };
     const taken = new Set(live.flatMap((l) => l.ports));
     for (let start = range[0]; start + count - 1 <= range[1]; start++) {
       const block = Array.from({ length: count }, (_, i) => start + i);
@@ -167,11 +165,15 @@ export async function leasePorts(
   });
 }
 
-/** Drops the lease of an instance (cleanup, or a spawn that was rolled back). */
-export async function releasePorts(commonDir: string, id: string): Promise<void> {
+/** Drops the lease of exactly this block of this instance (cleanup, or a spawn that was rolled back). */
+export async function releasePorts(commonDir: string, id: string, ports: readonly number[]): Promise<void> {
+  if (ports.length === 0) return;
+  const key = ports.join(',');
   await withRegistry(async (reg) => {
     const before = reg.leases.length;
-    reg.leases = reg.leases.filter((l) => !(l.commonDir === commonDir && l.id === id));
+    reg.leases = reg.leases.filter(
+      (l) => !(l.commonDir === commonDir && l.id === id && l.ports.join(',') === key),
+    );
     return { value: undefined, changed: reg.leases.length !== before };
   });
 }

@@ -111,7 +111,7 @@ export async function spawnInstance(
   // Ports are leased first (machine-wide lock) so the metadata records them; any failure below releases them.
   const ports = await leasePorts(repo.commonDir, id, plan.config.ports, plan.config.portRange);
   const releaseOnFailure = async (e: unknown): Promise<never> => {
-    if (ports.length > 0) await releasePorts(repo.commonDir, id).catch(() => undefined);
+    await releasePorts(repo.commonDir, id, ports).catch(() => undefined);
     throw e;
   };
   if (ports.length > 0) options.onProgress?.({ step: 'ports', ports });

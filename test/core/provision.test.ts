@@ -441,6 +441,10 @@ test('ports: a busy port is skipped (checked by binding); leases are released at
     assert.ok(!a.ports.includes(47100), `47100 is in use: ${a.ports}`);
     const b = await engine.spawn('pb');
     assert.equal(new Set([...a.ports, ...b.ports]).size, 4);
+    // A refused spawn of an id that exists leaves that instance's lease alone.
+    await refused(engine.spawn('pb'), 'AlreadyExists');
+    const { readLeases } = await import('../../src/core/ports');
+    assert.ok(readLeases().some((l) => l.id === 'pb' && l.ports.join() === b.ports.join()), 'pb keeps its lease');
     await engine.cleanup('pa');
     const c = await engine.spawn('pc');
     assert.deepEqual(c.ports, a.ports, 'the released block is free again');
