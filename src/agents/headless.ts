@@ -96,6 +96,8 @@ export interface HeadlessOptions {
   nodePath?: string;
   /** How long to wait for the wrapper to write the record. */
   startTimeoutMs?: number;
+  /** More environment: the instance's variables (AXIOM_PORT, PORT, `env` of .axiom.json …). */
+  env?: Record<string, string>;
 }
 
 export interface HeadlessHandle {
@@ -136,12 +138,12 @@ export function findExecutable(program: string, cwd: string, envPath = process.e
   return null;
 }
 
-function agentEnv(id: string, worktree: string): Record<string, string> {
+function agentEnv(id: string, worktree: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !GIT_REDIRECTS.includes(k)) env[k] = v;
   env.AXIOM_INSTANCE_ID = id;
   env.AXIOM_WORKTREE = worktree;
-  return env;
+  return { ...env, ...extra };
 }
 
 /**
@@ -162,7 +164,7 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
     fs.writeSync(fd, `--- axiom: ${new Date().toISOString()} starting ${JSON.stringify(argv)} in ${worktree}\n`);
     subprocess = execa(options.nodePath ?? process.execPath, ['-e', WRAPPER_SOURCE, '--', recordFile, ...argv], {
       cwd: worktree,
-      env: agentEnv(options.id, worktree),
+      env: agentEnv(options.id, worktree, options.env),
       extendEnv: false,
       detached: true,
       cleanup: false,

@@ -4,12 +4,13 @@
  * 1. find the instance again (a concurrent cleanup may have removed it: NotFound);
  * 2. a worktree lock the user set, or a running agent, refuses (a headless agent Axiom started is
  *    stopped first — but never when the cleanup would be refused anyway);
- * 3. assess what would be lost (risk.ts); refuse unless forced;
+ * 3. assess what would be lost (risk.ts); refuse unless forced; run the configuration's teardown
+ *    (.axiom.json) and assess again, as it may have written something;
  * 4. move the folder aside (atomic; recorded in a journal so a crash is undone by repair) and look
  *    again: whatever an agent wrote until that instant is seen;
  * 5. forced: write the salvage ref; then unregister the worktree and delete its branch
  *    compare-and-swap (a branch that moved meanwhile is kept);
- * 6. outside the lock: delete the folder.
+ * 6. outside the lock: delete the folder, release the instance's ports.
  */
 import * as fs from 'node:fs';
 import { AxiomError } from './errors';
@@ -27,6 +28,7 @@ import { readProcessRecord } from './agentState';
 import { finishRemoval, journalRemoval } from './removalJournal';
 import type { StatusEntry } from './parse';
 import { testHook } from './testHooks';
+import { releaseAfterCleanup, teardownBeforeCleanup, type TeardownResult } from './instanceSetup';
 
 export type { WorkAtRisk } from './risk';
 
@@ -48,6 +50,8 @@ export interface CleanupResult {
   branchDeleted: boolean;
   salvageRef: string | null;
   atRisk: WorkAtRisk;
+  /** The teardown of the worktree configuration, or null when it has none. */
+  teardown: TeardownResult | null;
 }
 
 export interface CleanupAllResult {
@@ -106,6 +110,12 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
       risk = await assessRisk(git, repo, inst);
     }
     if (hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+    // The teardown runs only for a cleanup that is going ahead; failing, it refuses unless forced.
+    const teardown = await teardownBeforeCleanup(git, repo, inst, force);
+    if (teardown?.steps.length) {
+      risk = await assessRisk(git, repo, inst);
+      if (hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+    }
     await testHook('cleanup:after-assess');
 
     if (!inst.missing) {
@@ -157,13 +167,15 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     // Unregister exactly this worktree (what `git worktree prune` does for one entry): its admin dir goes.
     await fs.promises.rm(inst.adminDir, { recursive: true, force: true });
     const branchDeleted = options.keepBranch ? false : await deleteBranchIfUnmoved(git, repo, inst.metadata.branch, risk.branchTip);
-    return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, atRisk: risk };
+    return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, atRisk: risk, teardown, inst };
   });
   if (aside !== null) {
     await fs.promises.rm(aside, { recursive: true, force: true, maxRetries: 3 });
     await finishRemoval(repo, aside);
   }
-  return result;
+  const { inst, ...cleaned } = result;
+  await releaseAfterCleanup(repo, inst);
+  return cleaned;
 }
 
 /** Deletes a branch only if it still points where the checks saw it (compare-and-swap), with its config. */

@@ -29,6 +29,9 @@ export type AxiomErrorCode =
   | 'IoFailed'
   | 'WorktreeMoved'
   | 'AgentNotFound'
+  | 'InvalidConfig'
+  | 'SetupFailed'
+  | 'TeardownFailed'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -38,6 +41,9 @@ export interface AxiomErrorDetails {
   conflicts?: string[];
   path?: string;
   branch?: string;
+  /** A setup or teardown log, and its last lines. */
+  logFile?: string;
+  logTail?: string;
   stderr?: string;
   args?: string[];
   exitCode?: number;
@@ -83,6 +89,8 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'StrategyUnsupported',
   'NestedRepository',
   'WorktreeMoved',
+  'SetupFailed',
+  'TeardownFailed',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */

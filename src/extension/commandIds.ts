@@ -19,6 +19,8 @@ export const Commands = {
   refresh: 'axiom.refresh',
   showLog: 'axiom.showLog',
   copyMcpConfig: 'axiom.copyMcpConfig',
+  showSetupLog: 'axiom.showSetupLog',
+  retrySetup: 'axiom.retrySetup',
   /** Internal (not in the palette): activation time and model facts, for tests and bug reports. */
   diagnostics: 'axiom.diagnostics',
 } as const;

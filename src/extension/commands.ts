@@ -14,6 +14,7 @@ import { mergeCommand } from './mergeCommand';
 import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
 import { showAgentLog, startNewConversation } from './agentCommands';
+import { retrySetupCommand, showSetupLogCommand } from './instanceSetup';
 
 export function registerCommands(s: Services): vscode.Disposable[] {
   const specs: CommandSpec[] = [
@@ -93,6 +94,8 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       },
     },
     { id: Commands.copyMcpConfig, runs: false, handler: (inv) => copyMcpConfig(s, inv) },
+    { id: Commands.showSetupLog, runs: false, handler: (inv) => showSetupLogCommand(s, inv) },
+    { id: Commands.retrySetup, runs: true, handler: (inv) => retrySetupCommand(s, inv) },
     {
       id: Commands.showLog,
       runs: false,

@@ -5,7 +5,7 @@ import type { FileChange, StatusEntry, WorktreeStatus } from '../core';
 import { ContextValues } from './commandIds';
 import { AGENT_ICONS, agentLine, agentRowState, attentionWord, URGENT_AGENT_STATES, type AgentRowState } from './agentPresentation';
 
-export type RowState = 'missing' | 'locked' | 'conflicts' | 'merged' | 'dirty' | 'clean' | AgentRowState;
+export type RowState = 'missing' | 'setupFailed' | 'settingUp' | 'locked' | 'conflicts' | 'merged' | 'dirty' | 'clean' | AgentRowState;
 
 export function dirtyCount(w: WorktreeStatus): number {
   return w.changes.length;
@@ -14,6 +14,9 @@ export function dirtyCount(w: WorktreeStatus): number {
 /** The one state a row shows, most urgent first. */
 export function rowState(w: WorktreeStatus): RowState {
   if (w.prunable || w.dirty === null) return 'missing';
+  // A spawn still provisioning holds the spawn lock: "setting up" says more than "locked".
+  if (w.setup?.state === 'failed') return 'setupFailed';
+  if (w.setup?.state === 'running' || (w.setup?.state === 'pending' && w.launch === 'terminal')) return 'settingUp';
   if (w.locked) return 'locked';
   if (w.conflictsWithBase) return 'conflicts';
   const agent = agentRowState(w.agentState);
@@ -25,6 +28,8 @@ export function rowState(w: WorktreeStatus): RowState {
 
 const ICONS: Record<RowState, [string, string | undefined]> = {
   missing: ['warning', 'list.warningForeground'],
+  setupFailed: ['error', 'list.errorForeground'],
+  settingUp: ['loading~spin', undefined],
   locked: ['lock', undefined],
   conflicts: ['git-pull-request-closed', 'list.errorForeground'],
   merged: ['git-merge', 'gitDecoration.addedResourceForeground'],
@@ -46,6 +51,8 @@ export function labelFor(w: WorktreeStatus): string {
 /** "3 changed · ↑2 ↓1 · axiom/x/123": the state first, so a narrow side bar cuts off the branch, not the news. */
 export function descriptionFor(w: WorktreeStatus): string {
   const parts: string[] = [];
+  if (w.setup?.state === 'failed') parts.push('setup failed');
+  else if (rowState(w) === 'settingUp') parts.push('setting up');
   const attention = w.kind === 'instance' ? attentionWord(w.agentState) : null;
   if (attention) parts.push(attention);
   if (w.dirty === null) parts.push(w.prunable ? 'missing' : 'unavailable');
@@ -83,6 +90,13 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
   row('Agent', w.agent || w.agentState.phase !== 'unknown' ? agentLine(w.agent ?? 'agent', w.agentState) : null);
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
+  if (w.setup) {
+    const how = w.setup.state === 'failed' ? ` (${w.setup.timedOut ? 'timed out' : `exit ${w.setup.exitCode ?? '?'}`}: ${w.setup.failedCommand ?? '?'})` : '';
+    row('Setup', `${w.setup.state}${how}`);
+  }
+  if (w.ports.length) row('Ports', w.ports.join(', '));
+  if (w.provisioned.length) row('Shared', w.provisioned.map((p) => `${p.path} (${p.mode})`).join(', '));
+  if (w.included.length) row('Copied', w.included.join(', '));
   row('Prompt', w.prompt ? (w.prompt.length > 200 ? w.prompt.slice(0, 200) + '…' : w.prompt) : null);
   if (w.lastCommit) row('Last commit', `${w.lastCommit.sha.slice(0, 10)} ${w.lastCommit.subject} (${new Date(w.lastCommit.date * 1000).toLocaleString()})`);
   const md = new vscode.MarkdownString(lines.join('\n'));

@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { RepositoryModel } from './repositoryModel';
 
 export const TERMINAL_INPUT_FILE = 'axiom-terminal-input.jsonl';
-const ADMIN_FILES = `{HEAD,index,locked,axiom.json,axiom-status.jsonl,${TERMINAL_INPUT_FILE}}`;
+const ADMIN_FILES = `{HEAD,index,locked,axiom.json,axiom-status.jsonl,axiom-setup.json,${TERMINAL_INPUT_FILE}}`;
 
 export class RepositoryWatcher implements vscode.Disposable {
   private readonly shared: vscode.Disposable[] = [];

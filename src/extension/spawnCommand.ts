@@ -3,7 +3,7 @@
  * Spawn Several Instances…: the same with an id prefix and a count (`<prefix>-1` … `<prefix>-<n>`).
  */
 import * as vscode from 'vscode';
-import { AxiomError, describeInvalidId, isAxiomError, plural, type SpawnedInstance } from '../core';
+import { AxiomError, describeInvalidId, isAxiomError, plural, type ProvisionEvent, type SetupRecord, type SpawnedInstance } from '../core';
 import { AGENT_NAMES, PRESETS, presetFor } from '../agents/presets';
 import { splitTemplate } from '../agents/shellQuote';
 import { missingProgram } from './terminals';
@@ -11,6 +11,7 @@ import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
 import type { RepositoryModel } from './repositoryModel';
 import { readSettings, spawnOptionsFromSettings } from './settings';
+import { announceSetupFailure, waitForSetup, worktreeIncludeFiles } from './instanceSetup';
 
 export interface SpawnCommandResult extends SpawnedInstance {
   /** The terminal's name when one was opened. */
@@ -116,7 +117,9 @@ async function spawnIds(
     : await vscode.window.showInputBox({ title: at(4), prompt: 'Prompt for the agent (optional)', ignoreFocusOut: true });
   if (prompt === undefined) throw new Cancelled();
 
+  const includePatterns = worktreeIncludeFiles(scope);
   const results: SpawnCommandResult[] = [];
+  const setups: Promise<void>[] = [];
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: many ? `Spawning ${plural(ids.length, 'instance')} from ${base}` : `Spawning ${ids[0]} from ${base}…` },
     async (progress) => {
@@ -125,7 +128,17 @@ async function spawnIds(
         let spawned: SpawnedInstance;
         try {
           spawned = await model.operation(() =>
-            model.engine.spawn(id, { ...fromSettings, base, agent, prompt: prompt || null, launch: openTerminal ? 'terminal' : 'none' }),
+            model.engine.spawn(id, {
+              ...fromSettings,
+              base,
+              agent,
+              prompt: prompt || null,
+              launch: openTerminal ? 'terminal' : 'none',
+              // Setup runs in the instance's terminal, visibly, before the agent (or here when there is no terminal).
+              setup: openTerminal ? 'defer' : 'run',
+              ...(includePatterns.length ? { includePatterns } : {}),
+              onProgress: (e) => progress.report({ message: `${id}: ${describeStep(e)}` }),
+            }),
           );
         } catch (e) {
           // The ones already spawned stay (each is complete); say where it stopped and why.
@@ -133,9 +146,20 @@ async function spawnIds(
           throw new AxiomError(e.code, `Spawned ${results.length} of ${ids.length}; ${id} was refused: ${e.message}`, e.details);
         }
         s.log.info(`Spawned ${spawned.id} at ${spawned.path} on ${spawned.branch}.`);
-        const terminal = openTerminal ? (await s.terminals.open(model, spawned.id, { preserveFocus: many })).name : null;
-        results.push({ ...spawned, terminal });
+        const opened = openTerminal ? await s.terminals.open(model, spawned.id, { preserveFocus: many }) : null;
+        const result: SpawnCommandResult = { ...spawned, terminal: opened?.name ?? null };
+        results.push(result);
+        if (spawned.setup?.state === 'pending' && opened) {
+          // The notification follows the setup in the terminal; the agent starts there when it succeeds.
+          const adminDir = spawned.adminDir;
+          setups.push(
+            waitForSetup(adminDir, (m) => progress.report({ message: `${spawned.id}: ${m}` }), opened.terminal).then((rec) => setupDone(result, rec)),
+          );
+        } else {
+          setupDone(result, spawned.setup);
+        }
       }
+      await Promise.all(setups);
     },
   );
   return results;
@@ -155,4 +179,23 @@ function agentMissing(agent: string, customCommand: string, cwd: string): string
   // A relative path names a file inside the worktree, which does not exist yet: checked at launch.
   if (!program || (program.includes('/') && !program.startsWith('/'))) return null;
   return missingProgram(preset, program, cwd);
+}
+
+function setupDone(result: SpawnCommandResult, rec: SetupRecord | null): void {
+  result.setup = rec;
+  if (rec?.state === 'failed') announceSetupFailure(result.id, rec);
+}
+
+/** One provisioning or setup step for the spawn notification. */
+function describeStep(e: ProvisionEvent): string {
+  switch (e.step) {
+    case 'ports':
+      return `ports ${e.ports.join(', ')}`;
+    case 'share':
+      return `${e.path}: ${e.mode} (${e.ms} ms)`;
+    case 'include':
+      return `${plural(e.copied, 'ignored file')} copied`;
+    case 'setup':
+      return `setup ${e.index + 1}/${e.total}: ${e.command}`;
+  }
 }

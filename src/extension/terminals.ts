@@ -21,6 +21,7 @@ import type { RepositoryModel } from './repositoryModel';
 import { TERMINAL_INPUT_FILE } from './repositoryWatcher';
 import { explicitClaudePermissionMode, readSettings } from './settings';
 import { plural } from '../core';
+import { cliScriptBeside, setupBeforeAgent, setupThenAgentLine, terminalEnv } from './instanceSetup';
 
 /** How long a new terminal may take to report shell integration before the command is typed instead. */
 const SHELL_INTEGRATION_WAIT_MS = 5000;
@@ -156,11 +157,14 @@ export class TerminalManager implements vscode.Disposable {
       name: id,
       cwd: status.path,
       iconPath: new vscode.ThemeIcon('robot'),
-      env: { AXIOM_INSTANCE: id },
+      env: { AXIOM_INSTANCE: id, ...terminalEnv(status) },
     });
     this.tracked.set(this.key(model, id), { terminal, model, id });
     terminal.show(options.preserveFocus);
-    const line = commandLine(launch.argv, flavorOfShell(vscode.env.shell));
+    const flavor = flavorOfShell(vscode.env.shell);
+    // A setup that has not succeeded runs first, visibly; the agent's line runs only when it did.
+    const agentLine = commandLine(launch.argv, flavor);
+    const line = setupBeforeAgent(status) ? setupThenAgentLine(cliScriptBeside(this.hookScript), status, agentLine, flavor) : agentLine;
     await this.markTaken(model, status);
     const via = await this.run(terminal, line, { model, id, program: launch.argv[0]! });
     this.log.info(`Terminal ${id} (${via}): ${line}`);

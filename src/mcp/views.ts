@@ -32,6 +32,9 @@ export function statusView(s: WorktreeStatus): Record<string, unknown> {
     ...(terminal ? { terminal: { requestedAt: terminal.requestedAt, takenAt: terminal.takenAt ?? null, pending: !terminal.takenAt } } : {}),
     lastCommit: s.lastCommit,
     createdAt: s.createdAt,
+    // Ready-to-run instances: the setup's state and the leased ports.
+    setup: s.setup ? { state: s.setup.state, exitCode: s.setup.exitCode, logFile: s.setup.logFile } : null,
+    ports: s.ports,
     ...(s.adminDir && s.launch === 'headless' ? { logFile: path.join(s.adminDir, 'axiom-agent.log') } : {}),
   };
 }

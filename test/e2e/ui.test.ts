@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, commit, git, openE2E, since, type E2E } from './support/env';
+import { cli, commit, git, openE2E, since, write, type E2E } from './support/env';
 import { until } from './support/workbench';
 
 const STEP_TIMEOUT = 150_000;
@@ -213,4 +213,79 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 900_000 
     // The salvage holds the uncommitted file too.
     assert.match(git(repo, 'show', `${salvage.trim()}:NOTES.md`), /template string/);
   });
+
+  step('a repository with .axiom.json: the setup runs visibly in the instance\'s terminal, then the agent', async () => {
+    const { wb, repo, page } = e;
+    // The repository's worktree configuration: an ignored .env copied in, two ports, its own database, two setup commands.
+    write(repo, '.env', 'STRIPE_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\n');
+    commit(repo, 'Ready-to-run instances: .axiom.json', {
+      '.gitignore': '.env\n',
+      '.axiom.json': SHOP_AXIOM_JSON,
+      'scripts/check-env.mjs': CHECK_ENV,
+      'scripts/setup-db.mjs': SETUP_DB,
+    });
+    await wb.clearNotifications();
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('Go to File...');
+    await wb.quickInput().fill('.axiom.json');
+    await page.locator('.quick-input-widget .monaco-list-row[aria-label*=".axiom.json"]').first().click({ timeout: 30_000 });
+    await until('the .axiom.json editor', async () => (await wb.editorTabs()).some((t) => t.startsWith('.axiom.json')));
+
+    await wb.runCommand('Axiom: Spawn Instance…');
+    await wb.quickInputStep('(1/4)');
+    await wb.typeAndEnter('checkout');
+    await wb.quickInputStep('(2/4)');
+    await wb.pick('main');
+    await wb.quickInputStep('(3/4)');
+    await wb.pick('custom,');
+    await wb.quickInputStep('(4/4)');
+    await wb.typeAndEnter('Add a checkout page');
+    // The setup is running (its second command waits for go-setup-checkout): the row says so.
+    await until('the setup output in the terminal', async () => /applied migration 003_add_discounts/.test(await wb.terminalText()));
+    await wb.waitForDescription('checkout', (d) => d.startsWith('setting up'), 'setting up');
+    const text = await wb.terminalText();
+    assert.match(text, /\[1\/2\] node scripts\/check-env\.mjs/);
+    assert.match(text, /\.env: STRIPE_KEY=sk_test_… \(copied from the main worktree\)/);
+    assert.match(text, /Creating database shop_checkout for port 4\d{3}/);
+    assert.doesNotMatch(text, /stand-in agent checkout/, 'the agent waits for the setup');
+    await wb.restMouse();
+    await page.locator('.notifications-toasts .notification-toast').first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await e.screenshot('setup-terminal');
+
+    fs.writeFileSync(path.join(e.dir, 'go-setup-checkout'), '');
+    await until('the agent after the setup', async () => /stand-in agent checkout: committed/.test(await wb.terminalText()));
+    assert.match(await wb.terminalText(), /Database ready/);
+    await wb.waitForDescription('checkout', (d) => d.includes('↑1'), '↑1 after the agent committed');
+    e.go('checkout');
+  });
 });
+
+const SHOP_AXIOM_JSON = `{
+  // Ignored files every instance needs, copied from the main worktree.
+  "include": [".env"],
+  // Two free ports per instance: AXIOM_PORT, AXIOM_PORTS, PORT.
+  "ports": 2,
+  "env": { "DATABASE_URL": "postgres://localhost:5432/shop_{id}" },
+  // Runs in the new worktree before the agent starts.
+  "setup": ["node scripts/check-env.mjs", "node scripts/setup-db.mjs"]
+}
+`;
+
+const CHECK_ENV = `import * as fs from 'node:fs';
+const [key, value] = fs.readFileSync('.env', 'utf8').trim().split('=');
+console.log('.env: ' + key + '=' + value.slice(0, 8) + '… (copied from the main worktree)');
+`;
+
+// Waits for go-setup-<id> beside the repository, so the test can look at the setup while it runs.
+const SETUP_DB = `import * as fs from 'node:fs';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const id = process.env.AXIOM_INSTANCE_ID;
+console.log('Creating database shop_' + id + ' for port ' + process.env.AXIOM_PORT + ' (' + process.env.DATABASE_URL + ')');
+for (const m of ['001_create_products', '002_create_carts', '003_add_discounts']) {
+  await sleep(300);
+  console.log('  applied migration ' + m);
+}
+console.log('Seeding 25 products …');
+while (!fs.existsSync('../go-setup-' + id)) await sleep(100);
+console.log('Database ready.');
+`;

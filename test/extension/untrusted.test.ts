@@ -81,4 +81,31 @@ describe('Axiom Worktrees in an untrusted workspace', () => {
     assert.equal(model.find('listed')?.metadata?.terminal?.takenAt, undefined);
     assert.equal(vscode.window.terminals.filter((t) => t.name === 'listed').length, 0);
   });
+
+  it("runs none of the repository's setup commands (spawn, Retry Setup, a pending setup with a terminal request)", async () => {
+    const repo = repoRoot();
+    const model = await theModel();
+    const canary = path.join(path.dirname(repo), 'setup-canary');
+    git(repo, 'config', 'axiom.setup', `touch '${canary}'`);
+    try {
+      await model.engine.updateMetadata('listed', (m) => ({ ...m, launch: 'terminal', terminal: { requestedAt: new Date().toISOString() } }));
+      fs.writeFileSync(
+        path.join(model.find('listed')!.adminDir!, 'axiom-setup.json'),
+        JSON.stringify({ state: 'pending', commands: [`touch '${canary}'`], exitCode: null, steps: [], logFile: path.join(model.find('listed')!.adminDir!, 'axiom-setup.log') }),
+      );
+      await model.refreshNow();
+      for (const [command, args] of [
+        ['axiom.spawn', { id: 'nope2', openTerminal: false }],
+        ['axiom.retrySetup', { id: 'listed', openTerminal: false }],
+        ['axiom.retrySetup', { id: 'listed' }],
+      ] as const) {
+        await assert.rejects(Promise.resolve(vscode.commands.executeCommand(command, args)), (e) => errorCode(e) === 'Untrusted', command);
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(fs.existsSync(canary), false, 'no setup command ran');
+      assert.equal(model.find('listed')?.setup?.state, 'pending');
+    } finally {
+      git(repo, 'config', '--unset-all', 'axiom.setup');
+    }
+  });
 });

@@ -7,11 +7,13 @@ import { mcp } from './mcp';
 import { merge } from './merge';
 import { repair } from './repair';
 import { salvage } from './salvage';
+import { setup } from './setup';
 import { spawn } from './spawn';
 import { status } from './status';
 
 export const VERBS: Record<string, Verb> = {
   spawn,
+  setup,
   list,
   status,
   diff,

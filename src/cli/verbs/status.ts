@@ -1,6 +1,6 @@
 import { describeAgentState, plural } from '../../core';
 import { EXIT, need, noExtra, type Verb } from '../context';
-import { formatCounts } from '../format';
+import { formatCounts, readyLines } from '../format';
 
 export const status: Verb = {
   usage: ['status <id>                                                      one instance'],
@@ -20,6 +20,7 @@ export const status: Verb = {
           `  agent:   ${s.agent ?? 'none'} (${describeAgentState(s.agentState)})`,
           ...(s.agentState.sessionId ?? s.metadata?.session?.id ? [`  session: ${s.agentState.sessionId ?? s.metadata?.session?.id}`] : []),
           `  created: ${s.createdAt ?? '?'}`,
+          ...readyLines(s),
         ].join('\n') + '\n',
     );
     return EXIT.ok;

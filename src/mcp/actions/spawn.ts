@@ -1,7 +1,7 @@
 /** `spawn`: a worktree instance, and optionally its agent (headless here, or a terminal request for the extension). */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { AxiomError, type AxiomEngine, type SpawnedInstance } from '../../core';
+import { AxiomError, instanceEnv, logTail, type AxiomEngine, type SpawnedInstance } from '../../core';
 import { permissionModeFrom, presetFor, type AgentPreset, type HeadlessLaunch, type LaunchContext } from '../../agents/presets';
 import { fillCommand, launchHeadless, type HeadlessHandle } from '../../agents/headless';
 import { checkProgram, missingProgramMessage } from '../../agents/programs';
@@ -39,7 +39,10 @@ export async function spawn(ctx: McpContext, args: SpawnArgs): Promise<Record<st
     agent: launch === 'none' && !args.agent ? null : agent,
     prompt,
     launch,
+    // Provisioned and set up before any agent starts; a terminal instance runs its setup in VS Code's terminal.
+    setup: launch === 'terminal' ? 'defer' : 'run',
   });
+  if (spawned.setup?.state === 'failed') throw await setupFailed(spawned);
   const result: Record<string, unknown> = {
     instanceId: spawned.id,
     worktreePath: spawned.path,
@@ -48,6 +51,8 @@ export async function spawn(ctx: McpContext, args: SpawnArgs): Promise<Record<st
     baseSha: spawned.baseSha,
     launch,
     agent: spawned.metadata.agent,
+    ports: spawned.ports,
+    setup: spawned.setup ? { state: spawned.setup.state, exitCode: spawned.setup.exitCode, logFile: spawned.setup.logFile } : null,
   };
   if (launch === 'headless') {
     const { handle, sessionId } = await startHeadless(ctx, engine, spawned, preset, args, prompt);
@@ -148,6 +153,7 @@ async function startHeadless(
       adminDir: spawned.adminDir,
       argv: how.argv,
       input: how.input,
+      env: instanceEnv({ id: spawned.id, worktree: spawned.path, base: spawned.base, ports: spawned.ports, env: spawned.metadata.env ?? {} }),
       ...(how.firstInput !== undefined ? { firstInput: how.firstInput } : {}),
       ...(ctx.options.nodePath ? { nodePath: ctx.options.nodePath } : {}),
     });
@@ -161,4 +167,15 @@ async function startHeadless(
     if (ctx.handles.get(spawned.adminDir) === handle) ctx.handles.delete(spawned.adminDir);
   });
   return { handle, sessionId };
+}
+
+/** A failed setup: the instance stays (state failed), no agent was started; the error says how to go on. */
+async function setupFailed(spawned: SpawnedInstance): Promise<AxiomError> {
+  const rec = spawned.setup!;
+  const tail = await logTail(rec.logFile);
+  return new AxiomError(
+    'SetupFailed',
+    `The setup of ${spawned.id} failed (${rec.timedOut ? 'timed out' : `exit ${rec.exitCode ?? '?'}`}: ${rec.failedCommand ?? '?'}), so no agent was started. The instance is kept at ${spawned.path}: fix the cause and run \`axiom setup ${spawned.id}\`, or clean it up.\n${tail}`,
+    { path: spawned.path, logFile: rec.logFile, logTail: tail, ...(rec.exitCode !== null ? { exitCode: rec.exitCode } : {}) },
+  );
 }

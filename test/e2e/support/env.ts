@@ -17,7 +17,7 @@ export const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 
 /** The parts of scripts/vscode-env.mjs used here (an ES module, loaded with require() on Node ≥ 20.19). */
 interface VsCodeEnv {
-  startCodeServer(o: { folder: string; extensionsDir: string; settings?: Record<string, unknown>; log?: (l: string) => void }): Promise<{
+  startCodeServer(o: { folder: string; extensionsDir: string; settings?: Record<string, unknown>; log?: (l: string) => void; env?: Record<string, string> }): Promise<{
     url: string;
     stop: () => Promise<void>;
     logTail: (n?: number) => string;
@@ -122,6 +122,8 @@ export async function openE2E(): Promise<E2E> {
       folder: repo,
       extensionsDir,
       log,
+      // Port leases of this run go to a registry of its own (not the user's state folder).
+      env: { AXIOM_STATE_DIR: path.join(dir, 'state') },
       settings: {
         'axiom.customAgentCommand': `node ${agent} {id} ${dir}`,
         'workbench.colorTheme': 'Default Dark Modern',
