@@ -15,6 +15,7 @@ import { cleanupInstance, workAtRisk, type CleanupAllResult, type CleanupOptions
 import { applySalvageFiles, expireSalvage, findSalvage, listSalvage, restoredId, type SalvageRef } from './salvage';
 import { repair, type RepairReport } from './repair';
 import { updateMetadata, type InstanceMetadata } from './metadata';
+import { Explorer } from './explore';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;
@@ -22,6 +23,7 @@ export interface EngineOptions extends GitRunnerOptions {
 
 export class AxiomEngine {
   private readonly collector: StatusCollector;
+  private explorer: Explorer | undefined;
 
   private constructor(
     readonly git: GitRunner,
@@ -34,6 +36,11 @@ export class AxiomEngine {
   static async open(fromPath: string, options: EngineOptions = {}): Promise<AxiomEngine> {
     const git = options.runner ?? new GitRunner(options);
     return new AxiomEngine(git, await discoverRepo(git, fromPath));
+  }
+
+  /** Races, evaluation, ranking, landing, the conflict forecast and history (explore.ts). */
+  get explore(): Explorer {
+    return (this.explorer ??= new Explorer(this));
   }
 
   settings(): Promise<AxiomSettings> {

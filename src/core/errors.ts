@@ -20,6 +20,9 @@ export type AxiomErrorCode =
   | 'NotARepository'
   | 'ForeignWorktree'
   | 'Untrusted'
+  | 'AgentRunning'
+  | 'NoWinner'
+  | 'StaleEvaluation'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -65,6 +68,9 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'Locked',
   'Untrusted',
   'NothingToMerge',
+  'AgentRunning',
+  'NoWinner',
+  'StaleEvaluation',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */

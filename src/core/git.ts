@@ -22,6 +22,8 @@ export interface RunOptions {
   okExitCodes?: number[];
   /** Extra environment for this call (e.g. a commit identity, GIT_INDEX_FILE). */
   env?: Record<string, string>;
+  /** Text for git's stdin (e.g. object names for `cat-file --batch`). */
+  input?: string;
   signal?: AbortSignal;
 }
 
@@ -170,6 +172,7 @@ export class GitRunner {
           stripFinalNewline: false,
           maxBuffer: 512 * 1024 * 1024,
           ...(options.signal ? { cancelSignal: options.signal } : {}),
+          ...(options.input !== undefined ? { input: options.input } : {}),
         });
         if (r.failed && r.exitCode === undefined) throw classifyGitFailure(args, -1, r.shortMessage ?? String(r.message));
         exitCode = r.exitCode ?? -1;

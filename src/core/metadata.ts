@@ -38,6 +38,10 @@ export interface InstanceMetadata {
   createdAt: string;
   merged?: MergeRecord;
   terminal?: TerminalRequest;
+  /** Expand: the instance this one was spawned from (its base is that instance's branch). */
+  parent?: string | null;
+  /** The race this instance is a member of (`refs/axiom/races/<task>/<ms>`). */
+  race?: string | null;
 }
 
 export async function readMetadata(adminDir: string): Promise<InstanceMetadata | null> {

@@ -13,10 +13,15 @@ import { adminDirOf, readAdminEntries, writeMetadata, type AdminEntry, type Inst
 import type { RepoInfo } from './repo';
 import { crashPoint } from './testHooks';
 import { currentProcessIdentity, formatProcessIdentity } from './processIdentity';
+import { locateInstance } from './locate';
 import type { AxiomSettings } from './config';
 
 export interface SpawnOptions {
   base?: string;
+  /** Expand an instance: the new one starts from that instance's branch (and merges back into it). */
+  from?: string;
+  /** The race this instance is a member of. */
+  race?: string | null;
   agent?: string | null;
   prompt?: string | null;
   launch?: LaunchMode;
@@ -62,6 +67,7 @@ export async function spawnInstance(
 ): Promise<SpawnedInstance> {
   const id = validateId(rawId);
   if (!repo.mainWorktree) throw new AxiomError('NotARepository', 'Axiom needs a repository with a main worktree (not a bare repository).');
+  if (options.from !== undefined) options = { ...options, base: await parentBranch(repo, options.from, options.base) };
   // Settings and the likely base are read in parallel: two git processes, one round trip.
   const likelyBase = options.base ?? repo.defaultBranch;
   const [settings, likelySha] = await Promise.all([
@@ -126,6 +132,8 @@ export async function spawnInstance(
       prompt: options.prompt ?? null,
       launch: options.launch ?? 'none',
       createdAt: now.toISOString(),
+      ...(options.from !== undefined ? { parent: options.from } : {}),
+      ...(options.race ? { race: options.race } : {}),
     };
     if (metadata.launch === 'terminal') metadata.terminal = { requestedAt: now.toISOString() };
     try {
@@ -150,6 +158,16 @@ export async function spawnInstance(
     throw e;
   }
   return { id, branch, base, baseSha, path: wtPath, adminDir: created.adminDir, metadata: created.metadata };
+}
+
+/** Expand: the branch of the instance `from` (the child's base); `base`, when also given, must name it. */
+async function parentBranch(repo: RepoInfo, from: string, base: string | undefined): Promise<string> {
+  const parent = await locateInstance(repo, from);
+  if (parent.missing) throw new AxiomError('NotFound', `The worktree of ${parent.id} (${parent.path}) is missing; repair it before branching from it.`);
+  if (base !== undefined && base !== parent.metadata.branch) {
+    throw new AxiomError('InvalidArgument', `Give either a base or an instance to start from, not both (${base} vs ${from}).`);
+  }
+  return parent.metadata.branch;
 }
 
 /** The path of a worktree (made by anyone) that has a branch of this instance id checked out. */

@@ -1,0 +1,169 @@
+/**
+ * The exploration loop over one repository (race → evaluate → rank → land, expand, forecast,
+ * history), as one object the front ends reach through `engine.explore`. It joins the modules
+ * (race records, evaluation notes, ranking, landing, forecast, history); each does the real work.
+ */
+import type { AxiomEngine } from './engine';
+import { latestByMember, readEvaluations, type EvaluationRecord } from './attempts';
+import { AxiomError, isAxiomError } from './errors';
+import { evaluateInstance, resolveEvaluation, type EvaluateOptions } from './evaluate';
+import { forecastConflicts, MergeTreeCache, type Forecast } from './forecast';
+import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './history';
+import { executeLanding, landAll, planLanding, type LandAllResult, type LandingPlan, type LandOptions, type LandResult } from './land';
+import type { MergeStrategy } from './merge';
+import { readAdminEntries, type InstanceMetadata } from './metadata';
+import { mapPool } from './pool';
+import { membersDue, raceSettled, startRace, type MemberLauncher, type RaceOptions } from './race';
+import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecord';
+import { raceRows, type RankRow } from './rank';
+import type { SpawnedInstance } from './spawn';
+import type { WorktreeStatus } from './status';
+
+export type EvaluationOutcome = { id: string; result: EvaluationRecord } | { id: string; error: AxiomError };
+
+export interface WaitOptions {
+  pollMs?: number;
+  parallel?: number;
+  signal?: AbortSignal;
+  /** Called after each member's evaluation (or its failure). */
+  onEvaluated?: (outcome: EvaluationOutcome) => void;
+}
+
+export interface History {
+  attempts: AttemptRow[];
+  agents: AgentStats[];
+}
+
+/** Evaluations run the project's own checks: two at a time keeps a small machine responsive. */
+export const DEFAULT_EVALUATION_PARALLELISM = 2;
+
+export class Explorer {
+  private readonly mergeTrees: MergeTreeCache;
+
+  constructor(private readonly engine: AxiomEngine) {
+    this.mergeTrees = MergeTreeCache.forRepo(engine.repo);
+  }
+
+  races(): Promise<Race[]> {
+    return listRaces(this.engine.git, this.engine.repo);
+  }
+
+  race(task: string): Promise<Race> {
+    return findRace(this.engine.git, this.engine.repo, task);
+  }
+
+  startRace(options: RaceOptions, launcher: MemberLauncher | null): Promise<{ race: Race; members: SpawnedInstance[] }> {
+    return startRace(this.engine, options, launcher);
+  }
+
+  /** The evaluation `.axiom.json` configures (command, score direction, timeout), or null. */
+  async configuredEvaluation(): Promise<Partial<EvaluationSpec> | null> {
+    return null;
+  }
+
+  /** Evaluates one instance (with its race's command when it is a member). */
+  async evaluate(id: string, options: EvaluateOptions = {}): Promise<EvaluationRecord> {
+    const inst = await this.engine.locate(id);
+    const raceRef = inst.metadata.race ?? null;
+    const race = raceRef ? ((await this.races()).find((r) => r.ref === raceRef) ?? null) : null;
+    return evaluateInstance({ git: this.engine.git, repo: this.engine.repo, race, configured: await this.configuredEvaluation() }, inst, options);
+  }
+
+  /** Evaluates several instances, `parallel` at a time; a failure is reported for its instance, not thrown. */
+  async evaluateMany(ids: readonly string[], options: EvaluateOptions = {}, parallel = DEFAULT_EVALUATION_PARALLELISM, onEvaluated?: (o: EvaluationOutcome) => void): Promise<EvaluationOutcome[]> {
+    return mapPool(ids, parallel, async (id): Promise<EvaluationOutcome> => {
+      let outcome: EvaluationOutcome;
+      try {
+        outcome = { id, result: await this.evaluate(id, options) };
+      } catch (e) {
+        if (!isAxiomError(e)) throw e;
+        outcome = { id, error: e };
+      }
+      onEvaluated?.(outcome);
+      return outcome;
+    });
+  }
+
+  /** The live members of a race. */
+  async liveMembers(race: Race, worktrees?: readonly WorktreeStatus[]): Promise<string[]> {
+    const live = worktrees ?? (await this.engine.snapshot({ conflicts: false, changed: [] })).worktrees;
+    return race.members.filter((m) => live.some((w) => w.id === m.id && w.metadata?.race === race.ref && w.dirty !== null)).map((m) => m.id);
+  }
+
+  async rank(task: string): Promise<{ race: Race; rows: RankRow[] }> {
+    const race = await this.race(task);
+    const [snap, evaluations] = await Promise.all([this.engine.snapshot(), readEvaluations(this.engine.git, this.engine.repo)]);
+    return { race, rows: raceRows(race, latestByMember(evaluations, race.ref), snap.worktrees) };
+  }
+
+  /** What landing the race would do (winner, merge preview, each other member's fate); changes nothing. */
+  async planLanding(task: string, options: LandOptions = {}): Promise<LandingPlan> {
+    const race = await this.race(task);
+    const [snap, evaluations] = await Promise.all([this.engine.snapshot(), readEvaluations(this.engine.git, this.engine.repo)]);
+    const latest = latestByMember(evaluations, race.ref);
+    return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, worktrees: snap.worktrees }, options);
+  }
+
+  async land(task: string, options: LandOptions = {}): Promise<LandResult> {
+    return executeLanding(this.engine, await this.planLanding(task, options));
+  }
+
+  async landAll(strategy: MergeStrategy = 'merge'): Promise<LandAllResult & { forecast: Forecast }> {
+    const snap = await this.engine.snapshot({ conflicts: false });
+    const forecast = await this.conflicts(snap.worktrees);
+    return { ...(await landAll(this.engine, forecast, snap.worktrees, strategy)), forecast };
+  }
+
+  async conflicts(worktrees?: readonly WorktreeStatus[]): Promise<Forecast> {
+    const live = worktrees ?? (await this.engine.snapshot({ conflicts: false })).worktrees;
+    return forecastConflicts(this.engine.git, this.engine.repo, live, this.mergeTrees);
+  }
+
+  async history(options: { task?: string } = {}): Promise<History> {
+    const { git, repo } = this.engine;
+    const [races, evaluations, entries, salvage] = await Promise.all([listRaces(git, repo), readEvaluations(git, repo), readAdminEntries(repo.commonDir), this.engine.listSalvage()]);
+    const live = entries.map((e) => e.metadata).filter((m): m is InstanceMetadata => m !== null);
+    // An evaluated HEAD that is in its base now landed, even when it was merged by hand.
+    const inBase = new Map<string, boolean>();
+    const gone = evaluations.filter((e) => !live.some((l) => l.id === e.id && l.createdAt === e.createdAt));
+    await mapPool(gone, 4, async (e) => {
+      const key = `${e.head}:${e.base}`;
+      if (inBase.has(key)) return;
+      const r = await git.run(repo.commonDir, ['merge-base', '--is-ancestor', e.head, `refs/heads/${e.base}`], { readOnly: true, okExitCodes: [1, 128] });
+      inBase.set(key, r.exitCode === 0);
+    });
+    const selected = options.task ? races.filter((r) => r.task === options.task) : races;
+    if (options.task && selected.length === 0) await this.race(options.task); // NotFound with the list of races
+    let attempts = attemptRows({ races: selected, evaluations, live, salvage, landedOutside: (e) => inBase.get(`${e.head}:${e.base}`) === true });
+    if (options.task) attempts = attempts.filter((a) => a.race === options.task);
+    return { attempts, agents: agentStats(attempts) };
+  }
+
+  /** Members of the race that finished after their last evaluation are evaluated now; returns what ran. */
+  async evaluateDue(race: Race, options: { parallel?: number; onEvaluated?: (o: EvaluationOutcome) => void } = {}): Promise<EvaluationOutcome[]> {
+    const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false, changed: [] }), readEvaluations(this.engine.git, this.engine.repo)]);
+    const due = membersDue(race, snap.worktrees, latestByMember(evaluations, race.ref));
+    if (due.length === 0) return [];
+    const outcomes = await this.evaluateMany(due.map((w) => w.id!), {}, options.parallel, options.onEvaluated);
+    // Another process evaluating the same member is not a failure of ours.
+    return outcomes.filter((o) => !('error' in o && o.error.code === 'Locked'));
+  }
+
+  /** Blocks until every member's agent has finished and been evaluated; then the ranking. */
+  async waitForRace(task: string, options: WaitOptions = {}): Promise<{ race: Race; rows: RankRow[] }> {
+    const race = await this.race(task);
+    resolveEvaluation({}, race, await this.configuredEvaluation()); // no command: say so now, not after the agents finished
+    const pollMs = options.pollMs ?? 500;
+    for (;;) {
+      if (options.signal?.aborted) throw new AxiomError('InvalidArgument', 'Waiting for the race was cancelled.');
+      const ran = await this.evaluateDue(race, { ...(options.parallel ? { parallel: options.parallel } : {}), ...(options.onEvaluated ? { onEvaluated: options.onEvaluated } : {}) });
+      const failed = ran.find((o): o is { id: string; error: AxiomError } => 'error' in o);
+      if (failed) throw failed.error;
+      if (ran.length > 0) continue;
+      const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false, changed: [] }), readEvaluations(this.engine.git, this.engine.repo)]);
+      if (raceSettled(race, snap.worktrees, latestByMember(evaluations, race.ref))) break;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    return this.rank(task);
+  }
+}
