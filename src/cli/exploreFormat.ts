@@ -8,7 +8,7 @@ function seconds(ms: number | null): string {
 function result(passed: boolean | null, exitCode: number | null, timedOut = false): string {
   if (passed === null) return 'not evaluated';
   if (passed) return 'passed';
-  return timedOut ? 'timed out' : `failed (exit ${exitCode ?? '?'})`;
+  return timedOut ? 'timed out' : exitCode === null ? 'failed' : `failed (exit ${exitCode})`;
 }
 
 function table(header: string[], rows: string[][]): string {

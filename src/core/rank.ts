@@ -57,7 +57,10 @@ export function compareRows(direction: ScoreDirection): (a: UnrankedRow, b: Unra
 }
 
 export function rankRows(rows: readonly UnrankedRow[], direction: ScoreDirection): RankRow[] {
-  return [...rows].sort(compareRows(direction)).map((r, i) => ({ ...r, rank: i + 1 }));
+  return [...rows].sort(compareRows(direction)).map((r, i) => {
+    const { id, ...rest } = r;
+    return { id, rank: i + 1, ...rest }; // id and rank lead the JSON row
+  });
 }
 
 /** Was the member changed after its evaluation? (HEAD moved, or uncommitted work appeared or went.) */
