@@ -11,6 +11,7 @@ import { forecastConflicts, MergeTreeCache, type Forecast } from './forecast';
 import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './history';
 import { executeLanding, landAll, planLanding, type LandAllResult, type LandingPlan, type LandOptions, type LandResult } from './land';
 import type { MergeStrategy } from './merge';
+import { withRepoLock } from './lock';
 import { readAdminEntries, type InstanceMetadata } from './metadata';
 import { mapPool } from './pool';
 import { membersDue, raceSettled, startRace, type MemberLauncher, type RaceOptions } from './race';
@@ -18,6 +19,8 @@ import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecor
 import { raceRows, type RankRow } from './rank';
 import type { SpawnedInstance } from './spawn';
 import type { WorktreeStatus } from './status';
+import type { LocatedInstance } from './locate';
+import { worktreeTree } from './worktreeState';
 
 export type EvaluationOutcome = { id: string; result: EvaluationRecord } | { id: string; error: AxiomError };
 
@@ -104,14 +107,17 @@ export class Explorer {
     return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, worktrees: snap.worktrees }, options);
   }
 
+  /** Decides and lands under one hold of the repository lock (merge and cleanups take it re-entrantly). */
   async land(task: string, options: LandOptions = {}): Promise<LandResult> {
-    return executeLanding(this.engine, await this.planLanding(task, options));
+    return withRepoLock(this.engine.repo.commonDir, async () => executeLanding(this.engine, await this.planLanding(task, options)));
   }
 
   async landAll(strategy: MergeStrategy = 'merge'): Promise<LandAllResult & { forecast: Forecast }> {
-    const snap = await this.engine.snapshot({ conflicts: false });
-    const forecast = await this.conflicts(snap.worktrees);
-    return { ...(await landAll(this.engine, forecast, snap.worktrees, strategy)), forecast };
+    return withRepoLock(this.engine.repo.commonDir, async () => {
+      const snap = await this.engine.snapshot({ conflicts: false });
+      const forecast = await this.conflicts(snap.worktrees);
+      return { ...(await landAll(this.engine, forecast, snap.worktrees, strategy)), forecast };
+    });
   }
 
   async conflicts(worktrees?: readonly WorktreeStatus[]): Promise<Forecast> {
@@ -137,6 +143,21 @@ export class Explorer {
     let attempts = attemptRows({ races: selected, evaluations, live, salvage, landedOutside: (e) => inBase.get(`${e.head}:${e.base}`) === true });
     if (options.task) attempts = attempts.filter((a) => a.race === options.task);
     return { attempts, agents: agentStats(attempts) };
+  }
+
+  /**
+   * What differs between two instances' current states (committed and uncommitted work, ignored
+   * files aside): the files to show side by side when comparing two attempts.
+   */
+  async compare(a: string, b: string): Promise<{ a: LocatedInstance; b: LocatedInstance; files: { path: string; status: string }[] }> {
+    const [ia, ib] = await Promise.all([this.engine.locate(a), this.engine.locate(b)]);
+    for (const i of [ia, ib]) if (i.missing) throw new AxiomError('NotFound', `The worktree of ${i.id} (${i.path}) is missing.`);
+    const [ta, tb] = await Promise.all([worktreeTree(this.engine.git, ia.path, ia.adminDir), worktreeTree(this.engine.git, ib.path, ib.adminDir)]);
+    const out = await this.engine.git.out(this.engine.repo.commonDir, ['diff', '--name-status', '-z', '--no-renames', ta.tree, tb.tree, '--'], { readOnly: true });
+    const fields = out.split('\0');
+    const files: { path: string; status: string }[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) files.push({ status: fields[i]!, path: fields[i + 1]! });
+    return { a: ia, b: ib, files };
   }
 
   /** Members of the race that finished after their last evaluation are evaluated now; returns what ran. */

@@ -11,6 +11,7 @@ import { showFileChange, showInstanceChanges } from './diffs';
 import { FileNode } from './tree';
 import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
+import { exploreCommandSpecs } from './exploreCommands';
 import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
 
@@ -90,6 +91,8 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       },
     },
     { id: Commands.copyMcpConfig, runs: false, handler: (inv) => copyMcpConfig(s, inv) },
+    ...exploreCommandSpecs(s),
+    { id: Commands.refreshHistory, runs: false, handler: async () => s.history.refresh() },
     {
       id: Commands.showLog,
       runs: false,

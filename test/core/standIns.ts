@@ -2,7 +2,7 @@
  * Stand-in agents and a stand-in evaluator for the exploration tests: small Node scripts written
  * into a folder beside the test repository (outside every worktree).
  *
- * - agent.js <prompt>: in its worktree, writes `solution.txt` (a quality from the member's number,
+ * - agent.js <id> <prompt>: in its worktree, writes `solution.txt` (a quality from the member's number,
  *   `-2` writes a broken one) and commits it, like an agent that solved the task its own way.
  * - evaluate.js: prints some output and `AXIOM_SCORE=<quality>` from `solution.txt`; exits 1 when the
  *   solution is broken or missing.
@@ -16,10 +16,10 @@ export const QUALITY: Record<number, number> = { 1: 3, 2: 9, 3: 5, 4: 1, 5: 7 };
 const AGENT = `
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
-const id = process.env.AXIOM_INSTANCE_ID;
+const id = process.argv[2] || process.env.AXIOM_INSTANCE_ID;
 const n = Number(id.split('-').pop());
 const quality = ${JSON.stringify(QUALITY)}[n] ?? n;
-fs.writeFileSync('solution.txt', 'task: ' + (process.argv[2] || '') + '\\nquality ' + quality + '\\n' + (n === 2 ? 'broken\\n' : ''));
+fs.writeFileSync('solution.txt', 'task: ' + (process.argv[3] || '') + '\\nquality ' + quality + '\\n' + (n === 2 ? 'broken\\n' : ''));
 fs.writeFileSync(id + '.notes.txt', 'notes of ' + id + '\\n');
 execFileSync('git', ['add', '-A']);
 execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'solution of ' + id]);
@@ -51,7 +51,7 @@ export interface StandIns {
   sleepy: string;
   /** `node <evaluator>` as an evaluation command template. */
   evaluateCommand: string;
-  /** `node <agent> {prompt}` as a custom agent command template. */
+  /** `node <agent> {id} {prompt}` as a custom agent command template. */
   agentCommand: string;
 }
 
@@ -65,7 +65,7 @@ export function writeStandIns(parent: string): StandIns {
   fs.writeFileSync(evaluator, EVALUATOR);
   fs.writeFileSync(sleepy, SLEEPY);
   const q = (p: string): string => JSON.stringify(p);
-  return { dir, agent, evaluator, sleepy, evaluateCommand: `node ${q(evaluator)}`, agentCommand: `node ${q(agent)} {prompt}` };
+  return { dir, agent, evaluator, sleepy, evaluateCommand: `node ${q(evaluator)}`, agentCommand: `node ${q(agent)} {id} {prompt}` };
 }
 
 /** What the stand-in agent would write for member number n (for tests that play the agent themselves). */
