@@ -151,6 +151,9 @@ if (LARGE) {
   await spawnVsRaw(large, 'large, 20,000 files', 3);
   await snapshots(large, 'large', 10);
 }
+const explore = await import('./explore.mjs');
+await explore.raceVsRaw({ root, src: small, row, freshClone });
+await explore.forecast20({ AxiomEngine, src: small, row, freshClone, git });
 for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/mcp.js']) {
   const p = path.join(root, f);
   if (fs.existsSync(p)) row(`bundle size ${f}`, fs.statSync(p).size / 1024, 'KiB');

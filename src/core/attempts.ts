@@ -6,7 +6,7 @@
  */
 import { withRepoLock } from './lock';
 import type { GitRunner } from './git';
-import { identityEnv } from './identity';
+import { writerIdentity } from './writerIdentity';
 import type { RepoInfo } from './repo';
 import type { ScoreDirection } from './raceRecord';
 
@@ -61,7 +61,7 @@ export async function appendEvaluation(git: GitRunner, repo: RepoInfo, record: E
     const old = await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'show', record.commit], { readOnly: true, okExitCodes: [1] });
     const lines = old.exitCode === 0 ? old.stdout.split('\n').filter((l) => l.trim() !== '') : [];
     lines.push(JSON.stringify(record));
-    const env = await identityEnv(git, repo.commonDir);
+    const env = await writerIdentity(git, repo.commonDir);
     await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-m', lines.join('\n'), record.commit], { env });
     if (record.snapshot) {
       await git.run(repo.commonDir, ['update-ref', `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`, record.commit, '']);

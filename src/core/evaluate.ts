@@ -117,11 +117,12 @@ function claim(inst: LocatedInstance): () => void {
   return () => fs.rmSync(file, { force: true });
 }
 
-async function diffSize(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, head: string, commit: string): Promise<DiffSize> {
-  const baseRef = `refs/heads/${inst.metadata.base}`;
-  const hasBase = (await git.run(repo.commonDir, ['rev-parse', '--verify', '--quiet', baseRef], { readOnly: true, okExitCodes: [1] })).exitCode === 0;
-  const mergeBase = (await git.out(repo.commonDir, ['merge-base', hasBase ? baseRef : inst.metadata.baseSha, head], { readOnly: true })).trim();
-  const out = await git.out(repo.commonDir, ['diff', '--numstat', '-z', '--no-renames', mergeBase, commit, '--'], { readOnly: true });
+async function diffSize(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, commit: string): Promise<DiffSize> {
+  // `base...commit`: from their merge-base to the evaluated state, in one process.
+  const args = (from: string): string[] => ['diff', '--numstat', '-z', '--no-renames', `${from}...${commit}`, '--'];
+  const r = await git.run(repo.commonDir, args(`refs/heads/${inst.metadata.base}`), { readOnly: true, okExitCodes: [128] });
+  // The base branch is gone (a parent instance cleaned up): measure from the commit it started at.
+  const out = r.exitCode === 0 ? r.stdout : await git.out(repo.commonDir, args(inst.metadata.baseSha), { readOnly: true });
   const size: DiffSize = { files: 0, added: 0, deleted: 0 };
   for (const entry of out.split('\0')) {
     const m = /^(\d+|-)\t(\d+|-)\t/.exec(entry);
@@ -227,7 +228,7 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
   try {
     const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
     const at = new Date().toISOString();
-    const [diff, agentMs] = await Promise.all([diffSize(git, repo, inst, state.head, state.commit), agentDuration(inst)]);
+    const [diff, agentMs] = await Promise.all([diffSize(git, repo, inst, state.commit), agentDuration(inst)]);
     const logFile = path.join(inst.adminDir, EVALUATION_LOG_FILE);
     const run = await runCommand(argv, inst.path, commandEnv(inst, ctx.env), spec.timeoutSec, logFile, options.signal);
     const record: EvaluationRecord = {

@@ -30,6 +30,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Called after each member's evaluation (or its failure). */
   onEvaluated?: (outcome: EvaluationOutcome) => void;
+  /** Agents this process started: each one's exit is looked at at once instead of at the next poll. */
+  exits?: readonly Promise<unknown>[];
 }
 
 export interface History {
@@ -64,20 +66,21 @@ export class Explorer {
     return null;
   }
 
-  /** Evaluates one instance (with its race's command when it is a member). */
-  async evaluate(id: string, options: EvaluateOptions = {}): Promise<EvaluationRecord> {
+  /** Evaluates one instance (with its race's command when it is a member; `races` saves reading them again). */
+  async evaluate(id: string, options: EvaluateOptions = {}, races?: readonly Race[]): Promise<EvaluationRecord> {
     const inst = await this.engine.locate(id);
     const raceRef = inst.metadata.race ?? null;
-    const race = raceRef ? ((await this.races()).find((r) => r.ref === raceRef) ?? null) : null;
+    const race = raceRef ? ((races ?? (await this.races())).find((r) => r.ref === raceRef) ?? null) : null;
     return evaluateInstance({ git: this.engine.git, repo: this.engine.repo, race, configured: await this.configuredEvaluation() }, inst, options);
   }
 
   /** Evaluates several instances, `parallel` at a time; a failure is reported for its instance, not thrown. */
   async evaluateMany(ids: readonly string[], options: EvaluateOptions = {}, parallel = DEFAULT_EVALUATION_PARALLELISM, onEvaluated?: (o: EvaluationOutcome) => void): Promise<EvaluationOutcome[]> {
+    const races = await this.races();
     return mapPool(ids, parallel, async (id): Promise<EvaluationOutcome> => {
       let outcome: EvaluationOutcome;
       try {
-        outcome = { id, result: await this.evaluate(id, options) };
+        outcome = { id, result: await this.evaluate(id, options, races) };
       } catch (e) {
         if (!isAxiomError(e)) throw e;
         outcome = { id, error: e };
@@ -99,17 +102,20 @@ export class Explorer {
     return { race, rows: raceRows(race, latestByMember(evaluations, race.ref), snap.worktrees) };
   }
 
-  /** What landing the race would do (winner, merge preview, each other member's fate); changes nothing. */
-  async planLanding(task: string, options: LandOptions = {}): Promise<LandingPlan> {
+  /**
+   * What landing the race would do (winner, merge preview, each other member's fate); changes
+   * nothing. `detail` also says what each cleanup would have to salvage (for a confirmation).
+   */
+  async planLanding(task: string, options: LandOptions = {}, detail = true): Promise<LandingPlan> {
     const race = await this.race(task);
-    const [snap, evaluations] = await Promise.all([this.engine.snapshot(), readEvaluations(this.engine.git, this.engine.repo)]);
+    const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false }), readEvaluations(this.engine.git, this.engine.repo)]);
     const latest = latestByMember(evaluations, race.ref);
-    return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, worktrees: snap.worktrees }, options);
+    return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, worktrees: snap.worktrees }, options, detail);
   }
 
   /** Decides and lands under one hold of the repository lock (merge and cleanups take it re-entrantly). */
   async land(task: string, options: LandOptions = {}): Promise<LandResult> {
-    return withRepoLock(this.engine.repo.commonDir, async () => executeLanding(this.engine, await this.planLanding(task, options)));
+    return withRepoLock(this.engine.repo.commonDir, async () => executeLanding(this.engine, await this.planLanding(task, options, false)));
   }
 
   async landAll(strategy: MergeStrategy = 'merge'): Promise<LandAllResult & { forecast: Forecast }> {
@@ -174,7 +180,12 @@ export class Explorer {
   async waitForRace(task: string, options: WaitOptions = {}): Promise<{ race: Race; rows: RankRow[] }> {
     const race = await this.race(task);
     resolveEvaluation({}, race, await this.configuredEvaluation()); // no command: say so now, not after the agents finished
-    const pollMs = options.pollMs ?? 500;
+    // Agents this process started wake the loop when they exit: then polling is only a backstop
+    // (for hooks and terminals), and it does not compete with the agents for the machine.
+    const allWatched = (options.exits?.length ?? 0) >= race.members.length;
+    const pollMs = options.pollMs ?? (allWatched ? 3000 : 500);
+    const waker = new Waker();
+    for (const exit of options.exits ?? []) void exit.then(() => waker.poke(), () => waker.poke());
     for (;;) {
       if (options.signal?.aborted) throw new AxiomError('InvalidArgument', 'Waiting for the race was cancelled.');
       const ran = await this.evaluateDue(race, { ...(options.parallel ? { parallel: options.parallel } : {}), ...(options.onEvaluated ? { onEvaluated: options.onEvaluated } : {}) });
@@ -183,8 +194,35 @@ export class Explorer {
       if (ran.length > 0) continue;
       const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false, changed: [] }), readEvaluations(this.engine.git, this.engine.repo)]);
       if (raceSettled(race, snap.worktrees, latestByMember(evaluations, race.ref))) break;
-      await new Promise((r) => setTimeout(r, pollMs));
+      await waker.sleep(pollMs);
     }
     return this.rank(task);
+  }
+}
+
+/** Sleeps until a timeout or a poke; a poke while awake makes the next sleep return at once. */
+class Waker {
+  private poked = false;
+  private cutShort: (() => void) | null = null;
+
+  poke(): void {
+    if (this.cutShort) this.cutShort();
+    else this.poked = true;
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.cutShort = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.cutShort = done;
+    });
   }
 }

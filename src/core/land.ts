@@ -39,6 +39,8 @@ export interface LandingPlan {
   /** The winner's evaluated state has uncommitted work: it is committed first, then merged. */
   commitsUncommitted: boolean;
   losers: { id: string; action: LoserAction; reason?: string; atRisk: { files: number; commits: number } }[];
+  /** Live instances spawned from the winner: it stays for them after the merge. */
+  winnerChildren: string[];
   ranking: RankRow[];
 }
 
@@ -98,7 +100,7 @@ function pickWinner(inputs: LandInputs, options: LandOptions): RankRow {
 }
 
 /** Everything `land` would do, decided before anything changes (the extension shows it in one modal). */
-export async function planLanding(engine: AxiomEngine, inputs: LandInputs, options: LandOptions = {}): Promise<LandingPlan> {
+export async function planLanding(engine: AxiomEngine, inputs: LandInputs, options: LandOptions = {}, detail = true): Promise<LandingPlan> {
   const { race, worktrees, latest } = inputs;
   refuseWhileRunning(race, worktrees);
   const winner = pickWinner(inputs, options);
@@ -137,13 +139,15 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
     const w = live.find((x) => x.id === m.id && x.metadata?.race === race.ref);
     if (!w) continue;
     const children = live.filter((x) => x.metadata?.parent === m.id).map((x) => x.id);
-    const risk: WorkAtRisk = await engine.atRisk(m.id);
+    // What each cleanup will keep is shown before a confirmation (detail); the cleanup itself decides again.
+    const risk: WorkAtRisk = detail ? await engine.atRisk(m.id) : { files: [], commits: [] };
     const atRisk = { files: risk.files.length, commits: risk.commits.length };
     if (options.keepLosers) losers.push({ id: m.id, action: 'keep', reason: 'kept (--keep-losers)', atRisk });
     else if (children.length) losers.push({ id: m.id, action: 'keep', reason: `has live children (${children.join(', ')})`, atRisk });
-    else losers.push({ id: m.id, action: atRisk.files + atRisk.commits > 0 ? 'salvage' : 'remove', atRisk });
+    else losers.push({ id: m.id, action: !detail || atRisk.files + atRisk.commits > 0 ? 'salvage' : 'remove', atRisk });
   }
-  return { race, winner: winner.id, into: merge.target, strategy, merge, commitsUncommitted, losers, ranking: inputs.ranking };
+  const winnerChildren = live.filter((x) => x.metadata?.parent === winner.id).map((x) => x.id!);
+  return { race, winner: winner.id, into: merge.target, strategy, merge, commitsUncommitted, losers, winnerChildren, ranking: inputs.ranking };
 }
 
 /** Carries out a plan: merge (all or nothing), then the losers, then the record. */
@@ -172,8 +176,7 @@ export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Pr
     }
   }
   // The winner is merged: its worktree goes too, unless the engine finds something it would lose.
-  const winnerChildren = (await engine.snapshot({ conflicts: false })).worktrees.filter((w) => w.metadata?.parent === winner);
-  if (winnerChildren.length) kept.push({ id: winner, reason: `has live children (${winnerChildren.map((w) => w.id).join(', ')})` });
+  if (plan.winnerChildren.length) kept.push({ id: winner, reason: `has live children (${plan.winnerChildren.join(', ')})` });
   else {
     try {
       await engine.cleanup(winner);

@@ -8,7 +8,7 @@
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { describeInvalidId } from './ids';
-import { identityEnv } from './identity';
+import { writerIdentity } from './writerIdentity';
 import type { RepoInfo } from './repo';
 
 export const RACE_REF_PREFIX = 'refs/axiom/races/';
@@ -144,7 +144,7 @@ async function emptyTree(git: GitRunner, repo: RepoInfo): Promise<string> {
 export async function writeRace(git: GitRunner, repo: RepoInfo, ref: string, record: RaceRecord, expected: string | null): Promise<Race> {
   const tree = await emptyTree(git, repo);
   const message = `axiom race ${record.task}\n\n${JSON.stringify(record)}\n`;
-  const env = await identityEnv(git, repo.commonDir);
+  const env = await writerIdentity(git, repo.commonDir);
   const sha = (await git.out(repo.commonDir, ['commit-tree', tree, ...(expected ? ['-p', expected] : []), '-m', message], { env })).trim();
   await git.run(repo.commonDir, ['update-ref', '-m', `axiom: race ${record.task}`, ref, sha, expected ?? '']);
   return { ...record, ref, sha };

@@ -49,10 +49,9 @@ export const race: Verb = {
     if (text('from') !== undefined) options.from = text('from')!;
     if (text('evaluate') !== undefined) options.evaluate = text('evaluate')!;
     const engine = await ctx.engine();
-    const { race, members } = await engine.explore.startRace(
-      options,
-      launch === 'headless' ? headlessLauncher({ cwd: engine.repo.mainWorktree ?? ctx.where, hookScript: path.join(__dirname, 'hook.js') }) : null,
-    );
+    const exits: Promise<unknown>[] = [];
+    const launcher = headlessLauncher({ cwd: engine.repo.mainWorktree ?? ctx.where, hookScript: path.join(__dirname, 'hook.js'), onStarted: (h) => exits.push(h.exited) });
+    const { race, members } = await engine.explore.startRace(options, launch === 'headless' ? launcher : null);
     const started = `Race ${race.task}: ${plural(members.length, 'member')} from ${members[0]!.base} (${race.members.map((m) => m.agent).join(', ')})${launch === 'headless' ? ', agents started headless' : ''}.\n` +
       members.map((m) => `  ${m.id.padEnd(16)} ${m.path}\n`).join('');
     if (!ctx.values.wait) {
@@ -63,7 +62,7 @@ export const race: Verb = {
     const onEvaluated = (o: EvaluationOutcome): void => {
       if (!ctx.json) ctx.io.out('error' in o ? `  ${o.id}: not evaluated: ${o.error.message}\n` : `  ${describeEvaluation(o.result)}\n`);
     };
-    const ranked = await engine.explore.waitForRace(race.ref, { onEvaluated });
+    const ranked = await engine.explore.waitForRace(race.ref, { onEvaluated, exits });
     ctx.print({ race: ranked.race, members, ranking: ranked.rows }, () => formatRanking(ranked.race, ranked.rows));
     if (ranked.rows.length === 0) throw new AxiomError('NotFound', 'The race has no members left.');
     return ranked.rows.some((r) => r.passed === true) ? EXIT.ok : EXIT.refused;
