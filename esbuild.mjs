@@ -28,6 +28,8 @@ const contexts = await Promise.all(
       logLevel: 'warning',
       
       define: { __AXIOM_VERSION__: JSON.stringify(version) },
+      // jsonc-parser's UMD main loads its parts with a dynamic require that a bundle cannot follow: use its ES module build.
+      alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
     }),
   ),
 );

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { readyInstanceBench } from './ready.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..');
@@ -154,6 +155,8 @@ if (LARGE) {
 const explore = await import('./explore.mjs');
 await explore.raceVsRaw({ root, src: small, row, freshClone });
 await explore.forecast20({ AxiomEngine, src: small, row, freshClone, git });
+// Time to a ready instance: share clone / hardlink / symlink vs npm ci (bench/ready.mjs).
+await readyInstanceBench({ cache, row, AxiomEngine });
 for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/mcp.js']) {
   const p = path.join(root, f);
   if (fs.existsSync(p)) row(`bundle size ${f}`, fs.statSync(p).size / 1024, 'KiB');

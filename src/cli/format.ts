@@ -21,6 +21,7 @@ export function formatStatusLine(s: WorktreeStatus): string {
     s.prunable ? 'prunable' : '',
     s.merged ? 'merged' : '',
     s.conflictsWithBase ? 'conflicts' : '',
+    s.setup?.state === 'failed' ? 'setup failed' : '',
   ]
     .filter(Boolean)
     .join(',');
@@ -34,4 +35,20 @@ export function relativeTime(ms: number, now = Date.now()): string {
   if (s < 3600) return `${Math.round(s / 60)}m ago`;
   if (s < 86400) return `${Math.round(s / 3600)}h ago`;
   return `${Math.round(s / 86400)}d ago`;
+}
+
+/** Setup, ports and what was provisioned (ready-to-run instances), for `axiom status`. */
+export function readyLines(s: WorktreeStatus): string[] {
+  const lines: string[] = [];
+  if (s.setup) {
+    const how =
+      s.setup.state === 'failed'
+        ? ` (${s.setup.timedOut ? 'timed out' : `exit ${s.setup.exitCode ?? '?'}`}: ${s.setup.failedCommand ?? '?'}; log ${s.setup.logFile})`
+        : '';
+    lines.push(`  setup:   ${s.setup.state}${how}`);
+  }
+  if (s.ports.length) lines.push(`  ports:   ${s.ports.join(', ')}`);
+  for (const p of s.provisioned) lines.push(`  shared:  ${p.path} (${p.mode})`);
+  if (s.included.length) lines.push(`  copied:  ${s.included.join(', ')}`);
+  return lines;
 }

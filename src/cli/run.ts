@@ -99,7 +99,7 @@ function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
     const code =
       e.code === 'MergeConflict'
         ? EXIT.conflict
-        : e.code === 'InvalidId' || e.code === 'InvalidArgument'
+        : e.code === 'InvalidId' || e.code === 'InvalidArgument' || e.code === 'InvalidConfig'
           ? EXIT.usage
           : REFUSAL_CODES.has(e.code)
             ? EXIT.refused

@@ -14,6 +14,7 @@ import { writeSalvage } from './salvage';
 import { stopHeadlessAgent } from './processes';
 import type { LocatedInstance } from './locate';
 import { plural } from './text';
+import { releaseAfterCleanup, teardownBeforeCleanup, type TeardownResult } from './instanceSetup';
 
 export interface CleanupOptions {
   force?: boolean;
@@ -32,6 +33,8 @@ export interface CleanupResult {
   branchDeleted: boolean;
   salvageRef: string | null;
   atRisk: WorkAtRisk;
+  /** The teardown commands' outcome (null when none are configured). */
+  teardown: TeardownResult | null;
 }
 
 /** Uncommitted files and commits that are not in the base (by patch id, or merged by Axiom at this HEAD). */
@@ -87,7 +90,10 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, inst: Loca
   // (it may have written something meanwhile) before anything is removed.
   let risk = await workAtRisk(git, repo, inst);
   if (!options.force) refuseIfAtRisk(inst, risk);
-  if (await stopHeadlessAgent(inst.adminDir)) risk = await workAtRisk(git, repo, inst);
+  const stopped = await stopHeadlessAgent(inst.adminDir);
+  // Issue 9: the worktree configuration's teardown runs before anything is removed; failing, it refuses unless forced.
+  const teardown = await teardownBeforeCleanup(git, repo, inst, options.force === true);
+  if (stopped || teardown) risk = await workAtRisk(git, repo, inst);
   const atRisk = risk.files.length > 0 || risk.commits.length > 0;
   if (!options.force) refuseIfAtRisk(inst, risk);
   const branch = inst.metadata.branch;
@@ -109,7 +115,8 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, inst: Loca
     return { salvageRef, branchDeleted };
   });
   if (fs.existsSync(aside)) await fs.promises.rm(aside, { recursive: true, force: true, maxRetries: 3 });
-  return { id: inst.id, path: inst.path, branch, atRisk: risk, ...result };
+  await releaseAfterCleanup(repo, inst);
+  return { id: inst.id, path: inst.path, branch, atRisk: risk, teardown, ...result };
 }
 
 async function salvageBranchTip(git: GitRunner, repo: RepoInfo, inst: LocatedInstance): Promise<string> {

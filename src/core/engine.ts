@@ -16,6 +16,9 @@ import { applySalvageFiles, expireSalvage, findSalvage, listSalvage, restoredId,
 import { repair, type RepairReport } from './repair';
 import { updateMetadata, type InstanceMetadata } from './metadata';
 import { Explorer } from './explore';
+import { readWorktreeConfig, type WorktreeConfig } from './repoConfig';
+import { environmentOf, setupInstance, type SetupRunHooks } from './instanceSetup';
+import type { SetupRecord } from './setup';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;
@@ -157,6 +160,21 @@ export class AxiomEngine {
 
   repair(): Promise<RepairReport> {
     return repair(this.git, this.repo);
+  }
+
+  /** The worktree configuration (`.axiom.json`, `.worktreeinclude`, `git config axiom.*`); InvalidConfig when broken. */
+  worktreeConfig(): Promise<WorktreeConfig> {
+    return readWorktreeConfig(this.git, this.repo.commonDir, this.repo.mainWorktree);
+  }
+
+  /** Runs (or re-runs) the instance's setup commands; null when the configuration has none. */
+  async setup(id: string, hooks: SetupRunHooks = {}): Promise<SetupRecord | null> {
+    return setupInstance(this.git, this.repo, await locateInstance(this.repo, id), hooks);
+  }
+
+  /** The whole environment for a process of the instance (its agent, terminal, evaluation). */
+  async environment(id: string, inherited: Readonly<Record<string, string | undefined>> = process.env): Promise<Record<string, string>> {
+    return environmentOf(await locateInstance(this.repo, id), inherited);
   }
 
   /** Changes an instance's metadata (terminal requests, merge records) atomically. */

@@ -23,6 +23,9 @@ export type AxiomErrorCode =
   | 'AgentRunning'
   | 'NoWinner'
   | 'StaleEvaluation'
+  | 'InvalidConfig'
+  | 'SetupFailed'
+  | 'TeardownFailed'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -32,6 +35,9 @@ export interface AxiomErrorDetails {
   conflicts?: string[];
   path?: string;
   branch?: string;
+  /** A setup or teardown log, and its last lines. */
+  logFile?: string;
+  logTail?: string;
   stderr?: string;
   args?: string[];
   exitCode?: number;
@@ -71,6 +77,8 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'AgentRunning',
   'NoWinner',
   'StaleEvaluation',
+  'SetupFailed',
+  'TeardownFailed',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */

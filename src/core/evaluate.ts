@@ -20,6 +20,7 @@ import type { LocatedInstance } from './locate';
 import { DEFAULT_EVALUATION_TIMEOUT_SEC, type EvaluationSpec, type Race, type ScoreDirection } from './raceRecord';
 import type { RepoInfo } from './repo';
 import { captureWorktreeState } from './worktreeState';
+import { environmentOf } from './instanceSetup';
 
 export const EVALUATION_LOG_FILE = 'axiom-evaluate.log';
 export const EVALUATING_FILE = 'axiom-evaluating.json';
@@ -39,8 +40,6 @@ export interface EvaluationContext {
   race: Race | null;
   /** The repository configuration's evaluation (`.axiom.json` "evaluate"), if any. */
   configured: Partial<EvaluationSpec> | null;
-  /** Extra environment of the instance (ports, configured env). */
-  env?: Record<string, string>;
 }
 
 const SCORE_LINE = /^\s*AXIOM_SCORE=\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$/;
@@ -66,21 +65,6 @@ export function resolveEvaluation(options: EvaluateOptions, race: Race | null, c
     command,
     score: options.score ?? race?.evaluate.score ?? configured?.score ?? 'higher',
     timeoutSec: options.timeoutSec ?? race?.evaluate.timeoutSec ?? configured?.timeoutSec ?? DEFAULT_EVALUATION_TIMEOUT_SEC,
-  };
-}
-
-/** Environment variables that would point the command's git at another repository than its worktree. */
-const GIT_REDIRECTS = /^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR|OBJECT_DIRECTORY|NAMESPACE|PREFIX)$/;
-
-function commandEnv(inst: LocatedInstance, extra: Record<string, string> | undefined): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !GIT_REDIRECTS.test(k)) env[k] = v;
-  return {
-    ...env,
-    AXIOM_INSTANCE_ID: inst.id,
-    AXIOM_WORKTREE: inst.path,
-    AXIOM_BASE: inst.metadata.base,
-    ...extra,
   };
 }
 
@@ -230,7 +214,8 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
     const at = new Date().toISOString();
     const [diff, agentMs] = await Promise.all([diffSize(git, repo, inst, state.commit), agentDuration(inst)]);
     const logFile = path.join(inst.adminDir, EVALUATION_LOG_FILE);
-    const run = await runCommand(argv, inst.path, commandEnv(inst, ctx.env), spec.timeoutSec, logFile, options.signal);
+    // The instance's own environment (AXIOM_*, its ports, the configured env), as its agent has it.
+    const run = await runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal);
     const record: EvaluationRecord = {
       kind: 'evaluation',
       version: 1,

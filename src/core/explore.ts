@@ -57,13 +57,13 @@ export class Explorer {
     return findRace(this.engine.git, this.engine.repo, task);
   }
 
-  startRace(options: RaceOptions, launcher: MemberLauncher | null): Promise<{ race: Race; members: SpawnedInstance[] }> {
-    return startRace(this.engine, options, launcher);
+  async startRace(options: RaceOptions, launcher: MemberLauncher | null): Promise<{ race: Race; members: SpawnedInstance[] }> {
+    return startRace(this.engine, options, launcher, await this.configuredEvaluation());
   }
 
-  /** The evaluation `.axiom.json` configures (command, score direction, timeout), or null. */
-  async configuredEvaluation(): Promise<Partial<EvaluationSpec> | null> {
-    return null;
+  /** The evaluation `.axiom.json` (or `git config axiom.evaluate`) configures, or null. */
+  async configuredEvaluation(): Promise<EvaluationSpec | null> {
+    return (await this.engine.worktreeConfig()).evaluate;
   }
 
   /** Evaluates one instance (with its race's command when it is a member; `races` saves reading them again). */
@@ -71,7 +71,9 @@ export class Explorer {
     const inst = await this.engine.locate(id);
     const raceRef = inst.metadata.race ?? null;
     const race = raceRef ? ((races ?? (await this.races())).find((r) => r.ref === raceRef) ?? null) : null;
-    return evaluateInstance({ git: this.engine.git, repo: this.engine.repo, race, configured: await this.configuredEvaluation() }, inst, options);
+    // The configuration is read only when nothing closer says what to run.
+    const configured = options.command || race?.evaluate.command ? null : await this.configuredEvaluation();
+    return evaluateInstance({ git: this.engine.git, repo: this.engine.repo, race, configured }, inst, options);
   }
 
   /** Evaluates several instances, `parallel` at a time; a failure is reported for its instance, not thrown. */

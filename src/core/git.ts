@@ -22,9 +22,9 @@ export interface RunOptions {
   okExitCodes?: number[];
   /** Extra environment for this call (e.g. a commit identity, GIT_INDEX_FILE). */
   env?: Record<string, string>;
-  /** Text for git's stdin (e.g. object names for `cat-file --batch`). */
-  input?: string;
   signal?: AbortSignal;
+  /** Standard input for commands that read paths from it (`check-ignore --stdin -z`). */
+  input?: string;
 }
 
 export interface GitResult {

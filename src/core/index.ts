@@ -15,7 +15,18 @@ export type { CleanupOptions, CleanupResult, CleanupAllResult, WorkAtRisk } from
 export { describeRisk } from './cleanup';
 export type { SalvageRef } from './salvage';
 export type { RepairReport } from './repair';
-export type { InstanceMetadata, LaunchMode, TerminalRequest } from './metadata';
+export type { InstanceMetadata, LaunchMode, TerminalRequest, ProvisionRecord, ProvisionedEntry } from './metadata';
+// Ready-to-run instances: worktree configuration, provisioning, ports, environment, setup/teardown.
+export { CONFIG_FILE, WORKTREE_INCLUDE_FILE, SHARE_MODES, configJsonSchema } from './repoConfig';
+export type { WorktreeConfig, ShareMode } from './repoConfig';
+export type { ProvisionEvent } from './provision';
+export { instanceEnv, instanceProcessEnv, fillPlaceholders } from './instanceEnv';
+export type { InstanceEnvSource } from './instanceEnv';
+export { environmentOf } from './instanceSetup';
+export type { TeardownResult, SetupRunHooks } from './instanceSetup';
+export { readSetupRecord, logTail, SETUP_FILE, SETUP_LOG } from './setup';
+export type { SetupRecord, SetupState, SetupStatus, CommandStep } from './setup';
+export { portRegistryFile } from './ports';
 export type { DirtyCounts, StatusEntry, FileChange } from './parse';
 export * from './agentState';
 export type { LocatedInstance } from './locate';

@@ -25,6 +25,27 @@ export interface TerminalRequest {
   pendingInput?: string[];
 }
 
+/** One shared folder (or file) put into the worktree at spawn; `mode` is what actually happened. */
+export interface ProvisionedEntry {
+  path: string;
+  mode: 'clone' | 'copy' | 'hardlink' | 'symlink';
+  requested: 'clone' | 'hardlink' | 'symlink';
+  ms: number;
+  files: number;
+  /** Why `mode` differs from `requested` (e.g. no reflink on this filesystem). */
+  note?: string;
+}
+
+/** What provisioning put into the worktree (`.axiom.json` share and include). */
+export interface ProvisionRecord {
+  provisioned: ProvisionedEntry[];
+  /** Ignored files copied from the main worktree (a folder matched as a whole is one entry). */
+  included: string[];
+  /** Paths left out, and why (e.g. tracked at the base; a share source that does not exist). */
+  skipped: { path: string; reason: string }[];
+  ms: number;
+}
+
 export interface InstanceMetadata {
   version: 1;
   id: string;
@@ -42,6 +63,11 @@ export interface InstanceMetadata {
   parent?: string | null;
   /** The race this instance is a member of (`refs/axiom/races/<task>/<ms>`). */
   race?: string | null;
+  /** The port block leased to the instance (stable for its life, released at cleanup). */
+  ports?: number[];
+  /** `env` of the worktree configuration with its placeholders filled at spawn. */
+  env?: Record<string, string>;
+  provision?: ProvisionRecord;
 }
 
 export async function readMetadata(adminDir: string): Promise<InstanceMetadata | null> {

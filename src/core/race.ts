@@ -19,6 +19,7 @@ import {
   raceRefFor,
   validateTask,
   writeRace,
+  type EvaluationSpec,
   type Race,
   type RaceMember,
   type RaceRecord,
@@ -113,6 +114,7 @@ export async function startRace(
   engine: RaceEngine,
   options: RaceOptions,
   launcher: MemberLauncher | null,
+  configured: EvaluationSpec | null = null,
 ): Promise<{ race: Race; members: SpawnedInstance[] }> {
   const members = planMembers(options);
   const launch = options.launch ?? (launcher ? 'headless' : 'none');
@@ -144,10 +146,11 @@ export async function startRace(
     parent,
     createdAt: createdAt.toISOString(),
     launch,
+    // What judges the race is fixed when it starts: the caller's, else the repository's configuration.
     evaluate: {
-      command: options.evaluate ?? null,
-      score: options.score ?? 'higher',
-      timeoutSec: options.timeoutSec ?? DEFAULT_EVALUATION_TIMEOUT_SEC,
+      command: options.evaluate ?? configured?.command ?? null,
+      score: options.score ?? configured?.score ?? 'higher',
+      timeoutSec: options.timeoutSec ?? configured?.timeoutSec ?? DEFAULT_EVALUATION_TIMEOUT_SEC,
     },
     members,
   };
@@ -166,6 +169,13 @@ export async function startRace(
           race: ref,
         }),
       );
+    }
+    // A member whose setup failed cannot start its agent: the race does not start either.
+    const broken = spawned.find((m) => m.setup?.state === 'failed');
+    if (broken) {
+      throw new AxiomError('SetupFailed', `The setup of ${broken.id} failed, so race ${options.task} did not start; see ${broken.setup?.logFile ?? 'its setup log'}.`, {
+        ...(broken.setup?.logFile ? { logFile: broken.setup.logFile } : {}),
+      });
     }
     // The first spawn resolved the base (default branch when none was given): record it.
     const first = spawned[0]!;

@@ -15,6 +15,12 @@ import { crashPoint } from './testHooks';
 import { currentProcessIdentity, formatProcessIdentity } from './processIdentity';
 import { locateInstance } from './locate';
 import type { AxiomSettings } from './config';
+// Ready-to-run instances (issue 9): provisioning, ports, environment and setup.
+import { isEmptyPlan, planProvision, provisionWorktree, type ProvisionEvent } from './provision';
+import { leasePorts, releasePorts } from './ports';
+import { fillPlaceholders, instanceProcessEnv } from './instanceEnv';
+import { recordSetup, runSetup, type SetupRecord } from './setup';
+import type { ProvisionRecord } from './metadata';
 
 export interface SpawnOptions {
   base?: string;
@@ -27,6 +33,15 @@ export interface SpawnOptions {
   launch?: LaunchMode;
   dirTemplate?: string;
   limit?: number;
+  /**
+   * The setup commands of the worktree configuration: `run` them before spawn returns (default),
+   * `defer` them to the instance's terminal (recorded as pending), or `skip` them (recorded as skipped).
+   */
+  setup?: 'run' | 'defer' | 'skip';
+  /** More include patterns (VS Code's `git.worktreeIncludeFiles`). */
+  includePatterns?: readonly string[];
+  /** Each provisioning and setup step as it happens. */
+  onProgress?: (event: ProvisionEvent) => void;
 }
 
 export interface SpawnedInstance {
@@ -37,6 +52,14 @@ export interface SpawnedInstance {
   path: string;
   adminDir: string;
   metadata: InstanceMetadata;
+  /** The leased port block ([] without `ports` in the configuration). */
+  ports: number[];
+  /** What was shared and copied into the worktree; null when the configuration asks for nothing. */
+  provision: ProvisionRecord | null;
+  /** The setup's record; null without setup commands. A `failed` setup leaves the instance in place. */
+  setup: SetupRecord | null;
+  /** Things worth saying about the configuration (unknown keys). */
+  warnings: string[];
 }
 
 /** The lock reason that marks a worktree whose spawn has not finished (repair removes it if its process died). */
@@ -70,10 +93,17 @@ export async function spawnInstance(
   if (options.from !== undefined) options = { ...options, base: await parentBranch(repo, options.from, options.base) };
   // Settings and the likely base are read in parallel: two git processes, one round trip.
   const likelyBase = options.base ?? repo.defaultBranch;
-  const [settings, likelySha] = await Promise.all([
+  const mainWorktree = repo.mainWorktree;
+  const [settings, likelySha, plan] = await Promise.all([
     loadSettings(),
     likelyBase ? resolveBase(git, repo, likelyBase).then((sha) => sha, (e: unknown) => e) : Promise.resolve(null),
+    // The worktree configuration is read and checked before anything is created (a bad one changes nothing).
+    planProvision(git, repo.commonDir, mainWorktree, options.includePatterns ? { includePatterns: options.includePatterns } : {}),
   ]);
+  const setupMode = plan.config.setup.length === 0 ? null : (options.setup ?? 'run');
+  if (setupMode === 'run' && git.untrusted) {
+    throw new AxiomError('Untrusted', 'This repository is not trusted: its setup commands do not run. Trust the workspace, or spawn without setup.');
+  }
   const base = options.base ?? settings.defaultBase ?? repo.defaultBranch;
   if (!base) throw new AxiomError('BaseNotFound', 'This repository has no branch to start from yet: make a first commit.');
   const limit = options.limit ?? settings.maxInstances;
@@ -84,6 +114,20 @@ export async function spawnInstance(
 
   const now = new Date();
   const branch = branchFor(id, now);
+  // Ports are leased first (machine-wide lock) so the metadata records them; any failure below releases them.
+  const ports = await leasePorts(repo.commonDir, id, plan.config.ports, plan.config.portRange);
+  const releaseOnFailure = async (e: unknown): Promise<never> => {
+    if (ports.length > 0) await releasePorts(repo.commonDir, id).catch(() => undefined);
+    throw e;
+  };
+  if (ports.length > 0) options.onProgress?.({ step: 'ports', ports });
+  let env: Record<string, string>;
+  try {
+    const values = { id, worktree: wtPath, base, ports };
+    env = Object.fromEntries(Object.entries(plan.config.env).map(([k, v]) => [k, fillPlaceholders(v, values, `env.${k}`)]));
+  } catch (e) {
+    return releaseOnFailure(e);
+  }
   const created = await withRepoLock(repo.commonDir, async () => {
     const entries = await readAdminEntries(repo.commonDir);
     const live = entries.filter((e) => e.metadata);
@@ -134,6 +178,8 @@ export async function spawnInstance(
       createdAt: now.toISOString(),
       ...(options.from !== undefined ? { parent: options.from } : {}),
       ...(options.race ? { race: options.race } : {}),
+      ...(ports.length > 0 ? { ports } : {}),
+      ...(Object.keys(env).length > 0 ? { env } : {}),
     };
     if (metadata.launch === 'terminal') metadata.terminal = { requestedAt: now.toISOString() };
     try {
@@ -145,19 +191,42 @@ export async function spawnInstance(
     }
     crashPoint('metadata-written');
     return { adminDir: adminDir!, metadata };
-  });
+  }).catch(releaseOnFailure);
 
   // The checkout runs outside the lock: it is the slow part and touches only this worktree.
+  let metadata = created.metadata;
+  let provision: ProvisionRecord | null = null;
   try {
     await git.run(wtPath, ['reset', '--hard', '--quiet']);
     crashPoint('checked-out');
+    // Provisioning runs while the spawn lock still marks the worktree unfinished: a crash here is repaired like a crash in checkout.
+    if (!isEmptyPlan(plan)) {
+      provision = await provisionWorktree(git, plan, mainWorktree, wtPath, options.onProgress);
+      metadata = { ...metadata, provision };
+      await writeMetadata(created.adminDir, metadata);
+      crashPoint('provisioned');
+    }
     // What `git worktree unlock` does (gitrepository-layout: worktrees/<id>/locked), minus a process.
     await fs.promises.rm(path.join(created.adminDir, 'locked'), { force: true });
   } catch (e) {
     await withRepoLock(repo.commonDir, () => removeHalfSpawned(git, repo, wtPath, branch, baseSha));
-    throw e;
+    return releaseOnFailure(e);
   }
-  return { id, branch, base, baseSha, path: wtPath, adminDir: created.adminDir, metadata: created.metadata };
+  // Setup runs on the finished instance: a failing setup leaves it in place, in state "failed".
+  let setup: SetupRecord | null = null;
+  if (setupMode === 'run') {
+    setup = await runSetup({
+      adminDir: created.adminDir,
+      commands: plan.config.setup,
+      cwd: wtPath,
+      env: instanceProcessEnv({ id, worktree: wtPath, base, ports, env }),
+      timeoutMs: plan.config.setupTimeoutSeconds * 1000,
+      onStep: (s) => options.onProgress?.({ step: 'setup', ...s }),
+    });
+  } else if (setupMode) {
+    setup = await recordSetup(created.adminDir, plan.config.setup, setupMode === 'defer' ? 'pending' : 'skipped');
+  }
+  return { id, branch, base, baseSha, path: wtPath, adminDir: created.adminDir, metadata, ports, provision, setup, warnings: plan.config.warnings };
 }
 
 /** Expand: the branch of the instance `from` (the child's base); `base`, when also given, must name it. */

@@ -12,6 +12,8 @@ import { parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type 
 import { readAdminEntries, type InstanceMetadata } from './metadata';
 import { readAgentState, type AgentState } from './agentState';
 import { mapPool } from './pool';
+import { readSetupRecord, setupStatusOf, type SetupStatus } from './setup';
+import type { ProvisionedEntry } from './metadata';
 
 export type WorktreeKind = 'main' | 'instance' | 'foreign';
 
@@ -54,6 +56,14 @@ export interface WorktreeStatus {
   agentState: AgentState;
   lastCommit: LastCommit | null;
   metadata: InstanceMetadata | null;
+  /** The setup commands' state (null when the instance has none). */
+  setup: SetupStatus | null;
+  /** The port block leased to the instance ([] when none). */
+  ports: number[];
+  /** Folders shared into the worktree at spawn (`mode` is what actually happened). */
+  provisioned: ProvisionedEntry[];
+  /** Ignored files copied from the main worktree at spawn. */
+  included: string[];
 }
 
 export interface Snapshot {
@@ -115,12 +125,15 @@ export class StatusCollector {
     // "exited" beside the HEAD from before its last commit.
     const adminEntries = await readAdminEntries(this.repo.commonDir);
     const agentStates = new Map<string, AgentState>();
+    const setups = new Map<string, SetupStatus | null>();
     await Promise.all(
       adminEntries.map(async (e) => {
         const m = e.metadata;
         if (!m) return;
         const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
-        agentStates.set(e.adminDir, await readAgentState(e.adminDir, pending));
+        const [agent, setup] = await Promise.all([readAgentState(e.adminDir, pending), readSetupRecord(e.adminDir)]);
+        agentStates.set(e.adminDir, agent);
+        setups.set(e.adminDir, setupStatusOf(setup));
       }),
     );
     const [listOut, refsOut] = await Promise.all([
@@ -140,7 +153,7 @@ export class StatusCollector {
     const changed = options.changed ?? 'all';
     const changedSet = changed === 'all' ? null : new Set(changed.map((p) => path.resolve(p)));
     const worktrees = await mapPool(records, this.statusPool, (record) =>
-      this.statusOf(record, refs, metaByPath, agentStates, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
+      this.statusOf(record, refs, metaByPath, agentStates, setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
     );
     return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
   }
@@ -150,6 +163,7 @@ export class StatusCollector {
     refs: Map<string, RefInfo>,
     metaByPath: Map<string, { adminDir: string; metadata: InstanceMetadata | null }>,
     agentStates: Map<string, AgentState>,
+    setups: Map<string, SetupStatus | null>,
     filesChanged: boolean,
     withConflicts: boolean,
   ): Promise<WorktreeStatus> {
@@ -216,6 +230,10 @@ export class StatusCollector {
       agentState,
       lastCommit,
       metadata: meta,
+      setup: (kind === 'instance' && adminDir && setups.get(adminDir)) || null,
+      ports: meta?.ports ?? [],
+      provisioned: meta?.provision?.provisioned ?? [],
+      included: meta?.provision?.included ?? [],
     };
     if (record.lockReason) status.lockReason = record.lockReason;
     if (record.prunableReason) status.prunableReason = record.prunableReason;

@@ -156,8 +156,8 @@ export class Exploration implements vscode.Disposable {
     if (todo.length === 0) return;
     try {
       resolveEvaluation({}, race, await this.model.engine.explore.configuredEvaluation());
-    } catch {
-      if (!this.warned.has(race.ref)) this.log.info(`Race ${race.task} has no evaluation command: its members are not evaluated automatically.`);
+    } catch (e) {
+      if (!this.warned.has(race.ref)) this.log.info(`Race ${race.task} is not evaluated automatically: ${isAxiomError(e) ? e.message.split('\n')[0] : String(e)}`);
       this.warned.add(race.ref);
       return;
     }

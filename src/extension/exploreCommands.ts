@@ -87,7 +87,8 @@ export async function exploreCommand(s: Services, inv: Invocation): Promise<Expl
       });
   if (mixText === undefined) throw new Cancelled();
   const mix = mixText.trim();
-  const configured = await model.engine.explore.configuredEvaluation();
+  // Only a prefill: a broken configuration is reported by the spawn itself.
+  const configured = await model.engine.explore.configuredEvaluation().catch(() => null);
   const evaluate = inv.headless
     ? inv.args?.evaluate
     : await vscode.window.showInputBox({

@@ -129,6 +129,38 @@ test('evaluate a dirty worktree: a snapshot commit of the exact state, user inde
   assert.match(git(repo.dir, 'for-each-ref', '--format=%(objectname)', 'refs/axiom/evaluated/'), new RegExp(e.commit));
 });
 
+test('.axiom.json "evaluate" (string or object) and git config axiom.evaluate; the command gets the instance environment', async () => {
+  repo = makeRepo();
+  const s = writeStandIns(repo.parent);
+  const envDump = path.join(s.dir, 'env.js');
+  fs.writeFileSync(envDump, "console.log('id=' + process.env.AXIOM_INSTANCE_ID + ' port=' + process.env.AXIOM_PORT + ' db=' + process.env.DB + ' gitdir=' + (process.env.GIT_DIR ?? 'none')); console.log('AXIOM_SCORE=' + process.env.AXIOM_PORT.length);\n");
+  repo.commit('configure', { '.axiom.json': `// comments are fine\n{ "ports": 2, "env": { "DB": "db_{id}" }, "evaluate": { "command": "node ${envDump.replace(/\\/g, '/')}", "score": "lower", "timeoutSec": 30 } }\n` });
+  const engine = await AxiomEngine.open(repo.dir);
+  assert.deepEqual(await engine.explore.configuredEvaluation(), { command: `node ${envDump}`, score: 'lower', timeoutSec: 30 });
+  const a = await engine.spawn('a');
+  process.env.GIT_DIR = '/somewhere/else'; // an inherited redirect must not reach the command
+  let e;
+  try {
+    e = await engine.explore.evaluate('a');
+  } finally {
+    delete process.env.GIT_DIR;
+  }
+  assert.equal(e.passed, true);
+  assert.equal(e.scoreDirection, 'lower');
+  const log = fs.readFileSync(e.logFile!, 'utf8');
+  assert.match(log, new RegExp(`id=a port=${a.ports[0]} db=db_a gitdir=none`));
+  // A race records what judges it when it starts (the configuration's evaluation, direction included).
+  const { race } = await engine.explore.startRace({ task: 'cfg', count: 1, launch: 'none' }, null);
+  assert.deepEqual(race.evaluate, { command: `node ${envDump}`, score: 'lower', timeoutSec: 30 });
+  git(repo.dir, 'config', 'axiom.evaluate', `node ${s.evaluator}`);
+  assert.deepEqual(await engine.explore.configuredEvaluation(), { command: `node ${s.evaluator}`, score: 'lower', timeoutSec: 30 });
+  fs.writeFileSync(path.join(repo.dir, '.axiom.json'), '{ "evaluate": "npm test" }');
+  git(repo.dir, 'config', '--unset', 'axiom.evaluate');
+  assert.deepEqual(await engine.explore.configuredEvaluation(), { command: 'npm test', score: 'higher', timeoutSec: 600 });
+  fs.writeFileSync(path.join(repo.dir, '.axiom.json'), '{ "evaluate": { "command": "x", "score": "best" } }');
+  await assert.rejects(engine.explore.configuredEvaluation(), (err: AxiomError) => err.code === 'InvalidConfig' && /evaluate/.test(err.message));
+});
+
 test('evaluation timeout: the whole process group is stopped, the result says timed out and failed', async () => {
   repo = makeRepo();
   const s = writeStandIns(repo.parent);

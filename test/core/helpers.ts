@@ -3,6 +3,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as assert from 'node:assert/strict';
+import { AxiomError } from '../../src/core';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -107,4 +109,21 @@ export function readTree(dir: string): Map<string, Buffer> {
   };
   walk(dir);
   return out;
+}
+
+/** Awaits `p` and checks that it fails with an AxiomError of `code`; returns the error. */
+export async function expectAxiomError(p: Promise<unknown>, code: string): Promise<AxiomError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof AxiomError, `expected an AxiomError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+/** What a refused operation must leave as it was: branches, worktrees, folders beside the repository. */
+export function repoState(r: TempRepo): string {
+  return JSON.stringify({ b: branches(r.dir), w: worktreePaths(r.dir), f: fs.readdirSync(r.parent).sort() });
 }

@@ -3,26 +3,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError } from '../../src/core';
-import { branches, git, makeRepo, worktreePaths, type TempRepo } from './helpers';
+import { expectAxiomError, git, makeRepo, repoState, type TempRepo } from './helpers';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
 
-async function expectCode(p: Promise<unknown>, code: string): Promise<AxiomError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AxiomError, `expected an AxiomError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
-
-/** Everything that a failed spawn must leave as it was. */
-function state(r: TempRepo): string {
-  return JSON.stringify({ b: branches(r.dir), w: worktreePaths(r.dir), f: fs.readdirSync(r.parent).sort() });
-}
+const expectCode = expectAxiomError;
+const state = repoState;
 
 test('spawn creates branch axiom/{id}/{timestamp}, worktree ../axiom-{id} and metadata', async () => {
   repo = makeRepo();

@@ -1,9 +1,9 @@
-import { plural } from '../../core';
+import { plural, type TeardownResult } from '../../core';
 import { EXIT, need, noExtra, UsageError, type Verb } from '../context';
 
 export const cleanup: Verb = {
   usage: [
-    'cleanup <id> [--force] [--keep-branch]                           remove an instance (refuses if work would be lost)',
+    'cleanup <id> [--force] [--keep-branch]                           run the teardown, remove an instance (refuses if work would be lost)',
     'cleanup --all [--merged-only]                                    remove every instance that can go safely',
   ],
   options: {
@@ -42,6 +42,7 @@ export const cleanup: Verb = {
     ctx.print(
       r,
       () =>
+        teardownText(r.teardown) +
         `Removed ${r.id} (${r.path})${r.branchDeleted ? ` and branch ${r.branch}` : `; branch ${r.branch} kept`}.\n` +
         (r.salvageRef
           ? `Work kept in ${r.salvageRef}. Restore it with: axiom salvage restore ${r.salvageRef}\n`
@@ -50,3 +51,10 @@ export const cleanup: Verb = {
     return EXIT.ok;
   },
 };
+
+function teardownText(t: TeardownResult | null): string {
+  if (!t) return '';
+  if (t.state === 'skipped') return `Teardown skipped: ${t.reason}.\n`;
+  if (t.state === 'succeeded') return `Teardown done (${plural(t.steps.length, 'command')}).\n`;
+  return `Teardown failed (forced anyway):\n${(t.logTail ?? '').replace(/^/gm, '  ')}\n`;
+}

@@ -13,11 +13,13 @@ import { rank } from './rank';
 import { merge } from './merge';
 import { repair } from './repair';
 import { salvage } from './salvage';
+import { setup } from './setup';
 import { spawn } from './spawn';
 import { status } from './status';
 
 export const VERBS: Record<string, Verb> = {
   spawn,
+  setup,
   list,
   status,
   diff,

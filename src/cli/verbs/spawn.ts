@@ -1,16 +1,26 @@
+import { plural, type ProvisionEvent, type SpawnedInstance } from '../../core';
 import { EXIT, need, noExtra, stringOption, type Verb } from '../context';
+import { formatMs, setupFailure } from '../setupOutput';
 
 export const spawn: Verb = {
   usage: [
-    'spawn <id> [--base <branch> | --from <instance>] [--agent <name>] [--prompt <text>]',
-    '                                                                 create an instance (branch + worktree); --from branches from an instance',
+    'spawn <id> [--base <branch>] [--agent <name>] [--prompt <text>] [--no-setup]   create an instance (branch + worktree, provisioned, setup run)',
+    'spawn <id> --from <instance> …                                   a child instance: starts from that instance\'s branch, merges back into it',
   ],
-  options: { base: { type: 'string' }, from: { type: 'string' }, agent: { type: 'string' }, prompt: { type: 'string' } },
+  options: {
+    base: { type: 'string' },
+    from: { type: 'string' },
+    agent: { type: 'string' },
+    prompt: { type: 'string' },
+    'no-setup': { type: 'boolean' },
+  },
   async run(ctx) {
     const id = need(ctx.args, 0, 'instance id (axiom spawn <id>)');
     noExtra(ctx.args, 1);
     const base = stringOption(ctx.values, 'base');
     const from = stringOption(ctx.values, 'from');
+    // Each provisioning and setup step is printed as it happens (not with --json: one document only).
+    const progress = ctx.json ? undefined : (e: ProvisionEvent) => ctx.io.out(formatProgress(e));
     const inst = await (
       await ctx.engine()
     ).spawn(id, {
@@ -18,12 +28,56 @@ export const spawn: Verb = {
       ...(from !== undefined ? { from } : {}),
       agent: stringOption(ctx.values, 'agent') ?? null,
       prompt: stringOption(ctx.values, 'prompt') ?? null,
+      setup: ctx.values['no-setup'] ? 'skip' : 'run',
+      ...(progress ? { onProgress: progress } : {}),
     });
-    ctx.print(
-      inst,
-      () =>
-        `Spawned ${inst.id} on ${inst.branch} (from ${from !== undefined ? `instance ${from}, ` : ''}${inst.base}) at ${inst.path}\nNext: cd ${JSON.stringify(inst.path)} and start your agent, or open it in VS Code.\n`,
-    );
+    ctx.print(inst, () => spawnedText(inst));
+    if (inst.setup?.state === 'failed') return setupFailure(ctx, inst.id, inst.setup);
     return EXIT.ok;
   },
 };
+
+function spawnedText(inst: SpawnedInstance): string {
+  const lines = inst.warnings.map((w) => `warning: ${w}`);
+  const parent = inst.metadata.parent ? `instance ${inst.metadata.parent}, ` : '';
+  lines.push(`Spawned ${inst.id} on ${inst.branch} (from ${parent}${inst.base}) at ${inst.path}`);
+  if (inst.setup?.state === 'skipped')
+    lines.push(`Setup skipped (--no-setup): run it with axiom setup ${inst.id}`);
+  if (inst.setup?.state !== 'failed') {
+    lines.push(`Next: cd ${JSON.stringify(inst.path)} and start your agent, or open it in VS Code.`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** One line per step: what was done and how long it took. */
+export function formatProgress(e: ProvisionEvent): string {
+  const step = (name: string, what: string, ms?: number): string =>
+    `  ${name.padEnd(8)} ${what}${ms === undefined ? '' : `  (${formatMs(ms)})`}\n`;
+  switch (e.step) {
+    case 'ports':
+      return step('ports', e.ports.join(', '));
+    case 'share':
+      return step(
+        'share',
+        `${e.path}: ${e.mode}${e.mode === 'symlink' ? '' : `, ${plural(e.files, 'file')}`}${e.note ? ` — ${e.note}` : ''}`,
+        e.ms,
+      );
+    case 'include':
+      return step(
+        'include',
+        `${plural(e.copied, 'ignored file')} copied${e.skipped ? `, ${e.skipped} left out (tracked at the base)` : ''}`,
+        e.ms,
+      );
+    case 'setup':
+      if (!e.done) return step('setup', `[${e.index + 1}/${e.total}] ${e.command}`);
+      return step(
+        '',
+        e.done.exitCode === 0
+          ? 'ok'
+          : e.done.timedOut
+            ? 'stopped: timed out'
+            : `failed: exit ${e.done.exitCode ?? '?'}`,
+        e.done.ms,
+      );
+  }
+}

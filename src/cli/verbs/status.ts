@@ -1,6 +1,6 @@
 import { plural } from '../../core';
 import { EXIT, need, noExtra, type Verb } from '../context';
-import { formatCounts } from '../format';
+import { formatCounts, readyLines } from '../format';
 
 export const status: Verb = {
   usage: ['status <id>                                                      one instance'],
@@ -19,6 +19,7 @@ export const status: Verb = {
           `  ahead ${s.ahead ?? '?'}, behind ${s.behind ?? '?'}${s.conflictsWithBase ? `, conflicts with ${s.base} in ${plural(s.conflictFiles.length, 'file')}` : ''}${s.merged ? ', merged' : ''}`,
           `  agent:   ${s.agent ?? 'none'} (${s.agentState.phase})`,
           `  created: ${s.createdAt ?? '?'}`,
+          ...readyLines(s),
         ].join('\n') + '\n',
     );
     return EXIT.ok;
