@@ -32,6 +32,8 @@ import {
   type SpawnArgs,
 } from './schema';
 import { plural } from '../core';
+import { EXPLORE_HANDLERS } from './actions/explore';
+import type { ExploreMcpContext } from './actions/exploreContext';
 
 declare const __AXIOM_VERSION__: string;
 const VERSION = typeof __AXIOM_VERSION__ === 'string' ? __AXIOM_VERSION__ : 'dev';
@@ -161,6 +163,11 @@ export class AxiomMcp {
     return this.enginePromise;
   }
 
+  /** What the exploration actions (./actions) use of this server. */
+  private exploreContext(): ExploreMcpContext {
+    return { engine: () => this.engine(), handles: this.handles, hookScript: this.hookScript, options: this.options };
+  }
+
   async call(raw: unknown): Promise<CallToolResult> {
     try {
       const args = parseToolArgs(raw);
@@ -179,6 +186,13 @@ export class AxiomMcp {
           return ok(await this.cleanup(args));
         case 'send':
           return ok(await this.send(args));
+        case 'race':
+        case 'evaluate':
+        case 'rank':
+        case 'land':
+        case 'conflicts':
+        case 'history':
+          return ok(await EXPLORE_HANDLERS[args.action](this.exploreContext(), args as never));
       }
     } catch (e) {
       return toolError(e);
