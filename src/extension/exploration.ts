@@ -46,6 +46,8 @@ export class Exploration implements vscode.Disposable {
   private stored: { races: Race[]; evaluations: EvaluationRecord[] } | null = null;
   /** The instance tips the forecast was made for: unchanged tips need no new forecast. */
   private forecastKey = '';
+  /** What the view last showed: the tree is refreshed only when this changes (a refresh re-creates rows under the mouse). */
+  private shown = '';
 
   constructor(
     readonly model: RepositoryModel,
@@ -146,7 +148,7 @@ export class Exploration implements vscode.Disposable {
       this.latest = await engine.explore.conflicts(worktrees).catch(() => null);
       this.forecastKey = key;
     }
-    this.emitter.fire();
+    this.changed();
     if (vscode.workspace.isTrusted) for (const d of due) void this.evaluateDue(d.race, d.ids);
   }
 
@@ -162,7 +164,7 @@ export class Exploration implements vscode.Disposable {
       return;
     }
     for (const id of todo) this.evaluatingNow.add(id);
-    this.emitter.fire();
+    this.changed();
     try {
       const outcomes = await this.model.engine.explore.evaluateMany(todo);
       for (const o of outcomes) {
@@ -173,10 +175,18 @@ export class Exploration implements vscode.Disposable {
       this.log.error(`Evaluating ${plural(todo.length, 'member')} of race ${race.task} failed:`, isAxiomError(e) ? e.message : e);
     } finally {
       for (const id of todo) this.evaluatingNow.delete(id);
-      this.emitter.fire();
+      this.changed();
       this.stored = null;
       this.schedule(0);
     }
+  }
+
+  /** Fires onDidChange when what the UI shows (races, ranks, evaluations under way, conflicts) changed. */
+  private changed(): void {
+    const now = JSON.stringify([this.views.map((v) => [v.race.sha, v.live, v.rows]), [...this.evaluatingNow].sort(), this.latest?.pairs ?? null]);
+    if (now === this.shown) return;
+    this.shown = now;
+    this.emitter.fire();
   }
 
   dispose(): void {

@@ -2,7 +2,8 @@
  * The exploration pieces of the Instances view: a race node whose children are its members ranked
  * live (result, score, evaluation time), members' rows prefixed with their rank, children of an
  * expanded instance under their parent, and a conflict badge (a file decoration on the row) on
- * instances that conflict with another live instance, whose tooltip names it.
+ * instances that conflict with another live instance, whose tooltip names it (members of one race
+ * clash with each other by nature: that shows in the tooltip only).
  */
 import * as vscode from 'vscode';
 import type { RankRow, WorktreeStatus } from '../core';
@@ -63,7 +64,7 @@ export function raceTreeItem(node: RaceNode, exploration: Exploration | undefine
   parts.push(race.parent ? `from ${race.parent}` : `on ${race.base}`);
   item.description = parts.join(' · ');
   const busy = working.length > 0 || evaluating.length > 0;
-  item.iconPath = new vscode.ThemeIcon(busy ? 'loading~spin' : passed > 0 ? 'trophy' : 'beaker', passed > 0 && !busy ? new vscode.ThemeColor('charts.yellow') : undefined);
+  item.iconPath = new vscode.ThemeIcon(busy ? 'loading~spin' : passed > 0 ? 'star-full' : 'beaker', passed > 0 && !busy ? new vscode.ThemeColor('charts.yellow') : undefined);
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**Race ${race.task}**  \n`);
   if (race.prompt) md.appendText(`Prompt: ${race.prompt.length > 200 ? race.prompt.slice(0, 200) + '…' : race.prompt}\n`);
@@ -82,18 +83,30 @@ export function rankSummary(rank: RankRow, evaluating: boolean): string {
   return `#${rank.rank} ${result}${score} · ${seconds(rank.durationMs)}${rank.stale ? ' · changed since' : ''}`;
 }
 
+/** A race member's result as its icon (passed, failed, being evaluated); null while it has none: the row keeps its state icon. */
+function resultIcon(rank: RankRow, evaluating: boolean): vscode.ThemeIcon | null {
+  if (evaluating) return new vscode.ThemeIcon('loading~spin');
+  if (rank.passed === null || rank.stale || !rank.live) return null;
+  return rank.passed ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+}
+
 /** Adds the exploration facts to an instance row: rank (in a race), conflicts (badge and tooltip). */
 export function decorateInstance(item: vscode.TreeItem, model: RepositoryModel, w: WorktreeStatus, exploration: Exploration | undefined, rank?: RankRow): void {
   if (!exploration || w.kind !== 'instance' || !w.id) return;
   item.resourceUri = instanceUri(model, w.id);
-  if (rank) item.description = `${rankSummary(rank, exploration.isEvaluating(w.id))} · ${String(item.description ?? '')}`;
+  if (rank) {
+    item.description = `${rankSummary(rank, exploration.isEvaluating(w.id))} · ${String(item.description ?? '')}`;
+    const icon = resultIcon(rank, exploration.isEvaluating(w.id));
+    if (icon) item.iconPath = icon;
+  }
   const conflicts = exploration.conflictsOf(w.id);
   if (conflicts.length === 0 && !rank) return;
   const extra: string[] = [];
   if (rank && rank.passed !== null) {
     extra.push(`Rank ${rank.rank}: ${rank.passed ? 'passed' : rank.timedOut ? 'timed out' : `failed (exit ${rank.exitCode})`}${rank.score !== null ? `, score ${rank.score}` : ''}, evaluation ${seconds(rank.durationMs)}${rank.diff ? `, +${rank.diff.added} −${rank.diff.deleted} in ${rank.diff.files} files` : ''}${rank.stale ? ' (changed since)' : ''}`);
   }
-  for (const c of conflicts) extra.push(`Conflicts with ${c.other} in ${c.files.join(', ')}`);
+  const mates = exploration.raceOf(w.id)?.live ?? [];
+  for (const c of conflicts) extra.push(`Conflicts with ${c.other}${mates.includes(c.other) ? ' (same race)' : ''} in ${c.files.join(', ')}`);
   const md = item.tooltip instanceof vscode.MarkdownString ? item.tooltip : new vscode.MarkdownString(typeof item.tooltip === 'string' ? item.tooltip : '');
   md.appendMarkdown('\n\n');
   md.appendText(extra.join('\n'));
@@ -121,7 +134,11 @@ export class ConflictDecorations implements vscode.FileDecorationProvider, vscod
     if (uri.scheme !== INSTANCE_SCHEME) return undefined;
     const model = this.models().find((m) => m.root === uri.query);
     if (!model) return undefined;
-    const conflicts = this.explorations.of(model).conflictsOf(uri.path.slice(1));
+    const exploration = this.explorations.of(model);
+    const id = uri.path.slice(1);
+    // Members of one race solve the same task: that they clash is expected (only one lands), no badge for it.
+    const mates = exploration.raceOf(id)?.live ?? [];
+    const conflicts = exploration.conflictsOf(id).filter((c) => !mates.includes(c.other));
     if (conflicts.length === 0) return undefined;
     const tooltip = `Conflicts with ${conflicts.map((c) => `${c.other} (${c.files.join(', ')})`).join('; ')}`;
     return new vscode.FileDecoration('⚠', tooltip, new vscode.ThemeColor('list.warningForeground'));
