@@ -144,6 +144,7 @@ describe('Explore and land in a real browser', { timeout: 600_000 }, () => {
     await wb.clearNotifications();
     await wb.restMouse();
     const bar = (await page.locator('.part.sidebar').boundingBox())!;
-    await e.screenshot('history', { x: 0, y: 0, width: Math.ceil(bar.x + bar.width + 2), height: Math.ceil(bar.y + bar.height) });
+    const rowsBottom = await history.locator('.monaco-list-row[role="treeitem"]').last().evaluate((el) => el.getBoundingClientRect().bottom);
+    await e.screenshot('history', { x: 0, y: 0, width: Math.ceil(bar.x + bar.width + 2), height: Math.ceil(Math.min(bar.y + bar.height, rowsBottom + 40)) });
   });
 });
