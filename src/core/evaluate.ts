@@ -212,10 +212,14 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
   try {
     const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
     const at = new Date().toISOString();
-    const [diff, agentMs] = await Promise.all([diffSize(git, repo, inst, state.commit), agentDuration(inst)]);
     const logFile = path.join(inst.adminDir, EVALUATION_LOG_FILE);
     // The instance's own environment (AXIOM_*, its ports, the configured env), as its agent has it.
-    const run = await runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal);
+    // The diff size of the captured state is measured while the command runs.
+    const [run, diff, agentMs] = await Promise.all([
+      runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal),
+      diffSize(git, repo, inst, state.commit),
+      agentDuration(inst),
+    ]);
     const record: EvaluationRecord = {
       kind: 'evaluation',
       version: 1,

@@ -9,12 +9,12 @@ import { AxiomError, isAxiomError } from './errors';
 import { evaluateInstance, resolveEvaluation, type EvaluateOptions } from './evaluate';
 import { forecastConflicts, MergeTreeCache, type Forecast } from './forecast';
 import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './history';
-import { executeLanding, landAll, planLanding, type LandAllResult, type LandingPlan, type LandOptions, type LandResult } from './land';
+import { executeLanding, landAll, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult } from './land';
 import type { MergeStrategy } from './merge';
 import { withRepoLock } from './lock';
 import { readAdminEntries, type InstanceMetadata } from './metadata';
 import { mapPool } from './pool';
-import { membersDue, raceSettled, startRace, type MemberLauncher, type RaceOptions } from './race';
+import { membersDue, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
 import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecord';
 import { raceRows, type RankRow } from './rank';
 import type { SpawnedInstance } from './spawn';
@@ -104,11 +104,12 @@ export class Explorer {
     return { race, rows: raceRows(race, latestByMember(evaluations, race.ref), snap.worktrees) };
   }
 
-  /**
-   * What landing the race would do (winner, merge preview, each other member's fate); changes
-   * nothing. `detail` also says what each cleanup would have to salvage (for a confirmation).
-   */
-  async planLanding(task: string, options: LandOptions = {}, detail = true): Promise<LandingPlan> {
+  /** What landing the race would do (winner, merge preview, what each other member's cleanup keeps); changes nothing. */
+  async planLanding(task: string, options: LandOptions = {}): Promise<LandingPreview> {
+    return (await this.plan(task, options, true)) as LandingPreview;
+  }
+
+  private async plan(task: string, options: LandOptions, detail: boolean): Promise<LandingPlan> {
     const race = await this.race(task);
     const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false }), readEvaluations(this.engine.git, this.engine.repo)]);
     const latest = latestByMember(evaluations, race.ref);
@@ -117,7 +118,7 @@ export class Explorer {
 
   /** Decides and lands under one hold of the repository lock (merge and cleanups take it re-entrantly). */
   async land(task: string, options: LandOptions = {}): Promise<LandResult> {
-    return withRepoLock(this.engine.repo.commonDir, async () => executeLanding(this.engine, await this.planLanding(task, options, false)));
+    return withRepoLock(this.engine.repo.commonDir, async () => executeLanding(this.engine, await this.plan(task, options, false)));
   }
 
   async landAll(strategy: MergeStrategy = 'merge'): Promise<LandAllResult & { forecast: Forecast }> {
@@ -168,17 +169,10 @@ export class Explorer {
     return { a: ia, b: ib, files };
   }
 
-  /** Members of the race that finished after their last evaluation are evaluated now; returns what ran. */
-  async evaluateDue(race: Race, options: { parallel?: number; onEvaluated?: (o: EvaluationOutcome) => void } = {}): Promise<EvaluationOutcome[]> {
-    const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false, changed: [] }), readEvaluations(this.engine.git, this.engine.repo)]);
-    const due = membersDue(race, snap.worktrees, latestByMember(evaluations, race.ref));
-    if (due.length === 0) return [];
-    const outcomes = await this.evaluateMany(due.map((w) => w.id!), {}, options.parallel, options.onEvaluated);
-    // Another process evaluating the same member is not a failure of ours.
-    return outcomes.filter((o) => !('error' in o && o.error.code === 'Locked'));
-  }
-
-  /** Blocks until every member's agent has finished and been evaluated; then the ranking. */
+  /**
+   * Blocks until every member's agent has finished and been evaluated; then the ranking. Each
+   * member is evaluated as soon as its agent finishes (`parallel` at a time), not in batches.
+   */
   async waitForRace(task: string, options: WaitOptions = {}): Promise<{ race: Race; rows: RankRow[] }> {
     const race = await this.race(task);
     resolveEvaluation({}, race, await this.configuredEvaluation()); // no command: say so now, not after the agents finished
@@ -186,16 +180,49 @@ export class Explorer {
     // (for hooks and terminals), and it does not compete with the agents for the machine.
     const allWatched = (options.exits?.length ?? 0) >= race.members.length;
     const pollMs = options.pollMs ?? (allWatched ? 3000 : 500);
+    const parallel = options.parallel ?? DEFAULT_EVALUATION_PARALLELISM;
     const waker = new Waker();
     for (const exit of options.exits ?? []) void exit.then(() => waker.poke(), () => waker.poke());
+    const inFlight = new Set<string>();
+    let failure: unknown = null;
+    // Evaluations are read from git once; then this loop's own results are added as they come. Only
+    // when another process holds a member's evaluation are the notes read again (to see its result).
+    const { git, repo } = this.engine;
+    let latest = latestByMember(await readEvaluations(git, repo), race.ref);
+    let reread = false;
+    const evaluateOne = async (id: string): Promise<void> => {
+      let locked = false;
+      try {
+        const result = await this.evaluate(id, {}, [race]);
+        latest.set(id, result);
+        options.onEvaluated?.({ id, result });
+      } catch (e) {
+        // Another process evaluating the same member is not a failure of ours.
+        locked = isAxiomError(e) && e.code === 'Locked';
+        if (locked) reread = true;
+        else failure ??= e;
+        if (isAxiomError(e) && e.code !== 'Locked') options.onEvaluated?.({ id, error: e });
+      } finally {
+        inFlight.delete(id);
+        if (!locked) waker.poke(); // held elsewhere: look again at the next poll, not at once
+      }
+    };
     for (;;) {
       if (options.signal?.aborted) throw new AxiomError('InvalidArgument', 'Waiting for the race was cancelled.');
-      const ran = await this.evaluateDue(race, { ...(options.parallel ? { parallel: options.parallel } : {}), ...(options.onEvaluated ? { onEvaluated: options.onEvaluated } : {}) });
-      const failed = ran.find((o): o is { id: string; error: AxiomError } => 'error' in o);
-      if (failed) throw failed.error;
-      if (ran.length > 0) continue;
-      const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false, changed: [] }), readEvaluations(this.engine.git, this.engine.repo)]);
-      if (raceSettled(race, snap.worktrees, latestByMember(evaluations, race.ref))) break;
+      if (failure) throw failure;
+      if (reread) {
+        latest = latestByMember(await readEvaluations(git, repo), race.ref);
+        reread = false;
+      }
+      // Who finished comes from the admin dirs (file reads): polling costs no git process.
+      const members = await readMemberFacts(repo.commonDir);
+      for (const m of membersDue(race, members, latest)) {
+        if (inFlight.size >= parallel) break;
+        if (inFlight.has(m.id)) continue;
+        inFlight.add(m.id);
+        void evaluateOne(m.id);
+      }
+      if (inFlight.size === 0 && raceSettled(race, members, latest)) break;
       await waker.sleep(pollMs);
     }
     return this.rank(task);

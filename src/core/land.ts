@@ -13,7 +13,7 @@ import type { MergePlan, MergeResult, MergeStrategy } from './merge';
 import type { WorkAtRisk } from './cleanup';
 import type { Forecast } from './forecast';
 import { updateRace, type Race } from './raceRecord';
-import { isRunning, membersRunning } from './race';
+import { factsOf, isRunning, membersRunning } from './race';
 import type { RankRow } from './rank';
 import type { WorktreeStatus } from './status';
 import { worktreeTree } from './worktreeState';
@@ -35,7 +35,8 @@ export interface LandingPlan {
   winner: string;
   into: string;
   strategy: MergeStrategy;
-  merge: MergePlan;
+  /** The merge preview (commits, files); null when the plan was made without details (land itself). */
+  merge: MergePlan | null;
   /** The winner's evaluated state has uncommitted work: it is committed first, then merged. */
   commitsUncommitted: boolean;
   losers: { id: string; action: LoserAction; reason?: string; atRisk: { files: number; commits: number } }[];
@@ -43,6 +44,9 @@ export interface LandingPlan {
   winnerChildren: string[];
   ranking: RankRow[];
 }
+
+/** A plan made with details (for a confirmation): the merge preview is there. */
+export type LandingPreview = LandingPlan & { merge: MergePlan };
 
 export interface LandResult {
   race: string;
@@ -70,7 +74,7 @@ export interface LandInputs {
 }
 
 function refuseWhileRunning(race: Race, worktrees: readonly WorktreeStatus[]): void {
-  const running = membersRunning(race, worktrees);
+  const running = membersRunning(race, factsOf(worktrees));
   if (running.length === 0) return;
   throw new AxiomError(
     'AgentRunning',
@@ -106,30 +110,20 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
   const winner = pickWinner(inputs, options);
   const evaluation = latest.get(winner.id);
   const inst = await engine.locate(winner.id);
-  let commitsUncommitted = false;
-  if (evaluation) {
-    // The evaluated state must still be the state that lands (re-checked exactly, by tree).
-    const now = await worktreeTree(engine.git, inst.path, inst.adminDir);
-    const changed = now.head !== evaluation.head || now.tree !== evaluation.tree;
-    if (changed && options.pick === undefined) {
-      throw new AxiomError(
-        'StaleEvaluation',
-        `${winner.id} changed after it was evaluated (${now.head !== evaluation.head ? 'new commits' : 'different uncommitted work'}): evaluate it again (axiom evaluate ${winner.id}) or land it anyway with --pick ${winner.id}.`,
-      );
-    }
-    commitsUncommitted = now.tree !== now.headTree;
-  }
-  const strategy = options.strategy ?? 'merge';
-  const merge = (await engine.merge(winner.id, { strategy, preview: true })) as MergePlan;
-  commitsUncommitted ||= merge.uncommitted.length > 0;
-  if (merge.conflicts.length > 0) {
+  // The state that lands must still be the state that was evaluated (re-checked exactly, by tree).
+  const now = await worktreeTree(engine.git, inst.path, inst.adminDir);
+  if (evaluation && options.pick === undefined && (now.head !== evaluation.head || now.tree !== evaluation.tree)) {
     throw new AxiomError(
-      'MergeConflict',
-      `Landing ${winner.id} into ${merge.target} would conflict in ${plural(merge.conflicts.length, 'file')} (${merge.conflicts.slice(0, 10).join(', ')}); nothing was changed and no member was cleaned up.`,
-      { conflicts: merge.conflicts },
+      'StaleEvaluation',
+      `${winner.id} changed after it was evaluated (${now.head !== evaluation.head ? 'new commits' : 'different uncommitted work'}): evaluate it again (axiom evaluate ${winner.id}) or land it anyway with --pick ${winner.id}.`,
     );
   }
-  if (merge.commits.length === 0 && !commitsUncommitted) {
+  const commitsUncommitted = now.tree !== now.headTree;
+  const strategy = options.strategy ?? 'merge';
+  // The preview (files, conflicts) is for a confirmation; landing itself relies on the merge, which refuses the same way.
+  const merge = detail ? ((await engine.merge(winner.id, { strategy, preview: true })) as MergePlan) : null;
+  if (merge && merge.conflicts.length > 0) throw landingConflict(winner.id, merge.target, merge.conflicts);
+  if (merge && merge.commits.length === 0 && !commitsUncommitted) {
     throw new AxiomError('NothingToMerge', `${winner.id} has nothing that is not already in ${merge.target}; nothing was changed.`);
   }
   const live = worktrees.filter((w) => w.kind === 'instance' && w.dirty !== null);
@@ -147,17 +141,31 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
     else losers.push({ id: m.id, action: !detail || atRisk.files + atRisk.commits > 0 ? 'salvage' : 'remove', atRisk });
   }
   const winnerChildren = live.filter((x) => x.metadata?.parent === winner.id).map((x) => x.id!);
-  return { race, winner: winner.id, into: merge.target, strategy, merge, commitsUncommitted, losers, winnerChildren, ranking: inputs.ranking };
+  return { race, winner: winner.id, into: merge?.target ?? inst.metadata.base, strategy, merge, commitsUncommitted, losers, winnerChildren, ranking: inputs.ranking };
+}
+
+function landingConflict(winner: string, target: string, conflicts: string[]): AxiomError {
+  return new AxiomError(
+    'MergeConflict',
+    `Landing ${winner} into ${target} would conflict in ${plural(conflicts.length, 'file')} (${conflicts.slice(0, 10).join(', ')}); nothing was changed and no member was cleaned up.`,
+    { conflicts },
+  );
 }
 
 /** Carries out a plan: merge (all or nothing), then the losers, then the record. */
 export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Promise<LandResult> {
   const { race, winner } = plan;
-  const merged = (await engine.merge(winner, {
-    strategy: plan.strategy,
-    ...(plan.commitsUncommitted ? { commitMessage: `${winner}: work evaluated in race ${race.task}` } : {}),
-    message: `Land ${winner}, winner of race ${race.task}`,
-  })) as MergeResult;
+  let merged: MergeResult;
+  try {
+    merged = (await engine.merge(winner, {
+      strategy: plan.strategy,
+      ...(plan.commitsUncommitted ? { commitMessage: `${winner}: work evaluated in race ${race.task}` } : {}),
+      message: `Land ${winner}, winner of race ${race.task}`,
+    })) as MergeResult;
+  } catch (e) {
+    if (isAxiomError(e, 'MergeConflict')) throw landingConflict(winner, plan.into, e.details.conflicts ?? []);
+    throw e;
+  }
   const salvaged: LandResult['salvaged'] = [];
   const cleaned: string[] = [];
   const kept: LandResult['kept'] = [];

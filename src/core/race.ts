@@ -9,10 +9,11 @@
  * terminal command's end) — or at once when no agent was attached. A finished member whose last
  * evaluation is older than its finish is evaluated (see {@link evaluateFinished}).
  */
-import type { AgentState } from './agentState';
+import * as fs from 'node:fs';
+import { readAgentState, type AgentState } from './agentState';
 import type { EvaluationRecord } from './attempts';
 import { AxiomError, isAxiomError } from './errors';
-import type { LaunchMode } from './metadata';
+import { readAdminEntries, type LaunchMode } from './metadata';
 import {
   DEFAULT_EVALUATION_TIMEOUT_SEC,
   deleteRace,
@@ -26,6 +27,7 @@ import {
   type ScoreDirection,
 } from './raceRecord';
 import type { SpawnedInstance } from './spawn';
+import { mapPool } from './pool';
 import type { WorktreeStatus } from './status';
 
 export interface RaceOptions {
@@ -65,6 +67,12 @@ export interface RaceEngine {
 }
 
 const MAX_MEMBERS = 20;
+/** Spawns of one race at once: spawn is built for concurrency, and git is the bottleneck past a few. */
+const PARALLEL_SPAWNS = 3;
+
+function isSpawned(x: SpawnedInstance | unknown): x is SpawnedInstance {
+  return typeof x === 'object' && x !== null && 'adminDir' in x && 'branch' in x;
+}
 
 /** `claude:2,codex:1` → [claude, claude, codex]; `claude,codex` with count 3 → [claude, codex, claude]. */
 export function parseAgentMix(spec: string | undefined, count: number | undefined, defaultAgent: string): string[] {
@@ -159,17 +167,21 @@ export async function startRace(
   const spawned: SpawnedInstance[] = [];
   const started: SpawnedInstance[] = [];
   try {
-    for (const m of members) {
-      spawned.push(
-        await engine.spawn(m.id, {
-          ...(parent ? { from: parent } : base ? { base } : {}),
-          agent: m.agent,
-          prompt: options.prompt ?? null,
-          launch,
-          race: ref,
-        }),
-      );
-    }
+    // Members are spawned and started a few at a time (spawn is safe concurrently); any failure takes all back.
+    const made = await mapPool(members, PARALLEL_SPAWNS, (m) =>
+      engine
+        .spawn(m.id, { ...(parent ? { from: parent } : base ? { base } : {}), agent: m.agent, prompt: options.prompt ?? null, launch, race: ref })
+        .then(
+          (s) => {
+            spawned.push(s);
+            return s;
+          },
+          (e: unknown) => e,
+        ),
+    );
+    const failed = made.find((m) => !isSpawned(m));
+    if (failed !== undefined) throw failed;
+    spawned.sort((a, b) => members.findIndex((m) => m.id === a.id) - members.findIndex((m) => m.id === b.id));
     // A member whose setup failed cannot start its agent: the race does not start either.
     const broken = spawned.find((m) => m.setup?.state === 'failed');
     if (broken) {
@@ -183,10 +195,14 @@ export async function startRace(
       race = await writeRace(engine.git, engine.repo, ref, { ...record, base: first.base, baseSha: first.baseSha }, race.sha);
     }
     if (launch !== 'none') {
-      for (let i = 0; i < members.length; i++) {
-        await launcher!.launch(members[i]!, spawned[i]!, race);
-        started.push(spawned[i]!);
-      }
+      const launched = await Promise.allSettled(
+        members.map(async (m, i) => {
+          await launcher!.launch(m, spawned[i]!, race);
+          started.push(spawned[i]!);
+        }),
+      );
+      const rejected = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
     }
   } catch (e) {
     await takeBack(engine, launcher, race, spawned, started);
@@ -212,7 +228,7 @@ async function takeBack(engine: RaceEngine, launcher: MemberLauncher | null, rac
 const FINISHED_PHASES = new Set(['exited', 'idle']);
 
 /** When the member's agent last finished (ISO), or null while it runs. No agent attached: finished at creation. */
-export function finishedAt(state: AgentState, w: Pick<WorktreeStatus, 'launch' | 'createdAt'>): string | null {
+export function finishedAt(state: AgentState, w: Pick<MemberFacts, 'launch' | 'createdAt'>): string | null {
   if (FINISHED_PHASES.has(state.phase)) return state.lastActivity ?? w.createdAt ?? new Date(0).toISOString();
   if (state.phase === 'unknown' && (w.launch === 'none' || w.launch === null)) return w.createdAt ?? new Date(0).toISOString();
   return null;
@@ -225,16 +241,49 @@ export function isRunning(state: AgentState): boolean {
   return RUNNING_PHASES.has(state.phase);
 }
 
-function liveMember(race: Race, worktrees: readonly WorktreeStatus[], id: string): WorktreeStatus | null {
-  const w = worktrees.find((x) => x.kind === 'instance' && x.id === id && x.metadata?.race === race.ref);
-  return w && w.dirty !== null ? w : null;
+/** What deciding "finished" and "due" needs of a live instance: from a snapshot, or from its admin dir alone. */
+export interface MemberFacts {
+  id: string;
+  race: string | null;
+  agentState: AgentState;
+  launch: LaunchMode | null;
+  createdAt: string | null;
+}
+
+/** The live instances of a snapshot, as member facts. */
+export function factsOf(worktrees: readonly WorktreeStatus[]): MemberFacts[] {
+  return worktrees
+    .filter((w) => w.kind === 'instance' && w.id && w.dirty !== null)
+    .map((w) => ({ id: w.id!, race: w.metadata?.race ?? null, agentState: w.agentState, launch: w.launch, createdAt: w.createdAt }));
+}
+
+/** The same from the admin dirs only (file reads, no git): cheap enough to poll. */
+export async function readMemberFacts(commonDir: string): Promise<MemberFacts[]> {
+  const entries = await readAdminEntries(commonDir);
+  const live = entries.filter((e) => e.metadata && e.worktreePath && fs.existsSync(e.worktreePath));
+  return Promise.all(
+    live.map(async (e) => {
+      const m = e.metadata!;
+      return {
+        id: m.id,
+        race: m.race ?? null,
+        agentState: await readAgentState(e.adminDir, !!m.terminal && !m.terminal.takenAt),
+        launch: m.launch,
+        createdAt: m.createdAt,
+      };
+    }),
+  );
+}
+
+function liveMember(race: Race, members: readonly MemberFacts[], id: string): MemberFacts | null {
+  return members.find((x) => x.id === id && x.race === race.ref) ?? null;
 }
 
 /** Live members of a race that are due for evaluation: finished after their latest evaluation (or never evaluated). */
-export function membersDue(race: Race, worktrees: readonly WorktreeStatus[], latest: ReadonlyMap<string, EvaluationRecord>): WorktreeStatus[] {
-  const due: WorktreeStatus[] = [];
+export function membersDue(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>): MemberFacts[] {
+  const due: MemberFacts[] = [];
   for (const m of race.members) {
-    const w = liveMember(race, worktrees, m.id);
+    const w = liveMember(race, members, m.id);
     const done = w ? finishedAt(w.agentState, w) : null;
     if (!w || done === null) continue;
     const last = latest.get(m.id);
@@ -244,12 +293,12 @@ export function membersDue(race: Race, worktrees: readonly WorktreeStatus[], lat
 }
 
 /** Live members whose agent is still at work. */
-export function membersRunning(race: Race, worktrees: readonly WorktreeStatus[]): WorktreeStatus[] {
-  return race.members.map((m) => liveMember(race, worktrees, m.id)).filter((w): w is WorktreeStatus => w !== null && isRunning(w.agentState));
+export function membersRunning(race: Race, members: readonly MemberFacts[]): MemberFacts[] {
+  return race.members.map((m) => liveMember(race, members, m.id)).filter((w): w is MemberFacts => w !== null && isRunning(w.agentState));
 }
 
 /** Every live member's agent has said it finished, and each has been evaluated since. */
-export function raceSettled(race: Race, worktrees: readonly WorktreeStatus[], latest: ReadonlyMap<string, EvaluationRecord>): boolean {
-  const unfinished = race.members.map((m) => liveMember(race, worktrees, m.id)).filter((w) => w !== null && finishedAt(w.agentState, w) === null);
-  return unfinished.length === 0 && membersDue(race, worktrees, latest).length === 0;
+export function raceSettled(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>): boolean {
+  const unfinished = race.members.map((m) => liveMember(race, members, m.id)).filter((w) => w !== null && finishedAt(w.agentState, w) === null);
+  return unfinished.length === 0 && membersDue(race, members, latest).length === 0;
 }

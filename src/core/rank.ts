@@ -74,7 +74,7 @@ function isStale(e: EvaluationRecord, w: WorktreeStatus): boolean {
 export function raceRows(race: Race, latest: ReadonlyMap<string, EvaluationRecord>, worktrees: readonly WorktreeStatus[]): RankRow[] {
   const rows: UnrankedRow[] = race.members.map((m) => {
     const e = latest.get(m.id) ?? null;
-    const w = worktrees.find((x) => x.kind === 'instance' && x.id === m.id && (x.metadata?.race ?? race.ref) === race.ref) ?? null;
+    const w = worktrees.find((x) => x.kind === 'instance' && x.id === m.id && x.metadata?.race === race.ref) ?? null;
     return {
       id: m.id,
       passed: e ? e.passed : null,

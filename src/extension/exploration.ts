@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import {
+  factsOf,
   isAxiomError,
   latestByMember,
   membersDue,
@@ -134,7 +135,7 @@ export class Exploration implements vscode.Disposable {
       if (live.length === 0) continue;
       const latest = latestByMember(evaluations, race.ref);
       views.push({ race, rows: raceRows(race, latest, worktrees), live });
-      due.push({ race, ids: membersDue(race, worktrees, latest).map((w) => w.id!) });
+      due.push({ race, ids: membersDue(race, factsOf(worktrees), latest).map((m) => m.id) });
     }
     this.views = views;
     // The forecast runs merges (merge drivers): only in a trusted workspace, and only when a tip moved.

@@ -14,7 +14,7 @@ import {
   type EvaluationOutcome,
   type EvaluationRecord,
   type LandAllResult,
-  type LandingPlan,
+  type LandingPreview,
   type LandResult,
   type Race,
   type SpawnedInstance,
@@ -59,7 +59,10 @@ export async function exploreCommand(s: Services, inv: Invocation): Promise<Expl
   const model = await inv.model(s.repos);
   await model.ready();
   const from = inv.node instanceof WorktreeNode && inv.node.status.kind === 'instance' ? inv.node.status : undefined;
-  const taken = (task: string): string | null => (model.instances().some((w) => w.id?.startsWith(`${task}-`)) ? `Instances named ${task}-… already exist.` : null);
+  const taken = (task: string): string | null => {
+    const member = new RegExp(`^${task.replace(/[.]/g, '\\.')}-\\d+$`);
+    return model.instances().some((w) => member.test(w.id ?? '')) ? `Instances named ${task}-1, ${task}-2, … already exist.` : null;
+  };
   const task = await inv.text('task', {
     title: 'Explore: Race Agents (1/4)',
     prompt: 'Task name: the members are <task>-1, <task>-2, …',
@@ -264,7 +267,7 @@ export interface LandingPlanSummary {
   kept: string[];
 }
 
-function summarize(plan: LandingPlan): LandingPlanSummary {
+function summarize(plan: LandingPreview): LandingPlanSummary {
   return {
     winner: plan.winner,
     into: plan.into,
@@ -276,7 +279,7 @@ function summarize(plan: LandingPlan): LandingPlanSummary {
 }
 
 /** The modal's text: exactly what merges, what is salvaged, what is removed or kept. */
-export function describeLanding(plan: LandingPlan): string {
+export function describeLanding(plan: LandingPreview): string {
   const rank = plan.ranking.find((r) => r.id === plan.winner);
   const lines = [
     `${plan.winner}${rank?.passed ? ` (rank ${rank.rank}, passed${rank.score !== null ? `, score ${rank.score}` : ''})` : ''} merges into ${plan.into} (${plan.strategy}): ${plural(plan.merge.commits.length, 'commit')}${plan.commitsUncommitted ? ' plus its uncommitted work, committed first' : ''}, ${plural(plan.merge.files.length, 'file')}:`,

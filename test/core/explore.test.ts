@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError, largestCleanSet, parseAgentMix, rankRows, scoreOfLine, type MergeResult, type RankRow } from '../../src/core';
+import { parseCatFileBatch } from '../../src/core/attempts';
 import { commitIn, git, makeRepo, runCli, writeFile, type TempRepo } from './helpers';
 import { solutionOf, writeStandIns, type StandIns } from './standIns';
 
@@ -70,6 +71,11 @@ test('score lines, agent mixes and the largest clean set', () => {
   assert.deepEqual(largestCleanSet(4, [[0, 1], [1, 2]]), [0, 2, 3]);
   assert.equal(largestCleanSet(5, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 0]]).length, 2);
   assert.deepEqual(largestCleanSet(3, []), [0, 1, 2]);
+  // cat-file --batch sizes are bytes: multi-byte text must not shift the next record.
+  const a = '{"prompt":"résumé ✓"}';
+  const b = '{"x":1}';
+  const batch = `${'1'.repeat(40)} blob ${Buffer.byteLength(a)}\n${a}\n${'2'.repeat(40)} missing\n${'3'.repeat(40)} blob ${Buffer.byteLength(b)}\n${b}\n`;
+  assert.deepEqual(parseCatFileBatch(batch), [a, b]);
 });
 
 test('evaluate: passed, exit code, last AXIOM_SCORE line, diff size, log; stored as a note on HEAD', async () => {

@@ -1,4 +1,4 @@
-import { MERGE_STRATEGIES, plural, type LandingPlan, type MergeStrategy } from '../../core';
+import { MERGE_STRATEGIES, plural, type LandingPreview, type MergeStrategy } from '../../core';
 import { EXIT, UsageError, noExtra, stringOption, type Verb } from '../context';
 
 export const land: Verb = {
@@ -55,7 +55,7 @@ export const land: Verb = {
   },
 };
 
-function previewDoc(plan: LandingPlan): Record<string, unknown> {
+function previewDoc(plan: LandingPreview): Record<string, unknown> {
   return {
     race: plan.race.ref,
     winner: plan.winner,
@@ -68,7 +68,7 @@ function previewDoc(plan: LandingPlan): Record<string, unknown> {
   };
 }
 
-function describePlan(plan: LandingPlan): string {
+function describePlan(plan: LandingPreview): string {
   const lines = [
     `Landing race ${plan.race.task} would merge ${plan.winner} into ${plan.into} (${plan.strategy}): ${plural(plan.merge.commits.length, 'commit')}, ${plural(plan.merge.files.length, 'file')}${plan.commitsUncommitted ? ', its uncommitted work committed first' : ''}.`,
     ...plan.merge.files.map((f) => `  ${f.status} ${f.path}`),
