@@ -152,6 +152,9 @@ if (LARGE) {
   await spawnVsRaw(large, 'large, 20,000 files', 3);
   await snapshots(large, 'large', 10);
 }
+const explore = await import('./explore.mjs');
+await explore.raceVsRaw({ root, src: small, row, freshClone });
+await explore.forecast20({ AxiomEngine, src: small, row, freshClone, git });
 // Time to a ready instance: share clone / hardlink / symlink vs npm ci (bench/ready.mjs).
 await readyInstanceBench({ cache, row, AxiomEngine });
 for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/mcp.js']) {

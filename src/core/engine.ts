@@ -15,6 +15,7 @@ import { cleanupInstance, previewRisk, type CleanupAllResult, type CleanupOption
 import { expireSalvage, findSalvage, listSalvage, restorePoint, restoredId, writeTreeExactly, type SalvageRef } from './salvage';
 import { repair, type RepairReport } from './repair';
 import { updateMetadata, type InstanceMetadata } from './metadata';
+import { Explorer } from './explore';
 import { readWorktreeConfig, type WorktreeConfig } from './repoConfig';
 import { environmentOf, setupInstance, type SetupRunHooks } from './instanceSetup';
 import type { SetupRecord } from './setup';
@@ -25,6 +26,7 @@ export interface EngineOptions extends GitRunnerOptions {
 
 export class AxiomEngine {
   private readonly collector: StatusCollector;
+  private explorer: Explorer | undefined;
 
   private constructor(
     readonly git: GitRunner,
@@ -37,6 +39,11 @@ export class AxiomEngine {
   static async open(fromPath: string, options: EngineOptions = {}): Promise<AxiomEngine> {
     const git = options.runner ?? new GitRunner(options);
     return new AxiomEngine(git, await discoverRepo(git, fromPath));
+  }
+
+  /** Races, evaluation, ranking, landing, the conflict forecast and history (explore.ts). */
+  get explore(): Explorer {
+    return (this.explorer ??= new Explorer(this));
   }
 
   settings(): Promise<AxiomSettings> {

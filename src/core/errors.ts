@@ -29,6 +29,8 @@ export type AxiomErrorCode =
   | 'IoFailed'
   | 'WorktreeMoved'
   | 'AgentNotFound'
+  | 'NoWinner'
+  | 'StaleEvaluation'
   | 'InvalidConfig'
   | 'SetupFailed'
   | 'TeardownFailed'
@@ -89,6 +91,8 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'StrategyUnsupported',
   'NestedRepository',
   'WorktreeMoved',
+  'NoWinner',
+  'StaleEvaluation',
   'SetupFailed',
   'TeardownFailed',
 ]);

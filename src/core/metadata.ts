@@ -68,6 +68,10 @@ export interface InstanceMetadata {
   merged?: MergeRecord;
   terminal?: TerminalRequest;
   session?: AgentSession;
+  /** Expand: the instance this one was spawned from (its base is that instance's branch). */
+  parent?: string | null;
+  /** The race this instance is a member of (`refs/axiom/races/<task>/<ms>`). */
+  race?: string | null;
   /** The port block leased to the instance (stable for its life, released at cleanup). */
   ports?: number[];
   /** `env` of the worktree configuration with its placeholders filled at spawn. */

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { ENV_NAME, RESERVED_ENV, portsNeeded } from './instanceEnv';
+import { DEFAULT_EVALUATION_TIMEOUT_SEC, SCORE_DIRECTIONS, type EvaluationSpec } from './raceRecord';
 
 export const CONFIG_FILE = '.axiom.json';
 export const WORKTREE_INCLUDE_FILE = '.worktreeinclude';
@@ -86,6 +87,23 @@ export const CONFIG_SCHEMA = z
       .meta({
         description: `Seconds each setup or teardown command may run before it is stopped and counted as failed (default ${DEFAULT_SETUP_TIMEOUT_SECONDS}).`,
       }),
+    // Explore and land (issue 10): how an instance's work is judged.
+    evaluate: z
+      .union([
+        z.string(),
+        z.strictObject({
+          command: z.string().meta({ description: 'The evaluation command.' }),
+          score: z.enum(SCORE_DIRECTIONS).optional().meta({ description: 'Which AXIOM_SCORE is better (default higher).' }),
+          timeoutSec: z.number().int().min(1).max(86_400).optional().meta({ description: `Seconds before the evaluation is stopped and counted as failed (default ${DEFAULT_EVALUATION_TIMEOUT_SEC}).` }),
+        }),
+      ])
+      .optional()
+      .meta({
+        description:
+          'The evaluation command run in an instance\'s worktree (a race member when its agent finishes, or on demand): exit 0 = passed; the last stdout line AXIOM_SCORE=<number> is its score. Split into arguments without a shell; {prompt}, {id}, {worktree} fill whole arguments.',
+        markdownDescription:
+          'The evaluation command run in an instance\'s worktree (a race member when its agent finishes, or on demand), e.g. `"npm test"` or `{"command": "npm run bench", "score": "lower", "timeoutSec": 600}`. Exit 0 = passed; the last stdout line `AXIOM_SCORE=<number>` is its score. Split into arguments **without a shell**; `{prompt}`, `{id}`, `{worktree}` fill whole arguments.',
+      }),
   })
   // allowComments / allowTrailingCommas: VS Code's JSON language service reads them from the schema.
   .meta({
@@ -113,6 +131,8 @@ export interface WorktreeConfig {
   portRange: [number, number];
   env: Record<string, string>;
   setupTimeoutSeconds: number;
+  /** The evaluation (`evaluate`, or `git config axiom.evaluate` for the command), null when none. */
+  evaluate: EvaluationSpec | null;
   /** Where it came from, for messages: the file paths read and the git config keys that overrode. */
   sources: { file: string | null; worktreeInclude: string | null; gitConfig: string[] };
   /** Things worth saying that do not stop anything (unknown keys). */
@@ -129,9 +149,17 @@ export const EMPTY_CONFIG: WorktreeConfig = {
   portRange: [...DEFAULT_PORT_RANGE],
   env: {},
   setupTimeoutSeconds: DEFAULT_SETUP_TIMEOUT_SECONDS,
+  evaluate: null,
   sources: { file: null, worktreeInclude: null, gitConfig: [] },
   warnings: [],
 };
+
+function evaluationOf(value: ConfigFile['evaluate']): EvaluationSpec | null {
+  if (value === undefined) return null;
+  const spec = typeof value === 'string' ? { command: value } : value;
+  if (!spec.command.trim()) return null;
+  return { command: spec.command, score: spec.score ?? 'higher', timeoutSec: spec.timeoutSec ?? DEFAULT_EVALUATION_TIMEOUT_SEC };
+}
 
 function lineCol(text: string, offset: number): string {
   const before = text.slice(0, offset);
@@ -288,6 +316,12 @@ export function applyGitConfig(
   const range = single('portRange');
   if (range !== undefined)
     out.portRange = parseRange(range, 'git config axiom.portRange', errors) ?? out.portRange;
+  const evaluate = single('evaluate');
+  if (evaluate !== undefined) {
+    // The command only: the direction and timeout stay the file's (or the defaults). Empty = no evaluation.
+    const fromGit = evaluationOf(evaluate);
+    out.evaluate = fromGit && (config.evaluate ? { ...config.evaluate, command: fromGit.command } : fromGit);
+  }
   const timeout = single('setupTimeout');
   if (timeout !== undefined) {
     const n = Number(timeout);
@@ -321,7 +355,7 @@ export function checkConfig(config: WorktreeConfig, errors: string[]): void {
   }
 }
 
-const GIT_CONFIG_KEYS = '^axiom\\.(include|setup|teardown|share|env|ports|portrange|setuptimeout)$';
+const GIT_CONFIG_KEYS = '^axiom\\.(include|setup|teardown|share|env|ports|portrange|setuptimeout|evaluate)$';
 
 async function readIfExists(file: string): Promise<string | null> {
   try {
@@ -376,6 +410,7 @@ export async function readWorktreeConfig(
         (c.portRange && parseRange(c.portRange, `${CONFIG_FILE}: portRange`, errors)) || config.portRange,
       env: { ...(c.env ?? {}) },
       setupTimeoutSeconds: c.setupTimeout ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
+      evaluate: evaluationOf(c.evaluate),
       sources: { ...config.sources, file },
     };
   }

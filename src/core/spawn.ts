@@ -13,6 +13,7 @@ import { adminDirOf, readAdminEntries, writeMetadata, type AdminEntry, type Inst
 import type { RepoInfo } from './repo';
 import { crashPoint } from './testHooks';
 import { currentProcessIdentity, formatProcessIdentity } from './processIdentity';
+import { locateInstance } from './locate';
 import type { AxiomSettings } from './config';
 // Ready-to-run instances (issue 9): provisioning, ports, environment and setup.
 import { isEmptyPlan, planProvision, provisionWorktree, type ProvisionEvent } from './provision';
@@ -23,6 +24,10 @@ import type { ProvisionRecord } from './metadata';
 
 export interface SpawnOptions {
   base?: string;
+  /** Expand an instance: the new one starts from that instance's branch (and merges back into it). */
+  from?: string;
+  /** The race this instance is a member of. */
+  race?: string | null;
   agent?: string | null;
   prompt?: string | null;
   launch?: LaunchMode;
@@ -95,6 +100,7 @@ export async function spawnInstance(
       `${repo.commonDir} is a bare repository: Axiom places instances beside a main worktree. Clone it (git clone ${JSON.stringify(repo.commonDir)}) and run Axiom in the clone.`,
     );
   }
+  if (options.from !== undefined) options = { ...options, base: await parentBranch(repo, options.from, options.base) };
   // Settings and the likely base are read in parallel: two git processes, one round trip.
   const likelyBase = options.base ?? repo.defaultBranch;
   const mainWorktree = repo.mainWorktree;
@@ -180,6 +186,8 @@ export async function spawnInstance(
       prompt: options.prompt ?? null,
       launch: options.launch ?? 'none',
       createdAt: now.toISOString(),
+      ...(options.from !== undefined ? { parent: options.from } : {}),
+      ...(options.race ? { race: options.race } : {}),
       ...(ports.length > 0 ? { ports } : {}),
       ...(Object.keys(env).length > 0 ? { env } : {}),
     };
@@ -229,6 +237,16 @@ export async function spawnInstance(
     setup = await recordSetup(created.adminDir, plan.config.setup, setupMode === 'defer' ? 'pending' : 'skipped');
   }
   return { id, branch, base, baseSha, path: wtPath, adminDir: created.adminDir, metadata, ports, provision, setup, warnings: plan.config.warnings };
+}
+
+/** Expand: the branch of the instance `from` (the child's base); `base`, when also given, must name it. */
+async function parentBranch(repo: RepoInfo, from: string, base: string | undefined): Promise<string> {
+  const parent = await locateInstance(repo, from);
+  if (parent.missing) throw new AxiomError('NotFound', `The worktree of ${parent.id} (${parent.path}) is missing; repair it before branching from it.`);
+  if (base !== undefined && base !== parent.metadata.branch) {
+    throw new AxiomError('InvalidArgument', `Give either a base or an instance to start from, not both (${base} vs ${from}).`);
+  }
+  return parent.metadata.branch;
 }
 
 /** The path of a worktree (made by anyone) that has a branch of this instance id checked out. */

@@ -21,6 +21,13 @@ export const Commands = {
   copyMcpConfig: 'axiom.copyMcpConfig',
   showSetupLog: 'axiom.showSetupLog',
   retrySetup: 'axiom.retrySetup',
+  explore: 'axiom.explore',
+  evaluate: 'axiom.evaluate',
+  compareWith: 'axiom.compareWith',
+  branchFromHere: 'axiom.branchFromHere',
+  landWinner: 'axiom.landWinner',
+  landAllClean: 'axiom.landAllClean',
+  refreshHistory: 'axiom.refreshHistory',
   /** Internal (not in the palette): activation time and model facts, for tests and bug reports. */
   diagnostics: 'axiom.diagnostics',
 } as const;
@@ -36,9 +43,13 @@ export const ContextValues = {
   file: 'file',
   repository: 'repository',
   group: 'group',
+  race: 'race',
+  historyRace: 'history-race',
+  historyAttempt: 'history-attempt',
 } as const;
 
 export const VIEW_ID = 'axiom.instances';
+export const HISTORY_VIEW_ID = 'axiom.history';
 export const OUTPUT_NAME = 'Axiom Worktrees';
 export const BASE_SCHEME = 'axiom-base';
 /** Context key: 'noFolder' | 'noRepository' | 'ready' (drives the welcome views). */

@@ -11,6 +11,7 @@ import { showFileChange, showInstanceChanges } from './diffs';
 import { FileNode } from './tree';
 import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
+import { exploreCommandSpecs } from './exploreCommands';
 import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
 import { showAgentLog, startNewConversation } from './agentCommands';
@@ -96,6 +97,8 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     { id: Commands.copyMcpConfig, runs: false, handler: (inv) => copyMcpConfig(s, inv) },
     { id: Commands.showSetupLog, runs: false, handler: (inv) => showSetupLogCommand(s, inv) },
     { id: Commands.retrySetup, runs: true, handler: (inv) => retrySetupCommand(s, inv) },
+    ...exploreCommandSpecs(s),
+    { id: Commands.refreshHistory, runs: false, handler: async () => s.history.refresh() },
     {
       id: Commands.showLog,
       runs: false,

@@ -4,7 +4,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { BASE_SCHEME, OUTPUT_NAME, VIEW_ID } from './commandIds';
+import { BASE_SCHEME, HISTORY_VIEW_ID, OUTPUT_NAME, VIEW_ID } from './commandIds';
+import { Explorations } from './exploration';
+import { HistoryView } from './historyView';
+import { ConflictDecorations } from './raceNodes';
 import { registerCommands } from './commands';
 import { BaseContentProvider } from './diffs';
 import { McpRegistration } from './mcpRegistration';
@@ -27,6 +30,10 @@ export interface AxiomExtensionApi {
   mcp: McpRegistration;
   /** Notifications, the view badge and the status-bar summary of agents that need their person. */
   attention: AttentionMonitor;
+  explorations: Explorations;
+  history: HistoryView;
+  /** The conflict badges of instance rows. */
+  decorations: ConflictDecorations;
   activationMs: number;
   /** Resolves when the workspace's repositories are found and each has its first snapshot. */
   ready: Promise<void>;
@@ -40,17 +47,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
 
   const repos = new Repositories(log, gitBinaryOfGitExtension());
   const terminals = new TerminalManager(log, path.join(context.extensionPath, 'dist', 'hook.js'));
-  const tree = new InstancesTree(repos);
+  const explorations = new Explorations(repos, log);
+  const tree = new InstancesTree(repos, explorations);
+  const history = new HistoryView(repos, explorations);
   const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
-  bag.push(repos, terminals, tree, mcp);
+  const decorations = new ConflictDecorations(explorations, () => repos.models());
+  bag.push(repos, terminals, explorations, tree, history, mcp, decorations);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   const attention = new AttentionMonitor(repos, terminals, view, log);
   bag.push(view, attention, new AgentStatusPoll(repos));
+  bag.push(vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: history }));
+  bag.push(vscode.window.registerFileDecorationProvider(decorations));
   bag.push(vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(repos)));
 
   let activationMs = 0;
   let readyMs = 0;
-  const services: Services = { repos, terminals, mcp, log, activationMs: () => activationMs, readyMs: () => readyMs };
+  const services: Services = { repos, terminals, mcp, explorations, history, log, activationMs: () => activationMs, readyMs: () => readyMs };
   bag.push(...registerCommands(services));
 
   // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.
@@ -75,7 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
     });
   activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
-  return { repositories: repos, tree, terminals, mcp, attention, activationMs, ready };
+  return { repositories: repos, tree, terminals, mcp, attention, explorations, history, decorations, activationMs, ready };
 }
 
 export function deactivate(): void {

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { AxiomError, type MergeStrategy, type WorktreeStatus } from '../core';
-import { FileNode, GroupNode, RepositoryNode, WorktreeNode, type Node } from './tree';
+import { FileNode, GroupNode, RaceNode, RepositoryNode, WorktreeNode, type Node } from './tree';
 import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
 
@@ -27,7 +27,7 @@ export interface CommandArgs {
   onConflict?: 'open' | 'cancel';
   /** Restore: a salvage ref (or an id, the newest salvage of it). */
   salvage?: string;
-  /** Restore: the new instance's id. */
+  /** Restore, Branch From Here: the new instance's id. */
   as?: string;
   /** Open File Diff: a path inside the instance. */
   file?: string;
@@ -37,6 +37,18 @@ export interface CommandArgs {
   openTerminal?: boolean;
   /** Copy MCP Configuration: 'claude' (a `claude mcp add` command, the default) or 'json' (.mcp.json). */
   format?: 'claude' | 'json';
+  /** Explore / Land Winner / Evaluate: the race's task name. */
+  task?: string;
+  /** Explore: the agent mix (`claude:2,codex:1`, or one agent with `count`). */
+  agents?: string;
+  /** Explore: the evaluation command template ('' = none). */
+  evaluate?: string;
+  /** Compare With…: the other instance. */
+  other?: string;
+  /** Land Winner…: land this member instead of the top-ranked passing one. */
+  pick?: string;
+  /** Land Winner…: leave the other members in place. */
+  keepLosers?: boolean;
 }
 
 export class Invocation {
@@ -45,7 +57,7 @@ export class Invocation {
 
   constructor(raw: unknown[]) {
     const first = raw[0];
-    const isNode = first instanceof WorktreeNode || first instanceof FileNode || first instanceof RepositoryNode || first instanceof GroupNode;
+    const isNode = first instanceof WorktreeNode || first instanceof FileNode || first instanceof RepositoryNode || first instanceof GroupNode || first instanceof RaceNode;
     this.node = isNode ? first : undefined;
     this.args = !isNode && first !== null && typeof first === 'object' && !(first instanceof vscode.Uri) ? (first as CommandArgs) : undefined;
   }

@@ -3,11 +3,16 @@ import type * as vscode from 'vscode';
 import type { McpRegistration } from './mcpRegistration';
 import type { Repositories } from './repositories';
 import type { TerminalManager } from './terminals';
+import type { Explorations } from './exploration';
+import type { HistoryView } from './historyView';
 
 export interface Services {
   repos: Repositories;
   terminals: TerminalManager;
   mcp: McpRegistration;
+  /** Races, rankings, conflict forecast and automatic evaluation per repository. */
+  explorations: Explorations;
+  history: HistoryView;
   log: vscode.LogOutputChannel;
   /** Milliseconds activate() took, measured inside the extension host. */
   activationMs: () => number;

@@ -4,11 +4,13 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { WorktreeStatus } from '../core';
+import type { RankRow, WorktreeStatus } from '../core';
 import { Commands, ContextValues } from './commandIds';
 import type { RepositoryModel } from './repositoryModel';
 import type { Repositories } from './repositories';
 import { contextValueFor, descriptionFor, iconFor, labelFor, letterFor, tooltipFor } from './presentation';
+import type { Explorations } from './exploration';
+import { RaceNode, childrenOf, decorateInstance, groupRows, membersOf, raceTreeItem } from './raceNodes';
 
 export class RepositoryNode {
   readonly kind = 'repository';
@@ -28,6 +30,8 @@ export class WorktreeNode {
   constructor(
     readonly model: RepositoryModel,
     readonly status: WorktreeStatus,
+    /** Its place in its race (members under a race node). */
+    readonly rank?: RankRow,
   ) {}
 }
 
@@ -44,15 +48,22 @@ export class FileNode {
   ) {}
 }
 
-export type Node = RepositoryNode | GroupNode | WorktreeNode | FileNode;
+export { RaceNode };
+export type Node = RepositoryNode | GroupNode | RaceNode | WorktreeNode | FileNode;
 
 export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly sub: vscode.Disposable;
 
-  constructor(private readonly repos: Repositories) {
+  private readonly exploreSub: vscode.Disposable | undefined;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly explorations?: Explorations,
+  ) {
     this.sub = repos.onDidChange(() => this.emitter.fire(undefined));
+    this.exploreSub = explorations?.onDidChange(() => this.emitter.fire(undefined));
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
@@ -66,8 +77,12 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
         return this.rowsOf(node.model);
       case 'group':
         return node.worktrees.map((w) => new WorktreeNode(node.model, w));
-      case 'worktree':
-        return this.filesOf(node);
+      case 'race':
+        return membersOf(node).map((m) => new WorktreeNode(node.model, m.status, m.rank));
+      case 'worktree': {
+        const children = childrenOf(node.model, node.status, this.explorations?.of(node.model)).map((w) => new WorktreeNode(node.model, w));
+        return [...children, ...(await this.filesOf(node))];
+      }
       case 'file':
         return [];
     }
@@ -78,7 +93,8 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     const all = model.worktrees();
     const instances = all.filter((w) => w.kind === 'instance').sort((a, b) => (a.id ?? '').localeCompare(b.id ?? ''));
     const others = all.filter((w) => w.kind !== 'instance');
-    const rows: Node[] = instances.map((w) => new WorktreeNode(model, w));
+    const { races, loose } = groupRows(model, instances, this.explorations?.of(model));
+    const rows: Node[] = [...races, ...loose.map((w) => new WorktreeNode(model, w))];
     // The main worktree alone is no news: an empty view shows the "Spawn" welcome instead.
     if (others.some((w) => w.kind === 'foreign') || (rows.length > 0 && others.length > 0)) rows.push(new GroupNode(model, others));
     return rows;
@@ -130,8 +146,11 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
         item.iconPath = iconFor(w);
         item.contextValue = contextValueFor(w);
         item.resourceUri = undefined;
+        decorateInstance(item, node.model, w, this.explorations?.of(node.model), node.rank);
         return item;
       }
+      case 'race':
+        return raceTreeItem(node, this.explorations?.of(node.model));
       case 'file': {
         const uri = vscode.Uri.file(path.join(node.worktree.path, node.file));
         const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
@@ -148,6 +167,7 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   dispose(): void {
     this.sub.dispose();
+    this.exploreSub?.dispose();
     this.emitter.dispose();
   }
 }

@@ -8,9 +8,10 @@ import { z } from 'zod';
 import { AxiomError } from '../core/errors';
 import { MERGE_STRATEGIES } from '../core/merge';
 import { AGENT_NAMES } from '../agents/presets';
+import * as explore from './exploreSchema';
 
 export const TOOL_NAME = 'axiom_claude_orchestrate_worktree';
-export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send'] as const;
+export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', ...explore.EXPLORE_ACTIONS] as const;
 export type Action = (typeof ACTIONS)[number];
 export const LAUNCH_MODES = ['terminal', 'headless', 'none'] as const;
 
@@ -56,7 +57,7 @@ const cleanup = z.strictObject({
 });
 const send = z.strictObject({ action: z.literal('send'), instanceId, text: text(MAX_SEND).min(1, 'text cannot be empty') });
 
-const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send } as const;
+const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send, ...explore.EXPLORE_SCHEMAS } as const;
 
 export type ToolArgs =
   | z.infer<typeof spawn>
@@ -65,7 +66,8 @@ export type ToolArgs =
   | z.infer<typeof diff>
   | z.infer<typeof merge>
   | z.infer<typeof cleanup>
-  | z.infer<typeof send>;
+  | z.infer<typeof send>
+  | z.infer<(typeof explore.EXPLORE_SCHEMAS)[keyof typeof explore.EXPLORE_SCHEMAS]>;
 export type SpawnArgs = z.infer<typeof spawn>;
 export type DiffArgs = z.infer<typeof diff>;
 export type MergeArgs = z.infer<typeof merge>;
@@ -114,35 +116,36 @@ export const INPUT_SCHEMA = {
       description:
         'spawn: create an isolated worktree instance (optionally start an agent in it); status: one instance; list: every worktree; ' +
         'diff: changed files with line counts and a unified patch; merge: bring the instance back (preview first); ' +
-        'cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance\'s agent.',
+        'cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance\'s agent. ' +
+        explore.EXPLORE_ACTION_HELP,
     },
     instanceId: {
       type: 'string',
-      description: 'Instance id (every action except list): lowercase letters, digits, ".", "_", "-", at most 40, starting with a letter or digit. Example: "solver1".',
+      description: 'Instance id (spawn, status, diff, merge, cleanup, send, evaluate): lowercase letters, digits, ".", "_", "-", at most 40, starting with a letter or digit. Example: "solver1".',
     },
-    baseBranch: { type: 'string', description: 'spawn: branch to start from (default: the repository default branch).' },
+    baseBranch: { type: 'string', description: 'spawn, race: branch to start from (default: the repository default branch).' },
     useWorktree: {
       type: 'boolean',
       description: 'spawn: must be true (the default). Every instance runs in its own git worktree; running in the main checkout is refused.',
     },
     agent: { type: 'string', enum: [...AGENT_NAMES], description: 'spawn: agent preset (default claude). "custom" needs "command".' },
-    prompt: { type: 'string', description: 'spawn: the task for the agent. With a prompt the default launch is "headless".' },
+    prompt: { type: 'string', description: 'spawn, race: the task for the agent(s). With a prompt the default launch is "headless".' },
     launch: {
       type: 'string',
       enum: [...LAUNCH_MODES],
       description:
-        'spawn: "headless" runs the agent as a background process (output in the instance log); "terminal" asks the VS Code extension to open it in a terminal; "none" only creates the worktree. Default: headless when a prompt is given, else none.',
+        'spawn, race: "headless" runs the agent as a background process (output in the instance log); "terminal" asks the VS Code extension to open it in a terminal; "none" only creates the worktree. Default: headless when a prompt is given, else none.',
     },
     command: {
       type: 'array',
       items: { type: 'string' },
       description:
-        'spawn with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
+        'spawn or race with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
     },
     includePatch: { type: 'boolean', description: 'diff: include the unified patch (default true).' },
     maxPatchBytes: { type: 'integer', minimum: 0, maximum: MAX_PATCH_BYTES, description: `diff: cut the patch at this many bytes (default ${DEFAULT_PATCH_BYTES}); "truncated" says when it was cut.` },
-    strategy: { type: 'string', enum: [...MERGE_STRATEGIES], description: 'merge: how to bring the work back (default merge).' },
-    preview: { type: 'boolean', description: 'merge: report commits, files and conflicts without changing anything.' },
+    strategy: { type: 'string', enum: [...MERGE_STRATEGIES], description: 'merge, land: how to bring the work back (default merge).' },
+    preview: { type: 'boolean', description: 'merge, land: report what would happen (commits, files, conflicts; land: what is salvaged) without changing anything.' },
     into: { type: 'string', description: 'merge: target branch (default: the instance base).' },
     commitMessage: { type: 'string', description: 'merge: commit the instance\'s uncommitted work first with this message (else uncommitted work refuses the merge).' },
     force: {
@@ -151,6 +154,7 @@ export const INPUT_SCHEMA = {
     },
     keepBranch: { type: 'boolean', description: 'cleanup: keep the instance branch.' },
     text: { type: 'string', description: 'send: the line to type into the agent (headless: its stdin; terminal: the VS Code terminal).' },
+    ...explore.EXPLORE_PROPERTIES,
   },
   required: ['action'],
   additionalProperties: false,

@@ -108,4 +108,30 @@ describe('Axiom Worktrees in an untrusted workspace', () => {
       git(repo, 'config', '--unset-all', 'axiom.setup');
     }
   });
+
+  it('runs no evaluation: neither Evaluate nor the automatic one of a finished race member; no race command works', async () => {
+    const repo = repoRoot();
+    const model = await theModel();
+    const canary = path.join(path.dirname(repo), 'evaluation-canary');
+    // A race whose member has no agent (finished at once) and whose evaluation would write the canary.
+    const evaluate = `${JSON.stringify(process.execPath)} -e "require('fs').writeFileSync(process.argv[1], 'ran')" ${JSON.stringify(canary)}`;
+    runCli(repo, 'race', 'untr', '--count', '1', '--launch', 'none', '--evaluate', evaluate);
+    await waitFor(model, () => model.find('untr-1'), 'the race member');
+    const attempts: [string, object][] = [
+      ['axiom.evaluate', { id: 'untr-1' }],
+      ['axiom.evaluate', { task: 'untr' }],
+      ['axiom.explore', { task: 'again', prompt: 'p', evaluate }],
+      ['axiom.landWinner', { task: 'untr', confirm: true }],
+      ['axiom.landAllClean', { confirm: true }],
+      ['axiom.branchFromHere', { id: 'untr-1', as: 'child' }],
+      ['axiom.compareWith', { id: 'untr-1', other: 'listed' }],
+    ];
+    for (const [command, args] of attempts) {
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand(command, args)), (e) => errorCode(e) === 'Untrusted', command);
+    }
+    await vscode.commands.executeCommand('axiom.refresh');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(fs.existsSync(canary), false, 'the evaluation command never ran');
+    assert.equal(git(repo, 'notes', '--ref=refs/notes/axiom', 'list'), '', 'no result was recorded');
+  });
 });

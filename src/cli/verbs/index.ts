@@ -1,9 +1,15 @@
 /** Every `axiom` verb, in the order `--help` lists them. A new verb is one file here plus one line. */
 import type { Verb } from '../context';
 import { cleanup } from './cleanup';
+import { conflicts } from './conflicts';
 import { diff } from './diff';
+import { evaluate } from './evaluate';
+import { history } from './history';
+import { land } from './land';
 import { list } from './list';
 import { mcp } from './mcp';
+import { race } from './race';
+import { rank } from './rank';
 import { merge } from './merge';
 import { repair } from './repair';
 import { salvage } from './salvage';
@@ -21,5 +27,11 @@ export const VERBS: Record<string, Verb> = {
   cleanup,
   salvage,
   repair,
+  race,
+  evaluate,
+  rank,
+  land,
+  conflicts,
+  history,
   mcp,
 };

@@ -5,9 +5,11 @@ import { formatMs, setupFailure } from '../setupOutput';
 export const spawn: Verb = {
   usage: [
     'spawn <id> [--base <branch>] [--agent <name>] [--prompt <text>] [--no-setup]   create an instance (branch + worktree, provisioned, setup run)',
+    'spawn <id> --from <instance> …                                   a child instance: starts from that instance\'s branch, merges back into it',
   ],
   options: {
     base: { type: 'string' },
+    from: { type: 'string' },
     agent: { type: 'string' },
     prompt: { type: 'string' },
     'no-setup': { type: 'boolean' },
@@ -16,12 +18,14 @@ export const spawn: Verb = {
     const id = need(ctx.args, 0, 'instance id (axiom spawn <id>)');
     noExtra(ctx.args, 1);
     const base = stringOption(ctx.values, 'base');
+    const from = stringOption(ctx.values, 'from');
     // Each provisioning and setup step is printed as it happens (not with --json: one document only).
     const progress = ctx.json ? undefined : (e: ProvisionEvent) => ctx.io.out(formatProgress(e));
     const inst = await (
       await ctx.engine()
     ).spawn(id, {
       ...(base !== undefined ? { base } : {}),
+      ...(from !== undefined ? { from } : {}),
       agent: stringOption(ctx.values, 'agent') ?? null,
       prompt: stringOption(ctx.values, 'prompt') ?? null,
       setup: ctx.values['no-setup'] ? 'skip' : 'run',
@@ -35,7 +39,8 @@ export const spawn: Verb = {
 
 function spawnedText(inst: SpawnedInstance): string {
   const lines = inst.warnings.map((w) => `warning: ${w}`);
-  lines.push(`Spawned ${inst.id} on ${inst.branch} (from ${inst.base}) at ${inst.path}`);
+  const parent = inst.metadata.parent ? `instance ${inst.metadata.parent}, ` : '';
+  lines.push(`Spawned ${inst.id} on ${inst.branch} (from ${parent}${inst.base}) at ${inst.path}`);
   if (inst.setup?.state === 'skipped')
     lines.push(`Setup skipped (--no-setup): run it with axiom setup ${inst.id}`);
   if (inst.setup?.state !== 'failed') {

@@ -140,7 +140,8 @@ export async function openE2E(): Promise<E2E> {
     cleanups.push(() => browser.close());
     const { page, context } = browser;
     page.setDefaultTimeout(30_000);
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`);
+    // The page's load event can take long on a busy machine: more than the 30 s default of the steps.
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`, { timeout: 120_000 });
     const wb = new Workbench(page, context);
     await wb.ready();
     log(`workbench loaded in ${since(started)} (${server.url})`);

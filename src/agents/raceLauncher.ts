@@ -1,0 +1,113 @@
+/**
+ * How the CLI and the MCP server start a race's agents: each member headless through the one
+ * headless launcher (a detached process group, output in the instance's log, its life recorded in
+ * the admin dir), from the agent's preset or the custom command template. Everything that can be
+ * checked (known agent, a prompt, the program on PATH) is checked before any member is created.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AxiomError, instanceEnv, type AxiomEngine, type MemberLauncher, type RaceMember } from '../core';
+import { stopHeadlessAgent } from '../core/processes';
+import { fillCommand, findExecutable, launchHeadless, type HeadlessHandle } from './headless';
+import { AGENT_NAMES, DEFAULT_CLAUDE_PERMISSION_MODE, presetFor, type HeadlessLaunch, type LaunchContext } from './presets';
+import { splitTemplate } from './shellQuote';
+
+export interface HeadlessLauncherOptions {
+  /** Where `findExecutable` resolves programs from (the repository's main worktree). */
+  cwd: string;
+  /** The bundled hook script for agents that report phases through hooks; default dist/hook.js beside this bundle. */
+  hookScript?: string | null;
+  nodePath?: string;
+  /** Records each Claude member's conversation id in its metadata (status shows it; a terminal resumes it). */
+  engine?: Pick<AxiomEngine, 'updateMetadata'>;
+  /** Claude Code's --permission-mode (already checked with permissionModeFrom). */
+  permissionMode?: string;
+  /** Called with each started agent (the MCP server keeps the handles to `send` to them). */
+  onStarted?: (handle: HeadlessHandle) => void;
+}
+
+async function launchOf(member: RaceMember, ctx: LaunchContext): Promise<HeadlessLaunch | null> {
+  if (member.agent === 'custom') {
+    const command = member.command;
+    if (!command || (Array.isArray(command) && command.length === 0)) return null;
+    const values = { prompt: ctx.prompt, id: ctx.id, worktree: ctx.worktree };
+    return { argv: Array.isArray(command) ? fillCommand(command, values) : splitTemplate(command, values), input: 'lines' };
+  }
+  return presetFor(member.agent).headless(ctx);
+}
+
+export function headlessLauncher(options: HeadlessLauncherOptions): MemberLauncher {
+  const defaultHook = path.join(__dirname, 'hook.js');
+  const hookScript = options.hookScript !== undefined ? options.hookScript : fs.existsSync(defaultHook) ? defaultHook : null;
+  const contextOf = (id: string, worktree: string, adminDir: string, prompt: string | null): LaunchContext => ({
+    id,
+    worktree,
+    adminDir,
+    prompt,
+    ...(hookScript ? { hook: { runtime: options.nodePath ?? process.execPath, script: hookScript } } : {}),
+  });
+  return {
+    async check(members, raceOptions) {
+      for (const agent of new Set(members.map((m) => m.agent ?? 'claude'))) {
+        if (!(AGENT_NAMES as readonly string[]).includes(agent)) {
+          throw new AxiomError('InvalidArgument', `Unknown agent ${JSON.stringify(agent)}: use ${AGENT_NAMES.join(', ')}.`);
+        }
+        const member = members.find((m) => (m.agent ?? 'claude') === agent)!;
+        let argv: string[] | null;
+        try {
+          argv = (await launchOf(member, contextOf(member.id, '', '', raceOptions.prompt ?? null)))?.argv ?? null;
+        } catch (e) {
+          throw new AxiomError('InvalidArgument', `The ${agent} agent's command cannot be built: ${(e as Error).message}`);
+        }
+        if (!argv || argv.length === 0) {
+          throw new AxiomError(
+            'InvalidArgument',
+            agent === 'custom'
+              ? 'The custom agent has no command: pass --agent-command "my-agent {prompt}".'
+              : `A headless ${agent} needs a prompt (it runs one task and exits): pass --prompt, or --launch none to start agents yourself.`,
+          );
+        }
+        const program = argv[0]!;
+        const relativeWithSlash = !path.isAbsolute(program) && program.includes('/');
+        if (!relativeWithSlash && !findExecutable(program, options.cwd)) {
+          throw new AxiomError('NotFound', `The ${agent} agent's program ${JSON.stringify(program)} is not on PATH: install it, pick another agent, or use --launch none.`);
+        }
+      }
+    },
+    async launch(member, spawned) {
+      const ctx = contextOf(spawned.id, spawned.path, spawned.adminDir, spawned.metadata.prompt);
+      const preset = presetFor(member.agent);
+      if (preset.name === 'claude') ctx.permissionMode = options.permissionMode ?? DEFAULT_CLAUDE_PERMISSION_MODE;
+      if (preset.resumable && options.engine) {
+        // Recorded before the agent starts: status returns it and a terminal opened later resumes it.
+        const sessionId = randomUUID();
+        ctx.sessionId = sessionId;
+        await options.engine.updateMetadata(spawned.id, (m) => ({ ...m, session: { id: sessionId, agent: preset.name, startedAt: new Date().toISOString() } }));
+      }
+      const how = await launchOf(member, ctx);
+      if (!how || how.argv.length === 0) throw new AxiomError('InvalidArgument', `The agent command of ${spawned.id} is empty.`);
+      const handle = await launchHeadless({
+        id: spawned.id,
+        worktree: spawned.path,
+        adminDir: spawned.adminDir,
+        argv: how.argv,
+        input: how.input,
+        ...(how.firstInput !== undefined ? { firstInput: how.firstInput } : {}),
+        env: instanceEnv({ id: spawned.id, worktree: spawned.path, base: spawned.base, ports: spawned.ports, env: spawned.metadata.env ?? {} }),
+        ...(options.nodePath ? { nodePath: options.nodePath } : {}),
+      });
+      options.onStarted?.(handle);
+    },
+    async stop(spawned) {
+      await stopHeadlessAgent(spawned.adminDir);
+    },
+  };
+}
+
+/** For a race whose agents run in VS Code terminals: the spawn's terminal request is all it takes. */
+export const terminalRequestLauncher: MemberLauncher = {
+  async launch() {
+    /* the extension opens each member's terminal from its metadata's request */
+  },
+};

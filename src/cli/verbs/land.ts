@@ -1,0 +1,82 @@
+import { MERGE_STRATEGIES, plural, type LandingPreview, type MergeStrategy } from '../../core';
+import { EXIT, UsageError, noExtra, stringOption, type Verb } from '../context';
+
+export const land: Verb = {
+  usage: [
+    'land <task> [--pick <id>] [--strategy merge|squash|rebase|cherry-pick] [--keep-losers] [--preview]',
+    '                                                                 merge the winner, salvage and remove the other members',
+    'land --all [--strategy …]                                        land every live instance with commits, in the forecast order',
+  ],
+  options: {
+    pick: { type: 'string' },
+    strategy: { type: 'string' },
+    'keep-losers': { type: 'boolean' },
+    preview: { type: 'boolean' },
+    all: { type: 'boolean' },
+  },
+  async run(ctx) {
+    const strategy = (stringOption(ctx.values, 'strategy') ?? 'merge') as MergeStrategy;
+    if (!MERGE_STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${MERGE_STRATEGIES.join(', ')}.`);
+    const engine = await ctx.engine();
+    if (ctx.values.all) {
+      noExtra(ctx.args, 0);
+      if (ctx.values.pick !== undefined || ctx.values['keep-losers'] || ctx.values.preview) throw new UsageError('land --all takes only --strategy.');
+      const r = await engine.explore.landAll(strategy);
+      const { forecast: _forecast, ...doc } = r;
+      ctx.print(doc, () =>
+        [
+          `Landed ${plural(r.landed.length, 'instance')}${r.landed.length ? `: ${r.landed.map((l) => `${l.id} → ${l.into}`).join(', ')}` : ''}.`,
+          ...(r.cleaned.length ? [`Cleaned up: ${r.cleaned.join(', ')}.`] : []),
+          ...r.skipped.map((s) => `Skipped ${s.id}: ${s.reason}`),
+        ].join('\n') + '\n',
+      );
+      return r.skipped.length > 0 ? EXIT.refused : EXIT.ok;
+    }
+    const task = ctx.args[0];
+    if (!task) throw new UsageError('Missing task name (axiom land <task>, or --all).');
+    noExtra(ctx.args, 1);
+    const pick = stringOption(ctx.values, 'pick');
+    const options = { strategy, ...(pick !== undefined ? { pick } : {}), ...(ctx.values['keep-losers'] ? { keepLosers: true } : {}) };
+    if (ctx.values.preview) {
+      const plan = await engine.explore.planLanding(task, options);
+      ctx.print(previewDoc(plan), () => describePlan(plan));
+      return EXIT.ok;
+    }
+    const r = await engine.explore.land(task, options);
+    ctx.print(r, () =>
+      [
+        `Landed ${r.winner} into ${r.merged.into} (${r.merged.strategy}, ${plural(r.merged.commits, 'commit')}, ${plural(r.merged.files, 'file')}) → ${r.merged.newTargetSha?.slice(0, 10)}.`,
+        ...r.salvaged.map((s) => `Salvaged ${s.id} in ${s.ref} (axiom salvage restore ${s.ref})`),
+        ...(r.cleaned.length ? [`Removed: ${r.cleaned.join(', ')}.`] : []),
+        ...r.kept.map((k) => `Kept ${k.id}: ${k.reason}`),
+      ].join('\n') + '\n',
+    );
+    return EXIT.ok;
+  },
+};
+
+function previewDoc(plan: LandingPreview): Record<string, unknown> {
+  return {
+    race: plan.race.ref,
+    winner: plan.winner,
+    into: plan.into,
+    strategy: plan.strategy,
+    commitsUncommitted: plan.commitsUncommitted,
+    commits: plan.merge.commits,
+    files: plan.merge.files,
+    losers: plan.losers,
+  };
+}
+
+function describePlan(plan: LandingPreview): string {
+  const lines = [
+    `Landing race ${plan.race.task} would merge ${plan.winner} into ${plan.into} (${plan.strategy}): ${plural(plan.merge.commits.length, 'commit')}, ${plural(plan.merge.files.length, 'file')}${plan.commitsUncommitted ? ', its uncommitted work committed first' : ''}.`,
+    ...plan.merge.files.map((f) => `  ${f.status} ${f.path}`),
+  ];
+  for (const l of plan.losers) {
+    if (l.action === 'salvage') lines.push(`${l.id}: salvaged (${plural(l.atRisk.commits, 'commit')}, ${plural(l.atRisk.files, 'uncommitted file')}) and removed`);
+    else if (l.action === 'remove') lines.push(`${l.id}: removed (nothing of its own to keep)`);
+    else lines.push(`${l.id}: kept — ${l.reason}`);
+  }
+  return lines.join('\n') + '\n';
+}

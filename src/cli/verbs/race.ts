@@ -1,0 +1,77 @@
+import * as path from 'node:path';
+import { AxiomError, SCORE_DIRECTIONS, plural, type EvaluationOutcome, type RaceOptions, type ScoreDirection } from '../../core';
+import { headlessLauncher } from '../../agents/raceLauncher';
+import { permissionModeFrom } from '../../agents/presets';
+import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type Verb } from '../context';
+import { describeEvaluation, formatRanking } from '../exploreFormat';
+
+const LAUNCH = ['headless', 'none'] as const;
+
+export const race: Verb = {
+  usage: [
+    'race <task> --count N [--agent claude[:k],codex[:k]] [--agent-command "<template>"] [--prompt <text>]',
+    '     [--base <branch> | --from <instance>] [--evaluate "<template>"] [--score higher|lower] [--timeout <sec>]',
+    '     [--launch headless|none] [--wait]                           race agents on one task in <task>-1 … <task>-N',
+  ],
+  options: {
+    count: { type: 'string' },
+    agent: { type: 'string' },
+    'agent-command': { type: 'string' },
+    prompt: { type: 'string' },
+    base: { type: 'string' },
+    from: { type: 'string' },
+    evaluate: { type: 'string' },
+    score: { type: 'string' },
+    timeout: { type: 'string' },
+    launch: { type: 'string' },
+    wait: { type: 'boolean' },
+  },
+  async run(ctx) {
+    const task = need(ctx.args, 0, 'task name (axiom race <task> --count N)');
+    noExtra(ctx.args, 1);
+    const launch = stringOption(ctx.values, 'launch') ?? 'headless';
+    if (!(LAUNCH as readonly string[]).includes(launch)) throw new UsageError(`--launch must be one of ${LAUNCH.join(', ')} (a terminal launch is the extension's).`);
+    const score = stringOption(ctx.values, 'score');
+    if (score !== undefined && !(SCORE_DIRECTIONS as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${SCORE_DIRECTIONS.join(', ')}.`);
+    const count = integerOption(ctx.values, 'count', 1);
+    const timeoutSec = integerOption(ctx.values, 'timeout', 1);
+    const text = (name: string): string | undefined => stringOption(ctx.values, name);
+    const options: RaceOptions = {
+      task,
+      launch: launch as 'headless' | 'none',
+      ...(count !== undefined ? { count } : {}),
+      ...(timeoutSec !== undefined ? { timeoutSec } : {}),
+      ...(score ? { score: score as ScoreDirection } : {}),
+    };
+    if (text('agent') !== undefined) options.agents = text('agent')!;
+    if (text('agent-command') !== undefined) options.agentCommand = text('agent-command')!;
+    if (text('prompt') !== undefined) options.prompt = text('prompt')!;
+    if (text('base') !== undefined) options.base = text('base')!;
+    if (text('from') !== undefined) options.from = text('from')!;
+    if (text('evaluate') !== undefined) options.evaluate = text('evaluate')!;
+    const engine = await ctx.engine();
+    const exits: Promise<unknown>[] = [];
+    const launcher = headlessLauncher({
+      cwd: engine.repo.mainWorktree ?? ctx.where,
+      hookScript: path.join(__dirname, 'hook.js'),
+      engine,
+      permissionMode: permissionModeFrom((await engine.settings()).claudePermissionMode).mode,
+      onStarted: (h) => exits.push(h.exited),
+    });
+    const { race, members } = await engine.explore.startRace(options, launch === 'headless' ? launcher : null);
+    const started = `Race ${race.task}: ${plural(members.length, 'member')} from ${members[0]!.base} (${race.members.map((m) => m.agent).join(', ')})${launch === 'headless' ? ', agents started headless' : ''}.\n` +
+      members.map((m) => `  ${m.id.padEnd(16)} ${m.path}\n`).join('');
+    if (!ctx.values.wait) {
+      ctx.print({ race, members }, () => started + `Next: axiom evaluate --race ${task} when the agents are done, then axiom rank ${task} and axiom land ${task}.\n`);
+      return EXIT.ok;
+    }
+    if (!ctx.json) ctx.io.out(started + 'Waiting for every agent to finish and be evaluated…\n');
+    const onEvaluated = (o: EvaluationOutcome): void => {
+      if (!ctx.json) ctx.io.out('error' in o ? `  ${o.id}: not evaluated: ${o.error.message}\n` : `  ${describeEvaluation(o.result)}\n`);
+    };
+    const ranked = await engine.explore.waitForRace(race.ref, { onEvaluated, exits });
+    ctx.print({ race: ranked.race, members, ranking: ranked.rows }, () => formatRanking(ranked.race, ranked.rows));
+    if (ranked.rows.length === 0) throw new AxiomError('NotFound', 'The race has no members left.');
+    return ranked.rows.some((r) => r.passed === true) ? EXIT.ok : EXIT.refused;
+  },
+};

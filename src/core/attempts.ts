@@ -1,0 +1,119 @@
+/**
+ * Evaluation results, kept in git notes (`refs/notes/axiom`) on the commit of the exact evaluated
+ * state, one JSON line per evaluation. Notes live in the shared object store, so they survive
+ * cleanup, repair and every window; a snapshot commit (dirty worktree) is also kept reachable by a
+ * ref under `refs/axiom/evaluated/`, so the evaluated files themselves can be looked at later.
+ */
+import { withRepoLock } from './lock';
+import type { GitRunner } from './git';
+import { writerIdentity } from './writerIdentity';
+import type { RepoInfo } from './repo';
+import type { ScoreDirection } from './raceRecord';
+
+export const NOTES_REF = 'refs/notes/axiom';
+export const EVALUATED_REF_PREFIX = 'refs/axiom/evaluated/';
+
+export interface DiffSize {
+  files: number;
+  added: number;
+  deleted: number;
+}
+
+/** One evaluation of one instance, as stored (the note's line) and as returned by `evaluate`. */
+export interface EvaluationRecord {
+  kind: 'evaluation';
+  version: 1;
+  id: string;
+  /** The race ref (`refs/axiom/races/<task>/<ms>`) and task, when the instance is a race member. */
+  race: string | null;
+  task: string | null;
+  agent: string | null;
+  prompt: string | null;
+  base: string;
+  branch: string;
+  /** When the instance was created (with `id`, it tells attempts with a reused id apart). */
+  createdAt: string;
+  /** The command as run (argv, placeholders filled). */
+  command: string[];
+  passed: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The number on the last stdout line `AXIOM_SCORE=<number>`, null when none. */
+  score: number | null;
+  scoreDirection: ScoreDirection;
+  /** How long the evaluation command ran. */
+  durationMs: number;
+  /** How long the agent worked before this evaluation (null when unknown). */
+  agentMs: number | null;
+  at: string;
+  head: string;
+  tree: string;
+  /** The commit the note is on: HEAD, or the snapshot commit of uncommitted work. */
+  commit: string;
+  snapshot: boolean;
+  diff: DiffSize;
+  logFile: string | null;
+}
+
+/** Adds one record to the note of `commit` (read, append, write under the repository lock). */
+export async function appendEvaluation(git: GitRunner, repo: RepoInfo, record: EvaluationRecord): Promise<void> {
+  await withRepoLock(repo.commonDir, async () => {
+    const old = await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'show', record.commit], { readOnly: true, okExitCodes: [1] });
+    const lines = old.exitCode === 0 ? old.stdout.split('\n').filter((l) => l.trim() !== '') : [];
+    lines.push(JSON.stringify(record));
+    const env = await writerIdentity(git, repo.commonDir);
+    await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-m', lines.join('\n'), record.commit], { env });
+    if (record.snapshot) {
+      await git.run(repo.commonDir, ['update-ref', `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`, record.commit, '']);
+    }
+  });
+}
+
+/** Parses `git cat-file --batch` output (header line, then exactly `size` bytes, then a newline). */
+export function parseCatFileBatch(out: string): string[] {
+  const buf = Buffer.from(out, 'utf8');
+  const contents: string[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const nl = buf.indexOf(10, at);
+    if (nl === -1) break;
+    const header = buf.subarray(at, nl).toString('utf8').split(' ');
+    at = nl + 1;
+    if (header[1] === 'missing' || header.length < 3) continue;
+    const size = Number(header[2]);
+    contents.push(buf.subarray(at, at + size).toString('utf8'));
+    at += size + 1;
+  }
+  return contents;
+}
+
+/** Every evaluation ever recorded in the repository (two git processes), oldest first. */
+export async function readEvaluations(git: GitRunner, repo: RepoInfo): Promise<EvaluationRecord[]> {
+  const list = await git.out(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'list'], { readOnly: true });
+  const blobs = list
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((s): s is string => !!s);
+  if (blobs.length === 0) return [];
+  const out = await git.out(repo.commonDir, ['cat-file', '--batch'], { readOnly: true, input: blobs.join('\n') + '\n' });
+  const records: EvaluationRecord[] = [];
+  for (const text of parseCatFileBatch(out)) {
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const r = JSON.parse(line) as EvaluationRecord;
+        if (r && r.kind === 'evaluation' && typeof r.id === 'string') records.push(r);
+      } catch {
+        /* a line another tool wrote into the note: not ours */
+      }
+    }
+  }
+  return records.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/** The newest evaluation of each member of a race (by member id). */
+export function latestByMember(records: readonly EvaluationRecord[], raceRef: string): Map<string, EvaluationRecord> {
+  const out = new Map<string, EvaluationRecord>();
+  for (const r of records) if (r.race === raceRef) out.set(r.id, r); // records are oldest first
+  return out;
+}

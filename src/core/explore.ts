@@ -1,0 +1,257 @@
+/**
+ * The exploration loop over one repository (race → evaluate → rank → land, expand, forecast,
+ * history), as one object the front ends reach through `engine.explore`. It joins the modules
+ * (race records, evaluation notes, ranking, landing, forecast, history); each does the real work.
+ */
+import type { AxiomEngine } from './engine';
+import { latestByMember, readEvaluations, type EvaluationRecord } from './attempts';
+import { AxiomError, isAxiomError } from './errors';
+import { evaluateInstance, resolveEvaluation, type EvaluateOptions } from './evaluate';
+import { forecastConflicts, MergeTreeCache, type Forecast } from './forecast';
+import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './history';
+import { executeLanding, landAll, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult } from './land';
+import type { MergeStrategy } from './merge';
+import { withRepoLock } from './lock';
+import { readAdminEntries, type InstanceMetadata } from './metadata';
+import { mapPool } from './pool';
+import { membersDue, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
+import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecord';
+import { raceRows, type RankRow } from './rank';
+import type { SpawnedInstance } from './spawn';
+import type { WorktreeStatus } from './status';
+import type { LocatedInstance } from './locate';
+import { worktreeTree } from './worktreeSnapshot';
+
+export type EvaluationOutcome = { id: string; result: EvaluationRecord } | { id: string; error: AxiomError };
+
+export interface WaitOptions {
+  pollMs?: number;
+  parallel?: number;
+  signal?: AbortSignal;
+  /** Called after each member's evaluation (or its failure). */
+  onEvaluated?: (outcome: EvaluationOutcome) => void;
+  /** Agents this process started: each one's exit is looked at at once instead of at the next poll. */
+  exits?: readonly Promise<unknown>[];
+}
+
+export interface History {
+  attempts: AttemptRow[];
+  agents: AgentStats[];
+}
+
+/** Evaluations run the project's own checks: two at a time keeps a small machine responsive. */
+export const DEFAULT_EVALUATION_PARALLELISM = 2;
+
+export class Explorer {
+  private readonly mergeTrees: MergeTreeCache;
+
+  constructor(private readonly engine: AxiomEngine) {
+    this.mergeTrees = MergeTreeCache.forRepo(engine.repo);
+  }
+
+  races(): Promise<Race[]> {
+    return listRaces(this.engine.git, this.engine.repo);
+  }
+
+  race(task: string): Promise<Race> {
+    return findRace(this.engine.git, this.engine.repo, task);
+  }
+
+  async startRace(options: RaceOptions, launcher: MemberLauncher | null): Promise<{ race: Race; members: SpawnedInstance[] }> {
+    return startRace(this.engine, options, launcher, await this.configuredEvaluation());
+  }
+
+  /** The evaluation `.axiom.json` (or `git config axiom.evaluate`) configures, or null. */
+  async configuredEvaluation(): Promise<EvaluationSpec | null> {
+    return (await this.engine.worktreeConfig()).evaluate;
+  }
+
+  /** Evaluates one instance (with its race's command when it is a member; `races` saves reading them again). */
+  async evaluate(id: string, options: EvaluateOptions = {}, races?: readonly Race[]): Promise<EvaluationRecord> {
+    const inst = await this.engine.locate(id);
+    const raceRef = inst.metadata.race ?? null;
+    const race = raceRef ? ((races ?? (await this.races())).find((r) => r.ref === raceRef) ?? null) : null;
+    // The configuration is read only when nothing closer says what to run.
+    const configured = options.command || race?.evaluate.command ? null : await this.configuredEvaluation();
+    return evaluateInstance({ git: this.engine.git, repo: this.engine.repo, race, configured }, inst, options);
+  }
+
+  /** Evaluates several instances, `parallel` at a time; a failure is reported for its instance, not thrown. */
+  async evaluateMany(ids: readonly string[], options: EvaluateOptions = {}, parallel = DEFAULT_EVALUATION_PARALLELISM, onEvaluated?: (o: EvaluationOutcome) => void): Promise<EvaluationOutcome[]> {
+    const races = await this.races();
+    return mapPool(ids, parallel, async (id): Promise<EvaluationOutcome> => {
+      let outcome: EvaluationOutcome;
+      try {
+        outcome = { id, result: await this.evaluate(id, options, races) };
+      } catch (e) {
+        if (!isAxiomError(e)) throw e;
+        outcome = { id, error: e };
+      }
+      onEvaluated?.(outcome);
+      return outcome;
+    });
+  }
+
+  /** The live members of a race. */
+  async liveMembers(race: Race, worktrees?: readonly WorktreeStatus[]): Promise<string[]> {
+    const live = worktrees ?? (await this.engine.snapshot({ conflicts: false, changed: [] })).worktrees;
+    return race.members.filter((m) => live.some((w) => w.id === m.id && w.metadata?.race === race.ref && w.dirty !== null)).map((m) => m.id);
+  }
+
+  async rank(task: string): Promise<{ race: Race; rows: RankRow[] }> {
+    const race = await this.race(task);
+    const [snap, evaluations] = await Promise.all([this.engine.snapshot(), readEvaluations(this.engine.git, this.engine.repo)]);
+    return { race, rows: raceRows(race, latestByMember(evaluations, race.ref), snap.worktrees) };
+  }
+
+  /** What landing the race would do (winner, merge preview, what each other member's cleanup keeps); changes nothing. */
+  async planLanding(task: string, options: LandOptions = {}): Promise<LandingPreview> {
+    return (await this.plan(task, options, true)) as LandingPreview;
+  }
+
+  private async plan(task: string, options: LandOptions, detail: boolean): Promise<LandingPlan> {
+    const race = await this.race(task);
+    const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false }), readEvaluations(this.engine.git, this.engine.repo)]);
+    const latest = latestByMember(evaluations, race.ref);
+    return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, worktrees: snap.worktrees }, options, detail);
+  }
+
+  /** Decides and lands under one hold of the repository lock (merge and cleanups take it re-entrantly). */
+  async land(task: string, options: LandOptions = {}): Promise<LandResult> {
+    return withRepoLock(this.engine.repo.commonDir, async () => executeLanding(this.engine, await this.plan(task, options, false)));
+  }
+
+  async landAll(strategy: MergeStrategy = 'merge'): Promise<LandAllResult & { forecast: Forecast }> {
+    return withRepoLock(this.engine.repo.commonDir, async () => {
+      const snap = await this.engine.snapshot({ conflicts: false });
+      const forecast = await this.conflicts(snap.worktrees);
+      return { ...(await landAll(this.engine, forecast, snap.worktrees, strategy)), forecast };
+    });
+  }
+
+  async conflicts(worktrees?: readonly WorktreeStatus[]): Promise<Forecast> {
+    const live = worktrees ?? (await this.engine.snapshot({ conflicts: false })).worktrees;
+    return forecastConflicts(this.engine.git, this.engine.repo, live, this.mergeTrees);
+  }
+
+  async history(options: { task?: string } = {}): Promise<History> {
+    const { git, repo } = this.engine;
+    const [races, evaluations, entries, salvage] = await Promise.all([listRaces(git, repo), readEvaluations(git, repo), readAdminEntries(repo.commonDir), this.engine.listSalvage()]);
+    const live = entries.map((e) => e.metadata).filter((m): m is InstanceMetadata => m !== null);
+    // An evaluated HEAD that is in its base now landed, even when it was merged by hand.
+    const inBase = new Map<string, boolean>();
+    const gone = evaluations.filter((e) => !live.some((l) => l.id === e.id && l.createdAt === e.createdAt));
+    await mapPool(gone, 4, async (e) => {
+      const key = `${e.head}:${e.base}`;
+      if (inBase.has(key)) return;
+      const r = await git.run(repo.commonDir, ['merge-base', '--is-ancestor', e.head, `refs/heads/${e.base}`], { readOnly: true, okExitCodes: [1, 128] });
+      inBase.set(key, r.exitCode === 0);
+    });
+    const selected = options.task ? races.filter((r) => r.task === options.task) : races;
+    if (options.task && selected.length === 0) await this.race(options.task); // NotFound with the list of races
+    let attempts = attemptRows({ races: selected, evaluations, live, salvage, landedOutside: (e) => inBase.get(`${e.head}:${e.base}`) === true });
+    if (options.task) attempts = attempts.filter((a) => a.race === options.task);
+    return { attempts, agents: agentStats(attempts) };
+  }
+
+  /**
+   * What differs between two instances' current states (committed and uncommitted work, ignored
+   * files aside): the files to show side by side when comparing two attempts.
+   */
+  async compare(a: string, b: string): Promise<{ a: LocatedInstance; b: LocatedInstance; files: { path: string; status: string }[] }> {
+    const [ia, ib] = await Promise.all([this.engine.locate(a), this.engine.locate(b)]);
+    for (const i of [ia, ib]) if (i.missing) throw new AxiomError('NotFound', `The worktree of ${i.id} (${i.path}) is missing.`);
+    const [ta, tb] = await Promise.all([worktreeTree(this.engine.git, ia.path, ia.adminDir), worktreeTree(this.engine.git, ib.path, ib.adminDir)]);
+    const out = await this.engine.git.out(this.engine.repo.commonDir, ['diff', '--name-status', '-z', '--no-renames', ta.tree, tb.tree, '--'], { readOnly: true });
+    const fields = out.split('\0');
+    const files: { path: string; status: string }[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) files.push({ status: fields[i]!, path: fields[i + 1]! });
+    return { a: ia, b: ib, files };
+  }
+
+  /**
+   * Blocks until every member's agent has finished and been evaluated; then the ranking. Each
+   * member is evaluated as soon as its agent finishes (`parallel` at a time), not in batches.
+   */
+  async waitForRace(task: string, options: WaitOptions = {}): Promise<{ race: Race; rows: RankRow[] }> {
+    const race = await this.race(task);
+    resolveEvaluation({}, race, await this.configuredEvaluation()); // no command: say so now, not after the agents finished
+    // Agents this process started wake the loop when they exit: then polling is only a backstop
+    // (for hooks and terminals), and it does not compete with the agents for the machine.
+    const allWatched = (options.exits?.length ?? 0) >= race.members.length;
+    const pollMs = options.pollMs ?? (allWatched ? 3000 : 500);
+    const parallel = options.parallel ?? DEFAULT_EVALUATION_PARALLELISM;
+    const waker = new Waker();
+    for (const exit of options.exits ?? []) void exit.then(() => waker.poke(), () => waker.poke());
+    const inFlight = new Set<string>();
+    let failure: unknown = null;
+    // Evaluations are read from git once; then this loop's own results are added as they come. Only
+    // when another process holds a member's evaluation are the notes read again (to see its result).
+    const { git, repo } = this.engine;
+    let latest = latestByMember(await readEvaluations(git, repo), race.ref);
+    let reread = false;
+    const evaluateOne = async (id: string): Promise<void> => {
+      let locked = false;
+      try {
+        const result = await this.evaluate(id, {}, [race]);
+        latest.set(id, result);
+        options.onEvaluated?.({ id, result });
+      } catch (e) {
+        // Another process evaluating the same member is not a failure of ours.
+        locked = isAxiomError(e) && e.code === 'Locked';
+        if (locked) reread = true;
+        else failure ??= e;
+        if (isAxiomError(e) && e.code !== 'Locked') options.onEvaluated?.({ id, error: e });
+      } finally {
+        inFlight.delete(id);
+        if (!locked) waker.poke(); // held elsewhere: look again at the next poll, not at once
+      }
+    };
+    for (;;) {
+      if (options.signal?.aborted) throw new AxiomError('InvalidArgument', 'Waiting for the race was cancelled.');
+      if (failure) throw failure;
+      if (reread) {
+        latest = latestByMember(await readEvaluations(git, repo), race.ref);
+        reread = false;
+      }
+      // Who finished comes from the admin dirs (file reads): polling costs no git process.
+      const members = await readMemberFacts(repo.commonDir);
+      for (const m of membersDue(race, members, latest)) {
+        if (inFlight.size >= parallel) break;
+        if (inFlight.has(m.id)) continue;
+        inFlight.add(m.id);
+        void evaluateOne(m.id);
+      }
+      if (inFlight.size === 0 && raceSettled(race, members, latest)) break;
+      await waker.sleep(pollMs);
+    }
+    return this.rank(task);
+  }
+}
+
+/** Sleeps until a timeout or a poke; a poke while awake makes the next sleep return at once. */
+class Waker {
+  private poked = false;
+  private cutShort: (() => void) | null = null;
+
+  poke(): void {
+    if (this.cutShort) this.cutShort();
+    else this.poked = true;
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.cutShort = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.cutShort = done;
+    });
+  }
+}

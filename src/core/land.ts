@@ -1,0 +1,266 @@
+/**
+ * Land a race in one step: merge the winner (top-ranked passing member, or the one picked) into its
+ * base through the engine's merge (preview first, all or nothing), then clean up every other member
+ * through the engine's cleanup with force, so each one's work is kept in a salvage ref, and record
+ * the outcome in the race. Nothing is cleaned up unless the merge succeeded. `landAll` lands every
+ * live instance with commits in the forecast's order and says which it skipped and why.
+ *
+ * Only finished members land: while any member's agent is still at work the landing is refused.
+ */
+import type { AxiomEngine } from './engine';
+import { AxiomError, isAxiomError } from './errors';
+import type { MergePlan, MergeResult, MergeStrategy } from './merge';
+import type { WorkAtRisk } from './cleanup';
+import type { Forecast } from './forecast';
+import { updateRace, type Race } from './raceRecord';
+import { factsOf, isRunning, membersRunning } from './race';
+import type { RankRow } from './rank';
+import type { WorktreeStatus } from './status';
+import { worktreeTree } from './worktreeSnapshot';
+import type { EvaluationRecord } from './attempts';
+import { plural } from './text';
+
+export interface LandOptions {
+  /** Land this member instead of the top-ranked passing one. */
+  pick?: string;
+  strategy?: MergeStrategy;
+  /** Leave the other members in place. */
+  keepLosers?: boolean;
+}
+
+export type LoserAction = 'salvage' | 'remove' | 'keep';
+
+export interface LandingPlan {
+  race: Race;
+  winner: string;
+  into: string;
+  strategy: MergeStrategy;
+  /** The merge preview (commits, files); null when the plan was made without details (land itself). */
+  merge: MergePlan | null;
+  /** The winner's evaluated state has uncommitted work: it is committed first, then merged. */
+  commitsUncommitted: boolean;
+  losers: { id: string; action: LoserAction; reason?: string; atRisk: { files: number; commits: number } }[];
+  /** Live instances spawned from the winner: it stays for them after the merge. */
+  winnerChildren: string[];
+  ranking: RankRow[];
+}
+
+/** A plan made with details (for a confirmation): the merge preview is there. */
+export type LandingPreview = LandingPlan & { merge: MergePlan };
+
+export interface LandResult {
+  race: string;
+  task: string;
+  winner: string;
+  merged: { into: string; strategy: MergeStrategy; newTargetSha: string | null; commits: number; files: number };
+  salvaged: { id: string; ref: string }[];
+  cleaned: string[];
+  kept: { id: string; reason: string }[];
+}
+
+export interface LandAllResult {
+  order: string[];
+  landed: { id: string; into: string; newTargetSha: string | null }[];
+  cleaned: string[];
+  skipped: { id: string; reason: string }[];
+}
+
+/** What land needs besides the engine: the race, its ranking and the members' evaluations. */
+export interface LandInputs {
+  race: Race;
+  ranking: RankRow[];
+  latest: ReadonlyMap<string, EvaluationRecord>;
+  worktrees: readonly WorktreeStatus[];
+}
+
+function refuseWhileRunning(race: Race, worktrees: readonly WorktreeStatus[]): void {
+  const running = membersRunning(race, factsOf(worktrees));
+  if (running.length === 0) return;
+  throw new AxiomError(
+    'AgentRunning',
+    `${plural(running.length, 'member')} of race ${race.task} still ${running.length === 1 ? 'has its agent' : 'have their agents'} at work (${running.map((w) => `${w.id}: ${w.agentState.phase}`).join(', ')}). Wait for ${running.length === 1 ? 'it' : 'them'} to finish, or stop ${running.length === 1 ? 'it' : 'them'}, then land.`,
+  );
+}
+
+function pickWinner(inputs: LandInputs, options: LandOptions): RankRow {
+  const { race, ranking } = inputs;
+  if (options.pick !== undefined) {
+    const row = ranking.find((r) => r.id === options.pick);
+    if (!row) throw new AxiomError('NotFound', `${options.pick} is not a member of race ${race.task} (members: ${race.members.map((m) => m.id).join(', ')}).`);
+    if (!row.live) throw new AxiomError('NotFound', `${options.pick} is no longer live: there is nothing of it to land.`);
+    return row;
+  }
+  const winner = ranking.find((r) => r.live && r.passed === true);
+  if (!winner) {
+    const evaluated = ranking.filter((r) => r.passed !== null).length;
+    throw new AxiomError(
+      'NoWinner',
+      evaluated === 0
+        ? `No member of race ${race.task} has been evaluated yet: run axiom evaluate --race ${race.task}, or land one with --pick <id>.`
+        : `No live member of race ${race.task} passed its evaluation; nothing lands on its own. Land one anyway with --pick <id>.`,
+    );
+  }
+  return winner;
+}
+
+/** Everything `land` would do, decided before anything changes (the extension shows it in one modal). */
+export async function planLanding(engine: AxiomEngine, inputs: LandInputs, options: LandOptions = {}, detail = true): Promise<LandingPlan> {
+  const { race, worktrees, latest } = inputs;
+  refuseWhileRunning(race, worktrees);
+  const winner = pickWinner(inputs, options);
+  const evaluation = latest.get(winner.id);
+  const inst = await engine.locate(winner.id);
+  // The state that lands must still be the state that was evaluated (re-checked exactly, by tree).
+  const now = await worktreeTree(engine.git, inst.path, inst.adminDir);
+  if (evaluation && options.pick === undefined && (now.head !== evaluation.head || now.tree !== evaluation.tree)) {
+    throw new AxiomError(
+      'StaleEvaluation',
+      `${winner.id} changed after it was evaluated (${now.head !== evaluation.head ? 'new commits' : 'different uncommitted work'}): evaluate it again (axiom evaluate ${winner.id}) or land it anyway with --pick ${winner.id}.`,
+    );
+  }
+  const commitsUncommitted = now.tree !== now.headTree;
+  const strategy = options.strategy ?? 'merge';
+  // The preview (files, conflicts) is for a confirmation; landing itself relies on the merge, which refuses the same way.
+  const merge = detail ? ((await engine.merge(winner.id, { strategy, preview: true })) as MergePlan) : null;
+  if (merge && merge.conflicts.length > 0) throw landingConflict(winner.id, merge.target, merge.conflicts);
+  // Whatever else the merge would refuse (a file it would overwrite, an operation in progress…) refuses the landing now.
+  if (merge?.problem) throw new AxiomError(merge.problem.code, `Landing ${winner.id} is not possible: ${merge.problem.message}`);
+  if (merge && merge.overwrites.length > 0) {
+    throw new AxiomError('TargetDirty', `Landing ${winner.id} would overwrite ${plural(merge.overwrites.length, 'file')} that ${merge.target}'s working tree has but does not track (${merge.overwrites.slice(0, 5).join(', ')}); move them away first. Nothing was changed.`, { files: merge.overwrites });
+  }
+  if (merge && merge.commits.length === 0 && !commitsUncommitted) {
+    throw new AxiomError('NothingToMerge', `${winner.id} has nothing that is not already in ${merge.target}; nothing was changed.`);
+  }
+  const live = worktrees.filter((w) => w.kind === 'instance' && w.dirty !== null);
+  const losers: LandingPlan['losers'] = [];
+  for (const m of race.members) {
+    if (m.id === winner.id) continue;
+    const w = live.find((x) => x.id === m.id && x.metadata?.race === race.ref);
+    if (!w) continue;
+    const children = live.filter((x) => x.metadata?.parent === m.id).map((x) => x.id);
+    // What each cleanup will keep is shown before a confirmation (detail); the cleanup itself decides again.
+    const risk: WorkAtRisk | null = detail ? await engine.atRisk(m.id) : null;
+    const atRisk = { files: risk?.files.length ?? 0, commits: risk?.commits.length ?? 0 };
+    if (options.keepLosers) losers.push({ id: m.id, action: 'keep', reason: 'kept (--keep-losers)', atRisk });
+    else if (children.length) losers.push({ id: m.id, action: 'keep', reason: `has live children (${children.join(', ')})`, atRisk });
+    else losers.push({ id: m.id, action: !detail || atRisk.files + atRisk.commits > 0 ? 'salvage' : 'remove', atRisk });
+  }
+  const winnerChildren = live.filter((x) => x.metadata?.parent === winner.id).map((x) => x.id!);
+  return { race, winner: winner.id, into: merge?.target ?? inst.metadata.base, strategy, merge, commitsUncommitted, losers, winnerChildren, ranking: inputs.ranking };
+}
+
+function landingConflict(winner: string, target: string, conflicts: string[]): AxiomError {
+  return new AxiomError(
+    'MergeConflict',
+    `Landing ${winner} into ${target} would conflict in ${plural(conflicts.length, 'file')} (${conflicts.slice(0, 10).join(', ')}); nothing was changed and no member was cleaned up.`,
+    { conflicts },
+  );
+}
+
+/** Carries out a plan: merge (all or nothing), then the losers, then the record. */
+export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Promise<LandResult> {
+  const { race, winner } = plan;
+  let merged: MergeResult;
+  try {
+    merged = (await engine.merge(winner, {
+      strategy: plan.strategy,
+      ...(plan.commitsUncommitted ? { commitMessage: `${winner}: work evaluated in race ${race.task}` } : {}),
+      message: `Land ${winner}, winner of race ${race.task}`,
+    })) as MergeResult;
+  } catch (e) {
+    if (isAxiomError(e, 'MergeConflict')) throw landingConflict(winner, plan.into, e.details.conflicts ?? []);
+    throw e;
+  }
+  const salvaged: LandResult['salvaged'] = [];
+  const cleaned: string[] = [];
+  const kept: LandResult['kept'] = [];
+  for (const loser of plan.losers) {
+    if (loser.action === 'keep') {
+      kept.push({ id: loser.id, reason: loser.reason ?? 'kept' });
+      continue;
+    }
+    try {
+      const r = await engine.cleanup(loser.id, { force: true });
+      cleaned.push(loser.id);
+      if (r.salvageRef) salvaged.push({ id: loser.id, ref: r.salvageRef });
+    } catch (e) {
+      if (!isAxiomError(e)) throw e;
+      kept.push({ id: loser.id, reason: e.message.split('\n')[0]! });
+    }
+  }
+  // The winner is merged: its worktree goes too, unless the engine finds something it would lose.
+  if (plan.winnerChildren.length) kept.push({ id: winner, reason: `has live children (${plan.winnerChildren.join(', ')})` });
+  else {
+    try {
+      await engine.cleanup(winner);
+      cleaned.push(winner);
+    } catch (e) {
+      if (!isAxiomError(e)) throw e;
+      kept.push({ id: winner, reason: e.message.split('\n')[0]! });
+    }
+  }
+  const result: LandResult = {
+    race: race.ref,
+    task: race.task,
+    winner,
+    merged: { into: merged.target, strategy: plan.strategy, newTargetSha: merged.newTargetSha, commits: merged.commits.length, files: merged.files.length },
+    salvaged,
+    cleaned,
+    kept,
+  };
+  await updateRace(engine.git, engine.repo, race, (r) => ({
+    ...r,
+    landed: {
+      winner,
+      strategy: plan.strategy,
+      into: merged.target,
+      mergedSha: merged.newTargetSha,
+      at: new Date().toISOString(),
+      salvaged,
+      cleaned,
+      kept,
+    },
+  }));
+  return result;
+}
+
+/** Lands every instance of the forecast's order that can land; cleans each landed one up (nothing to lose). */
+export async function landAll(engine: AxiomEngine, forecast: Forecast, worktrees: readonly WorktreeStatus[], strategy: MergeStrategy = 'merge'): Promise<LandAllResult> {
+  const result: LandAllResult = { order: forecast.order, landed: [], cleaned: [], skipped: [] };
+  const baseConflicts = new Map(forecast.withBase.map((w) => [w.id, w.files]));
+  for (const id of forecast.order) {
+    const w = worktrees.find((x) => x.id === id);
+    if (!w) continue;
+    if (baseConflicts.has(id)) {
+      result.skipped.push({ id, reason: `conflicts with its base ${w.base} in ${baseConflicts.get(id)!.join(', ')}` });
+      continue;
+    }
+    const landedBefore = result.landed.map((l) => l.id);
+    const clash = forecast.pairs.filter((p) => (p.a === id && landedBefore.includes(p.b)) || (p.b === id && landedBefore.includes(p.a)));
+    if (isRunning(w.agentState)) {
+      result.skipped.push({ id, reason: `its agent is still at work (${w.agentState.phase})` });
+      continue;
+    }
+    try {
+      const r = (await engine.merge(id, { strategy })) as MergeResult;
+      result.landed.push({ id, into: r.target, newTargetSha: r.newTargetSha });
+    } catch (e) {
+      if (!isAxiomError(e)) throw e;
+      const why =
+        e.code === 'MergeConflict' && clash.length
+          ? `conflicts with ${clash.map((p) => (p.a === id ? p.b : p.a)).join(', ')} (landed before) in ${[...new Set(clash.flatMap((p) => p.files))].join(', ')}`
+          : e.message.split('\n')[0]!;
+      result.skipped.push({ id, reason: why });
+      continue;
+    }
+    const children = worktrees.filter((x) => x.metadata?.parent === id && !result.cleaned.includes(x.id!));
+    if (children.length) continue;
+    try {
+      await engine.cleanup(id);
+      result.cleaned.push(id);
+    } catch (e) {
+      if (!isAxiomError(e)) throw e;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,304 @@
+/**
+ * Race a task: one prompt, N instances `<task>-1 … <task>-N` from one base (or one parent
+ * instance), agents mixed as asked, the race recorded in git first so every front end sees it as
+ * it forms. All or nothing: if a member cannot be spawned or its agent cannot start, what this race
+ * created is taken back. Launching is the front end's (headless for the CLI and MCP, a terminal in
+ * VS Code), passed in as a {@link MemberLauncher}.
+ *
+ * A member counts as finished when its agent has said so (headless exit, Claude Stop/SessionEnd, a
+ * terminal command's end) — or at once when no agent was attached. A finished member whose last
+ * evaluation is older than its finish is evaluated (see {@link evaluateFinished}).
+ */
+import * as fs from 'node:fs';
+import { readAgentState, type AgentState } from './agentState';
+import type { EvaluationRecord } from './attempts';
+import { AxiomError, isAxiomError } from './errors';
+import { readAdminEntries, type LaunchMode } from './metadata';
+import {
+  DEFAULT_EVALUATION_TIMEOUT_SEC,
+  deleteRace,
+  raceRefFor,
+  validateTask,
+  writeRace,
+  type EvaluationSpec,
+  type Race,
+  type RaceMember,
+  type RaceRecord,
+  type ScoreDirection,
+} from './raceRecord';
+import type { SpawnedInstance } from './spawn';
+import { mapPool } from './pool';
+import type { WorktreeStatus } from './status';
+
+export interface RaceOptions {
+  task: string;
+  /** How many members (default: the total of the agent mix, else 3). */
+  count?: number;
+  /** `claude:2,codex:1`, or `claude,codex` (spread over the count); default `claude` (or `custom` with agentCommand). */
+  agents?: string;
+  /** The custom agent's command: a template string or an argv array (`{prompt}`, `{id}`, `{worktree}` fill whole arguments). */
+  agentCommand?: string | string[];
+  prompt?: string | null;
+  base?: string;
+  /** Start every member from this instance's branch (expand a node by racing). */
+  from?: string;
+  /** Evaluation command template; default `.axiom.json`'s. */
+  evaluate?: string;
+  score?: ScoreDirection;
+  timeoutSec?: number;
+  launch?: LaunchMode;
+}
+
+/** How a front end starts members' agents. `check` runs before anything is created. */
+export interface MemberLauncher {
+  check?(members: RaceMember[], options: RaceOptions): Promise<void>;
+  launch(member: RaceMember, spawned: SpawnedInstance, race: Race): Promise<void>;
+  /** Stops an agent this launcher started (used to take a race back when a later member fails). */
+  stop?(spawned: SpawnedInstance): Promise<void>;
+}
+
+/** What a race needs from the engine (a type-only view, so this module does not import it). */
+export interface RaceEngine {
+  spawn(id: string, options: import('./spawn').SpawnOptions): Promise<SpawnedInstance>;
+  cleanup(id: string, options?: { force?: boolean }): Promise<unknown>;
+  locate(id: string): Promise<{ id: string; adminDir: string; metadata: { branch: string; base: string; baseSha: string } }>;
+  readonly git: import('./git').GitRunner;
+  readonly repo: import('./repo').RepoInfo;
+}
+
+const MAX_MEMBERS = 20;
+/** Spawns of one race at once: spawn is built for concurrency, and git is the bottleneck past a few. */
+const PARALLEL_SPAWNS = 3;
+
+function isSpawned(x: SpawnedInstance | unknown): x is SpawnedInstance {
+  return typeof x === 'object' && x !== null && 'adminDir' in x && 'branch' in x;
+}
+
+/** `claude:2,codex:1` → [claude, claude, codex]; `claude,codex` with count 3 → [claude, codex, claude]. */
+export function parseAgentMix(spec: string | undefined, count: number | undefined, defaultAgent: string): string[] {
+  const parts = (spec ?? defaultAgent)
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.length === 0) throw new AxiomError('InvalidArgument', 'The agent mix is empty: write e.g. claude:2,codex:1.');
+  const parsed = parts.map((p) => {
+    const m = /^([a-z][a-z0-9_-]*)(?::(\d+))?$/.exec(p);
+    if (!m) throw new AxiomError('InvalidArgument', `${JSON.stringify(p)} is not an agent with an optional count (e.g. claude:2).`);
+    return { agent: m[1]!, n: m[2] === undefined ? null : Number(m[2]) };
+  });
+  const counted = parsed.every((p) => p.n !== null);
+  let agents: string[];
+  if (counted) {
+    agents = parsed.flatMap((p) => Array.from({ length: p.n! }, () => p.agent));
+    if (count !== undefined && count !== agents.length) {
+      throw new AxiomError('InvalidArgument', `The agent mix has ${agents.length} members but --count says ${count}: drop one of them or make them agree.`);
+    }
+  } else {
+    if (parsed.some((p) => p.n !== null)) throw new AxiomError('InvalidArgument', 'Give a count for every agent of the mix (claude:2,codex:1) or for none (claude,codex).');
+    const n = count ?? (parsed.length > 1 ? parsed.length : 3);
+    agents = Array.from({ length: n }, (_, i) => parsed[i % parsed.length]!.agent);
+  }
+  if (agents.length < 1 || agents.length > MAX_MEMBERS) {
+    throw new AxiomError('InvalidArgument', `A race has 1 to ${MAX_MEMBERS} members (got ${agents.length}).`);
+  }
+  return agents;
+}
+
+/** Plans the members of a race (ids and agents) without touching anything. */
+export function planMembers(options: RaceOptions): RaceMember[] {
+  const task = validateTask(options.task);
+  if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1 || options.count > MAX_MEMBERS)) {
+    throw new AxiomError('InvalidArgument', `--count must be a whole number from 1 to ${MAX_MEMBERS} (got ${options.count}).`);
+  }
+  const defaultAgent = options.agentCommand ? 'custom' : 'claude';
+  const agents = parseAgentMix(options.agents, options.count, defaultAgent);
+  if (agents.includes('custom') && !options.agentCommand) {
+    throw new AxiomError('InvalidArgument', 'The custom agent needs its command: pass --agent-command "my-agent {prompt}".');
+  }
+  return agents.map((agent, i) => ({ id: `${task}-${i + 1}`, agent, ...(agent === 'custom' ? { command: options.agentCommand! } : {}) }));
+}
+
+export async function startRace(
+  engine: RaceEngine,
+  options: RaceOptions,
+  launcher: MemberLauncher | null,
+  configured: EvaluationSpec | null = null,
+): Promise<{ race: Race; members: SpawnedInstance[] }> {
+  const members = planMembers(options);
+  const launch = options.launch ?? (launcher ? 'headless' : 'none');
+  if (launch !== 'none' && !launcher) throw new AxiomError('InvalidArgument', `This front end cannot launch agents ${launch}; use launch "none".`);
+  if (options.score !== undefined && options.score !== 'higher' && options.score !== 'lower') {
+    throw new AxiomError('InvalidArgument', `The score direction is "higher" or "lower" (got ${JSON.stringify(options.score)}).`);
+  }
+  if (options.timeoutSec !== undefined && !(options.timeoutSec > 0)) {
+    throw new AxiomError('InvalidArgument', `The evaluation timeout is a number of seconds > 0 (got ${options.timeoutSec}).`);
+  }
+  if (launch !== 'none') await launcher!.check?.(members, options);
+
+  // The base: an instance's branch (expand), the given branch, or the first member's default.
+  let base = options.base;
+  let parent: string | null = null;
+  if (options.from !== undefined) {
+    const from = await engine.locate(options.from);
+    if (base !== undefined && base !== from.metadata.branch) throw new AxiomError('InvalidArgument', 'Give either --base or --from, not both.');
+    parent = from.id;
+    base = from.metadata.branch;
+  }
+  const createdAt = new Date();
+  const record: RaceRecord = {
+    version: 1,
+    task: options.task,
+    prompt: options.prompt ?? null,
+    base: base ?? '',
+    baseSha: '',
+    parent,
+    createdAt: createdAt.toISOString(),
+    launch,
+    // What judges the race is fixed when it starts: the caller's, else the repository's configuration.
+    evaluate: {
+      command: options.evaluate ?? configured?.command ?? null,
+      score: options.score ?? configured?.score ?? 'higher',
+      timeoutSec: options.timeoutSec ?? configured?.timeoutSec ?? DEFAULT_EVALUATION_TIMEOUT_SEC,
+    },
+    members,
+  };
+  const ref = raceRefFor(options.task, createdAt);
+  let race = await writeRace(engine.git, engine.repo, ref, record, null);
+  const spawned: SpawnedInstance[] = [];
+  const started: SpawnedInstance[] = [];
+  try {
+    // Members are spawned and started a few at a time (spawn is safe concurrently); any failure takes all back.
+    const made = await mapPool(members, PARALLEL_SPAWNS, (m) =>
+      engine
+        .spawn(m.id, { ...(parent ? { from: parent } : base ? { base } : {}), agent: m.agent, prompt: options.prompt ?? null, launch, race: ref })
+        .then(
+          (s) => {
+            spawned.push(s);
+            return s;
+          },
+          (e: unknown) => e,
+        ),
+    );
+    const failed = made.find((m) => !isSpawned(m));
+    if (failed !== undefined) throw failed;
+    spawned.sort((a, b) => members.findIndex((m) => m.id === a.id) - members.findIndex((m) => m.id === b.id));
+    // A member whose setup failed cannot start its agent: the race does not start either.
+    const broken = spawned.find((m) => m.setup?.state === 'failed');
+    if (broken) {
+      throw new AxiomError('SetupFailed', `The setup of ${broken.id} failed, so race ${options.task} did not start; see ${broken.setup?.logFile ?? 'its setup log'}.`, {
+        ...(broken.setup?.logFile ? { logFile: broken.setup.logFile } : {}),
+      });
+    }
+    // The first spawn resolved the base (default branch when none was given): record it.
+    const first = spawned[0]!;
+    if (!record.base || !record.baseSha) {
+      race = await writeRace(engine.git, engine.repo, ref, { ...record, base: first.base, baseSha: first.baseSha }, race.sha);
+    }
+    if (launch !== 'none') {
+      const launched = await Promise.allSettled(
+        members.map(async (m, i) => {
+          await launcher!.launch(m, spawned[i]!, race);
+          started.push(spawned[i]!);
+        }),
+      );
+      const rejected = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
+    }
+  } catch (e) {
+    await takeBack(engine, launcher, race, spawned, started);
+    throw e;
+  }
+  return { race, members: spawned };
+}
+
+/** Undoes a race that could not start: its agents stopped, its fresh members and its record removed. */
+async function takeBack(engine: RaceEngine, launcher: MemberLauncher | null, race: Race, spawned: SpawnedInstance[], started: SpawnedInstance[]): Promise<void> {
+  for (const s of started) await launcher?.stop?.(s).catch(() => undefined);
+  let kept = 0;
+  for (const s of spawned) {
+    // Not forced: a member that already holds work (an agent was quick) stays, with its record.
+    await engine.cleanup(s.id).catch((e: unknown) => {
+      if (!isAxiomError(e)) throw e;
+      kept++;
+    });
+  }
+  if (kept === 0) await deleteRace(engine.git, engine.repo, race).catch(() => undefined);
+}
+
+const FINISHED_PHASES = new Set(['exited', 'idle']);
+
+/** When the member's agent last finished (ISO), or null while it runs. No agent attached: finished at creation. */
+export function finishedAt(state: AgentState, w: Pick<MemberFacts, 'launch' | 'createdAt'>): string | null {
+  if (FINISHED_PHASES.has(state.phase)) return state.lastActivity ?? w.createdAt ?? new Date(0).toISOString();
+  if (state.phase === 'unknown' && (w.launch === 'none' || w.launch === null)) return w.createdAt ?? new Date(0).toISOString();
+  return null;
+}
+
+const RUNNING_PHASES = new Set(['working', 'starting', 'waiting', 'pending']);
+
+/** The agent is at work (or about to start): landing or cleaning it up now could cut it off. */
+export function isRunning(state: AgentState): boolean {
+  return RUNNING_PHASES.has(state.phase);
+}
+
+/** What deciding "finished" and "due" needs of a live instance: from a snapshot, or from its admin dir alone. */
+export interface MemberFacts {
+  id: string;
+  race: string | null;
+  agentState: AgentState;
+  launch: LaunchMode | null;
+  createdAt: string | null;
+}
+
+/** The live instances of a snapshot, as member facts. */
+export function factsOf(worktrees: readonly WorktreeStatus[]): MemberFacts[] {
+  return worktrees
+    .filter((w) => w.kind === 'instance' && w.id && w.dirty !== null)
+    .map((w) => ({ id: w.id!, race: w.metadata?.race ?? null, agentState: w.agentState, launch: w.launch, createdAt: w.createdAt }));
+}
+
+/** The same from the admin dirs only (file reads, no git): cheap enough to poll. */
+export async function readMemberFacts(commonDir: string): Promise<MemberFacts[]> {
+  const entries = await readAdminEntries(commonDir);
+  const live = entries.filter((e) => e.metadata && e.worktreePath && fs.existsSync(e.worktreePath));
+  return Promise.all(
+    live.map(async (e) => {
+      const m = e.metadata!;
+      return {
+        id: m.id,
+        race: m.race ?? null,
+        agentState: await readAgentState(e.adminDir, !!m.terminal && !m.terminal.takenAt),
+        launch: m.launch,
+        createdAt: m.createdAt,
+      };
+    }),
+  );
+}
+
+function liveMember(race: Race, members: readonly MemberFacts[], id: string): MemberFacts | null {
+  return members.find((x) => x.id === id && x.race === race.ref) ?? null;
+}
+
+/** Live members of a race that are due for evaluation: finished after their latest evaluation (or never evaluated). */
+export function membersDue(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>): MemberFacts[] {
+  const due: MemberFacts[] = [];
+  for (const m of race.members) {
+    const w = liveMember(race, members, m.id);
+    const done = w ? finishedAt(w.agentState, w) : null;
+    if (!w || done === null) continue;
+    const last = latest.get(m.id);
+    if (!last || last.at < done) due.push(w);
+  }
+  return due;
+}
+
+/** Live members whose agent is still at work. */
+export function membersRunning(race: Race, members: readonly MemberFacts[]): MemberFacts[] {
+  return race.members.map((m) => liveMember(race, members, m.id)).filter((w): w is MemberFacts => w !== null && isRunning(w.agentState));
+}
+
+/** Every live member's agent has said it finished, and each has been evaluated since. */
+export function raceSettled(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>): boolean {
+  const unfinished = race.members.map((m) => liveMember(race, members, m.id)).filter((w) => w !== null && finishedAt(w.agentState, w) === null);
+  return unfinished.length === 0 && membersDue(race, members, latest).length === 0;
+}

@@ -1,0 +1,174 @@
+/**
+ * The race record: what a race is (task, prompt, base, members, evaluation command) and how it
+ * ended, kept in git so that every front end, window and process sees the same thing and it
+ * outlives every member. One ref per race, `refs/axiom/races/<task>/<ms>`, pointing at a commit
+ * whose message body is the record as JSON (empty tree; parent = the record's previous version).
+ * Listing every race is one `for-each-ref`; every update is a compare-and-swap of the ref.
+ */
+import { AxiomError } from './errors';
+import type { GitRunner } from './git';
+import { describeInvalidId } from './ids';
+import { writerIdentity } from './writerIdentity';
+import type { RepoInfo } from './repo';
+
+export const RACE_REF_PREFIX = 'refs/axiom/races/';
+export const SCORE_DIRECTIONS = ['higher', 'lower'] as const;
+export type ScoreDirection = (typeof SCORE_DIRECTIONS)[number];
+export const DEFAULT_EVALUATION_TIMEOUT_SEC = 600;
+
+export interface RaceMember {
+  id: string;
+  /** Agent preset name (claude, codex, …, custom). */
+  agent: string | null;
+  /** For a custom agent: its command, a template string or an argv array (`{prompt}`, `{id}`, `{worktree}`). */
+  command?: string | string[] | null;
+}
+
+export interface EvaluationSpec {
+  /** Command template (`{prompt}`, `{id}`, `{worktree}` fill whole arguments); null = from `.axiom.json` or the caller. */
+  command: string | null;
+  score: ScoreDirection;
+  timeoutSec: number;
+}
+
+export interface RaceLanding {
+  winner: string | null;
+  strategy: string | null;
+  into: string | null;
+  mergedSha: string | null;
+  at: string;
+  salvaged: { id: string; ref: string }[];
+  cleaned: string[];
+  kept: { id: string; reason: string }[];
+}
+
+export interface RaceRecord {
+  version: 1;
+  task: string;
+  prompt: string | null;
+  base: string;
+  baseSha: string;
+  /** Set when the race was started from an instance (its members are that instance's children). */
+  parent: string | null;
+  createdAt: string;
+  launch: 'headless' | 'terminal' | 'none';
+  evaluate: EvaluationSpec;
+  members: RaceMember[];
+  landed?: RaceLanding;
+}
+
+export interface Race extends RaceRecord {
+  /** `refs/axiom/races/<task>/<ms>` */
+  ref: string;
+  /** The record commit the ref points at (the compare-and-swap value for the next update). */
+  sha: string;
+}
+
+/** Null when `task` can name a race (its members are `<task>-1` … `<task>-99`), else what is wrong. */
+export function describeInvalidTask(task: string): string | null {
+  const problem = describeInvalidId(task);
+  if (problem) return problem.replace(/instance id/g, 'task name');
+  if (describeInvalidId(`${task}-99`)) return `A task name has at most 37 characters (its members are named ${task}-1, ${task}-2, …).`;
+  return null;
+}
+
+export function validateTask(task: unknown): string {
+  if (typeof task !== 'string') throw new AxiomError('InvalidArgument', 'A task name must be a string.');
+  const problem = describeInvalidTask(task);
+  if (problem) throw new AxiomError('InvalidArgument', `Invalid task name ${JSON.stringify(task.slice(0, 60))}: ${problem}`);
+  return task;
+}
+
+export function raceRefFor(task: string, createdAt: Date): string {
+  return `${RACE_REF_PREFIX}${task}/${createdAt.getTime()}`;
+}
+
+const RECORD_END = '\0\0\0';
+
+/** Parses `for-each-ref --format=%(refname)%00%(objectname)%00%(contents:body)%00%00%00` output. */
+export function parseRaceRefs(out: string): Race[] {
+  const races: Race[] = [];
+  for (const chunk of out.split(RECORD_END)) {
+    const [ref, sha, body] = chunk.replace(/^\n/, '').split('\0');
+    if (!ref || !sha || body === undefined) continue;
+    try {
+      const record = JSON.parse(body.trim()) as RaceRecord;
+      if (record && record.version === 1 && typeof record.task === 'string' && Array.isArray(record.members)) races.push({ ...record, ref, sha });
+    } catch {
+      /* not a record this version understands: left alone */
+    }
+  }
+  return races;
+}
+
+/** Every race of the repository, newest first. */
+export async function listRaces(git: GitRunner, repo: RepoInfo): Promise<Race[]> {
+  const out = await git.out(
+    repo.commonDir,
+    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(contents:body)%00%00%00', RACE_REF_PREFIX],
+    { readOnly: true },
+  );
+  return parseRaceRefs(out).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.ref.localeCompare(a.ref));
+}
+
+/** The newest race of `task` (a task can be raced again once its members are gone). */
+export async function findRace(git: GitRunner, repo: RepoInfo, task: string): Promise<Race> {
+  const races = await listRaces(git, repo);
+  const found = races.find((r) => r.task === task || r.ref === task);
+  if (!found) {
+    const known = [...new Set(races.map((r) => r.task))];
+    throw new AxiomError(
+      'NotFound',
+      `No race named ${JSON.stringify(task)}.` + (known.length ? ` Races: ${known.join(', ')}.` : ' There are no races yet: start one with axiom race.'),
+    );
+  }
+  return found;
+}
+
+/** The race (newest first) that has `id` among its members, or null. */
+export function raceOfMember(races: readonly Race[], id: string): Race | null {
+  return races.find((r) => r.members.some((m) => m.id === id)) ?? null;
+}
+
+let emptyTreeSha: string | null = null;
+
+async function emptyTree(git: GitRunner, repo: RepoInfo): Promise<string> {
+  emptyTreeSha ??= (await git.out(repo.commonDir, ['hash-object', '-t', 'tree', '-w', '--stdin'], { input: '' })).trim();
+  return emptyTreeSha;
+}
+
+/**
+ * Writes a new version of the record at `ref`, only if the ref still points at `expected` (null =
+ * the ref must not exist yet). Returns the new record commit.
+ */
+export async function writeRace(git: GitRunner, repo: RepoInfo, ref: string, record: RaceRecord, expected: string | null): Promise<Race> {
+  const tree = await emptyTree(git, repo);
+  const message = `axiom race ${record.task}\n\n${JSON.stringify(record)}\n`;
+  const env = await writerIdentity(git, repo.commonDir);
+  const sha = (await git.out(repo.commonDir, ['commit-tree', tree, ...(expected ? ['-p', expected] : []), '-m', message], { env })).trim();
+  await git.run(repo.commonDir, ['update-ref', '-m', `axiom: race ${record.task}`, ref, sha, expected ?? '']);
+  return { ...record, ref, sha };
+}
+
+/**
+ * Changes a race record with compare-and-swap, re-reading and re-applying the change when another
+ * process updated it in between (a few tries; each update is small).
+ */
+export async function updateRace(git: GitRunner, repo: RepoInfo, race: Race, change: (r: RaceRecord) => RaceRecord): Promise<Race> {
+  let current: Race = race;
+  for (let attempt = 0; ; attempt++) {
+    const { ref, sha, ...record } = current;
+    try {
+      return await writeRace(git, repo, ref, change(record), sha);
+    } catch (e) {
+      if (attempt >= 4) throw e;
+      const fresh = (await listRaces(git, repo)).find((r) => r.ref === ref);
+      if (!fresh) throw new AxiomError('NotFound', `The race record ${ref} was deleted while it was being updated.`);
+      current = fresh;
+    }
+  }
+}
+
+export async function deleteRace(git: GitRunner, repo: RepoInfo, race: Race): Promise<void> {
+  await git.run(repo.commonDir, ['update-ref', '-d', race.ref, race.sha]);
+}

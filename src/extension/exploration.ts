@@ -1,0 +1,247 @@
+/**
+ * Races and conflicts of one repository for the UI: the live races with their members ranked, the
+ * conflict forecast between live instances (for the row badges), and automatic evaluation of race
+ * members whose agent finished (terminal command end, Claude Stop/SessionEnd, headless exit) —
+ * only in a trusted workspace. It re-reads when the model changes and when the race refs or the
+ * evaluation notes move (another window, the CLI, the MCP server).
+ */
+import * as vscode from 'vscode';
+import {
+  factsOf,
+  isAxiomError,
+  latestByMember,
+  membersDue,
+  plural,
+  raceRows,
+  readEvaluations,
+  resolveEvaluation,
+  type EvaluationRecord,
+  type Forecast,
+  type Race,
+  type RankRow,
+} from '../core';
+import type { Repositories } from './repositories';
+import type { RepositoryModel } from './repositoryModel';
+
+export interface RaceView {
+  race: Race;
+  /** Ranked, best first (members not evaluated yet last). */
+  rows: RankRow[];
+  /** Members still live. */
+  live: string[];
+}
+
+export class Exploration implements vscode.Disposable {
+  private views: RaceView[] = [];
+  private latest: Forecast | null = null;
+  private readonly evaluatingNow = new Set<string>();
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.emitter.event;
+  private readonly subs: vscode.Disposable[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> | null = null;
+  private again = false;
+  /** Races whose evaluation command is missing: said once in the log, not on every refresh. */
+  private readonly warned = new Set<string>();
+  /** Race records and evaluations as last read; re-read only when their refs move. */
+  private stored: { races: Race[]; evaluations: EvaluationRecord[] } | null = null;
+  /** The instance tips the forecast was made for: unchanged tips need no new forecast. */
+  private forecastKey = '';
+  /** What the view last showed: the tree is refreshed only when this changes (a refresh re-creates rows under the mouse). */
+  private shown = '';
+
+  constructor(
+    readonly model: RepositoryModel,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const refs = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(model.engine.repo.commonDir), '{packed-refs,refs/axiom/races/**,refs/notes/axiom}'),
+    );
+    const refsMoved = (): void => {
+      this.stored = null;
+      this.schedule();
+    };
+    this.subs.push(refs, refs.onDidCreate(refsMoved), refs.onDidChange(refsMoved), refs.onDidDelete(refsMoved), model.onDidChange(() => this.schedule()));
+    this.schedule(0);
+  }
+
+  races(): RaceView[] {
+    return this.views;
+  }
+
+  raceOf(id: string): RaceView | undefined {
+    return this.views.find((v) => v.live.includes(id));
+  }
+
+  rankOf(id: string): RankRow | undefined {
+    return this.raceOf(id)?.rows.find((r) => r.id === id);
+  }
+
+  isEvaluating(id: string): boolean {
+    return this.evaluatingNow.has(id);
+  }
+
+  get forecast(): Forecast | null {
+    return this.latest;
+  }
+
+  /** The other live instances this one conflicts with, and in which files. */
+  conflictsOf(id: string): { other: string; files: string[] }[] {
+    return (this.latest?.pairs ?? []).filter((p) => p.a === id || p.b === id).map((p) => ({ other: p.a === id ? p.b : p.a, files: p.files }));
+  }
+
+  /** Re-reads soon (changes come in bursts). */
+  schedule(delayMs = 300): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.update(), delayMs);
+  }
+
+  /** Re-reads now (race records and evaluations included); resolves when the view shows the current races. */
+  refresh(): Promise<void> {
+    this.stored = null;
+    return this.update();
+  }
+
+  private update(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.read()
+      .catch((e: unknown) => this.log.warn('Reading races failed:', e))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          void this.update();
+        }
+      });
+    return this.running;
+  }
+
+  private async read(): Promise<void> {
+    await this.model.ready();
+    const { engine } = this.model;
+    const worktrees = this.model.worktrees();
+    if (!this.stored) {
+      const [races, evaluations] = await Promise.all([engine.explore.races(), readEvaluations(engine.git, engine.repo)]);
+      this.stored = { races, evaluations };
+    }
+    const { races, evaluations } = this.stored;
+    const views: RaceView[] = [];
+    const due: { race: Race; ids: string[] }[] = [];
+    for (const race of races) {
+      const live = race.members.filter((m) => worktrees.some((w) => w.id === m.id && w.metadata?.race === race.ref && w.dirty !== null)).map((m) => m.id);
+      if (live.length === 0) continue;
+      const latest = latestByMember(evaluations, race.ref);
+      views.push({ race, rows: raceRows(race, latest, worktrees), live });
+      due.push({ race, ids: membersDue(race, factsOf(worktrees), latest).map((m) => m.id) });
+    }
+    this.views = views;
+    // The forecast runs merges (merge drivers): only in a trusted workspace, and only when a tip moved.
+    const key = worktrees
+      .filter((w) => w.kind === 'instance' && (w.ahead ?? 0) > 0)
+      .map((w) => `${w.id}:${w.head}:${w.base}:${w.behind}`)
+      .sort()
+      .join(' ');
+    if (!vscode.workspace.isTrusted) this.latest = null;
+    else if (key !== this.forecastKey || !this.latest) {
+      this.latest = await engine.explore.conflicts(worktrees).catch(() => null);
+      this.forecastKey = key;
+    }
+    this.changed();
+    if (vscode.workspace.isTrusted) for (const d of due) void this.evaluateDue(d.race, d.ids);
+  }
+
+  /** Evaluates members whose agent finished since their last evaluation (one evaluation per member at a time). */
+  private async evaluateDue(race: Race, ids: string[]): Promise<void> {
+    const todo = ids.filter((id) => !this.evaluatingNow.has(id));
+    if (todo.length === 0) return;
+    try {
+      resolveEvaluation({}, race, await this.model.engine.explore.configuredEvaluation());
+    } catch (e) {
+      if (!this.warned.has(race.ref)) this.log.info(`Race ${race.task} is not evaluated automatically: ${isAxiomError(e) ? e.message.split('\n')[0] : String(e)}`);
+      this.warned.add(race.ref);
+      return;
+    }
+    for (const id of todo) this.evaluatingNow.add(id);
+    this.changed();
+    try {
+      const outcomes = await this.model.engine.explore.evaluateMany(todo);
+      for (const o of outcomes) {
+        if ('result' in o) this.log.info(`Evaluated ${o.id}: ${describe(o.result)}.`);
+        else if (o.error.code !== 'Locked') this.log.warn(`Evaluating ${o.id} failed: ${o.error.message}`);
+      }
+    } catch (e) {
+      this.log.error(`Evaluating ${plural(todo.length, 'member')} of race ${race.task} failed:`, isAxiomError(e) ? e.message : e);
+    } finally {
+      for (const id of todo) this.evaluatingNow.delete(id);
+      this.changed();
+      this.stored = null;
+      this.schedule(0);
+    }
+  }
+
+  /** Fires onDidChange when what the UI shows (races, ranks, evaluations under way, conflicts) changed. */
+  private changed(): void {
+    const now = JSON.stringify([this.views.map((v) => [v.race.sha, v.live, v.rows]), [...this.evaluatingNow].sort(), this.latest?.pairs ?? null]);
+    if (now === this.shown) return;
+    this.shown = now;
+    this.emitter.fire();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.subs) s.dispose();
+    this.emitter.dispose();
+  }
+}
+
+function describe(e: EvaluationRecord): string {
+  return `${e.passed ? 'passed' : e.timedOut ? 'timed out' : `failed (exit ${e.exitCode})`}${e.score !== null ? `, score ${e.score}` : ''}`;
+}
+
+/** One Exploration per repository of the workspace, made and dropped with the repositories. */
+export class Explorations implements vscode.Disposable {
+  private readonly byModel = new Map<RepositoryModel, Exploration>();
+  private readonly emitter = new vscode.EventEmitter<void>();
+  /** Any repository's races, ranking, evaluations or forecast changed. */
+  readonly onDidChange = this.emitter.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.sub = repos.onDidChange(() => this.sync());
+    this.sync();
+  }
+
+  /** The exploration state of a repository (made on first use). */
+  of(model: RepositoryModel): Exploration {
+    let e = this.byModel.get(model);
+    if (!e) {
+      e = new Exploration(model, this.log);
+      e.onDidChange(() => this.emitter.fire());
+      this.byModel.set(model, e);
+    }
+    return e;
+  }
+
+  private sync(): void {
+    const live = new Set(this.repos.models());
+    for (const [m, e] of this.byModel) {
+      if (live.has(m)) continue;
+      e.dispose();
+      this.byModel.delete(m);
+    }
+    for (const m of live) this.of(m);
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    for (const e of this.byModel.values()) e.dispose();
+    this.byModel.clear();
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,32 @@
+/** `land`: merge a race's winner and salvage the rest (or preview it), or land every instance in the forecast order. */
+import type { LandArgs } from '../exploreSchema';
+import type { ExploreMcpContext } from './exploreContext';
+
+export async function land(ctx: ExploreMcpContext, args: LandArgs): Promise<Record<string, unknown>> {
+  const engine = await ctx.engine();
+  if (args.all) {
+    const { forecast: _forecast, ...r } = await engine.explore.landAll(args.strategy ?? 'merge');
+    return { ...r };
+  }
+  const options = {
+    ...(args.pick !== undefined ? { pick: args.pick } : {}),
+    ...(args.strategy !== undefined ? { strategy: args.strategy } : {}),
+    ...(args.keepLosers ? { keepLosers: true } : {}),
+  };
+  if (args.preview) {
+    const plan = await engine.explore.planLanding(args.task!, options);
+    return {
+      preview: true,
+      race: plan.race.ref,
+      winner: plan.winner,
+      into: plan.into,
+      strategy: plan.strategy,
+      commitsUncommitted: plan.commitsUncommitted,
+      commits: plan.merge.commits,
+      files: plan.merge.files,
+      losers: plan.losers,
+    };
+  }
+  const r = await engine.explore.land(args.task!, options);
+  return { ...r, ...(r.salvaged.length ? { restore: r.salvaged.map((s) => `axiom salvage restore ${s.ref}`) } : {}) };
+}

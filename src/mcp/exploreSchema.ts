@@ -1,0 +1,90 @@
+/**
+ * The exploration actions of the tool (race, evaluate, rank, land, conflicts, history): strict zod
+ * schemas like the others, and the fields they add to the flat JSON Schema clients see.
+ */
+import { z } from 'zod';
+import { MERGE_STRATEGIES } from '../core/merge';
+import { SCORE_DIRECTIONS } from '../core/raceRecord';
+
+const task = z.string().min(1, 'task cannot be empty').max(200);
+const template = z
+  .string()
+  .min(1)
+  .max(10_000)
+  .refine((s) => !s.includes('\0'), 'cannot contain a NUL character');
+const score = z.enum(SCORE_DIRECTIONS);
+const timeoutSec = z.number().int().min(1).max(86_400);
+
+export const race = z.strictObject({
+  action: z.literal('race'),
+  task,
+  count: z.number().int().min(1).max(20).optional(),
+  agents: z.string().min(1).max(500).optional(),
+  command: z.array(template).min(1, 'command needs at least the program').max(200).optional(),
+  prompt: z.string().max(100_000).optional(),
+  baseBranch: z.string().min(1).max(250).optional(),
+  from: z.string().min(1).max(200).optional(),
+  evaluate: template.optional(),
+  score: score.optional(),
+  timeoutSec: timeoutSec.optional(),
+  launch: z.enum(['headless', 'terminal', 'none']).optional(),
+  wait: z.boolean().optional(),
+});
+export const evaluate = z
+  .strictObject({
+    action: z.literal('evaluate'),
+    instanceId: z.string().min(1).max(200).optional(),
+    task: task.optional(),
+    evaluate: template.optional(),
+    score: score.optional(),
+    timeoutSec: timeoutSec.optional(),
+  })
+  .refine((a) => (a.instanceId === undefined) !== (a.task === undefined), 'give either instanceId (one instance) or task (every live member of a race)');
+export const rank = z.strictObject({ action: z.literal('rank'), task });
+export const land = z
+  .strictObject({
+    action: z.literal('land'),
+    task: task.optional(),
+    all: z.boolean().optional(),
+    pick: z.string().min(1).max(200).optional(),
+    strategy: z.enum(MERGE_STRATEGIES).optional(),
+    keepLosers: z.boolean().optional(),
+    preview: z.boolean().optional(),
+  })
+  .refine((a) => (a.all === true) !== (a.task !== undefined), 'give either task (land a race) or all: true (every live instance with commits)')
+  .refine((a) => !a.all || (a.pick === undefined && a.keepLosers === undefined && a.preview === undefined), 'all: true takes only strategy');
+export const conflicts = z.strictObject({ action: z.literal('conflicts') });
+export const history = z.strictObject({ action: z.literal('history'), task: task.optional(), stats: z.boolean().optional() });
+
+export type RaceArgs = z.infer<typeof race>;
+export type EvaluateArgs = z.infer<typeof evaluate>;
+export type RankArgs = z.infer<typeof rank>;
+export type LandArgs = z.infer<typeof land>;
+export type HistoryArgs = z.infer<typeof history>;
+
+export const EXPLORE_SCHEMAS = { race, evaluate, rank, land, conflicts, history } as const;
+export const EXPLORE_ACTIONS = Object.keys(EXPLORE_SCHEMAS) as (keyof typeof EXPLORE_SCHEMAS)[];
+
+export const EXPLORE_ACTION_HELP =
+  'race: N agents on one task in <task>-1…N, each evaluated when its agent exits; evaluate: run the evaluation in an instance or every member of a race; ' +
+  'rank: a race\'s members best first; land: merge the winner and salvage the rest (or all: true, every instance in the conflict-free order); ' +
+  'conflicts: which live instances conflict and a landing order; history: every attempt and per-agent totals.';
+
+/** The exploration fields of the flat JSON Schema (each says which actions use it). */
+export const EXPLORE_PROPERTIES = {
+  task: { type: 'string', description: 'race, evaluate, rank, land, history: the race\'s task name; its members are <task>-1 … <task>-N (lowercase letters, digits, ".", "_", "-").' },
+  count: { type: 'integer', minimum: 1, maximum: 20, description: 'race: how many members (default: the total of "agents", else 3).' },
+  agents: { type: 'string', description: 'race: the agent mix, e.g. "claude:2,codex:1", or "claude,codex" spread over count (default claude; "custom" with "command").' },
+  from: { type: 'string', description: 'race: start every member from this instance\'s branch (expand a node); they merge back into it.' },
+  evaluate: {
+    type: 'string',
+    description: 'race, evaluate: the evaluation command template, split without a shell ({prompt}, {id}, {worktree} fill whole arguments), e.g. "npm test". Exit 0 = passed; the last stdout line AXIOM_SCORE=<number> is the score. Default: .axiom.json "evaluate".',
+  },
+  score: { type: 'string', enum: [...SCORE_DIRECTIONS], description: 'race, evaluate: which score is better (default higher).' },
+  timeoutSec: { type: 'integer', minimum: 1, description: 'race, evaluate: seconds before an evaluation is stopped and counted as failed (default 600).' },
+  wait: { type: 'boolean', description: 'race: return only when every member has finished and been evaluated, with the ranking (default false: poll rank).' },
+  all: { type: 'boolean', description: 'land: land every live instance with commits in the conflict-free order (no race needed).' },
+  pick: { type: 'string', description: 'land: land this member instead of the top-ranked passing one.' },
+  keepLosers: { type: 'boolean', description: 'land: leave the other members in place (default: cleaned up, their work kept in salvage refs).' },
+  stats: { type: 'boolean', description: 'history: per-agent totals only.' },
+} as const;
