@@ -198,7 +198,7 @@ async function runTests(opts, run, lap, t) {
       folder = path.join(run.tempDir, 'workspace');
       fs.mkdirSync(folder);
     }
-    run.server = await startCodeServer({ folder, trust: opts.trust, log, env: opts.grep ? { AXIOM_MOCHA_GREP: opts.grep } : {} });
+    run.server = await startCodeServer({ folder, trust: opts.trust, testDriver: true, log, env: opts.grep ? { AXIOM_MOCHA_GREP: opts.grep } : {} });
     lap('serverUp');
     run.browser = await launchBrowser();
     lap('browserUp');

@@ -147,6 +147,8 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 900_000 
     await e.screenshot('merge-confirm');
     await wb.dialogButton('Merge');
     await until('the merge commit on main', () => git(repo, 'log', '--format=%s', 'main').includes('Document every function'));
+    // The server runs with npm start's options (no smoke-test driver), so the result shows as a toast, not only in the bell.
+    await wb.toast('Merged api-docs into main').waitFor({ state: 'visible', timeout: 15_000 });
     assert.match(git(repo, 'log', '-1', '--format=%s', 'main'), /api-docs/);
     await wb.waitForDescription('api-docs', (d) => d.includes('merged'), 'merged');
     await wb.waitForIcon('api-docs', ['git-merge']);

@@ -118,6 +118,7 @@ export async function openE2E(): Promise<E2E> {
 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const env = require(path.join(ROOT, 'scripts', 'vscode-env.mjs')) as VsCodeEnv;
+    // The options `npm start` uses (no test driver): notifications show as toasts, as a user sees them.
     const server = await env.startCodeServer({
       folder: repo,
       extensionsDir,

@@ -206,6 +206,11 @@ export class Workbench {
     return (await bar.boundingBox())?.width ?? 0;
   }
 
+  /** A notification toast (bottom right) whose text contains `text`; toasts show only without the smoke-test driver. */
+  toast(text: string): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text });
+  }
+
   /** No toasts (the palette is unreachable while a modal dialog is open: call this before one). */
   async clearNotifications(): Promise<void> {
     await this.runCommand('Notifications: Clear All Notifications');
