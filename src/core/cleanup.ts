@@ -97,7 +97,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, inst: Loca
     if (atRisk) {
       salvageRef = inst.missing
         ? await salvageBranchTip(git, repo, inst)
-        : await writeSalvage(git, repo, inst.id, inst.path, branch, inst.metadata.base);
+        : await writeSalvage(git, repo, inst.id, inst.path, branch, inst.metadata.base, inst.metadata);
     }
     if (!inst.missing) fs.renameSync(inst.path, aside);
     await git.run(repo.commonDir, ['worktree', 'remove', '--force', '--force', inst.path]);

@@ -12,7 +12,7 @@ import { locateInstance, type LocatedInstance } from './locate';
 import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './diff';
 import { mergeInstance, type MergeOptions, type MergePlan, type MergeResult } from './merge';
 import { cleanupInstance, workAtRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './cleanup';
-import { applySalvageFiles, expireSalvage, findSalvage, listSalvage, restoredId, type SalvageRef } from './salvage';
+import { applySalvageFiles, deleteSalvage, expireSalvage, findSalvage, listSalvage, restoredId, type SalvageRef } from './salvage';
 import { repair, type RepairReport } from './repair';
 import { updateMetadata, type InstanceMetadata } from './metadata';
 
@@ -138,10 +138,15 @@ export class AxiomEngine {
     const base = salvage.base && (await resolveBase(this.git, this.repo, salvage.base).then(() => true, () => false)) ? salvage.base : undefined;
     // Spawn from the default base, then point the new branch at the salvaged branch tip.
     const { as: _as, ...spawnOptions } = options;
-    const spawned = await this.spawn(id, { ...spawnOptions, ...(base ? { base } : {}) });
+    const spawned = await this.spawn(id, { ...spawnOptions, ...(base ? { base } : {}), agent: salvage.agent, prompt: salvage.prompt });
     await this.git.run(spawned.path, ['reset', '--hard', '--quiet', parent]);
     await applySalvageFiles(this.git, spawned.path, salvage.sha);
     return { ...spawned, salvage };
+  }
+
+  /** Deletes a salvage ref once its work is back (or no longer wanted). */
+  dropSalvage(refOrId: string): Promise<SalvageRef> {
+    return deleteSalvage(this.git, this.repo, refOrId);
   }
 
   async expireSalvage(days?: number): Promise<SalvageRef[]> {

@@ -20,6 +20,7 @@ export type AxiomErrorCode =
   | 'NotARepository'
   | 'ForeignWorktree'
   | 'Untrusted'
+  | 'AgentNotRunning'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -65,6 +66,7 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'Locked',
   'Untrusted',
   'NothingToMerge',
+  'AgentNotRunning',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */

@@ -21,3 +21,4 @@ export * from './agentState';
 export type { LocatedInstance } from './locate';
 export { plural } from './text';
 export * from './processIdentity';
+export { mapPool } from './pool';

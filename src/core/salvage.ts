@@ -23,10 +23,30 @@ export interface SalvageRef {
   subject: string;
   base: string | null;
   branch: string | null;
+  /** The agent and prompt of the instance it came from, so a restore brings them back too. */
+  agent: string | null;
+  prompt: string | null;
 }
 
 const TRAILER_BASE = 'Axiom-Base';
 const TRAILER_BRANCH = 'Axiom-Branch';
+const TRAILER_AGENT = 'Axiom-Agent';
+/** JSON-encoded: a prompt may span lines, a trailer may not. */
+const TRAILER_PROMPT = 'Axiom-Prompt';
+
+function promptTrailer(prompt: string | null | undefined): string {
+  return prompt ? `${TRAILER_PROMPT}: ${JSON.stringify(prompt)}\n` : '';
+}
+
+function parsePrompt(value: string | null): string | null {
+  if (!value) return null;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'string' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Writes the salvage commit and its ref; returns the ref name. Call under the repository lock. */
 export async function writeSalvage(
@@ -36,6 +56,7 @@ export async function writeSalvage(
   worktree: string,
   branch: string,
   base: string,
+  origin: { agent?: string | null; prompt?: string | null } = {},
 ): Promise<string> {
   const head = await revParse(git, worktree, 'HEAD');
   // A private index, so the worktree's own index and staging are not touched.
@@ -46,7 +67,10 @@ export async function writeSalvage(
     // Everything but ignored files (build output, dependencies): those are not the agent's work.
     await git.run(worktree, ['add', '--all', '--', '.'], { env });
     const tree = (await git.out(worktree, ['write-tree'], { env })).trim();
-    const message = `axiom salvage of ${id} (${branch})\n\n${TRAILER_BASE}: ${base}\n${TRAILER_BRANCH}: ${branch}\n`;
+    const message =
+      `axiom salvage of ${id} (${branch})\n\n${TRAILER_BASE}: ${base}\n${TRAILER_BRANCH}: ${branch}\n` +
+      (origin.agent ? `${TRAILER_AGENT}: ${origin.agent}\n` : '') +
+      promptTrailer(origin.prompt);
     const commit = (await git.out(worktree, ['commit-tree', tree, '-p', head, '-m', message], { env })).trim();
     const ref = `${SALVAGE_PREFIX}${id}/${Date.now()}`;
     await git.run(repo.commonDir, ['update-ref', '-m', 'axiom: salvage before cleanup', ref, commit, '']);
@@ -69,7 +93,17 @@ export async function listSalvage(git: GitRunner, repo: RepoInfo): Promise<Salva
       const [ref, sha, date, subject, body] = record.replace(/^\n/, '').split('\0');
       const trailer = (name: string): string | null => new RegExp(`^${name}: (.+)$`, 'm').exec(body ?? '')?.[1]?.trim() ?? null;
       const id = ref!.slice(SALVAGE_PREFIX.length).split('/')[0]!;
-      return { ref: ref!, id, sha: sha!, date: Number(date), subject: subject ?? '', base: trailer(TRAILER_BASE), branch: trailer(TRAILER_BRANCH) };
+      return {
+        ref: ref!,
+        id,
+        sha: sha!,
+        date: Number(date),
+        subject: subject ?? '',
+        base: trailer(TRAILER_BASE),
+        branch: trailer(TRAILER_BRANCH),
+        agent: trailer(TRAILER_AGENT),
+        prompt: parsePrompt(trailer(TRAILER_PROMPT)),
+      };
     });
 }
 
@@ -103,6 +137,15 @@ export async function expireSalvage(git: GitRunner, repo: RepoInfo, days: number
     const old = (await listSalvage(git, repo)).filter((s) => s.date < cutoff);
     for (const s of old) await git.run(repo.commonDir, ['update-ref', '-d', s.ref, s.sha]);
     return old;
+  });
+}
+
+/** Deletes one salvage ref (compare-and-swap from the sha it was listed with). */
+export async function deleteSalvage(git: GitRunner, repo: RepoInfo, refOrId: string): Promise<SalvageRef> {
+  return withRepoLock(repo.commonDir, async () => {
+    const s = await findSalvage(git, repo, refOrId);
+    await git.run(repo.commonDir, ['update-ref', '-d', s.ref, s.sha]);
+    return s;
   });
 }
 
