@@ -5,10 +5,13 @@ import { AxiomError } from '../core';
 import { flavorOfShell } from '../agents/shellQuote';
 import { claudeMcpAddCommand, mcpJsonSnippet } from '../mcp/config';
 import { Commands } from './commandIds';
-import { register, type CommandSpec } from './commandWrapper';
+import { ActionableError, register, type CommandSpec } from './commandWrapper';
+import { sendToAgentsCommand } from './agentMessages';
+import { readSettings } from './settings';
+import { descriptionFor, SORT_KEYS, type SortKey } from './presentation';
 import { cleanupCommand, cleanupMergedCommand, repairCommand, restoreCommand } from './cleanupCommands';
 import { showFileChange, showInstanceChanges } from './diffs';
-import { FileNode } from './tree';
+import { WorktreeNode } from './tree';
 import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
 import type { Services } from './services';
@@ -53,6 +56,16 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       runs: false,
       handler: async (inv) => {
         const { status } = await inv.worktree(s.repos);
+        // The OS file manager is on the machine of the window, not of the worktree, in a browser or a remote window.
+        if (vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName) {
+          throw new ActionableError(
+            new AxiomError('InvalidArgument', `Reveal in File Manager works only in a desktop window on the worktree's machine. ${status.id ?? 'The worktree'} is at ${status.path}.`, { path: status.path }),
+            [
+              { title: 'Copy Path', run: () => vscode.env.clipboard.writeText(status.path) },
+              { title: 'Add to Workspace', run: () => vscode.commands.executeCommand(Commands.addToWorkspace, inv.node ?? { id: status.id }) },
+            ],
+          );
+        }
         await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(status.path));
         return status.path;
       },
@@ -80,6 +93,20 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     { id: Commands.cleanupMerged, runs: true, handler: (inv) => cleanupMergedCommand(s, inv) },
     { id: Commands.restoreSalvage, runs: true, handler: (inv) => restoreCommand(s, inv) },
     { id: Commands.repair, runs: true, handler: (inv) => repairCommand(s, inv) },
+    { id: Commands.sendToAgents, runs: true, handler: (inv) => sendToAgentsCommand(s, inv) },
+    { id: Commands.sortBy, runs: false, handler: (inv) => sortBy(inv) },
+    { id: Commands.instanceActions, runs: false, handler: (inv) => instanceActions(s, inv) },
+    {
+      id: Commands.addReviewComment,
+      runs: false,
+      handler: async (inv) => {
+        const reply = inv.raw[0] as vscode.CommentReply | undefined;
+        if (!reply?.thread) throw new AxiomError('InvalidArgument', 'Add Review Comment works in a comment box on a file of an instance.');
+        s.review.add(reply);
+      },
+    },
+    { id: Commands.deleteReviewComment, runs: false, handler: async (inv) => s.review.delete(inv.raw[0]) },
+    { id: Commands.sendReview, runs: true, handler: (inv) => s.review.send(inv) },
     {
       id: Commands.refresh,
       runs: false,
@@ -118,7 +145,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
 
 /** A changed file against the merge-base (instances) or HEAD (other worktrees). */
 async function openFileDiff(s: Services, inv: Invocation): Promise<void> {
-  if (inv.node instanceof FileNode) {
+  if (inv.node?.kind === 'file') {
     const n = inv.node;
     await showFileChange(n.model, n.worktree.path, n.file, n.baseCommit, n.baseCommit ? `vs ${n.worktree.base ?? 'HEAD'}` : 'new file');
     return;
@@ -147,7 +174,7 @@ async function copyMcpConfig(s: Services, inv: Invocation): Promise<CopyMcpConfi
       { label: 'Claude Code command (claude mcp add …)', description: 'to paste into a terminal', value: 'claude' },
       { label: '.mcp.json snippet', description: 'for a project\'s .mcp.json (Claude Code and other MCP clients)', value: 'json' },
     ],
-    { placeHolder: `MCP configuration of the Axiom server for ${model.name}` },
+    { title: 'Copy MCP Configuration', placeHolder: `MCP configuration of the Axiom server for ${model.name}` },
   );
   if (!format) throw new Cancelled();
   const input = s.mcp.input(model.root);
@@ -159,4 +186,42 @@ async function copyMcpConfig(s: Services, inv: Invocation): Promise<CopyMcpConfi
     `Copied ${what} for ${model.name} to the clipboard (server ${s.mcp.script}, repository ${model.root}). It names this installation's files: copy it again after the extension updates.`,
   );
   return { format, repo: model.root, text };
+}
+
+/** Sort By…: the order of the Instances view (a setting, so every window of the user agrees). */
+async function sortBy(inv: Invocation): Promise<SortKey> {
+  const current = readSettings().sortBy;
+  const help: Record<SortKey, string> = {
+    name: 'by id, numbers in order: try-2 before try-10',
+    created: 'oldest first',
+    state: 'what needs you first: conflicts, waiting for input, failed, working …',
+    activity: 'latest agent event or commit first',
+  };
+  const key = await inv.pick(
+    'sortBy',
+    SORT_KEYS.map((k) => ({ label: k, description: k === current ? 'current' : '', detail: help[k], value: k })),
+    { title: 'Sort Instances By', placeHolder: `Now sorted by ${current}` },
+  );
+  if (key === undefined) throw new Cancelled();
+  await vscode.workspace.getConfiguration('axiom').update('sortBy', key, vscode.ConfigurationTarget.Global);
+  return key;
+}
+
+/** The actions of one instance (the status-bar item of a window opened on its worktree). */
+async function instanceActions(s: Services, inv: Invocation): Promise<string> {
+  const here = s.thisWindow.instances();
+  const { model, status } =
+    here.length === 1 && !inv.node && !inv.args?.id ? here[0]! : await inv.instance(s.repos, () => true, 'Instance Actions');
+  const node = new WorktreeNode(model, model.find(status.id!) ?? status);
+  const actions: { label: string; detail: string; value: string }[] = [
+    { label: '$(diff-multiple) Show Changes', detail: `${status.id} against the merge-base with ${status.base}`, value: Commands.showChanges },
+    { label: '$(git-merge) Merge into Base…', detail: `preview, then merge ${status.id} into ${status.base}`, value: Commands.merge },
+    { label: '$(terminal) Open Terminal', detail: 'the agent terminal of this instance', value: Commands.openTerminal },
+    { label: '$(comment) Send Review to Agent', detail: 'the review comments on its diff', value: Commands.sendReview },
+    { label: '$(trash) Clean Up Instance', detail: 'refuses if work would be lost', value: Commands.cleanup },
+  ];
+  const picked = await inv.pick('action', actions, { title: `Axiom: ${status.id}`, placeHolder: descriptionFor(status) });
+  if (picked === undefined) throw new Cancelled();
+  await vscode.commands.executeCommand(picked, node);
+  return picked;
 }

@@ -11,9 +11,12 @@ import { McpRegistration } from './mcpRegistration';
 import { Repositories } from './repositories';
 import { TerminalManager } from './terminals';
 import { InstancesTree } from './tree';
+import { Review } from './review';
+import { ThisWindow } from './thisWindow';
 import { readSettings } from './settings';
 import type { Services } from './services';
 import type { RepositoryModel } from './repositoryModel';
+import type { Node } from './tree';
 import { plural } from '../core';
 
 /** What activate() returns: used by the extension-host tests (and usable by other extensions). */
@@ -23,6 +26,12 @@ export interface AxiomExtensionApi {
   terminals: TerminalManager;
   /** The MCP server definitions given to VS Code (one per repository). */
   mcp: McpRegistration;
+  /** Review comments on instances' diffs (the Comments API controller). */
+  review: Review;
+  /** The instances whose worktree this window has open (status-bar item). */
+  thisWindow: ThisWindow;
+  /** The Instances view (multi-selection). */
+  view: vscode.TreeView<Node>;
   activationMs: number;
   /** Resolves when the workspace's repositories are found and each has its first snapshot. */
   ready: Promise<void>;
@@ -38,13 +47,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   const terminals = new TerminalManager(log, path.join(context.extensionPath, 'dist', 'hook.js'));
   const tree = new InstancesTree(repos);
   const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
-  bag.push(repos, terminals, tree, mcp);
-  bag.push(vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
+  const review = new Review(repos, terminals, log);
+  const thisWindow = new ThisWindow(repos);
+  bag.push(repos, terminals, tree, mcp, review, thisWindow);
+  // Several rows at once: bulk Clean Up, Merge and Send to Agents act on the selection.
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  bag.push(view);
   bag.push(vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, new BaseContentProvider(repos)));
 
   let activationMs = 0;
   let readyMs = 0;
-  const services: Services = { repos, terminals, mcp, log, activationMs: () => activationMs, readyMs: () => readyMs };
+  const services: Services = { repos, terminals, mcp, review, thisWindow, log, activationMs: () => activationMs, readyMs: () => readyMs };
   bag.push(...registerCommands(services));
 
   // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.
@@ -65,11 +78,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
     .then(() => Promise.all(repos.models().map((m) => m.ready())))
     .then(() => {
       readyMs = performance.now() - started;
-      log.info(`First snapshot of ${repos.list().length} repository(ies) ${readyMs.toFixed(1)} ms after activation started.`);
+      log.info(`First snapshot of ${plural(repos.list().length, 'repository')} ${readyMs.toFixed(1)} ms after activation started.`);
     });
   activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
-  return { repositories: repos, tree, terminals, mcp, activationMs, ready };
+  return { repositories: repos, tree, terminals, mcp, review, thisWindow, view, activationMs, ready };
 }
 
 export function deactivate(): void {

@@ -1,41 +1,78 @@
-/** How a WorktreeStatus looks in the tree: description, icon, tooltip, context value. Rendering only. */
+/** How a WorktreeStatus looks in the tree: label, description, icon, tooltip, context value, order. Rendering only. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FileChange, StatusEntry, WorktreeStatus } from '../core';
+import { plural, type FileChange, type StatusEntry, type WorktreeStatus } from '../core';
 import { ContextValues } from './commandIds';
 
 export type RowState =
   | 'missing'
   | 'locked'
   | 'conflicts'
-  | 'working'
   | 'waiting'
-  | 'starting'
-  | 'merged'
-  | 'dirty'
-  | 'exited'
   | 'failed'
+  | 'working'
+  | 'starting'
+  | 'dirty'
+  | 'merged'
+  | 'exited'
   | 'idle'
+  | 'empty'
   | 'clean';
+
+/** Most urgent first: the order of "Sort by state". */
+export const ROW_STATE_ORDER: readonly RowState[] = [
+  'missing',
+  'locked',
+  'conflicts',
+  'waiting',
+  'failed',
+  'working',
+  'starting',
+  'dirty',
+  'idle',
+  'exited',
+  'clean',
+  'empty',
+  'merged',
+];
 
 export function dirtyCount(w: WorktreeStatus): number {
   return w.changes.length;
 }
 
+/**
+ * How long after its terminal opened an agent that has not reported yet still counts as starting:
+ * the row keeps spinning (no "clean" check in between) until the first phase event arrives.
+ */
+export const STARTING_GRACE_MS = 20_000;
+
+/** A terminal was opened for the agent moments ago and it has not said anything yet. */
+export function isSettling(w: WorktreeStatus, now = Date.now()): boolean {
+  const taken = w.metadata?.terminal?.takenAt;
+  if (w.agentState.phase !== 'unknown' || w.agentState.lastEvent || !taken) return false;
+  return now - Date.parse(taken) < STARTING_GRACE_MS;
+}
+
+/** No commits of its own and no uncommitted change: nothing would be lost or merged. */
+export function isEmpty(w: WorktreeStatus): boolean {
+  return w.kind === 'instance' && w.dirty !== null && !w.merged && w.ahead === 0 && dirtyCount(w) === 0;
+}
+
 /** The one state a row shows, most urgent first. */
-export function rowState(w: WorktreeStatus): RowState {
+export function rowState(w: WorktreeStatus, now = Date.now()): RowState {
   if (w.prunable || w.dirty === null) return 'missing';
   if (w.locked) return 'locked';
   if (w.conflictsWithBase) return 'conflicts';
   const phase = w.agentState.phase;
-  if (phase === 'working') return 'working';
   if (phase === 'waiting') return 'waiting';
-  if (phase === 'starting' || phase === 'pending') return 'starting';
+  if (phase === 'working') return 'working';
+  if (phase === 'starting' || phase === 'pending' || isSettling(w, now)) return 'starting';
+  if (phase === 'exited' && w.agentState.exitCode) return 'failed';
   if (w.merged && dirtyCount(w) === 0) return 'merged';
   if (dirtyCount(w) > 0) return 'dirty';
-  if (phase === 'exited') return w.agentState.exitCode ? 'failed' : 'exited';
+  if (phase === 'exited') return 'exited';
   if (phase === 'idle') return 'idle';
-  return 'clean';
+  return isEmpty(w) ? 'empty' : 'clean';
 }
 
 const ICONS: Record<RowState, [string, string | undefined]> = {
@@ -50,27 +87,80 @@ const ICONS: Record<RowState, [string, string | undefined]> = {
   exited: ['debug-stop', undefined],
   failed: ['error', 'list.errorForeground'],
   idle: ['debug-pause', undefined],
+  empty: ['circle-large-outline', undefined],
   clean: ['pass', 'gitDecoration.addedResourceForeground'],
 };
 
-export function iconFor(w: WorktreeStatus): vscode.ThemeIcon {
-  if (w.kind === 'main') return new vscode.ThemeIcon('repo');
-  const [id, color] = ICONS[rowState(w)];
+export function iconFor(w: WorktreeStatus, now = Date.now()): vscode.ThemeIcon {
+  if (w.kind === 'main') return new vscode.ThemeIcon('home');
+  if (w.kind === 'foreign') return new vscode.ThemeIcon('folder');
+  const [id, color] = ICONS[rowState(w, now)];
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
 export function labelFor(w: WorktreeStatus): string {
+  if (w.kind === 'main') return w.branch ?? path.basename(w.path);
   return w.id ?? path.basename(w.path);
 }
 
-/** "3 changed · ↑2 ↓1 · axiom/x/123": the state first, so a narrow side bar cuts off the branch, not the news. */
-export function descriptionFor(w: WorktreeStatus): string {
+/**
+ * The agent and what it is doing, in words ("claude working", "codex failed, exit 1").
+ * The one place rows and pickers get these words from (issue 11's agent presentation replaces it).
+ */
+export function agentWords(w: WorktreeStatus): string | null {
+  if (w.kind !== 'instance' || !w.agent) return null;
+  const s = w.agentState;
+  switch (s.phase) {
+    case 'pending':
+    case 'starting':
+      return `${w.agent} starting`;
+    case 'working':
+      return `${w.agent} working`;
+    case 'waiting':
+      return `${w.agent} needs input`;
+    case 'idle':
+      return `${w.agent} idle`;
+    case 'exited':
+      if (s.exitCode === 0) return `${w.agent} done`;
+      return s.exitCode ? `${w.agent} failed, exit ${s.exitCode}` : `${w.agent} exited`;
+    default:
+      if (isSettling(w)) return `${w.agent} starting`;
+      return w.metadata?.terminal?.takenAt || w.launch === 'headless' ? w.agent : `${w.agent} not started`;
+  }
+}
+
+/** "landed (squash)": merged by Axiom with that strategy, or "landed" when the base simply contains it. */
+export function landedWords(w: WorktreeStatus): string {
+  return w.metadata?.merged && w.metadata.merged.headSha === w.head ? `landed (${w.metadata.merged.strategy})` : 'landed';
+}
+
+/**
+ * The row's description, the news first so a narrow side bar cuts off the least important part:
+ * "conflicts with main · 3 files, 1 uncommitted · ↑2 ↓1 · claude working". `files` is the number of
+ * changed files against the merge-base (the children the row expands to); null when not known.
+ */
+export function descriptionFor(w: WorktreeStatus, files: number | null = null): string {
+  if (w.kind === 'main') return ['base', dirtyCount(w) ? plural(dirtyCount(w), 'uncommitted file') : '', path.basename(w.path)].filter(Boolean).join(' · ');
   const parts: string[] = [];
-  if (w.dirty === null) parts.push(w.prunable ? 'missing' : 'unavailable');
-  else if (dirtyCount(w) > 0) parts.push(`${dirtyCount(w)} changed`);
-  if (w.ahead !== null && w.behind !== null && (w.ahead > 0 || w.behind > 0)) parts.push(`↑${w.ahead} ↓${w.behind}`);
-  if (w.merged) parts.push('merged');
-  parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
+  const uncommitted = dirtyCount(w);
+  if (w.dirty === null) parts.push(w.prunable ? 'folder missing' : 'unavailable');
+  if (w.locked) parts.push('locked');
+  if (w.conflictsWithBase) parts.push(`conflicts with ${w.base ?? 'base'}`);
+  if (w.merged) {
+    parts.push(landedWords(w));
+    if (uncommitted) parts.push(plural(uncommitted, 'uncommitted file'));
+  } else if (isEmpty(w)) {
+    parts.push('empty');
+  } else if (w.dirty !== null) {
+    // The file count is what the row expands to (its changes against the merge-base).
+    if (files !== null && files > uncommitted) parts.push(uncommitted ? `${plural(files, 'file')}, ${uncommitted} uncommitted` : plural(files, 'file'));
+    else if (uncommitted) parts.push(plural(uncommitted, 'uncommitted file'));
+    const arrows = [w.ahead ? `↑${w.ahead}` : '', w.behind ? `↓${w.behind}` : ''].filter(Boolean).join(' ');
+    if (arrows) parts.push(arrows);
+  }
+  if (w.kind === 'foreign') parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
+  const agent = agentWords(w);
+  if (agent) parts.push(agent);
   return parts.filter(Boolean).join(' · ');
 }
 
@@ -85,7 +175,8 @@ function escape(s: string): string {
 }
 
 export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
-  const lines: string[] = [`**${escape(labelFor(w))}**${w.kind === 'instance' ? '' : ` (${w.kind === 'main' ? 'main worktree' : 'not made by Axiom'})`}`, ''];
+  const title = w.kind === 'instance' ? '' : w.kind === 'main' ? ' — the base: the main worktree, where instances merge into' : ' — not made by Axiom';
+  const lines: string[] = [`**${escape(labelFor(w))}**${escape(title)}`, ''];
   const row = (k: string, v: string | null | undefined): void => {
     if (v) lines.push(`${k}: ${escape(v)}  `);
   };
@@ -97,9 +188,9 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   if (w.conflictsWithBase) row('Conflicts with base', w.conflictFiles.join(', '));
   if (w.merged) row('Merged', w.metadata?.merged ? `into ${w.metadata.merged.into} (${w.metadata.merged.strategy})` : 'everything is in the base');
   if (w.locked) row('Locked', w.lockReason ?? 'yes');
-  if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair');
+  if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair Worktrees');
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
-  row('Agent', w.agent ? `${w.agent} — ${w.agentState.phase}${w.agentState.exitCode != null ? ` (exit ${w.agentState.exitCode})` : ''}` : null);
+  row('Agent', w.agent ? `${agentWords(w)}${w.agentState.exitCode != null ? ` (exit code ${w.agentState.exitCode})` : ''}` : null);
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
   row('Prompt', w.prompt ? (w.prompt.length > 200 ? w.prompt.slice(0, 200) + '…' : w.prompt) : null);
   if (w.lastCommit) row('Last commit', `${w.lastCommit.sha.slice(0, 10)} ${w.lastCommit.subject} (${new Date(w.lastCommit.date * 1000).toLocaleString()})`);
@@ -115,4 +206,59 @@ export function letterFor(change: FileChange | StatusEntry): string {
   if (change.kind === 'conflicted') return 'U';
   const code = change.worktree !== '.' ? change.worktree : change.index;
   return code ?? 'M';
+}
+
+const LETTER_WORDS: Record<string, string> = {
+  A: 'added',
+  M: 'modified',
+  D: 'deleted',
+  R: 'renamed',
+  C: 'copied',
+  T: 'type changed',
+  U: 'conflicted',
+  '?': 'untracked',
+};
+
+/** An uncommitted file's state in words ("untracked", "modified, staged"), never git's letters. */
+export function changeWords(change: StatusEntry): string {
+  if (change.kind === 'untracked') return 'untracked';
+  if (change.kind === 'conflicted') return 'conflicted';
+  const staged = change.index !== '.' && change.index !== '?';
+  const letter = change.worktree !== '.' ? change.worktree : change.index;
+  const word = LETTER_WORDS[letter] ?? 'changed';
+  return staged && change.worktree === '.' ? `${word}, staged` : word;
+}
+
+// ───────────────────────── order ─────────────────────────
+
+export const SORT_KEYS = ['name', 'created', 'state', 'activity'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+/** "x2" before "x10": numbers inside ids compare as numbers. */
+const natural = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+export function compareNames(a: string, b: string): number {
+  return natural.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The latest sign of life: the agent's last event or the last commit, in ms (0 when none). */
+export function lastActivity(w: WorktreeStatus): number {
+  const agent = w.agentState.lastActivity ? Date.parse(w.agentState.lastActivity) : 0;
+  const commit = w.lastCommit ? w.lastCommit.date * 1000 : 0;
+  return Math.max(agent || 0, commit);
+}
+
+/**
+ * Instances in view order: by name (natural), creation (oldest first), state (most urgent first)
+ * or last activity (most recent first); ties by name.
+ */
+export function sortInstances(list: readonly WorktreeStatus[], key: SortKey, now = Date.now()): WorktreeStatus[] {
+  const name = (w: WorktreeStatus): string => w.id ?? path.basename(w.path);
+  const by: Record<SortKey, (a: WorktreeStatus, b: WorktreeStatus) => number> = {
+    name: () => 0,
+    created: (a, b) => (a.createdAt ? Date.parse(a.createdAt) : 0) - (b.createdAt ? Date.parse(b.createdAt) : 0),
+    state: (a, b) => ROW_STATE_ORDER.indexOf(rowState(a, now)) - ROW_STATE_ORDER.indexOf(rowState(b, now)),
+    activity: (a, b) => lastActivity(b) - lastActivity(a),
+  };
+  return [...list].sort((a, b) => by[key](a, b) || compareNames(name(a), name(b)));
 }

@@ -3,11 +3,15 @@ import type * as vscode from 'vscode';
 import type { McpRegistration } from './mcpRegistration';
 import type { Repositories } from './repositories';
 import type { TerminalManager } from './terminals';
+import type { Review } from './review';
+import type { ThisWindow } from './thisWindow';
 
 export interface Services {
   repos: Repositories;
   terminals: TerminalManager;
   mcp: McpRegistration;
+  review: Review;
+  thisWindow: ThisWindow;
   log: vscode.LogOutputChannel;
   /** Milliseconds activate() took, measured inside the extension host. */
   activationMs: () => number;

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { SpawnOptions } from '../core';
+import { SORT_KEYS, type SortKey } from './presentation';
 
 export interface ExtensionSettings {
   defaultAgent: string;
@@ -11,6 +12,8 @@ export interface ExtensionSettings {
   confirmBeforeMerge: boolean;
   refreshDebounceMs: number;
   salvageRetentionDays: number;
+  /** The order of the Instances view (and of bulk actions, which run in view order). */
+  sortBy: SortKey;
 }
 
 function section(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
@@ -31,6 +34,7 @@ export function readSettings(scope?: vscode.Uri): ExtensionSettings {
     confirmBeforeMerge: c.get<boolean>('confirmBeforeMerge', true),
     refreshDebounceMs: Math.max(0, c.get<number>('refreshDebounceMs', 500)),
     salvageRetentionDays: c.get<number>('salvageRetentionDays', 30),
+    sortBy: SORT_KEYS.find((k) => k === c.get<string>('sortBy')) ?? 'name',
   };
 }
 

@@ -1,14 +1,18 @@
 /**
  * The Instances view. It renders the models' snapshots and nothing else: rows are built from
  * WorktreeStatus, children of an instance are its changed files against the merge-base.
+ * Order: the main worktree (the base) first, then the instances in the chosen order, then the
+ * worktrees Axiom did not make in a group of their own.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { WorktreeStatus } from '../core';
+import { mapPool, type WorktreeStatus } from '../core';
 import { Commands, ContextValues } from './commandIds';
 import type { RepositoryModel } from './repositoryModel';
 import type { Repositories } from './repositories';
-import { contextValueFor, descriptionFor, iconFor, labelFor, letterFor, tooltipFor } from './presentation';
+import { contextValueFor, descriptionFor, iconFor, isSettling, labelFor, letterFor, sortInstances, STARTING_GRACE_MS, tooltipFor } from './presentation';
+import { readSettings } from './settings';
+import { isOpenHere } from './thisWindow';
 
 export class RepositoryNode {
   readonly kind = 'repository';
@@ -28,6 +32,8 @@ export class WorktreeNode {
   constructor(
     readonly model: RepositoryModel,
     readonly status: WorktreeStatus,
+    /** Changed files against the merge-base (what the row expands to); null when not counted. */
+    readonly files: number | null = null,
   ) {}
 }
 
@@ -46,13 +52,26 @@ export class FileNode {
 
 export type Node = RepositoryNode | GroupNode | WorktreeNode | FileNode;
 
+/** The instances of a repository in view order (pickers and bulk actions use this order too). */
+export function viewOrder(model: RepositoryModel): WorktreeStatus[] {
+  return sortInstances(
+    model.worktrees().filter((w) => w.kind === 'instance'),
+    readSettings(vscode.Uri.file(model.root)).sortBy,
+  );
+}
+
 export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly sub: vscode.Disposable;
+  private readonly subs: vscode.Disposable[];
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly repos: Repositories) {
-    this.sub = repos.onDidChange(() => this.emitter.fire(undefined));
+    this.subs = [
+      repos.onDidChange(() => this.emitter.fire(undefined)),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('axiom.sortBy') && this.emitter.fire(undefined)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.emitter.fire(undefined)),
+    ];
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
@@ -75,13 +94,25 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   private async rowsOf(model: RepositoryModel): Promise<Node[]> {
     await model.ready();
-    const all = model.worktrees();
-    const instances = all.filter((w) => w.kind === 'instance').sort((a, b) => (a.id ?? '').localeCompare(b.id ?? ''));
-    const others = all.filter((w) => w.kind !== 'instance');
-    const rows: Node[] = instances.map((w) => new WorktreeNode(model, w));
+    const instances = viewOrder(model);
+    const counts = await mapPool(instances, 2, (w) => model.fileCount(w));
+    const rows: Node[] = instances.map((w, i) => new WorktreeNode(model, w, counts[i]!));
+    const main = model.worktrees().find((w) => w.kind === 'main');
+    const foreign = model.worktrees().filter((w) => w.kind === 'foreign');
     // The main worktree alone is no news: an empty view shows the "Spawn" welcome instead.
-    if (others.some((w) => w.kind === 'foreign') || (rows.length > 0 && others.length > 0)) rows.push(new GroupNode(model, others));
+    if (main && (rows.length > 0 || foreign.length > 0)) rows.unshift(new WorktreeNode(model, main));
+    if (foreign.length > 0) rows.push(new GroupNode(model, foreign));
+    this.wakeWhenSettled(instances);
     return rows;
+  }
+
+  /** A row shown as "starting" turns into its real state after the grace time even if nothing else changes. */
+  private wakeWhenSettled(instances: WorktreeStatus[]): void {
+    if (this.settleTimer || !instances.some((w) => isSettling(w))) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.emitter.fire(undefined);
+    }, STARTING_GRACE_MS + 100);
   }
 
   private async filesOf(node: WorktreeNode): Promise<Node[]> {
@@ -116,16 +147,23 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
         const item = new vscode.TreeItem('Other worktrees', vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `group:${node.model.root}`;
         item.description = `${node.worktrees.length} · not made by Axiom`;
-        item.tooltip = 'The main worktree and worktrees made by git or other tools. Axiom lists them but never cleans them up.';
+        item.tooltip = 'Worktrees made by git or other tools (e.g. claude -w). Axiom lists them but never cleans them up.';
         item.iconPath = new vscode.ThemeIcon('folder-library');
         item.contextValue = ContextValues.group;
         return item;
       }
       case 'worktree': {
         const w = node.status;
-        const item = new vscode.TreeItem(labelFor(w), w.dirty === null ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
+        const here = w.kind !== 'main' && isOpenHere(w.path);
+        const label = labelFor(w);
+        // The worktree this window is open on stands out: its name highlighted, "this window" first.
+        const item = new vscode.TreeItem(
+          here ? { label, highlights: [[0, label.length]] } : label,
+          w.dirty === null ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed,
+        );
         item.id = `wt:${w.path}`;
-        item.description = descriptionFor(w);
+        const description = descriptionFor(w, node.files);
+        item.description = here ? `this window · ${description}` : description;
         item.tooltip = tooltipFor(w);
         item.iconPath = iconFor(w);
         item.contextValue = contextValueFor(w);
@@ -147,7 +185,8 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   }
 
   dispose(): void {
-    this.sub.dispose();
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
 }

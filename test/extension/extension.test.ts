@@ -51,7 +51,8 @@ describe('Axiom Worktrees in VS Code', () => {
     const found = await row('alpha');
     assert.ok(found, 'the tree shows alpha without a refresh');
     assert.equal(label(found.item), 'alpha');
-    assert.match(String(found.item.description), /^axiom\/alpha\/\d+/);
+    // No commits, no changes, its agent not started yet (no terminal): said in words, no branch timestamp.
+    assert.equal(String(found.item.description), 'empty · claude not started');
     assert.equal(found.item.contextValue, 'instance');
     assert.equal(found.status.base, 'main');
     assert.equal(found.status.prompt, 'do it');
@@ -84,7 +85,7 @@ describe('Axiom Worktrees in VS Code', () => {
     fs.writeFileSync(path.join(alpha.path, 'notes.txt'), 'an agent was here\n');
     const dirty = await waitFor(model, async () => {
       const r = await row('alpha');
-      return r && r.status.changes.length === 1 && String(r.item.description).includes('1 changed') ? r : undefined;
+      return r && r.status.changes.length === 1 && String(r.item.description).includes('1 uncommitted file') ? r : undefined;
     }, 'alpha to show 1 changed file');
     const latency = performance.now() - started;
     measure('edit-to-dirty', latency);
@@ -97,7 +98,7 @@ describe('Axiom Worktrees in VS Code', () => {
     commitFile(alpha.path, 'src/feature.txt', 'feature\n', 'alpha: add feature');
     const r = await waitFor(model, async () => {
       const x = await row('alpha');
-      return x && x.status.ahead === 1 && String(x.item.description).includes('↑1 ↓0') ? x : undefined;
+      return x && x.status.ahead === 1 && String(x.item.description).startsWith('2 files, 1 uncommitted · ↑1 · ') ? x : undefined;
     }, 'alpha to be 1 ahead');
     assert.equal(r.status.lastCommit?.subject, 'alpha: add feature');
   });
@@ -196,7 +197,7 @@ describe('Axiom Worktrees in VS Code', () => {
       if (strategy !== 'squash') assert.match(git(repo, 'log', '--format=%s', 'main'), new RegExp(`^${id}: work$`, 'm'));
       const merged = await waitFor(model, () => model.find(id)?.merged, `${id} to show as merged`);
       assert.ok(merged);
-      assert.match(String((await row(id))!.item.description), /merged/);
+      assert.match(String((await row(id))!.item.description), new RegExp(`^landed \\(${strategy}\\)`));
     });
   }
 
