@@ -7,11 +7,10 @@ import { claudeMcpAddCommand, mcpJsonSnippet } from '../mcp/config';
 import { Commands } from './commandIds';
 import { ActionableError, register, type CommandSpec } from './commandWrapper';
 import { sendToAgentsCommand } from './agentMessages';
-import { readSettings } from './settings';
-import { descriptionFor, SORT_KEYS, type SortKey } from './presentation';
+import { sortByCommand } from './sortCommand';
+import { instanceActionsCommand } from './thisWindow';
 import { cleanupCommand, cleanupMergedCommand, repairCommand, restoreCommand } from './cleanupCommands';
 import { showFileChange, showInstanceChanges } from './diffs';
-import { WorktreeNode } from './tree';
 import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
 import type { Services } from './services';
@@ -94,8 +93,8 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     { id: Commands.restoreSalvage, runs: true, handler: (inv) => restoreCommand(s, inv) },
     { id: Commands.repair, runs: true, handler: (inv) => repairCommand(s, inv) },
     { id: Commands.sendToAgents, runs: true, handler: (inv) => sendToAgentsCommand(s, inv) },
-    { id: Commands.sortBy, runs: false, handler: (inv) => sortBy(inv) },
-    { id: Commands.instanceActions, runs: false, handler: (inv) => instanceActions(s, inv) },
+    { id: Commands.sortBy, runs: false, handler: (inv) => sortByCommand(inv) },
+    { id: Commands.instanceActions, runs: false, handler: (inv) => instanceActionsCommand(s, inv) },
     {
       id: Commands.addReviewComment,
       runs: false,
@@ -186,42 +185,4 @@ async function copyMcpConfig(s: Services, inv: Invocation): Promise<CopyMcpConfi
     `Copied ${what} for ${model.name} to the clipboard (server ${s.mcp.script}, repository ${model.root}). It names this installation's files: copy it again after the extension updates.`,
   );
   return { format, repo: model.root, text };
-}
-
-/** Sort By…: the order of the Instances view (a setting, so every window of the user agrees). */
-async function sortBy(inv: Invocation): Promise<SortKey> {
-  const current = readSettings().sortBy;
-  const help: Record<SortKey, string> = {
-    name: 'by id, numbers in order: try-2 before try-10',
-    created: 'oldest first',
-    state: 'what needs you first: conflicts, waiting for input, failed, working …',
-    activity: 'latest agent event or commit first',
-  };
-  const key = await inv.pick(
-    'sortBy',
-    SORT_KEYS.map((k) => ({ label: k, description: k === current ? 'current' : '', detail: help[k], value: k })),
-    { title: 'Sort Instances By', placeHolder: `Now sorted by ${current}` },
-  );
-  if (key === undefined) throw new Cancelled();
-  await vscode.workspace.getConfiguration('axiom').update('sortBy', key, vscode.ConfigurationTarget.Global);
-  return key;
-}
-
-/** The actions of one instance (the status-bar item of a window opened on its worktree). */
-async function instanceActions(s: Services, inv: Invocation): Promise<string> {
-  const here = s.thisWindow.instances();
-  const { model, status } =
-    here.length === 1 && !inv.node && !inv.args?.id ? here[0]! : await inv.instance(s.repos, () => true, 'Instance Actions');
-  const node = new WorktreeNode(model, model.find(status.id!) ?? status);
-  const actions: { label: string; detail: string; value: string }[] = [
-    { label: '$(diff-multiple) Show Changes', detail: `${status.id} against the merge-base with ${status.base}`, value: Commands.showChanges },
-    { label: '$(git-merge) Merge into Base…', detail: `preview, then merge ${status.id} into ${status.base}`, value: Commands.merge },
-    { label: '$(terminal) Open Terminal', detail: 'the agent terminal of this instance', value: Commands.openTerminal },
-    { label: '$(comment) Send Review to Agent', detail: 'the review comments on its diff', value: Commands.sendReview },
-    { label: '$(trash) Clean Up Instance', detail: 'refuses if work would be lost', value: Commands.cleanup },
-  ];
-  const picked = await inv.pick('action', actions, { title: `Axiom: ${status.id}`, placeHolder: descriptionFor(status) });
-  if (picked === undefined) throw new Cancelled();
-  await vscode.commands.executeCommand(picked, node);
-  return picked;
 }

@@ -7,8 +7,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorktreeStatus } from '../core';
 import { Commands } from './commandIds';
+import { Cancelled, type Invocation } from './invocation';
+import { descriptionFor } from './presentation';
 import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
+import type { Services } from './services';
+import { WorktreeNode } from './tree';
 
 /** Is this worktree one of this window's workspace folders? */
 export function isOpenHere(worktreePath: string): boolean {
@@ -66,4 +70,22 @@ export class ThisWindow implements vscode.Disposable {
     for (const s of this.subs) s.dispose();
     this.item.dispose();
   }
+}
+
+/** Instance Actions…: what one can do with an instance, for the one this window is open on (its status-bar item). */
+export async function instanceActionsCommand(s: Services, inv: Invocation): Promise<string> {
+  const here = s.thisWindow.instances();
+  const { model, status } = here.length === 1 && !inv.node && !inv.args?.id ? here[0]! : await inv.instance(s.repos, () => true, 'Instance Actions');
+  const node = new WorktreeNode(model, model.find(status.id!) ?? status);
+  const actions = [
+    { label: '$(diff-multiple) Show Changes', detail: `${status.id} against the merge-base with ${status.base}`, value: Commands.showChanges },
+    { label: '$(git-merge) Merge into Base…', detail: `preview, then merge ${status.id} into ${status.base}`, value: Commands.merge },
+    { label: '$(terminal) Open Terminal', detail: 'the agent terminal of this instance', value: Commands.openTerminal },
+    { label: '$(comment) Send Review to Agent', detail: 'the review comments on its diff', value: Commands.sendReview },
+    { label: '$(trash) Clean Up Instance', detail: 'refuses if work would be lost', value: Commands.cleanup },
+  ];
+  const picked = await inv.pick('action', actions, { title: `Axiom: ${status.id}`, placeHolder: descriptionFor(status) });
+  if (picked === undefined) throw new Cancelled();
+  await vscode.commands.executeCommand(picked, node);
+  return picked;
 }

@@ -213,8 +213,18 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
     await until('the diff editor of greet.js', async () => (await wb.editorTabs()).some((t) => t.startsWith('greet.js')));
     const modified = page.locator('.editor-instance .monaco-diff-editor .editor.modified');
     await modified.waitFor();
-    await modified.locator('.view-line', { hasText: 'Hello' }).first().click();
-    await wb.runCommand('Add Line Comment');
+    // As a person does: hover the line, click the "+" the Comments API puts in the gutter of a commenting range.
+    const line = modified.locator('.view-line', { hasText: 'Hello' }).first();
+    await line.hover();
+    const lineBox = (await line.boundingBox())!;
+    const glyph = await until('the + of a commenting range beside the line', async () => {
+      for (const g of await modified.locator('.comment-range-glyph').all()) {
+        const box = await g.boundingBox();
+        if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) return g;
+      }
+      return undefined;
+    }, 15_000);
+    await glyph.click();
     const widget = page.locator('.review-widget').first();
     await widget.waitFor({ timeout: 15_000 });
     await page.keyboard.type('Keep the trailing comma style of the repo here');

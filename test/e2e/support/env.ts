@@ -149,7 +149,8 @@ export async function openE2E(): Promise<E2E> {
     cleanups.push(() => browser.close());
     const { page, context } = browser;
     page.setDefaultTimeout(30_000);
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`);
+    // A loaded machine (2 cores, several test runs) can take a minute to serve the workbench.
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`, { timeout: 120_000 });
     const wb = new Workbench(page, context);
     await wb.ready();
     log(`workbench loaded in ${since(started)} (${server.url})`);
