@@ -213,17 +213,11 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
     await until('the diff editor of greet.js', async () => (await wb.editorTabs()).some((t) => t.startsWith('greet.js')));
     const modified = page.locator('.editor-instance .monaco-diff-editor .editor.modified');
     await modified.waitFor();
-    // As a person does: hover the line, click the "+" the Comments API puts in the gutter of a commenting range.
-    const line = modified.locator('.view-line', { hasText: 'Hello' }).first();
-    await line.hover();
-    const lineBox = (await line.boundingBox())!;
-    const glyph = await until('the + of a commenting range beside the line', async () => {
-      for (const g of await modified.locator('.comment-range-glyph').all()) {
-        const box = await g.boundingBox();
-        if (box && Math.abs(box.y + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2) return g;
-      }
-      return undefined;
-    }, 15_000);
+    // As a person does: hover line 2 in the gutter, click the "+" the Comments API puts there (a commenting range).
+    const lineNumber = modified.locator('.margin-view-overlays .line-numbers', { hasText: /^2$/ });
+    await lineNumber.hover();
+    const glyph = modified.locator('.margin-view-overlays > div', { has: page.locator('.line-numbers', { hasText: /^2$/ }) }).locator('.comment-range-glyph');
+    await glyph.waitFor({ timeout: 15_000 });
     await glyph.click();
     const widget = page.locator('.review-widget').first();
     await widget.waitFor({ timeout: 15_000 });
@@ -231,11 +225,14 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
     await widget.locator('.monaco-button', { hasText: 'Add Review Comment' }).click();
     await widget.locator('.review-comment', { hasText: 'Keep the trailing comma style' }).waitFor();
     await widget.getByText('not sent yet').waitFor();
-    await wb.runCommand('View: Toggle Panel Visibility');
-    await widget.locator('.monaco-button', { hasText: 'Send Review to Agent' }).click();
+    // The terminal, to see the agent receive it (the Comments panel opened with the first comment).
+    await wb.runCommand('Terminal: Focus Terminal');
+    await widget.locator('.head .action-label[aria-label="Send Review to Agent"]').click();
+    // The terminal wraps long lines anywhere, even inside a word: compare without whitespace.
+    const expected = "stand-in agent fix-greeting got: Review comments on your changes — src/greet.js line 2: Keep the trailing comma style of the repo here".replace(/\s+/g, '');
     const text = await until('the review in the agent terminal', async () => {
       const t = await wb.terminalText();
-      return /got: Review comments on your changes — src\/greet\.js line 2: Keep the trailing comma style of the repo here/.test(t.replace(/\s+/g, ' ')) ? t : '';
+      return t.replace(/\s+/g, '').includes(expected) ? t : '';
     });
     assert.ok(text);
     await widget.getByText("Sent to fix-greeting's agent").waitFor();
