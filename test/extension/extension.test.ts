@@ -254,11 +254,14 @@ describe('Axiom Worktrees in VS Code', () => {
     assert.equal(back.status.changes.length, 1);
   });
 
-  it('Clean Up Merged Instances removes exactly the merged ones', async () => {
-    const mergedIds = model.instances().filter((w) => w.merged).map((w) => w.id!).sort();
+  it('Clean Up Merged Instances removes exactly the merged ones (and the empty ones nobody works in)', async () => {
+    await model.refreshNow();
+    const mergedIds = model.instances().filter((w) => w.merged && w.changes.length === 0).map((w) => w.id!).sort();
+    const idle = (w: { agentState: { phase: string } }): boolean => !['starting', 'pending', 'working', 'waiting'].includes(w.agentState.phase);
+    const emptyIds = model.instances().filter((w) => !w.merged && w.ahead === 0 && w.changes.length === 0 && idle(w)).map((w) => w.id!);
     assert.ok(mergedIds.length >= 4, `merged: ${mergedIds.join(', ')}`);
     const r = await exec<{ cleaned: { id: string }[] }>('axiom.cleanupMerged', { confirm: true });
-    assert.deepEqual(r.cleaned.map((c) => c.id).sort(), mergedIds);
+    assert.deepEqual(r.cleaned.map((c) => c.id).sort(), [...mergedIds, ...emptyIds].sort());
     for (const id of mergedIds) assert.equal(model.find(id), undefined);
     assert.ok(model.find('alpha'), 'unmerged instances stay');
   });
