@@ -89,7 +89,8 @@ function reportBulk(inv: Invocation, model: RepositoryModel, total: number, r: B
       return [`${x.id}: ${headline(error)}`, ...refusalLines(error, model.find(x.id))].join('\n');
     })
     .join('\n\n');
-  void vscode.window.showWarningMessage(kept, inv.headless ? {} : { modal: true, detail: `${detail}\n\nClean them up one by one to merge or salvage their work.` });
+  const oneByOne = r.refused.length === 1 ? 'Clean it up on its own to merge or salvage its work.' : 'Clean them up one by one to merge or salvage their work.';
+  void vscode.window.showWarningMessage(kept, inv.headless ? {} : { modal: true, detail: `${detail}\n\n${oneByOne}` });
 }
 
 async function bulkCleanupCommand(s: Services, inv: Invocation): Promise<BulkCleanupResult> {

@@ -188,6 +188,8 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
     await wb.row('fix-greeting').locator('.monaco-tl-twistie').click();
     await wb.rows().filter({ hasText: 'NOTES.md' }).waitFor();
     await wb.clearNotifications();
+    // Focus out of the view, so the selected row shows its whole description, not its inline buttons.
+    await wb.runCommand('View: Focus Active Editor Group');
     await wb.restMouse();
     await e.screenshot('overview');
     const bar = (await page.locator('.part.sidebar').boundingBox())!;
@@ -329,6 +331,7 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
     assert.deepEqual(labels, ['try-1', 'try-2', 'try-10'], 'try-2 before try-10');
 
     await wb.clearNotifications();
+    await wb.runCommand('View: Close All Editors');
     await wb.selectRows(['try-1', 'try-2', 'try-10']);
     assert.deepEqual((await wb.selectedRows()).map((l) => l.trim()), ['try-1', 'try-2', 'try-10']);
     await wb.row('try-10').click({ button: 'right' });
