@@ -86,7 +86,7 @@ describe('Axiom Worktrees in VS Code', () => {
     const dirty = await waitFor(model, async () => {
       const r = await row('alpha');
       return r && r.status.changes.length === 1 && String(r.item.description).includes('1 uncommitted file') ? r : undefined;
-    }, 'alpha to show 1 changed file');
+    }, 'alpha to show 1 uncommitted file');
     const latency = performance.now() - started;
     measure('edit-to-dirty', latency);
     assert.equal(dirty.status.changes[0]!.path, 'notes.txt');
