@@ -8,7 +8,7 @@
 //   EXTENSION-TESTS: <passed> passed, <failed> failed
 // and the exit code is the one VS Code reported (non-zero on any failure, timeout or crash).
 //
-// Environment: AXIOM_EXTENSION_TESTS_TIMEOUT_S (default 600; counted after the one-time install),
+// Environment: AXIOM_EXTENSION_TESTS_TIMEOUT_S (default 1500; counted after the one-time install),
 // AXIOM_E2E_VERBOSE=1 (also print the workbench's own console), AXIOM_KEEP_RUN_DIR=1 (keep the
 // user-data-dir and code-server.log), AXIOM_ARTIFACTS_DIR (where a failure screenshot goes; default tmp).
 import * as fs from 'node:fs';
@@ -48,7 +48,7 @@ function cliOptions() {
     folder: { type: 'string' },
     trust: { type: 'boolean', default: false },
     grep: { type: 'string' },
-    timeout: { type: 'string', default: process.env.AXIOM_EXTENSION_TESTS_TIMEOUT_S ?? '600' },
+    timeout: { type: 'string', default: process.env.AXIOM_EXTENSION_TESTS_TIMEOUT_S ?? '1500' },
   };
 }
 
@@ -198,7 +198,7 @@ async function runTests(opts, run, lap, t) {
       folder = path.join(run.tempDir, 'workspace');
       fs.mkdirSync(folder);
     }
-    run.server = await startCodeServer({ folder, trust: opts.trust, log, env: opts.grep ? { AXIOM_MOCHA_GREP: opts.grep } : {} });
+    run.server = await startCodeServer({ folder, trust: opts.trust, testDriver: true, log, env: opts.grep ? { AXIOM_MOCHA_GREP: opts.grep } : {} });
     lap('serverUp');
     run.browser = await launchBrowser();
     lap('browserUp');

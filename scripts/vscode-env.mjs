@@ -253,12 +253,13 @@ async function withInstallLock(cacheDir, log, fn) {
 
 /**
  * Start one code-server with a fresh user-data-dir, extensions dir and XDG/TMP dirs (all in one run dir
- * inside the cache, removed by stop()). Resolves once /healthz answers.
+ * inside the cache, removed by stop()). Resolves once /healthz answers. `testDriver: true` adds the
+ * smoke-test driver (needed for a test payload; it hides notification toasts): never for `npm start`.
  * @returns {Promise<{url: string, port: number, stop: () => Promise<void>, runDir: string,
  *   userDataDir: string, extensionsDir: string, logFile: string, logTail: (n?: number) => string}>}
  */
 export async function startCodeServer({
-  port, folder, extensionsDir, userDataDir, settings = {}, extraArgs = [], trust = false, env: extraEnv = {},
+  port, folder, extensionsDir, userDataDir, settings = {}, extraArgs = [], trust = false, testDriver = false, env: extraEnv = {},
   log = defaultLog, keepRunDir = process.env.AXIOM_KEEP_RUN_DIR === '1',
 } = {}) {
   if (!folder) throw new Error('startCodeServer: folder is required');
@@ -276,7 +277,9 @@ export async function startCodeServer({
     '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
     ...(trust ? [] : ['--disable-workspace-trust']),
     '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-    '--vscode-option', 'enable-smoke-test-driver', // or the test payload (extensionTestsPath) is ignored
+    // Only for test runs that load a payload (extensionTestsPath) or need codeAutomationExit: the
+    // smoke-test driver also makes the workbench drop notification toasts, so a user would see none.
+    ...(testDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ...extraArgs,
     folder,
   ];

@@ -12,7 +12,7 @@ import { locateInstance, type LocatedInstance } from './locate';
 import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './diff';
 import { mergeInstance, type MergeOptions, type MergePlan, type MergeResult } from './merge';
 import { cleanupInstance, previewRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './cleanup';
-import { expireSalvage, findSalvage, listSalvage, restorePoint, restoredId, writeTreeExactly, type SalvageRef } from './salvage';
+import { deleteSalvage, expireSalvage, findSalvage, listSalvage, restorePoint, restoredId, writeTreeExactly, type SalvageRef } from './salvage';
 import { repair, type RepairReport } from './repair';
 import { updateMetadata, type InstanceMetadata } from './metadata';
 import { Explorer } from './explore';
@@ -153,6 +153,11 @@ export class AxiomEngine {
     if (point) await this.git.run(spawned.path, ['reset', '--hard', '--quiet', point]);
     await writeTreeExactly(this.git, this.repo, spawned.path, `${salvage.sha}^{tree}`);
     return { ...spawned, salvage };
+  }
+
+  /** Deletes a salvage ref once its work is back (or no longer wanted). */
+  dropSalvage(refOrId: string): Promise<SalvageRef> {
+    return deleteSalvage(this.git, this.repo, refOrId);
   }
 
   async expireSalvage(days?: number): Promise<SalvageRef[]> {

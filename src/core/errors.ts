@@ -34,6 +34,7 @@ export type AxiomErrorCode =
   | 'InvalidConfig'
   | 'SetupFailed'
   | 'TeardownFailed'
+  | 'AgentNotRunning'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -95,6 +96,7 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'StaleEvaluation',
   'SetupFailed',
   'TeardownFailed',
+  'AgentNotRunning',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */

@@ -50,3 +50,4 @@ export type { LandOptions, LandResult, LandAllResult, LandingPlan, LandingPrevie
 export { largestCleanSet } from './forecast';
 export type { Forecast, ConflictPair } from './forecast';
 export type { AttemptRow, AgentStats, AttemptOutcome } from './history';
+export { mapPool } from './pool';

@@ -284,6 +284,15 @@ export async function expireSalvage(git: GitRunner, repo: RepoInfo, days: number
   });
 }
 
+/** Deletes one salvage ref (compare-and-swap from the sha it was listed with). */
+export async function deleteSalvage(git: GitRunner, repo: RepoInfo, refOrId: string): Promise<SalvageRef> {
+  return withRepoLock(repo.commonDir, async () => {
+    const s = await findSalvage(git, repo, refOrId);
+    await git.run(repo.commonDir, ['update-ref', '-d', s.ref, s.sha]);
+    return s;
+  });
+}
+
 export function restoredId(s: SalvageRef, asId: string | undefined): string {
   return validateId(asId ?? s.id);
 }

@@ -28,6 +28,12 @@ export const Commands = {
   landWinner: 'axiom.landWinner',
   landAllClean: 'axiom.landAllClean',
   refreshHistory: 'axiom.refreshHistory',
+  sortBy: 'axiom.sortBy',
+  sendToAgents: 'axiom.sendToAgents',
+  instanceActions: 'axiom.instanceActions',
+  addReviewComment: 'axiom.addReviewComment',
+  deleteReviewComment: 'axiom.deleteReviewComment',
+  sendReview: 'axiom.sendReview',
   /** Internal (not in the palette): activation time and model facts, for tests and bug reports. */
   diagnostics: 'axiom.diagnostics',
 } as const;
@@ -50,6 +56,8 @@ export const ContextValues = {
 
 export const VIEW_ID = 'axiom.instances';
 export const HISTORY_VIEW_ID = 'axiom.history';
+/** The Comments API controller of review comments on an instance's diff. */
+export const REVIEW_CONTROLLER_ID = 'axiom.review';
 export const OUTPUT_NAME = 'Axiom Worktrees';
 export const BASE_SCHEME = 'axiom-base';
 /** Context key: 'noFolder' | 'noRepository' | 'ready' (drives the welcome views). */

@@ -13,12 +13,19 @@ export interface UiAction {
   run: () => unknown;
 }
 
-/** An error with actions the user can take from its message (e.g. "Clean Up Anyway"). */
+export interface ActionableOptions {
+  /** A modal dialog (it can carry the whole list of files and commits); the first action is its default button. */
+  modal?: boolean;
+  /** The dialog's text under the first line of the message, when the message's own lines are not the best words. */
+  detail?: string;
+}
+
+/** An error with actions the user can take from its message (e.g. "Merge…", "Clean Up Anyway"). */
 export class ActionableError extends Error {
   constructor(
     readonly inner: unknown,
     readonly actions: UiAction[],
-    readonly modal = false,
+    readonly options: ActionableOptions = {},
   ) {
     super(inner instanceof Error ? inner.message : String(inner));
     this.name = 'ActionableError';
@@ -66,9 +73,10 @@ function report(id: string, e: unknown, log: vscode.LogOutputChannel, headless: 
   const text = inner instanceof Error ? inner.message : String(inner);
   const [first, ...rest] = text.split('\n');
   // A modal dialog can carry the whole list (files, commits); a notification gets one line.
-  const modal = e instanceof ActionableError && e.modal && !headless;
+  const modal = e instanceof ActionableError && e.options.modal === true && !headless;
   const message = modal ? first! : text.replace(/\n\s*/g, ' ');
-  const options: vscode.MessageOptions = modal ? { modal: true, detail: rest.join('\n') } : {};
+  const detail = e instanceof ActionableError && e.options.detail !== undefined ? e.options.detail : rest.join('\n');
+  const options: vscode.MessageOptions = modal ? { modal: true, detail } : {};
   const show = refusal ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
   // Not awaited: the command finishes now; an action runs if the user picks it later.
   void show(message, options, ...actions.map((a) => a.title)).then((picked) => {

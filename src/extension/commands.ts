@@ -5,10 +5,12 @@ import { AxiomError } from '../core';
 import { flavorOfShell } from '../agents/shellQuote';
 import { claudeMcpAddCommand, mcpJsonSnippet } from '../mcp/config';
 import { Commands } from './commandIds';
-import { register, type CommandSpec } from './commandWrapper';
+import { ActionableError, register, type CommandSpec } from './commandWrapper';
+import { sendToAgentsCommand } from './agentMessages';
+import { sortByCommand } from './sortCommand';
+import { instanceActionsCommand } from './thisWindow';
 import { cleanupCommand, cleanupMergedCommand, repairCommand, restoreCommand } from './cleanupCommands';
 import { showFileChange, showInstanceChanges } from './diffs';
-import { FileNode } from './tree';
 import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
 import { exploreCommandSpecs } from './exploreCommands';
@@ -58,6 +60,16 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       runs: false,
       handler: async (inv) => {
         const { status } = await inv.worktree(s.repos);
+        // The OS file manager is on the machine of the window, not of the worktree, in a browser or a remote window.
+        if (vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName) {
+          throw new ActionableError(
+            new AxiomError('InvalidArgument', `Reveal in File Manager works only in a desktop window on the worktree's machine. ${status.id ?? 'The worktree'} is at ${status.path}.`, { path: status.path }),
+            [
+              { title: 'Copy Path', run: () => vscode.env.clipboard.writeText(status.path) },
+              { title: 'Add to Workspace', run: () => vscode.commands.executeCommand(Commands.addToWorkspace, inv.node ?? { id: status.id }) },
+            ],
+          );
+        }
         await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(status.path));
         return status.path;
       },
@@ -85,6 +97,20 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     { id: Commands.cleanupMerged, runs: true, handler: (inv) => cleanupMergedCommand(s, inv) },
     { id: Commands.restoreSalvage, runs: true, handler: (inv) => restoreCommand(s, inv) },
     { id: Commands.repair, runs: true, handler: (inv) => repairCommand(s, inv) },
+    { id: Commands.sendToAgents, runs: true, handler: (inv) => sendToAgentsCommand(s, inv) },
+    { id: Commands.sortBy, runs: false, handler: (inv) => sortByCommand(inv) },
+    { id: Commands.instanceActions, runs: false, handler: (inv) => instanceActionsCommand(s, inv) },
+    {
+      id: Commands.addReviewComment,
+      runs: false,
+      handler: async (inv) => {
+        const reply = inv.raw[0] as vscode.CommentReply | undefined;
+        if (!reply?.thread) throw new AxiomError('InvalidArgument', 'Add Review Comment works in a comment box on a file of an instance.');
+        s.review.add(reply);
+      },
+    },
+    { id: Commands.deleteReviewComment, runs: false, handler: async (inv) => s.review.delete(inv.raw[0]) },
+    { id: Commands.sendReview, runs: true, handler: (inv) => s.review.send(inv) },
     {
       id: Commands.refresh,
       runs: false,
@@ -127,7 +153,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
 
 /** A changed file against the merge-base (instances) or HEAD (other worktrees). */
 async function openFileDiff(s: Services, inv: Invocation): Promise<void> {
-  if (inv.node instanceof FileNode) {
+  if (inv.node?.kind === 'file') {
     const n = inv.node;
     await showFileChange(n.model, n.worktree.path, n.file, n.baseCommit, n.baseCommit ? `vs ${n.worktree.base ?? 'HEAD'}` : 'new file');
     return;
@@ -156,7 +182,7 @@ async function copyMcpConfig(s: Services, inv: Invocation): Promise<CopyMcpConfi
       { label: 'Claude Code command (claude mcp add …)', description: 'to paste into a terminal', value: 'claude' },
       { label: '.mcp.json snippet', description: 'for a project\'s .mcp.json (Claude Code and other MCP clients)', value: 'json' },
     ],
-    { placeHolder: `MCP configuration of the Axiom server for ${model.name}` },
+    { title: 'Copy MCP Configuration', placeHolder: `MCP configuration of the Axiom server for ${model.name}` },
   );
   if (!format) throw new Cancelled();
   const input = s.mcp.input(model.root);

@@ -54,7 +54,7 @@ export interface ExploreCommandResult {
   terminals: string[];
 }
 
-/** Explore… (Race Agents): task, prompt, how many agents (or a mix), evaluation; members spawn and start in terminals. */
+/** Race Agents…: task, prompt, how many agents (or a mix), evaluation; members spawn and start in terminals. */
 export async function exploreCommand(s: Services, inv: Invocation): Promise<ExploreCommandResult> {
   const model = await inv.model(s.repos);
   await model.ready();
@@ -144,7 +144,7 @@ async function raceOf(s: Services, inv: Invocation): Promise<{ model: Repository
   if (inv.headless) throw new AxiomError('InvalidArgument', 'Which race? Pass { task }.');
   await exploration.refresh();
   const races = exploration.races();
-  if (races.length === 0) throw new AxiomError('NotFound', 'There is no live race. Start one with Explore… (Race Agents).');
+  if (races.length === 0) throw new AxiomError('NotFound', 'There is no live race. Start one with Race Agents….');
   const chosen = await vscode.window.showQuickPick(
     races.map((v) => ({ label: v.race.task, description: `${plural(v.live.length, 'member')} · ${v.race.base}`, value: v.race })),
     { placeHolder: 'Which race?' },

@@ -16,9 +16,12 @@ import { TerminalManager } from './terminals';
 import { AttentionMonitor } from './attention';
 import { AgentStatusPoll } from './agentStatusPoll';
 import { InstancesTree } from './tree';
+import { Review } from './review';
+import { ThisWindow } from './thisWindow';
 import { readSettings } from './settings';
 import type { Services } from './services';
 import type { RepositoryModel } from './repositoryModel';
+import type { Node } from './tree';
 import { plural } from '../core';
 
 /** What activate() returns: used by the extension-host tests (and usable by other extensions). */
@@ -34,6 +37,12 @@ export interface AxiomExtensionApi {
   history: HistoryView;
   /** The conflict badges of instance rows. */
   decorations: ConflictDecorations;
+  /** Review comments on instances' diffs (the Comments API controller). */
+  review: Review;
+  /** The instances whose worktree this window has open (status-bar item). */
+  thisWindow: ThisWindow;
+  /** The Instances view (multi-selection). */
+  view: vscode.TreeView<Node>;
   activationMs: number;
   /** Resolves when the workspace's repositories are found and each has its first snapshot. */
   ready: Promise<void>;
@@ -52,8 +61,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   const history = new HistoryView(repos, explorations);
   const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
   const decorations = new ConflictDecorations(explorations, () => repos.models());
-  bag.push(repos, terminals, explorations, tree, history, mcp, decorations);
-  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  const review = new Review(repos, terminals, log);
+  const thisWindow = new ThisWindow(repos);
+  bag.push(repos, terminals, explorations, tree, history, mcp, decorations, review, thisWindow);
+  // Several rows at once: bulk Clean Up, Merge and Send to Agents act on the selection.
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const attention = new AttentionMonitor(repos, terminals, view, log);
   bag.push(view, attention, new AgentStatusPoll(repos));
   bag.push(vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: history }));
@@ -62,7 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
 
   let activationMs = 0;
   let readyMs = 0;
-  const services: Services = { repos, terminals, mcp, explorations, history, log, activationMs: () => activationMs, readyMs: () => readyMs };
+  const services: Services = { repos, terminals, mcp, explorations, history, review, thisWindow, log, activationMs: () => activationMs, readyMs: () => readyMs };
   bag.push(...registerCommands(services));
 
   // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.
@@ -83,11 +95,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
     .then(() => Promise.all(repos.models().map((m) => m.ready())))
     .then(() => {
       readyMs = performance.now() - started;
-      log.info(`First snapshot of ${repos.list().length} repository(ies) ${readyMs.toFixed(1)} ms after activation started.`);
+      log.info(`First snapshot of ${plural(repos.list().length, 'repository')} ${readyMs.toFixed(1)} ms after activation started.`);
     });
   activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
-  return { repositories: repos, tree, terminals, mcp, attention, explorations, history, decorations, activationMs, ready };
+  return { repositories: repos, tree, terminals, mcp, attention, explorations, history, decorations, review, thisWindow, view, activationMs, ready };
 }
 
 export function deactivate(): void {

@@ -4,10 +4,12 @@
  * is "headless": it never opens UI and a missing confirmation means "no".
  */
 import * as vscode from 'vscode';
-import { AxiomError, type MergeStrategy, type WorktreeStatus } from '../core';
-import { FileNode, GroupNode, RaceNode, RepositoryNode, WorktreeNode, type Node } from './tree';
+import { AxiomError, mapPool, type MergeStrategy, type WorktreeStatus } from '../core';
+import { viewOrder, type Node, type WorktreeNode } from './tree';
 import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
+import { descriptionFor } from './presentation';
+import { isOpenHere } from './thisWindow';
 
 export interface CommandArgs {
   /** Repository (root, worktree or git dir path); optional with one repository. */
@@ -49,17 +51,42 @@ export interface CommandArgs {
   pick?: string;
   /** Land Winner…: leave the other members in place. */
   keepLosers?: boolean;
+  /** Bulk actions (Clean Up, Merge, Send to Agents): the instances, instead of a selection in the view. */
+  ids?: string[];
+  /** Send to Agents: the message. */
+  text?: string;
+  /** Restore: delete the salvage ref once its work is back. */
+  dropSalvage?: boolean;
+  /** Sort By: name, created, state or activity. */
+  sortBy?: string;
+  /** Instance Actions: the command id to run on the instance. */
+  action?: string;
+}
+
+/** Quick picks and input boxes always say what they are for. */
+type TitledPickOptions = vscode.QuickPickOptions & { title: string };
+type TitledInputOptions = vscode.InputBoxOptions & { title: string };
+
+const NODE_KINDS: readonly string[] = ['repository', 'group', 'race', 'worktree', 'file'];
+
+/** A row of the view (by shape: a second copy of these classes, e.g. in tests, passes too). */
+function isNode(x: unknown): x is Node {
+  return !!x && typeof x === 'object' && 'model' in x && NODE_KINDS.includes((x as { kind?: unknown }).kind as string);
 }
 
 export class Invocation {
   readonly node: Node | undefined;
+  /** The view's selection when the command came from a row of a multi-selection (else just the row). */
+  readonly selection: Node[];
   readonly args: CommandArgs | undefined;
 
-  constructor(raw: unknown[]) {
+  constructor(readonly raw: unknown[]) {
     const first = raw[0];
-    const isNode = first instanceof WorktreeNode || first instanceof FileNode || first instanceof RepositoryNode || first instanceof GroupNode || first instanceof RaceNode;
-    this.node = isNode ? first : undefined;
-    this.args = !isNode && first !== null && typeof first === 'object' && !(first instanceof vscode.Uri) ? (first as CommandArgs) : undefined;
+    this.node = isNode(first) ? first : undefined;
+    // A menu on a multi-selection passes (clicked row, all selected rows).
+    const second = raw[1];
+    this.selection = Array.isArray(second) && second.every(isNode) && second.length > 0 ? second : this.node ? [this.node] : [];
+    this.args = !this.node && first !== null && typeof first === 'object' && !(first instanceof vscode.Uri) ? (first as CommandArgs) : undefined;
   }
 
   get headless(): boolean {
@@ -67,7 +94,7 @@ export class Invocation {
   }
 
   /** A text answer: from the arguments, else an input box. undefined = cancelled. */
-  async text(key: keyof CommandArgs, options: vscode.InputBoxOptions): Promise<string | undefined> {
+  async text(key: keyof CommandArgs, options: TitledInputOptions): Promise<string | undefined> {
     if (this.headless) {
       const v = this.args![key];
       return typeof v === 'string' ? v : undefined;
@@ -76,7 +103,7 @@ export class Invocation {
   }
 
   /** A choice: from the arguments (matched against item values), else a quick pick. */
-  async pick<T>(key: keyof CommandArgs, items: (vscode.QuickPickItem & { value: T })[], options: vscode.QuickPickOptions): Promise<T | undefined> {
+  async pick<T>(key: keyof CommandArgs, items: (vscode.QuickPickItem & { value: T })[], options: TitledPickOptions): Promise<T | undefined> {
     if (this.headless) {
       const v = this.args![key];
       if (v === undefined) return items[0]?.value; // the default is listed first
@@ -109,16 +136,16 @@ export class Invocation {
     if (this.headless) throw new AxiomError('InvalidArgument', 'There are several repositories: pass { repo }.');
     const chosen = await vscode.window.showQuickPick(
       models.map((m) => ({ label: m.name, description: m.root, value: m })),
-      { placeHolder: 'Which repository?' },
+      { title: 'Axiom: Choose a Repository', placeHolder: 'Which repository?' },
     );
     if (!chosen) throw new Cancelled();
     return chosen.value;
   }
 
   /** The instance this invocation is about (a row, `args.id`, or a quick pick). */
-  async instance(repos: Repositories, filter: (w: WorktreeStatus) => boolean = () => true): Promise<{ model: RepositoryModel; status: WorktreeStatus }> {
-    if (this.node instanceof WorktreeNode || this.node instanceof FileNode) {
-      const status = this.node instanceof WorktreeNode ? this.node.status : this.node.worktree;
+  async instance(repos: Repositories, filter: (w: WorktreeStatus) => boolean = () => true, title?: string): Promise<{ model: RepositoryModel; status: WorktreeStatus }> {
+    if (this.node?.kind === 'worktree' || this.node?.kind === 'file') {
+      const status = this.node.kind === 'worktree' ? this.node.status : this.node.worktree;
       if (status.kind !== 'instance' || !status.id) throw new AxiomError('ForeignWorktree', `${status.path} was not made by Axiom: only read-only actions apply.`);
       return { model: this.node.model, status: this.node.model.find(status.id) ?? status };
     }
@@ -135,21 +162,63 @@ export class Invocation {
       return { model, status };
     }
     if (this.headless) throw new AxiomError('InvalidArgument', 'Which instance? Pass { id }.');
-    const candidates = model.instances().filter(filter);
+    const candidates = pickOrder(model).filter(filter);
     if (candidates.length === 0) throw new AxiomError('NotFound', 'There is no instance to pick. Spawn one first.');
-    const chosen = await vscode.window.showQuickPick(
-      candidates.map((w) => ({ label: w.id!, description: w.branch ?? '', detail: w.path, value: w })),
-      { placeHolder: 'Which instance?' },
-    );
+    const chosen = await vscode.window.showQuickPick(instanceItems(model, candidates), { title: title ?? 'Axiom: Choose an Instance', placeHolder: 'Which instance?', matchOnDescription: true });
     if (!chosen) throw new Cancelled();
     return { model, status: chosen.value };
   }
 
+  /**
+   * The instances a bulk action is about: the view's selection, `args.ids`, or a multi-select pick.
+   * In view order; rows that are not instances (the main worktree, a file) are left out.
+   */
+  async instances(repos: Repositories, title: string, filter: (w: WorktreeStatus) => boolean = () => true): Promise<{ model: RepositoryModel; statuses: WorktreeStatus[] }> {
+    const rows = this.selection.filter((n): n is WorktreeNode => n.kind === 'worktree' && n.status.kind === 'instance' && n.status.id !== null);
+    if (rows.length > 0) {
+      const model = rows[0]!.model;
+      const ids = new Set(rows.filter((r) => r.model === model).map((r) => r.status.id!));
+      return { model, statuses: viewOrder(model).filter((w) => ids.has(w.id!)) };
+    }
+    const model = await this.model(repos);
+    await model.ready();
+    if (this.args?.ids) {
+      const missing = this.args.ids.filter((id) => !model.find(id));
+      if (missing.length) throw new AxiomError('NotFound', `No instance named ${missing.join(', ')} in ${model.name}.`);
+      const ids = new Set(this.args.ids);
+      return { model, statuses: viewOrder(model).filter((w) => ids.has(w.id!)) };
+    }
+    if (this.args?.id) return { model, statuses: [(await this.instance(repos)).status] };
+    if (this.headless) throw new AxiomError('InvalidArgument', 'Which instances? Pass { ids }.');
+    const candidates = pickOrder(model).filter(filter);
+    if (candidates.length === 0) throw new AxiomError('NotFound', 'There is no instance to pick. Spawn one first.');
+    const chosen = await vscode.window.showQuickPick(instanceItems(model, candidates), { title, placeHolder: 'Which instances?', canPickMany: true, matchOnDescription: true });
+    if (!chosen || chosen.length === 0) throw new Cancelled();
+    return { model, statuses: chosen.map((c) => c.value) };
+  }
+
   /** Any worktree row (instances, main and foreign worktrees) for read-only actions. */
   async worktree(repos: Repositories): Promise<{ model: RepositoryModel; status: WorktreeStatus }> {
-    if (this.node instanceof WorktreeNode) return { model: this.node.model, status: this.node.status };
+    if (this.node?.kind === 'worktree') return { model: this.node.model, status: this.node.status };
     return this.instance(repos);
   }
+}
+
+/** View order, with the instances this window is open on first. */
+function pickOrder(model: RepositoryModel): WorktreeStatus[] {
+  const all = viewOrder(model);
+  return [...all.filter((w) => isOpenHere(w.path)), ...all.filter((w) => !isOpenHere(w.path))];
+}
+
+/** Picker rows that show each instance's state as its row does ("2 files · ↑1 · claude working"). */
+async function instanceItems(model: RepositoryModel, list: WorktreeStatus[]): Promise<(vscode.QuickPickItem & { value: WorktreeStatus })[]> {
+  const files = await mapPool(list, 2, (w) => model.fileCount(w));
+  return list.map((w, i) => ({
+    label: w.id!,
+    description: (isOpenHere(w.path) ? 'this window · ' : '') + descriptionFor(w, files[i]),
+    detail: w.path,
+    value: w,
+  }));
 }
 
 /** The user closed a prompt: not an error, nothing to report. */

@@ -2,17 +2,20 @@
  * Merge into Base…: strategy, the engine's preview (files, conflicts) before anything changes, a
  * modal confirm, progress, and a result with "Clean Up Instance". Uncommitted work: offer to
  * commit it all first. Conflicts: change nothing, or leave the merge in the target's working tree
- * for the merge editor when the user asks for it.
+ * for the merge editor when the user asks for it. On a selection of rows: one strategy, one
+ * confirmation, then each instance in turn (see `mergeOrder`).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AxiomError, MERGE_STRATEGIES, type MergePlan, type MergeResult, type MergeStrategy } from '../core';
+import { AxiomError, MERGE_STRATEGIES, isAxiomError, type MergePlan, type MergeResult, type MergeStrategy, type WorktreeStatus } from '../core';
 import { Commands } from './commandIds';
 import { Cancelled, type Invocation } from './invocation';
 import { WorktreeNode } from './tree';
 import type { Services } from './services';
 import { readSettings } from './settings';
 import { plural } from '../core';
+import { descriptionFor } from './presentation';
+import { headline } from './refusals';
 
 export type MergeCommandResult =
   | ({ outcome: 'merged' } & MergeResult)
@@ -33,9 +36,25 @@ function list(items: string[], max = 20): string {
   return shown.join('\n');
 }
 
-export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeCommandResult> {
-  const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
+/** Nothing to merge, said before any question: no commits of its own and no changes, or already landed. */
+function nothingToMerge(w: WorktreeStatus): AxiomError | null {
+  if (w.changes.length > 0) return null;
+  if (w.merged) {
+    const how = w.metadata?.merged?.headSha === w.head ? ` (${w.metadata.merged.strategy})` : '';
+    return new AxiomError('NothingToMerge', `${w.id} has already landed in ${w.base}${how}: there is nothing new to merge.`);
+  }
+  if (w.ahead === 0) return new AxiomError('NothingToMerge', `${w.id} has no commits and no changes that are not in ${w.base}: there is nothing to merge.`);
+  return null;
+}
+
+export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeCommandResult | BulkMergeResult> {
+  if (inv.selection.length > 1 || inv.args?.ids) return bulkMergeCommand(s, inv);
+  const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null, 'Merge into Base');
   const id = status.id!;
+  // The row may lag a commit made a moment ago: judge "nothing to merge" on the worktree as it is now.
+  await model.refreshNow([status.path]);
+  const nothing = nothingToMerge(model.find(id) ?? status);
+  if (nothing) throw nothing;
   const strategy = await inv.pick(
     'strategy',
     MERGE_STRATEGIES.map((st) => ({ label: st, detail: STRATEGY_HELP[st], value: st })),
@@ -55,7 +74,11 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
           commitAll,
         )) === commitAll;
     if (!ok) return { outcome: 'cancelled' };
-    commitMessage = await inv.text('commitMessage', { prompt: `Commit message for the uncommitted work of ${id}`, value: `${id}: work in progress` });
+    commitMessage = await inv.text('commitMessage', {
+      title: `Merge ${id}: Commit All`,
+      prompt: `Commit message for the uncommitted work of ${id}`,
+      value: `${id}: work in progress`,
+    });
     if (!commitMessage) return { outcome: 'cancelled' };
   }
 
@@ -122,4 +145,58 @@ async function openConflict(worktree: string, file: string): Promise<void> {
   } catch {
     await vscode.commands.executeCommand('vscode.open', uri);
   }
+}
+
+export interface BulkMergeResult {
+  strategy: MergeStrategy;
+  /** In the order they were merged. */
+  merged: { id: string; newTargetSha: string | null }[];
+  skipped: { id: string; code: string; reason: string }[];
+}
+
+/**
+ * The order a batch of instances is merged in: for now the view's order (the selection arrives in
+ * it). The one place to swap in a conflict-free order once races are evaluated (issue 10).
+ */
+export function mergeOrder(statuses: readonly WorktreeStatus[]): WorktreeStatus[] {
+  return [...statuses];
+}
+
+async function bulkMergeCommand(s: Services, inv: Invocation): Promise<BulkMergeResult> {
+  const { model, statuses } = await inv.instances(s.repos, 'Merge Instances into Base', (w) => w.dirty !== null);
+  const order = mergeOrder(statuses);
+  const strategy = await inv.pick(
+    'strategy',
+    MERGE_STRATEGIES.map((st) => ({ label: st, detail: STRATEGY_HELP[st], value: st })),
+    { title: `Merge ${plural(order.length, 'instance')} into Base`, placeHolder: 'How should the work land on the base?' },
+  );
+  if (strategy === undefined) throw new Cancelled();
+  const ok = await inv.confirm(
+    `Merge ${plural(order.length, 'instance')} (${strategy}), one after the other in this order?`,
+    `${order.map((w, i) => `${i + 1}. ${w.id} into ${w.base} — ${descriptionFor(w)}`).join('\n')}\n\nEach merge is all or nothing. One that would conflict, has uncommitted work or nothing to merge is skipped and listed.`,
+    'Merge All',
+  );
+  if (!ok) throw new Cancelled();
+  const result: BulkMergeResult = { strategy, merged: [], skipped: [] };
+  await model.refreshNow(order.map((w) => w.path));
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Merging ${plural(order.length, 'instance')} (${strategy})` }, async (progress) => {
+    for (const w of order) {
+      const id = w.id!;
+      progress.report({ message: id, increment: 100 / order.length });
+      try {
+        const nothing = nothingToMerge(model.find(id) ?? w);
+        if (nothing) throw nothing;
+        const r = (await model.operation(() => model.engine.merge(id, { strategy }))) as MergeResult;
+        result.merged.push({ id, newTargetSha: r.newTargetSha });
+      } catch (e) {
+        if (!isAxiomError(e)) throw e;
+        result.skipped.push({ id, code: e.code, reason: headline(e) });
+      }
+    }
+  });
+  s.log.info(`Bulk merge (${strategy}): merged ${result.merged.map((m) => m.id).join(', ') || 'none'}; skipped ${result.skipped.map((x) => `${x.id} (${x.code})`).join(', ') || 'none'}.`);
+  const merged = result.merged.length ? `Merged ${result.merged.map((m) => m.id).join(', ')} (${strategy}).` : 'Merged nothing.';
+  if (result.skipped.length === 0) void vscode.window.showInformationMessage(merged);
+  else void vscode.window.showWarningMessage(`${merged} Not merged: ${result.skipped.map((x) => `${x.id} — ${x.reason}`).join('; ')}`);
+  return result;
 }

@@ -1,18 +1,56 @@
-/** How a WorktreeStatus looks in the tree: description, icon, tooltip, context value. Rendering only. */
+/** How a WorktreeStatus looks in the tree: label, description, icon, tooltip, context value, order. Rendering only. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FileChange, StatusEntry, WorktreeStatus } from '../core';
+import { plural, type FileChange, type StatusEntry, type WorktreeStatus } from '../core';
 import { ContextValues } from './commandIds';
 import { AGENT_ICONS, agentLine, agentRowState, attentionWord, URGENT_AGENT_STATES, type AgentRowState } from './agentPresentation';
 
-export type RowState = 'missing' | 'setupFailed' | 'settingUp' | 'locked' | 'conflicts' | 'merged' | 'dirty' | 'clean' | AgentRowState;
+export type RowState = 'missing' | 'setupFailed' | 'settingUp' | 'locked' | 'conflicts' | 'merged' | 'dirty' | 'empty' | 'clean' | AgentRowState;
+
+/** Most urgent first: the order of "Sort by state". */
+export const ROW_STATE_ORDER: readonly RowState[] = [
+  'missing',
+  'setupFailed',
+  'locked',
+  'conflicts',
+  'needs-approval',
+  'waiting',
+  'failed',
+  'settingUp',
+  'working',
+  'starting',
+  'dirty',
+  'idle',
+  'done',
+  'clean',
+  'empty',
+  'merged',
+];
 
 export function dirtyCount(w: WorktreeStatus): number {
   return w.changes.length;
 }
 
+/**
+ * How long after its terminal opened an agent that has not reported yet still counts as starting:
+ * the row keeps spinning (no "clean" check in between) until the first phase event arrives.
+ */
+export const STARTING_GRACE_MS = 20_000;
+
+/** A terminal was opened for the agent moments ago and it has not said anything yet. */
+export function isSettling(w: WorktreeStatus, now = Date.now()): boolean {
+  const taken = w.metadata?.terminal?.takenAt;
+  if (w.agentState.phase !== 'unknown' || w.agentState.lastEvent || !taken) return false;
+  return now - Date.parse(taken) < STARTING_GRACE_MS;
+}
+
+/** No commits of its own and no uncommitted change: nothing would be lost or merged. */
+export function isEmpty(w: WorktreeStatus): boolean {
+  return w.kind === 'instance' && w.dirty !== null && !w.merged && w.ahead === 0 && dirtyCount(w) === 0;
+}
+
 /** The one state a row shows, most urgent first. */
-export function rowState(w: WorktreeStatus): RowState {
+export function rowState(w: WorktreeStatus, now = Date.now()): RowState {
   if (w.prunable || w.dirty === null) return 'missing';
   // A spawn still provisioning holds the spawn lock: "setting up" says more than "locked".
   if (w.setup?.state === 'failed') return 'setupFailed';
@@ -21,9 +59,11 @@ export function rowState(w: WorktreeStatus): RowState {
   if (w.conflictsWithBase) return 'conflicts';
   const agent = agentRowState(w.agentState);
   if (agent && (URGENT_AGENT_STATES.has(agent) || agent === 'working' || agent === 'starting')) return agent;
+  // A terminal opened moments ago whose agent has not reported yet: still starting (no "clean" flicker).
+  if (!agent && isSettling(w, now)) return 'starting';
   if (w.merged && dirtyCount(w) === 0) return 'merged';
   if (dirtyCount(w) > 0) return 'dirty';
-  return agent ?? 'clean';
+  return agent ?? (isEmpty(w) ? 'empty' : 'clean');
 }
 
 const ICONS: Record<RowState, [string, string | undefined]> = {
@@ -34,32 +74,88 @@ const ICONS: Record<RowState, [string, string | undefined]> = {
   conflicts: ['git-pull-request-closed', 'list.errorForeground'],
   merged: ['git-merge', 'gitDecoration.addedResourceForeground'],
   dirty: ['circle-filled', 'gitDecoration.modifiedResourceForeground'],
+  empty: ['circle-large-outline', undefined],
   clean: ['pass', 'gitDecoration.addedResourceForeground'],
   ...AGENT_ICONS,
 };
 
-export function iconFor(w: WorktreeStatus): vscode.ThemeIcon {
-  if (w.kind === 'main') return new vscode.ThemeIcon('repo');
-  const [id, color] = ICONS[rowState(w)];
+export function iconFor(w: WorktreeStatus, now = Date.now()): vscode.ThemeIcon {
+  if (w.kind === 'main') return new vscode.ThemeIcon('home');
+  if (w.kind === 'foreign') return new vscode.ThemeIcon('folder');
+  const [id, color] = ICONS[rowState(w, now)];
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
 export function labelFor(w: WorktreeStatus): string {
+  if (w.kind === 'main') return w.branch ?? path.basename(w.path);
   return w.id ?? path.basename(w.path);
 }
 
-/** "3 changed · ↑2 ↓1 · axiom/x/123": the state first, so a narrow side bar cuts off the branch, not the news. */
-export function descriptionFor(w: WorktreeStatus): string {
+/** The agent needs its person (approval, input, a failure), in words, or null. */
+function agentAttention(w: WorktreeStatus): string | null {
+  return w.kind === 'instance' ? attentionWord(w.agentState) : null;
+}
+
+/**
+ * The agent and what it is doing, in words ("claude working", "codex failed (exit 1)"): the one
+ * place rows and pickers get these words from.
+ */
+export function agentWords(w: WorktreeStatus): string | null {
+  if (w.kind !== 'instance' || !w.agent) return null;
+  const attention = agentAttention(w);
+  if (attention) return `${w.agent} ${attention}`;
+  switch (agentRowState(w.agentState)) {
+    case 'starting':
+      return `${w.agent} starting`;
+    case 'working':
+      return `${w.agent} working`;
+    case 'idle':
+      return `${w.agent} idle`;
+    case 'done':
+      return `${w.agent} done`;
+    default:
+      if (isSettling(w)) return `${w.agent} starting`;
+      return w.metadata?.terminal?.takenAt || w.launch === 'headless' ? w.agent : `${w.agent} not started`;
+  }
+}
+
+/** "landed (squash)": merged by Axiom with that strategy, or "landed" when the base simply contains it. */
+export function landedWords(w: WorktreeStatus): string {
+  return w.metadata?.merged && w.metadata.merged.headSha === w.head ? `landed (${w.metadata.merged.strategy})` : 'landed';
+}
+
+/**
+ * The row's description, the news first so a narrow side bar cuts off the least important part:
+ * "conflicts with main · 3 files, 1 uncommitted · ↑2 ↓1 · claude working". `files` is the number of
+ * changed files against the merge-base (the children the row expands to); null when not known.
+ */
+export function descriptionFor(w: WorktreeStatus, files: number | null = null): string {
+  if (w.kind === 'main') return ['base', dirtyCount(w) ? plural(dirtyCount(w), 'uncommitted file') : '', path.basename(w.path)].filter(Boolean).join(' · ');
   const parts: string[] = [];
   if (w.setup?.state === 'failed') parts.push('setup failed');
   else if (rowState(w) === 'settingUp') parts.push('setting up');
-  const attention = w.kind === 'instance' ? attentionWord(w.agentState) : null;
-  if (attention) parts.push(attention);
-  if (w.dirty === null) parts.push(w.prunable ? 'missing' : 'unavailable');
-  else if (dirtyCount(w) > 0) parts.push(`${dirtyCount(w)} changed`);
-  if (w.ahead !== null && w.behind !== null && (w.ahead > 0 || w.behind > 0)) parts.push(`↑${w.ahead} ↓${w.behind}`);
-  if (w.merged) parts.push('merged');
-  parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
+  // An agent that needs its person leads; otherwise the agent's words come last.
+  const attention = agentAttention(w);
+  const agent = agentWords(w);
+  if (attention && agent) parts.push(agent);
+  const uncommitted = dirtyCount(w);
+  if (w.dirty === null) parts.push(w.prunable ? 'folder missing' : 'unavailable');
+  if (w.locked) parts.push('locked');
+  if (w.conflictsWithBase) parts.push(`conflicts with ${w.base ?? 'base'}`);
+  if (w.merged) {
+    parts.push(landedWords(w));
+    if (uncommitted) parts.push(plural(uncommitted, 'uncommitted file'));
+  } else if (isEmpty(w)) {
+    parts.push('empty');
+  } else if (w.dirty !== null) {
+    // The file count is what the row expands to (its changes against the merge-base).
+    if (files !== null && files > uncommitted) parts.push(uncommitted ? `${plural(files, 'file')}, ${uncommitted} uncommitted` : plural(files, 'file'));
+    else if (uncommitted) parts.push(plural(uncommitted, 'uncommitted file'));
+    const arrows = [w.ahead ? `↑${w.ahead}` : '', w.behind ? `↓${w.behind}` : ''].filter(Boolean).join(' ');
+    if (arrows) parts.push(arrows);
+  }
+  if (w.kind === 'foreign') parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
+  if (!attention && agent) parts.push(agent);
   return parts.filter(Boolean).join(' · ');
 }
 
@@ -74,7 +170,8 @@ function escape(s: string): string {
 }
 
 export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
-  const lines: string[] = [`**${escape(labelFor(w))}**${w.kind === 'instance' ? '' : ` (${w.kind === 'main' ? 'main worktree' : 'not made by Axiom'})`}`, ''];
+  const title = w.kind === 'instance' ? '' : w.kind === 'main' ? ' — the base: the main worktree, where instances merge into' : ' — not made by Axiom';
+  const lines: string[] = [`**${escape(labelFor(w))}**${escape(title)}`, ''];
   const row = (k: string, v: string | null | undefined): void => {
     if (v) lines.push(`${k}: ${escape(v)}  `);
   };
@@ -86,7 +183,7 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   if (w.conflictsWithBase) row('Conflicts with base', w.conflictFiles.join(', '));
   if (w.merged) row('Merged', w.metadata?.merged ? `into ${w.metadata.merged.into} (${w.metadata.merged.strategy})` : 'everything is in the base');
   if (w.locked) row('Locked', w.lockReason ?? 'yes');
-  if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair');
+  if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair Worktrees');
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
   row('Agent', w.agent || w.agentState.phase !== 'unknown' ? agentLine(w.agent ?? 'agent', w.agentState) : null);
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
@@ -111,4 +208,59 @@ export function letterFor(change: FileChange | StatusEntry): string {
   if (change.kind === 'conflicted') return 'U';
   const code = change.worktree !== '.' ? change.worktree : change.index;
   return code ?? 'M';
+}
+
+const LETTER_WORDS: Record<string, string> = {
+  A: 'added',
+  M: 'modified',
+  D: 'deleted',
+  R: 'renamed',
+  C: 'copied',
+  T: 'type changed',
+  U: 'conflicted',
+  '?': 'untracked',
+};
+
+/** An uncommitted file's state in words ("untracked", "modified, staged"), never git's letters. */
+export function changeWords(change: StatusEntry): string {
+  if (change.kind === 'untracked') return 'untracked';
+  if (change.kind === 'conflicted') return 'conflicted';
+  const staged = change.index !== '.' && change.index !== '?';
+  const letter = change.worktree !== '.' ? change.worktree : change.index;
+  const word = LETTER_WORDS[letter] ?? 'changed';
+  return staged && change.worktree === '.' ? `${word}, staged` : word;
+}
+
+// ───────────────────────── order ─────────────────────────
+
+export const SORT_KEYS = ['name', 'created', 'state', 'activity'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+/** "x2" before "x10": numbers inside ids compare as numbers. */
+const natural = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+export function compareNames(a: string, b: string): number {
+  return natural.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The latest sign of life: the agent's last event or the last commit, in ms (0 when none). */
+export function lastActivity(w: WorktreeStatus): number {
+  const agent = w.agentState.lastActivity ? Date.parse(w.agentState.lastActivity) : 0;
+  const commit = w.lastCommit ? w.lastCommit.date * 1000 : 0;
+  return Math.max(agent || 0, commit);
+}
+
+/**
+ * Instances in view order: by name (natural), creation (oldest first), state (most urgent first)
+ * or last activity (most recent first); ties by name.
+ */
+export function sortInstances(list: readonly WorktreeStatus[], key: SortKey, now = Date.now()): WorktreeStatus[] {
+  const name = (w: WorktreeStatus): string => w.id ?? path.basename(w.path);
+  const by: Record<SortKey, (a: WorktreeStatus, b: WorktreeStatus) => number> = {
+    name: () => 0,
+    created: (a, b) => (a.createdAt ? Date.parse(a.createdAt) : 0) - (b.createdAt ? Date.parse(b.createdAt) : 0),
+    state: (a, b) => ROW_STATE_ORDER.indexOf(rowState(a, now)) - ROW_STATE_ORDER.indexOf(rowState(b, now)),
+    activity: (a, b) => lastActivity(b) - lastActivity(a),
+  };
+  return [...list].sort((a, b) => by[key](a, b) || compareNames(name(a), name(b)));
 }

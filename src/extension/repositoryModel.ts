@@ -92,6 +92,20 @@ export class RepositoryModel implements vscode.Disposable {
     return diff;
   }
 
+  /**
+   * How many files an instance's row expands to (its changes against the merge-base): no git call
+   * when it has no commits of its own (then they are its uncommitted files); null when unknown.
+   */
+  async fileCount(status: WorktreeStatus): Promise<number | null> {
+    if (status.dirty === null || !status.id) return null;
+    if (status.ahead === 0 || status.ahead === null) return status.changes.length;
+    try {
+      return (await this.diffOf(status)).files.length;
+    } catch {
+      return null;
+    }
+  }
+
   private async take(changed: Changed): Promise<void> {
     const started = performance.now();
     const snap = await this.engine.snapshot({ changed });

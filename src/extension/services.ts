@@ -5,6 +5,8 @@ import type { Repositories } from './repositories';
 import type { TerminalManager } from './terminals';
 import type { Explorations } from './exploration';
 import type { HistoryView } from './historyView';
+import type { Review } from './review';
+import type { ThisWindow } from './thisWindow';
 
 export interface Services {
   repos: Repositories;
@@ -13,6 +15,8 @@ export interface Services {
   /** Races, rankings, conflict forecast and automatic evaluation per repository. */
   explorations: Explorations;
   history: HistoryView;
+  review: Review;
+  thisWindow: ThisWindow;
   log: vscode.LogOutputChannel;
   /** Milliseconds activate() took, measured inside the extension host. */
   activationMs: () => number;

@@ -8,6 +8,7 @@ import { permissionModeFrom } from '../agents/presets';
 
 /** Which agent events notify: approval, input and failure (default), also finished turns and exits, or none. */
 export type NotifyLevel = 'attention' | 'all' | 'none';
+import { SORT_KEYS, type SortKey } from './presentation';
 
 export interface ExtensionSettings {
   defaultAgent: string;
@@ -16,6 +17,8 @@ export interface ExtensionSettings {
   refreshDebounceMs: number;
   salvageRetentionDays: number;
   notify: NotifyLevel;
+  /** The order of the Instances view (and of bulk actions, which run in view order). */
+  sortBy: SortKey;
 }
 
 function section(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
@@ -37,6 +40,7 @@ export function readSettings(scope?: vscode.Uri): ExtensionSettings {
     refreshDebounceMs: Math.max(0, c.get<number>('refreshDebounceMs', 500)),
     salvageRetentionDays: c.get<number>('salvageRetentionDays', 30),
     notify: (['attention', 'all', 'none'] as const).find((v) => v === c.get<string>('notify')) ?? 'attention',
+    sortBy: SORT_KEYS.find((k) => k === c.get<string>('sortBy')) ?? 'name',
   };
 }
 

@@ -48,22 +48,47 @@ export async function spawnManyCommand(s: Services, inv: Invocation): Promise<Sp
     if (inv.headless) throw new AxiomError('InvalidId', 'An id prefix is required: pass { id, count }.');
     throw new Cancelled();
   }
+  const room = await roomFor(model);
   const countText = inv.headless
     ? String(inv.args?.count ?? '')
     : await vscode.window.showInputBox({
         title: 'Spawn Several Instances (2/5)',
-        prompt: 'How many instances?',
-        value: '3',
+        prompt: `How many instances? ${room.free} of ${room.limit} free (axiom.maxInstances).`,
+        value: String(Math.max(1, Math.min(3, room.free))),
         ignoreFocusOut: true,
-        validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 99 ? null : 'A number from 1 to 99.'),
+        // Said while typing, not after five questions: the limit and how many are free.
+        validateInput: (v) => countProblem(v, room),
       });
   if (countText === undefined) throw new Cancelled();
+  const problem = countProblem(countText, room);
+  if (problem) throw new AxiomError(/^\d+$/.test(countText.trim()) && Number(countText) > room.free ? 'LimitReached' : 'InvalidArgument', problem);
   const count = Number(countText.trim());
-  if (!Number.isInteger(count) || count < 1 || count > 99) throw new AxiomError('InvalidArgument', 'count must be a number from 1 to 99.');
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
   const taken = ids.filter((i) => model.find(i));
   if (taken.length) throw new AxiomError('AlreadyExists', `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}: pick another prefix.`);
   return spawnIds(s, inv, model, ids, true);
+}
+
+export interface Room {
+  limit: number;
+  live: number;
+  free: number;
+}
+
+/** The instance limit (VS Code setting, else git config) and how many more may be spawned now. */
+export async function roomFor(model: RepositoryModel): Promise<Room> {
+  const limit = spawnOptionsFromSettings(vscode.Uri.file(model.root)).limit ?? (await model.engine.settings()).maxInstances;
+  const live = model.instances().length;
+  return { limit, live, free: Math.max(0, limit - live) };
+}
+
+/** What is wrong with a typed count, or null: a whole number from 1 to the free room. */
+export function countProblem(text: string, room: Room): string | null {
+  const v = text.trim();
+  if (!/^\d+$/.test(v) || Number(v) < 1) return 'A whole number, 1 or more.';
+  if (room.free === 0) return `No room: ${room.live} instances are live and the limit is ${room.limit} (axiom.maxInstances). Clean up finished ones first.`;
+  if (Number(v) > room.free) return `${v} is more than the ${room.free} free: the limit is ${room.limit} live instances and ${room.live} are live (axiom.maxInstances).`;
+  return null;
 }
 
 /** Asks base, agent and prompt once, then spawns each id in turn (each spawn is all or nothing). */

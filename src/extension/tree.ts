@@ -1,14 +1,19 @@
 /**
  * The Instances view. It renders the models' snapshots and nothing else: rows are built from
  * WorktreeStatus, children of an instance are its changed files against the merge-base.
+ * Order: the main worktree (the base) first, then the instances in the chosen order, then the
+ * worktrees Axiom did not make in a group of their own. Live races are nodes of their own (members
+ * ranked under them); an instance spawned from another one is shown under its parent.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RankRow, WorktreeStatus } from '../core';
+import { mapPool, type RankRow, type WorktreeStatus } from '../core';
 import { Commands, ContextValues } from './commandIds';
 import type { RepositoryModel } from './repositoryModel';
 import type { Repositories } from './repositories';
-import { contextValueFor, descriptionFor, iconFor, labelFor, letterFor, tooltipFor } from './presentation';
+import { contextValueFor, descriptionFor, iconFor, isSettling, labelFor, letterFor, sortInstances, STARTING_GRACE_MS, tooltipFor } from './presentation';
+import { readSettings } from './settings';
+import { isOpenHere } from './thisWindow';
 import type { Explorations } from './exploration';
 import { RaceNode, childrenOf, decorateInstance, groupRows, membersOf, raceTreeItem } from './raceNodes';
 
@@ -30,6 +35,8 @@ export class WorktreeNode {
   constructor(
     readonly model: RepositoryModel,
     readonly status: WorktreeStatus,
+    /** Changed files against the merge-base (what the row expands to); null when not counted. */
+    readonly files: number | null = null,
     /** Its place in its race (members under a race node). */
     readonly rank?: RankRow,
   ) {}
@@ -51,19 +58,30 @@ export class FileNode {
 export { RaceNode };
 export type Node = RepositoryNode | GroupNode | RaceNode | WorktreeNode | FileNode;
 
+/** The instances of a repository in view order (pickers and bulk actions use this order too). */
+export function viewOrder(model: RepositoryModel): WorktreeStatus[] {
+  return sortInstances(
+    model.worktrees().filter((w) => w.kind === 'instance'),
+    readSettings(vscode.Uri.file(model.root)).sortBy,
+  );
+}
+
 export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly sub: vscode.Disposable;
-
-  private readonly exploreSub: vscode.Disposable | undefined;
+  private readonly subs: vscode.Disposable[];
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly repos: Repositories,
     private readonly explorations?: Explorations,
   ) {
-    this.sub = repos.onDidChange(() => this.emitter.fire(undefined));
-    this.exploreSub = explorations?.onDidChange(() => this.emitter.fire(undefined));
+    this.subs = [
+      repos.onDidChange(() => this.emitter.fire(undefined)),
+      ...(explorations ? [explorations.onDidChange(() => this.emitter.fire(undefined))] : []),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('axiom.sortBy') && this.emitter.fire(undefined)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.emitter.fire(undefined)),
+    ];
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
@@ -78,7 +96,7 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
       case 'group':
         return node.worktrees.map((w) => new WorktreeNode(node.model, w));
       case 'race':
-        return membersOf(node).map((m) => new WorktreeNode(node.model, m.status, m.rank));
+        return membersOf(node).map((m) => new WorktreeNode(node.model, m.status, null, m.rank));
       case 'worktree': {
         const children = childrenOf(node.model, node.status, this.explorations?.of(node.model)).map((w) => new WorktreeNode(node.model, w));
         return [...children, ...(await this.filesOf(node))];
@@ -90,14 +108,26 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   private async rowsOf(model: RepositoryModel): Promise<Node[]> {
     await model.ready();
-    const all = model.worktrees();
-    const instances = all.filter((w) => w.kind === 'instance').sort((a, b) => (a.id ?? '').localeCompare(b.id ?? ''));
-    const others = all.filter((w) => w.kind !== 'instance');
+    const instances = viewOrder(model);
     const { races, loose } = groupRows(model, instances, this.explorations?.of(model));
-    const rows: Node[] = [...races, ...loose.map((w) => new WorktreeNode(model, w))];
+    const counts = await mapPool(loose, 2, (w) => model.fileCount(w));
+    const rows: Node[] = [...races, ...loose.map((w, i) => new WorktreeNode(model, w, counts[i]!))];
+    const main = model.worktrees().find((w) => w.kind === 'main');
+    const foreign = model.worktrees().filter((w) => w.kind === 'foreign');
     // The main worktree alone is no news: an empty view shows the "Spawn" welcome instead.
-    if (others.some((w) => w.kind === 'foreign') || (rows.length > 0 && others.length > 0)) rows.push(new GroupNode(model, others));
+    if (main && (rows.length > 0 || foreign.length > 0)) rows.unshift(new WorktreeNode(model, main));
+    if (foreign.length > 0) rows.push(new GroupNode(model, foreign));
+    this.wakeWhenSettled(instances);
     return rows;
+  }
+
+  /** A row shown as "starting" turns into its real state after the grace time even if nothing else changes. */
+  private wakeWhenSettled(instances: WorktreeStatus[]): void {
+    if (this.settleTimer || !instances.some((w) => isSettling(w))) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.emitter.fire(undefined);
+    }, STARTING_GRACE_MS + 100);
   }
 
   private async filesOf(node: WorktreeNode): Promise<Node[]> {
@@ -132,16 +162,23 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
         const item = new vscode.TreeItem('Other worktrees', vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `group:${node.model.root}`;
         item.description = `${node.worktrees.length} · not made by Axiom`;
-        item.tooltip = 'The main worktree and worktrees made by git or other tools. Axiom lists them but never cleans them up.';
+        item.tooltip = 'Worktrees made by git or other tools (e.g. claude -w). Axiom lists them but never cleans them up.';
         item.iconPath = new vscode.ThemeIcon('folder-library');
         item.contextValue = ContextValues.group;
         return item;
       }
       case 'worktree': {
         const w = node.status;
-        const item = new vscode.TreeItem(labelFor(w), w.dirty === null ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
+        const here = w.kind !== 'main' && isOpenHere(w.path);
+        const label = labelFor(w);
+        // The worktree this window is open on stands out: its name highlighted, "this window" first.
+        const item = new vscode.TreeItem(
+          here ? { label, highlights: [[0, label.length]] } : label,
+          w.dirty === null ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed,
+        );
         item.id = `wt:${w.path}`;
-        item.description = descriptionFor(w);
+        const description = descriptionFor(w, node.files);
+        item.description = here ? `this window · ${description}` : description;
         item.tooltip = tooltipFor(w);
         item.iconPath = iconFor(w);
         item.contextValue = contextValueFor(w);
@@ -166,8 +203,8 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   }
 
   dispose(): void {
-    this.sub.dispose();
-    this.exploreSub?.dispose();
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
 }

@@ -51,7 +51,8 @@ describe('Axiom Worktrees in VS Code', () => {
     const found = await row('alpha');
     assert.ok(found, 'the tree shows alpha without a refresh');
     assert.equal(label(found.item), 'alpha');
-    assert.match(String(found.item.description), /^axiom\/alpha\/\d+/);
+    // No commits, no changes, its agent not started yet (no terminal): said in words, no branch timestamp.
+    assert.equal(String(found.item.description), 'empty · claude not started');
     assert.equal(found.item.contextValue, 'instance');
     assert.equal(found.status.base, 'main');
     assert.equal(found.status.prompt, 'do it');
@@ -84,8 +85,8 @@ describe('Axiom Worktrees in VS Code', () => {
     fs.writeFileSync(path.join(alpha.path, 'notes.txt'), 'an agent was here\n');
     const dirty = await waitFor(model, async () => {
       const r = await row('alpha');
-      return r && r.status.changes.length === 1 && String(r.item.description).includes('1 changed') ? r : undefined;
-    }, 'alpha to show 1 changed file');
+      return r && r.status.changes.length === 1 && String(r.item.description).includes('1 uncommitted file') ? r : undefined;
+    }, 'alpha to show 1 uncommitted file');
     const latency = performance.now() - started;
     measure('edit-to-dirty', latency);
     assert.equal(dirty.status.changes[0]!.path, 'notes.txt');
@@ -97,7 +98,7 @@ describe('Axiom Worktrees in VS Code', () => {
     commitFile(alpha.path, 'src/feature.txt', 'feature\n', 'alpha: add feature');
     const r = await waitFor(model, async () => {
       const x = await row('alpha');
-      return x && x.status.ahead === 1 && String(x.item.description).includes('↑1 ↓0') ? x : undefined;
+      return x && x.status.ahead === 1 && String(x.item.description).startsWith('2 files, 1 uncommitted · ↑1 · ') ? x : undefined;
     }, 'alpha to be 1 ahead');
     assert.equal(r.status.lastCommit?.subject, 'alpha: add feature');
   });
@@ -196,7 +197,7 @@ describe('Axiom Worktrees in VS Code', () => {
       if (strategy !== 'squash') assert.match(git(repo, 'log', '--format=%s', 'main'), new RegExp(`^${id}: work$`, 'm'));
       const merged = await waitFor(model, () => model.find(id)?.merged, `${id} to show as merged`);
       assert.ok(merged);
-      assert.match(String((await row(id))!.item.description), /merged/);
+      assert.match(String((await row(id))!.item.description), new RegExp(`^landed \\(${strategy}\\)`));
     });
   }
 
@@ -253,11 +254,14 @@ describe('Axiom Worktrees in VS Code', () => {
     assert.equal(back.status.changes.length, 1);
   });
 
-  it('Clean Up Merged Instances removes exactly the merged ones', async () => {
-    const mergedIds = model.instances().filter((w) => w.merged).map((w) => w.id!).sort();
+  it('Clean Up Merged Instances removes exactly the merged ones (and the empty ones nobody works in)', async () => {
+    await model.refreshNow();
+    const mergedIds = model.instances().filter((w) => w.merged && w.changes.length === 0).map((w) => w.id!).sort();
+    const idle = (w: { agentState: { phase: string } }): boolean => !['starting', 'pending', 'working', 'waiting'].includes(w.agentState.phase);
+    const emptyIds = model.instances().filter((w) => !w.merged && w.ahead === 0 && w.changes.length === 0 && idle(w)).map((w) => w.id!);
     assert.ok(mergedIds.length >= 4, `merged: ${mergedIds.join(', ')}`);
     const r = await exec<{ cleaned: { id: string }[] }>('axiom.cleanupMerged', { confirm: true });
-    assert.deepEqual(r.cleaned.map((c) => c.id).sort(), mergedIds);
+    assert.deepEqual(r.cleaned.map((c) => c.id).sort(), [...mergedIds, ...emptyIds].sort());
     for (const id of mergedIds) assert.equal(model.find(id), undefined);
     assert.ok(model.find('alpha'), 'unmerged instances stay');
   });

@@ -47,7 +47,8 @@ export function cli(repo: string, ...args: string[]): string {
 
 /**
  * The stand-in agent (the `custom` agent): commits a change and says so, waits until the test drops
- * `go-<id>` next to the repository, then leaves an uncommitted file and exits.
+ * `go-<id>` next to the repository, then leaves an uncommitted file and waits for one message (a
+ * review, typed into its terminal), which it echoes before it exits.
  */
 const STAND_IN_AGENT = `import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -60,7 +61,16 @@ console.log('stand-in agent ' + id + ': committed ' + execFileSync('git', ['rev-
 const deadline = Date.now() + 180000;
 while (!fs.existsSync(go) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 fs.writeFileSync('NOTES.md', '# Notes\\n\\n- greet() now uses a template string\\n- TODO: cover the empty name\\n');
-console.log('stand-in agent ' + id + ': wrote NOTES.md, done');
+console.log('stand-in agent ' + id + ': wrote NOTES.md, waiting for a review');
+process.stdin.setEncoding('utf8');
+let heard = '';
+process.stdin.on('data', (d) => {
+  heard += d;
+  if (!heard.includes('\\n')) return;
+  console.log('stand-in agent ' + id + ' got: ' + heard.trim());
+  process.exit(0);
+});
+setTimeout(() => process.exit(0), 300000);
 `;
 
 export interface E2E {
@@ -118,6 +128,7 @@ export async function openE2E(): Promise<E2E> {
 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const env = require(path.join(ROOT, 'scripts', 'vscode-env.mjs')) as VsCodeEnv;
+    // The options `npm start` uses (no test driver): notifications show as toasts, as a user sees them.
     const server = await env.startCodeServer({
       folder: repo,
       extensionsDir,
@@ -140,7 +151,7 @@ export async function openE2E(): Promise<E2E> {
     cleanups.push(() => browser.close());
     const { page, context } = browser;
     page.setDefaultTimeout(30_000);
-    // The page's load event can take long on a busy machine: more than the 30 s default of the steps.
+    // A loaded machine (2 cores, several test runs) can take a minute to serve the workbench.
     await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`, { timeout: 120_000 });
     const wb = new Workbench(page, context);
     await wb.ready();

@@ -146,6 +146,48 @@ export class Workbench {
     }
   }
 
+  /** The entries of a row's context menu (the menu is closed again). */
+  async menuEntries(label: string): Promise<string[]> {
+    await this.row(label).click({ button: 'right' });
+    const menu = this.page.locator('.context-view .monaco-menu');
+    await menu.locator('.action-menu-item').first().waitFor({ timeout: 10_000 });
+    const entries = await menu.locator('.action-menu-item .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
+    await this.page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached', timeout: 10_000 });
+    return entries;
+  }
+
+  /** Selects rows as a person does: a click on the first, Ctrl+click on the others. */
+  async selectRows(labels: string[]): Promise<void> {
+    await this.row(labels[0]!).click();
+    for (const l of labels.slice(1)) await this.row(l).click({ modifiers: ['Control'] });
+  }
+
+  /** Labels of the selected rows of the view. */
+  async selectedRows(): Promise<string[]> {
+    return this.page.locator(`${VIEW} .monaco-list-row[role="treeitem"][aria-selected="true"] .label-name`).allTextContents();
+  }
+
+  /** The text of the focused element (e.g. the default button of a dialog). */
+  async focusedText(): Promise<string> {
+    // Runs in the page: `globalThis` is the window there (this file compiles without the DOM library).
+    return this.page.evaluate(() => ((globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent ?? '').trim());
+  }
+
+  /** The validation message under a quick input box (e.g. "50 is more than the 6 free …"). */
+  async quickInputMessage(): Promise<string> {
+    return (await this.page.locator('.quick-input-widget .quick-input-message').innerText()).trim();
+  }
+
+  async quickInputTitle(): Promise<string> {
+    return (await this.page.locator('.quick-input-widget .quick-input-title').innerText()).trim();
+  }
+
+  /** A status-bar entry whose text contains `text`. */
+  statusBarItem(text: string): Locator {
+    return this.page.locator('.part.statusbar .statusbar-item', { hasText: text });
+  }
+
   /** Closes whatever a failed step may have left open: a context menu, a quick input, a modal dialog. */
   async dismissAll(): Promise<void> {
     for (let i = 0; i < 3; i++) {
@@ -204,6 +246,11 @@ export class Workbench {
     await this.page.mouse.move(box.x + width + 1, y, { steps: 4 });
     await this.page.mouse.up();
     return (await bar.boundingBox())?.width ?? 0;
+  }
+
+  /** A notification toast (bottom right) whose text contains `text`; toasts show only without the smoke-test driver. */
+  toast(text: string): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text });
   }
 
   /** No toasts (the palette is unreachable while a modal dialog is open: call this before one). */
