@@ -101,6 +101,14 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
   if (plan.commits.length === 0 && commitMessage === undefined) {
     throw new AxiomError('NothingToMerge', `${id} has no commits that are not already in ${plan.target}.`);
   }
+  if (plan.problem) throw new AxiomError(plan.problem.code, plan.problem.message);
+  if (plan.overwrites.length > 0) {
+    throw new AxiomError(
+      'TargetDirty',
+      `Merging ${id} would overwrite ${plural(plan.overwrites.length, 'file')} that ${plan.target}'s working tree at ${plan.targetWorktree} has but does not track (untracked or ignored, e.g. a local .env); move them away first. Nothing was changed:\n${list(plan.overwrites)}`,
+      { files: plan.overwrites },
+    );
+  }
   if (plan.targetChanges.length > 0) {
     throw new AxiomError(
       'TargetDirty',
@@ -155,16 +163,20 @@ export interface BulkMergeResult {
 }
 
 /**
- * The order a batch of instances is merged in: for now the view's order (the selection arrives in
- * it). The one place to swap in a conflict-free order once races are evaluated (issue 10).
+ * The order a batch of instances is merged in: the conflict forecast's landing order (the largest
+ * set that lands cleanly first) where it knows the instances, then the rest in the view's order
+ * (the selection arrives in it).
  */
-export function mergeOrder(statuses: readonly WorktreeStatus[]): WorktreeStatus[] {
-  return [...statuses];
+export function mergeOrder(statuses: readonly WorktreeStatus[], forecastOrder: readonly string[] = []): WorktreeStatus[] {
+  const rank = new Map(forecastOrder.map((id, i) => [id, i]));
+  const place = (w: WorktreeStatus): number => rank.get(w.id ?? '') ?? forecastOrder.length;
+  // A stable sort: instances the forecast does not know keep the view's order after the known ones.
+  return [...statuses].sort((a, b) => place(a) - place(b));
 }
 
 async function bulkMergeCommand(s: Services, inv: Invocation): Promise<BulkMergeResult> {
   const { model, statuses } = await inv.instances(s.repos, 'Merge Instances into Base', (w) => w.dirty !== null);
-  const order = mergeOrder(statuses);
+  const order = mergeOrder(statuses, s.explorations.of(model)?.forecast?.order);
   const strategy = await inv.pick(
     'strategy',
     MERGE_STRATEGIES.map((st) => ({ label: st, detail: STRATEGY_HELP[st], value: st })),
