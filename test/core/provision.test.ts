@@ -119,7 +119,10 @@ test('include: ignored files that match are copied; tracked files never; .worktr
   assert.equal(git(inst.path, 'status', '--porcelain', '--untracked-files=all'), '');
   const s = await engine.status('inc');
   assert.deepEqual(s.included.sort(), ['.cache', '.env', 'config/dev.local.json', 'notes.local.json']);
-  assert.deepEqual(await engine.atRisk('inc'), { files: [], commits: [] });
+  const risk = await engine.atRisk('inc');
+  // Copied ignored files are never work at risk (they are only announced, as ignored files are).
+  assert.deepEqual([risk.files, risk.commits, risk.submodules], [[], [], []]);
+  assert.ok(risk.ignored.sample.includes('.env'), 'the copied .env is announced as an ignored file');
 });
 
 test('include never overwrites a file the base tracks (ignored in the main worktree, tracked at the base)', async () => {
