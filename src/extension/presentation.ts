@@ -134,10 +134,10 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
   const parts: string[] = [];
   if (w.setup?.state === 'failed') parts.push('setup failed');
   else if (rowState(w) === 'settingUp') parts.push('setting up');
-  // An agent that needs its person leads; otherwise the agent's words come last.
+  // An agent that needs its person leads ("needs approval", "failed to start"); the agent's name or
+  // its words come last.
   const attention = agentAttention(w);
-  const agent = agentWords(w);
-  if (attention && agent) parts.push(agent);
+  if (attention) parts.push(attention);
   const uncommitted = dirtyCount(w);
   if (w.dirty === null) parts.push(w.prunable ? 'folder missing' : 'unavailable');
   if (w.locked) parts.push('locked');
@@ -155,7 +155,8 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
     if (arrows) parts.push(arrows);
   }
   if (w.kind === 'foreign') parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
-  if (!attention && agent) parts.push(agent);
+  const agent = attention ? w.agent : agentWords(w);
+  if (agent) parts.push(agent);
   return parts.filter(Boolean).join(' · ');
 }
 
