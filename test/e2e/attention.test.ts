@@ -28,7 +28,7 @@ describe('Agents that need their person, in a real browser', { timeout: 600_000 
     try {
       await e.wb.openAxiom();
       const spawned = JSON.parse(cli(e.repo, 'spawn', 'needy', '--agent', 'claude', '--prompt', 'Tidy the cart code', '--json')) as { adminDir: string };
-      await e.wb.waitForDescription('needy', (d) => /axiom\/needy\//.test(d), 'the CLI-made row');
+      await e.wb.waitForDescription('needy', (d) => /\bclaude\b/.test(d), 'the CLI-made row (its agent named on it)');
       const input = JSON.stringify({ hook_event_name: 'PermissionRequest', session_id: 'e2e', tool_name: 'Bash', tool_input: { command: 'npm publish' } });
       execFileSync(process.execPath, [path.join(ROOT, 'dist', 'hook.js'), spawned.adminDir, 'PermissionRequest'], { input });
 
