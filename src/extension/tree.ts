@@ -71,17 +71,31 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subs: vscode.Disposable[];
   private settleTimer: NodeJS.Timeout | undefined;
+  /** The worktrees last rendered, serialised (see refreshIfChanged). */
+  private rendered = '';
 
   constructor(
     private readonly repos: Repositories,
     private readonly explorations?: Explorations,
   ) {
     this.subs = [
-      repos.onDidChange(() => this.emitter.fire(undefined)),
+      repos.onDidChange(() => this.refreshIfChanged()),
       ...(explorations ? [explorations.onDidChange(() => this.emitter.fire(undefined))] : []),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('axiom.sortBy') && this.emitter.fire(undefined)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.emitter.fire(undefined)),
     ];
+  }
+
+  /**
+   * Re-renders only when a repository's worktrees differ from what was last rendered. A refresh
+   * drops the view's handles to its rows, and a context-menu command that arrives in that moment
+   * gets no row (it then asks which instance): an unchanged snapshot must not cause one.
+   */
+  private refreshIfChanged(): void {
+    const fingerprint = JSON.stringify(this.repos.models().map((m) => [m.root, m.worktrees()]));
+    if (fingerprint === this.rendered) return;
+    this.rendered = fingerprint;
+    this.emitter.fire(undefined);
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
