@@ -149,6 +149,20 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
   return { race, winner: winner.id, into: merge?.target ?? inst.metadata.base, strategy, merge, commitsUncommitted, losers, winnerChildren, ranking: inputs.ranking };
 }
 
+/** A landing plan as the JSON the CLI and the MCP server answer a preview with. */
+export function landingPreviewDocument(plan: LandingPreview): Record<string, unknown> {
+  return {
+    race: plan.race.ref,
+    winner: plan.winner,
+    into: plan.into,
+    strategy: plan.strategy,
+    commitsUncommitted: plan.commitsUncommitted,
+    commits: plan.merge.commits,
+    files: plan.merge.files,
+    losers: plan.losers,
+  };
+}
+
 function landingConflict(winner: string, target: string, conflicts: string[]): AxiomError {
   return new AxiomError(
     'MergeConflict',

@@ -1,4 +1,4 @@
-import { MERGE_STRATEGIES, plural, type LandingPreview, type MergeStrategy } from '../../core';
+import { MERGE_STRATEGIES, landingPreviewDocument, plural, type LandingPreview, type MergeStrategy } from '../../core';
 import { EXIT, UsageError, noExtra, stringOption, type Verb } from '../context';
 
 export const land: Verb = {
@@ -39,7 +39,7 @@ export const land: Verb = {
     const options = { strategy, ...(pick !== undefined ? { pick } : {}), ...(ctx.values['keep-losers'] ? { keepLosers: true } : {}) };
     if (ctx.values.preview) {
       const plan = await engine.explore.planLanding(task, options);
-      ctx.print(previewDoc(plan), () => describePlan(plan));
+      ctx.print(landingPreviewDocument(plan), () => describePlan(plan));
       return EXIT.ok;
     }
     const r = await engine.explore.land(task, options);
@@ -54,19 +54,6 @@ export const land: Verb = {
     return EXIT.ok;
   },
 };
-
-function previewDoc(plan: LandingPreview): Record<string, unknown> {
-  return {
-    race: plan.race.ref,
-    winner: plan.winner,
-    into: plan.into,
-    strategy: plan.strategy,
-    commitsUncommitted: plan.commitsUncommitted,
-    commits: plan.merge.commits,
-    files: plan.merge.files,
-    losers: plan.losers,
-  };
-}
 
 function describePlan(plan: LandingPreview): string {
   const lines = [

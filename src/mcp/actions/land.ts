@@ -1,4 +1,5 @@
 /** `land`: merge a race's winner and salvage the rest (or preview it), or land every instance in the forecast order. */
+import { landingPreviewDocument } from '../../core';
 import type { LandArgs } from '../exploreSchema';
 import type { ExploreMcpContext } from './exploreContext';
 
@@ -15,17 +16,7 @@ export async function land(ctx: ExploreMcpContext, args: LandArgs): Promise<Reco
   };
   if (args.preview) {
     const plan = await engine.explore.planLanding(args.task!, options);
-    return {
-      preview: true,
-      race: plan.race.ref,
-      winner: plan.winner,
-      into: plan.into,
-      strategy: plan.strategy,
-      commitsUncommitted: plan.commitsUncommitted,
-      commits: plan.merge.commits,
-      files: plan.merge.files,
-      losers: plan.losers,
-    };
+    return { preview: true, ...landingPreviewDocument(plan) };
   }
   const r = await engine.explore.land(args.task!, options);
   return { ...r, ...(r.salvaged.length ? { restore: r.salvaged.map((s) => `axiom salvage restore ${s.ref}`) } : {}) };
