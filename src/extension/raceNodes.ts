@@ -6,7 +6,7 @@
  * clash with each other by nature: that shows in the tooltip only).
  */
 import * as vscode from 'vscode';
-import type { RankRow, WorktreeStatus } from '../core';
+import { plural, type RankRow, type WorktreeStatus } from '../core';
 import { ContextValues } from './commandIds';
 import type { Exploration, Explorations, RaceView } from './exploration';
 import type { RepositoryModel } from './repositoryModel';
@@ -103,7 +103,7 @@ export function decorateInstance(item: vscode.TreeItem, model: RepositoryModel, 
   if (conflicts.length === 0 && !rank) return;
   const extra: string[] = [];
   if (rank && rank.passed !== null) {
-    extra.push(`Rank ${rank.rank}: ${rank.passed ? 'passed' : rank.timedOut ? 'timed out' : `failed (exit ${rank.exitCode})`}${rank.score !== null ? `, score ${rank.score}` : ''}, evaluation ${seconds(rank.durationMs)}${rank.diff ? `, +${rank.diff.added} −${rank.diff.deleted} in ${rank.diff.files} files` : ''}${rank.stale ? ' (changed since)' : ''}`);
+    extra.push(`Rank ${rank.rank}: ${rank.passed ? 'passed' : rank.timedOut ? 'timed out' : `failed (exit ${rank.exitCode})`}${rank.score !== null ? `, score ${rank.score}` : ''}, evaluation ${seconds(rank.durationMs)}${rank.diff ? `, +${rank.diff.added} −${rank.diff.deleted} in ${plural(rank.diff.files, 'file')}` : ''}${rank.stale ? ' (changed since)' : ''}`);
   }
   const mates = exploration.raceOf(w.id)?.live ?? [];
   for (const c of conflicts) extra.push(`Conflicts with ${c.other}${mates.includes(c.other) ? ' (same race)' : ''} in ${c.files.join(', ')}`);

@@ -263,6 +263,9 @@ export class Workbench {
   /** No hover: the mouse rests at the right edge of the editor area. */
   async restMouse(): Promise<void> {
     const { width, height } = this.page.viewportSize()!;
-    await this.page.mouse.move(width - 2, height / 2);
+    // Through the middle first: a hover opened under a menu that has closed goes once the pointer leaves its row.
+    await this.page.mouse.move(width / 2, height / 2, { steps: 4 });
+    await this.page.mouse.move(width - 2, height / 2, { steps: 4 });
+    await this.page.locator('.workbench-hover-container').first().waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => undefined);
   }
 }
