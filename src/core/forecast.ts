@@ -274,3 +274,13 @@ export async function forecastConflicts(git: GitRunner, repo: RepoInfo, worktree
     cachedPairs,
   };
 }
+
+/**
+ * `items` in a forecast's landing order: those the order names first, in its order, then the rest
+ * as they came (a stable sort, so a selection in view order keeps it after the known ones).
+ */
+export function inLandingOrder<T extends { id: string | null }>(items: readonly T[], order: readonly string[]): T[] {
+  const rank = new Map(order.map((id, i) => [id, i]));
+  const place = (item: T): number => rank.get(item.id ?? '') ?? order.length;
+  return [...items].sort((a, b) => place(a) - place(b));
+}

@@ -48,7 +48,7 @@ export { rankRows, compareRows, raceRows } from './rank';
 export type { RankRow } from './rank';
 export type { LandOptions, LandResult, LandAllResult, LandingPlan, LandingPreview } from './land';
 export { landingPreviewDocument } from './land';
-export { largestCleanSet } from './forecast';
+export { inLandingOrder, largestCleanSet } from './forecast';
 export type { Forecast, ConflictPair } from './forecast';
 export type { AttemptRow, AgentStats, AttemptOutcome } from './history';
 export { mapPool } from './pool';

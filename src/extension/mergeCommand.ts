@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AxiomError, MERGE_STRATEGIES, isAxiomError, type MergePlan, type MergeResult, type MergeStrategy, type WorktreeStatus } from '../core';
+import { AxiomError, MERGE_STRATEGIES, inLandingOrder, isAxiomError, type MergePlan, type MergeResult, type MergeStrategy, type WorktreeStatus } from '../core';
 import { Commands } from './commandIds';
 import { Cancelled, type Invocation } from './invocation';
 import { WorktreeNode } from './tree';
@@ -168,10 +168,7 @@ export interface BulkMergeResult {
  * (the selection arrives in it).
  */
 export function mergeOrder(statuses: readonly WorktreeStatus[], forecastOrder: readonly string[] = []): WorktreeStatus[] {
-  const rank = new Map(forecastOrder.map((id, i) => [id, i]));
-  const place = (w: WorktreeStatus): number => rank.get(w.id ?? '') ?? forecastOrder.length;
-  // A stable sort: instances the forecast does not know keep the view's order after the known ones.
-  return [...statuses].sort((a, b) => place(a) - place(b));
+  return inLandingOrder(statuses, forecastOrder);
 }
 
 async function bulkMergeCommand(s: Services, inv: Invocation): Promise<BulkMergeResult> {

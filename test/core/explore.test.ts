@@ -2,7 +2,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AxiomEngine, AxiomError, largestCleanSet, parseAgentMix, rankRows, scoreOfLine, type MergeResult, type RankRow } from '../../src/core';
+import { AxiomEngine, AxiomError, inLandingOrder, largestCleanSet, parseAgentMix, rankRows, scoreOfLine, type MergeResult, type RankRow } from '../../src/core';
 import { parseCatFileBatch } from '../../src/core/attempts';
 import { commitIn, git, makeRepo, runCli, writeFile, type TempRepo } from './helpers';
 import { solutionOf, writeStandIns, type StandIns } from './standIns';
@@ -71,6 +71,10 @@ test('score lines, agent mixes and the largest clean set', () => {
   assert.deepEqual(largestCleanSet(4, [[0, 1], [1, 2]]), [0, 2, 3]);
   assert.equal(largestCleanSet(5, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 0]]).length, 2);
   assert.deepEqual(largestCleanSet(3, []), [0, 1, 2]);
+  // A batch merge (issue 12) in the forecast's order: known ids first in that order, the rest as given.
+  const rows = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id }));
+  assert.deepEqual(inLandingOrder(rows, ['d', 'b', 'x']).map((r) => r.id), ['d', 'b', 'a', 'c', 'e']);
+  assert.deepEqual(inLandingOrder(rows, []).map((r) => r.id), ['a', 'b', 'c', 'd', 'e']);
   // cat-file --batch sizes are bytes: multi-byte text must not shift the next record.
   const a = '{"prompt":"résumé ✓"}';
   const b = '{"x":1}';
