@@ -263,9 +263,10 @@ export class World {
       case 'ignored':
         return writeFile(dir, `build/out${n}.log`, `BUILD_SECRET=${path.basename(this.repo.parent)}-${n}\n`);
       case 'modify':
-        return fs.appendFileSync(path.join(dir, 'src/app.txt'), `agent line ${n}\n`);
+        // A spawn killed before its checkout leaves a worktree without files: the agent's edit then creates them.
+        return appendFile(dir, 'src/app.txt', `agent line ${n}\n`);
       case 'stage':
-        fs.appendFileSync(path.join(dir, 'README.md'), `staged ${n}\n`);
+        appendFile(dir, 'README.md', `staged ${n}\n`);
         return attempt(() => sh(dir, 'add', 'README.md'));
       case 'forceAddEnv':
         return attempt(() => {
@@ -584,4 +585,10 @@ export function formatFailure(actions: Action[], r: SequenceResult): string {
     ...steps.slice(0, f.index + 1),
     `actions (JSON, for AXIOM_REPLAY): ${JSON.stringify(actions.slice(0, f.index + 1))}`,
   ].join('\n');
+}
+
+function appendFile(dir: string, rel: string, text: string): void {
+  const file = path.join(dir, rel);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, text);
 }
