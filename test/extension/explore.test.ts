@@ -52,7 +52,8 @@ describe('Explore and land in VS Code', () => {
       async () => {
         await exploration.refresh();
         const v = exploration.races().find((x) => x.race.task === 'ext');
-        return v && v.rows.every((row) => row.passed !== null) ? v : undefined;
+        // Evaluated, and no evaluation still in flight (its note can be in git a moment before it is done).
+        return v && v.rows.every((row) => row.passed !== null && !exploration.isEvaluating(row.id)) ? v : undefined;
       },
       'every member evaluated after its terminal command ended',
       90_000,
