@@ -19,7 +19,7 @@ import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
 import { writeSalvage } from './salvage';
 import { agentRunning, stopHeadlessAgent } from './processes';
-import { locateInstance, type LocatedInstance } from './locate';
+import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from './text';
 import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
 import { findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
@@ -244,5 +244,6 @@ function refuse(inst: LocatedInstance, risk: WorkAtRisk): never {
 
 /** What cleanup would lose, for a front end's dialog (not a decision: cleanup decides again under the lock). */
 export async function previewRisk(git: GitRunner, repo: RepoInfo, id: string): Promise<WorkAtRisk> {
-  return assessRisk(git, repo, await locateInstance(repo, id));
+  const inst = await locateInstance(repo, id);
+  return readWhilePresent(inst, () => assessRisk(git, repo, inst));
 }

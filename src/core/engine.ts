@@ -8,7 +8,7 @@ import { discoverRepo, type RepoInfo } from './repo';
 import { readSettings, type AxiomSettings } from './config';
 import { resolveBase, spawnInstance, type SpawnedInstance, type SpawnOptions } from './spawn';
 import { StatusCollector, type Snapshot, type SnapshotOptions, type WorktreeStatus } from './status';
-import { locateInstance, type LocatedInstance } from './locate';
+import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './diff';
 import { mergeInstance, type MergeOptions, type MergePlan, type MergeResult } from './merge';
 import { cleanupInstance, previewRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './cleanup';
@@ -81,14 +81,16 @@ export class AxiomEngine {
 
   async diff(id: string): Promise<InstanceDiff> {
     const inst = await this.requirePresent(id);
-    return diffInstance(this.git, inst.id, inst.path, inst.metadata.base);
+    return readWhilePresent(inst, () => diffInstance(this.git, inst.id, inst.path, inst.metadata.base));
   }
 
   /** A unified patch of the instance against its merge-base, cut at `maxBytes`. */
   async patch(id: string, maxBytes = 64 * 1024): Promise<{ patch: string; truncated: boolean; mergeBase: string }> {
     const inst = await this.requirePresent(id);
-    const d = await diffInstance(this.git, inst.id, inst.path, inst.metadata.base);
-    return { ...(await patchOf(this.git, inst.path, d.mergeBase, maxBytes)), mergeBase: d.mergeBase };
+    return readWhilePresent(inst, async () => {
+      const d = await diffInstance(this.git, inst.id, inst.path, inst.metadata.base);
+      return { ...(await patchOf(this.git, inst.path, d.mergeBase, maxBytes)), mergeBase: d.mergeBase };
+    });
   }
 
   /** A file's content at a commit (e.g. the merge-base), null when it does not exist there. */

@@ -33,3 +33,18 @@ export async function locateInstance(repo: RepoInfo, rawId: string): Promise<Loc
     missing: !fs.existsSync(found.worktreePath),
   };
 }
+
+/**
+ * Runs a read of an instance that does not take the lock (a preview, a diff): when another process
+ * removes the instance meanwhile, the read fails inside git; that is the instance being gone
+ * (`NotFound`), not a git failure.
+ */
+export async function readWhilePresent<T>(inst: Pick<LocatedInstance, 'id' | 'path' | 'missing'>, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    // A folder already gone when the read began is not this case (repair and forced cleanup handle it).
+    if (inst.missing || fs.existsSync(inst.path) || (e instanceof AxiomError && e.code === 'NotFound')) throw e;
+    throw new AxiomError('NotFound', `${inst.id} was removed while it was being read (another Axiom process cleaned it up).`, { path: inst.path });
+  }
+}

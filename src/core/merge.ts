@@ -22,7 +22,7 @@ import type { RepoInfo } from './repo';
 import { resolveBase } from './spawn';
 import { revParse, treesOf, type CommitInfo } from './commits';
 import { identityEnv } from './identity';
-import { locateInstance, type LocatedInstance } from './locate';
+import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from './text';
 import { replayCommits } from './replay';
 import { gitDirOf, operationInProgress } from './worktreeState';
@@ -255,8 +255,9 @@ async function wouldOverwrite(git: GitRunner, targetWt: string, fromTree: string
 export async function mergeInstance(ctx: Ctx, id: string, options: MergeOptions = {}): Promise<MergeResult | MergePlan> {
   const { repo } = ctx;
   if (options.preview) {
-    const p = await plan(ctx, await locateInstance(repo, id), options);
-    return visible(p);
+    // Read-only, so without the lock: an instance removed meanwhile is NotFound.
+    const inst = await locateInstance(repo, id);
+    return visible(await readWhilePresent(inst, () => plan(ctx, inst, options)));
   }
   return withRepoLock(repo.commonDir, async () => {
     for (let attempt = 1; ; attempt++) {

@@ -67,3 +67,6 @@ test("repro: a merge --commit-message refused because main is dirty has already 
 
 test('repro: a rebase merge while the user commits on main fails with an untyped GitFailed (fast-forward impossible) after rewriting the branch', () =>
   losesNothing([agent('commit'), { kind: 'engine', op: merge('rebase'), during: { who: 'user', delayMs: 100 } }]));
+
+test('repro: a merge preview racing a cleanup of the same instance failed with an untyped GitFailed (the folder vanished mid-read)', () =>
+  losesNothing([{ kind: 'race', ops: [cleanup(), merge('squash', { preview: true, slot: 1 })] }]));
