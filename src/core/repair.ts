@@ -174,6 +174,8 @@ async function holdsWork(git: GitRunner, repo: RepoInfo, w: WorktreeRecord): Pro
   const own = new Set(w.branchRef ? [w.branchRef] : []);
   if ((await commitsOnlyIn(git, repo.commonDir, tips, own).catch(() => [])).length > 0) return true;
   if (!fs.existsSync(w.path)) return false;
-  const status = await git.out(w.path, ['status', '--porcelain', '-z', '--untracked-files=all'], { readOnly: true }).catch(() => '');
-  return status.split('\0').some((e) => e.startsWith('?? '));
+  const status = await git.out(w.path, ['status', '--porcelain', '-z', '--no-renames', '--untracked-files=all'], { readOnly: true }).catch(() => '');
+  // Before its checkout a spawn's index is empty, so every file reads as a staged deletion ("D "):
+  // that is no work. Anything else is — an untracked file, or a change to a checked-out file.
+  return status.split('\0').some((e) => e.length > 3 && !e.startsWith('D  '));
 }
