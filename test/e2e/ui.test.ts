@@ -325,7 +325,8 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
     const { wb, repo, page } = e;
     for (const id of ['try-10', 'try-2', 'try-1']) cli(repo, 'spawn', id, '--agent', 'claude');
     write(wt('try-2'), 'keep.txt', 'an idea worth keeping\n');
-    await wb.row('try-10').waitFor({ timeout: 60_000 });
+    // The three spawns end before this line, but the tree may show them over more than one refresh: wait for all three rows.
+    for (const id of ['try-10', 'try-2', 'try-1']) await wb.row(id).waitFor({ timeout: 60_000 });
     await wb.waitForDescription('try-2', (d) => d.startsWith('1 uncommitted file'), 'try-2 dirty');
     const labels = (await wb.rows().locator('.label-name').allTextContents()).map((l) => l.trim()).filter((l) => l.startsWith('try-'));
     assert.deepEqual(labels, ['try-1', 'try-2', 'try-10'], 'try-2 before try-10');
