@@ -16,7 +16,7 @@ import { parseStatusV2, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
 import { commitsOnlyIn, contentContained, type CommitInfo } from './commits';
 import { perWorktreeRefs } from './worktreeState';
-import { submoduleEnv, submoduleTips, worktreeSubmodules } from './submodules';
+import { submoduleEnv, submoduleTips, submodulesMovedWith, worktreeSubmodules } from './submodules';
 
 export interface IgnoredSummary {
   count: number;
@@ -87,7 +87,29 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
     sameTips ? prev.submodules : submodulesAtRisk(git, repo, inst),
     present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
   ]);
-  return { files: parseStatusV2(statusOut).entries, commits, submodules, ignored, tips, branchTip, head };
+  const files = parseStatusV2(statusOut).entries;
+  if (options.folder && present) files.push(...(await dirtySubmodulesAside(git, inst, options.folder, files)));
+  return { files, commits, submodules, ignored, tips, branchTip, head };
+}
+
+/**
+ * Moved aside, the worktree's `status` cannot look inside its submodules (their config names the
+ * old folder), so each checked-out submodule is asked directly, its folder named: uncommitted work
+ * inside one is work at risk like any other file. A submodule that cannot be read counts as dirty.
+ */
+async function dirtySubmodulesAside(git: GitRunner, inst: LocatedInstance, folder: string, listed: readonly StatusEntry[]): Promise<StatusEntry[]> {
+  const dirty: StatusEntry[] = [];
+  for (const sm of submodulesMovedWith(inst.adminDir, inst.path, folder)) {
+    if (listed.some((f) => f.path === sm.path)) continue;
+    const out = await git
+      .out(sm.folder, ['status', '--porcelain', '-z', '--untracked-files=all', '--ignore-submodules=dirty'], {
+        readOnly: true,
+        env: { GIT_DIR: sm.gitDir, GIT_WORK_TREE: sm.folder },
+      })
+      .catch(() => 'unreadable');
+    if (out !== '') dirty.push({ path: sm.path, index: '.', worktree: 'M', kind: 'changed' });
+  }
+  return dirty;
 }
 
 /** Tip and tree of each named local branch that exists, in one process. */

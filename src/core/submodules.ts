@@ -46,6 +46,24 @@ export async function submoduleTips(git: GitRunner, sm: WorktreeSubmodule): Prom
   return tips;
 }
 
+/**
+ * The submodules checked out in a worktree folder that was moved from `original` to `moved`: each
+ * one's repository, its path in the worktree and where its files are now.
+ */
+export function submodulesMovedWith(adminDir: string, original: string, moved: string): { gitDir: string; path: string; folder: string }[] {
+  const found: { gitDir: string; path: string; folder: string }[] = [];
+  for (const name of names(path.join(adminDir, 'modules'))) {
+    const gitDir = path.join(adminDir, 'modules', name);
+    const configured = configuredWorktree(gitDir);
+    if (!configured) continue;
+    const rel = path.relative(original, configured);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    const folder = path.join(moved, rel);
+    if (fs.existsSync(folder)) found.push({ gitDir, path: rel.split(path.sep).join('/'), folder });
+  }
+  return found;
+}
+
 /** Submodule names under a modules dir: any folder holding a HEAD file. */
 function names(modulesDir: string, prefix = ''): string[] {
   let entries: fs.Dirent[];

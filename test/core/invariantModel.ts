@@ -21,6 +21,7 @@ export const AGENT_ACTS = [
   'rebaseHalf', // a conflicting change on both sides, `git rebase main` left half-done
   'nested', // `git init` in a subfolder, commit inside it, plus an uncommitted file there
   'submodule', // `git submodule add`, commit, then commit inside the submodule
+  'submoduleDraft', // `git submodule update --init` of main's vendor/lib, then only uncommitted work inside it
   'untracked',
   'ignored', // a file .gitignore matches (build/…)
   'modify', // a tracked file changed, not committed

@@ -42,6 +42,8 @@ test("repro: merging an agent's force-added .env overwrites the user's ignored .
 test('repro: forced cleanup loses a nested repository (its commits and its uncommitted file)', () => losesNothing([agent('nested'), engine(cleanup(true))]));
 
 test('repro: forced cleanup loses a commit made inside a submodule', () => losesNothing([agent('submodule'), engine(cleanup(true))]));
+test('repro: forced cleanup loses uncommitted work inside a submodule (the moved-aside status cannot see into it)', () =>
+  losesNothing([agent('submoduleDraft'), engine(cleanup(true))]));
 
 test('repro: repair removes a spawn that crashed after checkout although an agent committed in it', () =>
   losesNothing([crash('checked-out'), agent('commit', 1), engine({ op: 'repair' })]));

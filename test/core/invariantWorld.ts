@@ -258,6 +258,11 @@ export class World {
           sh(sub, 'add', '-A');
           sh(sub, 'commit', '-q', '-m', `submodule work ${n}`);
         });
+      case 'submoduleDraft':
+        return attempt(() => {
+          sh(dir, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init', 'vendor/lib');
+          writeFile(path.join(dir, 'vendor/lib'), `draft${n}.txt`, `uncommitted inside the submodule ${n}\n`);
+        });
       case 'untracked':
         return writeFile(dir, `notes/u${n}.txt`, `untracked idea ${n}\n`);
       case 'ignored':
@@ -548,7 +553,7 @@ async function committed(dir: string, out: string): Promise<string> {
 
 let template: Promise<{ parent: string; library: string }> | null = null;
 
-/** The repository every sequence starts from: main with tracked, ignored and conflict-prone files, a branch dev, instance s0, and a library to add as a submodule. */
+/** The repository every sequence starts from: main with tracked, ignored and conflict-prone files and a submodule (vendor/lib), a branch dev, instance s0, and the library to add as a submodule again. */
 function templateRepo(): Promise<{ parent: string; library: string }> {
   template ??= (async () => {
     const repo = makeRepo({
@@ -566,6 +571,9 @@ function templateRepo(): Promise<{ parent: string; library: string }> {
     writeFile(library, 'lib.txt', 'library\n');
     sh(library, 'add', '-A');
     sh(library, 'commit', '-q', '-m', 'library');
+    // main already has the library as a submodule at vendor/lib (instances get it uninitialised).
+    sh(repo.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', library, 'vendor/lib');
+    sh(repo.dir, 'commit', '-q', '-m', 'vendor/lib as a submodule');
     await (await AxiomEngine.open(repo.dir)).spawn(slotId(0));
     return { parent: repo.parent, library };
   })();

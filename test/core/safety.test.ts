@@ -260,6 +260,29 @@ test('nested repositories: a commit inside a submodule of the worktree survives 
   assert.ok(reachable(repo.dir, subCommit), 'the submodule commit is kept in the superproject');
 });
 
+test('nested repositories: uncommitted work inside a submodule survives a forced cleanup (a race landing cleans its losers up this way)', async () => {
+  repo = makeRepo();
+  const subSrc = path.join(repo.parent, 'subsrc');
+  fs.mkdirSync(subSrc);
+  git(subSrc, 'init', '-q', '-b', 'main');
+  git(subSrc, 'config', 'user.name', 'S');
+  git(subSrc, 'config', 'user.email', 's@example.com');
+  commitIn(subSrc, 'sub initial', { 's.txt': 's\n' });
+  git(repo.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', subSrc, 'sub');
+  git(repo.dir, 'commit', '-q', '-m', 'add submodule');
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('smd');
+  git(inst.path, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init');
+  // Nothing committed anywhere: one file edited and one created inside the submodule.
+  writeFile(path.join(inst.path, 'sub'), 's.txt', 'edited inside the submodule\n');
+  writeFile(path.join(inst.path, 'sub'), 'draft.txt', 'only here\n');
+  await assert.rejects(engine.cleanup('smd'), (e: unknown) => e instanceof AxiomError && /sub/.test(e.message));
+  const r = await engine.cleanup('smd', { force: true });
+  assert.ok(r.salvageRef, 'a forced cleanup salvages the submodule’s uncommitted work');
+  assert.equal(git(repo.dir, 'show', `${r.salvageRef!}:sub/s.txt`), 'edited inside the submodule\n');
+  assert.equal(git(repo.dir, 'show', `${r.salvageRef!}:sub/draft.txt`), 'only here\n');
+});
+
 test('half-done operations: cleanup run from inside the worktree it removes leaves nothing behind', async () => {
   repo = makeRepo();
   const spawned = JSON.parse((await runCli(['-C', repo.dir, 'spawn', 'in', '--json'])).stdout);
