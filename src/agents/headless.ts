@@ -14,7 +14,6 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
-import { execa } from 'execa';
 import { AGENT_LOG_FILE, PROCESS_FILE, isRecordedProcessRunning, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
 import type { HeadlessInput } from './presets';
 
@@ -158,6 +157,8 @@ export async function launchHeadless(options: HeadlessOptions): Promise<Headless
   const recordFile = path.join(adminDir, PROCESS_FILE);
   const logFile = path.join(adminDir, AGENT_LOG_FILE);
   await fsp.rm(recordFile, { force: true });
+  // Loaded here, not at startup: most CLI commands never start an agent (execa's module setup is ~25 ms).
+  const { execa } = await import('execa');
   const fd = fs.openSync(logFile, 'a');
   let subprocess;
   try {

@@ -55,14 +55,14 @@ export interface EvaluationRecord {
   logFile: string | null;
 }
 
-/** Adds one record to the note of `commit` (read, append, write under the repository lock). */
+/**
+ * Adds one record to the note of `commit` under the repository lock (`notes append` creates the note
+ * or adds a paragraph to it: records are one JSON line each, and readers skip the blank lines).
+ */
 export async function appendEvaluation(git: GitRunner, repo: RepoInfo, record: EvaluationRecord): Promise<void> {
   await withRepoLock(repo.commonDir, async () => {
-    const old = await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'show', record.commit], { readOnly: true, okExitCodes: [1] });
-    const lines = old.exitCode === 0 ? old.stdout.split('\n').filter((l) => l.trim() !== '') : [];
-    lines.push(JSON.stringify(record));
     const env = await writerIdentity(git, repo.commonDir);
-    await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-m', lines.join('\n'), record.commit], { env });
+    await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'append', '-m', JSON.stringify(record), record.commit], { env });
     if (record.snapshot) {
       await git.run(repo.commonDir, ['update-ref', `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`, record.commit, '']);
     }

@@ -25,9 +25,9 @@ import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
 import { findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
 import { isSameProcessAlive } from './processIdentity';
 import { readProcessRecord } from './agentState';
-import { finishRemoval, journalRemoval } from './removalJournal';
+import { finishRemoval, journalRemoval, journalUnregistered } from './removalJournal';
 import type { StatusEntry } from './parse';
-import { testHook } from './testHooks';
+import { crashPoint, testHook } from './testHooks';
 import { releaseAfterCleanup, teardownBeforeCleanup, type TeardownResult } from './instanceSetup';
 
 export type { WorkAtRisk } from './risk';
@@ -41,6 +41,14 @@ export interface CleanupOptions {
    * unless forced.
    */
   stopTerminalAgent?: () => Promise<void>;
+  /** Count the ignored files deleted with the worktree, for the result (default true; a landing does not report them). */
+  countIgnored?: boolean;
+  /**
+   * Delete the folder (already moved aside and unregistered, its removal journalled) in the
+   * background and hand the deletion here, instead of waiting for it: a landing deletes one member's
+   * files while it judges the next one, and waits for all deletions at its end.
+   */
+  deleteInBackground?: (deletion: Promise<void>) => void;
 }
 
 export interface CleanupResult {
@@ -93,11 +101,18 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
         { path: inst.path },
       );
     }
-    let risk = await assessRisk(git, repo, inst);
+    // A forced cleanup refuses nothing, so it judges once, on the folder moved aside (step 4); an
+    // unforced one judges here, where a refusal still changes nothing. A missing folder: here too.
+    const judgeInPlace = !force || inst.missing;
+    const judge = async (): Promise<WorkAtRisk | null> => (judgeInPlace ? assessRisk(git, repo, inst) : null);
+    let risk = await judge();
+    const refuseIfAtRisk = (): void => {
+      if (risk && hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+    };
     const agent = await runningAgent(inst);
     if (agent) {
       // A cleanup that will be refused must not stop a working agent.
-      if (hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+      refuseIfAtRisk();
       if (agent === 'headless') await stopHeadlessAgent(inst.adminDir);
       else if (options.stopTerminalAgent) await options.stopTerminalAgent();
       else if (!force) {
@@ -107,14 +122,14 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
           { path: inst.path },
         );
       }
-      risk = await assessRisk(git, repo, inst);
+      risk = await judge();
     }
-    if (hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+    refuseIfAtRisk();
     // The teardown runs only for a cleanup that is going ahead; failing, it refuses unless forced.
     const teardown = await teardownBeforeCleanup(git, repo, inst, force);
     if (teardown?.steps.length) {
-      risk = await assessRisk(git, repo, inst);
-      if (hasWorkAtRisk(risk) && !force) refuse(inst, risk);
+      risk = await judge();
+      refuseIfAtRisk();
     }
     await testHook('cleanup:after-assess');
 
@@ -130,16 +145,19 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
         });
       }
       aside = moved;
+      crashPoint('cleanup-moved-aside');
     }
     // From here until the worktree is unregistered, any failure puts the folder back.
     let salvageRef: string | null;
     try {
       if (aside) {
         // Look again, at the folder now out of everyone's way: what an agent wrote until the move counts.
-        const after = await assessRisk(git, repo, inst, { folder: aside, skipIgnored: true, previous: risk });
+        const after = await assessRisk(git, repo, inst, { folder: aside, skipIgnored: risk !== null || options.countIgnored === false, ...(risk ? { previous: risk } : {}) });
         if (hasWorkAtRisk(after) && !force) refuse(inst, after);
         risk = after;
       }
+      // Judged in place when the folder is missing, else on the moved folder just above.
+      if (!risk) throw new Error('cleanup: the work at risk was never judged');
       await testHook('cleanup:before-salvage');
       salvageRef = hasWorkAtRisk(risk)
         ? await writeSalvage(git, repo, {
@@ -164,14 +182,21 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
       }
       throw e;
     }
-    // Unregister exactly this worktree (what `git worktree prune` does for one entry): its admin dir goes.
-    await fs.promises.rm(inst.adminDir, { recursive: true, force: true });
+    // Unregister exactly this worktree (what `git worktree prune` does for one entry): its admin dir
+    // goes. Journalled first: from here a crash leaves only a folder whose work is kept (salvaged, or none).
+    // An agent still running git in the moved folder may write into the admin dir meanwhile
+    // (ENOTEMPTY): Node retries the removal for that.
+    if (aside) await journalUnregistered(repo, aside);
+    await fs.promises.rm(inst.adminDir, { recursive: true, force: true, maxRetries: 5 });
+    crashPoint('cleanup-unregistered');
     const branchDeleted = options.keepBranch ? false : await deleteBranchIfUnmoved(git, repo, inst.metadata.branch, risk.branchTip);
     return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, atRisk: risk, teardown, inst };
   });
   if (aside !== null) {
-    await fs.promises.rm(aside, { recursive: true, force: true, maxRetries: 3 });
-    await finishRemoval(repo, aside);
+    const movedAside = aside;
+    const deletion = fs.promises.rm(movedAside, { recursive: true, force: true, maxRetries: 3 }).then(() => finishRemoval(repo, movedAside));
+    if (options.deleteInBackground) options.deleteInBackground(deletion);
+    else await deletion;
   }
   const { inst, ...cleaned } = result;
   await releaseAfterCleanup(repo, inst);

@@ -59,23 +59,42 @@ export async function contentContained(git: GitRunner, cwd: string, target: stri
   return mt.exitCode === 0 && mt.stdout.split('\n')[0]!.trim() === targetTree;
 }
 
+/** A ref of the repository and the commit it names (an annotated tag peeled), with that commit's tree. */
+export interface RefCommit {
+  name: string;
+  commit: string;
+  tree: string;
+}
+
+/** Every ref that names a commit, in one process (refs naming other objects are left out). */
+export async function readRefCommits(git: GitRunner, commonDir: string): Promise<RefCommit[]> {
+  const out = await git.out(commonDir, ['for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(tree)%00%(*objecttype)%00%(*objectname)%00%(*tree)'], {
+    readOnly: true,
+  });
+  const refs: RefCommit[] = [];
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [name, type, sha, tree, peeledType, peeled, peeledTree] = line.split('\0');
+    if (type === 'commit') refs.push({ name: name!, commit: sha!, tree: tree! });
+    else if (peeledType === 'commit') refs.push({ name: name!, commit: peeled!, tree: peeledTree! });
+  }
+  return refs;
+}
+
 /**
  * Commits reachable from `tips` and from no other ref of the repository: what deleting the refs in
  * `ownRefs` (and the worktree holding `tips`) would make unreachable. Merge commits included; oldest first.
  */
-export async function commitsOnlyIn(git: GitRunner, commonDir: string, tips: string[], ownRefs: ReadonlySet<string>): Promise<CommitInfo[]> {
+export async function commitsOnlyIn(
+  git: GitRunner,
+  commonDir: string,
+  tips: string[],
+  ownRefs: ReadonlySet<string>,
+  refs?: readonly RefCommit[],
+): Promise<CommitInfo[]> {
   if (tips.length === 0) return [];
-  const refs = await git.out(commonDir, ['for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)'], {
-    readOnly: true,
-  });
   const others = new Set<string>();
-  for (const line of refs.split('\n')) {
-    if (!line) continue;
-    const [name, type, sha, peeledType, peeled] = line.split('\0');
-    if (ownRefs.has(name!)) continue;
-    if (type === 'commit') others.add(sha!);
-    else if (peeledType === 'commit') others.add(peeled!);
-  }
+  for (const ref of refs ?? (await readRefCommits(git, commonDir))) if (!ownRefs.has(ref.name)) others.add(ref.commit);
   // `^sha` lines: git 2.39's --stdin takes no options (--not arrived in 2.42).
   const input = [...tips, ...[...others].map((o) => `^${o}`)].join('\n') + '\n';
   const out = await git.out(commonDir, ['log', '--reverse', '--topo-order', '--format=%H%x00%s', '--stdin'], { readOnly: true, input });

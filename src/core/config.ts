@@ -4,6 +4,7 @@
  */
 import type { GitRunner } from './git';
 import { DEFAULT_DIR_TEMPLATE } from './ids';
+import { memoized } from './operationMemo';
 
 export interface AxiomSettings {
   maxInstances: number;
@@ -50,7 +51,10 @@ export function parseAxiomConfig(out: string): Partial<AxiomSettings> {
   return result;
 }
 
+/** The `axiom.*` settings of git config (read once per composite operation, see operationMemo.ts). */
 export async function readSettings(git: GitRunner, cwd: string): Promise<AxiomSettings> {
-  const { stdout } = await git.run(cwd, ['config', '-z', '--get-regexp', '^axiom\\.'], { readOnly: true, okExitCodes: [1] });
-  return { ...DEFAULT_SETTINGS, ...parseAxiomConfig(stdout) };
+  return memoized(`settings:${cwd}`, async () => {
+    const { stdout } = await git.run(cwd, ['config', '-z', '--get-regexp', '^axiom\\.'], { readOnly: true, okExitCodes: [1] });
+    return { ...DEFAULT_SETTINGS, ...parseAxiomConfig(stdout) };
+  });
 }

@@ -19,6 +19,7 @@ import { Explorer } from './explore';
 import { readWorktreeConfig, type WorktreeConfig } from './repoConfig';
 import { environmentOf, setupInstance, type SetupRunHooks } from './instanceSetup';
 import type { SetupRecord } from './setup';
+import { withOperationMemo } from './operationMemo';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;
@@ -114,7 +115,11 @@ export class AxiomEngine {
   }
 
   /** Cleans up every instance (never foreign worktrees) that can go without losing work. */
-  async cleanupAll(options: { mergedOnly?: boolean; stopTerminalAgent?: (id: string) => Promise<void> } = {}): Promise<CleanupAllResult> {
+  cleanupAll(options: { mergedOnly?: boolean; stopTerminalAgent?: (id: string) => Promise<void> } = {}): Promise<CleanupAllResult> {
+    return withOperationMemo(() => this.cleanupEach(options));
+  }
+
+  private async cleanupEach(options: { mergedOnly?: boolean; stopTerminalAgent?: (id: string) => Promise<void> }): Promise<CleanupAllResult> {
     // With the merge check: a squash-merged instance is merged by content only.
     const snap = await this.snapshot();
     const result: CleanupAllResult = { cleaned: [], refused: [], skipped: [] };

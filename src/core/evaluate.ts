@@ -10,7 +10,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execa } from 'execa';
 import { splitTemplate } from '../agents/shellQuote';
 import { isProcessAlive, readAgentState, readProcessRecord } from './agentState';
 import { appendEvaluation, type DiffSize, type EvaluationRecord } from './attempts';
@@ -135,6 +134,7 @@ async function runCommand(argv: string[], cwd: string, env: Record<string, strin
   let score: number | null = null;
   let partial = '';
   try {
+    const { execa } = await import('execa');
     const child = execa(argv[0]!, argv.slice(1), {
       cwd,
       env,

@@ -12,9 +12,10 @@ import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './his
 import { executeLanding, landAll, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult } from './land';
 import type { MergeStrategy } from './merge';
 import { withRepoLock } from './lock';
+import { withOperationMemo } from './operationMemo';
 import { readAdminEntries, type InstanceMetadata } from './metadata';
 import { mapPool } from './pool';
-import { membersDue, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
+import { factsOf, membersDue, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
 import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecord';
 import { raceRows, type RankRow } from './rank';
 import type { SpawnedInstance } from './spawn';
@@ -58,7 +59,8 @@ export class Explorer {
   }
 
   async startRace(options: RaceOptions, launcher: MemberLauncher | null): Promise<{ race: Race; members: SpawnedInstance[] }> {
-    return startRace(this.engine, options, launcher, await this.configuredEvaluation());
+    // One read of the configuration for the whole race (every member's spawn would read it again).
+    return withOperationMemo(async () => startRace(this.engine, options, launcher, await this.configuredEvaluation()));
   }
 
   /** The evaluation `.axiom.json` (or `git config axiom.evaluate`) configures, or null. */
@@ -111,22 +113,33 @@ export class Explorer {
 
   private async plan(task: string, options: LandOptions, detail: boolean): Promise<LandingPlan> {
     const race = await this.race(task);
-    const [snap, evaluations] = await Promise.all([this.engine.snapshot({ conflicts: false }), readEvaluations(this.engine.git, this.engine.repo)]);
-    const latest = latestByMember(evaluations, race.ref);
-    return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, worktrees: snap.worktrees }, options, detail);
+    const latest = latestByMember(await readEvaluations(this.engine.git, this.engine.repo), race.ref);
+    if (detail) {
+      // A preview shows the ranking with each member's live state (changes, staleness): a snapshot.
+      const snap = await this.engine.snapshot({ conflicts: false });
+      return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, live: factsOf(snap.worktrees) }, options, detail);
+    }
+    // Landing itself needs only who is live, running and whose child: the admin dirs say that
+    // without a git process (the winner's state is checked exactly, by tree, in planLanding).
+    const live = await readMemberFacts(this.engine.repo.commonDir);
+    const ranking = raceRows(race, latest, []).map((r) => {
+      const member = live.find((w) => w.id === r.id && w.race === race.ref);
+      return { ...r, live: member !== undefined, agentPhase: member?.agentState.phase ?? null };
+    });
+    return planLanding(this.engine, { race, ranking, latest, live }, options, detail);
   }
 
   /** Decides and lands under one hold of the repository lock (merge and cleanups take it re-entrantly). */
   async land(task: string, options: LandOptions = {}): Promise<LandResult> {
-    return withRepoLock(this.engine.repo.commonDir, async () => executeLanding(this.engine, await this.plan(task, options, false)));
+    return withRepoLock(this.engine.repo.commonDir, () => withOperationMemo(async () => executeLanding(this.engine, await this.plan(task, options, false))));
   }
 
   async landAll(strategy: MergeStrategy = 'merge'): Promise<LandAllResult & { forecast: Forecast }> {
-    return withRepoLock(this.engine.repo.commonDir, async () => {
+    return withRepoLock(this.engine.repo.commonDir, () => withOperationMemo(async () => {
       const snap = await this.engine.snapshot({ conflicts: false });
       const forecast = await this.conflicts(snap.worktrees);
       return { ...(await landAll(this.engine, forecast, snap.worktrees, strategy)), forecast };
-    });
+    }));
   }
 
   async conflicts(worktrees?: readonly WorktreeStatus[]): Promise<Forecast> {

@@ -131,7 +131,12 @@ export function attemptRows(inputs: HistoryInputs): AttemptRow[] {
       ...outcomeOf(inputs, e.id, null, e.createdAt, e, live),
     });
   }
-  return rows.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
+  // A race's members stay together and in their race's order (they are spawned a few at once, so
+  // their creation times interleave); races and single attempts follow each other in time.
+  const races = new Map(inputs.races.map((r) => [r.ref, r]));
+  const when = (row: AttemptRow): string => (row.raceRef ? races.get(row.raceRef)!.createdAt : (row.createdAt ?? ''));
+  const place = (row: AttemptRow): number => (row.raceRef ? races.get(row.raceRef)!.members.findIndex((m) => m.id === row.id) : 0);
+  return rows.sort((a, b) => when(a).localeCompare(when(b)) || (a.raceRef ?? '').localeCompare(b.raceRef ?? '') || place(a) - place(b) || a.id.localeCompare(b.id));
 }
 
 function median(xs: number[]): number | null {

@@ -13,7 +13,7 @@ import type { MergePlan, MergeResult, MergeStrategy } from './merge';
 import type { WorkAtRisk } from './cleanup';
 import type { Forecast } from './forecast';
 import { updateRace, type Race } from './raceRecord';
-import { factsOf, isRunning, membersRunning } from './race';
+import { isRunning, membersRunning, type MemberFacts } from './race';
 import type { RankRow } from './rank';
 import type { WorktreeStatus } from './status';
 import { worktreeTree } from './worktreeSnapshot';
@@ -65,16 +65,17 @@ export interface LandAllResult {
   skipped: { id: string; reason: string }[];
 }
 
-/** What land needs besides the engine: the race, its ranking and the members' evaluations. */
+/** What land needs besides the engine: the race, its ranking, the members' evaluations and the live instances. */
 export interface LandInputs {
   race: Race;
   ranking: RankRow[];
   latest: ReadonlyMap<string, EvaluationRecord>;
-  worktrees: readonly WorktreeStatus[];
+  /** Every live instance (from a snapshot, or read from the admin dirs alone). */
+  live: readonly MemberFacts[];
 }
 
-function refuseWhileRunning(race: Race, worktrees: readonly WorktreeStatus[]): void {
-  const running = membersRunning(race, factsOf(worktrees));
+function refuseWhileRunning(race: Race, live: readonly MemberFacts[]): void {
+  const running = membersRunning(race, live);
   if (running.length === 0) return;
   throw new AxiomError(
     'AgentRunning',
@@ -105,8 +106,8 @@ function pickWinner(inputs: LandInputs, options: LandOptions): RankRow {
 
 /** Everything `land` would do, decided before anything changes (the extension shows it in one modal). */
 export async function planLanding(engine: AxiomEngine, inputs: LandInputs, options: LandOptions = {}, detail = true): Promise<LandingPlan> {
-  const { race, worktrees, latest } = inputs;
-  refuseWhileRunning(race, worktrees);
+  const { race, live, latest } = inputs;
+  refuseWhileRunning(race, live);
   const winner = pickWinner(inputs, options);
   const evaluation = latest.get(winner.id);
   const inst = await engine.locate(winner.id);
@@ -131,13 +132,12 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
   if (merge && merge.commits.length === 0 && !commitsUncommitted) {
     throw new AxiomError('NothingToMerge', `${winner.id} has nothing that is not already in ${merge.target}; nothing was changed.`);
   }
-  const live = worktrees.filter((w) => w.kind === 'instance' && w.dirty !== null);
   const losers: LandingPlan['losers'] = [];
   for (const m of race.members) {
     if (m.id === winner.id) continue;
-    const w = live.find((x) => x.id === m.id && x.metadata?.race === race.ref);
+    const w = live.find((x) => x.id === m.id && x.race === race.ref);
     if (!w) continue;
-    const children = live.filter((x) => x.metadata?.parent === m.id).map((x) => x.id);
+    const children = live.filter((x) => x.parent === m.id).map((x) => x.id);
     // What each cleanup will keep is shown before a confirmation (detail); the cleanup itself decides again.
     const risk: WorkAtRisk | null = detail ? await engine.atRisk(m.id) : null;
     const atRisk = { files: risk?.files.length ?? 0, commits: risk?.commits.length ?? 0 };
@@ -145,7 +145,7 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
     else if (children.length) losers.push({ id: m.id, action: 'keep', reason: `has live children (${children.join(', ')})`, atRisk });
     else losers.push({ id: m.id, action: !detail || atRisk.files + atRisk.commits > 0 ? 'salvage' : 'remove', atRisk });
   }
-  const winnerChildren = live.filter((x) => x.metadata?.parent === winner.id).map((x) => x.id!);
+  const winnerChildren = live.filter((x) => x.parent === winner.id).map((x) => x.id);
   return { race, winner: winner.id, into: merge?.target ?? inst.metadata.base, strategy, merge, commitsUncommitted, losers, winnerChildren, ranking: inputs.ranking };
 }
 
@@ -188,13 +188,21 @@ export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Pr
   const salvaged: LandResult['salvaged'] = [];
   const cleaned: string[] = [];
   const kept: LandResult['kept'] = [];
+  // One at a time: each cleanup judges which commits no other ref holds, and the one before may
+  // just have deleted such a ref (two members sharing commits must not each count on the other).
+  // Only the deletion of their files (moved aside, nothing left to judge) runs on behind them.
+  const deletions: Promise<void>[] = [];
+  const deleteInBackground = (deletion: Promise<void>): void => {
+    deletion.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    deletions.push(deletion);
+  };
   for (const loser of plan.losers) {
     if (loser.action === 'keep') {
       kept.push({ id: loser.id, reason: loser.reason ?? 'kept' });
       continue;
     }
     try {
-      const r = await engine.cleanup(loser.id, { force: true });
+      const r = await engine.cleanup(loser.id, { force: true, countIgnored: false, deleteInBackground });
       cleaned.push(loser.id);
       if (r.salvageRef) salvaged.push({ id: loser.id, ref: r.salvageRef });
     } catch (e) {
@@ -206,13 +214,14 @@ export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Pr
   if (plan.winnerChildren.length) kept.push({ id: winner, reason: `has live children (${plan.winnerChildren.join(', ')})` });
   else {
     try {
-      await engine.cleanup(winner);
+      await engine.cleanup(winner, { deleteInBackground });
       cleaned.push(winner);
     } catch (e) {
       if (!isAxiomError(e)) throw e;
       kept.push({ id: winner, reason: e.message.split('\n')[0]! });
     }
   }
+  await Promise.all(deletions);
   const result: LandResult = {
     race: race.ref,
     task: race.task,

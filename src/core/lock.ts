@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { AxiomError } from './errors';
 import { currentProcessIdentity, isSameProcessAlive, type ProcessIdentity } from './processIdentity';
+import { recoverRemovals } from './removalJournal';
 
 export const LOCK_NAME = 'axiom.lock';
 const OWNER_FILE = 'owner.json';
@@ -22,6 +23,8 @@ const OWNER_FILE = 'owner.json';
 export interface LockOptions {
   /** How long to wait for another writer before giving up (ms). */
   waitMs?: number;
+  /** Finish or undo the removals of dead cleanups first (default true; repair does it itself). */
+  recoverRemovals?: boolean;
 }
 
 /** The common dirs whose lock this async call chain holds. */
@@ -82,6 +85,9 @@ export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>,
   }
   writeOwner(lockDir);
   try {
+    // A cleanup killed between moving a folder aside and finishing is finished or undone here, by
+    // the next operation, not left for the user to notice (repair does it itself, to report it).
+    if (options.recoverRemovals !== false) await recoverRemovals({ commonDir }).catch(() => undefined);
     return await held.run(new Set([...(held.getStore() ?? []), commonDir]), work);
   } finally {
     await release().catch(() => undefined);

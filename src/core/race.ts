@@ -26,7 +26,8 @@ import {
   type RaceRecord,
   type ScoreDirection,
 } from './raceRecord';
-import type { SpawnedInstance } from './spawn';
+import { resolveBase, type SpawnedInstance } from './spawn';
+import { readSettings } from './config';
 import { mapPool } from './pool';
 import type { WorktreeStatus } from './status';
 
@@ -69,10 +70,6 @@ export interface RaceEngine {
 const MAX_MEMBERS = 20;
 /** Spawns of one race at once: spawn is built for concurrency, and git is the bottleneck past a few. */
 const PARALLEL_SPAWNS = 3;
-
-function isSpawned(x: SpawnedInstance | unknown): x is SpawnedInstance {
-  return typeof x === 'object' && x !== null && 'adminDir' in x && 'branch' in x;
-}
 
 /** `claude:2,codex:1` → [claude, claude, codex]; `claude,codex` with count 3 → [claude, codex, claude]. */
 export function parseAgentMix(spec: string | undefined, count: number | undefined, defaultAgent: string): string[] {
@@ -135,7 +132,7 @@ export async function startRace(
   }
   if (launch !== 'none') await launcher!.check?.(members, options);
 
-  // The base: an instance's branch (expand), the given branch, or the first member's default.
+  // The base: an instance's branch (expand), the given branch, or the default one spawns start from.
   let base = options.base;
   let parent: string | null = null;
   if (options.from !== undefined) {
@@ -144,13 +141,17 @@ export async function startRace(
     parent = from.id;
     base = from.metadata.branch;
   }
+  base ??= (await readSettings(engine.git, engine.repo.commonDir)).defaultBase ?? engine.repo.defaultBranch ?? undefined;
+  if (!base) throw new AxiomError('BaseNotFound', 'This repository has no branch to start from yet: make a first commit.');
+  // Resolved before anything is created: a base that does not exist changes nothing.
+  const baseSha = await resolveBase(engine.git, engine.repo, base);
   const createdAt = new Date();
   const record: RaceRecord = {
     version: 1,
     task: options.task,
     prompt: options.prompt ?? null,
-    base: base ?? '',
-    baseSha: '',
+    base,
+    baseSha,
     parent,
     createdAt: createdAt.toISOString(),
     launch,
@@ -163,51 +164,35 @@ export async function startRace(
     members,
   };
   const ref = raceRefFor(options.task, createdAt);
-  let race = await writeRace(engine.git, engine.repo, ref, record, null);
+  const race = await writeRace(engine.git, engine.repo, ref, record, null);
   const spawned: SpawnedInstance[] = [];
   const started: SpawnedInstance[] = [];
-  try {
-    // Members are spawned and started a few at a time (spawn is safe concurrently); any failure takes all back.
-    const made = await mapPool(members, PARALLEL_SPAWNS, (m) =>
-      engine
-        .spawn(m.id, { ...(parent ? { from: parent } : base ? { base } : {}), agent: m.agent, prompt: options.prompt ?? null, launch, race: ref })
-        .then(
-          (s) => {
-            spawned.push(s);
-            return s;
-          },
-          (e: unknown) => e,
-        ),
-    );
-    const failed = made.find((m) => !isSpawned(m));
-    if (failed !== undefined) throw failed;
-    spawned.sort((a, b) => members.findIndex((m) => m.id === a.id) - members.findIndex((m) => m.id === b.id));
-    // A member whose setup failed cannot start its agent: the race does not start either.
-    const broken = spawned.find((m) => m.setup?.state === 'failed');
-    if (broken) {
-      throw new AxiomError('SetupFailed', `The setup of ${broken.id} failed, so race ${options.task} did not start; see ${broken.setup?.logFile ?? 'its setup log'}.`, {
-        ...(broken.setup?.logFile ? { logFile: broken.setup.logFile } : {}),
-      });
+  let failure: unknown = null;
+  // Members are spawned a few at a time (spawn is safe concurrently) and each one's agent starts as
+  // soon as its worktree is ready; after any failure nothing more starts, and all is taken back.
+  await mapPool(members, PARALLEL_SPAWNS, async (m) => {
+    if (failure !== null) return;
+    try {
+      const s = await engine.spawn(m.id, { ...(parent ? { from: parent } : { base }), agent: m.agent, prompt: options.prompt ?? null, launch, race: ref });
+      spawned.push(s);
+      // A member whose setup failed cannot start its agent: the race does not start either.
+      if (s.setup?.state === 'failed') {
+        throw new AxiomError('SetupFailed', `The setup of ${s.id} failed, so race ${options.task} did not start; see ${s.setup.logFile ?? 'its setup log'}.`, {
+          ...(s.setup.logFile ? { logFile: s.setup.logFile } : {}),
+        });
+      }
+      if (launch === 'none' || failure !== null) return;
+      await launcher!.launch(m, s, race);
+      started.push(s);
+    } catch (e) {
+      failure ??= e;
     }
-    // The first spawn resolved the base (default branch when none was given): record it.
-    const first = spawned[0]!;
-    if (!record.base || !record.baseSha) {
-      race = await writeRace(engine.git, engine.repo, ref, { ...record, base: first.base, baseSha: first.baseSha }, race.sha);
-    }
-    if (launch !== 'none') {
-      const launched = await Promise.allSettled(
-        members.map(async (m, i) => {
-          await launcher!.launch(m, spawned[i]!, race);
-          started.push(spawned[i]!);
-        }),
-      );
-      const rejected = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (rejected) throw rejected.reason;
-    }
-  } catch (e) {
+  });
+  if (failure !== null) {
     await takeBack(engine, launcher, race, spawned, started);
-    throw e;
+    throw failure;
   }
+  spawned.sort((a, b) => members.findIndex((m) => m.id === a.id) - members.findIndex((m) => m.id === b.id));
   return { race, members: spawned };
 }
 
@@ -245,6 +230,8 @@ export function isRunning(state: AgentState): boolean {
 export interface MemberFacts {
   id: string;
   race: string | null;
+  /** The instance it was spawned from (`--from`), or null. */
+  parent: string | null;
   agentState: AgentState;
   launch: LaunchMode | null;
   createdAt: string | null;
@@ -254,7 +241,7 @@ export interface MemberFacts {
 export function factsOf(worktrees: readonly WorktreeStatus[]): MemberFacts[] {
   return worktrees
     .filter((w) => w.kind === 'instance' && w.id && w.dirty !== null)
-    .map((w) => ({ id: w.id!, race: w.metadata?.race ?? null, agentState: w.agentState, launch: w.launch, createdAt: w.createdAt }));
+    .map((w) => ({ id: w.id!, race: w.metadata?.race ?? null, parent: w.metadata?.parent ?? null, agentState: w.agentState, launch: w.launch, createdAt: w.createdAt }));
 }
 
 /** The same from the admin dirs only (file reads, no git): cheap enough to poll. */
@@ -267,6 +254,7 @@ export async function readMemberFacts(commonDir: string): Promise<MemberFacts[]>
       return {
         id: m.id,
         race: m.race ?? null,
+        parent: m.parent ?? null,
         agentState: await readAgentState(e.adminDir, !!m.terminal && !m.terminal.takenAt),
         launch: m.launch,
         createdAt: m.createdAt,

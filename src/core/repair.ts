@@ -165,7 +165,7 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       }
     }
     return report;
-  });
+  }, { recoverRemovals: false }); // it recovers them itself, first, to report them
 }
 
 /** A worktree with a commit no other ref has, or an untracked (not ignored) file. */

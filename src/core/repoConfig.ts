@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { ENV_NAME, RESERVED_ENV, portsNeeded } from './instanceEnv';
+import { memoized } from './operationMemo';
 import { DEFAULT_EVALUATION_TIMEOUT_SEC, SCORE_DIRECTIONS, type EvaluationSpec } from './raceRecord';
 
 export const CONFIG_FILE = '.axiom.json';
@@ -370,9 +371,14 @@ async function readIfExists(file: string): Promise<string | null> {
 /**
  * Reads the worktree configuration of the repository whose main worktree is `mainWorktree`: the
  * working copy of `.axiom.json` and `.worktreeinclude` there (so an edit applies to the next spawn
- * without a commit), then `git config axiom.*`. Throws InvalidConfig listing every problem.
+ * without a commit), then `git config axiom.*`. Throws InvalidConfig listing every problem. Read
+ * once per composite operation (a race's spawns, a landing's cleanups: see operationMemo.ts).
  */
-export async function readWorktreeConfig(
+export function readWorktreeConfig(git: GitRunner, commonDir: string, mainWorktree: string | null): Promise<WorktreeConfig> {
+  return memoized(`worktree-config:${commonDir}:${mainWorktree ?? ''}`, () => readWorktreeConfigFromDisk(git, commonDir, mainWorktree));
+}
+
+async function readWorktreeConfigFromDisk(
   git: GitRunner,
   commonDir: string,
   mainWorktree: string | null,

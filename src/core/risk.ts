@@ -14,7 +14,7 @@ import type { GitRunner } from './git';
 import type { LocatedInstance } from './locate';
 import { parseStatusV2, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
-import { commitsOnlyIn, contentContained, type CommitInfo } from './commits';
+import { commitsOnlyIn, contentContained, readRefCommits, type CommitInfo, type RefCommit } from './commits';
 import { perWorktreeRefs } from './worktreeState';
 import { submoduleEnv, submoduleTips, submodulesMovedWith, worktreeSubmodules } from './submodules';
 
@@ -59,9 +59,10 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
   const present = fs.existsSync(folder);
   const branchRef = `refs/heads/${inst.metadata.branch}`;
   const targets = [...new Set([inst.metadata.base, inst.metadata.merged?.into].filter((n): n is string => !!n && n !== inst.metadata.branch))];
-  // One for-each-ref for the branch and the landing targets; HEAD and per-worktree refs are files.
-  const [branches, statusOut] = await Promise.all([
-    branchTips(git, repo, [inst.metadata.branch, ...targets]),
+  // One for-each-ref for every ref (the branch, the landing targets, and all the others that may
+  // hold the instance's commits); HEAD and per-worktree refs are files.
+  const [refs, statusOut] = await Promise.all([
+    readRefCommits(git, repo.commonDir),
     present
       ? git.out(
           folder,
@@ -72,6 +73,7 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
         )
       : Promise.resolve(''),
   ]);
+  const branches = branchTips(refs, [inst.metadata.branch, ...targets]);
   const branchTip = branches.get(inst.metadata.branch)?.sha ?? null;
   const head = await readHead(git, repo, inst.adminDir, branches);
   const tips = [
@@ -83,7 +85,7 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
   const sameTips = prev !== undefined && JSON.stringify(prev.tips) === JSON.stringify(tips);
   const landing = targets.map((t) => branches.get(t)).filter((b): b is { sha: string; tree: string } => !!b);
   const [commits, submodules, ignored] = await Promise.all([
-    sameTips ? prev.commits : committedAtRisk(git, repo, tips, branchRef, landing),
+    sameTips ? prev.commits : committedAtRisk(git, repo, tips, branchRef, landing, refs),
     sameTips ? prev.submodules : submodulesAtRisk(git, repo, inst),
     present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
   ]);
@@ -112,16 +114,12 @@ async function dirtySubmodulesAside(git: GitRunner, inst: LocatedInstance, folde
   return dirty;
 }
 
-/** Tip and tree of each named local branch that exists, in one process. */
-async function branchTips(git: GitRunner, repo: RepoInfo, names: string[]): Promise<Map<string, { sha: string; tree: string }>> {
-  const out = await git.out(repo.commonDir, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(tree)', ...names.map((n) => `refs/heads/${n}`)], {
-    readOnly: true,
-  });
+/** Tip and tree of each named local branch that exists. */
+function branchTips(refs: readonly RefCommit[], names: string[]): Map<string, { sha: string; tree: string }> {
   const tips = new Map<string, { sha: string; tree: string }>();
-  for (const line of out.split('\n').filter(Boolean)) {
-    const [ref, sha, tree] = line.split('\0') as [string, string, string];
-    const name = ref.slice('refs/heads/'.length);
-    if (names.includes(name)) tips.set(name, { sha, tree });
+  for (const ref of refs) {
+    const name = ref.name.startsWith('refs/heads/') ? ref.name.slice('refs/heads/'.length) : null;
+    if (name !== null && names.includes(name)) tips.set(name, { sha: ref.commit, tree: ref.tree });
   }
   return tips;
 }
@@ -148,10 +146,11 @@ async function committedAtRisk(
   tips: { name: string; sha: string }[],
   branchRef: string,
   landing: { sha: string; tree: string }[],
+  refs: readonly RefCommit[],
 ): Promise<CommitInfo[]> {
   // Commits no other ref reaches; none, nothing to judge. Else a tip whose content is all in a
   // landing target loses nothing, and the others' own commits are at risk.
-  const only = await commitsOnlyIn(git, repo.commonDir, tips.map((t) => t.sha), new Set([branchRef]));
+  const only = await commitsOnlyIn(git, repo.commonDir, tips.map((t) => t.sha), new Set([branchRef]), refs);
   if (only.length === 0) return [];
   const open: string[] = [];
   for (const tip of tips) {
@@ -160,7 +159,7 @@ async function committedAtRisk(
     if (!landed) open.push(tip.sha);
   }
   if (open.length === tips.length) return only;
-  return commitsOnlyIn(git, repo.commonDir, [...new Set(open)], new Set([branchRef]));
+  return commitsOnlyIn(git, repo.commonDir, [...new Set(open)], new Set([branchRef]), refs);
 }
 
 /**

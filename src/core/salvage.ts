@@ -15,10 +15,10 @@ import * as path from 'node:path';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { SALVAGE_PREFIX, validateId } from './ids';
-import { identityEnv } from './identity';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
 import { writeWorktreeTree, type NestedRepository } from './worktreeTree';
+import { writerIdentity } from './writerIdentity';
 import { submoduleEnv, submoduleTips, worktreeSubmodules } from './submodules';
 
 export interface SalvageRef {
@@ -94,7 +94,7 @@ export async function writeSalvage(git: GitRunner, repo: RepoInfo, input: Salvag
   const message = `axiom salvage of ${input.id} (${input.branch})\n\n${trailers.join('\n')}\n`;
   const commit = (
     await git.out(repo.commonDir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], {
-      env: await identityEnv(git, repo.commonDir),
+      env: await writerIdentity(git, repo.commonDir),
       input: message,
     })
   ).trim();

@@ -15,7 +15,6 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { execa } from 'execa';
 import { isProcessAlive, readFileTail } from './agentState';
 
 export const SETUP_FILE = 'axiom-setup.json';
@@ -163,6 +162,7 @@ export async function runCommands(
       const started = performance.now();
       let timedOut = false;
       // The repository's own command line, run by the shell (see the module comment): never built from input.
+      const { execa } = await import('execa');
       const child = execa(command, {
         shell: true,
         cwd: o.cwd,

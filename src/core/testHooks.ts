@@ -4,8 +4,9 @@
  * Both variables are needed, so a stray setting in a user's shell does nothing.
  */
 export type SpawnStep = 'validated' | 'worktree-added' | 'metadata-written' | 'checked-out' | 'provisioned';
+export type CleanupStep = 'cleanup-moved-aside' | 'cleanup-unregistered';
 
-export function crashPoint(step: SpawnStep): void {
+export function crashPoint(step: SpawnStep | CleanupStep): void {
   if (process.env.AXIOM_TEST_HOOKS === '1' && process.env.AXIOM_TEST_CRASH_AFTER === step) {
     process.kill(process.pid, 'SIGKILL');
   }

@@ -26,14 +26,19 @@ export async function worktreeTree(git: GitRunner, worktree: string, adminDir: s
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-state-'));
   const env = { GIT_INDEX_FILE: path.join(tmp, 'index') };
   try {
-    const [head, headTree] = (await git.out(worktree, ['rev-parse', 'HEAD', 'HEAD^{tree}'], { readOnly: true })).trim().split('\n');
-    try {
-      fs.copyFileSync(path.join(adminDir, 'index'), env.GIT_INDEX_FILE);
-    } catch {
-      await git.run(worktree, ['read-tree', 'HEAD'], { env });
-    }
-    await git.run(worktree, ['add', '--all', '--', '.'], { env });
-    const tree = (await git.out(worktree, ['write-tree'], { env })).trim();
+    // HEAD is read while the private index is filled: the two do not depend on each other.
+    const readHead = git.out(worktree, ['rev-parse', 'HEAD', 'HEAD^{tree}'], { readOnly: true });
+    const writeTree = (async () => {
+      try {
+        fs.copyFileSync(path.join(adminDir, 'index'), env.GIT_INDEX_FILE);
+      } catch {
+        await git.run(worktree, ['read-tree', 'HEAD'], { env });
+      }
+      await git.run(worktree, ['add', '--all', '--', '.'], { env });
+      return (await git.out(worktree, ['write-tree'], { env })).trim();
+    })();
+    const [headOut, tree] = await Promise.all([readHead, writeTree]);
+    const [head, headTree] = headOut.trim().split('\n');
     return { head: head!, headTree: headTree!, tree };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /**
- * The identity for Axiom's own bookkeeping commits (race records, evaluation notes, snapshots),
+ * The identity for Axiom's own bookkeeping commits (race records, evaluation notes, snapshots, salvage),
  * looked up once per repository and process: these writes come in bursts (a race of N members
  * writes N notes) and the identity does not change in between.
  */

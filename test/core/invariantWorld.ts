@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError, REFUSAL_CODES } from '../../src/core';
+import { withRepoLock } from '../../src/core/lock';
 import { CLI, makeRepo, writeFile, type TempRepo } from './helpers';
 import { record, verify, type Loss } from './invariantChecker';
 import { describeAction, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
@@ -350,6 +351,9 @@ export class World {
     } else if (action.kind === 'crash') outcomes = [await this.viaCli(first, '', { env: { AXIOM_TEST_HOOKS: '1', AXIOM_TEST_CRASH_AFTER: action.step } })];
     else outcomes = await Promise.all(ops.map((op) => this.viaCli(op, salvageRef(op), {})));
     const { user, agent } = await during;
+    // What a kill leaves half done (a cleanup's folder moved aside) is finished or undone by the next
+    // Axiom operation as it takes the repository lock: the check looks at the state after that.
+    if (outcomes.some((o) => o.kind === 'killed')) await withRepoLock(this.engine.repo.commonDir, async () => undefined);
     this.result.operationMs += Date.now() - started;
     if (process.env.AXIOM_PROPERTY_DEBUG) process.stderr.write(`${Date.now() - started} ms: ${describeAction(action)} → ${outcomes.map((o) => o.kind).join(' + ')}\n`);
 

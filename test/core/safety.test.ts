@@ -4,7 +4,7 @@
  */
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError, appendAgentEvent } from '../../src/core';
@@ -326,6 +326,57 @@ test('half-done operations: a cleanup killed after moving the folder aside is un
     assert.equal(git(repo.dir, 'show', `${salvage}:draft.txt`), 'draft\n');
   }
   assert.equal(fs.readdirSync(repo.parent).filter((n) => n.includes('axiom-removing')).length, 0);
+});
+
+/** Runs `axiom cleanup <id> --force` in a process that dies (as kill -9 would) right after `step`. */
+function cleanupCrashingAfter(id: string, step: string): void {
+  const r = spawnSync(process.execPath, [CLI, '-C', repo.dir, 'cleanup', id, '--force'], {
+    env: { ...process.env, AXIOM_TEST_HOOKS: '1', AXIOM_TEST_CRASH_AFTER: step },
+    encoding: 'utf8',
+  });
+  assert.equal(r.signal, 'SIGKILL', `the cleanup died at ${step}: ${r.stderr}`);
+}
+
+test('half-done operations: a cleanup killed with the folder moved aside is undone by the next operation, not left for repair', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('k');
+  writeFile(inst.path, 'draft.txt', 'draft only here\n');
+  const before = readTree(inst.path);
+  cleanupCrashingAfter('k', 'cleanup-moved-aside');
+  assert.equal(fs.existsSync(inst.path), false, 'the folder is aside');
+  // Any operation that takes the repository lock finishes or undoes it first: here a spawn.
+  await engine.spawn('other');
+  assert.deepEqual(readTree(inst.path), before);
+  assert.deepEqual(fs.readdirSync(repo.parent).filter((n) => n.includes('axiom-removing')), []);
+  assert.equal((await engine.status('k')).dirty?.untracked, 1);
+});
+
+test("half-done operations: the folder of a killed cleanup survives `git worktree prune` of the 'missing' worktree", async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('p');
+  writeFile(inst.path, 'draft.txt', 'draft only here\n');
+  cleanupCrashingAfter('p', 'cleanup-moved-aside');
+  // The user prunes the worktree whose folder is missing: its admin dir goes, but nothing was salvaged.
+  git(repo.dir, 'worktree', 'prune');
+  const report = await engine.repair();
+  assert.deepEqual(report.removals.deleted, [], 'never deleted: the cleanup had not unregistered it');
+  assert.deepEqual(report.removals.restored, [inst.path]);
+  assert.equal(fs.readFileSync(path.join(inst.path, 'draft.txt'), 'utf8'), 'draft only here\n');
+});
+
+test('half-done operations: a cleanup killed after it unregistered the worktree leaves only a folder to delete (its work salvaged)', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('u');
+  writeFile(inst.path, 'draft.txt', 'draft only here\n');
+  cleanupCrashingAfter('u', 'cleanup-unregistered');
+  const report = await engine.repair();
+  assert.equal(report.removals.deleted.length, 1);
+  assert.equal(fs.existsSync(inst.path), false);
+  const salvage = git(repo.dir, 'for-each-ref', '--format=%(refname)', 'refs/axiom/salvage/u/').trim();
+  assert.equal(git(repo.dir, 'show', `${salvage}:draft.txt`), 'draft only here\n');
 });
 
 test('half-done operations: a rebase refused by an untracked file in the target leaves the instance branch as it was', async () => {
