@@ -135,6 +135,7 @@ function runProcess(
       return;
     }
     const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      if (failure) return; // stopped for printing too much: the rest is dropped
       size += chunk.length;
       if (size > MAX_OUTPUT_BYTES && !failure) {
         failure = `git printed more than ${MAX_OUTPUT_BYTES} bytes`;
