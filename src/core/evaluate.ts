@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitTemplate } from '../agents/shellQuote';
 import { isProcessAlive, readAgentState, readProcessRecord } from './agentState';
-import { appendEvaluation, type DiffSize, type EvaluationRecord } from './attempts';
+import { appendEvaluation, latestByMember, readEvaluations, type DiffSize, type EvaluationRecord } from './attempts';
+import { finishedAt } from './race';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import type { LocatedInstance } from './locate';
@@ -30,6 +31,12 @@ export interface EvaluateOptions {
   score?: ScoreDirection;
   timeoutSec?: number;
   signal?: AbortSignal;
+  /**
+   * An automatic evaluation of a race member (its agent finished): decided again once this process
+   * holds the member's evaluation, so a member another front end evaluated meanwhile is not run
+   * twice — refused as `Locked` (another's), like one being evaluated elsewhere right now.
+   */
+  onlyIfDue?: boolean;
 }
 
 export interface EvaluationContext {
@@ -76,6 +83,16 @@ async function agentDuration(inst: LocatedInstance): Promise<number | null> {
     return Math.max(0, Date.parse(state.lastActivity) - Date.parse(inst.metadata.createdAt));
   }
   return null;
+}
+
+/** Refuses (`Locked`) when the member's agent is at work, or was evaluated since it last finished. */
+async function refuseUnlessDue(ctx: EvaluationContext, race: Race, inst: LocatedInstance): Promise<void> {
+  const m = inst.metadata;
+  const done = finishedAt(await readAgentState(inst.adminDir, !!m.terminal && !m.terminal.takenAt), { launch: m.launch, createdAt: m.createdAt });
+  const latest = latestByMember(await readEvaluations(ctx.git, ctx.repo), race.ref).get(inst.id);
+  if (done === null || (latest && latest.at >= done)) {
+    throw new AxiomError('Locked', `${inst.id} was evaluated by another process since its agent finished (or its agent is at work again); nothing to do.`);
+  }
 }
 
 /** One evaluation at a time per instance, across processes: a claim file in the admin dir. */
@@ -210,6 +227,7 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
 
   const release = claim(inst);
   try {
+    if (options.onlyIfDue && race) await refuseUnlessDue(ctx, race, inst);
     const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
     const at = new Date().toISOString();
     const logFile = path.join(inst.adminDir, EVALUATION_LOG_FILE);

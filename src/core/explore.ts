@@ -206,7 +206,7 @@ export class Explorer {
     const evaluateOne = async (id: string): Promise<void> => {
       let locked = false;
       try {
-        const result = await this.evaluate(id, {}, [race]);
+        const result = await this.evaluate(id, { onlyIfDue: true }, [race]);
         latest.set(id, result);
         options.onEvaluated?.({ id, result });
       } catch (e) {

@@ -167,7 +167,7 @@ export class Exploration implements vscode.Disposable {
     for (const id of todo) this.evaluatingNow.add(id);
     this.changed();
     try {
-      const outcomes = await this.model.engine.explore.evaluateMany(todo);
+      const outcomes = await this.model.engine.explore.evaluateMany(todo, { onlyIfDue: true });
       for (const o of outcomes) {
         if ('result' in o) this.log.info(`Evaluated ${o.id}: ${describe(o.result)}.`);
         else if (o.error.code !== 'Locked') this.log.warn(`Evaluating ${o.id} failed: ${o.error.message}`);

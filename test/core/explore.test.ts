@@ -290,6 +290,23 @@ test('land refused on conflict: nothing merged, nothing cleaned, no salvage, no 
   assert.equal(git(repo.dir, 'status', '--porcelain'), '');
 });
 
+test('automatic evaluation is decided again under the member\'s claim: one another process just made is not repeated', async () => {
+  repo = makeRepo();
+  const s = writeStandIns(repo.parent);
+  const engine = await AxiomEngine.open(repo.dir);
+  const { members } = await raceWithSolutions(engine, s, 1);
+  const first = await engine.explore.evaluate('fix-1', { onlyIfDue: true });
+  // Another front end (the extension, an MCP server) saw the member due before that note existed.
+  const other = await AxiomEngine.open(repo.dir);
+  await assert.rejects(other.explore.evaluate('fix-1', { onlyIfDue: true }), (e: AxiomError) => e.code === 'Locked' && /evaluated by another process/.test(e.message));
+  assert.equal((await engine.explore.rank('fix')).rows[0]!.evaluatedAt, first.at, 'still the one evaluation');
+  // The agent finishes again later (a new turn): then it is due, and evaluated.
+  const later = new Date(Date.now() + 1000).toISOString();
+  fs.appendFileSync(path.join(members[0]!.adminDir, 'axiom-status.jsonl'), JSON.stringify({ event: 'Stop', at: later }) + '\n');
+  const again = await other.explore.evaluate('fix-1', { onlyIfDue: true });
+  assert.ok(again.at > first.at);
+});
+
 test('land refuses while a member\'s agent is at work, and with no passing member', async () => {
   repo = makeRepo();
   const s = writeStandIns(repo.parent);
