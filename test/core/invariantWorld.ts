@@ -340,6 +340,8 @@ export class World {
     const duringSpec = action.kind === 'engine' || action.kind === 'kill' ? action.during : null;
 
     const before = record(this.repo.dir, { targets: ['main', 'dev'], extraWorktrees: this.extraWorktrees });
+    // `salvage expire --days 0` may delete any salvage ref that exists now: those it deleted were asked for.
+    const expirable = ops.some((o) => o.op === 'expire') ? (await this.engine.listSalvage()).map((s) => s.ref) : [];
     const first = ops[0]!;
     const during = this.commitDuring(duringSpec, first.op === 'merge' ? await this.targetOf(first) : 'main');
     const started = Date.now();
@@ -370,7 +372,8 @@ export class World {
     const unchanged = outcomes.length === 1 && !duringSpec && (outcome.kind === 'refused' || (outcome.kind === 'ok' && first.op === 'merge' && first.preview));
     const losses = verify(before, this.repo.dir, {
       extraWorktrees: this.extraWorktrees,
-      expiredRefs: outcomes.flatMap((o) => (o.kind === 'ok' ? (o.expired ?? []) : [])),
+      // Through the engine the expired refs are known; through the CLI (finished or killed), any of them may be.
+      expiredRefs: outcomes.flatMap((o, i) => (o.kind === 'ok' && o.expired ? o.expired : ops[i]!.op === 'expire' && o.kind !== 'refused' ? expirable : [])),
       userCommits: user ? [user] : [],
       agentCommits: agent ? [agent] : [],
       unchanged,
