@@ -236,17 +236,22 @@ test('nested repositories: commit-all refuses a nested repo; forced cleanup keep
   assert.ok(reachable(repo.dir, nestedCommit), 'the nested repository’s commit is kept in this repository');
 });
 
-test('nested repositories: a commit inside a submodule of the worktree survives a forced cleanup', async () => {
-  repo = makeRepo();
-  // A submodule source repository beside the superproject.
-  const subSrc = path.join(repo.parent, 'subsrc');
+/** A repository whose main has a submodule `sub` (its source repository beside the superproject). */
+function repoWithSubmodule(): TempRepo {
+  const made = makeRepo();
+  const subSrc = path.join(made.parent, 'subsrc');
   fs.mkdirSync(subSrc);
   git(subSrc, 'init', '-q', '-b', 'main');
   git(subSrc, 'config', 'user.name', 'S');
   git(subSrc, 'config', 'user.email', 's@example.com');
   commitIn(subSrc, 'sub initial', { 's.txt': 's\n' });
-  git(repo.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', subSrc, 'sub');
-  git(repo.dir, 'commit', '-q', '-m', 'add submodule');
+  git(made.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', subSrc, 'sub');
+  git(made.dir, 'commit', '-q', '-m', 'add submodule');
+  return made;
+}
+
+test('nested repositories: a commit inside a submodule of the worktree survives a forced cleanup', async () => {
+  repo = repoWithSubmodule();
   const engine = await AxiomEngine.open(repo.dir);
   const inst = await engine.spawn('sm');
   git(inst.path, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init');
@@ -261,15 +266,7 @@ test('nested repositories: a commit inside a submodule of the worktree survives 
 });
 
 test('nested repositories: uncommitted work inside a submodule survives a forced cleanup (a race landing cleans its losers up this way)', async () => {
-  repo = makeRepo();
-  const subSrc = path.join(repo.parent, 'subsrc');
-  fs.mkdirSync(subSrc);
-  git(subSrc, 'init', '-q', '-b', 'main');
-  git(subSrc, 'config', 'user.name', 'S');
-  git(subSrc, 'config', 'user.email', 's@example.com');
-  commitIn(subSrc, 'sub initial', { 's.txt': 's\n' });
-  git(repo.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', subSrc, 'sub');
-  git(repo.dir, 'commit', '-q', '-m', 'add submodule');
+  repo = repoWithSubmodule();
   const engine = await AxiomEngine.open(repo.dir);
   const inst = await engine.spawn('smd');
   git(inst.path, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init');
