@@ -7,6 +7,19 @@ const root = path.resolve(import.meta.dirname, '..');
 const only = process.env.AXIOM_SUITES ? process.env.AXIOM_SUITES.split(',') : null;
 const totals = { passed: 0, failed: 0 };
 const rows = [];
+// What failed, repeated under the summary: CI often keeps only the tail of a long log.
+const failures = [];
+
+/** The names (and first error lines) of failed tests in a suite's output, at most a few lines. */
+function noteFailures(name, output) {
+  const lines = output.split('\n');
+  // node:test's spec reporter marks each failed test with ✖ (the file, the suite and the test).
+  const marked = [...new Set(lines.filter((l) => /^\s*✖ /.test(l)).map((l) => l.trim().replace(/\s*\(\d+(\.\d+)?ms\)$/, '')))];
+  // mocha lists each failure after "N failing": "  1) suite", indented title lines, then the error.
+  const at = lines.findIndex((l) => /^\s+\d+ failing/.test(l));
+  const mocha = at >= 0 ? lines.slice(at + 1).filter((l) => l.trim() !== '' && !/^\s+at /.test(l)).slice(0, 12) : [];
+  for (const l of [...marked.slice(0, 12), ...mocha]) failures.push(`${name}: ${l.trim().slice(0, 300)}`);
+}
 
 function run(cmd, args, options = {}) {
   const started = Date.now();
@@ -41,6 +54,7 @@ function nodeTests(name, dir, concurrency = 2) {
   const r = run(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files]);
   const pass = Number(/^ℹ pass (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
   const fail = Number(/^ℹ fail (\d+)/m.exec(r.stdout)?.[1] ?? NaN);
+  if (fail !== 0) noteFailures(name, r.stdout ?? '');
   if (Number.isNaN(pass) || Number.isNaN(fail)) record(name, 0, 1, r.seconds);
   else record(name, pass, fail + (r.status !== 0 && fail === 0 ? 1 : 0), r.seconds);
 }
@@ -51,6 +65,7 @@ function extensionTests(name, args) {
   console.log(`\n=== ${name}`);
   const r = run(process.execPath, args);
   const m = /EXTENSION-TESTS: (\d+) passed, (\d+) failed/.exec(r.stdout);
+  if (!m || m[2] !== '0') noteFailures(name, `${r.stdout ?? ''}\n${r.stderr ?? ''}`);
   if (!m) record(name, 0, 1, r.seconds);
   else record(name, Number(m[1]), Number(m[2]) + (r.status !== 0 && m[2] === '0' ? 1 : 0), r.seconds);
 }
@@ -76,6 +91,7 @@ if (built) {
   nodeTests('e2e', 'out/test/e2e', 1);
 }
 
+if (failures.length) console.log(`\nFailed:\n${failures.join('\n')}`);
 console.log('\n' + rows.join('\n'));
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
 process.exitCode = totals.failed > 0 ? 1 : 0;

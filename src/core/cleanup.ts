@@ -18,6 +18,7 @@ import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
 import { writeSalvage } from './salvage';
+import { writeWorktreeTree } from './worktreeTree';
 import { agentRunning, stopHeadlessAgent } from './processes';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from './text';
@@ -29,6 +30,7 @@ import { finishRemoval, journalRemoval, journalUnregistered } from './removalJou
 import type { StatusEntry } from './parse';
 import { crashPoint, testHook } from './testHooks';
 import { releaseAfterCleanup, teardownBeforeCleanup, type TeardownResult } from './instanceSetup';
+import { removeBranchConfig } from './branchConfig';
 
 export type { WorkAtRisk } from './risk';
 
@@ -149,6 +151,11 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     }
     // From here until the worktree is unregistered, any failure puts the folder back.
     let salvageRef: string | null;
+    // A forced cleanup, which refuses nothing, writes the tree of the moved folder for its salvage
+    // while it judges that folder (both only read it): most forced cleanups salvage something (a
+    // landing's losers always do). Unused, it leaves only unreferenced objects of files git does not ignore.
+    const speculativeTree = force && aside ? writeWorktreeTree(git, repo.commonDir, aside) : undefined;
+    const treeWritten = async (): Promise<void> => void (await speculativeTree?.catch(() => undefined));
     try {
       if (aside) {
         // Look again, at the folder now out of everyone's way: what an agent wrote until the move counts.
@@ -172,9 +179,12 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
             agent: inst.metadata.agent,
             prompt: inst.metadata.prompt,
             reason: `salvage of ${inst.id} before cleanup`,
+            ...(speculativeTree ? { worktreeTree: speculativeTree } : {}),
           })
         : null;
+      await treeWritten(); // not needed after all: no git process may still read the folder below
     } catch (e) {
+      await treeWritten();
       if (aside) {
         fs.renameSync(aside, inst.path);
         await finishRemoval(repo, aside);
@@ -208,7 +218,7 @@ async function deleteBranchIfUnmoved(git: GitRunner, repo: RepoInfo, branch: str
   if (!seen) return false;
   const r = await git.run(repo.commonDir, ['update-ref', '-m', 'axiom: cleanup', '-d', `refs/heads/${branch}`, seen], { okExitCodes: [1, 128] });
   if (r.exitCode !== 0) return false;
-  await git.run(repo.commonDir, ['config', '--remove-section', `branch.${branch}`], { okExitCodes: [1, 128] });
+  await removeBranchConfig(git, repo, branch);
   return true;
 }
 

@@ -21,6 +21,7 @@ import { DEFAULT_EVALUATION_TIMEOUT_SEC, type EvaluationSpec, type Race, type Sc
 import type { RepoInfo } from './repo';
 import { captureWorktreeState } from './worktreeSnapshot';
 import { environmentOf } from './instanceSetup';
+import type { Limiter } from './pool';
 
 export const EVALUATION_LOG_FILE = 'axiom-evaluate.log';
 export const EVALUATING_FILE = 'axiom-evaluating.json';
@@ -37,6 +38,12 @@ export interface EvaluateOptions {
    * twice — refused as `Locked` (another's), like one being evaluated elsewhere right now.
    */
   onlyIfDue?: boolean;
+  /**
+   * Evaluations that share these slots run their commands `limit` at a time. Only the capture of the
+   * state and the command hold a slot; the claim, the due check and the result note do not, so the
+   * next evaluation's command starts the moment one ends, not after the last one's bookkeeping.
+   */
+  slots?: Limiter;
 }
 
 export interface EvaluationContext {
@@ -228,16 +235,19 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
   const release = claim(inst);
   try {
     if (options.onlyIfDue && race) await refuseUnlessDue(ctx, race, inst);
-    const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
-    const at = new Date().toISOString();
     const logFile = path.join(inst.adminDir, EVALUATION_LOG_FILE);
-    // The instance's own environment (AXIOM_*, its ports, the configured env), as its agent has it.
-    // The diff size of the captured state is measured while the command runs.
-    const [run, diff, agentMs] = await Promise.all([
-      runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal),
-      diffSize(git, repo, inst, state.commit),
-      agentDuration(inst),
-    ]);
+    const evaluateNow = async () => {
+      const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
+      const at = new Date().toISOString();
+      // The instance's own environment (AXIOM_*, its ports, the configured env), as its agent has it.
+      // The diff size of the captured state is measured while the command runs (outside the slot).
+      const diff = diffSize(git, repo, inst, state.commit);
+      diff.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      const run = await runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal);
+      return { state, at, run, diff };
+    };
+    const [{ state, at, run, diff: measuring }, agentMs] = await Promise.all([options.slots ? options.slots.run(evaluateNow) : evaluateNow(), agentDuration(inst)]);
+    const diff = await measuring;
     const record: EvaluationRecord = {
       kind: 'evaluation',
       version: 1,

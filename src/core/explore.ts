@@ -14,7 +14,7 @@ import type { MergeStrategy } from './merge';
 import { withRepoLock } from './lock';
 import { withOperationMemo } from './operationMemo';
 import { readAdminEntries, type InstanceMetadata } from './metadata';
-import { mapPool } from './pool';
+import { Limiter, mapPool } from './pool';
 import { factsOf, membersDue, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
 import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecord';
 import { raceRows, type RankRow } from './rank';
@@ -193,7 +193,9 @@ export class Explorer {
     // (for hooks and terminals), and it does not compete with the agents for the machine.
     const allWatched = (options.exits?.length ?? 0) >= race.members.length;
     const pollMs = options.pollMs ?? (allWatched ? 3000 : 500);
-    const parallel = options.parallel ?? DEFAULT_EVALUATION_PARALLELISM;
+    // Every due member is claimed and checked at once; their commands share `parallel` slots.
+    const slots = new Limiter(options.parallel ?? DEFAULT_EVALUATION_PARALLELISM);
+    void import('execa').catch(() => undefined); // loaded while the agents work, not when the first one finishes
     const waker = new Waker();
     for (const exit of options.exits ?? []) void exit.then(() => waker.poke(), () => waker.poke());
     const inFlight = new Set<string>();
@@ -206,7 +208,7 @@ export class Explorer {
     const evaluateOne = async (id: string): Promise<void> => {
       let locked = false;
       try {
-        const result = await this.evaluate(id, { onlyIfDue: true }, [race]);
+        const result = await this.evaluate(id, { onlyIfDue: true, slots }, [race]);
         latest.set(id, result);
         options.onEvaluated?.({ id, result });
       } catch (e) {
@@ -230,7 +232,6 @@ export class Explorer {
       // Who finished comes from the admin dirs (file reads): polling costs no git process.
       const members = await readMemberFacts(repo.commonDir);
       for (const m of membersDue(race, members, latest)) {
-        if (inFlight.size >= parallel) break;
         if (inFlight.has(m.id)) continue;
         inFlight.add(m.id);
         void evaluateOne(m.id);

@@ -214,7 +214,7 @@ export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Pr
   if (plan.winnerChildren.length) kept.push({ id: winner, reason: `has live children (${plan.winnerChildren.join(', ')})` });
   else {
     try {
-      await engine.cleanup(winner, { deleteInBackground });
+      await engine.cleanup(winner, { countIgnored: false, deleteInBackground });
       cleaned.push(winner);
     } catch (e) {
       if (!isAxiomError(e)) throw e;

@@ -170,7 +170,9 @@ export async function startRace(
   let failure: unknown = null;
   // Members are spawned a few at a time (spawn is safe concurrently) and each one's agent starts as
   // soon as its worktree is ready; after any failure nothing more starts, and all is taken back.
-  await mapPool(members, PARALLEL_SPAWNS, async (m) => {
+  // The first member is made alone, so one agent is at work as early as possible (on a small machine
+  // parallel spawns would slow each other down, the first one's too).
+  const spawnAndLaunch = async (m: RaceMember): Promise<void> => {
     if (failure !== null) return;
     try {
       const s = await engine.spawn(m.id, { ...(parent ? { from: parent } : { base }), agent: m.agent, prompt: options.prompt ?? null, launch, race: ref });
@@ -187,7 +189,9 @@ export async function startRace(
     } catch (e) {
       failure ??= e;
     }
-  });
+  };
+  await spawnAndLaunch(members[0]!);
+  await mapPool(members.slice(1), PARALLEL_SPAWNS, spawnAndLaunch);
   if (failure !== null) {
     await takeBack(engine, launcher, race, spawned, started);
     throw failure;

@@ -17,7 +17,7 @@ import type { GitRunner } from './git';
 import { SALVAGE_PREFIX, validateId } from './ids';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
-import { writeWorktreeTree, type NestedRepository } from './worktreeTree';
+import { writeWorktreeTree, type NestedRepository, type WorktreeTree } from './worktreeTree';
 import { writerIdentity } from './writerIdentity';
 import { submoduleEnv, submoduleTips, worktreeSubmodules } from './submodules';
 
@@ -53,6 +53,8 @@ export interface SalvageInput {
   prompt: string | null;
   /** Why (goes into the ref's reflog message). */
   reason: string;
+  /** The tree of `worktree`, when the caller already started writing it (see cleanup.ts). */
+  worktreeTree?: Promise<WorktreeTree>;
 }
 
 const T = {
@@ -69,7 +71,7 @@ const T = {
 /** Writes the salvage commit and its ref; returns the ref name. Call under the repository lock. */
 export async function writeSalvage(git: GitRunner, repo: RepoInfo, input: SalvageInput): Promise<string> {
   const { tree, nested } = input.worktree
-    ? await writeWorktreeTree(git, repo.commonDir, input.worktree)
+    ? await (input.worktreeTree ?? writeWorktreeTree(git, repo.commonDir, input.worktree))
     : { tree: await treeOrEmpty(git, repo, input.head ?? input.branchTip), nested: [] as NestedRepository[] };
   // Submodule repositories in the admin dir that the tree did not reach (their folder is gone, or clean).
   const seen = new Set(nested.map((n) => path.resolve(n.gitDir)));

@@ -3,7 +3,7 @@
  * "Copy MCP Configuration") and the docs use. Shell command lines are quoted by the one helper.
  */
 import { commandLine, type ShellFlavor } from '../agents/shellQuote';
-import { TOOL_NAME } from './schema';
+import { TOOL_NAME } from './toolName';
 
 export { TOOL_NAME };
 export const SERVER_NAME = 'axiom-worktrees';

@@ -10,7 +10,7 @@ import { MERGE_STRATEGIES } from '../core/merge';
 import { AGENT_NAMES } from '../agents/presets';
 import * as explore from './exploreSchema';
 
-export const TOOL_NAME = 'axiom_claude_orchestrate_worktree';
+export { TOOL_NAME } from './toolName';
 export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', ...explore.EXPLORE_ACTIONS] as const;
 export type Action = (typeof ACTIONS)[number];
 export const LAUNCH_MODES = ['terminal', 'headless', 'none'] as const;

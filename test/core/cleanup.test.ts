@@ -102,6 +102,24 @@ test('clean, merged instances clean up without force; keepBranch keeps the branc
   assert.equal(fs.readdirSync(repo.parent).filter((f) => f.includes('axiom-removing')).length, 0);
 });
 
+test("a deleted branch's config section (upstream, description) goes with it; other branches' sections stay", async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('a');
+  const b = await engine.spawn('b');
+  git(repo.dir, 'config', `branch.${a.branch}.description`, 'what a tried');
+  git(repo.dir, 'config', `branch.${b.branch}.description`, 'what b tried');
+  git(repo.dir, 'config', 'branch.main.description', 'the trunk');
+  await engine.cleanup('a');
+  const sections = git(repo.dir, 'config', '--get-regexp', '^branch\\.');
+  assert.ok(!sections.includes(a.branch), sections);
+  assert.ok(sections.includes(`branch.${b.branch}.description`), sections);
+  assert.ok(sections.includes('branch.main.description'), sections);
+  // With no section of its own nothing needs removing, and the others are untouched.
+  await engine.cleanup('b', { keepBranch: true });
+  assert.ok(git(repo.dir, 'config', '--get-regexp', '^branch\\.').includes(`branch.${b.branch}.description`));
+});
+
 test('cleanupAll({mergedOnly}) removes merged instances only and never touches foreign worktrees', async () => {
   repo = makeRepo();
   const engine = await AxiomEngine.open(repo.dir);

@@ -307,6 +307,35 @@ test('automatic evaluation is decided again under the member\'s claim: one anoth
   assert.ok(again.at > first.at);
 });
 
+test('waiting for a race runs at most `parallel` evaluation commands at once, and evaluates every member once', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  // The evaluator counts how many evaluations run at the same moment (a marker file each, in a shared folder).
+  const running = path.join(repo.parent, 'running');
+  fs.mkdirSync(running);
+  const evaluator = path.join(repo.parent, 'overlap.js');
+  fs.writeFileSync(
+    evaluator,
+    `const fs = require('node:fs'), path = require('node:path');
+const dir = process.argv[2], me = path.join(dir, String(process.pid));
+const count = () => fs.readdirSync(dir).filter((f) => !f.startsWith('max')).length;
+fs.writeFileSync(me, '');
+const atStart = count();
+setTimeout(() => {
+  fs.writeFileSync(path.join(dir, 'max-' + process.pid), String(Math.max(atStart, count())));
+  fs.rmSync(me);
+  console.log('AXIOM_SCORE=1');
+}, 1000);
+`,
+  );
+  const { race } = await engine.explore.startRace({ task: 'slots', count: 4, launch: 'none', evaluate: `node ${JSON.stringify(evaluator)} ${JSON.stringify(running)}` }, null);
+  const { rows } = await engine.explore.waitForRace(race.ref, { parallel: 2, pollMs: 50 });
+  assert.deepEqual(rows.map((r) => r.passed), [true, true, true, true]);
+  const peaks = fs.readdirSync(running).filter((f) => f.startsWith('max-')).map((f) => Number(fs.readFileSync(path.join(running, f), 'utf8')));
+  assert.equal(peaks.length, 4, 'each member evaluated exactly once');
+  assert.equal(Math.max(...peaks), 2, `at most 2 at once, and 2 did run together (peaks ${peaks.join(', ')})`);
+});
+
 test('land refuses while a member\'s agent is at work, and with no passing member', async () => {
   repo = makeRepo();
   const s = writeStandIns(repo.parent);
