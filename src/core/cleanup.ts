@@ -30,7 +30,6 @@ import { finishRemoval, journalRemoval, journalUnregistered } from './removalJou
 import type { StatusEntry } from './parse';
 import { crashPoint, testHook } from './testHooks';
 import { releaseAfterCleanup, teardownBeforeCleanup, type TeardownResult } from './instanceSetup';
-import { removeBranchConfig } from './branchConfig';
 
 export type { WorkAtRisk } from './risk';
 
@@ -218,7 +217,7 @@ async function deleteBranchIfUnmoved(git: GitRunner, repo: RepoInfo, branch: str
   if (!seen) return false;
   const r = await git.run(repo.commonDir, ['update-ref', '-m', 'axiom: cleanup', '-d', `refs/heads/${branch}`, seen], { okExitCodes: [1, 128] });
   if (r.exitCode !== 0) return false;
-  await removeBranchConfig(git, repo, branch);
+  await git.run(repo.commonDir, ['config', '--remove-section', `branch.${branch}`], { okExitCodes: [1, 128] });
   return true;
 }
 

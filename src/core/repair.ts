@@ -10,7 +10,6 @@
  * 5. Axiom branches checked out nowhere: deleted only when nothing on them is lost (content already
  *    in the default branch, or reachable from another ref); the others are kept and reported.
  */
-import { removeBranchConfig } from './branchConfig';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GitRunner } from './git';
@@ -161,7 +160,7 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       }
       const r = await git.run(repo.commonDir, ['update-ref', '-m', 'axiom: repair', '-d', ref, sha], { okExitCodes: [1, 128] });
       if (r.exitCode === 0) {
-        await removeBranchConfig(git, repo, branch);
+        await git.run(repo.commonDir, ['config', '--remove-section', `branch.${branch}`], { okExitCodes: [1, 128] });
         report.orphanBranches.push({ branch, action: 'deleted', unmergedCommits: 0 });
       }
     }

@@ -115,7 +115,7 @@ test("a deleted branch's config section (upstream, description) goes with it; ot
   assert.ok(!sections.includes(a.branch), sections);
   assert.ok(sections.includes(`branch.${b.branch}.description`), sections);
   assert.ok(sections.includes('branch.main.description'), sections);
-  // With no section of its own nothing needs removing, and the others are untouched.
+  // A kept branch keeps its section.
   await engine.cleanup('b', { keepBranch: true });
   assert.ok(git(repo.dir, 'config', '--get-regexp', '^branch\\.').includes(`branch.${b.branch}.description`));
 });
