@@ -101,7 +101,10 @@ export class Explorer {
   }
 
   async rank(task: string): Promise<{ race: Race; rows: RankRow[] }> {
-    const race = await this.race(task);
+    return this.rankOf(await this.race(task));
+  }
+
+  private async rankOf(race: Race): Promise<{ race: Race; rows: RankRow[] }> {
     const [snap, evaluations] = await Promise.all([this.engine.snapshot(), readEvaluations(this.engine.git, this.engine.repo)]);
     return { race, rows: raceRows(race, latestByMember(evaluations, race.ref), snap.worktrees) };
   }
@@ -239,7 +242,7 @@ export class Explorer {
       if (inFlight.size === 0 && raceSettled(race, members, latest)) break;
       await waker.sleep(pollMs);
     }
-    return this.rank(task);
+    return this.rankOf(race);
   }
 }
 

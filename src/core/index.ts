@@ -52,3 +52,4 @@ export { inLandingOrder, largestCleanSet } from './forecast';
 export type { Forecast, ConflictPair } from './forecast';
 export type { AttemptRow, AgentStats, AttemptOutcome } from './history';
 export { mapPool } from './pool';
+export { withOperationMemo } from './operationMemo';

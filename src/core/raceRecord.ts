@@ -130,11 +130,16 @@ export function raceOfMember(races: readonly Race[], id: string): Race | null {
   return races.find((r) => r.members.some((m) => m.id === id)) ?? null;
 }
 
-let emptyTreeSha: string | null = null;
+// Per repository: its object format (SHA-1 or SHA-256) decides the empty tree's name.
+const emptyTreeShas = new Map<string, string>();
 
 async function emptyTree(git: GitRunner, repo: RepoInfo): Promise<string> {
-  emptyTreeSha ??= (await git.out(repo.commonDir, ['hash-object', '-t', 'tree', '-w', '--stdin'], { input: '' })).trim();
-  return emptyTreeSha;
+  let sha = emptyTreeShas.get(repo.commonDir);
+  if (!sha) {
+    sha = (await git.out(repo.commonDir, ['hash-object', '-t', 'tree', '-w', '--stdin'], { input: '' })).trim();
+    emptyTreeShas.set(repo.commonDir, sha);
+  }
+  return sha;
 }
 
 /**

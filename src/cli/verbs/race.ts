@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { AxiomError, SCORE_DIRECTIONS, plural, type EvaluationOutcome, type RaceOptions, type ScoreDirection } from '../../core';
+import { AxiomError, SCORE_DIRECTIONS, plural, withOperationMemo, type EvaluationOutcome, type RaceOptions, type ScoreDirection } from '../../core';
 import { headlessLauncher } from '../../agents/raceLauncher';
 import { permissionModeFrom } from '../../agents/presets';
 import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type Verb } from '../context';
@@ -51,14 +51,17 @@ export const race: Verb = {
     if (text('evaluate') !== undefined) options.evaluate = text('evaluate')!;
     const engine = await ctx.engine();
     const exits: Promise<unknown>[] = [];
-    const launcher = headlessLauncher({
-      cwd: engine.repo.mainWorktree ?? ctx.where,
-      hookScript: path.join(__dirname, 'hook.js'),
-      engine,
-      permissionMode: permissionModeFrom((await engine.settings()).claudePermissionMode).mode,
-      onStarted: (h) => exits.push(h.exited),
+    // One read of the settings for the launcher and the race's spawns.
+    const { race, members } = await withOperationMemo(async () => {
+      const launcher = headlessLauncher({
+        cwd: engine.repo.mainWorktree ?? ctx.where,
+        hookScript: path.join(__dirname, 'hook.js'),
+        engine,
+        permissionMode: permissionModeFrom((await engine.settings()).claudePermissionMode).mode,
+        onStarted: (h) => exits.push(h.exited),
+      });
+      return engine.explore.startRace(options, launch === 'headless' ? launcher : null);
     });
-    const { race, members } = await engine.explore.startRace(options, launch === 'headless' ? launcher : null);
     const started = `Race ${race.task}: ${plural(members.length, 'member')} from ${members[0]!.base} (${race.members.map((m) => m.agent).join(', ')})${launch === 'headless' ? ', agents started headless' : ''}.\n` +
       members.map((m) => `  ${m.id.padEnd(16)} ${m.path}\n`).join('');
     if (!ctx.values.wait) {
