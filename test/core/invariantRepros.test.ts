@@ -75,3 +75,9 @@ test('repro: a merge preview racing a cleanup of the same instance failed with a
 
 test('repro: repair removed a spawn killed after its checkout although the agent had changed a tracked file in it', () =>
   losesNothing([engine(cleanup()), { kind: 'crash', slot: 0, step: 'checked-out' }, agent('modify'), engine({ op: 'repair' })]));
+
+// A harness gap, not an engine loss (seed 762791844): `cleanup --all` through the CLI cleaned up an
+// instance with nothing at risk and kept a half-spawn (exit 3); the world took the exit for a
+// refusal that must change nothing. The kill comes too late to land: the CLI always finishes.
+test('repro: cleanup --all through the CLI that cleans some instances and keeps others is a finished operation, not a refusal', () =>
+  losesNothing([crash('metadata-written'), { kind: 'kill', op: { op: 'cleanupAll', mergedOnly: false }, delayMs: 60_000, during: null, inside: false }]));

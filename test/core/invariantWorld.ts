@@ -541,9 +541,14 @@ function cliFailure(code: number | null, signal: string | null, stdout: string, 
     /* not the one JSON document --json promises */
   }
   try {
-    // `cleanup --all` exits 3 when it kept some instances, and says which on stdout.
-    const refused = (JSON.parse(stdout) as { refused?: { code: string }[] }).refused;
-    if (code === 3 && refused?.length) return { kind: 'refused', code: `exit 3 (kept ${refused.map((r) => r.code).join(', ')})` };
+    // `cleanup --all` exits 3 when it kept some instances, and says which on stdout. When it also
+    // cleaned some up, the step changed things, as the engine's cleanupAll (same lists, no throw)
+    // does: it is checked like a finished operation, not as a refusal that must change nothing.
+    const done = JSON.parse(stdout) as { cleaned?: unknown[]; refused?: { code: string }[] };
+    if (code === 3 && done.refused?.length) {
+      if (done.cleaned?.length) return { kind: 'ok' };
+      return { kind: 'refused', code: `exit 3 (kept ${done.refused.map((r) => r.code).join(', ')})` };
+    }
   } catch {
     /* no document on stdout */
   }
