@@ -14,7 +14,7 @@ const failures = [];
 function noteFailures(name, output) {
   const lines = output.split('\n');
   // node:test's spec reporter marks each failed test with ✖ (the file, the suite and the test).
-  const marked = [...new Set(lines.filter((l) => /^\s*✖ /.test(l)).map((l) => l.trim().replace(/\s*\(\d+(\.\d+)?ms\)$/, '')))];
+  const marked = [...new Set(lines.filter((l) => /^\s*✖ /.test(l) && !/^\s*✖ failing tests:?\s*$/.test(l)).map((l) => l.trim().replace(/\s*\(\d+(\.\d+)?ms\)$/, '')))];
   // mocha lists each failure after "N failing": "  1) suite", indented title lines, then the error.
   const at = lines.findIndex((l) => /^\s+\d+ failing/.test(l));
   const mocha = at >= 0 ? lines.slice(at + 1).filter((l) => l.trim() !== '' && !/^\s+at /.test(l)).slice(0, 12) : [];

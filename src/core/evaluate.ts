@@ -39,9 +39,11 @@ export interface EvaluateOptions {
    */
   onlyIfDue?: boolean;
   /**
-   * Evaluations that share these slots run their commands `limit` at a time. Only the capture of the
-   * state and the command hold a slot; the claim, the due check and the result note do not, so the
-   * next evaluation's command starts the moment one ends, not after the last one's bookkeeping.
+   * Evaluations that share these slots run their commands `limit` at a time. Only the command holds
+   * a slot — the claim, the due check, the capture of the state and the result note do not — so the
+   * next command starts the moment one ends. A change made to the worktree while its command waits
+   * is like one made while it runs: the recorded state no longer matches, and landing refuses it as
+   * a stale evaluation.
    */
   slots?: Limiter;
 }
@@ -235,19 +237,18 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
   const release = claim(inst);
   try {
     if (options.onlyIfDue && race) await refuseUnlessDue(ctx, race, inst);
+    const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
+    // When the state was taken: an agent that finishes again after it makes the member due again.
+    const at = new Date().toISOString();
     const logFile = path.join(inst.adminDir, EVALUATION_LOG_FILE);
-    const evaluateNow = async () => {
-      const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
-      const at = new Date().toISOString();
-      // The instance's own environment (AXIOM_*, its ports, the configured env), as its agent has it.
-      // The diff size of the captured state is measured while the command runs (outside the slot).
-      const diff = diffSize(git, repo, inst, state.commit);
-      diff.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-      const run = await runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal);
-      return { state, at, run, diff };
-    };
-    const [{ state, at, run, diff: measuring }, agentMs] = await Promise.all([options.slots ? options.slots.run(evaluateNow) : evaluateNow(), agentDuration(inst)]);
-    const diff = await measuring;
+    // The instance's own environment (AXIOM_*, its ports, the configured env), as its agent has it.
+    // The diff size of the captured state is measured while the command waits for its slot and runs.
+    const runNow = (): Promise<RunOutcome> => runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal);
+    const [run, diff, agentMs] = await Promise.all([
+      options.slots ? options.slots.run(runNow) : runNow(),
+      diffSize(git, repo, inst, state.commit),
+      agentDuration(inst),
+    ]);
     const record: EvaluationRecord = {
       kind: 'evaluation',
       version: 1,
