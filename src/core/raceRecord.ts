@@ -147,9 +147,8 @@ async function emptyTree(git: GitRunner, repo: RepoInfo): Promise<string> {
  * the ref must not exist yet). Returns the new record commit.
  */
 export async function writeRace(git: GitRunner, repo: RepoInfo, ref: string, record: RaceRecord, expected: string | null): Promise<Race> {
-  const tree = await emptyTree(git, repo);
+  const [tree, env] = await Promise.all([emptyTree(git, repo), writerIdentity(git, repo.commonDir)]);
   const message = `axiom race ${record.task}\n\n${JSON.stringify(record)}\n`;
-  const env = await writerIdentity(git, repo.commonDir);
   const sha = (await git.out(repo.commonDir, ['commit-tree', tree, ...(expected ? ['-p', expected] : []), '-m', message], { env })).trim();
   await git.run(repo.commonDir, ['update-ref', '-m', `axiom: race ${record.task}`, ref, sha, expected ?? '']);
   return { ...record, ref, sha };

@@ -51,13 +51,15 @@ export const race: Verb = {
     if (text('evaluate') !== undefined) options.evaluate = text('evaluate')!;
     const engine = await ctx.engine();
     const exits: Promise<unknown>[] = [];
-    // One read of the settings for the launcher and the race's spawns.
+    // One read of the settings and the worktree configuration for the launcher and the race's
+    // spawns, made side by side.
     const { race, members } = await withOperationMemo(async () => {
+      const [settings] = await Promise.all([engine.settings(), engine.worktreeConfig()]);
       const launcher = headlessLauncher({
         cwd: engine.repo.mainWorktree ?? ctx.where,
         hookScript: path.join(__dirname, 'hook.js'),
         engine,
-        permissionMode: permissionModeFrom((await engine.settings()).claudePermissionMode).mode,
+        permissionMode: permissionModeFrom(settings.claudePermissionMode).mode,
         onStarted: (h) => exits.push(h.exited),
       });
       return engine.explore.startRace(options, launch === 'headless' ? launcher : null);
