@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { splitTemplate } from '../agents/shellQuote';
 import { isProcessAlive, readAgentState, readProcessRecord } from './agentState';
 import { appendEvaluation, latestByMember, readEvaluations, type DiffSize, type EvaluationRecord } from './attempts';
-import { finishedAt } from './race';
+import { memberFactsOf, membersDue } from './race';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import type { LocatedInstance } from './locate';
@@ -96,10 +96,8 @@ async function agentDuration(inst: LocatedInstance): Promise<number | null> {
 
 /** Refuses (`Locked`) when the member's agent is at work, or was evaluated since it last finished. */
 async function refuseUnlessDue(ctx: EvaluationContext, race: Race, inst: LocatedInstance): Promise<void> {
-  const m = inst.metadata;
-  const done = finishedAt(await readAgentState(inst.adminDir, !!m.terminal && !m.terminal.takenAt), { launch: m.launch, createdAt: m.createdAt });
-  const latest = latestByMember(await readEvaluations(ctx.git, ctx.repo), race.ref).get(inst.id);
-  if (done === null || (latest && latest.at >= done)) {
+  const [facts, evaluations] = await Promise.all([memberFactsOf(inst.adminDir, inst.metadata), readEvaluations(ctx.git, ctx.repo)]);
+  if (membersDue(race, [facts], latestByMember(evaluations, race.ref)).length === 0) {
     throw new AxiomError('Locked', `${inst.id} was evaluated by another process since its agent finished (or its agent is at work again); nothing to do.`);
   }
 }

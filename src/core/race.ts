@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { readAgentState, type AgentState } from './agentState';
 import type { EvaluationRecord } from './attempts';
 import { AxiomError, isAxiomError } from './errors';
-import { readAdminEntries, type LaunchMode } from './metadata';
+import { readAdminEntries, type InstanceMetadata, type LaunchMode } from './metadata';
 import {
   DEFAULT_EVALUATION_TIMEOUT_SEC,
   deleteRace,
@@ -252,19 +252,19 @@ export function factsOf(worktrees: readonly WorktreeStatus[]): MemberFacts[] {
 export async function readMemberFacts(commonDir: string): Promise<MemberFacts[]> {
   const entries = await readAdminEntries(commonDir);
   const live = entries.filter((e) => e.metadata && e.worktreePath && fs.existsSync(e.worktreePath));
-  return Promise.all(
-    live.map(async (e) => {
-      const m = e.metadata!;
-      return {
-        id: m.id,
-        race: m.race ?? null,
-        parent: m.parent ?? null,
-        agentState: await readAgentState(e.adminDir, !!m.terminal && !m.terminal.takenAt),
-        launch: m.launch,
-        createdAt: m.createdAt,
-      };
-    }),
-  );
+  return Promise.all(live.map((e) => memberFactsOf(e.adminDir, e.metadata!)));
+}
+
+/** One instance's member facts, from its metadata and its admin dir. */
+export async function memberFactsOf(adminDir: string, m: InstanceMetadata): Promise<MemberFacts> {
+  return {
+    id: m.id,
+    race: m.race ?? null,
+    parent: m.parent ?? null,
+    agentState: await readAgentState(adminDir, !!m.terminal && !m.terminal.takenAt),
+    launch: m.launch,
+    createdAt: m.createdAt,
+  };
 }
 
 function liveMember(race: Race, members: readonly MemberFacts[], id: string): MemberFacts | null {
