@@ -23,8 +23,19 @@ import { explicitClaudePermissionMode, readSettings } from './settings';
 import { plural } from '../core';
 import { cliScriptBeside, setupBeforeAgent, setupThenAgentLine, terminalEnv } from './instanceSetup';
 
-/** How long a new terminal may take to report shell integration before the command is typed instead. */
-const SHELL_INTEGRATION_WAIT_MS = 5000;
+/**
+ * How long a new terminal may take to report shell integration before the command is typed instead:
+ * long where VS Code injects it (bash, zsh, fish, pwsh with the setting on) — a shell starting on a
+ * busy machine can take several seconds, and a command typed before it reports has no exit code —
+ * short where it would only come from the user's own shell setup.
+ */
+const SHELL_INTEGRATION_WAIT_MS = { expected: 20_000, otherwise: 2_000 };
+const INTEGRATED_SHELLS = /(^|[\\/])(bash|zsh|fish|pwsh|powershell)(\.exe)?$/i;
+
+function shellIntegrationWaitMs(): number {
+  const enabled = vscode.workspace.getConfiguration('terminal.integrated.shellIntegration').get<boolean>('enabled', true);
+  return enabled && INTEGRATED_SHELLS.test(vscode.env.shell ?? '') ? SHELL_INTEGRATION_WAIT_MS.expected : SHELL_INTEGRATION_WAIT_MS.otherwise;
+}
 
 /** The PATH a new terminal gets: terminal.integrated.env.<platform>.PATH (with ${env:PATH} filled) or the host's. */
 export function terminalPath(): string {
@@ -259,19 +270,20 @@ export class TerminalManager implements vscode.Disposable {
       const closed = vscode.window.onDidCloseTerminal((t) => {
         if (t === terminal) done(undefined);
       });
-      const timer = setTimeout(() => done(terminal.shellIntegration), SHELL_INTEGRATION_WAIT_MS);
+      const timer = setTimeout(() => done(terminal.shellIntegration), shellIntegrationWaitMs());
     });
   }
 
-  /** Records that a requested terminal launch was taken (by this window). */
+  /**
+   * Records that the instance's terminal launch was taken (by this window), decided on the metadata as
+   * it is now (the status may predate the request), and resolves once the model shows it: a caller
+   * (or another window) reading the model right after Open Terminal sees the launch as taken.
+   */
   private async markTaken(model: RepositoryModel, status: WorktreeStatus): Promise<void> {
-    const req = status.metadata?.terminal;
-    if (!req || req.takenAt) return;
-    await model.engine.updateMetadata(status.id!, (m) => ({
-      ...m,
-      terminal: { ...(m.terminal ?? { requestedAt: new Date().toISOString() }), takenAt: m.terminal?.takenAt ?? new Date().toISOString() },
-    }));
-    model.changed([]);
+    if (status.metadata?.terminal?.takenAt) return;
+    const now = new Date().toISOString();
+    await model.engine.updateMetadata(status.id!, (m) => (m.terminal?.takenAt ? m : { ...m, terminal: { requestedAt: m.terminal?.requestedAt ?? now, takenAt: now } }));
+    await model.refreshNow([status.path]);
   }
 
   /** Opens terminals other processes asked for, and types lines they queued. Trusted workspaces only. */

@@ -11,17 +11,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SpawnCommandResult } from '../../src/extension/spawnCommand';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
-import { api, errorCode, repoRoot, row, runCli, theModel, waitFor } from './helpers';
+import { api, errorCode, pathWithOnly, repoRoot, row, runCli, setTerminalPath, theModel, waitFor } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 const ROOT = path.resolve(__dirname, '../../..');
 const STANDIN_BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const HOOK = path.join(ROOT, 'dist', 'hook.js');
-const envKey = process.platform === 'darwin' ? 'osx' : 'linux';
-
-async function terminalPath(value: string | undefined): Promise<void> {
-  await vscode.workspace.getConfiguration('terminal.integrated.env').update(envKey, value === undefined ? undefined : { PATH: value }, vscode.ConfigurationTarget.Global);
-}
+// What the terminals these tests start may run: the stand-in claude (or nothing) plus what a shell needs.
+const SHELL_PROGRAMS = ['sh', 'bash', 'env', 'node', 'git', 'cat', 'mkdir', 'date', 'printf'];
 
 /** Runs the real hook runner the way Claude Code does: event name in argv, hook JSON on stdin. */
 function hook(adminDir: string, event: string, input: Record<string, unknown> = {}): void {
@@ -57,12 +54,13 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
   });
 
   after(async () => {
-    await terminalPath(undefined);
+    await setTerminalPath(undefined);
     await vscode.workspace.getConfiguration('axiom').update('notify', undefined, vscode.ConfigurationTarget.Global);
   });
 
   it('a missing agent program: Spawn refuses before creating anything, and says how to install it', async () => {
-    await terminalPath(`${path.dirname(process.execPath)}${path.delimiter}/usr/bin${path.delimiter}/bin`);
+    // No agent program on this PATH, whatever this machine has installed in /usr/bin or beside node.
+    await setTerminalPath(pathWithOnly(SHELL_PROGRAMS));
     await assert.rejects(exec('axiom.spawn', { id: 'noagent', agent: 'claude' }), (e) => {
       assert.equal(errorCode(e), 'AgentNotFound');
       assert.match((e as Error).message, /Claude Code \("claude"\) was not found on the PATH of VS Code terminals\. Install it \(npm install -g @anthropic-ai\/claude-code\) or pick another agent\./);
@@ -89,7 +87,7 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
   });
 
   it('Claude in a terminal: permission mode and --session-id; reopening resumes it; Start New Conversation starts another', async () => {
-    await terminalPath(`${STANDIN_BIN}${path.delimiter}\${env:PATH}`);
+    await setTerminalPath(pathWithOnly(SHELL_PROGRAMS, [STANDIN_BIN]));
     const r = await exec<SpawnCommandResult>('axiom.spawn', { id: 'talk', agent: 'claude', prompt: 'hello there' });
     assert.equal(r.terminal, 'talk');
     const first = await waitFor(model, () => standinStarts(r.adminDir)[0], 'the stand-in claude to start', 60_000);
@@ -132,9 +130,11 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
     const spawned = await Promise.all(['bell-1', 'bell-2'].map((id) => exec<SpawnCommandResult>('axiom.spawn', { id, agent: 'claude', openTerminal: false })));
     const [one, two] = spawned.map((s) => s.adminDir) as [string, string];
     await waitFor(model, () => model.find('bell-1') && model.find('bell-2'), 'both rows');
-    const before = a.attention.notices.length;
     const needYou = (n: number): Promise<unknown> => waitFor(model, () => a.attention.summary.needYou === n && a.attention.shown.badge === (n || undefined), `${n} to need attention`);
 
+    // The counts below are this test's own: nothing else needs attention when it starts.
+    await needYou(0);
+    const before = a.attention.notices.length;
     hook(one, 'PermissionRequest', { tool_name: 'Bash', tool_input: { command: 'rm -rf build' } });
     await needYou(1);
     const approval = a.attention.notices.at(-1)!;

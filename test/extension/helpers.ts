@@ -1,6 +1,7 @@
 /** Shared helpers of the extension-host tests: the extension's API, real git, waiting on model events. */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxiomExtensionApi } from '../../src/extension/extension';
@@ -50,7 +51,7 @@ export function runCli(repo: string, ...args: string[]): string {
 }
 
 /** Resolves when `check` holds, re-checking on every model change (and every 250 ms as a backstop). */
-export function waitFor<T>(model: RepositoryModel, check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+export function waitFor<T>(model: RepositoryModel, check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
     const finish = (err: Error | null, value?: T): void => {
@@ -78,7 +79,7 @@ export function waitFor<T>(model: RepositoryModel, check: () => T | undefined | 
 }
 
 /** Waits for a file to exist (agents in terminals write markers). */
-export async function waitForFile(file: string, timeoutMs = 20_000): Promise<string> {
+export async function waitForFile(file: string, timeoutMs = 60_000): Promise<string> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (fs.existsSync(file)) {
@@ -113,4 +114,90 @@ export function measure(name: string, value: number, unit = 'ms'): void {
 
 export function errorCode(e: unknown): string | undefined {
   return (e as { code?: string } | undefined)?.code;
+}
+
+/**
+ * A PATH that holds only `programs` (each linked from where this machine has it) and `extra` folders
+ * first: a test that needs an agent to be missing cannot depend on what the machine has installed
+ * (users have `claude`, `codex`, `gemini` in /usr/bin or beside node).
+ */
+export function pathWithOnly(programs: string[], extra: string[] = []): string {
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'axiom-path-'));
+  const search = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/bin']);
+  for (const program of programs) {
+    // `node` is the runtime of this extension host (the one the hooks run with).
+    const found = program === 'node' ? process.execPath : search.map((d) => path.join(d, program)).find((f) => {
+      try {
+        fs.accessSync(f, fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (found) fs.symlinkSync(found, path.join(dir, program));
+  }
+  return [...extra, dir].join(path.delimiter);
+}
+
+/** The terminal PATH the extension looks agents up on (`terminal.integrated.env.<platform>`). */
+export async function setTerminalPath(value: string | undefined): Promise<void> {
+  const key = process.platform === 'darwin' ? 'osx' : 'linux';
+  await vscode.workspace.getConfiguration('terminal.integrated.env').update(key, value === undefined ? undefined : { PATH: value }, vscode.ConfigurationTarget.Global);
+}
+
+/** Every `axiom.*` setting this extension contributes (read from its package.json). */
+function axiomSettingKeys(): string[] {
+  const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { configuration: { properties: Record<string, unknown> } | { properties: Record<string, unknown> }[] } };
+  const sections = ([] as { properties: Record<string, unknown> }[]).concat(pkg.contributes.configuration);
+  return sections.flatMap((s) => Object.keys(s.properties)).map((k) => k.replace(/^axiom\./, ''));
+}
+
+/**
+ * Brings the workbench and the workspace repository back to a known state, so that what one test
+ * file leaves behind (or a failure half-way through it) cannot fail the next file: no terminal, no
+ * open or modified editor, no notification, default settings, no instance or foreign worktree, and
+ * the main worktree on main, clean, with no merge or rebase in progress.
+ */
+export async function resetWorkspace(): Promise<void> {
+  const model = await theModel();
+  const repo = repoRoot();
+  for (const t of vscode.window.terminals) t.dispose();
+  await closeEditorsWithoutSaving();
+  await vscode.commands.executeCommand('notifications.clearAll');
+  const axiom = vscode.workspace.getConfiguration('axiom');
+  for (const key of axiomSettingKeys()) if (axiom.inspect(key)?.globalValue !== undefined) await axiom.update(key, undefined, vscode.ConfigurationTarget.Global);
+  await setTerminalPath(undefined);
+  await model.refreshNow();
+  for (const w of model.instances()) {
+    await model.operation(() => model.engine.cleanup(w.id!, { force: true })).catch((e) => console.log(`reset: could not clean up ${w.id}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+  const gitDir = path.join(repo, '.git');
+  if (fs.existsSync(path.join(gitDir, 'MERGE_HEAD'))) git(repo, 'merge', '--abort');
+  if (fs.existsSync(path.join(gitDir, 'CHERRY_PICK_HEAD'))) git(repo, 'cherry-pick', '--abort');
+  if (fs.existsSync(path.join(gitDir, 'rebase-merge')) || fs.existsSync(path.join(gitDir, 'rebase-apply'))) git(repo, 'rebase', '--abort');
+  if (git(repo, 'symbolic-ref', '-q', '--short', 'HEAD').trim() !== 'main') git(repo, 'checkout', '-q', '-f', 'main');
+  git(repo, 'reset', '-q', '--hard');
+  git(repo, 'clean', '-fdq');
+  // Worktrees a test made by hand (not Axiom's) and any whose folder is gone.
+  for (const block of git(repo, 'worktree', 'list', '--porcelain').split('\n\n').slice(1)) {
+    const wt = /^worktree (.*)$/m.exec(block)?.[1];
+    if (wt) git(repo, 'worktree', 'remove', '--force', '--force', wt);
+  }
+  git(repo, 'worktree', 'prune');
+  await model.refreshNow();
+}
+
+/**
+ * Closes every editor, reverting modified ones first: closing a modified editor would ask, and a
+ * modified document (a merge editor's result, an edited file) could otherwise be saved into a
+ * repository later.
+ */
+export async function closeEditorsWithoutSaving(): Promise<void> {
+  for (let i = 0; i < 100 && vscode.window.tabGroups.all.some((g) => g.tabs.length > 0); i++) {
+    const group = vscode.window.tabGroups.all.find((g) => g.tabs.length > 0)!;
+    const tab = group.activeTab ?? group.tabs[0]!;
+    if (tab.isDirty && tab.isActive) await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    else if (tab.isDirty) await vscode.commands.executeCommand('workbench.action.openEditorAtIndex', group.tabs.indexOf(tab));
+    else await vscode.window.tabGroups.close(tab);
+  }
 }

@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import * as util from 'node:util';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
+import { resetWorkspace } from './helpers';
 
-export function run(): Promise<void> {
+export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 90_000, reporter: 'spec' });
   // The launcher's --grep reaches the extension host as an environment variable.
   if (process.env.AXIOM_MOCHA_GREP) mocha.grep(process.env.AXIOM_MOCHA_GREP);
@@ -22,8 +23,24 @@ export function run(): Promise<void> {
     .filter((f) => f.endsWith('.test.js'))
     .filter((f) => (trusted ? f !== 'untrusted.test.js' : f === 'untrusted.test.js'));
   for (const f of files) mocha.addFile(path.join(__dirname, f));
+  try {
+    await mocha.loadFilesAsync();
+  } catch (e) {
+    console.log('AXIOM-MOCHA-RESULT ' + JSON.stringify({ passed: 0, failed: 1 }));
+    throw e;
+  }
+  // Each file's tests start from the state the workspace opened in: whatever a file leaves behind
+  // (or a failure half-way through it) is reset before the next file begins.
+  if (trusted) {
+    for (const suite of mocha.suite.suites) {
+      suite.afterAll('reset the workspace for the next file', async function () {
+        this.timeout(120_000);
+        await resetWorkspace();
+      });
+    }
+  }
   console.log(`Axiom extension tests (${trusted ? 'trusted' : 'untrusted'} workspace): ${files.join(', ')}`);
-  return new Promise((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     try {
       const runner = mocha.run((failures) => {
         const passed = runner.stats?.passes ?? 0;

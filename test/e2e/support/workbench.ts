@@ -68,12 +68,12 @@ export class Workbench {
   }
 
   async description(label: string): Promise<string> {
-    return (await this.row(label).locator('.label-description').first().textContent({ timeout: 5000 })) ?? '';
+    return (await this.row(label).locator('.label-description').first().textContent({ timeout: 20_000 })) ?? '';
   }
 
   /** The codicon of a row's state icon, e.g. "pass", "circle-filled", "git-merge". */
   async icon(label: string): Promise<string> {
-    const cls = (await this.row(label).locator('.custom-view-tree-node-item-icon').first().getAttribute('class', { timeout: 5000 })) ?? '';
+    const cls = (await this.row(label).locator('.custom-view-tree-node-item-icon').first().getAttribute('class', { timeout: 20_000 })) ?? '';
     return /codicon-(?!colored\b)([a-z-]+(?:~spin)?)/.exec(cls)?.[1] ?? '';
   }
 
@@ -96,7 +96,7 @@ export class Workbench {
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
     const item = this.page.locator(`.quick-input-widget .monaco-list-row[aria-label^="${title}"]`).first();
-    await item.waitFor({ timeout: 15_000 });
+    await item.waitFor({ timeout: 30_000 });
     await item.click();
   }
 
@@ -118,7 +118,7 @@ export class Workbench {
   /** Clicks the quick-pick item whose aria-label starts with `labelPrefix` (label, then description…). */
   async pick(labelPrefix: string): Promise<void> {
     const item = this.page.locator(`.quick-input-widget .monaco-list-row[aria-label^="${labelPrefix}"]`).first();
-    await item.waitFor({ timeout: 15_000 });
+    await item.waitFor({ timeout: 30_000 });
     await item.click();
   }
 
@@ -134,7 +134,7 @@ export class Workbench {
     await this.row(label).click({ button: 'right' });
     const menu = this.page.locator('.context-view .monaco-menu');
     const item = menu.locator('.action-menu-item', { has: this.page.locator(`.action-label[aria-label="${entry}"]`) });
-    await item.waitFor({ timeout: 10_000 });
+    await item.waitFor({ timeout: 30_000 });
     await item.hover();
     await item.click();
     try {
@@ -142,7 +142,7 @@ export class Workbench {
     } catch {
       await item.focus();
       await this.page.keyboard.press('Enter');
-      await menu.waitFor({ state: 'detached', timeout: 10_000 });
+      await menu.waitFor({ state: 'detached', timeout: 30_000 });
     }
   }
 
@@ -150,10 +150,10 @@ export class Workbench {
   async menuEntries(label: string): Promise<string[]> {
     await this.row(label).click({ button: 'right' });
     const menu = this.page.locator('.context-view .monaco-menu');
-    await menu.locator('.action-menu-item').first().waitFor({ timeout: 10_000 });
+    await menu.locator('.action-menu-item').first().waitFor({ timeout: 30_000 });
     const entries = await menu.locator('.action-menu-item .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
     await this.page.keyboard.press('Escape');
-    await menu.waitFor({ state: 'detached', timeout: 10_000 });
+    await menu.waitFor({ state: 'detached', timeout: 30_000 });
     return entries;
   }
 
