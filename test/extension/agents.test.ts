@@ -9,16 +9,15 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { wholeJsonLines } from '../core/jsonLines';
 import type { SpawnCommandResult } from '../../src/extension/spawnCommand';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
-import { api, errorCode, pathWithOnly, repoRoot, row, runCli, setTerminalPath, theModel, waitFor } from './helpers';
+import { api, BASIC_PROGRAMS, errorCode, pathWithOnly, repoRoot, row, runCli, setTerminalPath, theModel, waitFor } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 const ROOT = path.resolve(__dirname, '../../..');
 const STANDIN_BIN = path.join(ROOT, 'test', 'fixtures', 'bin');
 const HOOK = path.join(ROOT, 'dist', 'hook.js');
-// What the terminals these tests start may run: the stand-in claude (or nothing) plus what a shell needs.
-const SHELL_PROGRAMS = ['sh', 'bash', 'env', 'node', 'git', 'cat', 'mkdir', 'date', 'printf'];
 
 /** Runs the real hook runner the way Claude Code does: event name in argv, hook JSON on stdin. */
 function hook(adminDir: string, event: string, input: Record<string, unknown> = {}): void {
@@ -29,13 +28,7 @@ function hook(adminDir: string, event: string, input: Record<string, unknown> = 
 }
 
 function standinStarts(adminDir: string): string[][] {
-  const file = path.join(adminDir, 'standin-claude.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; argv?: string[] })
+  return wholeJsonLines<{ kind: string; argv?: string[] }>(path.join(adminDir, 'standin-claude.jsonl'))
     .filter((r) => r.kind === 'start')
     .map((r) => r.argv!);
 }
@@ -60,7 +53,7 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
 
   it('a missing agent program: Spawn refuses before creating anything, and says how to install it', async () => {
     // No agent program on this PATH, whatever this machine has installed in /usr/bin or beside node.
-    await setTerminalPath(pathWithOnly(SHELL_PROGRAMS));
+    await setTerminalPath(pathWithOnly(BASIC_PROGRAMS));
     await assert.rejects(exec('axiom.spawn', { id: 'noagent', agent: 'claude' }), (e) => {
       assert.equal(errorCode(e), 'AgentNotFound');
       assert.match((e as Error).message, /Claude Code \("claude"\) was not found on the PATH of VS Code terminals\. Install it \(npm install -g @anthropic-ai\/claude-code\) or pick another agent\./);
@@ -87,7 +80,7 @@ describe('Agents: missing programs, Claude sessions, notifications', () => {
   });
 
   it('Claude in a terminal: permission mode and --session-id; reopening resumes it; Start New Conversation starts another', async () => {
-    await setTerminalPath(pathWithOnly(SHELL_PROGRAMS, [STANDIN_BIN]));
+    await setTerminalPath(pathWithOnly(BASIC_PROGRAMS, [STANDIN_BIN]));
     const r = await exec<SpawnCommandResult>('axiom.spawn', { id: 'talk', agent: 'claude', prompt: 'hello there' });
     assert.equal(r.terminal, 'talk');
     const first = await waitFor(model, () => standinStarts(r.adminDir)[0], 'the stand-in claude to start', 60_000);

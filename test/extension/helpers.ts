@@ -1,13 +1,13 @@
 /** Shared helpers of the extension-host tests: the extension's API, real git, waiting on model events. */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxiomExtensionApi } from '../../src/extension/extension';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
 import type { Node } from '../../src/extension/tree';
 import type { WorktreeStatus } from '../../src/core';
+export { BASIC_PROGRAMS, pathWithOnly } from '../core/programPath';
 
 export const EXTENSION_ID = 'axiom.axiom-worktrees';
 
@@ -114,29 +114,6 @@ export function measure(name: string, value: number, unit = 'ms'): void {
 
 export function errorCode(e: unknown): string | undefined {
   return (e as { code?: string } | undefined)?.code;
-}
-
-/**
- * A PATH that holds only `programs` (each linked from where this machine has it) and `extra` folders
- * first: a test that needs an agent to be missing cannot depend on what the machine has installed
- * (users have `claude`, `codex`, `gemini` in /usr/bin or beside node).
- */
-export function pathWithOnly(programs: string[], extra: string[] = []): string {
-  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'axiom-path-'));
-  const search = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/bin']);
-  for (const program of programs) {
-    // `node` is the runtime of this extension host (the one the hooks run with).
-    const found = program === 'node' ? process.execPath : search.map((d) => path.join(d, program)).find((f) => {
-      try {
-        fs.accessSync(f, fs.constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (found) fs.symlinkSync(found, path.join(dir, program));
-  }
-  return [...extra, dir].join(path.delimiter);
 }
 
 /** The terminal PATH the extension looks agents up on (`terminal.integrated.env.<platform>`). */

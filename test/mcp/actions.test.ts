@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BASIC_PROGRAMS, pathWithOnly } from '../core/programPath';
 import { CLI, commitIn, connect, git, makeRepo, waitFor, writeFile, TOOL, type McpSession, type TempRepo } from './helpers';
 
 let repo: TempRepo;
@@ -207,9 +208,15 @@ test('spawn refusals: invalid id, duplicate, unknown base, limit, missing agent 
   const base = await mcp.call({ action: 'spawn', instanceId: 'nobase', baseBranch: 'does-not-exist' });
   assert.equal(base.doc.error.code, 'BaseNotFound');
 
-  const program = await mcp.call({ action: 'spawn', instanceId: 'nocodex', agent: 'codex', prompt: 'hi', launch: 'headless' });
-  assert.equal(program.doc.error.code, 'AgentNotFound');
-  assert.match(program.text, /Codex CLI \("codex"\) was not found on the PATH of this MCP server\. Install it \(npm install -g @openai\/codex\) or pick another agent\./);
+  // A server whose PATH has no agent program, whatever this machine has installed.
+  const bare = await connect(repo.dir, { env: { PATH: pathWithOnly(BASIC_PROGRAMS) } });
+  try {
+    const program = await bare.call({ action: 'spawn', instanceId: 'nocodex', agent: 'codex', prompt: 'hi', launch: 'headless' });
+    assert.equal(program.doc.error.code, 'AgentNotFound');
+    assert.match(program.text, /Codex CLI \("codex"\) was not found on the PATH of this MCP server\. Install it \(npm install -g @openai\/codex\) or pick another agent\./);
+  } finally {
+    await bare.close();
+  }
   const noPrompt = await mcp.call({ action: 'spawn', instanceId: 'noprompt', agent: 'claude', launch: 'headless' });
   assert.equal(noPrompt.doc.error.code, 'InvalidArgument');
   assert.match(noPrompt.text, /needs a prompt/);

@@ -8,6 +8,8 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { wholeJsonLines } from '../core/jsonLines';
+import { BASIC_PROGRAMS, pathWithOnly } from '../core/programPath';
 import { CLAUDE_MISSING, connect, findClaude, git, makeRepo, STANDIN_BIN, waitFor, type McpSession, type TempRepo } from './helpers';
 
 let repo: TempRepo;
@@ -34,13 +36,11 @@ interface StandinRecord {
 }
 
 function standin(adminDir: string): StandinRecord[] {
-  const file = path.join(adminDir, 'standin-claude.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StandinRecord);
+  return wholeJsonLines<StandinRecord>(path.join(adminDir, 'standin-claude.jsonl'));
 }
 
 function events(adminDir: string): { event: string; phase?: string; reason?: string; sessionId?: string }[] {
-  return fs.readFileSync(path.join(adminDir, 'axiom-status.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return wholeJsonLines(path.join(adminDir, 'axiom-status.jsonl'));
 }
 
 async function phase(session: McpSession, id: string, want: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
@@ -141,7 +141,8 @@ test('a headless agent that takes no input gets a closed stdin, and send is refu
 });
 
 test('a missing claude is refused before anything is created, with how to install it', async () => {
-  const s = await connect(repo.dir, { env: { PATH: path.dirname(process.execPath) } });
+  // No agent on this PATH (node's own folder may hold a global claude, as with nvm).
+  const s = await connect(repo.dir, { env: { PATH: pathWithOnly(BASIC_PROGRAMS) } });
   try {
     const r = await s.call({ action: 'spawn', instanceId: 'noclaude', prompt: 'hi' });
     assert.equal(r.doc.error.code, 'AgentNotFound');

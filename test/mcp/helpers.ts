@@ -1,4 +1,5 @@
 /** A real MCP client (the SDK's Client over stdio) driving the real server bundle against temp repos. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -86,12 +87,27 @@ export function committingAgent(file = 'agent.txt', content = 'written by the st
 /** Where `npm run install-claude` puts the real Claude Code CLI for the optional tests. */
 export const CLAUDE_CACHE = path.join(os.homedir(), '.cache', 'axiom-worktrees', 'claude');
 
-/** The real `claude` for optional tests: AXIOM_CLAUDE_BIN, the PATH, or the test cache; null when absent. */
+/**
+ * The real `claude` for optional tests: AXIOM_CLAUDE_BIN, the PATH, or the test cache; null when
+ * absent. A program named `claude` counts only when `--version` says it is Claude Code (a machine
+ * may have a stand-in or another tool of that name on its PATH).
+ */
 export function findClaude(): string | null {
   const fromEnv = process.env.AXIOM_CLAUDE_BIN;
   if (fromEnv) return fs.existsSync(fromEnv) ? fromEnv : null;
   const cached = path.join(CLAUDE_CACHE, 'node_modules', '.bin', 'claude');
-  return findExecutable('claude', process.cwd()) ?? (fs.existsSync(cached) ? cached : null);
+  return [findExecutable('claude', process.cwd()), cached].find((c): c is string => c !== null && fs.existsSync(c) && isClaudeCode(c)) ?? null;
+}
+
+const claudeChecked = new Map<string, boolean>();
+function isClaudeCode(program: string): boolean {
+  let known = claudeChecked.get(program);
+  if (known === undefined) {
+    const r = spawnSync(program, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+    known = /\(Claude Code\)/.test(r.stdout ?? '');
+    claudeChecked.set(program, known);
+  }
+  return known;
 }
 
 export const CLAUDE_MISSING =
