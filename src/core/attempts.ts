@@ -63,14 +63,17 @@ export interface EvaluationRecord {
  */
 export async function appendEvaluation(git: GitRunner, repo: RepoInfo, record: EvaluationRecord): Promise<void> {
   await withRepoLock(repo.commonDir, async () => {
-    // A damaged notes ref would refuse the note: it is set aside (kept under refs/axiom/damaged/) first.
-    const damaged = await damagedNotes(git, repo.commonDir);
-    if (damaged) {
-      const movedTo = await quarantineRef(git, repo.commonDir, NOTES_REF, damaged.sha);
-      reportDamage({ ...damaged.record, problem: `${damaged.record.problem}; set aside at ${movedTo}, new evaluations start a fresh record` });
-    }
     const env = await writerIdentity(git, repo.commonDir);
-    await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'append', '-m', JSON.stringify(record), record.commit], { env });
+    const args = ['notes', `--ref=${NOTES_REF}`, 'append', '-m', JSON.stringify(record), record.commit];
+    if ((await git.run(repo.commonDir, args, { env, okExitCodes: [128] })).exitCode !== 0) {
+      // A damaged notes ref refuses the note: it is set aside (kept under refs/axiom/damaged/), then the note written.
+      const damaged = await damagedNotes(git, repo.commonDir);
+      if (damaged) {
+        const movedTo = await quarantineRef(git, repo.commonDir, NOTES_REF, damaged.sha);
+        reportDamage({ ...damaged.record, problem: `${damaged.record.problem}; set aside at ${movedTo}, new evaluations start a fresh record` });
+      }
+      await git.run(repo.commonDir, args, { env }); // failing again (not a damaged ref): git's own words
+    }
     if (record.snapshot) {
       await git.run(repo.commonDir, ['update-ref', `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`, record.commit, '']);
     }
