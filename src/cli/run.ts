@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AxiomEngine, AxiomError, REFUSAL_CODES } from '../core';
+import { AxiomEngine, AxiomError, onDamagedRecord, REFUSAL_CODES } from '../core';
 import { EXIT, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
 import { VERBS } from './verbs';
 
@@ -68,7 +68,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       engine: () => (engine ??= AxiomEngine.open(where)),
       print: (doc, human) => io.out(json ? JSON.stringify(doc, null, 2) + '\n' : human()),
     };
-    return await verb.run(ctx);
+    // A damaged record the engine skipped is named on stderr (stdout stays one document with --json).
+    const stopWarnings = onDamagedRecord((_record, message) => io.err(`axiom: warning: ${message}\n`));
+    try {
+      return await verb.run(ctx);
+    } finally {
+      stopWarnings();
+    }
   } catch (e) {
     return reportError(e, json, io);
   }

@@ -5,6 +5,8 @@
  * ref under `refs/axiom/evaluated/`, so the evaluated files themselves can be looked at later.
  */
 import { withRepoLock } from './lock';
+import { quarantineRef, reportDamage, type DamagedRecord } from './damage';
+import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { writerIdentity } from './writerIdentity';
 import type { RepoInfo } from './repo';
@@ -62,7 +64,16 @@ export interface EvaluationRecord {
 export async function appendEvaluation(git: GitRunner, repo: RepoInfo, record: EvaluationRecord): Promise<void> {
   await withRepoLock(repo.commonDir, async () => {
     const env = await writerIdentity(git, repo.commonDir);
-    await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'append', '-m', JSON.stringify(record), record.commit], { env });
+    const args = ['notes', `--ref=${NOTES_REF}`, 'append', '-m', JSON.stringify(record), record.commit];
+    if ((await git.run(repo.commonDir, args, { env, okExitCodes: [128] })).exitCode !== 0) {
+      // A damaged notes ref refuses the note: it is set aside (kept under refs/axiom/damaged/), then the note written.
+      const damaged = await damagedNotes(git, repo.commonDir);
+      if (damaged) {
+        const movedTo = await quarantineRef(git, repo.commonDir, NOTES_REF, damaged.sha);
+        reportDamage({ ...damaged.record, problem: `${damaged.record.problem}; set aside at ${movedTo}, new evaluations start a fresh record` });
+      }
+      await git.run(repo.commonDir, args, { env }); // failing again (not a damaged ref): git's own words
+    }
     if (record.snapshot) {
       await git.run(repo.commonDir, ['update-ref', `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`, record.commit, '']);
     }
@@ -87,9 +98,31 @@ export function parseCatFileBatch(out: string): string[] {
   return contents;
 }
 
-/** Every evaluation ever recorded in the repository (two git processes), oldest first. */
+/**
+ * The notes ref when git cannot read it as notes (it names a blob, a tree, a commit without a notes
+ * tree…), else null. One process when the ref is healthy or absent.
+ */
+export async function damagedNotes(git: GitRunner, commonDir: string): Promise<{ record: DamagedRecord; sha: string } | null> {
+  const list = await git.run(commonDir, ['notes', `--ref=${NOTES_REF}`, 'list'], { readOnly: true, okExitCodes: [128] });
+  if (list.exitCode === 0) return null;
+  const sha = await git.run(commonDir, ['rev-parse', '--verify', '--quiet', NOTES_REF], { readOnly: true, okExitCodes: [1] });
+  if (sha.exitCode !== 0) return null;
+  return { record: { kind: 'notes', name: NOTES_REF, problem: 'git cannot read it as a notes tree' }, sha: sha.stdout.trim() };
+}
+
+/**
+ * Every evaluation ever recorded in the repository (two git processes), oldest first. A damaged
+ * notes ref reads as no evaluations, with a warning (damage.ts).
+ */
 export async function readEvaluations(git: GitRunner, repo: RepoInfo): Promise<EvaluationRecord[]> {
-  const list = await git.out(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'list'], { readOnly: true });
+  const listed = await git.run(repo.commonDir, ['notes', `--ref=${NOTES_REF}`, 'list'], { readOnly: true, okExitCodes: [128] });
+  if (listed.exitCode !== 0) {
+    const damaged = await damagedNotes(git, repo.commonDir);
+    if (!damaged) throw new AxiomError('GitFailed', `Could not read the evaluation notes (${NOTES_REF}).`);
+    reportDamage(damaged.record);
+    return [];
+  }
+  const list = listed.stdout;
   const blobs = list
     .split('\n')
     .map((l) => l.split(' ')[0])

@@ -38,6 +38,12 @@ export async function revParse(git: GitRunner, cwd: string, rev: string): Promis
   return (await git.out(cwd, ['rev-parse', '--verify', '--end-of-options', rev], { readOnly: true })).trim();
 }
 
+/** Is `commit` in the history of `of`? False when either is unknown. */
+export async function isAncestor(git: GitRunner, cwd: string, commit: string, of: string): Promise<boolean> {
+  const r = await git.run(cwd, ['merge-base', '--is-ancestor', commit, of], { readOnly: true, okExitCodes: [1, 128] });
+  return r.exitCode === 0;
+}
+
 /** The tree of each commit, in one process. */
 export async function treesOf(git: GitRunner, cwd: string, commits: string[]): Promise<string[]> {
   if (commits.length === 0) return [];

@@ -5,6 +5,7 @@
  */
 import type { AxiomEngine } from './engine';
 import { latestByMember, readEvaluations, type EvaluationRecord } from './attempts';
+import { isAncestor } from './commits';
 import { AxiomError, isAxiomError } from './errors';
 import { evaluateInstance, resolveEvaluation, type EvaluateOptions } from './evaluate';
 import { forecastConflicts, MergeTreeCache, type Forecast } from './forecast';
@@ -154,18 +155,18 @@ export class Explorer {
     const { git, repo } = this.engine;
     const [races, evaluations, entries, salvage] = await Promise.all([listRaces(git, repo), readEvaluations(git, repo), readAdminEntries(repo.commonDir), this.engine.listSalvage()]);
     const live = entries.map((e) => e.metadata).filter((m): m is InstanceMetadata => m !== null);
-    // An evaluated HEAD that is in its base now landed, even when it was merged by hand.
+    // An evaluated state (HEAD, or the snapshot of uncommitted work) that changed something and is
+    // in its base now landed, even when it was merged by hand.
     const inBase = new Map<string, boolean>();
-    const gone = evaluations.filter((e) => !live.some((l) => l.id === e.id && l.createdAt === e.createdAt));
+    const gone = evaluations.filter((e) => e.diff.files > 0 && !live.some((l) => l.id === e.id && l.createdAt === e.createdAt));
     await mapPool(gone, 4, async (e) => {
-      const key = `${e.head}:${e.base}`;
+      const key = `${e.commit}:${e.base}`;
       if (inBase.has(key)) return;
-      const r = await git.run(repo.commonDir, ['merge-base', '--is-ancestor', e.head, `refs/heads/${e.base}`], { readOnly: true, okExitCodes: [1, 128] });
-      inBase.set(key, r.exitCode === 0);
+      inBase.set(key, await isAncestor(git, repo.commonDir, e.commit, `refs/heads/${e.base}`));
     });
     const selected = options.task ? races.filter((r) => r.task === options.task) : races;
     if (options.task && selected.length === 0) await this.race(options.task); // NotFound with the list of races
-    let attempts = attemptRows({ races: selected, evaluations, live, salvage, landedOutside: (e) => inBase.get(`${e.head}:${e.base}`) === true });
+    let attempts = attemptRows({ races: selected, evaluations, live, salvage, landedOutside: (e) => inBase.get(`${e.commit}:${e.base}`) === true });
     if (options.task) attempts = attempts.filter((a) => a.race === options.task);
     return { attempts, agents: agentStats(attempts) };
   }

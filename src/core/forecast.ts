@@ -27,7 +27,7 @@ export interface ConflictPair {
 export interface Forecast {
   /** Instances considered: live, with commits that are not in their base. */
   instances: string[];
-  /** Pairs that conflict (a < b by id). */
+  /** Pairs that conflict (a < b by id), in files where neither conflicts with the base already. */
   pairs: ConflictPair[];
   /** Instances whose merge into their own base already conflicts. */
   withBase: { id: string; files: string[] }[];
@@ -235,13 +235,21 @@ export async function forecastConflicts(git: GitRunner, repo: RepoInfo, worktree
   });
   cache.save();
 
-  const pairs: ConflictPair[] = [];
   const withBase: Forecast['withBase'] = [];
   jobs.forEach((job, i) => {
     const files = answers[i]!;
-    if (files.length === 0) return;
-    if (job.b) pairs.push({ a: job.a.id!, b: job.b.id!, files });
-    else withBase.push({ id: job.a.id!, files });
+    if (!job.b && files.length > 0) withBase.push({ id: job.a.id!, files });
+  });
+  // A pair is named only for what it conflicts in beyond each one's conflicts with the base: an
+  // instance that conflicts with its base conflicts in those files with every instance made after
+  // the base moved, though that other instance never touched them.
+  const baseFiles = new Map(withBase.map((w) => [w.id, new Set(w.files)]));
+  const pairs: ConflictPair[] = [];
+  jobs.forEach((job, i) => {
+    if (!job.b) return;
+    const [a, b] = [job.a.id!, job.b.id!];
+    const files = answers[i]!.filter((f) => !baseFiles.get(a)?.has(f) && !baseFiles.get(b)?.has(f));
+    if (files.length > 0) pairs.push({ a, b, files });
   });
 
   // Children land into their parent first (deepest groups first), then each group in its clean order.

@@ -52,13 +52,21 @@ export interface HistoryInputs {
   evaluations: readonly EvaluationRecord[];
   live: readonly InstanceMetadata[];
   salvage: readonly SalvageRef[];
-  /** Was this evaluated HEAD merged into its base after all (a landing outside a race)? */
+  /**
+   * Is this evaluated state (its commit) in its base after all (a landing outside a race)? Asked
+   * only of attempts that changed something: the base always "contains" an attempt that changed nothing.
+   */
   landedOutside?: (e: EvaluationRecord) => boolean;
 }
 
 function salvageOf(salvage: readonly SalvageRef[], id: string, since: string | null): SalvageRef | null {
   const after = since ? Date.parse(since) / 1000 - 1 : 0;
   return salvage.filter((s) => s.id === id && s.date >= after).sort((a, b) => a.date - b.date)[0] ?? null;
+}
+
+/** The evaluated state differs from where it started (an attempt that changed nothing never landed). */
+function changedSomething(e: EvaluationRecord): boolean {
+  return e.diff.files > 0;
 }
 
 function outcomeOf(
@@ -77,7 +85,7 @@ function outcomeOf(
   if (landed?.cleaned.includes(id)) return { outcome: 'cleaned', salvageRef: null };
   const salvaged = salvageOf(inputs.salvage, id, createdAt ?? race?.createdAt ?? null);
   if (salvaged) return { outcome: 'salvaged', salvageRef: salvaged.ref };
-  if (latest && inputs.landedOutside?.(latest)) return { outcome: 'landed', salvageRef: null };
+  if (latest && changedSomething(latest) && inputs.landedOutside?.(latest)) return { outcome: 'landed', salvageRef: null };
   return { outcome: 'cleaned', salvageRef: null };
 }
 

@@ -15,6 +15,8 @@ export type { CleanupOptions, CleanupResult, CleanupAllResult, WorkAtRisk } from
 export { describeRisk } from './cleanup';
 export type { SalvageRef } from './salvage';
 export type { RepairReport } from './repair';
+export { onDamagedRecord, describeDamage, DAMAGED_REF_PREFIX } from './damage';
+export type { DamagedRecord, DamagedKind } from './damage';
 export type { AgentSession, InstanceMetadata, LaunchMode, TerminalRequest } from './metadata';
 export { agentRunning } from './processes';
 export type { ProvisionRecord, ProvisionedEntry } from './metadata';

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { AxiomError, isAxiomError, type AxiomErrorCode } from './errors';
 import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
-import { updateMetadata } from './metadata';
+import { recordLanding } from './metadata';
 import { parseMergeTree, parseRawNumstat, parseStatusV2, parseWorktreeList, type FileChange, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
 import { resolveBase } from './spawn';
@@ -335,10 +335,8 @@ async function mergeOnce(ctx: Ctx, inst: LocatedInstance, options: MergeOptions)
   await testHook('merge:before-advance');
   await advanceTarget(git, repo, p, next);
   if (commitAll) await moveInstanceBranch(git, inst, commitAll);
-  await updateMetadata(inst.adminDir, (m) => ({
-    ...m,
-    merged: { into: p.target, strategy: p.strategy, at: new Date().toISOString(), headSha: commitAll?.to ?? p.head },
-  }));
+  // The landing is recorded with the commit it made: a squash leaves no ancestry to judge it by later.
+  await recordLanding(inst.adminDir, { into: p.target, strategy: p.strategy, headSha: commitAll?.to ?? p.head, landingSha: next });
   return { ...visible(p), merged: true, previousTargetSha: p.targetSha, newTargetSha: next };
 }
 

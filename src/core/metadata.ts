@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { reportDamage } from './damage';
 import { ID_PATTERN } from './ids';
 
 export const METADATA_FILE = 'axiom.json';
@@ -17,6 +18,12 @@ export interface MergeRecord {
   at: string;
   /** The instance's HEAD when it was merged: unchanged HEAD means "nothing new since". */
   headSha: string;
+  /**
+   * The commit the landing made on `into` (absent in records older than it). While the branch is
+   * still at `headSha` and this commit is in the history of `into`, the instance stays landed
+   * whatever `into` does next (status.ts, risk.ts): a squash leaves no ancestry to judge by otherwise.
+   */
+  landingSha?: string;
 }
 
 export interface TerminalRequest {
@@ -100,7 +107,9 @@ export async function readMetadataFile(adminDir: string): Promise<{ metadata: In
   } catch {
     /* a torn or hand-edited file */
   }
-  return { metadata: null, problem: `Axiom's record of this worktree (${path.join(adminDir, METADATA_FILE)}) is damaged; run repair to rewrite it.` };
+  const file = path.join(adminDir, METADATA_FILE);
+  reportDamage({ kind: 'metadata', name: file, problem: 'not a metadata file Axiom can read' });
+  return { metadata: null, problem: `Axiom's record of this worktree (${file}) is damaged; run axiom repair to set it aside and rebuild it.` };
 }
 
 /** Atomic write (temp file + rename) so a reader never sees half a file. */
@@ -109,6 +118,24 @@ export async function writeMetadata(adminDir: string, meta: InstanceMetadata): P
   const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
   await fs.writeFile(tmp, JSON.stringify(meta, null, 2) + '\n');
   await fs.rename(tmp, target);
+}
+
+/**
+ * Records that the instance landed on `into` (merge.ts; land.ts through it): its branch tip then and
+ * the commit the landing made. What judges "landed" later is this record plus ancestry (the landing
+ * commit still in `into`'s history, the branch unchanged), not content equality alone.
+ */
+export async function recordLanding(adminDir: string, landing: Omit<MergeRecord, 'at'> & { at?: string }): Promise<InstanceMetadata | null> {
+  return updateMetadata(adminDir, (m) => ({ ...m, merged: { ...landing, at: landing.at ?? new Date().toISOString() } }));
+}
+
+/**
+ * The landing commit to check for ancestry when the record says `tip` landed on `base` (the branch
+ * did not move since); null when there is no such record.
+ */
+export function recordedLanding(meta: InstanceMetadata | null, base: string, tip: string | null): string | null {
+  const m = meta?.merged;
+  return m?.landingSha && m.into === base && tip !== null && m.headSha === tip ? m.landingSha : null;
 }
 
 export async function updateMetadata(

@@ -5,6 +5,7 @@
  * whose message body is the record as JSON (empty tree; parent = the record's previous version).
  * Listing every race is one `for-each-ref`; every update is a compare-and-swap of the ref.
  */
+import { reportDamage, type DamagedRecord } from './damage';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { describeInvalidId } from './ids';
@@ -85,30 +86,45 @@ export function raceRefFor(task: string, createdAt: Date): string {
 
 const RECORD_END = '\0\0\0';
 
-/** Parses `for-each-ref --format=%(refname)%00%(objectname)%00%(contents:body)%00%00%00` output. */
-export function parseRaceRefs(out: string): Race[] {
+const RACE_FORMAT = '%(refname)%00%(objectname)%00%(objecttype)%00%(contents:body)%00%00%00';
+
+/**
+ * Parses `for-each-ref --format=RACE_FORMAT` output: the races, and the refs that are damaged (not a
+ * commit, or a body that is not a JSON object). A record of another version is neither: left alone.
+ */
+export function parseRaceRefs(out: string): { races: Race[]; damaged: (DamagedRecord & { sha: string })[] } {
   const races: Race[] = [];
-  for (const chunk of out.split(RECORD_END)) {
-    const [ref, sha, body] = chunk.replace(/^\n/, '').split('\0');
+  const damaged: (DamagedRecord & { sha: string })[] = [];
+  // Each record ends with NUL NUL NUL and the newline for-each-ref adds (an empty body makes four NULs).
+  for (const chunk of out.split(`${RECORD_END}\n`)) {
+    const [ref, sha, type, body] = chunk.replace(/^\n/, '').split('\0');
     if (!ref || !sha || body === undefined) continue;
+    let record: unknown = null;
     try {
-      const record = JSON.parse(body.trim()) as RaceRecord;
-      if (record && record.version === 1 && typeof record.task === 'string' && Array.isArray(record.members)) races.push({ ...record, ref, sha });
+      record = type === 'commit' ? JSON.parse(body.trim()) : null;
     } catch {
-      /* not a record this version understands: left alone */
+      /* damaged: below */
     }
+    if (!record || typeof record !== 'object') {
+      damaged.push({ kind: 'race', name: ref, sha, problem: type === 'commit' ? 'its message is not a race record' : `it names a ${type}, not a commit` });
+      continue;
+    }
+    const r = record as RaceRecord;
+    if (r.version === 1 && typeof r.task === 'string' && Array.isArray(r.members)) races.push({ ...r, ref, sha });
   }
-  return races;
+  return { races, damaged };
 }
 
-/** Every race of the repository, newest first. */
+/** Every race ref of the repository: the records, and the damaged refs (one process). */
+export async function readRaceRefs(git: GitRunner, repo: RepoInfo): Promise<ReturnType<typeof parseRaceRefs>> {
+  return parseRaceRefs(await git.out(repo.commonDir, ['for-each-ref', `--format=${RACE_FORMAT}`, RACE_REF_PREFIX], { readOnly: true }));
+}
+
+/** Every race of the repository, newest first; a damaged race ref is skipped with a warning. */
 export async function listRaces(git: GitRunner, repo: RepoInfo): Promise<Race[]> {
-  const out = await git.out(
-    repo.commonDir,
-    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(contents:body)%00%00%00', RACE_REF_PREFIX],
-    { readOnly: true },
-  );
-  return parseRaceRefs(out).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.ref.localeCompare(a.ref));
+  const { races, damaged } = await readRaceRefs(git, repo);
+  for (const d of damaged) reportDamage(d);
+  return races.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.ref.localeCompare(a.ref));
 }
 
 /** The newest race of `task` (a task can be raced again once its members are gone). */

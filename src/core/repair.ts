@@ -6,16 +6,24 @@
  * 3. instances whose folder is gone: re-linked where the folder was moved (`git worktree repair`);
  *    else a detached HEAD's commits are salvaged before the registration is dropped (the branch stays);
  *    worktrees Axiom did not make are only reported, never touched;
- * 4. worktrees on an Axiom branch whose metadata is missing or unreadable: metadata written back;
+ * 4. worktrees whose metadata file is damaged, or whose spawn journal (the spawn lock) says Axiom
+ *    made them: metadata written back. A worktree is Axiom's only by Axiom's own record: one on an
+ *    `axiom/…` branch or in an `axiom-…` folder without it is a look-alike, reported and never adopted;
  * 5. Axiom branches checked out nowhere: deleted only when nothing on them is lost (content already
  *    in the default branch, or reachable from another ref); the others are kept and reported.
+ * First of all, damaged records (damage.ts) are quarantined: a notes ref, race ref or salvage ref git
+ * cannot read as Axiom's is moved under `refs/axiom/damaged/`, a bad metadata file renamed aside.
+ * Fails closed: a worktree it cannot read counts as holding work.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GitRunner } from './git';
-import { idFromBranch } from './ids';
+import { idFromBranch, SALVAGE_PREFIX } from './ids';
 import { withRepoLock } from './lock';
-import { readAdminEntries, writeMetadata, type InstanceMetadata } from './metadata';
+import { METADATA_FILE, readAdminEntries, writeMetadata, type InstanceMetadata } from './metadata';
+import { damagedNotes } from './attempts';
+import { quarantineRef } from './damage';
+import { readRaceRefs } from './raceRecord';
 import { parseWorktreeList, type WorktreeRecord } from './parse';
 import type { RepoInfo } from './repo';
 import { isSameProcessAlive, parseProcessIdentity } from './processIdentity';
@@ -42,6 +50,12 @@ export interface RepairReport {
   /** Worktrees Axiom did not make whose folder is gone: reported, left to `git worktree prune`. */
   foreignMissing: string[];
   orphanBranches: { branch: string; action: 'deleted' | 'kept'; unmergedCommits: number }[];
+  /** Damaged records set aside: the ref or file, where it went, and what was wrong with it. */
+  quarantined: { record: string; movedTo: string; problem: string }[];
+  /** Worktrees that look like Axiom's (branch or folder name) without Axiom's record: left alone, listed as other worktrees. */
+  lookalikes: string[];
+  /** Worktrees repair could not read: counted as holding work and left as they are. */
+  unreadable: { path: string; reason: string }[];
 }
 
 async function listWorktrees(git: GitRunner, repo: RepoInfo): Promise<WorktreeRecord[]> {
@@ -60,11 +74,19 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       removals: await recoverRemovals(repo),
       foreignMissing: [],
       orphanBranches: [],
+      quarantined: await quarantineDamaged(git, repo),
+      lookalikes: [],
+      unreadable: [],
     };
+    // Worktrees whose record says Axiom made them although their metadata is not there (yet).
+    const byRecord = new Set(report.quarantined.filter((q) => q.record.endsWith(METADATA_FILE)).map((q) => path.dirname(q.record)));
 
     for (const w of await listWorktrees(git, repo)) {
       const spawner = w.lockReason?.startsWith(SPAWN_LOCK_PREFIX) ? parseProcessIdentity(w.lockReason) : null;
       if (!spawner || isSameProcessAlive(spawner)) continue;
+      // The spawn lock is Axiom's journal of this spawn: its worktree is Axiom's.
+      const own = (await readAdminEntries(repo.commonDir)).find((a) => a.worktreePath === path.resolve(w.path));
+      if (own) byRecord.add(own.adminDir);
       if (await holdsWork(git, repo, w)) {
         // Someone worked in it although its spawn never finished: finish the spawn instead (unlock).
         await git.run(repo.commonDir, ['worktree', 'unlock', w.path], { okExitCodes: [128] });
@@ -91,7 +113,11 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       }
       // The branch stays (step 5 decides about it); what only the worktree held is salvaged first.
       const inst = await locateInstance(repo, entry.metadata.id);
-      const risk = await assessRisk(git, repo, inst, { skipIgnored: true });
+      const risk = await assessRisk(git, repo, inst, { skipIgnored: true }).catch((e: unknown) => {
+        report.unreadable.push({ path: w.path, reason: e instanceof Error ? e.message : String(e) });
+        return null;
+      });
+      if (!risk) continue; // fails closed: what cannot be judged is kept
       const detached = risk.head && risk.head !== risk.branchTip ? risk.head : null;
       if ((detached && risk.commits.length > 0) || risk.submodules.length > 0) {
         const ref = await writeSalvage(git, repo, {
@@ -121,8 +147,13 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       const branch = w.branchRef?.replace(/^refs\/heads\//, '') ?? '';
       const id = idFromBranch(branch);
       const entry = byPath.get(path.resolve(w.path));
-      // Only a worktree on an Axiom instance branch (axiom/<id>/<timestamp>) is Axiom's to re-link.
-      if (!id || !entry || entry.metadata || w.prunable || liveIds.has(id)) continue;
+      if (!entry || entry.metadata || w.prunable) continue;
+      // Axiom's only by Axiom's own record (a damaged metadata file, a spawn journal); a name is no proof.
+      if (!byRecord.has(entry.adminDir)) {
+        if (id || /^axiom-/.test(path.basename(w.path))) report.lookalikes.push(w.path);
+        continue;
+      }
+      if (!id || liveIds.has(id)) continue;
       liveIds.add(id);
       const base = repo.defaultBranch ?? 'main';
       const baseSha = (await git.run(repo.commonDir, ['merge-base', `refs/heads/${base}`, w.head ?? 'HEAD'], { readOnly: true, okExitCodes: [1, 128] })).stdout.trim();
@@ -168,14 +199,46 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
   }, { recoverRemovals: false }); // it recovers them itself, first, to report them
 }
 
-/** A worktree with a commit no other ref has, or an untracked (not ignored) file. */
+/**
+ * A worktree with a commit no other ref has, or an untracked (not ignored) file. Fails closed: one
+ * whose commits or files cannot be read holds work.
+ */
 async function holdsWork(git: GitRunner, repo: RepoInfo, w: WorktreeRecord): Promise<boolean> {
   const tips = [w.head, w.branchRef].filter((t): t is string => !!t && !/^0+$/.test(t));
   const own = new Set(w.branchRef ? [w.branchRef] : []);
-  if ((await commitsOnlyIn(git, repo.commonDir, tips, own).catch(() => [])).length > 0) return true;
+  const unreadable = [{ sha: '', subject: 'unreadable' }];
+  if ((await commitsOnlyIn(git, repo.commonDir, tips, own).catch(() => unreadable)).length > 0) return true;
   if (!fs.existsSync(w.path)) return false;
-  const status = await git.out(w.path, ['status', '--porcelain', '-z', '--no-renames', '--untracked-files=all'], { readOnly: true }).catch(() => '');
+  const status = await git.out(w.path, ['status', '--porcelain', '-z', '--no-renames', '--untracked-files=all'], { readOnly: true }).catch(() => null);
+  if (status === null) return true;
   // Before its checkout a spawn's index is empty, so every file reads as a staged deletion ("D "):
   // that is no work. Anything else is — an untracked file, or a change to a checked-out file.
   return status.split('\0').some((e) => e.length > 3 && !e.startsWith('D  '));
+}
+
+/**
+ * Sets aside every damaged record (the caller holds the lock): the notes ref, race and salvage refs
+ * git cannot read as Axiom's (moved under refs/axiom/damaged/, compare-and-swap), and metadata files
+ * that do not parse (renamed aside in their admin dir).
+ */
+async function quarantineDamaged(git: GitRunner, repo: RepoInfo): Promise<RepairReport['quarantined']> {
+  const out: RepairReport['quarantined'] = [];
+  const refs: { ref: string; sha: string; problem: string }[] = [];
+  const notes = await damagedNotes(git, repo.commonDir);
+  if (notes) refs.push({ ref: notes.record.name, sha: notes.sha, problem: notes.record.problem });
+  for (const d of (await readRaceRefs(git, repo)).damaged) refs.push({ ref: d.name, sha: d.sha, problem: d.problem });
+  const salvage = await git.out(repo.commonDir, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', SALVAGE_PREFIX], { readOnly: true });
+  for (const line of salvage.split('\n').filter(Boolean)) {
+    const [ref, sha, type] = line.split('\0') as [string, string, string];
+    if (type !== 'commit') refs.push({ ref, sha, problem: `it names a ${type}, not a commit` });
+  }
+  for (const r of refs) out.push({ record: r.ref, movedTo: await quarantineRef(git, repo.commonDir, r.ref, r.sha), problem: r.problem });
+  for (const e of await readAdminEntries(repo.commonDir)) {
+    if (!e.problem) continue;
+    const file = path.join(e.adminDir, METADATA_FILE);
+    const movedTo = `${file}.damaged-${Date.now()}`;
+    await fs.promises.rename(file, movedTo);
+    out.push({ record: file, movedTo, problem: 'not a metadata file Axiom can read' });
+  }
+  return out;
 }

@@ -12,9 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GitRunner } from './git';
 import type { LocatedInstance } from './locate';
+import { recordedLanding } from './metadata';
 import { parseStatusV2, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
-import { commitsOnlyIn, contentContained, readRefCommits, type CommitInfo, type RefCommit } from './commits';
+import { commitsOnlyIn, contentContained, isAncestor, readRefCommits, type CommitInfo, type RefCommit } from './commits';
 import { perWorktreeRefs } from './worktreeState';
 import { submoduleEnv, submoduleTips, submodulesMovedWith, worktreeSubmodules } from './submodules';
 
@@ -83,9 +84,12 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
   ];
   const prev = options.previous;
   const sameTips = prev !== undefined && JSON.stringify(prev.tips) === JSON.stringify(tips);
-  const landing = targets.map((t) => branches.get(t)).filter((b): b is { sha: string; tree: string } => !!b);
+  const landing = targets.flatMap((name) => {
+    const b = branches.get(name);
+    return b ? [{ name, ...b }] : [];
+  });
   const [commits, submodules, ignored] = await Promise.all([
-    sameTips ? prev.commits : committedAtRisk(git, repo, tips, branchRef, landing, refs),
+    sameTips ? prev.commits : committedAtRisk(git, repo, inst, tips, branchRef, landing, refs),
     sameTips ? prev.submodules : submodulesAtRisk(git, repo, inst),
     present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
   ]);
@@ -143,19 +147,27 @@ async function readHead(git: GitRunner, repo: RepoInfo, adminDir: string, known:
 async function committedAtRisk(
   git: GitRunner,
   repo: RepoInfo,
+  inst: LocatedInstance,
   tips: { name: string; sha: string }[],
   branchRef: string,
-  landing: { sha: string; tree: string }[],
+  landing: { name: string; sha: string; tree: string }[],
   refs: readonly RefCommit[],
 ): Promise<CommitInfo[]> {
   // Commits no other ref reaches; none, nothing to judge. Else a tip whose content is all in a
-  // landing target loses nothing, and the others' own commits are at risk.
+  // landing target loses nothing — or one Axiom landed there, unchanged since, whose landing commit
+  // the target still has (its content is in that commit, whatever the target did next) — and the
+  // others' own commits are at risk.
   const only = await commitsOnlyIn(git, repo.commonDir, tips.map((t) => t.sha), new Set([branchRef]), refs);
   if (only.length === 0) return [];
   const open: string[] = [];
   for (const tip of tips) {
     let landed = false;
-    for (const target of landing) if (!landed && (await contentContained(git, repo.commonDir, target.sha, tip.sha, target.tree))) landed = true;
+    for (const target of landing) {
+      if (landed) break;
+      const recorded = recordedLanding(inst.metadata, target.name, tip.sha);
+      landed = recorded !== null ? await isAncestor(git, repo.commonDir, recorded, target.sha) : false;
+      landed ||= await contentContained(git, repo.commonDir, target.sha, tip.sha, target.tree);
+    }
     if (!landed) open.push(tip.sha);
   }
   if (open.length === tips.length) return only;

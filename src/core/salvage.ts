@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { reportDamage } from './damage';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { SALVAGE_PREFIX, validateId } from './ids';
@@ -136,14 +137,19 @@ async function fetchNestedCommits(git: GitRunner, repo: RepoInfo, nested: Nested
 export async function listSalvage(git: GitRunner, repo: RepoInfo): Promise<SalvageRef[]> {
   const out = await git.out(
     repo.commonDir,
-    ['for-each-ref', '--sort=-creatordate', '--format=%(refname)%00%(objectname)%00%(creatordate:unix)%00%(subject)%00%(contents:body)%00%00', SALVAGE_PREFIX],
+    ['for-each-ref', '--sort=-creatordate', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(creatordate:unix)%00%(subject)%00%(contents:body)%00%00', SALVAGE_PREFIX],
     { readOnly: true },
   );
   return out
     .split('\0\0\n')
     .filter((r) => r.trim() !== '')
-    .map((record) => {
-      const [ref, sha, date, subject, body] = record.replace(/^\n/, '').split('\0');
+    .map((record) => record.replace(/^\n/, '').split('\0'))
+    .filter(([ref, , type]) => {
+      // A salvage ref that names no commit cannot be restored: skipped with a warning (repair sets it aside).
+      if (type !== 'commit') reportDamage({ kind: 'salvage', name: ref!, problem: `it names a ${type}, not a commit` });
+      return type === 'commit';
+    })
+    .map(([ref, sha, , date, subject, body]) => {
       const trailer = (name: string): string | null => {
         const v = new RegExp(`^${name}: (.+)$`, 'm').exec(body ?? '')?.[1]?.trim() ?? null;
         return v === 'none' ? null : v;

@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import type { GitRunner } from './git';
 import type { RepoInfo } from './repo';
 import { parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type DirtyCounts, type StatusEntry, type WorktreeRecord } from './parse';
-import { readAdminEntries, type InstanceMetadata } from './metadata';
+import { readAdminEntries, recordedLanding, type InstanceMetadata } from './metadata';
 import { readAgentState, type AgentState } from './agentState';
 import { mapPool } from './pool';
+import { isAncestor } from './commits';
 import { readSetupRecord, setupStatusOf, type SetupStatus } from './setup';
 import type { ProvisionedEntry } from './metadata';
 
@@ -116,6 +117,7 @@ export class StatusCollector {
   private readonly dirtyCache = new Map<string, DirtyCacheEntry>();
   private readonly aheadBehindCache = new Map<string, { ahead: number; behind: number }>();
   private readonly mergeCache = new Map<string, { conflicts: string[]; tree: string }>();
+  private readonly ancestorCache = new Map<string, boolean>();
 
   constructor(
     private readonly git: GitRunner,
@@ -188,12 +190,19 @@ export class StatusCollector {
     const baseRef = base ? refs.get(`refs/heads/${base}`) : undefined;
     const baseSha = baseRef?.sha;
     const ref = record.branchRef ? refs.get(record.branchRef) : undefined;
+    let landedByRecord = false;
     if (baseSha && record.head) {
       // The branch tracks its base (set at spawn): for-each-ref already counted; else one rev-list, cached.
       const tracked = ref && ref.sha === record.head && ref.upstream === `refs/heads/${base}` ? ref.track : null;
       ({ ahead, behind } = tracked ?? (await this.aheadBehind(baseSha, record.head)));
-      // Untrusted repository: merge-tree would run a merge driver its config names, so conflicts stay unknown.
-      if (withConflicts && !this.git.untrusted && ahead > 0 && behind > 0) {
+      // Landed by Axiom (squash included) and unchanged since: landed while the landing commit stays
+      // in the base's history, whatever the base does next (a reset that drops it ends it).
+      const landing = ahead > 0 && ref?.sha === record.head ? recordedLanding(meta, base!, record.head) : null;
+      landedByRecord = landing !== null && (await this.isAncestor(landing, baseSha));
+      if (landedByRecord) {
+        conflictsWithBase = false;
+      } else if (withConflicts && !this.git.untrusted && ahead > 0 && behind > 0) {
+        // Untrusted repository: merge-tree would run a merge driver its config names, so conflicts stay unknown.
         const merge = await this.mergeOf(baseSha, record.head);
         conflictFiles = merge.conflicts;
         conflictsWithBase = conflictFiles.length > 0;
@@ -203,8 +212,9 @@ export class StatusCollector {
         conflictsWithBase = false;
       }
     }
-    // Judged by content, never by the merge record: a merge undone on the base is no longer "merged".
-    const merged = kind === 'instance' && record.head !== null && ((ahead === 0 && meta !== null && record.head !== meta.baseSha) || landedByContent);
+    // By ancestry, by content, or by Axiom's landing record checked by ancestry: a landing undone on
+    // the base (its commit no longer in the base's history) is no longer "merged".
+    const merged = kind === 'instance' && record.head !== null && ((ahead === 0 && meta !== null && record.head !== meta.baseSha) || landedByContent || landedByRecord);
 
     const lastCommit: LastCommit | null = ref && record.head === ref.sha ? { sha: ref.sha, subject: ref.subject, date: ref.date } : null;
 
@@ -288,6 +298,16 @@ export class StatusCollector {
     const value = { ahead: right, behind: left };
     this.aheadBehindCache.set(key, value);
     return value;
+  }
+
+  /** Is `commit` in the history of `of`? Cached (both are commit ids, so the answer never changes). */
+  private async isAncestor(commit: string, of: string): Promise<boolean> {
+    const key = `${commit}:${of}`;
+    const cached = this.ancestorCache.get(key);
+    if (cached !== undefined) return cached;
+    const answer = await isAncestor(this.git, this.repo.commonDir, commit, of);
+    this.ancestorCache.set(key, answer);
+    return answer;
   }
 
   /** What merging `head` into the base would give: conflicting files, or the resulting tree. Cached. */

@@ -222,7 +222,9 @@ export async function repairCommand(s: Services, inv: Invocation): Promise<Repai
   const parts = [
     r.pruned.length && `pruned ${plural(r.pruned.length, 'missing worktree')}`,
     r.removedHalfSpawned.length && `removed ${plural(r.removedHalfSpawned.length, 'unfinished spawn')}`,
+    r.quarantined.length && `set aside ${plural(r.quarantined.length, 'damaged record')} (see the log)`,
     r.relinked.length && `re-linked ${plural(r.relinked.length, 'instance')}`,
+    r.lookalikes.length && `left ${plural(r.lookalikes.length, 'worktree')} Axiom has no record of making alone`,
     deleted && `deleted ${plural(deleted, 'empty branch')}`,
     kept && `kept ${plural(kept, 'orphan branch')} that hold work`,
   ].filter(Boolean);

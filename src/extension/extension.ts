@@ -22,7 +22,7 @@ import { readSettings } from './settings';
 import type { Services } from './services';
 import type { RepositoryModel } from './repositoryModel';
 import type { Node } from './tree';
-import { plural } from '../core';
+import { onDamagedRecord, plural } from '../core';
 
 /** What activate() returns: used by the extension-host tests (and usable by other extensions). */
 export interface AxiomExtensionApi {
@@ -53,6 +53,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   const bag = context.subscriptions;
   const log = vscode.window.createOutputChannel(OUTPUT_NAME, { log: true });
   bag.push(log);
+  // Damaged records the engine skipped (it goes on without them): named once each, with what to run.
+  const stopDamageWarnings = onDamagedRecord((_record, message) => log.warn(message));
+  bag.push({ dispose: () => void stopDamageWarnings() });
 
   const repos = new Repositories(log, gitBinaryOfGitExtension());
   const terminals = new TerminalManager(log, path.join(context.extensionPath, 'dist', 'hook.js'));

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { startMcpServer } from './server';
 import { guardStdio, writeStderr } from '../core/stdioGuard';
+import { onDamagedRecord } from '../core/damage';
 
 declare const __AXIOM_VERSION__: string;
 
@@ -26,6 +27,8 @@ function main(): Promise<void> | void {
 // A client's misbehaviour or a bug must never take the server down silently mid-session: log and carry on.
 // A client that went away (stdout/stderr broken) ends the server quietly: it has nobody left to serve.
 guardStdio('axiom mcp');
+// A damaged record the engine skipped is named on stderr, the MCP client's log (stdout is the protocol).
+onDamagedRecord((_record, message) => writeStderr(`axiom mcp: warning: ${message}\n`));
 
 Promise.resolve()
   .then(main)

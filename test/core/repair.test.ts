@@ -35,13 +35,16 @@ for (const step of ['validated', 'worktree-added', 'metadata-written', 'checked-
   });
 }
 
-test('repair prunes hand-deleted folders, re-links lost metadata, deletes empty orphan branches and keeps ones with work', async () => {
+test('repair prunes hand-deleted folders, re-links damaged metadata, deletes empty orphan branches and keeps ones with work', async () => {
   repo = makeRepo();
   const engine = await AxiomEngine.open(repo.dir);
   const gone = await engine.spawn('gone');
   fs.rmSync(gone.path, { recursive: true, force: true });
   const lost = await engine.spawn('lost');
-  fs.rmSync(path.join(lost.adminDir, 'axiom.json'));
+  fs.writeFileSync(path.join(lost.adminDir, 'axiom.json'), '{ torn');
+  // Its metadata deleted, a worktree has no record of Axiom making it: a look-alike, never adopted.
+  const other = await engine.spawn('other');
+  fs.rmSync(path.join(other.adminDir, 'axiom.json'));
   git(repo.dir, 'branch', 'axiom/empty/1', 'main');
   git(repo.dir, 'branch', 'axiom/work/2', 'main');
   const tmp = path.join(repo.parent, 'tmpwt');
@@ -52,6 +55,8 @@ test('repair prunes hand-deleted folders, re-links lost metadata, deletes empty 
   const report = await engine.repair();
   assert.equal(report.pruned.length, 1);
   assert.deepEqual(report.relinked.map((x) => x.id), ['lost']);
+  assert.deepEqual(report.quarantined.map((q) => q.record), [path.join(lost.adminDir, 'axiom.json')]);
+  assert.deepEqual(report.lookalikes, [other.path]);
   assert.deepEqual(
     report.orphanBranches.map((b) => [b.branch, b.action]).sort(),
     [
@@ -62,7 +67,8 @@ test('repair prunes hand-deleted folders, re-links lost metadata, deletes empty 
   );
   assert.ok(branches(repo.dir).includes('axiom/work/2'));
   assert.equal((await engine.status('lost')).kind, 'instance');
-  assert.deepEqual(worktreePaths(repo.dir).sort(), [repo.dir, lost.path].sort());
+  assert.deepEqual(worktreePaths(repo.dir).sort(), [repo.dir, lost.path, other.path].sort());
+  assert.equal((await engine.snapshot()).worktrees.find((w) => w.path === other.path)?.kind, 'foreign');
   // A second repair has nothing left to do but report the kept branch.
   const again = await engine.repair();
   assert.deepEqual([again.pruned, again.relinked, again.removedHalfSpawned], [[], [], []]);

@@ -11,7 +11,10 @@ export const repair: Verb = {
       const lines = [
         ...r.removedHalfSpawned.map((p) => `Removed unfinished spawn ${p}`),
         ...r.pruned.map((p) => `Pruned ${p} (folder was gone)`),
+        ...r.quarantined.map((q) => `Set aside damaged record ${q.record} (${q.problem}) at ${q.movedTo}`),
         ...r.relinked.map((x) => `Re-linked ${x.id} at ${x.path}`),
+        ...r.lookalikes.map((p) => `Left ${p} alone: it looks like an instance but Axiom has no record of making it (listed as another worktree)`),
+        ...r.unreadable.map((u) => `Kept ${u.path}: it could not be read (${u.reason})`),
         ...r.orphanBranches.map((b) =>
           b.action === 'deleted'
             ? `Deleted empty branch ${b.branch}`
