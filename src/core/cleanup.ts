@@ -30,6 +30,7 @@ import { finishRemoval, journalRemoval, journalUnregistered } from './removalJou
 import type { StatusEntry } from './parse';
 import { crashPoint, testHook } from './testHooks';
 import { releaseAfterCleanup, teardownBeforeCleanup, type TeardownResult } from './instanceSetup';
+import { readAdminEntries, updateMetadata, type AdminEntry } from './metadata';
 
 export type { WorkAtRisk } from './risk';
 
@@ -50,6 +51,11 @@ export interface CleanupOptions {
    * files while it judges the next one, and waits for all deletions at its end.
    */
   deleteInBackground?: (deletion: Promise<void>) => void;
+  /**
+   * Go ahead although instances were spawned from this one (a landed winner): without it (or force)
+   * live children refuse the cleanup. Either way the children that stay are re-based.
+   */
+  withChildren?: boolean;
 }
 
 export interface CleanupResult {
@@ -61,6 +67,8 @@ export interface CleanupResult {
   atRisk: WorkAtRisk;
   /** The teardown of the worktree configuration, or null when it has none. */
   teardown: TeardownResult | null;
+  /** Live instances spawned from this one, now based on its base (their base branch went with it). */
+  rebasedChildren: string[];
 }
 
 export interface CleanupAllResult {
@@ -93,6 +101,15 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
           { path: movedTo },
         );
       }
+    }
+    // Families hold together: the children's base is this instance's branch.
+    const children = await liveChildren(repo, inst);
+    if (children.length && !force && !options.withChildren) {
+      throw new AxiomError(
+        'HasChildren',
+        `${inst.id} has ${plural(children.length, 'live instance')} spawned from it (${children.map((c) => c.metadata!.id).join(', ')}), based on its branch ${inst.metadata.branch}. Land or clean up ${children.length === 1 ? 'that one' : 'those'} first, or force the cleanup (${children.length === 1 ? 'it is' : 'they are'} then re-based onto ${inst.metadata.base}). Nothing was changed.`,
+        { path: inst.path },
+      );
     }
     const lockReason = userLockReason(inst.adminDir);
     if (lockReason !== null && !force) {
@@ -195,11 +212,13 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     // goes. Journalled first: from here a crash leaves only a folder whose work is kept (salvaged, or none).
     // An agent still running git in the moved folder may write into the admin dir meanwhile
     // (ENOTEMPTY): Node retries the removal for that.
+    // The children's base goes with this instance: from now on they are based on its base.
+    const rebasedChildren = await rebaseChildren(inst, children);
     if (aside) await journalUnregistered(repo, aside);
     await fs.promises.rm(inst.adminDir, { recursive: true, force: true, maxRetries: 5 });
     crashPoint('cleanup-unregistered');
     const branchDeleted = options.keepBranch ? false : await deleteBranchIfUnmoved(git, repo, inst.metadata.branch, risk.branchTip);
-    return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, atRisk: risk, teardown, inst };
+    return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, atRisk: risk, teardown, rebasedChildren, inst };
   });
   if (aside !== null) {
     const movedAside = aside;
@@ -210,6 +229,22 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
   const { inst, ...cleaned } = result;
   await releaseAfterCleanup(repo, inst);
   return cleaned;
+}
+
+/** Live instances spawned from `inst` (their recorded parent, based on its branch). */
+async function liveChildren(repo: RepoInfo, inst: LocatedInstance): Promise<AdminEntry[]> {
+  const entries = await readAdminEntries(repo.commonDir);
+  return entries.filter((e) => e.metadata && e.metadata.parent === inst.id && e.metadata.base === inst.metadata.branch && e.adminDir !== inst.adminDir);
+}
+
+/** Re-bases each child (its recorded base) onto the parent's own base; returns their ids. */
+async function rebaseChildren(parent: LocatedInstance, children: readonly AdminEntry[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const child of children) {
+    const m = await updateMetadata(child.adminDir, (meta) => ({ ...meta, base: parent.metadata.base, baseSha: parent.metadata.baseSha, parent: parent.metadata.parent ?? null }));
+    if (m) done.push(m.id);
+  }
+  return done;
 }
 
 /** Deletes a branch only if it still points where the checks saw it (compare-and-swap), with its config. */

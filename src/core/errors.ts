@@ -32,6 +32,7 @@ export type AxiomErrorCode =
   | 'NoWinner'
   | 'StaleEvaluation'
   | 'AlreadyLanded'
+  | 'HasChildren'
   | 'InvalidConfig'
   | 'SetupFailed'
   | 'TeardownFailed'
@@ -96,6 +97,7 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'NoWinner',
   'StaleEvaluation',
   'AlreadyLanded',
+  'HasChildren',
   'SetupFailed',
   'TeardownFailed',
   'AgentNotRunning',

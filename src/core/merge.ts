@@ -120,7 +120,15 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
   const target = options.into ?? inst.metadata.base;
   const branch = inst.metadata.branch;
   if (target === branch) throw new AxiomError('InvalidArgument', `Cannot merge ${branch} into itself.`);
-  const targetSha = await resolveBase(git, repo, target);
+  const targetSha = await resolveBase(git, repo, target).catch((e: unknown) => {
+    if (!isAxiomError(e, 'BaseNotFound') || options.into !== undefined) throw e;
+    const other = repo.defaultBranch && repo.defaultBranch !== target ? repo.defaultBranch : '<branch>';
+    throw new AxiomError(
+      'BaseNotFound',
+      `The base branch of ${inst.id}, ${target}, no longer exists${inst.metadata.parent ? ` (it was the branch of ${inst.metadata.parent}, which is gone)` : ''}. Merge it into another branch: axiom merge ${inst.id} --into ${other}.`,
+      { branch: target },
+    );
+  });
   const headRaw = await git.run(inst.path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { readOnly: true, okExitCodes: [1, 128] });
   if (headRaw.exitCode !== 0) throw new AxiomError('NothingToMerge', `${inst.id} has no commit yet.`);
   const head = headOverride ?? headRaw.stdout.trim();

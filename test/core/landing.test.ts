@@ -171,3 +171,58 @@ test("merge x while main's worktree is mid-rebase refuses (OperationInProgress);
   assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), main);
   assert.ok(fs.existsSync(path.join(repo.dir, '.git', 'rebase-merge')), 'the rebase is still there to finish');
 });
+
+test('spawn b --from a, both commit: cleanup a refuses and names b; forced, b is re-based onto main and stays visible to list, conflicts, merge and land --all', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('a');
+  commitIn(a.path, 'a work', { 'a.txt': 'a\n' });
+  const b = await engine.spawn('b', { from: 'a' });
+  commitIn(b.path, 'b work', { 'b.txt': 'b\n' });
+
+  const refused = await expectAxiomError(engine.cleanup('a'), 'HasChildren');
+  assert.match(refused.message, /spawned from it \(b\)/);
+  assert.ok(fs.existsSync(a.path));
+  const cli = await runCli(['-C', repo.dir, 'cleanup', 'a', '--json']);
+  assert.equal(JSON.parse(cli.stderr).error.code, 'HasChildren');
+
+  const gone = await engine.cleanup('a', { force: true });
+  assert.deepEqual(gone.rebasedChildren, ['b']);
+  const status = await engine.status('b');
+  assert.equal(status.base, 'main');
+  assert.equal(status.metadata?.parent, null);
+  assert.ok((await engine.snapshot()).worktrees.some((w) => w.id === 'b'));
+  assert.deepEqual((await engine.explore.conflicts()).order, ['b']);
+  assert.equal((await engine.merge('b', { preview: true })).target, 'main');
+  const all = await engine.explore.landAll();
+  assert.deepEqual(all.landed.map((l) => [l.id, l.into]), [['b', 'main']]);
+  assert.equal(git(repo.dir, 'show', 'main:a.txt'), 'a\n', "a's commits came with b");
+  assert.equal(git(repo.dir, 'show', 'main:b.txt'), 'b\n');
+});
+
+test('land --all lists a landed parent that stays for its children instead of skipping it silently', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('a');
+  commitIn(a.path, 'a work', { 'a.txt': 'a\n' });
+  await engine.spawn('b', { from: 'a' });
+  const all = await engine.explore.landAll();
+  assert.deepEqual(all.landed.map((l) => l.id), ['a']);
+  assert.equal(all.kept.length, 1);
+  assert.equal(all.kept[0]!.id, 'a');
+  assert.match(all.kept[0]!.reason, /live children \(b\)/);
+});
+
+test('a merge whose base branch is gone says how to go on (--into)', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('a');
+  const b = await engine.spawn('b', { from: 'a' });
+  commitIn(b.path, 'b work', { 'b.txt': 'b\n' });
+  git(repo.dir, 'worktree', 'remove', '--force', a.path);
+  git(repo.dir, 'branch', '-D', a.branch);
+  const e = await expectAxiomError(engine.merge('b'), 'BaseNotFound');
+  assert.match(e.message, /axiom merge b --into main/);
+  await engine.merge('b', { into: 'main' });
+  assert.equal(git(repo.dir, 'show', 'main:b.txt'), 'b\n');
+});
