@@ -226,3 +226,37 @@ test('a merge whose base branch is gone says how to go on (--into)', async () =>
   await engine.merge('b', { into: 'main' });
   assert.equal(git(repo.dir, 'show', 'main:b.txt'), 'b\n');
 });
+
+const DESTRUCTIVE_TEARDOWN = { '.axiom.json': JSON.stringify({ teardown: ['git clean -fdq', 'git checkout -q -- .'] }) };
+
+test('"teardown": ["git clean -fdq", "git checkout -q -- ."]: a forced cleanup writes the salvage before the teardown runs; the uncommitted and untracked work is in it', async () => {
+  repo = makeRepo({ 'README.md': '# test\n', ...DESTRUCTIVE_TEARDOWN });
+  const engine = await AxiomEngine.open(repo.dir);
+  const x = await engine.spawn('x');
+  const committed = commitIn(x.path, 'x work', { 'committed.txt': 'c\n' });
+  writeFile(x.path, 'README.md', '# changed, uncommitted\n');
+  writeFile(x.path, 'new/untracked.txt', 'untracked work\n');
+  const refused = await expectAxiomError(engine.cleanup('x'), 'DirtyWorktree');
+  assert.match(refused.message, /untracked\.txt/);
+  const r = await engine.cleanup('x', { force: true });
+  assert.equal(r.teardown?.state, 'succeeded');
+  assert.ok(r.salvageRef);
+  assert.equal(git(repo.dir, 'show', `${r.salvageRef}:README.md`), '# changed, uncommitted\n');
+  assert.equal(git(repo.dir, 'show', `${r.salvageRef}:new/untracked.txt`), 'untracked work\n');
+  assert.equal(git(repo.dir, 'merge-base', '--is-ancestor', committed, r.salvageRef!), '');
+});
+
+test("a destructive teardown: land's losers keep their uncommitted and untracked work in their salvage", async () => {
+  repo = makeRepo({ 'README.md': '# test\n', ...DESTRUCTIVE_TEARDOWN });
+  const s = writeStandIns(repo.parent);
+  const engine = await AxiomEngine.open(repo.dir);
+  const { race, members } = await raceWithSolutions(engine, s, 3);
+  await engine.explore.evaluateMany(await engine.explore.liveMembers(race));
+  writeFile(members[0]!.path, 'README.md', '# fix-1 uncommitted\n');
+  writeFile(members[0]!.path, 'scratch/notes.txt', 'fix-1 untracked\n');
+  const r = await engine.explore.land('fix');
+  assert.equal(r.winner, 'fix-3');
+  const fix1 = r.salvaged.find((x) => x.id === 'fix-1')!.ref;
+  assert.equal(git(repo.dir, 'show', `${fix1}:README.md`), '# fix-1 uncommitted\n');
+  assert.equal(git(repo.dir, 'show', `${fix1}:scratch/notes.txt`), 'fix-1 untracked\n');
+});
