@@ -13,7 +13,7 @@ import { describeStaleness, refuseBusyTargets, type MergePlan, type MergeResult,
 import type { WorkAtRisk } from './cleanup';
 import type { Forecast } from './forecast';
 import { updateRace, type LandingRemainder, type Race } from './raceRecord';
-import { finishLanding, journalLanding, journalNext, landedRecord } from './landingJournal';
+import { finishLanding, journalLanding, journalNext, landedRecord, recordIfLanded } from './landingJournal';
 import { crashPoint, testHook } from './testHooks';
 import { readAdminEntries } from './metadata';
 import { isRunning, membersRunning, type MemberFacts } from './race';
@@ -238,7 +238,9 @@ export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Pr
       beforeAdvance: (next) => journalNext(engine.repo, intent, next),
     })) as MergeResult;
   } catch (e) {
-    await finishLanding(engine.repo, race.ref); // the target did not move: there was no landing
+    // A failure after the target moved (the merge's own bookkeeping) still landed the race: say so in its record.
+    await recordIfLanded(engine.git, engine.repo, intent);
+    await finishLanding(engine.repo, race.ref);
     if (isAxiomError(e, 'MergeConflict')) throw landingConflict(winner, plan.into, e.details.conflicts ?? []);
     throw e;
   }

@@ -111,16 +111,23 @@ export async function recoverLandings(git: GitRunner, journalRepo: JournalRepo):
     const file = path.join(journalDir(repo), name);
     const intent = readEntry(file);
     if (intent && isSameProcessAlive(intent.holder)) continue; // still landing: not ours to touch
-    if (intent?.next && (await targetHolds(git, repo, intent.into, intent.next))) {
-      const race = (await listRaces(git, repo)).find((r) => r.ref === intent.race);
-      if (race && !race.landed) {
-        await updateRace(git, repo, race, (r) => (r.landed ? r : { ...r, landed: landedRecord(intent, intent.next!, intent.at) }));
-        recorded.push(race.ref);
-      }
-    }
+    if (intent && (await recordIfLanded(git, repo, intent))) recorded.push(intent.race);
     await fs.promises.rm(file, { force: true });
   }
   return recorded;
+}
+
+/**
+ * When the target holds the journalled commit (the landing's merge happened), marks the race landed
+ * with the journalled winner and what remains to do (unless it already says so). Returns whether it
+ * did. Then the journal entry can go.
+ */
+export async function recordIfLanded(git: GitRunner, repo: RepoInfo, intent: LandingIntent): Promise<boolean> {
+  if (!intent.next || !(await targetHolds(git, repo, intent.into, intent.next))) return false;
+  const race = (await listRaces(git, repo)).find((r) => r.ref === intent.race);
+  if (!race || race.landed) return false;
+  await updateRace(git, repo, race, (r) => (r.landed ? r : { ...r, landed: landedRecord(intent, intent.next!, intent.at) }));
+  return true;
 }
 
 async function targetHolds(git: GitRunner, repo: RepoInfo, target: string, commit: string): Promise<boolean> {
