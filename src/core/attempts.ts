@@ -1,8 +1,10 @@
 /**
  * Evaluation results, kept in git notes (`refs/notes/axiom`) on the commit of the exact evaluated
  * state, one JSON line per evaluation. Notes live in the shared object store, so they survive
- * cleanup, repair and every window; a snapshot commit (dirty worktree) is also kept reachable by a
- * ref under `refs/axiom/evaluated/`, so the evaluated files themselves can be looked at later.
+ * cleanup, repair and every window. A note does not keep the commit it annotates alive, so every
+ * evaluated commit (HEAD, or the snapshot commit of a dirty worktree) is held by a ref
+ * `refs/axiom/evaluated/<id>/<ms>` for as long as its record is: an evaluation command that moves
+ * HEAD (`git reset --hard HEAD~1`), a cleanup and `git gc` never take away the state that passed.
  */
 import { withRepoLock } from './lock';
 import { quarantineRef, reportDamage, type DamagedRecord } from './damage';
@@ -74,10 +76,13 @@ export async function appendEvaluation(git: GitRunner, repo: RepoInfo, record: E
       }
       await git.run(repo.commonDir, args, { env }); // failing again (not a damaged ref): git's own words
     }
-    if (record.snapshot) {
-      await git.run(repo.commonDir, ['update-ref', `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`, record.commit, '']);
-    }
+    await git.run(repo.commonDir, ['update-ref', evaluatedRef(record), record.commit, '']);
   });
+}
+
+/** The ref that holds an evaluation's commit (under `refs/axiom/`, expired with its record). */
+export function evaluatedRef(record: Pick<EvaluationRecord, 'id' | 'at'>): string {
+  return `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`;
 }
 
 /** Parses `git cat-file --batch` output (header line, then exactly `size` bytes, then a newline). */

@@ -17,7 +17,7 @@ import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
-import { writeSalvage } from './salvage';
+import { writeSalvage, type SalvageInput } from './salvage';
 import { writeWorktreeTree } from './worktreeTree';
 import { agentRunning, stopHeadlessAgent } from './processes';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
@@ -30,6 +30,7 @@ import { finishRemoval, journalRemoval, journalUnregistered } from './removalJou
 import type { StatusEntry } from './parse';
 import { crashPoint, testHook } from './testHooks';
 import { releaseAfterCleanup, teardownBeforeCleanup, type TeardownResult } from './instanceSetup';
+import { readAdminEntries, updateMetadata, type AdminEntry } from './metadata';
 
 export type { WorkAtRisk } from './risk';
 
@@ -50,6 +51,11 @@ export interface CleanupOptions {
    * files while it judges the next one, and waits for all deletions at its end.
    */
   deleteInBackground?: (deletion: Promise<void>) => void;
+  /**
+   * Go ahead although instances were spawned from this one (a landed winner): without it (or force)
+   * live children refuse the cleanup. Either way the children that stay are re-based.
+   */
+  withChildren?: boolean;
 }
 
 export interface CleanupResult {
@@ -57,10 +63,15 @@ export interface CleanupResult {
   path: string;
   branch: string;
   branchDeleted: boolean;
+  /** The salvage of the instance's work (taken before its teardown, when it has one). */
   salvageRef: string | null;
+  /** A second salvage, after the teardown, when the teardown changed what was at risk. */
+  laterSalvageRefs?: string[];
   atRisk: WorkAtRisk;
   /** The teardown of the worktree configuration, or null when it has none. */
   teardown: TeardownResult | null;
+  /** Live instances spawned from this one, now based on its base (their base branch went with it). */
+  rebasedChildren: string[];
 }
 
 export interface CleanupAllResult {
@@ -93,6 +104,15 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
           { path: movedTo },
         );
       }
+    }
+    // Families hold together: the children's base is this instance's branch.
+    const children = await liveChildren(repo, inst);
+    if (children.length && !force && !options.withChildren) {
+      throw new AxiomError(
+        'HasChildren',
+        `${inst.id} has ${plural(children.length, 'live instance')} spawned from it (${children.map((c) => c.metadata!.id).join(', ')}), based on its branch ${inst.metadata.branch}. Land or clean up ${children.length === 1 ? 'that one' : 'those'} first, or force the cleanup (${children.length === 1 ? 'it is' : 'they are'} then re-based onto ${inst.metadata.base}). Nothing was changed.`,
+        { path: inst.path },
+      );
     }
     const lockReason = userLockReason(inst.adminDir);
     if (lockReason !== null && !force) {
@@ -127,7 +147,17 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     }
     refuseIfAtRisk();
     // The teardown runs only for a cleanup that is going ahead; failing, it refuses unless forced.
-    const teardown = await teardownBeforeCleanup(git, repo, inst, force);
+    // Salvage first: a forced cleanup keeps what the teardown could destroy (it may `git clean`)
+    // in a salvage ref before the teardown's first command runs.
+    const early: { salvage: { ref: string; tree: string; tips: string } | null } = { salvage: null };
+    const salvageBeforeTeardown = async (): Promise<void> => {
+      if (!force) return; // an unforced cleanup got here only with nothing at risk
+      const before = await assessRisk(git, repo, inst, { skipIgnored: true });
+      if (!hasWorkAtRisk(before)) return;
+      const ref = await writeSalvage(git, repo, salvageInput(inst, inst.path, before, `salvage of ${inst.id} before its teardown`));
+      early.salvage = { ref, tree: (await git.out(repo.commonDir, ['rev-parse', `${ref}^{tree}`], { readOnly: true })).trim(), tips: JSON.stringify(before.tips) };
+    };
+    const teardown = await teardownBeforeCleanup(git, repo, inst, force, salvageBeforeTeardown);
     if (teardown?.steps.length) {
       risk = await judge();
       refuseIfAtRisk();
@@ -150,6 +180,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     }
     // From here until the worktree is unregistered, any failure puts the folder back.
     let salvageRef: string | null;
+    const extraSalvage: string[] = [];
     // A forced cleanup, which refuses nothing, writes the tree of the moved folder for its salvage
     // while it judges that folder (both only read it): most forced cleanups salvage something (a
     // landing's losers always do). Unused, it leaves only unreferenced objects of files git does not ignore.
@@ -165,22 +196,17 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
       // Judged in place when the folder is missing, else on the moved folder just above.
       if (!risk) throw new Error('cleanup: the work at risk was never judged');
       await testHook('cleanup:before-salvage');
-      salvageRef = hasWorkAtRisk(risk)
-        ? await writeSalvage(git, repo, {
-            id: inst.id,
-            adminDir: inst.adminDir,
-            worktree: aside,
-            branch: inst.metadata.branch,
-            branchTip: risk.branchTip,
-            head: risk.head,
-            otherTips: risk.tips.filter((t) => t.name !== 'HEAD' && t.name !== `refs/heads/${inst.metadata.branch}`),
-            base: inst.metadata.base,
-            agent: inst.metadata.agent,
-            prompt: inst.metadata.prompt,
-            reason: `salvage of ${inst.id} before cleanup`,
-            ...(speculativeTree ? { worktreeTree: speculativeTree } : {}),
-          })
+      const atRisk = risk;
+      // After a salvage before the teardown, another only when something differs (a commit, a file).
+      const already = early.salvage;
+      const sameAsEarly = async (): Promise<boolean> =>
+        already !== null && already.tips === JSON.stringify(atRisk.tips) && (speculativeTree ? (await speculativeTree).tree === already.tree : false);
+      const late = hasWorkAtRisk(atRisk) && !(await sameAsEarly())
+        ? await writeSalvage(git, repo, { ...salvageInput(inst, aside, atRisk, `salvage of ${inst.id} before cleanup`), ...(speculativeTree ? { worktreeTree: speculativeTree } : {}) })
         : null;
+      // What the instance held before its teardown is what a restore should bring back.
+      salvageRef = already?.ref ?? late;
+      if (already && late) extraSalvage.push(late);
       await treeWritten(); // not needed after all: no git process may still read the folder below
     } catch (e) {
       await treeWritten();
@@ -195,11 +221,13 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     // goes. Journalled first: from here a crash leaves only a folder whose work is kept (salvaged, or none).
     // An agent still running git in the moved folder may write into the admin dir meanwhile
     // (ENOTEMPTY): Node retries the removal for that.
+    // The children's base goes with this instance: from now on they are based on its base.
+    const rebasedChildren = await rebaseChildren(inst, children);
     if (aside) await journalUnregistered(repo, aside);
     await fs.promises.rm(inst.adminDir, { recursive: true, force: true, maxRetries: 5 });
     crashPoint('cleanup-unregistered');
     const branchDeleted = options.keepBranch ? false : await deleteBranchIfUnmoved(git, repo, inst.metadata.branch, risk.branchTip);
-    return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, atRisk: risk, teardown, inst };
+    return { id: inst.id, path: inst.path, branch: inst.metadata.branch, branchDeleted, salvageRef, ...(extraSalvage.length ? { laterSalvageRefs: extraSalvage } : {}), atRisk: risk, teardown, rebasedChildren, inst };
   });
   if (aside !== null) {
     const movedAside = aside;
@@ -210,6 +238,39 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
   const { inst, ...cleaned } = result;
   await releaseAfterCleanup(repo, inst);
   return cleaned;
+}
+
+/** What writeSalvage needs to keep the instance's work, read from `folder` as judged in `risk`. */
+function salvageInput(inst: LocatedInstance, folder: string | null, risk: WorkAtRisk, reason: string): SalvageInput {
+  return {
+    id: inst.id,
+    adminDir: inst.adminDir,
+    worktree: folder,
+    branch: inst.metadata.branch,
+    branchTip: risk.branchTip,
+    head: risk.head,
+    otherTips: risk.tips.filter((t) => t.name !== 'HEAD' && t.name !== `refs/heads/${inst.metadata.branch}`),
+    base: inst.metadata.base,
+    agent: inst.metadata.agent,
+    prompt: inst.metadata.prompt,
+    reason,
+  };
+}
+
+/** Live instances spawned from `inst` (their recorded parent, based on its branch). */
+async function liveChildren(repo: RepoInfo, inst: LocatedInstance): Promise<AdminEntry[]> {
+  const entries = await readAdminEntries(repo.commonDir);
+  return entries.filter((e) => e.metadata && e.metadata.parent === inst.id && e.metadata.base === inst.metadata.branch && e.adminDir !== inst.adminDir);
+}
+
+/** Re-bases each child (its recorded base) onto the parent's own base; returns their ids. */
+async function rebaseChildren(parent: LocatedInstance, children: readonly AdminEntry[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const child of children) {
+    const m = await updateMetadata(child.adminDir, (meta) => ({ ...meta, base: parent.metadata.base, baseSha: parent.metadata.baseSha, parent: parent.metadata.parent ?? null }));
+    if (m) done.push(m.id);
+  }
+  return done;
 }
 
 /** Deletes a branch only if it still points where the checks saw it (compare-and-swap), with its config. */

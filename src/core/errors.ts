@@ -31,6 +31,8 @@ export type AxiomErrorCode =
   | 'AgentNotFound'
   | 'NoWinner'
   | 'StaleEvaluation'
+  | 'AlreadyLanded'
+  | 'HasChildren'
   | 'InvalidConfig'
   | 'SetupFailed'
   | 'TeardownFailed'
@@ -94,6 +96,8 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'WorktreeMoved',
   'NoWinner',
   'StaleEvaluation',
+  'AlreadyLanded',
+  'HasChildren',
   'SetupFailed',
   'TeardownFailed',
   'AgentNotRunning',

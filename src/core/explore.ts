@@ -10,7 +10,7 @@ import { AxiomError, isAxiomError } from './errors';
 import { evaluateInstance, resolveEvaluation, type EvaluateOptions } from './evaluate';
 import { forecastConflicts, MergeTreeCache, type Forecast } from './forecast';
 import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './history';
-import { executeLanding, landAll, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult } from './land';
+import { executeLanding, landAll, resumeLanding, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult } from './land';
 import type { MergeStrategy } from './merge';
 import { withRepoLock } from './lock';
 import { withOperationMemo } from './operationMemo';
@@ -135,7 +135,9 @@ export class Explorer {
 
   /** Decides and lands under one hold of the repository lock (merge and cleanups take it re-entrantly). */
   async land(task: string, options: LandOptions = {}): Promise<LandResult> {
-    return withRepoLock(this.engine.repo.commonDir, () => withOperationMemo(async () => executeLanding(this.engine, await this.plan(task, options, false))));
+    return withRepoLock(this.engine.repo.commonDir, () =>
+      withOperationMemo(async () => (await resumeLanding(this.engine, await this.race(task))) ?? executeLanding(this.engine, await this.plan(task, options, false))),
+    );
   }
 
   async landAll(strategy: MergeStrategy = 'merge'): Promise<LandAllResult & { forecast: Forecast }> {

@@ -81,6 +81,8 @@ export async function teardownBeforeCleanup(
   repo: RepoInfo,
   inst: LocatedInstance,
   force: boolean,
+  /** Runs right before the first teardown command (a forced cleanup salvages what it could destroy). */
+  beforeRun?: () => Promise<void>,
 ): Promise<TeardownResult | null> {
   let config;
   try {
@@ -104,6 +106,7 @@ export async function teardownBeforeCleanup(
     refuseUntrusted(git, 'teardown');
   }
   const logFile = path.join(inst.adminDir, TEARDOWN_LOG);
+  await beforeRun?.();
   const steps = await runCommands('teardown', commands, {
     cwd: inst.path,
     env: environmentOf(inst),

@@ -9,10 +9,13 @@
  */
 import type { AxiomEngine } from './engine';
 import { AxiomError, isAxiomError } from './errors';
-import type { MergePlan, MergeResult, MergeStrategy } from './merge';
+import { describeStaleness, refuseBusyTargets, type MergePlan, type MergeResult, type MergeStrategy } from './merge';
 import type { WorkAtRisk } from './cleanup';
 import type { Forecast } from './forecast';
-import { updateRace, type Race } from './raceRecord';
+import { updateRace, type LandingRemainder, type Race } from './raceRecord';
+import { finishLanding, journalLanding, journalNext, landedRecord, recordIfLanded } from './landingJournal';
+import { crashPoint, testHook } from './testHooks';
+import { readAdminEntries } from './metadata';
 import { isRunning, membersRunning, type MemberFacts } from './race';
 import type { RankRow } from './rank';
 import type { WorktreeStatus } from './status';
@@ -39,6 +42,8 @@ export interface LandingPlan {
   merge: MergePlan | null;
   /** The winner's evaluated state has uncommitted work: it is committed first, then merged. */
   commitsUncommitted: boolean;
+  /** The evaluated state that lands, exactly (null: a picked member lands its current state). */
+  evaluated: { head: string; tree: string; commit: string } | null;
   losers: { id: string; action: LoserAction; reason?: string; atRisk: { files: number; commits: number } }[];
   /** Live instances spawned from the winner: it stays for them after the merge. */
   winnerChildren: string[];
@@ -56,12 +61,16 @@ export interface LandResult {
   salvaged: { id: string; ref: string }[];
   cleaned: string[];
   kept: { id: string; reason: string }[];
+  /** Set when this finished a landing that was interrupted after its merge (nothing was merged now). */
+  resumed?: boolean;
 }
 
 export interface LandAllResult {
   order: string[];
   landed: { id: string; into: string; newTargetSha: string | null }[];
   cleaned: string[];
+  /** Landed but not cleaned up, with the reason. */
+  kept: { id: string; reason: string }[];
   skipped: { id: string; reason: string }[];
 }
 
@@ -80,6 +89,17 @@ function refuseWhileRunning(race: Race, live: readonly MemberFacts[]): void {
   throw new AxiomError(
     'AgentRunning',
     `${plural(running.length, 'member')} of race ${race.task} still ${running.length === 1 ? 'has its agent' : 'have their agents'} at work (${running.map((w) => `${w.id}: ${w.agentState.phase}`).join(', ')}). Wait for ${running.length === 1 ? 'it' : 'them'} to finish, or stop ${running.length === 1 ? 'it' : 'them'}, then land.`,
+  );
+}
+
+/** A race lands once: a landed race says which member landed, when and as which commit. */
+function refuseIfLanded(race: Race): void {
+  const l = race.landed;
+  if (!l) return;
+  throw new AxiomError(
+    'AlreadyLanded',
+    `Race ${race.task} has already landed: ${l.winner ?? 'a member'} was merged into ${l.into ?? 'its base'} at ${l.at}${l.mergedSha ? ` as commit ${l.mergedSha}` : ''}. Nothing was changed.` +
+      (l.pending?.length ? ` Its landing was interrupted before the other members were cleaned up: axiom land ${race.task} finishes that.` : ''),
   );
 }
 
@@ -107,16 +127,20 @@ function pickWinner(inputs: LandInputs, options: LandOptions): RankRow {
 /** Everything `land` would do, decided before anything changes (the extension shows it in one modal). */
 export async function planLanding(engine: AxiomEngine, inputs: LandInputs, options: LandOptions = {}, detail = true): Promise<LandingPlan> {
   const { race, live, latest } = inputs;
+  refuseIfLanded(race);
   refuseWhileRunning(race, live);
   const winner = pickWinner(inputs, options);
   const evaluation = latest.get(winner.id);
   const inst = await engine.locate(winner.id);
-  // The state that lands must still be the state that was evaluated (re-checked exactly, by tree).
+  // The state that lands must still be the state that was evaluated (re-checked exactly, by tree,
+  // here and again by the merge under the lock, which then merges that very tree).
   const now = await worktreeTree(engine.git, inst.path, inst.adminDir);
-  if (evaluation && options.pick === undefined && (now.head !== evaluation.head || now.tree !== evaluation.tree)) {
+  const fresh = evaluation !== undefined && now.head === evaluation.head && now.tree === evaluation.tree;
+  if (evaluation && options.pick === undefined && !fresh) {
     throw new AxiomError(
       'StaleEvaluation',
-      `${winner.id} changed after it was evaluated (${now.head !== evaluation.head ? 'new commits' : 'different uncommitted work'}): evaluate it again (axiom evaluate ${winner.id}) or land it anyway with --pick ${winner.id}.`,
+      `${winner.id} changed after it was evaluated (${await describeStaleness(engine.git, inst.path, evaluation, now)}): evaluate it again (axiom evaluate ${winner.id}) or land its current state anyway with --pick ${winner.id}. Nothing was changed.`,
+      { path: inst.path },
     );
   }
   const commitsUncommitted = now.tree !== now.headTree;
@@ -146,7 +170,18 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
     else losers.push({ id: m.id, action: !detail || atRisk.files + atRisk.commits > 0 ? 'salvage' : 'remove', atRisk });
   }
   const winnerChildren = live.filter((x) => x.parent === winner.id).map((x) => x.id);
-  return { race, winner: winner.id, into: merge?.target ?? inst.metadata.base, strategy, merge, commitsUncommitted, losers, winnerChildren, ranking: inputs.ranking };
+  return {
+    race,
+    winner: winner.id,
+    into: merge?.target ?? inst.metadata.base,
+    strategy,
+    merge,
+    commitsUncommitted,
+    evaluated: fresh ? { head: evaluation.head, tree: evaluation.tree, commit: evaluation.commit } : null,
+    losers,
+    winnerChildren,
+    ranking: inputs.ranking,
+  };
 }
 
 /** A landing plan as the JSON the CLI and the MCP server answer a preview with. */
@@ -171,23 +206,67 @@ function landingConflict(winner: string, target: string, conflicts: string[]): A
   );
 }
 
-/** Carries out a plan: merge (all or nothing), then the losers, then the record. */
+/**
+ * Carries out a plan: journal the intent, merge (all or nothing) exactly the evaluated state, mark
+ * the race landed at once (what remains to do with it), then the other members, then the record.
+ */
 export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Promise<LandResult> {
   const { race, winner } = plan;
+  const remainder: LandingRemainder[] = [
+    ...plan.losers.map((l) => ({ id: l.id, action: l.action, ...(l.reason ? { reason: l.reason } : {}) })),
+    plan.winnerChildren.length ? { id: winner, action: 'keep' as const, reason: `has live children (${plan.winnerChildren.join(', ')})` } : { id: winner, action: 'winner' as const },
+  ];
+  const targetBefore = (await engine.git.out(engine.repo.commonDir, ['rev-parse', '--verify', `refs/heads/${plan.into}^{commit}`], { readOnly: true })).trim();
+  const intent = await journalLanding(engine.repo, {
+    race: race.ref,
+    task: race.task,
+    winner,
+    strategy: plan.strategy,
+    into: plan.into,
+    targetBefore,
+    evaluated: plan.evaluated?.commit ?? null,
+    remainder,
+  });
   let merged: MergeResult;
   try {
+    await testHook('land:before-merge');
     merged = (await engine.merge(winner, {
       strategy: plan.strategy,
-      ...(plan.commitsUncommitted ? { commitMessage: `${winner}: work evaluated in race ${race.task}` } : {}),
+      ...(plan.evaluated ? { exact: { head: plan.evaluated.head, tree: plan.evaluated.tree } } : {}),
+      ...(plan.commitsUncommitted || plan.evaluated ? { commitMessage: `${winner}: work ${plan.evaluated ? 'evaluated' : 'picked'} in race ${race.task}` } : {}),
       message: `Land ${winner}, winner of race ${race.task}`,
+      beforeAdvance: (next) => journalNext(engine.repo, intent, next),
     })) as MergeResult;
   } catch (e) {
+    // A failure after the target moved (the merge's own bookkeeping) still landed the race: say so in its record.
+    await recordIfLanded(engine.git, engine.repo, intent);
+    await finishLanding(engine.repo, race.ref);
     if (isAxiomError(e, 'MergeConflict')) throw landingConflict(winner, plan.into, e.details.conflicts ?? []);
     throw e;
   }
-  const salvaged: LandResult['salvaged'] = [];
-  const cleaned: string[] = [];
-  const kept: LandResult['kept'] = [];
+  crashPoint('land-merged');
+  const landed = await updateRace(engine.git, engine.repo, race, (r) => ({ ...r, landed: landedRecord(intent, merged.newTargetSha ?? intent.next ?? '', new Date().toISOString()) }));
+  await finishLanding(engine.repo, race.ref);
+  const rest = await finishCleanups(engine, landed);
+  return {
+    race: race.ref,
+    task: race.task,
+    winner,
+    merged: { into: merged.target, strategy: plan.strategy, newTargetSha: merged.newTargetSha, commits: merged.commits.length, files: merged.files.length },
+    ...rest,
+  };
+}
+
+/**
+ * The rest of a landing whose merge is done (the race record says what is pending): forced cleanups
+ * of the other members (each one's work in a salvage ref first), the winner's own cleanup, then the
+ * record. Also what the next `land` of a race runs when the landing was killed after its merge.
+ */
+async function finishCleanups(engine: AxiomEngine, race: Race): Promise<Pick<LandResult, 'salvaged' | 'cleaned' | 'kept'>> {
+  const pending = race.landed?.pending ?? [];
+  const salvaged: LandResult['salvaged'] = [...(race.landed?.salvaged ?? [])];
+  const cleaned: string[] = [...(race.landed?.cleaned ?? [])];
+  const kept: LandResult['kept'] = [...(race.landed?.kept ?? [])];
   // One at a time: each cleanup judges which commits no other ref holds, and the one before may
   // just have deleted such a ref (two members sharing commits must not each count on the other).
   // Only the deletion of their files (moved aside, nothing left to judge) runs on behind them.
@@ -196,60 +275,50 @@ export async function executeLanding(engine: AxiomEngine, plan: LandingPlan): Pr
     deletion.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     deletions.push(deletion);
   };
-  for (const loser of plan.losers) {
-    if (loser.action === 'keep') {
-      kept.push({ id: loser.id, reason: loser.reason ?? 'kept' });
+  const live = new Set((await readAdminEntries(engine.repo.commonDir)).flatMap((e) => (e.metadata?.race === race.ref ? [e.metadata.id] : [])));
+  for (const step of pending) {
+    if (step.action === 'keep') {
+      kept.push({ id: step.id, reason: step.reason ?? 'kept' });
       continue;
     }
+    if (!live.has(step.id)) continue; // cleaned up before the landing was interrupted
     try {
-      const r = await engine.cleanup(loser.id, { force: true, countIgnored: false, deleteInBackground });
-      cleaned.push(loser.id);
-      if (r.salvageRef) salvaged.push({ id: loser.id, ref: r.salvageRef });
+      const r = await engine.cleanup(step.id, { force: step.action !== 'winner', countIgnored: false, deleteInBackground });
+      cleaned.push(step.id);
+      if (r.salvageRef) salvaged.push({ id: step.id, ref: r.salvageRef });
     } catch (e) {
       if (!isAxiomError(e)) throw e;
-      kept.push({ id: loser.id, reason: e.message.split('\n')[0]! });
-    }
-  }
-  // The winner is merged: its worktree goes too, unless the engine finds something it would lose.
-  if (plan.winnerChildren.length) kept.push({ id: winner, reason: `has live children (${plan.winnerChildren.join(', ')})` });
-  else {
-    try {
-      await engine.cleanup(winner, { countIgnored: false, deleteInBackground });
-      cleaned.push(winner);
-    } catch (e) {
-      if (!isAxiomError(e)) throw e;
-      kept.push({ id: winner, reason: e.message.split('\n')[0]! });
+      kept.push({ id: step.id, reason: e.message.split('\n')[0]! });
     }
   }
   await Promise.all(deletions);
-  const result: LandResult = {
+  await updateRace(engine.git, engine.repo, race, (r) => {
+    const { pending: _done, ...landed } = r.landed!;
+    return { ...r, landed: { ...landed, salvaged, cleaned, kept } };
+  });
+  return { salvaged, cleaned, kept };
+}
+
+/** Finishes a landing killed after its merge (the race is marked landed with cleanups pending); null when none is. */
+export async function resumeLanding(engine: AxiomEngine, race: Race): Promise<LandResult | null> {
+  const l = race.landed;
+  if (!l?.pending) return null;
+  const rest = await finishCleanups(engine, race);
+  return {
     race: race.ref,
     task: race.task,
-    winner,
-    merged: { into: merged.target, strategy: plan.strategy, newTargetSha: merged.newTargetSha, commits: merged.commits.length, files: merged.files.length },
-    salvaged,
-    cleaned,
-    kept,
+    winner: l.winner ?? '',
+    merged: { into: l.into ?? '', strategy: (l.strategy ?? 'merge') as MergeStrategy, newTargetSha: l.mergedSha, commits: 0, files: 0 },
+    ...rest,
+    resumed: true,
   };
-  await updateRace(engine.git, engine.repo, race, (r) => ({
-    ...r,
-    landed: {
-      winner,
-      strategy: plan.strategy,
-      into: merged.target,
-      mergedSha: merged.newTargetSha,
-      at: new Date().toISOString(),
-      salvaged,
-      cleaned,
-      kept,
-    },
-  }));
-  return result;
 }
 
 /** Lands every instance of the forecast's order that can land; cleans each landed one up (nothing to lose). */
 export async function landAll(engine: AxiomEngine, forecast: Forecast, worktrees: readonly WorktreeStatus[], strategy: MergeStrategy = 'merge'): Promise<LandAllResult> {
-  const result: LandAllResult = { order: forecast.order, landed: [], cleaned: [], skipped: [] };
+  const result: LandAllResult = { order: forecast.order, landed: [], cleaned: [], kept: [], skipped: [] };
+  // A target that a worktree is rebasing (or merging, bisecting…) refuses the whole run, before anything lands.
+  await refuseBusyTargets(engine, forecast.order.flatMap((id) => worktrees.find((x) => x.id === id)?.base ?? []));
   const baseConflicts = new Map(forecast.withBase.map((w) => [w.id, w.files]));
   for (const id of forecast.order) {
     const w = worktrees.find((x) => x.id === id);
@@ -277,12 +346,16 @@ export async function landAll(engine: AxiomEngine, forecast: Forecast, worktrees
       continue;
     }
     const children = worktrees.filter((x) => x.metadata?.parent === id && !result.cleaned.includes(x.id!));
-    if (children.length) continue;
+    if (children.length) {
+      result.kept.push({ id, reason: `landed; stays for its live children (${children.map((c) => c.id).join(', ')})` });
+      continue;
+    }
     try {
       await engine.cleanup(id);
       result.cleaned.push(id);
     } catch (e) {
       if (!isAxiomError(e)) throw e;
+      result.kept.push({ id, reason: `landed, not cleaned up: ${e.message.split('\n')[0]!}` });
     }
   }
   return result;

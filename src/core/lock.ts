@@ -6,6 +6,8 @@
  * - The holder writes who it is (pid + process start time) into the lock dir. A lock whose holder is
  *   provably dead (killed with SIGKILL, crashed) is taken over at once instead of after the 15 s
  *   staleness timeout; a holder that cannot be proven dead keeps its lock.
+ * - The first hold finishes what killed operations left: removals (removalJournal.ts) and landings
+ *   (landingJournal.ts).
  * - Re-entrant within one async call chain: an operation made of operations (land = merge, then
  *   cleanups) holds the lock once, so its checks and changes see one consistent repository.
  */
@@ -16,6 +18,8 @@ import * as lockfile from 'proper-lockfile';
 import { AxiomError } from './errors';
 import { currentProcessIdentity, isSameProcessAlive, type ProcessIdentity } from './processIdentity';
 import { recoverRemovals } from './removalJournal';
+import { hasLandingJournal, recoverLandings } from './landingJournal';
+import { GitRunner } from './git';
 
 export const LOCK_NAME = 'axiom.lock';
 const OWNER_FILE = 'owner.json';
@@ -88,6 +92,9 @@ export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>,
     // A cleanup killed between moving a folder aside and finishing is finished or undone here, by
     // the next operation, not left for the user to notice (repair does it itself, to report it).
     if (options.recoverRemovals !== false) await recoverRemovals({ commonDir }).catch(() => undefined);
+    // A landing killed after its merge is recorded as landed (with its winner) before anything else
+    // runs, so no later operation can land another member of that race. Git only, no repository code.
+    if (hasLandingJournal({ commonDir })) await recoverLandings(new GitRunner({ untrusted: true }), { commonDir }).catch(() => undefined);
     return await held.run(new Set([...(held.getStore() ?? []), commonDir]), work);
   } finally {
     await release().catch(() => undefined);

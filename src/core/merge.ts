@@ -17,7 +17,8 @@ import { AxiomError, isAxiomError, type AxiomErrorCode } from './errors';
 import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
 import { recordLanding } from './metadata';
-import { parseMergeTree, parseRawNumstat, parseStatusV2, parseWorktreeList, type FileChange, type StatusEntry } from './parse';
+import { parseMergeTree, parseRawNumstat, parseStatusV2, parseWorktreeList, type FileChange, type StatusEntry, type WorktreeRecord } from './parse';
+import { worktreeTree } from './worktreeSnapshot';
 import type { RepoInfo } from './repo';
 import { resolveBase } from './spawn';
 import { revParse, treesOf, type CommitInfo } from './commits';
@@ -43,6 +44,14 @@ export interface MergeOptions {
   message?: string;
   /** 'leave': on conflict, leave the merge in progress in the target's working tree (for a merge editor). */
   onConflict?: 'abort' | 'leave';
+  /**
+   * Merge exactly this evaluated state (HEAD + the tree of the worktree as it was evaluated), never
+   * a fresh `add --all` of the folder: under the lock, a worktree that differs from it now refuses
+   * (`StaleEvaluation`, saying what changed); uncommitted work in it is committed as that very tree.
+   */
+  exact?: { head: string; tree: string };
+  /** Called with the target's next commit just before the target moves (a landing journals it). */
+  beforeAdvance?: (next: string) => Promise<void>;
 }
 
 export interface MergePlan {
@@ -111,21 +120,22 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
   const target = options.into ?? inst.metadata.base;
   const branch = inst.metadata.branch;
   if (target === branch) throw new AxiomError('InvalidArgument', `Cannot merge ${branch} into itself.`);
-  const targetSha = await resolveBase(git, repo, target);
+  const targetSha = await resolveBase(git, repo, target).catch((e: unknown) => {
+    if (!isAxiomError(e, 'BaseNotFound') || options.into !== undefined) throw e;
+    const other = repo.defaultBranch && repo.defaultBranch !== target ? repo.defaultBranch : '<branch>';
+    throw new AxiomError(
+      'BaseNotFound',
+      `The base branch of ${inst.id}, ${target}, no longer exists${inst.metadata.parent ? ` (it was the branch of ${inst.metadata.parent}, which is gone)` : ''}. Merge it into another branch: axiom merge ${inst.id} --into ${other}.`,
+      { branch: target },
+    );
+  });
   const headRaw = await git.run(inst.path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { readOnly: true, okExitCodes: [1, 128] });
   if (headRaw.exitCode !== 0) throw new AxiomError('NothingToMerge', `${inst.id} has no commit yet.`);
   const head = headOverride ?? headRaw.stdout.trim();
   const listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
   const targetWt = listed.find((w) => w.branchRef === `refs/heads/${target}` && !w.prunable && !w.bare)?.path ?? null;
 
-  let problem = await instanceProblem(git, repo, inst, headRaw.stdout.trim());
-  const targetOp = targetWt ? operationInProgress(gitDirOf(targetWt) ?? '') : null;
-  if (!problem && targetOp) {
-    problem = {
-      code: 'OperationInProgress',
-      message: `${target} is in the middle of a ${targetOp} at ${targetWt}; finish or abort it there first (git ${targetOp.split(' ')[0]} --continue or --abort).`,
-    };
-  }
+  let problem = (await instanceProblem(git, repo, inst, headRaw.stdout.trim())) ?? targetBusyProblem(listed, target);
 
   const [uncommitted, targetEntries, commitsOut, mt, mergeBase] = await Promise.all([
     statusEntries(git, inst.path),
@@ -197,6 +207,72 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
     replayTip,
   };
 }
+
+/**
+ * A target that some worktree is in the middle of an operation on must not move under it: one
+ * rebasing it (its HEAD is detached meanwhile, so `worktree list` does not show the branch), bisecting
+ * from it, or having it checked out mid-merge, cherry-pick, revert or bisect.
+ */
+export function targetBusyProblem(listed: readonly WorktreeRecord[], target: string): MergePlan['problem'] {
+  for (const w of listed) {
+    if (w.prunable || w.bare) continue;
+    const gitDir = gitDirOf(w.path);
+    if (!gitDir) continue;
+    const op = w.branchRef === `refs/heads/${target}` ? operationInProgress(gitDir) : operationOnBranch(gitDir, target);
+    if (op) {
+      return {
+        code: 'OperationInProgress',
+        message: `${target} is in the middle of a ${op} at ${w.path}; finish or abort it there first (git ${op.split(' ')[0]} --continue or --abort), then try again. Nothing was changed.`,
+      };
+    }
+  }
+  return null;
+}
+
+/** Whether every target in `targets` is free; the first busy one refuses (`OperationInProgress`). */
+export async function refuseBusyTargets(ctx: Ctx, targets: Iterable<string>): Promise<void> {
+  const listed = parseWorktreeList(await ctx.git.out(ctx.repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
+  for (const target of new Set(targets)) {
+    const problem = targetBusyProblem(listed, target);
+    if (problem) throw new AxiomError(problem.code, problem.message);
+  }
+}
+
+/** What the worktree whose git dir this is has under way on `branch` while its HEAD is detached. */
+function operationOnBranch(gitDir: string, branch: string): string | null {
+  const read = (file: string): string | null => {
+    try {
+      return fs.readFileSync(path.join(gitDir, file), 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  for (const [file, op] of [['rebase-merge/head-name', 'rebase'], ['rebase-apply/head-name', 'rebase or am'], ['BISECT_START', 'bisect']] as const) {
+    const name = read(file);
+    if (name !== null && (name === `refs/heads/${branch}` || name === branch)) return op;
+  }
+  return null;
+}
+
+/** In words, what differs between an evaluated state and the worktree now (for a StaleEvaluation). */
+export async function describeStaleness(git: GitRunner, cwd: string, evaluated: { head: string; tree: string }, now: { head: string; tree: string }): Promise<string> {
+  const parts: string[] = [];
+  if (now.head !== evaluated.head) {
+    const log = await git.run(cwd, ['log', '--format=%h %s', `${evaluated.head}..${now.head}`, '--'], { readOnly: true, okExitCodes: [128] });
+    const commits = log.exitCode === 0 ? log.stdout.split('\n').filter(Boolean) : [];
+    parts.push(commits.length ? `new commits: ${commits.slice(0, 5).join('; ')}${commits.length > 5 ? ' …' : ''}` : `HEAD moved from ${evaluated.head.slice(0, 10)} to ${now.head.slice(0, 10)}`);
+  }
+  if (now.tree !== evaluated.tree) {
+    const out = await git.out(cwd, ['diff', '--name-status', '-z', '--no-renames', evaluated.tree, now.tree, '--'], { readOnly: true });
+    const fields = out.split('\0');
+    const files: string[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) files.push(`${fields[i + 1]!} (${FILE_CHANGE_WORDS[fields[i]!] ?? fields[i]!})`);
+    parts.push(`files changed since: ${files.slice(0, 10).join(', ')}${files.length > 10 ? ` … and ${files.length - 10} more` : ''}`);
+  }
+  return parts.join('; ');
+}
+
+const FILE_CHANGE_WORDS: Record<string, string> = { A: 'added', M: 'modified', D: 'deleted', T: 'type changed' };
 
 /** An instance in the middle of something, or whose HEAD left its branch, cannot be merged as it is. */
 async function instanceProblem(git: GitRunner, repo: RepoInfo, inst: LocatedInstance, head: string): Promise<MergePlan['problem']> {
@@ -283,7 +359,25 @@ async function mergeOnce(ctx: Ctx, inst: LocatedInstance, options: MergeOptions)
   if (p.problem) throw new AxiomError(p.problem.code, p.problem.message, { path: inst.path });
   // Uncommitted work: committed as an object first; the instance's branch moves only after the target did.
   let commitAll: { from: string; to: string } | null = null;
-  if (p.uncommitted.length > 0) {
+  if (options.exact) {
+    const exact = options.exact;
+    const now = await worktreeTree(git, inst.path, inst.adminDir);
+    if (now.head !== exact.head || now.tree !== exact.tree) {
+      throw new AxiomError(
+        'StaleEvaluation',
+        `${inst.id} changed after it was evaluated (${await describeStaleness(git, inst.path, exact, now)}); nothing was changed. Evaluate it again (axiom evaluate ${inst.id}), or land its current state with --pick ${inst.id}.`,
+        { path: inst.path },
+      );
+    }
+    if (exact.tree !== now.headTree) {
+      // The evaluated tree itself, on the evaluated HEAD: nothing written since can slip in.
+      const env = await identityEnv(git, inst.path);
+      const to = (await git.out(inst.path, ['commit-tree', exact.tree, '-p', exact.head, '-F', '-'], { env, input: options.commitMessage ?? `${inst.id}: evaluated work\n` })).trim();
+      commitAll = { from: exact.head, to };
+      p = await plan(ctx, inst, options, to);
+      if (p.problem) throw new AxiomError(p.problem.code, p.problem.message, { path: inst.path });
+    }
+  } else if (p.uncommitted.length > 0) {
     if (!options.commitMessage) {
       throw new AxiomError(
         'DirtyWorktree',
@@ -333,6 +427,7 @@ async function mergeOnce(ctx: Ctx, inst: LocatedInstance, options: MergeOptions)
     : p.strategy === 'squash' ? await commitTree(git, repo, p.resultTree, [p.targetSha], message, env)
     : p.replayTip!;
   await testHook('merge:before-advance');
+  await options.beforeAdvance?.(next);
   await advanceTarget(git, repo, p, next);
   if (commitAll) await moveInstanceBranch(git, inst, commitAll);
   // The landing is recorded with the commit it made: a squash leaves no ancestry to judge it by later.

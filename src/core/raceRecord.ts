@@ -32,6 +32,14 @@ export interface EvaluationSpec {
   timeoutSec: number;
 }
 
+/** What a landing does after its merge, member by member. */
+export interface LandingRemainder {
+  id: string;
+  /** 'salvage' and 'remove': a forced cleanup (its work kept in a salvage ref); 'winner': an unforced one; 'keep': stays. */
+  action: 'salvage' | 'remove' | 'keep' | 'winner';
+  reason?: string;
+}
+
 export interface RaceLanding {
   winner: string | null;
   strategy: string | null;
@@ -41,6 +49,11 @@ export interface RaceLanding {
   salvaged: { id: string; ref: string }[];
   cleaned: string[];
   kept: { id: string; reason: string }[];
+  /**
+   * Set while the landing's cleanups are still to do (the landing was killed after its merge): the
+   * next `land` of the race finishes them — with these choices, never another winner.
+   */
+  pending?: LandingRemainder[];
 }
 
 export interface RaceRecord {

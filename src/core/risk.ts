@@ -17,6 +17,7 @@ import { parseStatusV2, type StatusEntry } from './parse';
 import type { RepoInfo } from './repo';
 import { commitsOnlyIn, contentContained, isAncestor, readRefCommits, type CommitInfo, type RefCommit } from './commits';
 import { perWorktreeRefs } from './worktreeState';
+import { EVALUATED_REF_PREFIX } from './attempts';
 import { submoduleEnv, submoduleTips, submodulesMovedWith, worktreeSubmodules } from './submodules';
 
 export interface IgnoredSummary {
@@ -89,7 +90,9 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
     return b ? [{ name, ...b }] : [];
   });
   const [commits, submodules, ignored] = await Promise.all([
-    sameTips ? prev.commits : committedAtRisk(git, repo, inst, tips, branchRef, landing, refs),
+    // An evaluation's ref is a record of what was evaluated, not a place the work can be restored from:
+    // commits only it holds are still at risk (salvaged, so a loser can be restored).
+    sameTips ? prev.commits : committedAtRisk(git, repo, inst, tips, branchRef, landing, refs.filter((r) => !r.name.startsWith(EVALUATED_REF_PREFIX))),
     sameTips ? prev.submodules : submodulesAtRisk(git, repo, inst),
     present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
   ]);

@@ -5,8 +5,9 @@
  */
 export type SpawnStep = 'validated' | 'worktree-added' | 'metadata-written' | 'checked-out' | 'provisioned';
 export type CleanupStep = 'cleanup-moved-aside' | 'cleanup-unregistered';
+export type LandStep = 'land-merged';
 
-export function crashPoint(step: SpawnStep | CleanupStep): void {
+export function crashPoint(step: SpawnStep | CleanupStep | LandStep): void {
   if (process.env.AXIOM_TEST_HOOKS === '1' && process.env.AXIOM_TEST_CRASH_AFTER === step) {
     process.kill(process.pid, 'SIGKILL');
   }
@@ -16,7 +17,7 @@ export function crashPoint(step: SpawnStep | CleanupStep): void {
  * In-process pauses for tests that must act at an exact moment of an operation (a user committing
  * on the target between a merge's plan and its move). Only tests register hooks; nothing else does.
  */
-export type HookPoint = 'merge:before-advance' | 'cleanup:after-assess' | 'cleanup:before-salvage';
+export type HookPoint = 'merge:before-advance' | 'cleanup:after-assess' | 'cleanup:before-salvage' | 'land:before-merge';
 const hooks = new Map<HookPoint, () => Promise<void> | void>();
 
 export function setTestHook(point: HookPoint, hook: (() => Promise<void> | void) | null): void {

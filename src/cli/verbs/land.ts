@@ -27,6 +27,7 @@ export const land: Verb = {
         [
           `Landed ${plural(r.landed.length, 'instance')}${r.landed.length ? `: ${r.landed.map((l) => `${l.id} → ${l.into}`).join(', ')}` : ''}.`,
           ...(r.cleaned.length ? [`Cleaned up: ${r.cleaned.join(', ')}.`] : []),
+          ...r.kept.map((k) => `Kept ${k.id}: ${k.reason}`),
           ...r.skipped.map((s) => `Skipped ${s.id}: ${s.reason}`),
         ].join('\n') + '\n',
       );
@@ -45,7 +46,9 @@ export const land: Verb = {
     const r = await engine.explore.land(task, options);
     ctx.print(r, () =>
       [
-        `Landed ${r.winner} into ${r.merged.into} (${r.merged.strategy}, ${plural(r.merged.commits, 'commit')}, ${plural(r.merged.files, 'file')}) → ${r.merged.newTargetSha?.slice(0, 10)}.`,
+        r.resumed
+          ? `Finished the interrupted landing of race ${r.task}: ${r.winner} was already merged into ${r.merged.into} as ${r.merged.newTargetSha?.slice(0, 10)}; nothing else was merged.`
+          : `Landed ${r.winner} into ${r.merged.into} (${r.merged.strategy}, ${plural(r.merged.commits, 'commit')}, ${plural(r.merged.files, 'file')}) → ${r.merged.newTargetSha?.slice(0, 10)}.`,
         ...r.salvaged.map((s) => `Salvaged ${s.id} in ${s.ref} (axiom salvage restore ${s.ref})`),
         ...(r.cleaned.length ? [`Removed: ${r.cleaned.join(', ')}.`] : []),
         ...r.kept.map((k) => `Kept ${k.id}: ${k.reason}`),
