@@ -31,6 +31,7 @@ export type AxiomErrorCode =
   | 'AgentNotFound'
   | 'NoWinner'
   | 'StaleEvaluation'
+  | 'ProvisionedCommitted'
   | 'InvalidConfig'
   | 'SetupFailed'
   | 'TeardownFailed'
@@ -94,6 +95,7 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'WorktreeMoved',
   'NoWinner',
   'StaleEvaluation',
+  'ProvisionedCommitted',
   'SetupFailed',
   'TeardownFailed',
   'AgentNotRunning',

@@ -1,0 +1,96 @@
+/**
+ * Issue 17: what Axiom provisioned is never work and never a git object (decided by its own record,
+ * not by the instance's .gitignore), and no write in an instance reaches the user's tree.
+ */
+import { after, afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { AxiomEngine } from '../../src/core';
+import { expectAxiomError, commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
+import { solutionOf, writeStandIns } from './standIns';
+
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-state-'));
+process.env.AXIOM_STATE_DIR = stateDir;
+after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+
+let repo: TempRepo;
+afterEach(() => repo?.cleanup());
+
+/** Is there an object with exactly these bytes anywhere in the repository's object store? */
+function isGitObject(dir: string, content: string): boolean {
+  const sha = execFileSync('git', ['hash-object', '--stdin'], { cwd: dir, input: content, encoding: 'utf8' }).trim();
+  try {
+    execFileSync('git', ['cat-file', '-e', sha], { cwd: dir, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const SECRET = 'SECRET=main\n';
+const CHANGED = 'SECRET=changed-by-the-agent\n';
+
+test('.env included, the agent drops it from .gitignore: no evaluation snapshot, salvage or landed commit holds it; salvage expire drops the evaluation refs', async () => {
+  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': '.env\n', '.axiom.json': '{ "include": [".env"] }\n' });
+  writeFile(repo.dir, '.env', SECRET);
+  const s = writeStandIns(repo.parent);
+  const engine = await AxiomEngine.open(repo.dir);
+  const { race, members } = await engine.explore.startRace({ task: 'fix', count: 3, agents: 'claude', prompt: 'fix it', evaluate: s.evaluateCommand, launch: 'none' }, null);
+  members.forEach((m, i) => commitIn(m.path, `solution of ${m.id}`, solutionOf(i + 1)));
+  for (const m of members) {
+    assert.equal(fs.readFileSync(path.join(m.path, '.env'), 'utf8'), SECRET, 'provisioned');
+    fs.writeFileSync(path.join(m.path, '.gitignore'), '# the agent rewrote this\n');
+  }
+  // fix-1's agent also changed the secret: said in words, never kept.
+  fs.writeFileSync(path.join(members[0]!.path, '.env'), CHANGED);
+  assert.equal(git(members[1]!.path, 'status', '--porcelain'), ' M .gitignore\n?? .env\n', 'git alone would take .env as work');
+
+  const outcomes = await engine.explore.evaluateMany(await engine.explore.liveMembers(race));
+  assert.equal(outcomes.length, 3);
+  const evaluated = git(repo.dir, 'for-each-ref', '--format=%(refname)', 'refs/axiom/evaluated/').split('\n').filter(Boolean);
+  assert.equal(evaluated.length, 3, 'each dirty state has its snapshot ref');
+  for (const ref of evaluated) {
+    const files = git(repo.dir, 'ls-tree', '-r', '--name-only', ref).split('\n');
+    assert.ok(files.includes('.gitignore') && !files.includes('.env'), files.join(','));
+  }
+
+  // Status and the refusal do not count it as work; the refusal names the changed one in words.
+  const st = await engine.status('fix-1');
+  assert.deepEqual(st.changes.map((c) => c.path), ['.gitignore']);
+  const refusal = await expectAxiomError(engine.cleanup('fix-1'), 'DirtyWorktree');
+  assert.match(refusal.message, /`\.env` — provisioned, changed, not kept/);
+  assert.doesNotMatch(refusal.message, /^ {2}\.env /m);
+  const forced = await engine.cleanup('fix-1', { force: true });
+  const salvaged = git(repo.dir, 'ls-tree', '-r', '--name-only', forced.salvageRef!).split('\n');
+  assert.ok(salvaged.includes('.gitignore') && !salvaged.includes('.env'), salvaged.join(','));
+  assert.match(git(repo.dir, 'log', '-1', '--format=%B', forced.salvageRef!), /`\.env` — provisioned, changed, not kept/);
+
+  const landed = await engine.explore.land('fix', { pick: 'fix-3' });
+  assert.equal(landed.winner, 'fix-3');
+  const onMain = git(repo.dir, 'ls-tree', '-r', '--name-only', 'main').split('\n');
+  assert.ok(onMain.includes('solution.txt') && !onMain.includes('.env'), onMain.join(','));
+  assert.equal(fs.readFileSync(path.join(repo.dir, '.env'), 'utf8'), SECRET);
+
+  assert.equal(isGitObject(repo.dir, SECRET), false, 'the provisioned secret is no git object');
+  assert.equal(isGitObject(repo.dir, CHANGED), false, 'nor the agent\'s change to it');
+
+  await engine.expireSalvage(0);
+  assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/evaluated/', 'refs/axiom/salvage/'), '', 'evaluation refs expire with salvage');
+});
+
+test('a provisioned file the agent committed never lands: the merge refuses and says so', async () => {
+  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': '.env\n', '.axiom.json': '{ "include": [".env"] }\n' });
+  writeFile(repo.dir, '.env', SECRET);
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('leak');
+  fs.writeFileSync(path.join(inst.path, '.gitignore'), '');
+  commitIn(inst.path, 'agent commits everything', { 'work.txt': 'work\n' });
+  assert.match(git(inst.path, 'ls-tree', '-r', '--name-only', 'HEAD'), /^\.env$/m, 'the agent committed it');
+  const main = git(repo.dir, 'rev-parse', 'main');
+  const e = await expectAxiomError(engine.merge('leak'), 'ProvisionedCommitted');
+  assert.match(e.message, /`\.env` — provisioned, committed, not landed/);
+  assert.equal(git(repo.dir, 'rev-parse', 'main'), main);
+});
