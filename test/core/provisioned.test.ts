@@ -94,3 +94,54 @@ test('a provisioned file the agent committed never lands: the merge refuses and 
   assert.match(e.message, /`\.env` — provisioned, committed, not landed/);
   assert.equal(git(repo.dir, 'rev-parse', 'main'), main);
 });
+
+test('an included symlink local.cfg -> <absolute path of main>/real.cfg is re-pointed at the instance: the agent writing local.cfg never overwrites main\'s real.cfg', async () => {
+  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': '*.cfg.local\nlocal.cfg\nrel.cfg\n', 'real.cfg': 'main config\n', '.axiom.json': '{ "include": ["local.cfg", "rel.cfg"] }\n' });
+  fs.symlinkSync(path.join(repo.dir, 'real.cfg'), path.join(repo.dir, 'local.cfg'));
+  // The relative form that climbs out of the folder and back into the main worktree.
+  fs.symlinkSync(`../${path.basename(repo.dir)}/real.cfg`, path.join(repo.dir, 'rel.cfg'));
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('cfg');
+  for (const link of ['local.cfg', 'rel.cfg']) {
+    const at = path.join(inst.path, link);
+    assert.equal(fs.realpathSync(at), path.join(inst.path, 'real.cfg'), `${link} resolves inside the instance`);
+    fs.writeFileSync(at, `written through ${link} by the agent\n`);
+  }
+  assert.equal(fs.readFileSync(path.join(repo.dir, 'real.cfg'), 'utf8'), 'main config\n', 'main\'s file is untouched');
+  assert.equal(fs.readFileSync(path.join(inst.path, 'real.cfg'), 'utf8'), 'written through rel.cfg by the agent\n');
+});
+
+test('share hardlink of node_modules, then npm rewrites node_modules/.package-lock.json in place in the instance: main\'s copy is unchanged', async () => {
+  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': 'node_modules/\n', '.axiom.json': '{ "share": { "node_modules": "hardlink" } }\n' });
+  const lock = '{"packages":{"node_modules/pkg":{}}}\n';
+  writeFile(repo.dir, 'node_modules/.package-lock.json', lock);
+  writeFile(repo.dir, 'node_modules/pkg/index.js', 'module.exports = 1;\n');
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('npm');
+  const pkg = 'node_modules/pkg/index.js';
+  assert.equal(fs.statSync(path.join(inst.path, pkg)).ino, fs.statSync(path.join(repo.dir, pkg)).ino, 'package files stay hard links');
+  // What `npm install left-pad` does to the hidden lockfile: an in-place rewrite (same inode).
+  const fd = fs.openSync(path.join(inst.path, 'node_modules/.package-lock.json'), 'r+');
+  fs.ftruncateSync(fd, 0);
+  fs.writeSync(fd, '{"packages":{"node_modules/pkg":{},"node_modules/left-pad":{}}}\n', 0);
+  fs.closeSync(fd);
+  assert.equal(fs.readFileSync(path.join(repo.dir, 'node_modules/.package-lock.json'), 'utf8'), lock, 'main lists only what main has');
+});
+
+test('share symlink with the usual "node_modules/" line in .gitignore: spawns, the link is excluded by its exact path in info/exclude, no tracked file edited', async () => {
+  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': 'node_modules/\n', '.axiom.json': '{ "share": { "node_modules": "symlink" } }\n' });
+  writeFile(repo.dir, 'node_modules/pkg/index.js', 'module.exports = 1;\n');
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('ln');
+  assert.equal(fs.lstatSync(path.join(inst.path, 'node_modules')).isSymbolicLink(), true);
+  assert.equal(git(inst.path, 'status', '--porcelain', '--untracked-files=all'), '');
+  assert.equal(git(repo.dir, 'status', '--porcelain', '--untracked-files=all'), '', 'the main worktree is unchanged');
+  const exclude = fs.readFileSync(path.join(repo.dir, '.git/info/exclude'), 'utf8');
+  assert.match(exclude, /# >>> axiom: symlink shares[^\n]*\n\/node_modules\n# <<< axiom\n$/);
+  // A second spawn does not repeat the line.
+  await engine.spawn('ln2');
+  assert.equal(fs.readFileSync(path.join(repo.dir, '.git/info/exclude'), 'utf8'), exclude);
+  const r = await engine.cleanup('ln', { force: true });
+  assert.equal(r.salvageRef, null, 'the link is no work');
+  assert.ok(fs.existsSync(path.join(repo.dir, 'node_modules/pkg/index.js')));
+});
