@@ -4,8 +4,10 @@
  *
  * Planned before spawn creates anything (a bad pattern or a share that git does not ignore is refused
  * with nothing changed), done right after the checkout, then verified: every provisioned path must be
- * ignored by git in the new worktree, so it can never count as work at risk, never be salvaged and
- * never reach a git object (an ignored `.env` stays out of every commit).
+ * ignored by git in the new worktree. Spawn then records what was provisioned (provisioned.ts): that
+ * record, not the instance's `.gitignore` (an agent may rewrite it), keeps those paths out of every
+ * git object Axiom writes. No write in the instance reaches the main worktree: links into it are
+ * re-pointed at the instance's own path; a hardlink share copies the files tools rewrite in place.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -47,7 +47,8 @@ export const cleanup: Verb = {
 ` +
         (r.salvageRef
           ? `Work kept in ${r.salvageRef}. Restore it with: axiom salvage restore ${r.salvageRef}\n`
-          : ''),
+          : '') +
+        (r.atRisk.provisionedChanged ?? []).map((line) => `${line}\n`).join(''),
     );
     return EXIT.ok;
   },
