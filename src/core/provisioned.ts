@@ -38,8 +38,21 @@ function hashOf(abs: string): { kind: 'file' | 'link' | 'tree'; sha256?: string 
     return null;
   }
   if (st.isSymbolicLink()) return { kind: 'link', sha256: createHash('sha256').update(fs.readlinkSync(abs)).digest('hex') };
-  if (st.isFile()) return { kind: 'file', sha256: createHash('sha256').update(fs.readFileSync(abs)).digest('hex') };
+  if (st.isFile()) return { kind: 'file', sha256: hashFile(abs) };
   return { kind: 'tree' };
+}
+
+/** sha256 of a file read in chunks (an included file may be large). */
+function hashFile(abs: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1 << 20);
+  const fd = fs.openSync(abs, 'r');
+  try {
+    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /**

@@ -145,3 +145,22 @@ test('share symlink with the usual "node_modules/" line in .gitignore: spawns, t
   assert.equal(r.salvageRef, null, 'the link is no work');
   assert.ok(fs.existsSync(path.join(repo.dir, 'node_modules/pkg/index.js')));
 });
+
+test('commit-all before a merge leaves out a provisioned .env the agent changed and un-ignored, and the preview names it', async () => {
+  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': '.env\n', '.axiom.json': '{ "include": [".env"] }\n' });
+  writeFile(repo.dir, '.env', SECRET);
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('ca');
+  fs.writeFileSync(path.join(inst.path, '.gitignore'), '');
+  fs.writeFileSync(path.join(inst.path, '.env'), CHANGED);
+  git(inst.path, 'add', '--all'); // the agent even staged it
+  writeFile(inst.path, 'work.txt', 'work\n');
+  const preview = await engine.merge('ca', { preview: true });
+  assert.deepEqual(preview.uncommitted.map((e) => e.path).sort(), ['.gitignore', 'work.txt']);
+  assert.deepEqual(preview.provisionedChanged, ['`.env` — provisioned, changed, not kept']);
+  await engine.merge('ca', { commitMessage: 'all of it' });
+  const onMain = git(repo.dir, 'ls-tree', '-r', '--name-only', 'main').split('\n');
+  assert.ok(onMain.includes('work.txt') && !onMain.includes('.env'), onMain.join(','));
+  assert.match(git(repo.dir, 'ls-tree', '-r', '--name-only', inst.branch), /^work\.txt$/m);
+  assert.doesNotMatch(git(repo.dir, 'ls-tree', '-r', '--name-only', inst.branch), /^\.env$/m);
+});
