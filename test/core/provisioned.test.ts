@@ -33,9 +33,15 @@ function isGitObject(dir: string, content: string): boolean {
 const SECRET = 'SECRET=main\n';
 const CHANGED = 'SECRET=changed-by-the-agent\n';
 
+/** .gitignore ignores .env, .axiom.json includes it, the main worktree has it. */
+function repoWithEnv(): TempRepo {
+  const r = makeRepo({ 'README.md': '# app\n', '.gitignore': '.env\n', '.axiom.json': '{ "include": [".env"] }\n' });
+  writeFile(r.dir, '.env', SECRET);
+  return r;
+}
+
 test('.env included, the agent drops it from .gitignore: no evaluation snapshot, salvage or landed commit holds it; salvage expire drops the evaluation refs', async () => {
-  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': '.env\n', '.axiom.json': '{ "include": [".env"] }\n' });
-  writeFile(repo.dir, '.env', SECRET);
+  repo = repoWithEnv();
   const s = writeStandIns(repo.parent);
   const engine = await AxiomEngine.open(repo.dir);
   const { race, members } = await engine.explore.startRace({ task: 'fix', count: 3, agents: 'claude', prompt: 'fix it', evaluate: s.evaluateCommand, launch: 'none' }, null);
@@ -82,8 +88,7 @@ test('.env included, the agent drops it from .gitignore: no evaluation snapshot,
 });
 
 test('a provisioned file the agent committed never lands: the merge refuses and says so', async () => {
-  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': '.env\n', '.axiom.json': '{ "include": [".env"] }\n' });
-  writeFile(repo.dir, '.env', SECRET);
+  repo = repoWithEnv();
   const engine = await AxiomEngine.open(repo.dir);
   const inst = await engine.spawn('leak');
   fs.writeFileSync(path.join(inst.path, '.gitignore'), '');
@@ -147,8 +152,7 @@ test('share symlink with the usual "node_modules/" line in .gitignore: spawns, t
 });
 
 test('commit-all before a merge leaves out a provisioned .env the agent changed and un-ignored, and the preview names it', async () => {
-  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': '.env\n', '.axiom.json': '{ "include": [".env"] }\n' });
-  writeFile(repo.dir, '.env', SECRET);
+  repo = repoWithEnv();
   const engine = await AxiomEngine.open(repo.dir);
   const inst = await engine.spawn('ca');
   fs.writeFileSync(path.join(inst.path, '.gitignore'), '');
