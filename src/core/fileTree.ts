@@ -128,25 +128,14 @@ async function reproduceFile(src: string, dst: string, requested: 'hardlink' | '
     fs.symlinkSync(roots ? instanceLinkTarget(src, dst, roots) : fs.readlinkSync(src), dst);
     return { mode: requested === 'hardlink' ? 'hardlink' : 'copy', files: 1 };
   }
-  if (requested === 'hardlink') {
-    try {
-      fs.linkSync(src, dst);
-      return { mode: 'hardlink', files: 1 };
-    } catch (e) {
-      await fs.promises.copyFile(src, dst, fs.constants.COPYFILE_EXCL);
-      return {
-        mode: 'copy',
-        files: 1,
-        fallback: `hard link refused (${(e as NodeJS.ErrnoException).code ?? String(e)}): copied instead`,
-      };
-    }
-  }
+  // A shared file is what tools rewrite in place (a lockfile, a config): never hard-linked, cloned or copied.
+  const singleFile = requested === 'hardlink' ? 'a single shared file is never hard-linked (a tool could rewrite it in place): ' : '';
   try {
     fs.copyFileSync(src, dst, fs.constants.COPYFILE_FICLONE_FORCE | fs.constants.COPYFILE_EXCL);
-    return { mode: 'clone', files: 1 };
+    return { mode: 'clone', files: 1, ...(singleFile ? { fallback: `${singleFile}cloned` } : {}) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw e;
     await fs.promises.copyFile(src, dst, fs.constants.COPYFILE_EXCL);
-    return { mode: 'copy', files: 1, fallback: 'this filesystem cannot clone (no reflink): copied instead' };
+    return { mode: 'copy', files: 1, fallback: `${singleFile || 'this filesystem cannot clone (no reflink): '}copied instead` };
   }
 }

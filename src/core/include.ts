@@ -211,7 +211,7 @@ export function instanceLinkTarget(from: string, to: string, roots: LinkRoots): 
   } catch {
     inMain = path.resolve(fs.realpathSync(path.dirname(from)), target); // dangling: the path it names
   }
-  if (!isInside(inMain, roots.main) || isInside(inMain, path.join(roots.main, '.git'))) return target;
+  if (!isInside(inMain, roots.main)) return target;
   return path.relative(toDir, path.join(roots.instance, path.relative(roots.main, inMain))) || '.';
 }
 

@@ -116,15 +116,26 @@ const literal = (paths: readonly ProvisionedPath[]): string[] => paths.map((p) =
  * them is written) and keep `head`'s entries (a staged one is put back). Then `write-tree` stores it.
  */
 export async function addWork(git: GitRunner, worktree: string, env: Record<string, string>, head: string, paths: readonly ProvisionedPath[]): Promise<void> {
-  await git.run(worktree, ['add', '--all', '--', '.', ...paths.map((p) => `:(exclude,literal)${p.path}`)], { env });
-  if (paths.length > 0) await git.run(worktree, ['reset', '--quiet', head, '--', ...literal(paths)], { env });
+  if (paths.length === 0) {
+    await git.run(worktree, ['add', '--all', '--', '.'], { env });
+    return;
+  }
+  // Pathspecs on stdin: a record may hold more paths than a command line.
+  const stdin = (specs: string[]): string => specs.map((s) => `${s}\0`).join('');
+  const fromStdin = ['--pathspec-from-file=-', '--pathspec-file-nul'];
+  await git.run(worktree, ['add', '--all', ...fromStdin], { env, input: stdin(['.', ...paths.map((p) => `:(exclude,literal)${p.path}`)]) });
+  await git.run(worktree, ['reset', '--quiet', ...fromStdin, head], { env, input: stdin(literal(paths)) });
 }
 
 /** HEAD's entries at provisioned paths (`ls-tree -r`), for trees Axiom builds entry by entry (salvage). */
 export async function headEntriesAt(git: GitRunner, worktree: string, paths: readonly ProvisionedPath[], env?: Record<string, string>): Promise<TreeEntry[]> {
-  if (paths.length === 0) return [];
-  const r = await git.run(worktree, ['ls-tree', '-r', '-z', '--full-tree', 'HEAD', '--', ...literal(paths)], { readOnly: true, okExitCodes: [128], env });
-  return r.exitCode === 0 ? parseLsTree(r.stdout) : [];
+  const entries: TreeEntry[] = [];
+  for (let i = 0; i < paths.length; i += 500) {
+    const chunk = literal(paths.slice(i, i + 500));
+    const r = await git.run(worktree, ['ls-tree', '-r', '-z', '--full-tree', 'HEAD', '--', ...chunk], { readOnly: true, okExitCodes: [128], env });
+    if (r.exitCode === 0) entries.push(...parseLsTree(r.stdout));
+  }
+  return entries;
 }
 
 /** Provisioned files and links that the agent changed or deleted in `folder` (trees are not compared file by file). */

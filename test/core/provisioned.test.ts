@@ -117,7 +117,8 @@ test('an included symlink local.cfg -> <absolute path of main>/real.cfg is re-po
 });
 
 test('share hardlink of node_modules, then npm rewrites node_modules/.package-lock.json in place in the instance: main\'s copy is unchanged', async () => {
-  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': 'node_modules/\n', '.axiom.json': '{ "share": { "node_modules": "hardlink" } }\n' });
+  repo = makeRepo({ 'README.md': '# app\n', '.gitignore': 'node_modules/\nlocal.db\n', '.axiom.json': '{ "share": { "node_modules": "hardlink", "local.db": "hardlink" } }\n' });
+  writeFile(repo.dir, 'local.db', 'main data\n');
   const lock = '{"packages":{"node_modules/pkg":{}}}\n';
   writeFile(repo.dir, 'node_modules/.package-lock.json', lock);
   writeFile(repo.dir, 'node_modules/pkg/index.js', 'module.exports = 1;\n');
@@ -131,6 +132,9 @@ test('share hardlink of node_modules, then npm rewrites node_modules/.package-lo
   fs.writeSync(fd, '{"packages":{"node_modules/pkg":{},"node_modules/left-pad":{}}}\n', 0);
   fs.closeSync(fd);
   assert.equal(fs.readFileSync(path.join(repo.dir, 'node_modules/.package-lock.json'), 'utf8'), lock, 'main lists only what main has');
+  // A single shared file is such a file too: never hard-linked.
+  assert.notEqual(fs.statSync(path.join(inst.path, 'local.db')).ino, fs.statSync(path.join(repo.dir, 'local.db')).ino);
+  assert.match(inst.provision!.provisioned.find((p) => p.path === 'local.db')!.note ?? '', /never hard-linked/);
 });
 
 test('share symlink with the usual "node_modules/" line in .gitignore: spawns, the link is excluded by its exact path in info/exclude, no tracked file edited', async () => {
