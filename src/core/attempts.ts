@@ -85,6 +85,19 @@ export function evaluatedRef(record: Pick<EvaluationRecord, 'id' | 'at'>): strin
   return `${EVALUATED_REF_PREFIX}${record.id}/${Date.parse(record.at)}`;
 }
 
+/** The snapshot refs of evaluations (`refs/axiom/evaluated/<id>/<ms>`), with the time in their name. */
+export async function listEvaluatedRefs(git: GitRunner, repo: RepoInfo): Promise<{ ref: string; sha: string; ms: number }[]> {
+  const out = await git.out(repo.commonDir, ['for-each-ref', '--format=%(refname)%00%(objectname)', EVALUATED_REF_PREFIX], { readOnly: true });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [ref, sha] = line.split('\0') as [string, string];
+      return { ref, sha, ms: Number(ref.split('/').pop()) };
+    })
+    .filter((e) => Number.isFinite(e.ms));
+}
+
 /** Parses `git cat-file --batch` output (header line, then exactly `size` bytes, then a newline). */
 export function parseCatFileBatch(out: string): string[] {
   const buf = Buffer.from(out, 'utf8');

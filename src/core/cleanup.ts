@@ -19,6 +19,7 @@ import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
 import { writeSalvage, type SalvageInput } from './salvage';
 import { writeWorktreeTree } from './worktreeTree';
+import { readProvisioned } from './provisioned';
 import { agentRunning, stopHeadlessAgent } from './processes';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from './text';
@@ -184,7 +185,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     // A forced cleanup, which refuses nothing, writes the tree of the moved folder for its salvage
     // while it judges that folder (both only read it): most forced cleanups salvage something (a
     // landing's losers always do). Unused, it leaves only unreferenced objects of files git does not ignore.
-    const speculativeTree = force && aside ? writeWorktreeTree(git, repo.commonDir, aside) : undefined;
+    const speculativeTree = force && aside ? writeWorktreeTree(git, repo.commonDir, aside, readProvisioned(inst.adminDir)) : undefined;
     const treeWritten = async (): Promise<void> => void (await speculativeTree?.catch(() => undefined));
     try {
       if (aside) {
@@ -306,6 +307,7 @@ export function describeRisk(id: string, risk: WorkAtRisk, max = 15): string {
     if (risk.commits.length > max) lines.push(`  … and ${risk.commits.length - max} more`);
   }
   for (const s of risk.submodules) lines.push(`submodule ${s.path}: ${plural(s.commits, 'commit')} that exist only in this worktree`);
+  for (const p of risk.provisionedChanged ?? []) lines.push(`${p} (Axiom put it there from the main worktree; never salvaged)`);
   const ignored = describeIgnored(risk);
   return (
     `Cleaning up ${id} would lose work:\n${lines.join('\n')}\n` +

@@ -33,6 +33,7 @@ export type AxiomErrorCode =
   | 'StaleEvaluation'
   | 'AlreadyLanded'
   | 'HasChildren'
+  | 'ProvisionedCommitted'
   | 'InvalidConfig'
   | 'SetupFailed'
   | 'TeardownFailed'
@@ -98,6 +99,7 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'StaleEvaluation',
   'AlreadyLanded',
   'HasChildren',
+  'ProvisionedCommitted',
   'SetupFailed',
   'TeardownFailed',
   'AgentNotRunning',

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mapPool } from './pool';
+import { instanceLinkTarget, type LinkRoots } from './include';
 
 /** What actually happened: `clone` only when the filesystem made copy-on-write clones. */
 export type TreeMode = 'hardlink' | 'clone' | 'copy';
@@ -72,22 +73,30 @@ function firstFile(walked: Walked): string | null {
 /**
  * Makes `dst` a reproduction of the folder (or file) `src`. `hardlink` falls back to copies when the
  * two paths are on different filesystems (or links are refused); `clone` is reported as `copy` when
- * the filesystem cannot clone.
+ * the filesystem cannot clone. With `hardlink`, the files directly in `src` (metadata that tools
+ * rewrite in place, such as npm's `node_modules/.package-lock.json`) are copied, never linked, so a
+ * tool in the instance cannot rewrite the main worktree's copy. Symbolic links into the main
+ * worktree (`roots`) are re-pointed at the instance's own path.
  */
 export async function reproduceTree(
   src: string,
   dst: string,
   requested: 'hardlink' | 'clone',
+  roots?: LinkRoots,
 ): Promise<TreeResult> {
-  if (!fs.lstatSync(src).isDirectory()) return reproduceFile(src, dst, requested);
+  if (!fs.lstatSync(src).isDirectory()) return reproduceFile(src, dst, requested, roots);
   const walked = await walk(src, dst);
-  for (const [a, b] of walked.links) fs.symlinkSync(fs.readlinkSync(a), b);
+  for (const [a, b] of walked.links) fs.symlinkSync(roots ? instanceLinkTarget(a, b, roots) : fs.readlinkSync(a), b);
+  // The files directly in `src` go last, after the `linkable` ones: they are always among the copies below.
+  const nested = walked.files.filter((f) => path.dirname(f[0]) !== src);
+  const linkable = requested === 'hardlink' ? nested.length : 0;
+  walked.files = [...nested, ...walked.files.filter((f) => path.dirname(f[0]) === src)];
   let mode: TreeMode = requested;
   let fallback: string | undefined;
   let done = 0;
   if (requested === 'hardlink') {
     try {
-      for (; done < walked.files.length; done++) {
+      for (; done < linkable; done++) {
         const [a, b] = walked.files[done]!;
         fs.linkSync(a, b);
         if (done % BATCH === BATCH - 1) await yieldToLoop();
@@ -104,7 +113,7 @@ export async function reproduceTree(
     }
   }
   const rest = walked.files.slice(done);
-  if (rest.length > 0 && mode !== 'hardlink') {
+  if (rest.length > 0) {
     // Copies are I/O: several at once. COPYFILE_FICLONE clones when it can and copies otherwise.
     await mapPool(rest, COPY_CONCURRENCY, ([a, b]) =>
       fs.promises.copyFile(a, b, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL),
@@ -113,31 +122,20 @@ export async function reproduceTree(
   return { mode, files: walked.files.length + walked.links.length, ...(fallback ? { fallback } : {}) };
 }
 
-async function reproduceFile(src: string, dst: string, requested: 'hardlink' | 'clone'): Promise<TreeResult> {
+async function reproduceFile(src: string, dst: string, requested: 'hardlink' | 'clone', roots?: LinkRoots): Promise<TreeResult> {
   const st = fs.lstatSync(src);
   if (st.isSymbolicLink()) {
-    fs.symlinkSync(fs.readlinkSync(src), dst);
+    fs.symlinkSync(roots ? instanceLinkTarget(src, dst, roots) : fs.readlinkSync(src), dst);
     return { mode: requested === 'hardlink' ? 'hardlink' : 'copy', files: 1 };
   }
-  if (requested === 'hardlink') {
-    try {
-      fs.linkSync(src, dst);
-      return { mode: 'hardlink', files: 1 };
-    } catch (e) {
-      await fs.promises.copyFile(src, dst, fs.constants.COPYFILE_EXCL);
-      return {
-        mode: 'copy',
-        files: 1,
-        fallback: `hard link refused (${(e as NodeJS.ErrnoException).code ?? String(e)}): copied instead`,
-      };
-    }
-  }
+  // A shared file is what tools rewrite in place (a lockfile, a config): never hard-linked, cloned or copied.
+  const singleFile = requested === 'hardlink' ? 'a single shared file is never hard-linked (a tool could rewrite it in place): ' : '';
   try {
     fs.copyFileSync(src, dst, fs.constants.COPYFILE_FICLONE_FORCE | fs.constants.COPYFILE_EXCL);
-    return { mode: 'clone', files: 1 };
+    return { mode: 'clone', files: 1, ...(singleFile ? { fallback: `${singleFile}cloned` } : {}) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw e;
     await fs.promises.copyFile(src, dst, fs.constants.COPYFILE_EXCL);
-    return { mode: 'copy', files: 1, fallback: 'this filesystem cannot clone (no reflink): copied instead' };
+    return { mode: 'copy', files: 1, fallback: `${singleFile || 'this filesystem cannot clone (no reflink): '}copied instead` };
   }
 }

@@ -188,9 +188,37 @@ export function isInside(p: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/** Where a symbolic link copied from the main worktree into an instance may point (both folders real paths). */
+export interface LinkRoots {
+  main: string;
+  instance: string;
+}
+
+/**
+ * The target text for the copy at `to` (in the instance) of the link `from` (in the main worktree),
+ * so that no write through it reaches the main worktree: the same text when it resolves inside the
+ * instance (`.bin/x -> ../pkg/x`); a link that resolves into the main worktree (an absolute path, or
+ * a relative one climbing out of the instance) is re-pointed, relatively, at the instance's own
+ * corresponding path. A link leading anywhere else keeps its text (include refuses those earlier).
+ */
+export function instanceLinkTarget(from: string, to: string, roots: LinkRoots): string {
+  const target = fs.readlinkSync(from);
+  const toDir = path.resolve(path.dirname(to));
+  if (!path.isAbsolute(target) && isInside(path.resolve(toDir, target), roots.instance)) return target;
+  let inMain: string;
+  try {
+    inMain = fs.realpathSync(from);
+  } catch {
+    inMain = path.resolve(fs.realpathSync(path.dirname(from)), target); // dangling: the path it names
+  }
+  if (!isInside(inMain, roots.main)) return target;
+  return path.relative(toDir, path.join(roots.instance, path.relative(roots.main, inMain))) || '.';
+}
+
 /**
  * Copies the planned files into the new worktree. Never overwrites: a path that exists there (a file
- * the base tracks) is skipped and reported; never writes through a folder that leads outside the worktree.
+ * the base tracks) is skipped and reported; never writes through a folder that leads outside the
+ * worktree; a link into the main worktree is re-pointed at the instance's own path (instanceLinkTarget).
  */
 export async function copyIncludes(
   mainWorktree: string,
@@ -199,6 +227,7 @@ export async function copyIncludes(
 ): Promise<IncludeResult> {
   const result: IncludeResult = { copied: [], skipped: [] };
   const realWorktree = fs.realpathSync(worktree);
+  const roots: LinkRoots = { main: fs.realpathSync(mainWorktree), instance: realWorktree };
   for (const entry of plan.entries) {
     const from = path.join(mainWorktree, entry.rel);
     const to = path.join(worktree, entry.rel);
@@ -218,7 +247,7 @@ export async function copyIncludes(
       });
       continue;
     }
-    if (entry.kind === 'symlink') fs.symlinkSync(fs.readlinkSync(from), to);
+    if (entry.kind === 'symlink') fs.symlinkSync(instanceLinkTarget(from, to, roots), to);
     else await fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
     result.copied.push(entry.rel);
   }

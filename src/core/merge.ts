@@ -28,6 +28,7 @@ import { plural } from './text';
 import { replayCommits } from './replay';
 import { gitDirOf, operationInProgress } from './worktreeState';
 import { testHook } from './testHooks';
+import { addWork, describeProvisionedChanges, isProvisioned, provisionedChanges, readProvisioned, withoutProvisioned } from './provisioned';
 
 export const MERGE_STRATEGIES = ['merge', 'squash', 'rebase', 'cherry-pick'] as const;
 export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
@@ -65,8 +66,10 @@ export interface MergePlan {
   commits: CommitInfo[];
   files: FileChange[];
   conflicts: string[];
-  /** Uncommitted work in the instance (blocks the merge unless commitMessage is given). */
+  /** Uncommitted work in the instance (blocks the merge unless commitMessage is given); never a provisioned path. */
   uncommitted: StatusEntry[];
+  /** Provisioned files the agent changed, in words ("`.env` — provisioned, changed, not kept"): never committed or merged. */
+  provisionedChanged: string[];
   /** Changes in the target's working tree that block the merge. */
   targetChanges: StatusEntry[];
   /** Untracked or ignored files in the target's working tree that the merge would overwrite (it refuses). */
@@ -137,7 +140,8 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
 
   let problem = (await instanceProblem(git, repo, inst, headRaw.stdout.trim())) ?? targetBusyProblem(listed, target);
 
-  const [uncommitted, targetEntries, commitsOut, mt, mergeBase] = await Promise.all([
+  const provisioned = readProvisioned(inst.adminDir);
+  const [instanceEntries, targetEntries, commitsOut, mt, mergeBase] = await Promise.all([
     statusEntries(git, inst.path),
     targetWt ? statusEntries(git, targetWt) : Promise.resolve([] as StatusEntry[]),
     git.out(repo.commonDir, ['log', '--reverse', '--topo-order', '--format=%H%x00%s%x00%P', `${targetSha}..${head}`, '--'], { readOnly: true }),
@@ -186,6 +190,15 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
     ? parseRawNumstat(await git.out(repo.commonDir, ['diff', '--raw', '--numstat', '-z', '--no-renames', mergeBase, head, '--'], { readOnly: true }))
     : [];
   const overwrites = targetWt && resultTree && !nothingToMerge ? await wouldOverwrite(git, targetWt, targetTree!, resultTree) : [];
+  const uncommitted = withoutProvisioned(instanceEntries, provisioned);
+  // A provisioned file (a secret from the main worktree) that the agent committed never lands.
+  const committedProvisioned = files.filter((f) => isProvisioned(f.path, provisioned)).map((f) => f.path);
+  if (!problem && committedProvisioned.length > 0) {
+    problem = {
+      code: 'ProvisionedCommitted',
+      message: `${inst.id}'s commits contain ${plural(committedProvisioned.length, 'path')} that Axiom provisioned from the main worktree (never work, never merged): ${committedProvisioned.map((f) => `\`${f}\` — provisioned, committed, not landed`).join('; ')}. Remove ${committedProvisioned.length === 1 ? 'it' : 'them'} from the branch's commits first.`,
+    };
+  }
   return {
     id: inst.id,
     branch,
@@ -196,6 +209,7 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
     files,
     conflicts,
     uncommitted,
+    provisionedChanged: describeProvisionedChanges(provisionedChanges(inst.path, provisioned)),
     // Untracked files do not block by themselves; those the merge would overwrite do (overwrites).
     targetChanges: targetEntries.filter((e) => e.kind !== 'untracked'),
     overwrites,
@@ -496,7 +510,7 @@ async function commitAllAsObject(git: GitRunner, inst: LocatedInstance, head: st
   try {
     const env = { GIT_INDEX_FILE: path.join(scratch, 'index'), ...(await identityEnv(git, inst.path)) };
     await git.run(inst.path, ['read-tree', head], { env });
-    await git.run(inst.path, ['add', '--all', '--', '.'], { env });
+    await addWork(git, inst.path, env, head, readProvisioned(inst.adminDir));
     const tree = (await git.out(inst.path, ['write-tree'], { env })).trim();
     return (await git.out(inst.path, ['commit-tree', tree, '-p', head, '-F', '-'], { env, input: message })).trim();
   } finally {

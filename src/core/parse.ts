@@ -85,7 +85,6 @@ export interface ParsedStatus {
 
 /** `git status --porcelain=v2 -z --no-renames` (with or without --branch headers). */
 export function parseStatusV2(out: string): ParsedStatus {
-  const counts: DirtyCounts = { staged: 0, unstaged: 0, untracked: 0, conflicted: 0 };
   const entries: StatusEntry[] = [];
   const fields = out.split('\0');
   for (let i = 0; i < fields.length; i++) {
@@ -93,25 +92,35 @@ export function parseStatusV2(out: string): ParsedStatus {
     if (f === '' || f.startsWith('#')) continue;
     const type = f[0];
     if (type === '?') {
-      counts.untracked++;
       entries.push({ path: f.slice(2), index: '?', worktree: '?', kind: 'untracked' });
     } else if (type === '1' || type === '2') {
       // "1 XY sub mH mI mW hH hI path"; type 2 (rename/copy) has one more field and the origin path follows.
       const parts = f.split(' ');
       const xy = parts[1] ?? '..';
       const path = parts.slice(type === '1' ? 8 : 9).join(' ');
-      if (xy[0] !== '.') counts.staged++;
-      if (xy[1] !== '.') counts.unstaged++;
       entries.push({ path, index: xy[0]!, worktree: xy[1]!, kind: 'changed' });
       if (type === '2') i++;
     } else if (type === 'u') {
       // "u XY sub m1 m2 m3 mW h1 h2 h3 path"
       const parts = f.split(' ');
-      counts.conflicted++;
       entries.push({ path: parts.slice(10).join(' '), index: 'U', worktree: 'U', kind: 'conflicted' });
     }
   }
-  return { counts, entries };
+  return { counts: countStatus(entries), entries };
+}
+
+/** The dirty counts of status entries (also of a filtered list: provisioned paths are not work). */
+export function countStatus(entries: readonly StatusEntry[]): DirtyCounts {
+  const counts: DirtyCounts = { staged: 0, unstaged: 0, untracked: 0, conflicted: 0 };
+  for (const e of entries) {
+    if (e.kind === 'untracked') counts.untracked++;
+    else if (e.kind === 'conflicted') counts.conflicted++;
+    else {
+      if (e.index !== '.') counts.staged++;
+      if (e.worktree !== '.') counts.unstaged++;
+    }
+  }
+  return counts;
 }
 
 export type FileChangeStatus = 'A' | 'M' | 'D' | 'T' | 'R' | 'C' | 'U' | 'X';
@@ -177,4 +186,22 @@ export function parseMergeTree(out: string, exitCode: number): MergeTreeResult {
 export function parseLeftRight(out: string): { left: number; right: number } {
   const [l, r] = out.trim().split(/\s+/);
   return { left: Number(l ?? 0), right: Number(r ?? 0) };
+}
+
+export interface TreeEntry {
+  mode: string;
+  sha: string;
+  path: string;
+}
+
+/** `git ls-tree -z` (recursive or not): mode, object id and path of each entry. */
+export function parseLsTree(out: string): TreeEntry[] {
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((record) => {
+      const tab = record.indexOf('\t');
+      const [mode, , sha] = record.slice(0, tab).split(' ');
+      return { mode: mode!, sha: sha!, path: record.slice(tab + 1) };
+    });
 }

@@ -4,12 +4,15 @@
  *
  * Planned before spawn creates anything (a bad pattern or a share that git does not ignore is refused
  * with nothing changed), done right after the checkout, then verified: every provisioned path must be
- * ignored by git in the new worktree, so it can never count as work at risk, never be salvaged and
- * never reach a git object (an ignored `.env` stays out of every commit).
+ * ignored by git in the new worktree. Spawn then records what was provisioned (provisioned.ts): that
+ * record, not the instance's `.gitignore` (an agent may rewrite it), keeps those paths out of every
+ * git object Axiom writes. No write in the instance reaches the main worktree: links into it are
+ * re-pointed at the instance's own path; a hardlink share copies the files tools rewrite in place.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomError } from './errors';
+import { withRepoLock } from './lock';
 import type { GitRunner } from './git';
 import { copyIncludes, isInside, planIncludes, type IncludePlan, type PatternSource } from './include';
 import { reproduceTree } from './fileTree';
@@ -29,6 +32,8 @@ export interface PlannedShare {
 }
 
 export interface ProvisionPlan {
+  /** The repository's git common dir (its `info/exclude` gets the exact path of a symlink share). */
+  commonDir: string;
   config: WorktreeConfig;
   shares: PlannedShare[];
   include: IncludePlan;
@@ -154,7 +159,7 @@ export async function planProvision(
     sources,
     shares.map((s) => s.rel),
   );
-  return { config, shares, include, skipped };
+  return { commonDir, config, shares, include, skipped };
 }
 
 /** True when there is nothing to do in the new worktree (no git call, no file system work). */
@@ -199,7 +204,7 @@ export async function provisionWorktree(
       fs.symlinkSync(s.src, dest, isDir ? (process.platform === 'win32' ? 'junction' : 'dir') : 'file');
       entry = { path: s.rel, mode: 'symlink', requested: 'symlink', ms: 0, files: 1 };
     } else {
-      const r = await reproduceTree(s.src, dest, s.mode);
+      const r = await reproduceTree(s.src, dest, s.mode, { main: fs.realpathSync(mainWorktree), instance: realWorktree });
       entry = {
         path: s.rel,
         mode: r.mode,
@@ -236,9 +241,47 @@ export async function provisionWorktree(
       ms: Math.round(performance.now() - t),
     });
   }
+  await excludeLinks(git, plan.commonDir, worktree, record);
   await verifyIgnored(git, worktree, record);
   record.ms = Math.round(performance.now() - started);
   return record;
+}
+
+const EXCLUDE_BEGIN = '# >>> axiom: symlink shares (exact paths, so that a "folder/" pattern of .gitignore ignores the link too; managed by Axiom)';
+const EXCLUDE_END = '# <<< axiom';
+
+/**
+ * A symlink share is a link, not a folder: the usual `node_modules/` line of `.gitignore` does not
+ * ignore it. Its exact path (`/node_modules`) is added to a marked block of the repository's
+ * `$GIT_COMMON_DIR/info/exclude` (never the user's tracked files); the main worktree's folder of that
+ * name is already ignored (planProvision checked), so the line changes nothing there.
+ */
+async function excludeLinks(git: GitRunner, commonDir: string, worktree: string, record: ProvisionRecord): Promise<void> {
+  const links = record.provisioned.filter((e) => e.mode === 'symlink').map((e) => e.path);
+  if (links.length === 0) return;
+  const ignored = await ignoredAmong(git, worktree, links);
+  const missing = links.filter((p) => !ignored.has(p));
+  if (missing.length === 0) return;
+  await withRepoLock(commonDir, async () => {
+    const file = path.join(commonDir, 'info', 'exclude');
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      /* no exclude file yet */
+    }
+    const lines = text.split('\n');
+    const begin = lines.indexOf(EXCLUDE_BEGIN);
+    const end = begin === -1 ? -1 : lines.indexOf(EXCLUDE_END, begin);
+    const block = begin === -1 || end === -1 ? [] : lines.slice(begin + 1, end);
+    const rest = begin === -1 || end === -1 ? lines : [...lines.slice(0, begin), ...lines.slice(end + 1)];
+    const wanted = [...new Set([...block, ...missing.map((p) => `/${p}`)])];
+    const body = rest.join('\n').replace(/\n*$/, '\n');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${body === '\n' ? '' : body}${EXCLUDE_BEGIN}\n${wanted.join('\n')}\n${EXCLUDE_END}\n`);
+    fs.renameSync(tmp, file);
+  });
 }
 
 /** Every provisioned path must be ignored by git in the instance, or it would become work at risk (and be salvaged into git objects). */

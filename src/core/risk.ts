@@ -18,6 +18,7 @@ import type { RepoInfo } from './repo';
 import { commitsOnlyIn, contentContained, isAncestor, readRefCommits, type CommitInfo, type RefCommit } from './commits';
 import { perWorktreeRefs } from './worktreeState';
 import { EVALUATED_REF_PREFIX } from './attempts';
+import { describeProvisionedChanges, provisionedChanges, readProvisioned, withoutProvisioned } from './provisioned';
 import { submoduleEnv, submoduleTips, submodulesMovedWith, worktreeSubmodules } from './submodules';
 
 export interface IgnoredSummary {
@@ -39,6 +40,8 @@ export interface WorkAtRisk {
   tips: { name: string; sha: string }[];
   branchTip: string | null;
   head: string | null;
+  /** Provisioned files the agent changed, in words ("`.env` — provisioned, changed, not kept"): never work, never salvaged. */
+  provisionedChanged?: string[];
 }
 
 export function hasWorkAtRisk(risk: WorkAtRisk): boolean {
@@ -96,9 +99,12 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
     sameTips ? prev.submodules : submodulesAtRisk(git, repo, inst),
     present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
   ]);
-  const files = parseStatusV2(statusOut).entries;
+  // What Axiom provisioned is never work (its record decides, not the instance's .gitignore); a change to it is named.
+  const provisioned = readProvisioned(inst.adminDir);
+  const files = withoutProvisioned(parseStatusV2(statusOut).entries, provisioned);
+  const provisionedChanged = present ? describeProvisionedChanges(provisionedChanges(folder, provisioned)) : [];
   if (options.folder && present) files.push(...(await dirtySubmodulesAside(git, inst, options.folder, files)));
-  return { files, commits, submodules, ignored, tips, branchTip, head };
+  return { files, commits, submodules, ignored, tips, branchTip, head, provisionedChanged };
 }
 
 /**

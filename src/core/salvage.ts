@@ -2,7 +2,8 @@
  * Salvage: before a forced cleanup (or a repair that must drop a worktree), everything the instance
  * holds is written into one commit under `refs/axiom/salvage/{id}/{timestamp}`:
  * - its tree is the worktree exactly as on disk (tracked and untracked files, nested repositories as
- *   files; ignored files never — they may hold secrets), byte for byte (see worktreeTree.ts);
+ *   files; ignored files never — they may hold secrets — nor what Axiom provisioned, whatever the
+ *   instance's .gitignore says: a changed one is named in the message), byte for byte (see worktreeTree.ts);
  * - its parents keep every commit reachable: HEAD first, then the branch tip when it differs (a
  *   detached HEAD), refs only this worktree had (bisect, rewritten), and the commits of nested
  *   repositories and submodules (fetched into the repository's own object store);
@@ -16,10 +17,13 @@ import { reportDamage } from './damage';
 import { AxiomError } from './errors';
 import type { GitRunner } from './git';
 import { SALVAGE_PREFIX, validateId } from './ids';
+import { listEvaluatedRefs } from './attempts';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
 import { writeWorktreeTree, type NestedRepository, type WorktreeTree } from './worktreeTree';
 import { writerIdentity } from './writerIdentity';
+import { parseLsTree } from './parse';
+import { describeProvisionedChanges, provisionedChanges, readProvisioned } from './provisioned';
 import { submoduleEnv, submoduleTips, worktreeSubmodules } from './submodules';
 
 export interface SalvageRef {
@@ -71,8 +75,9 @@ const T = {
 
 /** Writes the salvage commit and its ref; returns the ref name. Call under the repository lock. */
 export async function writeSalvage(git: GitRunner, repo: RepoInfo, input: SalvageInput): Promise<string> {
+  const provisioned = readProvisioned(input.adminDir);
   const { tree, nested } = input.worktree
-    ? await (input.worktreeTree ?? writeWorktreeTree(git, repo.commonDir, input.worktree))
+    ? await (input.worktreeTree ?? writeWorktreeTree(git, repo.commonDir, input.worktree, provisioned))
     : { tree: await treeOrEmpty(git, repo, input.head ?? input.branchTip), nested: [] as NestedRepository[] };
   // Submodule repositories in the admin dir that the tree did not reach (their folder is gone, or clean).
   const seen = new Set(nested.map((n) => path.resolve(n.gitDir)));
@@ -94,7 +99,9 @@ export async function writeSalvage(git: GitRunner, repo: RepoInfo, input: Salvag
     ...(input.agent ? [`${T.agent}: ${input.agent}`] : []),
     ...(input.prompt ? [`${T.prompt}: ${JSON.stringify(input.prompt)}`] : []),
   ];
-  const message = `axiom salvage of ${input.id} (${input.branch})\n\n${trailers.join('\n')}\n`;
+  // What Axiom provisioned is never salvaged; a change the agent made to it is said in words.
+  const notKept = input.worktree ? describeProvisionedChanges(provisionedChanges(input.worktree, provisioned)) : [];
+  const message = `axiom salvage of ${input.id} (${input.branch})\n\n${notKept.length ? `${notKept.join('\n')}\n\n` : ''}${trailers.join('\n')}\n`;
   const commit = (
     await git.out(repo.commonDir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], {
       env: await writerIdentity(git, repo.commonDir),
@@ -248,23 +255,6 @@ function modeMatches(p: string, mode: string): boolean {
   return exec === (mode === '100755');
 }
 
-interface TreeEntry {
-  mode: string;
-  sha: string;
-  path: string;
-}
-
-function parseLsTree(out: string): TreeEntry[] {
-  return out
-    .split('\0')
-    .filter(Boolean)
-    .map((record) => {
-      const tab = record.indexOf('\t');
-      const [mode, , sha] = record.slice(0, tab).split(' ');
-      return { mode: mode!, sha: sha!, path: record.slice(tab + 1) };
-    });
-}
-
 /** Blob contents by id, unconverted, from one `cat-file --batch`. */
 async function readBlobs(git: GitRunner, repo: RepoInfo, shas: string[]): Promise<Map<string, Buffer>> {
   const blobs = new Map<string, Buffer>();
@@ -288,6 +278,8 @@ export async function expireSalvage(git: GitRunner, repo: RepoInfo, days: number
   return withRepoLock(repo.commonDir, async () => {
     const old = (await listSalvage(git, repo)).filter((s) => s.date < cutoff);
     for (const s of old) await git.run(repo.commonDir, ['update-ref', '-d', s.ref, s.sha]);
+    // Evaluation snapshots (the files of a dirty evaluated state) follow the same retention.
+    for (const e of await listEvaluatedRefs(git, repo)) if (e.ms / 1000 < cutoff) await git.run(repo.commonDir, ['update-ref', '-d', e.ref, e.sha]);
     return old;
   });
 }

@@ -21,6 +21,7 @@ import { leasePorts, releasePorts } from './ports';
 import { fillPlaceholders, instanceProcessEnv } from './instanceEnv';
 import { recordSetup, runSetup, type SetupRecord } from './setup';
 import type { ProvisionRecord } from './metadata';
+import { writeProvisioned } from './provisioned';
 
 export interface SpawnOptions {
   base?: string;
@@ -212,6 +213,8 @@ export async function spawnInstance(
     // Provisioning runs while the spawn lock still marks the worktree unfinished: a crash here is repaired like a crash in checkout.
     if (!isEmptyPlan(plan)) {
       provision = await provisionWorktree(git, plan, mainWorktree, wtPath, options.onProgress);
+      // Axiom's own record of what it put there (path + hash): never work, never a git object.
+      writeProvisioned(created.adminDir, wtPath, provision);
       metadata = { ...metadata, provision };
       await writeMetadata(created.adminDir, metadata);
       crashPoint('provisioned');

@@ -8,7 +8,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { GitRunner } from './git';
 import type { RepoInfo } from './repo';
-import { parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type DirtyCounts, type StatusEntry, type WorktreeRecord } from './parse';
+import { countStatus, parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type DirtyCounts, type StatusEntry, type WorktreeRecord } from './parse';
+import { readProvisioned, withoutProvisioned } from './provisioned';
 import { readAdminEntries, recordedLanding, type InstanceMetadata } from './metadata';
 import { readAgentState, type AgentState } from './agentState';
 import { mapPool } from './pool';
@@ -276,8 +277,10 @@ export class StatusCollector {
       const out = await this.git.out(record.path, ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all'], {
         readOnly: true,
       });
+      // What Axiom provisioned is not work, whatever the instance's .gitignore now says.
       const parsed = parseStatusV2(out);
-      const entry = { fingerprint, counts: parsed.counts, entries: parsed.entries };
+      const entries = adminDir ? withoutProvisioned(parsed.entries, readProvisioned(adminDir)) : parsed.entries;
+      const entry = { fingerprint, counts: entries.length === parsed.entries.length ? parsed.counts : countStatus(entries), entries };
       this.dirtyCache.set(key, entry);
       return entry;
     } catch {

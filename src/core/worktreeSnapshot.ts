@@ -1,6 +1,7 @@
 /**
  * The exact state of a worktree as a commit: HEAD itself when nothing is uncommitted, else a
- * snapshot commit (parent = HEAD) of every tracked and untracked file that git does not ignore.
+ * snapshot commit (parent = HEAD) of every tracked and untracked file that git does not ignore and
+ * that Axiom did not provision (provisioned.ts: never work, never a git object).
  * Made with a private index (a copy of the worktree's, so unchanged files are not re-hashed): the
  * user's index and staging stay untouched, and ignored files (secrets, dependencies) never become
  * git objects.
@@ -10,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GitRunner } from './git';
 import { identityEnv } from './identity';
+import { addWork, readProvisioned } from './provisioned';
 
 export interface WorktreeState {
   head: string;
@@ -21,7 +23,7 @@ export interface WorktreeState {
   snapshot: boolean;
 }
 
-/** HEAD, its tree, and the tree of the worktree's current state (tracked + untracked, not ignored). */
+/** HEAD, its tree, and the tree of the worktree's current state (tracked + untracked, not ignored, not provisioned). */
 export async function worktreeTree(git: GitRunner, worktree: string, adminDir: string): Promise<{ head: string; headTree: string; tree: string }> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-state-'));
   const env = { GIT_INDEX_FILE: path.join(tmp, 'index') };
@@ -34,7 +36,7 @@ export async function worktreeTree(git: GitRunner, worktree: string, adminDir: s
       } catch {
         await git.run(worktree, ['read-tree', 'HEAD'], { env });
       }
-      await git.run(worktree, ['add', '--all', '--', '.'], { env });
+      await addWork(git, worktree, env, 'HEAD', readProvisioned(adminDir));
       return (await git.out(worktree, ['write-tree'], { env })).trim();
     })();
     const [headOut, tree] = await Promise.all([readHead, writeTree]);

@@ -1,6 +1,7 @@
 /**
  * A git tree of exactly what is on disk in a worktree — tracked and untracked files, never ignored
- * ones — written without touching the worktree's index or files. Used for salvage (and for snapshots
+ * ones and never what Axiom provisioned (those keep HEAD's entry; see provisioned.ts) — written
+ * without touching the worktree's index or files. Used for salvage (and for snapshots
  * of a dirty worktree's exact state).
  *
  * Byte-exact: every file is hashed with `hash-object --no-filters`, so no clean filter, `text=auto`,
@@ -14,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GitRunner } from './git';
 import { gitDirOf } from './worktreeState';
+import { headEntriesAt, isProvisioned, type ProvisionedPath } from './provisioned';
 
 export interface NestedRepository {
   /** Path relative to the worktree. */
@@ -44,12 +46,15 @@ function splitZ(out: string): string[] {
   return out.split('\0').filter((s) => s !== '');
 }
 
-/** Writes the tree into the object store of `objectRepo` (the repository's common dir). */
-export async function writeWorktreeTree(git: GitRunner, objectRepo: string, worktree: string): Promise<WorktreeTree> {
+/**
+ * Writes the tree into the object store of `objectRepo` (the repository's common dir). `provisioned`
+ * (Axiom's record for this instance) are never read: their entries are HEAD's.
+ */
+export async function writeWorktreeTree(git: GitRunner, objectRepo: string, worktree: string, provisioned: readonly ProvisionedPath[] = []): Promise<WorktreeTree> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-tree-'));
   try {
     const nested: NestedRepository[] = [];
-    const entries = await collect(git, objectRepo, worktree, '', nested, scratch);
+    const entries = await collect(git, objectRepo, worktree, '', nested, scratch, undefined, provisioned);
     const env = { GIT_INDEX_FILE: path.join(scratch, 'index') };
     const info = entries.map((e) => `${e.mode} ${e.sha}\t${e.path}\0`).join('');
     // An empty index file is a valid empty index; update-index fills it, write-tree stores it.
@@ -70,10 +75,12 @@ async function collect(
   nested: NestedRepository[],
   scratch: string,
   env?: Record<string, string>,
+  provisioned: readonly ProvisionedPath[] = [],
 ): Promise<Entry[]> {
-  const [staged, others] = await Promise.all([
+  const [staged, others, kept] = await Promise.all([
     git.out(root, ['ls-files', '-z', '--stage'], { readOnly: true, env }),
     git.out(root, ['ls-files', '-z', '--others', '--exclude-standard'], { readOnly: true, env }),
+    headEntriesAt(git, root, provisioned, env),
   ]);
   const gitlinks = new Set<string>();
   const candidates = new Set<string>();
@@ -88,8 +95,9 @@ async function collect(
 
   const regular: { file: string; mode: string }[] = [];
   const links: { file: string; target: string }[] = [];
-  const entries: Entry[] = [];
+  const entries: Entry[] = kept.map((e) => ({ ...e, path: prefix + e.path }));
   for (const file of [...candidates].sort()) {
+    if (isProvisioned(file, provisioned)) continue;
     const abs = path.join(root, file);
     let st: fs.Stats;
     try {

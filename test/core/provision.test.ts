@@ -237,19 +237,6 @@ test('share symlink: one link to the main folder; cleanup and a forced cleanup n
   assert.ok(fs.existsSync(path.join(repo.dir, 'node_modules/pkg/index.js')));
 });
 
-test('share symlink while .gitignore has "node_modules/" (folders only): refused before the agent could commit the link, rolled back', async () => {
-  repo = repoWith({ share: { node_modules: 'symlink' } });
-  const engine = await AxiomEngine.open(repo.dir);
-  const before = state(repo);
-  const e = await refused(engine.spawn('s'), 'InvalidConfig');
-  assert.match(e.message, /node_modules: git does not ignore the link .*add "\/node_modules" to \.gitignore/);
-  assert.equal(state(repo), before);
-  assert.ok(
-    fs.existsSync(path.join(repo.dir, 'node_modules/pkg/index.js')),
-    'the rollback removed the link, not the folder',
-  );
-});
-
 test('share of a folder git does not ignore, or outside the tree, is refused before anything is created', async () => {
   repo = repoWith({ share: { vendor: 'hardlink' } });
   writeFile(repo.dir, 'vendor/lib.js', 'x\n');

@@ -48,7 +48,8 @@ export const cleanup: Verb = {
         (r.salvageRef
           ? `Work kept in ${r.salvageRef}. Restore it with: axiom salvage restore ${r.salvageRef}\n`
           : '') +
-        (r.rebasedChildren.length ? `Instances spawned from ${r.id} now have its base as theirs: ${r.rebasedChildren.join(', ')}.\n` : ''),
+        (r.rebasedChildren.length ? `Instances spawned from ${r.id} now have its base as theirs: ${r.rebasedChildren.join(', ')}.\n` : '') +
+        (r.atRisk.provisionedChanged ?? []).map((line) => `${line}\n`).join(''),
     );
     return EXIT.ok;
   },

@@ -35,8 +35,10 @@ export const merge: Verb = {
 
 function describeMerge(r: MergePlan | MergeResult): string {
   const head = `${r.strategy} ${r.id} (${plural(r.commits.length, 'commit')}, ${plural(r.files.length, 'file')}) into ${r.target}`;
+  // A provisioned file the agent changed is never committed or merged: said in words either way.
+  const notKept = r.provisionedChanged.map((line) => `${line}\n`).join('');
   if ('merged' in r)
-    return `Merged: ${head} → ${r.newTargetSha?.slice(0, 10)}\nNext: axiom cleanup ${r.id}\n`;
+    return `Merged: ${head} → ${r.newTargetSha?.slice(0, 10)}\n${notKept}Next: axiom cleanup ${r.id}\n`;
   const lines = [
     `Preview: ${head}${r.targetWorktree ? ` (checked out at ${r.targetWorktree})` : ' (not checked out: merged without a working tree)'}`,
   ];
@@ -49,5 +51,5 @@ function describeMerge(r: MergePlan | MergeResult): string {
     );
   if (r.targetChanges.length)
     lines.push(`${r.target} has uncommitted changes at ${r.targetWorktree}: commit or stash them first.`);
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + notKept;
 }
