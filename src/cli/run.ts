@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AxiomEngine, AxiomError, REFUSAL_CODES } from '../core';
 import { complete } from './completion';
+import { cliHint } from './hints';
 import { EXIT, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
 import { GLOBAL_OPTIONS, globalHelp, verbHelp } from './help';
 import { VERBS } from './verbs';
@@ -114,8 +115,9 @@ function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
           : REFUSAL_CODES.has(e.code)
             ? EXIT.refused
             : EXIT.failure;
+    const hint = cliHint(e);
     io.err(
-      json ? JSON.stringify({ error: e.toJSON() }, null, 2) + '\n' : `axiom: ${e.message}\n`,
+      json ? JSON.stringify({ error: e.toJSON() }, null, 2) + '\n' : `axiom: ${e.message}\n${hint ? `${hint}\n` : ''}`,
     );
     return code;
   }

@@ -148,3 +148,20 @@ test('axiom completion zsh and fish: every verb, its options and the dynamic nam
     execFileSync(shell, ['-n', file]);
   }
 });
+
+test('refusals speak the CLI\'s language: the engine\'s message names no flag, its hint becomes "Next: … --pick <id>" (and stays structured in --json)', async () => {
+  const land = await runCli(['-C', repo.dir, 'land', 'speedup']);
+  assert.equal(land.code, 3, land.stderr);
+  const [first, next] = land.stderr.split('\n');
+  assert.equal(first, 'axiom: No member of race speedup has been evaluated yet: evaluate its members, or choose the member to land.');
+  assert.equal(next, 'Next: run axiom evaluate --race speedup, or pass --pick <id>.');
+  const json = await runCli(['-C', repo.dir, 'land', 'speedup', '--json']);
+  const doc = JSON.parse(json.stderr) as { error: { code: string; message: string; details: { hint: unknown } } };
+  assert.equal(doc.error.code, 'NoWinner');
+  assert.doesNotMatch(doc.error.message, /--/);
+  assert.deepEqual(doc.error.details.hint, { next: [{ run: 'evaluate', task: 'speedup' }, { option: 'pick' }] });
+  const evaluate = await runCli(['-C', repo.dir, 'evaluate', 'speedup-1']);
+  assert.equal(evaluate.code, 2, evaluate.stderr);
+  assert.match(evaluate.stderr, /^axiom: There is no evaluation command: give one/);
+  assert.match(evaluate.stderr, /\nNext: pass --command 'npm test', or set "evaluate" in \.axiom\.json\.\n$/);
+});
