@@ -61,12 +61,12 @@ export function headlessLauncher(options: HeadlessLauncherOptions): MemberLaunch
           throw new AxiomError('InvalidArgument', `The ${agent} agent's command cannot be built: ${(e as Error).message}`);
         }
         if (!argv || argv.length === 0) {
-          throw new AxiomError(
-            'InvalidArgument',
-            agent === 'custom'
-              ? 'The custom agent has no command: pass --agent-command "my-agent {prompt}".'
-              : `A headless ${agent} needs a prompt (it runs one task and exits): pass --prompt, or --launch none to start agents yourself.`,
-          );
+          if (agent === 'custom') {
+            throw new AxiomError('InvalidArgument', 'The custom agent has no command (e.g. "my-agent {prompt}").', {
+              hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] },
+            });
+          }
+          throw new AxiomError('InvalidArgument', `A headless ${agent} needs a prompt (it runs one task and exits): pass --prompt, or --launch none to start agents yourself.`);
         }
         const program = argv[0]!;
         const relativeWithSlash = !path.isAbsolute(program) && program.includes('/');

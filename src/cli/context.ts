@@ -33,16 +33,34 @@ export interface VerbContext {
   print(doc: unknown, human: () => string): void;
 }
 
+/** What a word completes to: names listed by `axiom __complete <kind>`, or fixed words. */
+export type CompletionKind = 'instance' | 'race' | 'search' | 'salvage' | 'verb';
+export type Completion = CompletionKind | readonly string[];
+
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
+  /** What the option does, one sentence (shown by `axiom <verb> --help`). */
+  description: string;
+  /** Its value's name in help, e.g. "<branch>" (string options). */
+  value?: string;
+  /** What applies when the option is not given, in words (e.g. "merge"); omitted for switches. */
+  default?: string;
+  /** What its value completes to in the shell (none: no completion). */
+  complete?: Completion;
 }
 
 export interface Verb {
   /** One usage line per form, shown by `axiom --help`. */
   usage: string[];
-  /** The options this verb accepts, as node:util parseArgs declares them (global ones are always accepted). */
+  /** What the verb does, one sentence (`axiom <verb> --help`, `axiom help <verb>`). */
+  summary: string;
+  /** The options this verb accepts (global ones are always accepted); help and completion list them. */
   options: Record<string, OptionSpec>;
+  /** At least one complete command line, each with a short comment after `#`. */
+  examples: [string, ...string[]];
+  /** What the positional arguments complete to in the shell (none: no completion). */
+  operands?: Completion;
   run(ctx: VerbContext): Promise<ExitCode>;
 }
 

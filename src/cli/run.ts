@@ -7,38 +7,45 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AxiomEngine, AxiomError, onDamagedRecord, REFUSAL_CODES } from '../core';
+import { complete } from './completion';
+import { cliHint } from './hints';
 import { EXIT, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
+import { GLOBAL_OPTIONS, globalHelp, verbHelp } from './help';
 import { VERBS } from './verbs';
 
-const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  C: { type: 'string', short: 'C' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-};
-
 function usage(): string {
-  const lines = Object.values(VERBS).flatMap((v) => v.usage.map((u) => `  ${u}`));
-  return `Usage: axiom [-C <path>] <command> [options]
+  return globalHelp(VERBS);
+}
 
-Commands:
-${lines.join('\n')}
+/** parseArgs' declaration of an option: only its type and short name (help fields stay ours). */
+function parseSpec(spec: OptionSpec): { type: 'string' | 'boolean'; short?: string } {
+  return spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+}
 
-Options: --json (one JSON document), -C <path> (run as if started in <path>), -h/--help, --version.
-Exit codes: 0 done, 1 failure, 2 usage, 3 refused to protect work or by a rule, 4 merge conflict.`;
+/** node:util's message, without its unbalanced quote (`as in '-- "--foo"` ends with no closing '). */
+function parseErrorMessage(e: Error & { code?: string }): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(e.message);
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const flag = unknown[1]!;
+    return `Unknown option ${flag}. A positional argument starting with "-" goes after "--", as in: -- ${JSON.stringify(flag)}`;
+  }
+  return e.message;
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   // Known before parsing, so that even a malformed command line answers in JSON when asked to.
   const json = argv.includes('--json');
   try {
-    const allOptions: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS };
-    for (const verb of Object.values(VERBS)) Object.assign(allOptions, verb.options);
+    // The hidden completer answers before anything else, quickly, and never fails loudly.
+    if (argv[0] === '__complete') return await complete(argv.slice(1), io, VERBS);
+    const allOptions: Record<string, ReturnType<typeof parseSpec>> = {};
+    for (const options of [GLOBAL_OPTIONS, ...Object.values(VERBS).map((v) => v.options)])
+      for (const [name, spec] of Object.entries(options)) allOptions[name] = parseSpec(spec);
     let parsed;
     try {
       parsed = parseArgs({ args: argv, options: allOptions, allowPositionals: true, strict: true });
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError(parseErrorMessage(e as Error));
     }
     const values = parsed.values as VerbContext['values'];
     if (values.version) {
@@ -46,13 +53,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       return EXIT.ok;
     }
     const [command, ...args] = parsed.positionals;
-    if (values.help || !command) {
+    if (!command) {
       if (!values.help) throw new UsageError('Missing command.');
       io.out(`${usage()}\n`);
       return EXIT.ok;
     }
     const verb = Object.hasOwn(VERBS, command) ? VERBS[command] : undefined;
     if (!verb) throw new UsageError(`Unknown command ${JSON.stringify(command)}.`);
+    if (values.help) {
+      io.out(`${verbHelp(verb)}\n`);
+      return EXIT.ok;
+    }
     for (const name of Object.keys(values)) {
       if (!(name in GLOBAL_OPTIONS) && !(name in verb.options))
         throw new UsageError(`--${name} is not an option of axiom ${command}.`);
@@ -110,8 +121,9 @@ function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
           : REFUSAL_CODES.has(e.code)
             ? EXIT.refused
             : EXIT.failure;
+    const hint = cliHint(e);
     io.err(
-      json ? JSON.stringify({ error: e.toJSON() }, null, 2) + '\n' : `axiom: ${e.message}\n`,
+      json ? JSON.stringify({ error: e.toJSON() }, null, 2) + '\n' : `axiom: ${e.message}\n${hint ? `${hint}\n` : ''}`,
     );
     return code;
   }

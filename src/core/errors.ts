@@ -55,6 +55,23 @@ export interface AxiomErrorDetails {
   exitCode?: number;
   /** Ignored files a cleanup would delete (never salvaged: they may hold secrets). */
   ignored?: { count: number; bytes: number; sample: string[] };
+  /** What to do next, in the engine's terms: each front end words it (CLI flags, MCP arguments, VS Code commands). */
+  hint?: Hint;
+}
+
+/** An option of the refused operation, by its engine name (each front end has its own spelling of it). */
+export type HintOption = 'pick' | 'command' | 'evaluate' | 'agentCommand';
+
+/** One way forward: pass an option of the refused operation, run another operation first, or set a configuration key. */
+export type NextStep =
+  | { option: HintOption; value?: string }
+  | { run: 'evaluate'; task: string }
+  | { run: 'evaluate'; id: string }
+  | { config: 'evaluate' };
+
+export interface Hint {
+  /** Alternatives, the likeliest first. */
+  next: NextStep[];
 }
 
 export class AxiomError extends Error {

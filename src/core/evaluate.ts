@@ -73,7 +73,8 @@ export function resolveEvaluation(options: EvaluateOptions, race: Race | null, c
   if (!command || !command.trim()) {
     throw new AxiomError(
       'InvalidArgument',
-      'There is no evaluation command: pass one (axiom evaluate --command "npm test"), give the race one (--evaluate), or set "evaluate" in .axiom.json.',
+      'There is no evaluation command: give one (e.g. "npm test") to this evaluation or to the race, or set "evaluate" in .axiom.json.',
+      { hint: { next: [{ option: 'command', value: 'npm test' }, { config: 'evaluate' }] } },
     );
   }
   return {

@@ -8,7 +8,7 @@
  * Only finished members land: while any member's agent is still at work the landing is refused.
  */
 import type { AxiomEngine } from './engine';
-import { AxiomError, isAxiomError } from './errors';
+import { AxiomError, isAxiomError, type NextStep } from './errors';
 import { describeStaleness, refuseBusyTargets, type MergePlan, type MergeResult, type MergeStrategy } from './merge';
 import type { WorkAtRisk } from './cleanup';
 import type { Forecast } from './forecast';
@@ -114,11 +114,13 @@ function pickWinner(inputs: LandInputs, options: LandOptions): RankRow {
   const winner = ranking.find((r) => r.live && r.passed === true);
   if (!winner) {
     const evaluated = ranking.filter((r) => r.passed !== null).length;
+    const pick: NextStep = { option: 'pick' };
     throw new AxiomError(
       'NoWinner',
       evaluated === 0
-        ? `No member of race ${race.task} has been evaluated yet: run axiom evaluate --race ${race.task}, or land one with --pick <id>.`
-        : `No live member of race ${race.task} passed its evaluation; nothing lands on its own. Land one anyway with --pick <id>.`,
+        ? `No member of race ${race.task} has been evaluated yet: evaluate its members, or choose the member to land.`
+        : `No live member of race ${race.task} passed its evaluation; nothing lands on its own. Choose a member to land it anyway.`,
+      { hint: { next: evaluated === 0 ? [{ run: 'evaluate', task: race.task }, pick] : [pick] } },
     );
   }
   return winner;
@@ -139,8 +141,8 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
   if (evaluation && options.pick === undefined && !fresh) {
     throw new AxiomError(
       'StaleEvaluation',
-      `${winner.id} changed after it was evaluated (${await describeStaleness(engine.git, inst.path, evaluation, now)}): evaluate it again (axiom evaluate ${winner.id}) or land its current state anyway with --pick ${winner.id}. Nothing was changed.`,
-      { path: inst.path },
+      `${winner.id} changed after it was evaluated (${await describeStaleness(engine.git, inst.path, evaluation, now)}): evaluate it again, or choose it explicitly to land it anyway. Nothing was changed.`,
+      { path: inst.path, hint: { next: [{ run: 'evaluate', id: winner.id }, { option: 'pick', value: winner.id }] } },
     );
   }
   const commitsUncommitted = now.tree !== now.headTree;

@@ -379,8 +379,8 @@ async function mergeOnce(ctx: Ctx, inst: LocatedInstance, options: MergeOptions)
     if (now.head !== exact.head || now.tree !== exact.tree) {
       throw new AxiomError(
         'StaleEvaluation',
-        `${inst.id} changed after it was evaluated (${await describeStaleness(git, inst.path, exact, now)}); nothing was changed. Evaluate it again (axiom evaluate ${inst.id}), or land its current state with --pick ${inst.id}.`,
-        { path: inst.path },
+        `${inst.id} changed after it was evaluated (${await describeStaleness(git, inst.path, exact, now)}); nothing was changed. Evaluate it again, or choose it explicitly to land its current state.`,
+        { path: inst.path, hint: { next: [{ run: 'evaluate', id: inst.id }, { option: 'pick', value: inst.id }] } },
       );
     }
     if (exact.tree !== now.headTree) {

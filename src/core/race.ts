@@ -110,7 +110,9 @@ export function planMembers(options: RaceOptions): RaceMember[] {
   const defaultAgent = options.agentCommand ? 'custom' : 'claude';
   const agents = parseAgentMix(options.agents, options.count, defaultAgent);
   if (agents.includes('custom') && !options.agentCommand) {
-    throw new AxiomError('InvalidArgument', 'The custom agent needs its command: pass --agent-command "my-agent {prompt}".');
+    throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', {
+      hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] },
+    });
   }
   return agents.map((agent, i) => ({ id: `${task}-${i + 1}`, agent, ...(agent === 'custom' ? { command: options.agentCommand! } : {}) }));
 }

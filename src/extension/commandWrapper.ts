@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { AxiomError, REFUSAL_CODES, isAxiomError } from '../core';
 import { Commands, type CommandId } from './commandIds';
 import { Cancelled, Invocation } from './invocation';
+import { vscodeHint } from './refusals';
 
 export interface UiAction {
   title: string;
@@ -70,7 +71,8 @@ function report(id: string, e: unknown, log: vscode.LogOutputChannel, headless: 
   log[expected ? 'warn' : 'error'](`${id} failed:`, inner instanceof AxiomError ? JSON.stringify(inner.toJSON()) : inner);
   if (!expected) actions.push({ title: 'Show Log', run: () => vscode.commands.executeCommand(Commands.showLog) });
 
-  const text = inner instanceof Error ? inner.message : String(inner);
+  const hint = isAxiomError(inner) ? vscodeHint(inner) : '';
+  const text = `${inner instanceof Error ? inner.message : String(inner)}${hint ? ` ${hint}` : ''}`;
   const [first, ...rest] = text.split('\n');
   // A modal dialog can carry the whole list (files, commits); a notification gets one line.
   const modal = e instanceof ActionableError && e.options.modal === true && !headless;

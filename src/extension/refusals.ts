@@ -3,7 +3,7 @@
  * (with their state in words, never git's `?`/`M`), the commits, and any other list the engine
  * adds, so a richer refusal shows without a change here.
  */
-import { AxiomError, plural, type WorktreeStatus } from '../core';
+import { AxiomError, plural, type NextStep, type WorktreeStatus } from '../core';
 import { changeWords } from './presentation';
 
 const MAX_ITEMS = 15;
@@ -65,4 +65,24 @@ export function refusalLines(e: AxiomError, status?: WorktreeStatus): string[] {
 /** The first line of an error message (the dialog's title). */
 export function headline(e: Error): string {
   return e.message.split('\n')[0] ?? e.message;
+}
+
+/** An engine refusal's next step (details.hint) in VS Code's words: the commands (buttons) and settings to use. */
+export function vscodeHint(e: AxiomError): string {
+  const next = e.details.hint?.next ?? [];
+  return next.length ? `Next: ${next.map(vscodeStep).join(', or ')}.` : '';
+}
+
+function vscodeStep(step: NextStep): string {
+  if ('config' in step) return `set "${step.config}" in .axiom.json`;
+  if ('run' in step) return `use Evaluate on ${'task' in step ? `race ${step.task}` : step.id}`;
+  switch (step.option) {
+    case 'pick':
+      return `use Merge into Base… on the member you choose${step.value !== undefined ? ` (${step.value})` : ''}`;
+    case 'command':
+    case 'evaluate':
+      return 'give the evaluation command in Race Agents…';
+    case 'agentCommand':
+      return 'set the setting axiom.customAgentCommand';
+  }
 }

@@ -42,13 +42,20 @@ export function mcpJsonSnippet(input: McpConfigInput, name = SERVER_NAME): strin
   return JSON.stringify({ mcpServers: { [name]: { type: 'stdio', ...c } } }, null, 2);
 }
 
+type ClaudeMcpAddInput = McpConfigInput & { scope?: 'local' | 'project' | 'user'; name?: string };
+
 /** A `claude mcp add` command line, every argument quoted for the shell it will be pasted into. */
-export function claudeMcpAddCommand(input: McpConfigInput & { scope?: 'local' | 'project' | 'user'; name?: string }, flavor: ShellFlavor = 'posix'): string {
+export function claudeMcpAddCommand(input: ClaudeMcpAddInput, flavor: ShellFlavor = 'posix'): string {
+  return commandLine(claudeMcpAddArgv(input), flavor);
+}
+
+/** The `claude mcp add` argv, unquoted (for programs that run it without a shell). */
+export function claudeMcpAddArgv(input: ClaudeMcpAddInput): string[] {
   const c = mcpServerConfig(input);
   // The name comes first: `-e` takes several values and would swallow a name written after it
   // ("Invalid environment variable format"). `--` ends claude's options: --repo is the server's.
   const argv = ['claude', 'mcp', 'add', input.name ?? SERVER_NAME, '--scope', input.scope ?? 'local'];
   for (const [k, v] of Object.entries(c.env ?? {})) argv.push('-e', `${k}=${v}`);
   argv.push('--', c.command, ...c.args);
-  return commandLine(argv, flavor);
+  return argv;
 }

@@ -70,21 +70,19 @@ export const EXPLORE_ACTION_HELP =
   'rank: a race\'s members best first; land: merge the winner and salvage the rest (or all: true, every instance in the conflict-free order); ' +
   'conflicts: which live instances conflict and a landing order; history: every attempt and per-agent totals.';
 
-/** The exploration fields of the flat JSON Schema (each says which actions use it). */
-export const EXPLORE_PROPERTIES = {
-  task: { type: 'string', description: 'race, evaluate, rank, land, history: the race\'s task name; its members are <task>-1 … <task>-N (lowercase letters, digits, ".", "_", "-").' },
-  count: { type: 'integer', minimum: 1, maximum: 20, description: 'race: how many members (default: the total of "agents", else 3).' },
-  agents: { type: 'string', description: 'race: the agent mix, e.g. "claude:2,codex:1", or "claude,codex" spread over count (default claude; "custom" with "command").' },
-  from: { type: 'string', description: 'race: start every member from this instance\'s branch (expand a node); they merge back into it.' },
-  evaluate: {
-    type: 'string',
-    description: 'race, evaluate: the evaluation command template, split without a shell ({prompt}, {id}, {worktree} fill whole arguments), e.g. "npm test". Exit 0 = passed; the last stdout line AXIOM_SCORE=<number> is the score. Default: .axiom.json "evaluate".',
-  },
-  score: { type: 'string', enum: [...SCORE_DIRECTIONS], description: 'race, evaluate: which score is better (default higher).' },
-  timeoutSec: { type: 'integer', minimum: 1, description: 'race, evaluate: seconds before an evaluation is stopped and counted as failed (default 600).' },
-  wait: { type: 'boolean', description: 'race: return only when every member has finished and been evaluated, with the ranking (default false: poll rank).' },
-  all: { type: 'boolean', description: 'land: land every live instance with commits in the conflict-free order (no race needed).' },
-  pick: { type: 'string', description: 'land: land this member instead of the top-ranked passing one.' },
-  keepLosers: { type: 'boolean', description: 'land: leave the other members in place (default: cleaned up, their work kept in salvage refs).' },
-  stats: { type: 'boolean', description: 'history: per-agent totals only.' },
+/** What the exploration fields mean, for the flat JSON Schema (its types and limits come from the zod schemas above). */
+export const EXPLORE_DESCRIPTIONS = {
+  task: 'race, evaluate, rank, land, history: the race\'s task name; its members are <task>-1 … <task>-N (lowercase letters, digits, ".", "_", "-").',
+  count: 'race: how many members (default: the total of "agents", else 3).',
+  agents: 'race: the agent mix, e.g. "claude:2,codex:1", or "claude,codex" spread over count (default claude; "custom" with "command").',
+  from: 'race: start every member from this instance\'s branch (expand a node); they merge back into it.',
+  evaluate:
+    'race, evaluate: the evaluation command template, split without a shell ({prompt}, {id}, {worktree} fill whole arguments), e.g. "npm test". Exit 0 = passed; the last stdout line AXIOM_SCORE=<number> is the score. Default: .axiom.json "evaluate".',
+  score: 'race, evaluate: which score is better (default higher).',
+  timeoutSec: 'race, evaluate: seconds before an evaluation is stopped and counted as failed (default 600).',
+  wait: 'race: return only when every member has finished and been evaluated, with the ranking (default false: poll rank).',
+  all: 'land: land every live instance with commits in the conflict-free order (no race needed).',
+  pick: 'land: land this member instead of the top-ranked passing one.',
+  keepLosers: 'land: leave the other members in place (default: cleaned up, their work kept in salvage refs).',
+  stats: 'history: per-agent totals only.',
 } as const;

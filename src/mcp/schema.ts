@@ -1,7 +1,8 @@
 /**
- * The arguments of `axiom_claude_orchestrate_worktree`: one flat JSON Schema advertised to clients
- * (tool-calling models want a top-level object, not a union), and a strict per-action zod schema
- * that every call is checked against before anything touches git. Anything wrong comes back as an
+ * The arguments of `axiom_claude_orchestrate_worktree`: a strict per-action zod schema that every
+ * call is checked against before anything touches git, and one flat JSON Schema advertised to
+ * clients (tool-calling models want a top-level object, not a union), generated from the zod
+ * schemas with z.toJSONSchema so the two cannot drift; only the descriptions are written by hand. Anything wrong comes back as an
  * InvalidArgument tool error naming the field and what is allowed.
  */
 import { z } from 'zod';
@@ -57,7 +58,8 @@ const cleanup = z.strictObject({
 });
 const send = z.strictObject({ action: z.literal('send'), instanceId, text: text(MAX_SEND).min(1, 'text cannot be empty') });
 
-const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send, ...explore.EXPLORE_SCHEMAS } as const;
+/** The strict check of each action's arguments (the advertised JSON Schema is generated from these). */
+export const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send, ...explore.EXPLORE_SCHEMAS } as const;
 
 export type ToolArgs =
   | z.infer<typeof spawn>
@@ -106,56 +108,84 @@ export function parseToolArgs(raw: unknown): ToolArgs {
   return result.data as ToolArgs;
 }
 
-/** The JSON Schema clients see: one object, `action` required, each field saying which actions use it. */
-export const INPUT_SCHEMA = {
-  type: 'object' as const,
-  properties: {
+/** Every argument name of some action (besides `action`): each must have a description below. */
+type FieldName = Exclude<{ [A in Action]: keyof z.infer<(typeof BY_ACTION)[A]> }[Action], 'action'>;
+
+/** What each argument means, the one hand-written part of the JSON Schema (types and limits come from zod). */
+const DESCRIPTIONS: Record<FieldName, string> = {
+  instanceId: 'Instance id (spawn, status, diff, merge, cleanup, send, evaluate): lowercase letters, digits, ".", "_", "-", at most 40, starting with a letter or digit. Example: "solver1".',
+  baseBranch: 'spawn, race: branch to start from (default: the repository default branch).',
+  useWorktree: 'spawn: must be true (the default). Every instance runs in its own git worktree; running in the main checkout is refused.',
+  agent: 'spawn: agent preset (default claude). "custom" needs "command".',
+  prompt: 'spawn, race: the task for the agent(s). With a prompt the default launch is "headless".',
+  launch:
+    'spawn, race: "headless" runs the agent as a background process (output in the instance log); "terminal" asks the VS Code extension to open it in a terminal; "none" only creates the worktree. Default: headless when a prompt is given, else none.',
+  command:
+    'spawn or race with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
+  includePatch: 'diff: include the unified patch (default true).',
+  maxPatchBytes: `diff: cut the patch at this many bytes (default ${DEFAULT_PATCH_BYTES}); "truncated" says when it was cut.`,
+  strategy: 'merge, land: how to bring the work back (default merge).',
+  preview: 'merge, land: report what would happen (commits, files, conflicts; land: what is salvaged) without changing anything.',
+  into: 'merge: target branch (default: the instance base).',
+  commitMessage: "merge: commit the instance's uncommitted work first with this message (else uncommitted work refuses the merge).",
+  force: 'cleanup: remove even though work would be lost; the work is first saved under refs/axiom/salvage/… (restorable).',
+  keepBranch: 'cleanup: keep the instance branch.',
+  text: 'send: the line to type into the agent (headless: its stdin; terminal: the VS Code terminal).',
+  ...explore.EXPLORE_DESCRIPTIONS,
+};
+
+type JsonSchema = Record<string, unknown>;
+const LOWER_BOUNDS = new Set(['minimum', 'minLength', 'minItems']);
+const UPPER_BOUNDS = new Set(['maximum', 'maxLength', 'maxItems']);
+
+/**
+ * One field as two actions declare it, merged for the flat schema: the same type, every value either
+ * allows (enums joined), the looser limit (none when one has none). Each action's own zod schema
+ * stays the strict check of a call.
+ */
+function mergeField(a: JsonSchema, b: JsonSchema, name: string): JsonSchema {
+  if (a.type !== b.type) throw new Error(`Argument ${name} has two types (${String(a.type)}, ${String(b.type)}): give one of them another name.`);
+  const out: JsonSchema = {};
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[key];
+    const y = b[key];
+    if (key === 'enum') {
+      if (Array.isArray(x) && Array.isArray(y)) out.enum = [...new Set([...(x as unknown[]), ...(y as unknown[])])];
+    } else if (LOWER_BOUNDS.has(key) || UPPER_BOUNDS.has(key)) {
+      if (typeof x === 'number' && typeof y === 'number') out[key] = LOWER_BOUNDS.has(key) ? Math.min(x, y) : Math.max(x, y);
+    } else if (key === 'items') {
+      out.items = mergeField(x as JsonSchema, y as JsonSchema, `${name}[]`);
+    } else if (x !== undefined && JSON.stringify(x) === JSON.stringify(y)) {
+      out[key] = x;
+    }
+  }
+  return out;
+}
+
+/** The JSON Schema clients see, generated from the zod schemas: one object, `action` required, each field saying which actions use it. */
+export function buildInputSchema(): { type: 'object'; properties: Record<string, JsonSchema>; required: string[]; additionalProperties: false } {
+  const fields = new Map<string, JsonSchema>();
+  for (const schema of Object.values(BY_ACTION)) {
+    const generated = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { properties?: Record<string, JsonSchema> };
+    for (const [name, field] of Object.entries(generated.properties ?? {})) {
+      if (name === 'action') continue;
+      const known = fields.get(name);
+      fields.set(name, known ? mergeField(known, field, name) : field);
+    }
+  }
+  const properties: Record<string, JsonSchema> = {
     action: {
       type: 'string',
       enum: [...ACTIONS],
       description:
         'spawn: create an isolated worktree instance (optionally start an agent in it); status: one instance; list: every worktree; ' +
         'diff: changed files with line counts and a unified patch; merge: bring the instance back (preview first); ' +
-        'cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance\'s agent. ' +
+        "cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance's agent. " +
         explore.EXPLORE_ACTION_HELP,
     },
-    instanceId: {
-      type: 'string',
-      description: 'Instance id (spawn, status, diff, merge, cleanup, send, evaluate): lowercase letters, digits, ".", "_", "-", at most 40, starting with a letter or digit. Example: "solver1".',
-    },
-    baseBranch: { type: 'string', description: 'spawn, race: branch to start from (default: the repository default branch).' },
-    useWorktree: {
-      type: 'boolean',
-      description: 'spawn: must be true (the default). Every instance runs in its own git worktree; running in the main checkout is refused.',
-    },
-    agent: { type: 'string', enum: [...AGENT_NAMES], description: 'spawn: agent preset (default claude). "custom" needs "command".' },
-    prompt: { type: 'string', description: 'spawn, race: the task for the agent(s). With a prompt the default launch is "headless".' },
-    launch: {
-      type: 'string',
-      enum: [...LAUNCH_MODES],
-      description:
-        'spawn, race: "headless" runs the agent as a background process (output in the instance log); "terminal" asks the VS Code extension to open it in a terminal; "none" only creates the worktree. Default: headless when a prompt is given, else none.',
-    },
-    command: {
-      type: 'array',
-      items: { type: 'string' },
-      description:
-        'spawn or race with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
-    },
-    includePatch: { type: 'boolean', description: 'diff: include the unified patch (default true).' },
-    maxPatchBytes: { type: 'integer', minimum: 0, maximum: MAX_PATCH_BYTES, description: `diff: cut the patch at this many bytes (default ${DEFAULT_PATCH_BYTES}); "truncated" says when it was cut.` },
-    strategy: { type: 'string', enum: [...MERGE_STRATEGIES], description: 'merge, land: how to bring the work back (default merge).' },
-    preview: { type: 'boolean', description: 'merge, land: report what would happen (commits, files, conflicts; land: what is salvaged) without changing anything.' },
-    into: { type: 'string', description: 'merge: target branch (default: the instance base).' },
-    commitMessage: { type: 'string', description: 'merge: commit the instance\'s uncommitted work first with this message (else uncommitted work refuses the merge).' },
-    force: {
-      type: 'boolean',
-      description: 'cleanup: remove even though work would be lost; the work is first saved under refs/axiom/salvage/… (restorable).',
-    },
-    keepBranch: { type: 'boolean', description: 'cleanup: keep the instance branch.' },
-    text: { type: 'string', description: 'send: the line to type into the agent (headless: its stdin; terminal: the VS Code terminal).' },
-    ...explore.EXPLORE_PROPERTIES,
-  },
-  required: ['action'],
-  additionalProperties: false,
-};
+  };
+  for (const [name, field] of fields) properties[name] = { ...field, description: DESCRIPTIONS[name as FieldName] };
+  return { type: 'object', properties, required: ['action'], additionalProperties: false };
+}
+
+export const INPUT_SCHEMA = buildInputSchema();

@@ -9,14 +9,16 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import {
   CallToolRequestSchema,
+  ErrorCode,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
+  McpError,
   ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { AxiomMcp } from './axiomMcp';
 import type { AxiomMcpOptions } from './context';
-import { json, McpRefusal, toolError } from './refusal';
+import { json, toolError } from './refusal';
 import { RESOURCE_TEMPLATES } from './resources';
 import { INPUT_SCHEMA, TOOL_NAME } from './schema';
 import { writeStderr } from '../core/stdioGuard';
@@ -53,8 +55,9 @@ export function createServer(options: AxiomMcpOptions): { server: Server; axiom:
     ],
   }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    // A tool that does not exist is a bad request (JSON-RPC invalid params), not a failure of a tool.
     if (request.params.name !== TOOL_NAME) {
-      return toolError(new McpRefusal('Unexpected', `Unknown tool ${JSON.stringify(request.params.name)}: this server has one tool, ${TOOL_NAME}.`));
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${JSON.stringify(request.params.name)}: this server has one tool, ${TOOL_NAME}.`, { tool: request.params.name });
     }
     return axiom.call(request.params.arguments ?? {});
   });

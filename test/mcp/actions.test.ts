@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BASIC_PROGRAMS, pathWithOnly } from '../core/programPath';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, commitIn, connect, git, makeRepo, waitFor, writeFile, TOOL, type McpSession, type TempRepo } from './helpers';
 
 let repo: TempRepo;
@@ -36,6 +37,20 @@ test('the server advertises one tool with a flat object schema, and resources', 
     templates.resourceTemplates.map((t) => t.uriTemplate),
     ['axiom://instances/{id}', 'axiom://instances/{id}/log'],
   );
+});
+
+test('an unknown tool name is an MCP invalid-params error (not a tool error with code Unexpected)', async () => {
+  await assert.rejects(
+    mcp.client.callTool({ name: 'axiom_no_such_tool', arguments: { action: 'list' } }),
+    (e: unknown) => {
+      assert.ok(e instanceof McpError, String(e));
+      assert.equal(e.code, ErrorCode.InvalidParams);
+      assert.match(e.message, /Unknown tool "axiom_no_such_tool": this server has one tool, axiom_claude_orchestrate_worktree/);
+      return true;
+    },
+  );
+  // The server still answers afterwards.
+  assert.equal((await mcp.call({ action: 'list' })).isError, false);
 });
 
 test("the seed's shape: spawn → status (worktreePath, branch) → cleanup", async () => {

@@ -33,12 +33,20 @@ test('axiom mcp config --json: the .mcp.json document; no flag: both, with the a
   assert.match(both.stdout, /claude mcp add axiom-worktrees/);
   assert.match(both.stdout, /"mcpServers"/);
   assert.match(both.stdout, /Pending approval/);
-  const clash = await runCli(['-C', repo.dir, 'mcp', 'config', '--claude', '--json']);
-  assert.equal(clash.code, 2);
-  assert.match(clash.stderr, /Choose one/);
   const outside = await runCli(['-C', repo.parent, 'mcp', 'config']);
   assert.equal(outside.code, 1, outside.stderr);
   assert.match(outside.stderr, /is not inside a git repository/);
+});
+
+test('axiom mcp config --claude --json: the claude mcp add argv as a JSON array, the line it quotes', async () => {
+  const r = await runCli(['-C', repo.dir, 'mcp', 'config', '--claude', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const argv = JSON.parse(r.stdout) as string[];
+  assert.deepEqual(argv, ['claude', 'mcp', 'add', 'axiom-worktrees', '--scope', 'local', '--', process.execPath, MCP, '--repo', repo.dir]);
+  // The same command as the line --claude prints, read back by a shell.
+  const line = (await runCli(['-C', repo.dir, 'mcp', 'config', '--claude'])).stdout.trim();
+  const printer = `${JSON.stringify(process.execPath)} -e 'console.log(JSON.stringify(process.argv.slice(1)))' --`;
+  assert.deepEqual(JSON.parse(execFileSync('sh', ['-c', `${printer} ${line}`], { encoding: 'utf8' })), argv);
 });
 
 test('optional: the real claude accepts the line from axiom mcp config --claude and health-checks the server', async (t) => {

@@ -127,8 +127,8 @@ test('≥200 generated malformed argument sets: each answered with isError; the 
 });
 
 test('protocol-level garbage (wrong tool, non-object arguments) never takes the server down', async () => {
-  const unknownTool = await mcp.client.callTool({ name: 'rm_rf', arguments: {} });
-  assert.equal(unknownTool.isError, true);
+  // An unknown tool is a JSON-RPC invalid-params error (-32602), and the server keeps serving.
+  await assert.rejects(mcp.client.callTool({ name: 'rm_rf', arguments: {} }), (e: unknown) => (e as { code?: number }).code === -32602);
   for (const bad of ['a string', 42, [1, 2], null]) {
     try {
       const res = await mcp.client.callTool({ name: TOOL, arguments: bad as unknown as Record<string, unknown> });

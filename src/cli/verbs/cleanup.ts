@@ -6,12 +6,15 @@ export const cleanup: Verb = {
     'cleanup <id> [--force] [--keep-branch]                           run the teardown, remove an instance (refuses if work would be lost)',
     'cleanup --all [--merged-only]                                    remove every instance that can go safely',
   ],
+  summary: 'Runs the teardown and removes an instance and its branch; refuses when work would be lost unless forced, and then keeps that work in a salvage ref.',
   options: {
-    force: { type: 'boolean' },
-    'keep-branch': { type: 'boolean' },
-    all: { type: 'boolean' },
-    'merged-only': { type: 'boolean' },
+    force: { type: 'boolean', description: 'Remove even though work would be lost; the work is first saved under refs/axiom/salvage/… (restorable).' },
+    'keep-branch': { type: 'boolean', description: 'Keep the instance branch; only the worktree goes.' },
+    all: { type: 'boolean', description: 'Remove every instance that can go without losing work (never forces).' },
+    'merged-only': { type: 'boolean', description: 'With --all: only instances whose work is merged.' },
   },
+  operands: 'instance',
+  examples: ['axiom cleanup fix-login            # refuses and says what is at stake if work would be lost', 'axiom cleanup --all --merged-only  # tidy up after merging'],
   async run(ctx) {
     const engine = await ctx.engine();
     if (ctx.values.all) {

@@ -5,7 +5,10 @@ export const diff: Verb = {
   usage: [
     'diff <id>                                                        files changed against the merge-base',
   ],
+  summary: 'Lists the files an instance changed against its merge-base with the base branch, with line counts.',
   options: {},
+  operands: 'instance',
+  examples: ['axiom diff fix-login'],
   async run(ctx) {
     const id = need(ctx.args, 0, 'instance id (axiom diff <id>)');
     noExtra(ctx.args, 1);

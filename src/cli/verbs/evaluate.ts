@@ -7,12 +7,15 @@ export const evaluate: Verb = {
     'evaluate <id>… | --race <task> [--command "<template>"] [--score higher|lower] [--timeout <sec>]',
     '                                                                 run the evaluation in each worktree; results kept in git',
   ],
+  summary: 'Runs the evaluation command in each instance\'s worktree and records the result (pass/fail, score, log) in git.',
   options: {
-    race: { type: 'string' },
-    command: { type: 'string' },
-    score: { type: 'string' },
-    timeout: { type: 'string' },
+    race: { type: 'string', value: '<task>', description: 'Evaluate every live member of this race instead of the instances named.', complete: 'race' },
+    command: { type: 'string', value: '"<template>"', description: 'The evaluation command ({id}, {worktree} filled in; run without a shell).', default: 'the race\'s, else "evaluate" in .axiom.json' },
+    score: { type: 'string', value: 'higher|lower', description: 'Which way a score printed by the command is better.', default: 'higher', complete: SCORE_DIRECTIONS },
+    timeout: { type: 'string', value: '<sec>', description: 'Stop the command after this many seconds (it then fails).', default: '600 (or .axiom.json "evaluate")' },
   },
+  operands: 'instance',
+  examples: ['axiom evaluate --race login --command "npm test"  # evaluate every member of race login'],
   async run(ctx) {
     const task = stringOption(ctx.values, 'race');
     if (task !== undefined && ctx.args.length > 0) throw new UsageError('Give instance ids or --race <task>, not both.');

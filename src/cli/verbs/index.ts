@@ -1,9 +1,11 @@
 /** Every `axiom` verb, in the order `--help` lists them. A new verb is one file here plus one line. */
 import type { Verb } from '../context';
 import { cleanup } from './cleanup';
+import { completion } from './completion';
 import { conflicts } from './conflicts';
 import { diff } from './diff';
 import { evaluate } from './evaluate';
+import { help } from './help';
 import { history } from './history';
 import { land } from './land';
 import { list } from './list';
@@ -34,4 +36,6 @@ export const VERBS: Record<string, Verb> = {
   conflicts,
   history,
   mcp,
+  help,
+  completion,
 };

@@ -7,13 +7,16 @@ export const land: Verb = {
     '                                                                 merge the winner, salvage and remove the other members',
     'land --all [--strategy …]                                        land every live instance with commits, in the forecast order',
   ],
+  summary: 'Merges the winner of a race into its base, salvages the other members\' work and removes them; --all lands every live instance in the forecast order.',
   options: {
-    pick: { type: 'string' },
-    strategy: { type: 'string' },
-    'keep-losers': { type: 'boolean' },
-    preview: { type: 'boolean' },
-    all: { type: 'boolean' },
+    pick: { type: 'string', value: '<id>', description: 'Land this member instead of the best-ranked one (also when none passed or it changed since its evaluation).', default: 'the best-ranked member that passed', complete: 'instance' },
+    strategy: { type: 'string', value: 'merge|squash|rebase|cherry-pick', description: 'How the work is brought back.', default: 'merge', complete: MERGE_STRATEGIES },
+    'keep-losers': { type: 'boolean', description: 'Keep the other members instead of salvaging and removing them.' },
+    preview: { type: 'boolean', description: 'Say what would be merged, salvaged and removed, changing nothing.' },
+    all: { type: 'boolean', description: 'Land every live instance with commits, in the forecast order (no race needed).' },
   },
+  operands: 'race',
+  examples: ['axiom land login --preview  # what landing race login would do', 'axiom land login --pick login-2 --strategy squash'],
   async run(ctx) {
     const strategy = (stringOption(ctx.values, 'strategy') ?? 'merge') as MergeStrategy;
     if (!MERGE_STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${MERGE_STRATEGIES.join(', ')}.`);

@@ -4,7 +4,9 @@ import { formatStatusLine } from '../format';
 
 export const list: Verb = {
   usage: ['list                                                             every worktree with its status'],
+  summary: 'Lists every worktree of the repository with its status (changes, ahead/behind, agent state).',
   options: {},
+  examples: ['axiom list --json  # the snapshot as one JSON document'],
   async run(ctx) {
     noExtra(ctx.args, 0);
     const snap = await (await ctx.engine()).snapshot();

@@ -4,9 +4,15 @@ import { printMcpConfig } from './mcpConfig';
 export const mcp: Verb = {
   usage: [
     'mcp [--repo <path>]                                              run the MCP server on stdio',
-    'mcp config [--claude|--json] [--repo <path>]                    how to register the server (claude mcp add / .mcp.json)',
+    'mcp config [--claude] [--json] [--repo <path>]                  how to register the server (claude mcp add / .mcp.json)',
   ],
-  options: { repo: { type: 'string' }, claude: { type: 'boolean' } },
+  summary: 'Runs the MCP server on stdio for MCP clients such as Claude Code; `mcp config` prints how to register it.',
+  options: {
+    repo: { type: 'string', value: '<path>', description: 'The repository the server works in.', default: 'the current folder' },
+    claude: { type: 'boolean', description: 'mcp config: the `claude mcp add` command line (with --json: its argv as a JSON array).' },
+  },
+  operands: ['config'],
+  examples: ['axiom mcp config --claude  # the claude mcp add line for this repository'],
   async run(ctx) {
     if (ctx.args[0] === 'config') {
       noExtra(ctx.args, 1);

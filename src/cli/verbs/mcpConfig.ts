@@ -1,19 +1,21 @@
 /**
- * `axiom mcp config [--claude|--json]`: how to register this installation's MCP server with a client,
- * for people without VS Code: the `claude mcp add` line, the `.mcp.json` snippet, or both (default).
+ * `axiom mcp config [--claude] [--json]`: how to register this installation's MCP server with a client,
+ * for people without VS Code: the `claude mcp add` line (with --json: its argv as a JSON array), the
+ * `.mcp.json` snippet (--json alone), or both (default).
  */
 import * as path from 'node:path';
-import { claudeMcpAddCommand, mcpJsonSnippet, type McpConfigInput } from '../../mcp/config';
-import { EXIT, UsageError, type ExitCode, type VerbContext } from '../context';
+import { claudeMcpAddArgv, claudeMcpAddCommand, mcpJsonSnippet, type McpConfigInput } from '../../mcp/config';
+import { EXIT, type ExitCode, type VerbContext } from '../context';
 
 export async function printMcpConfig(ctx: VerbContext, repoOption: string | undefined): Promise<ExitCode> {
   const claude = ctx.values.claude === true;
-  if (claude && ctx.json) throw new UsageError('Choose one: --claude (the claude mcp add line) or --json (the .mcp.json snippet).');
   const engine = await ctx.engine();
   const repo = repoOption ? path.resolve(ctx.where, repoOption) : (engine.repo.mainWorktree ?? engine.repo.commonDir);
   // The server is this installation's dist/mcp.js, run by the Node that runs this CLI.
   const input: McpConfigInput = { nodePath: process.execPath, mcpScript: path.join(__dirname, 'mcp.js'), repo };
-  if (claude) {
+  if (claude && ctx.json) {
+    ctx.io.out(JSON.stringify(claudeMcpAddArgv(input)) + '\n');
+  } else if (claude) {
     ctx.io.out(claudeMcpAddCommand(input) + '\n');
   } else if (ctx.json) {
     ctx.io.out(mcpJsonSnippet(input) + '\n');

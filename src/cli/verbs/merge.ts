@@ -5,12 +5,15 @@ export const merge: Verb = {
   usage: [
     'merge <id> [--strategy merge|squash|rebase|cherry-pick] [--into <branch>] [--preview] [--commit-message <m>]',
   ],
+  summary: 'Brings an instance\'s branch back into its base (or another branch); refuses on conflicts or uncommitted work, and --preview shows what would happen.',
   options: {
-    strategy: { type: 'string' },
-    into: { type: 'string' },
-    preview: { type: 'boolean' },
-    'commit-message': { type: 'string' },
+    strategy: { type: 'string', value: 'merge|squash|rebase|cherry-pick', description: 'How the work is brought back.', default: 'merge', complete: MERGE_STRATEGIES },
+    into: { type: 'string', value: '<branch>', description: 'The branch to merge into.', default: 'the instance\'s base' },
+    preview: { type: 'boolean', description: 'Report commits, files and conflicts without changing anything.' },
+    'commit-message': { type: 'string', value: '<m>', description: 'Commit the instance\'s uncommitted work first with this message (else uncommitted work refuses the merge).' },
   },
+  operands: 'instance',
+  examples: ['axiom merge fix-login --preview', 'axiom merge fix-login --strategy squash'],
   async run(ctx) {
     const id = need(ctx.args, 0, 'instance id (axiom merge <id>)');
     noExtra(ctx.args, 1);

@@ -3,7 +3,9 @@ import { EXIT, noExtra, type Verb } from '../context';
 
 export const repair: Verb = {
   usage: ['repair                                                           prune, re-link, report orphans'],
+  summary: 'Repairs the repository\'s worktree records: prunes vanished worktrees, re-links moved ones, removes unfinished spawns and reports orphan branches.',
   options: {},
+  examples: ['axiom repair'],
   async run(ctx) {
     noExtra(ctx.args, 0);
     const r = await (await ctx.engine()).repair();

@@ -4,7 +4,13 @@ import { relativeTime } from '../format';
 
 export const salvage: Verb = {
   usage: ['salvage list | restore <ref> [--as <id>] | expire [--days N]    work kept by forced cleanups'],
-  options: { as: { type: 'string' }, days: { type: 'string' } },
+  summary: 'Lists, restores or expires the work that forced cleanups and landings kept in salvage refs.',
+  options: {
+    as: { type: 'string', value: '<id>', description: 'restore: the id of the restored instance.', default: 'the salvaged instance\'s id' },
+    days: { type: 'string', value: 'N', description: 'expire: drop salvage refs older than this many days.', default: '30 (git config axiom.salvageDays)' },
+  },
+  operands: ['list', 'restore', 'expire'],
+  examples: ['axiom salvage list', 'axiom salvage restore refs/axiom/salvage/fix-login/1700000000000 --as fix-login-2'],
   async run(ctx) {
     const sub = need(ctx.args, 0, 'salvage subcommand (list, restore or expire)');
     const engine = await ctx.engine();

@@ -6,7 +6,10 @@ export const setup: Verb = {
   usage: [
     'setup <id>                                                       run (again) the setup commands of .axiom.json in an instance',
   ],
+  summary: 'Runs (again) the setup commands of .axiom.json in an instance, showing their output.',
   options: {},
+  operands: 'instance',
+  examples: ['axiom setup fix-login'],
   async run(ctx) {
     const id = need(ctx.args, 0, 'instance id (axiom setup <id>)');
     noExtra(ctx.args, 1);

@@ -7,13 +7,15 @@ export const spawn: Verb = {
     'spawn <id> [--base <branch>] [--agent <name>] [--prompt <text>] [--no-setup]   create an instance (branch + worktree, provisioned, setup run)',
     'spawn <id> --from <instance> …                                   a child instance: starts from that instance\'s branch, merges back into it',
   ],
+  summary: 'Creates an instance: a branch and a worktree beside the repository, provisioned and with its setup run.',
   options: {
-    base: { type: 'string' },
-    from: { type: 'string' },
-    agent: { type: 'string' },
-    prompt: { type: 'string' },
-    'no-setup': { type: 'boolean' },
+    base: { type: 'string', value: '<branch>', description: 'The branch to start from.', default: 'the repository\'s default branch' },
+    from: { type: 'string', value: '<instance>', description: 'Start from that instance\'s branch (a child instance that merges back into it).', complete: 'instance' },
+    agent: { type: 'string', value: '<name>', description: 'The agent recorded for the instance.', default: 'none' },
+    prompt: { type: 'string', value: '<text>', description: 'The task recorded for the instance\'s agent.' },
+    'no-setup': { type: 'boolean', description: 'Skip the setup commands (run them later with axiom setup <id>).' },
   },
+  examples: ['axiom spawn fix-login --base main --agent claude --prompt "Fix the login bug"'],
   async run(ctx) {
     const id = need(ctx.args, 0, 'instance id (axiom spawn <id>)');
     noExtra(ctx.args, 1);

@@ -4,7 +4,10 @@ import { formatCounts, readyLines } from '../format';
 
 export const status: Verb = {
   usage: ['status <id>                                                      one instance'],
+  summary: 'Shows one instance: branch, path, changes, ahead/behind, conflicts with its base, agent state.',
   options: {},
+  operands: 'instance',
+  examples: ['axiom status fix-login'],
   async run(ctx) {
     const id = need(ctx.args, 0, 'instance id (axiom status <id>)');
     noExtra(ctx.args, 1);
