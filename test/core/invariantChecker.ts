@@ -112,7 +112,7 @@ export type LossKind =
  * switched on. `AXIOM_PROPERTY_PENDING=a,b` replaces the list (`AXIOM_PROPERTY_PENDING=` switches every
  * property on), so the lead turns each on as its fix lands.
  */
-export const PENDING_BY_DEFAULT: readonly LossKind[] = [];
+export const PENDING_BY_DEFAULT: readonly LossKind[] = ['provisioned-blob', 'process-alive'];
 
 export function pendingProperties(env: NodeJS.ProcessEnv = process.env): Set<string> {
   const raw = env.AXIOM_PROPERTY_PENDING;
@@ -134,6 +134,8 @@ export interface RecordOptions {
    * a ref. The main worktree's own files at these paths are the originals (their content counts too).
    */
   provisioned?: string[];
+  /** false: provisioned paths are only left out of the work (the provisioned-blob property is off). */
+  guardProvisioned?: boolean;
 }
 
 export interface VerifyOptions {
@@ -188,7 +190,7 @@ export function record(repo: string, options: RecordOptions = {}): Snapshot {
     const sha = refs.get(`refs/heads/${t}`);
     if (sha) targets.set(t, sha);
   }
-  const provisioned = provisionedContents(repo, [...(options.provisioned ?? []).map((rel) => path.join(repo, rel)), ...provisionedFiles]);
+  const provisioned = options.guardProvisioned === false ? new Map<string, string>() : provisionedContents(repo, [...(options.provisioned ?? []).map((rel) => path.join(repo, rel)), ...provisionedFiles]);
   const alreadyInRefs = provisioned.size ? reachableObjects(repo, [...refs.values()]) : new Set<string>();
   for (const blob of alreadyInRefs) provisioned.delete(blob);
   return { repo, commonDir, refs, worktrees, tips, files, nested: scan.nested, targets, mainFiles, secrets, provisioned };
@@ -338,9 +340,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The live instances as the repository's records say (admin dir with Axiom's metadata, folder present): id → whether it has commits its base lacks. */
-export function liveInstances(repo: string): Map<string, { ahead: boolean; dir: string }> {
-  const commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim());
+/** The live instances as the repository's records say (admin dir with Axiom's metadata, folder present): id → whether it has commits its base lacks (not computed with `ahead: false`). */
+export function liveInstances(repo: string, options: { ahead?: boolean } = {}): Map<string, { ahead: boolean; dir: string }> {
+  let commonDir = commonDirs.get(repo);
+  if (!commonDir) commonDirs.set(repo, (commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim())));
+  const refs = readRefs(commonDir);
   const out = new Map<string, { ahead: boolean; dir: string }>();
   const admin = path.join(commonDir, 'worktrees');
   for (const name of fs.existsSync(admin) ? fs.readdirSync(admin) : []) {
@@ -354,8 +358,8 @@ export function liveInstances(repo: string): Map<string, { ahead: boolean; dir: 
     if (!meta.id || !dotGit || !fs.existsSync(path.resolve(admin, name, dotGit))) continue;
     const dir = path.dirname(path.resolve(admin, name, dotGit));
     const head = readText(path.join(admin, name, 'HEAD'));
-    const sha = head?.startsWith('ref: ') ? readRefs(commonDir).get(head.slice(5)) : head;
-    const ahead = !!sha && !!meta.base && lines(tryGit(repo, ['rev-list', '--max-count=1', sha, '--not', `refs/heads/${meta.base}`, '--'])).length > 0;
+    const sha = head?.startsWith('ref: ') ? refs.get(head.slice(5)) : head;
+    const ahead = options.ahead !== false && !!sha && !!meta.base && lines(tryGit(repo, ['rev-list', '--max-count=1', sha, '--not', `refs/heads/${meta.base}`, '--'])).length > 0;
     out.set(meta.id, { ahead, dir });
   }
   return out;

@@ -95,8 +95,13 @@ export type Action =
   | { kind: 'crash'; slot: number; step: CrashStep };
 
 /** Mostly s0 (spawned by the setup), so that most actions meet an instance. */
-/** Agents commit most often. */
-const agentActArb = fc.oneof({ weight: 6, arbitrary: fc.constant<AgentAct>('commit') }, { weight: 16, arbitrary: fc.constantFrom(...AGENT_ACTS) });
+/** Agents commit most often; hostile acts against what Axiom provisioned come often enough to meet every operation. */
+const HOSTILE_ACTS: AgentAct[] = ['unignoreEnv', 'editEnv', 'linkMain', 'detach'];
+const agentActArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<AgentAct>('commit') },
+  { weight: 16, arbitrary: fc.constantFrom(...AGENT_ACTS) },
+  { weight: 4, arbitrary: fc.constantFrom(...HOSTILE_ACTS) },
+);
 
 const slot = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.nat(INSTANCE_IDS.length - 1) });
 const race = fc.nat(RACES - 1);

@@ -7,6 +7,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Action, AgentAct, CrashStep, Op, Strategy, UserAct } from './invariantModel';
 import { formatFailure, World } from './invariantWorld';
+import { pendingProperties, type LossKind } from './invariantChecker';
 
 let world: World | null = null;
 afterEach(() => world?.dispose());
@@ -81,3 +82,28 @@ test('repro: repair removed a spawn killed after its checkout although the agent
 // refusal that must change nothing. The kill comes too late to land: the CLI always finishes.
 test('repro: cleanup --all through the CLI that cleans some instances and keeps others is a finished operation, not a refusal', () =>
   losesNothing([crash('metadata-written'), { kind: 'kill', op: { op: 'cleanupAll', mergedOnly: false }, delayMs: 60_000, during: null, inside: false }]));
+
+// ---- the second surface (issue 17). A repro of a property whose fix is pending runs as a todo
+// (reported, not failing) until the property leaves PENDING_BY_DEFAULT in invariantChecker.ts. ----
+
+const pending = pendingProperties();
+
+/** A repro of one property: checked even while pending, as a todo then. */
+function reproOf(property: LossKind, name: string, actions: Action[]): void {
+  test(`repro (${property}): ${name}`, { todo: pending.has(property) ? `pending fix: ${property}` : false }, async () => {
+    world = await World.create({ enforce: [property] });
+    const r = await world.run(actions);
+    assert.equal(r.failure, null, r.failure ? formatFailure(actions, r) : '');
+  });
+}
+
+reproOf('provisioned-blob', "evaluating an instance whose agent un-ignored the provisioned .env records the user's secret (and the cache link) in the evaluated state's commit", [
+  agent('unignoreEnv'),
+  engine({ op: 'evaluate', slot: 0 }),
+]);
+
+reproOf('provisioned-blob', 'a forced cleanup salvages the provisioned .env the agent un-ignored and edited', [agent('editEnv'), agent('unignoreEnv'), engine(cleanup(true))]);
+
+reproOf('process-alive', 'a process the evaluation command left in the background outlives the evaluation', [engine({ op: 'evaluate', slot: 0 })]);
+
+reproOf('process-alive', "cleanup leaves the setup's daemon running", [engine({ op: 'spawn', slot: 1, base: 'main' }), engine({ op: 'cleanup', slot: 1, force: false })]);

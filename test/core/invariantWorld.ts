@@ -17,6 +17,9 @@ import { describeAction, INSTANCE_IDS, raceTask, SLOTS, slotId, type Action, typ
 /** Typed errors that are a fine answer to a random operation (a refusal or a conflict, not a crash). */
 const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound', 'InvalidArgument', 'BaseNotFound', 'NoWinner', 'StaleEvaluation', 'SetupFailed', 'TeardownFailed']);
 
+/** Operations that create or remove instances. */
+const RESHAPING = new Set<Op['op']>(['spawn', 'spawnFrom', 'race', 'cleanup', 'cleanupAll', 'repair', 'restore', 'land', 'landAll']);
+
 /** What Axiom provisions into every instance (the template's `.axiom.json`): the user's `.env` copied, `cache` linked to main's. */
 export const PROVISIONED = ['.env', 'cache'];
 
@@ -87,7 +90,7 @@ export class World {
   private readonly result: SequenceResult = { failure: null, operations: 0, kills: 0, refusals: 0, hostile: 0, pendingSeen: new Map(), outcomes: new Map(), operationMs: 0, played: [] };
   /** Race task → how many landings moved its target so far. */
   private readonly landings = new Map<string, number>();
-  private readonly pending = pendingProperties();
+  private pending = pendingProperties();
   /** AXIOM_PROPERTY_COUNT_PENDING=1: pending properties are checked too, and what they find counted (not failed). */
   private readonly checks = { count: !!process.env.AXIOM_PROPERTY_COUNT_PENDING, on: (kind: string): boolean => !this.pending.has(kind) || this.checks.count };
   /** Instances that were live and are gone (cleaned up, landed, removed): none of their processes may live on. */
@@ -104,7 +107,8 @@ export class World {
    * the two folders (and pointing the worktree's two gitdir links at the copies) is much cheaper than
    * the dozen git commands that make them.
    */
-  static async create(): Promise<World> {
+  /** `enforce`: properties checked even if pending (a named repro of that property). */
+  static async create(options: { enforce?: string[] } = {}): Promise<World> {
     const template = await templateRepo();
     const parent = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-invariant-')));
     const dir = path.join(parent, 'repo');
@@ -134,7 +138,9 @@ export class World {
       },
       cleanup: () => fs.rmSync(parent, { recursive: true, force: true }),
     };
-    return new World(repo, await AxiomEngine.open(dir), template.library);
+    const world = new World(repo, await AxiomEngine.open(dir), template.library);
+    for (const kind of options.enforce ?? []) world.pending.delete(kind);
+    return world;
   }
 
   dispose(): void {
@@ -393,8 +399,8 @@ export class World {
     const salvageRef = (op: Op): string => (op.op === 'restore' ? salvage[op.pick % salvage.length]!.ref : '');
     const duringSpec = action.kind === 'engine' || action.kind === 'kill' ? action.during : null;
 
-    const before = record(this.repo.dir, { targets: ['main', 'dev'], extraWorktrees: this.extraWorktrees, provisioned: PROVISIONED });
-    const liveBefore = liveInstances(this.repo.dir);
+    const before = record(this.repo.dir, { targets: ['main', 'dev'], extraWorktrees: this.extraWorktrees, provisioned: PROVISIONED, guardProvisioned: this.checks.on('provisioned-blob') });
+    const liveBefore = liveInstances(this.repo.dir, { ahead: ops.some((o) => o.op === 'landAll') && this.checks.on('live-visible') });
     const pidDir = path.join(this.repo.parent, 'pids');
     const pidsBefore = recordedPids(pidDir);
     // `salvage expire --days 0` may delete any salvage ref that exists now: those it deleted were asked for.
@@ -446,7 +452,10 @@ export class World {
     if (landing && landed(before, landing.branch, userCommits)) this.landings.set(landing.race, landing.earlier + 1);
 
     // The processes of instances: none alive once its instance is gone or its evaluation ended (after an operation that ran to its end).
-    const liveAfter = liveInstances(this.repo.dir);
+    // Which instances exist changes only by these (and by kills): the views are compared after them.
+    const reshapes = killed || action.kind === 'crash' || ops.some((o) => RESHAPING.has(o.op));
+    const visible = reshapes && this.checks.on('live-visible');
+    const liveAfter = liveInstances(this.repo.dir, { ahead: visible });
     for (const id of liveBefore.keys()) if (!liveAfter.has(id)) this.gone.add(id);
     for (const id of liveAfter.keys()) this.gone.delete(id);
     if (!killed && this.checks.on('process-alive')) {
@@ -462,7 +471,7 @@ export class World {
       losses.push(...found);
     }
     // Every live instance is seen by list, conflicts and land --all.
-    if (this.checks.on('live-visible')) {
+    if (visible) {
       const fresh = await AxiomEngine.open(this.repo.dir);
       const worktrees = (await fresh.snapshot({ conflicts: false })).worktrees;
       const forecast = await fresh.explore.conflicts(worktrees).catch(() => null);
