@@ -189,7 +189,20 @@ test('checker: a provisioned file is never work, and its content reachable from 
   assert.match(losses[0]!.what, /\.env/);
   assert.deepEqual(verify(before, repo.dir, { pending: new Set(['provisioned-blob']) }), [], 'a pending property is not checked');
   // What the agent committed itself before the operation is not the operation's doing.
-  assert.equal(record(repo.dir, { provisioned: ['.env'] }).provisioned.size, 1, "only main's original is left to guard");
+  const after = record(repo.dir, { provisioned: ['.env'] });
+  assert.deepEqual(verify(after, repo.dir), [], 'already reachable before: not reported again');
+});
+
+test("checker: a provisioned copy of the user's ignored .env written into the object store is a provisioned-blob loss", () => {
+  const { wt } = setup();
+  writeFile(wt, '.env', 'USER_SECRET=1\n'); // the copy Axiom provisioned: main's bytes
+  writeFile(wt, '.gitignore', 'build/\n');
+  const before = record(repo.dir, { provisioned: ['.env'], guardProvisioned: false });
+  git(wt, 'hash-object', '-w', '.env');
+  const losses = verify(before, repo.dir);
+  assert.deepEqual(kinds(losses), ['provisioned-blob']);
+  assert.match(losses[0]!.what, /object store.*provisioned/);
+  assert.deepEqual(verify(before, repo.dir, { pending: new Set(['provisioned-blob']) }), []);
 });
 
 test('checker: a provisioned symbolic link committed into a ref is reported', () => {

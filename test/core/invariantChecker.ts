@@ -29,6 +29,7 @@
  *  - `live-visible`: every live instance is seen by `list`, `conflicts` and `land --all` ({@link visibility}).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -89,8 +90,10 @@ export interface Snapshot {
   mainFiles: Map<string, string | null>;
   /** Blobs of ignored files that were not in the object store → where the file was. */
   secrets: Map<string, string>;
-  /** Contents of provisioned paths that no ref reached → where they were. */
+  /** Contents of provisioned paths → where they were. */
   provisioned: Map<string, string>;
+  /** Objects reachable from the refs before (what the agent committed itself is not the operation's doing); null: not guarded. */
+  provisionedInRefs: Set<string> | null;
 }
 
 export type LossKind =
@@ -112,7 +115,7 @@ export type LossKind =
  * switched on. `AXIOM_PROPERTY_PENDING=a,b` replaces the list (`AXIOM_PROPERTY_PENDING=` switches every
  * property on), so the lead turns each on as its fix lands.
  */
-export const PENDING_BY_DEFAULT: readonly LossKind[] = ['provisioned-blob', 'process-alive'];
+export const PENDING_BY_DEFAULT: readonly LossKind[] = ['provisioned-blob', 'process-alive', 'landing-once'];
 
 export function pendingProperties(env: NodeJS.ProcessEnv = process.env): Set<string> {
   const raw = env.AXIOM_PROPERTY_PENDING;
@@ -190,10 +193,9 @@ export function record(repo: string, options: RecordOptions = {}): Snapshot {
     const sha = refs.get(`refs/heads/${t}`);
     if (sha) targets.set(t, sha);
   }
-  const provisioned = options.guardProvisioned === false ? new Map<string, string>() : provisionedContents(repo, [...(options.provisioned ?? []).map((rel) => path.join(repo, rel)), ...provisionedFiles]);
-  const alreadyInRefs = provisioned.size ? reachableObjects(repo, [...refs.values()]) : new Set<string>();
-  for (const blob of alreadyInRefs) provisioned.delete(blob);
-  return { repo, commonDir, refs, worktrees, tips, files, nested: scan.nested, targets, mainFiles, secrets, provisioned };
+  const provisioned = provisionedContents(repo, [...(options.provisioned ?? []).map((rel) => path.join(repo, rel)), ...provisionedFiles]);
+  const provisionedInRefs = provisioned.size && options.guardProvisioned !== false ? reachableObjects(repo, [...refs.values()]) : null;
+  return { repo, commonDir, refs, worktrees, tips, files, nested: scan.nested, targets, mainFiles, secrets, provisioned, provisionedInRefs };
 }
 
 /** Blob ids of provisioned paths: a file's bytes, a symbolic link's target (as git would store it). */
@@ -207,7 +209,8 @@ function provisionedContents(repo: string, files: string[]): Map<string, string>
     } catch {
       continue;
     }
-    out.set(git(repo, ['hash-object', '--stdin'], target).trim(), `${file} (a link to ${target})`);
+    const bytes = Buffer.from(target);
+    out.set(createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex'), `${file} (a link to ${target})`);
   }
   return out;
 }
@@ -272,16 +275,20 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
 
   // Ignored files never become git objects.
   const stored = objectsPresent(before.commonDir, [...before.secrets.keys()]);
-  for (const blob of stored) losses.push({ kind: 'ignored-stored', what: `the ignored file ${before.secrets.get(blob)} was written into the object store (${blob.slice(0, 10)})` });
+  // A provisioned copy of an ignored file (the agent un-ignored it) breaks the provisioned rule first.
+  for (const blob of stored) {
+    const provisioned = before.provisioned.has(blob);
+    losses.push({ kind: provisioned ? 'provisioned-blob' : 'ignored-stored', what: `the ignored file ${before.secrets.get(blob)} was written into the object store (${blob.slice(0, 10)})${provisioned ? ', as the content of a provisioned path' : ''}` });
+  }
 
   if (options.unchanged) losses.push(...changes(before, refs, worktrees, current, options));
 
   const off = options.pending ?? new Set<string>();
   // Provisioned contents never reach a ref (salvage, commit-all, evaluation snapshots, landings).
-  if (!off.has('provisioned-blob') && before.provisioned.size) {
+  if (!off.has('provisioned-blob') && before.provisionedInRefs) {
     const reachable = reachableObjects(repo, [...refs.values()]);
     for (const [blob, where] of before.provisioned) {
-      if (reachable.has(blob)) losses.push({ kind: 'provisioned-blob', what: `the provisioned ${where} (${blob.slice(0, 10)}) is reachable from a ref` });
+      if (reachable.has(blob) && !before.provisionedInRefs.has(blob)) losses.push({ kind: 'provisioned-blob', what: `the provisioned ${where} (${blob.slice(0, 10)}) is reachable from a ref` });
     }
   }
   // Targets move only when asked (by what moved them: not a commit the user made meanwhile).

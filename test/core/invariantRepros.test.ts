@@ -107,3 +107,19 @@ reproOf('provisioned-blob', 'a forced cleanup salvages the provisioned .env the 
 reproOf('process-alive', 'a process the evaluation command left in the background outlives the evaluation', [engine({ op: 'evaluate', slot: 0 })]);
 
 reproOf('process-alive', "cleanup leaves the setup's daemon running", [engine({ op: 'spawn', slot: 1, base: 'main' }), engine({ op: 'cleanup', slot: 1, force: false })]);
+
+reproOf('provisioned-blob', "a landing refused as stale, of a member whose agent un-ignored the provisioned .env, has written the user's secret into the object store", [
+  agent('unignoreEnv', 1),
+  engine({ op: 'land', race: 0, pick: null, strategy: 'merge', keepLosers: false }),
+]);
+
+reproOf('provisioned-blob', "a merge --commit-message refused, of an instance whose agent un-ignored the provisioned .env, has written the user's secret into the object store", [
+  agent('unignoreEnv', 1),
+  engine(merge('merge', { slot: 1, commitMessage: true })),
+]);
+
+reproOf('landing-once', 'a race lands twice: land --keep-losers, then land --pick another member', [
+  agent('commit', 2),
+  engine({ op: 'land', race: 0, pick: null, strategy: 'merge', keepLosers: true }),
+  engine({ op: 'land', race: 0, pick: 1, strategy: 'merge', keepLosers: false }),
+]);
