@@ -72,7 +72,7 @@ test('repro: a rebase merge while the user commits on main fails with an untyped
   losesNothing([agent('commit'), { kind: 'engine', op: merge('rebase'), during: { who: 'user', delayMs: 100 } }]));
 
 test('repro: a merge preview racing a cleanup of the same instance failed with an untyped GitFailed (the folder vanished mid-read)', () =>
-  losesNothing([{ kind: 'race', ops: [cleanup(), merge('squash', { preview: true, slot: 1 })] }]));
+  losesNothing([{ kind: 'race', ops: [cleanup(), merge('squash', { preview: true, slot: 0 })] }]));
 
 test('repro: repair removed a spawn killed after its checkout although the agent had changed a tracked file in it', () =>
   losesNothing([engine(cleanup()), { kind: 'crash', slot: 0, step: 'checked-out' }, agent('modify'), engine({ op: 'repair' })]));
