@@ -8,6 +8,10 @@
  * AXIOM_PROPERTY_RUNS=<n> sets the number of sequences (default 150), AXIOM_PROPERTY_MINUTES bounds
  * the run by time and AXIOM_PROPERTY_LONG=1 plays longer sequences (both set by `npm run test:soak`),
  * AXIOM_REPLAY='<json actions>' plays one printed sequence.
+ *
+ * Properties whose fixes are pending are skipped (invariantChecker.ts PENDING_BY_DEFAULT; override with
+ * AXIOM_PROPERTY_PENDING=a,b or switch all on with AXIOM_PROPERTY_PENDING=); AXIOM_PROPERTY_COUNT_PENDING=1
+ * checks them too and counts what they find without failing.
  */
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -20,7 +24,8 @@ const seed = process.env.AXIOM_SEED ? Number(process.env.AXIOM_SEED) : Date.now(
 /** Shrinking replays sequences on real repositories: after this budget, the smallest failure so far is reported. */
 const shrinkSeconds = Number(process.env.AXIOM_SHRINK_SECONDS || 120);
 
-const totals = { sequences: 0, operations: 0, kills: 0, refusals: 0, operationMs: 0 };
+const totals = { sequences: 0, operations: 0, kills: 0, refusals: 0, hostile: 0, operationMs: 0 };
+const pendingSeen = new Map<string, number>();
 
 async function play(actions: Action[]): Promise<void> {
   const world = await World.create();
@@ -30,7 +35,9 @@ async function play(actions: Action[]): Promise<void> {
     totals.operations += r.operations;
     totals.kills += r.kills;
     totals.refusals += r.refusals;
+    totals.hostile += r.hostile;
     totals.operationMs += r.operationMs;
+    for (const [k, v] of r.pendingSeen) pendingSeen.set(k, (pendingSeen.get(k) ?? 0) + v);
     if (r.failure) throw new Error(formatFailure(actions, r));
   } finally {
     world.dispose();
@@ -66,7 +73,7 @@ test(`safety invariant: random agent/user/Axiom sequences lose nothing (seed ${s
       });
     }
   } finally {
-    const line = `invariant: seed ${seed}, ${totals.sequences} sequences run, ${totals.operations} operations checked, ${totals.kills} kills injected, ${totals.refusals} refusals, ${((Date.now() - started) / 1000).toFixed(0)} s (${(totals.operationMs / 1000).toFixed(0)} s in Axiom operations)`;
+    const line = `invariant: seed ${seed}, ${totals.sequences} sequences run, ${totals.operations} operations checked, ${totals.kills} kills injected, ${totals.refusals} refusals, ${totals.hostile} hostile agent actions${pendingSeen.size ? `, pending properties broken: ${[...pendingSeen].map(([k, v]) => `${k} ${v}×`).join(', ')}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s (${(totals.operationMs / 1000).toFixed(0)} s in Axiom operations)`;
     t.diagnostic(line);
     console.log(line);
   }

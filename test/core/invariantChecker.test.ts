@@ -4,10 +4,10 @@
  */
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { record, verify, type Loss } from './invariantChecker';
+import { isAlive, landed, liveInstances, PENDING_BY_DEFAULT, pendingProperties, processesAlive, record, verify, visibility, type Loss } from './invariantChecker';
 import { commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
 
 let repo: TempRepo;
@@ -169,4 +169,124 @@ test('checker: with unchanged, a refusal that moved a ref or touched a file is r
   assert.deepEqual(kinds(losses), ['refusal-changed']);
   assert.ok(losses.some((l) => l.what.startsWith('refs/heads/feat')));
   assert.deepEqual(verify(before, repo.dir), [], 'without unchanged, the same change keeps all work');
+});
+
+// ---- the second surface (issue 17) ----
+
+test('checker: a provisioned file is never work, and its content reachable from a ref is reported (also when un-ignored)', () => {
+  const { wt } = setup();
+  writeFile(wt, '.env', 'PROVISIONED_COPY=1\nAGENT_EDIT=2\n');
+  writeFile(wt, '.gitignore', 'build/\n'); // the agent un-ignores it
+  const before = record(repo.dir, { provisioned: ['.env'] });
+  assert.ok(!before.files.some((f) => f.file.endsWith('.env')), 'a provisioned path is not work');
+  assert.equal(before.provisioned.size, 2, "the instance's copy and main's original");
+  fs.rmSync(path.join(wt, '.env'));
+  assert.deepEqual(verify(before, repo.dir), [], 'losing a provisioned file loses no work');
+  writeFile(wt, '.env', 'PROVISIONED_COPY=1\nAGENT_EDIT=2\n');
+  git(repo.dir, 'update-ref', 'refs/axiom/salvage/wt/1', snapshotCommit(wt));
+  const losses = verify(before, repo.dir);
+  assert.deepEqual(kinds(losses), ['provisioned-blob']);
+  assert.match(losses[0]!.what, /\.env/);
+  assert.deepEqual(verify(before, repo.dir, { pending: new Set(['provisioned-blob']) }), [], 'a pending property is not checked');
+  // What the agent committed itself before the operation is not the operation's doing.
+  const after = record(repo.dir, { provisioned: ['.env'] });
+  assert.deepEqual(verify(after, repo.dir), [], 'already reachable before: not reported again');
+});
+
+test("checker: a provisioned copy of the user's ignored .env written into the object store is a provisioned-blob loss", () => {
+  const { wt } = setup();
+  writeFile(wt, '.env', 'USER_SECRET=1\n'); // the copy Axiom provisioned: main's bytes
+  writeFile(wt, '.gitignore', 'build/\n');
+  const before = record(repo.dir, { provisioned: ['.env'], guardProvisioned: false });
+  git(wt, 'hash-object', '-w', '.env');
+  const losses = verify(before, repo.dir);
+  assert.deepEqual(kinds(losses), ['provisioned-blob']);
+  assert.match(losses[0]!.what, /object store.*provisioned/);
+  assert.deepEqual(verify(before, repo.dir, { pending: new Set(['provisioned-blob']) }), []);
+});
+
+test('checker: a provisioned symbolic link committed into a ref is reported', () => {
+  const { wt } = setup();
+  fs.mkdirSync(path.join(repo.dir, 'cache'));
+  fs.symlinkSync(path.join(repo.dir, 'cache'), path.join(wt, 'cache'));
+  const before = record(repo.dir, { provisioned: ['cache'] });
+  assert.ok(!before.files.some((f) => f.file.endsWith('cache')));
+  git(repo.dir, 'update-ref', 'refs/axiom/salvage/wt/1', snapshotCommit(wt));
+  assert.deepEqual(kinds(verify(before, repo.dir)), ['provisioned-blob']);
+});
+
+test('checker: a target moved by an operation not asked to move it is reported; the asked one and user commits are not', () => {
+  setup();
+  const before = record(repo.dir, { targets: ['main', 'dev'] });
+  git(repo.dir, 'branch', 'dev');
+  const before2 = record(repo.dir, { targets: ['main', 'dev'] });
+  git(repo.dir, 'update-ref', 'refs/heads/dev', repo.commit('moved main', { 'm.txt': 'm\n' }));
+  assert.deepEqual(verify(before, repo.dir, { mayMove: ['main'] }), []);
+  const losses = verify(before2, repo.dir, { mayMove: ['main'] });
+  assert.deepEqual(kinds(losses), ['target-unasked']);
+  assert.match(losses.find((l) => l.kind === 'target-unasked')!.what, /^dev moved/);
+  assert.deepEqual(kinds(verify(before2, repo.dir, { mayMove: [] })), ['target-unasked']);
+  assert.deepEqual(verify(before2, repo.dir, { mayMove: ['main', 'dev'] }), []);
+  const before3 = record(repo.dir, { targets: ['main', 'dev'] });
+  const user = repo.commit('the user commits on main meanwhile', { 'u.txt': 'u\n' });
+  assert.deepEqual(verify(before3, repo.dir, { mayMove: [], userCommits: [{ branch: 'main', sha: user }] }), []);
+});
+
+test('checker: a race landing twice is reported (the first landing is fine)', () => {
+  setup();
+  const before = record(repo.dir);
+  repo.commit('Land r-1, winner of race r', { 'l.txt': 'l\n' });
+  assert.ok(landed(before, 'main'));
+  assert.deepEqual(verify(before, repo.dir, { landing: { race: 'r', branch: 'main', earlier: 0 } }), []);
+  const before2 = record(repo.dir);
+  repo.commit('Land r-2, winner of race r', { 'l2.txt': 'l\n' });
+  const losses = verify(before2, repo.dir, { landing: { race: 'r', branch: 'main', earlier: 1 } });
+  assert.deepEqual(kinds(losses), ['landing-once']);
+  const before3 = record(repo.dir);
+  assert.ok(!landed(before3, 'main'));
+  assert.deepEqual(verify(before3, repo.dir, { landing: { race: 'r', branch: 'main', earlier: 2 } }), [], 'a refused landing moved nothing');
+});
+
+test('checker: a process of a cleaned-up instance or of an ended evaluation still alive is reported', async () => {
+  setup();
+  const pids = path.join(repo.parent, 'pids');
+  fs.mkdirSync(pids);
+  const daemon = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  fs.writeFileSync(path.join(pids, 'setup.wt'), `${daemon.pid}\n`);
+  fs.writeFileSync(path.join(pids, 'eval.other'), `${daemon.pid}\n`);
+  try {
+    assert.ok(isAlive(daemon.pid!));
+    assert.deepEqual(processesAlive(pids, { gone: [] }), [], 'a live instance may have its daemon');
+    assert.deepEqual(kinds(processesAlive(pids, { gone: ['wt'] })), ['process-alive']);
+    assert.deepEqual(kinds(processesAlive(pids, { gone: [], finishedEvaluations: ['other'] })), ['process-alive']);
+    assert.deepEqual(processesAlive(pids, { gone: [], finishedEvaluations: ['other'], ignore: new Set([daemon.pid!]) }), [], 'a process that was there before the evaluation');
+  } finally {
+    daemon.kill('SIGKILL');
+  }
+  await new Promise((r) => daemon.once('exit', r));
+  assert.deepEqual(processesAlive(pids, { gone: ['wt'], finishedEvaluations: ['other'] }), []);
+});
+
+test('checker: a live instance missing from list, conflicts or land --all is reported', () => {
+  const { wt } = setup();
+  const admin = path.join(repo.dir, '.git', 'worktrees', 'wt');
+  fs.writeFileSync(path.join(admin, 'axiom.json'), JSON.stringify({ id: 'wt', base: 'main' }));
+  let live = liveInstances(repo.dir);
+  assert.deepEqual([...live.keys()], ['wt']);
+  assert.equal(live.get('wt')!.ahead, false);
+  assert.deepEqual(kinds(visibility(live, { list: [] })), ['live-visible']);
+  assert.deepEqual(visibility(live, { list: ['wt'], conflicts: [], landAll: [] }), [], 'without commits it need not be in conflicts or land --all');
+  commitIn(wt, 'work', { 'w.txt': 'w\n' });
+  live = liveInstances(repo.dir);
+  assert.equal(live.get('wt')!.ahead, true);
+  assert.equal(visibility(live, { list: ['wt'], conflicts: [], landAll: [] }).length, 2);
+  assert.deepEqual(visibility(live, { list: ['wt'], conflicts: ['wt'], landAll: ['wt'] }), []);
+  fs.rmSync(wt, { recursive: true, force: true });
+  assert.equal(liveInstances(repo.dir).size, 0, 'a worktree whose folder is gone is not live');
+});
+
+test('checker: pending properties come from AXIOM_PROPERTY_PENDING (empty: all on), else the default list', () => {
+  assert.deepEqual([...pendingProperties({ AXIOM_PROPERTY_PENDING: 'provisioned-blob, process-alive' })], ['provisioned-blob', 'process-alive']);
+  assert.deepEqual([...pendingProperties({ AXIOM_PROPERTY_PENDING: '' })], []);
+  assert.deepEqual([...pendingProperties({})], [...PENDING_BY_DEFAULT]);
 });

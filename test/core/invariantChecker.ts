@@ -16,8 +16,20 @@
  *  - the main worktree's uncommitted changes, untracked and ignored files are byte-identical;
  *  - no ignored file's content was written into the object store (they may hold secrets).
  * With `unchanged` (a refusal or a preview), it also checks that nothing changed at all.
+ *
+ * The second surface (issue 17) adds, each a property that can be switched off while its fix is pending
+ * (see {@link pendingProperties}):
+ *  - `provisioned-blob`: no content of a provisioned path (the copied `.env`, the cache link) is
+ *    reachable from a ref unless it was before (the agent committed it itself); provisioned paths
+ *    are never work, whatever the instance's `.gitignore` says;
+ *  - `process-alive`: no process started for an instance (setup daemons, evaluation leftovers) is
+ *    alive after its cleanup or after its evaluation ended ({@link processesAlive});
+ *  - `landing-once`: at most one landing per race;
+ *  - `target-unasked`: a target branch moves only by the merge or landing the sequence asked for;
+ *  - `live-visible`: every live instance is seen by `list`, `conflicts` and `land --all` ({@link visibility}).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -78,9 +90,37 @@ export interface Snapshot {
   mainFiles: Map<string, string | null>;
   /** Blobs of ignored files that were not in the object store → where the file was. */
   secrets: Map<string, string>;
+  /** Contents of provisioned paths → where they were. */
+  provisioned: Map<string, string>;
+  /** Objects reachable from the refs before (what the agent committed itself is not the operation's doing); null: not guarded. */
+  provisionedInRefs: Set<string> | null;
 }
 
-export type LossKind = 'commit' | 'file' | 'nested-commit' | 'target' | 'main-file' | 'ignored-stored' | 'refusal-changed';
+export type LossKind =
+  | 'commit'
+  | 'file'
+  | 'nested-commit'
+  | 'target'
+  | 'main-file'
+  | 'ignored-stored'
+  | 'refusal-changed'
+  | 'provisioned-blob'
+  | 'process-alive'
+  | 'landing-once'
+  | 'target-unasked'
+  | 'live-visible';
+
+/**
+ * Properties whose fixes are not merged yet: the suite still computes the others, and these only when
+ * switched on. `AXIOM_PROPERTY_PENDING=a,b` replaces the list (`AXIOM_PROPERTY_PENDING=` switches every
+ * property on), so the lead turns each on as its fix lands.
+ */
+export const PENDING_BY_DEFAULT: readonly LossKind[] = ['provisioned-blob', 'process-alive', 'landing-once'];
+
+export function pendingProperties(env: NodeJS.ProcessEnv = process.env): Set<string> {
+  const raw = env.AXIOM_PROPERTY_PENDING;
+  return new Set(raw === undefined ? PENDING_BY_DEFAULT : raw.split(',').map((s) => s.trim()).filter(Boolean));
+}
 
 export interface Loss {
   kind: LossKind;
@@ -92,6 +132,13 @@ export interface RecordOptions {
   targets?: string[];
   /** Worktree folders git may no longer list (moved with `mv`): still the agent's work. */
   extraWorktrees?: string[];
+  /**
+   * Paths (relative to each worktree) that Axiom provisions into every instance: never work, never in
+   * a ref. The main worktree's own files at these paths are the originals (their content counts too).
+   */
+  provisioned?: string[];
+  /** false: provisioned paths are only left out of the work (the provisioned-blob property is off). */
+  guardProvisioned?: boolean;
 }
 
 export interface VerifyOptions {
@@ -103,6 +150,12 @@ export interface VerifyOptions {
   agentCommits?: string[];
   /** The operation refused or only previewed: nothing may have changed. */
   unchanged?: boolean;
+  /** Targets the operation was asked to move (a merge's target, a landing's base); the others must not move. Absent: not checked. */
+  mayMove?: string[];
+  /** A landing of this race (its target branch): with `earlier` landings already seen, moving the target again is a second landing. */
+  landing?: { race: string; branch: string; earlier: number };
+  /** Properties not checked (their fixes are pending). */
+  pending?: ReadonlySet<string>;
 }
 
 const commonDirs = new Map<string, string>();
@@ -118,7 +171,12 @@ export function record(repo: string, options: RecordOptions = {}): Snapshot {
   for (const [dir, head] of worktrees) addTip(head, `HEAD of ${dir}`);
 
   const scan: Scan = { candidates: [], ignored: [], nested: [] };
-  for (const dir of worktrees.keys()) if (path.resolve(dir) !== path.resolve(repo)) scanRepo(dir, [], scan);
+  const instanceDirs = [...worktrees.keys()].filter((dir) => path.resolve(dir) !== path.resolve(repo));
+  for (const dir of instanceDirs) scanRepo(dir, [], scan);
+  // Provisioned paths are never work: not even when the agent made git see them (un-ignored).
+  const provisionedFiles = new Set(instanceDirs.flatMap((dir) => (options.provisioned ?? []).map((rel) => path.join(dir, rel))));
+  const underProvisioned = (file: string): boolean => [...provisionedFiles].some((p) => file === p || file.startsWith(p + path.sep));
+  scan.candidates = scan.candidates.filter((c) => !underProvisioned(c.file));
   const main = mainStatus(repo);
 
   const hashes = hashFiles(repo, [...scan.candidates.map((c) => c.file), ...scan.ignored, ...main.filter((e) => e.exists).map((e) => e.file)]);
@@ -135,7 +193,33 @@ export function record(repo: string, options: RecordOptions = {}): Snapshot {
     const sha = refs.get(`refs/heads/${t}`);
     if (sha) targets.set(t, sha);
   }
-  return { repo, commonDir, refs, worktrees, tips, files, nested: scan.nested, targets, mainFiles, secrets };
+  const provisioned = provisionedContents(repo, [...(options.provisioned ?? []).map((rel) => path.join(repo, rel)), ...provisionedFiles]);
+  const provisionedInRefs = provisioned.size && options.guardProvisioned !== false ? reachableObjects(repo, [...refs.values()]) : null;
+  return { repo, commonDir, refs, worktrees, tips, files, nested: scan.nested, targets, mainFiles, secrets, provisioned, provisionedInRefs };
+}
+
+/** Blob ids of provisioned paths: a file's bytes, a symbolic link's target (as git would store it). */
+function provisionedContents(repo: string, files: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [file, blob] of hashFiles(repo, files)) out.set(blob, file);
+  for (const file of files) {
+    let target: string;
+    try {
+      target = fs.readlinkSync(file);
+    } catch {
+      continue;
+    }
+    const bytes = Buffer.from(target);
+    out.set(createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex'), `${file} (a link to ${target})`);
+  }
+  return out;
+}
+
+/** Every object reachable from these commits (small repositories: one rev-list). */
+function reachableObjects(repo: string, tips: string[]): Set<string> {
+  const shas = unique(tips);
+  if (shas.length === 0) return new Set();
+  return new Set(lines(tryGit(repo, ['rev-list', '--objects', ...shas, '--'])).map((l) => l.slice(0, 40)));
 }
 
 export function verify(before: Snapshot, repo: string, options: VerifyOptions = {}): Loss[] {
@@ -191,9 +275,114 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
 
   // Ignored files never become git objects.
   const stored = objectsPresent(before.commonDir, [...before.secrets.keys()]);
-  for (const blob of stored) losses.push({ kind: 'ignored-stored', what: `the ignored file ${before.secrets.get(blob)} was written into the object store (${blob.slice(0, 10)})` });
+  // A provisioned copy of an ignored file (the agent un-ignored it) breaks the provisioned rule first.
+  for (const blob of stored) {
+    const provisioned = before.provisioned.has(blob);
+    losses.push({ kind: provisioned ? 'provisioned-blob' : 'ignored-stored', what: `the ignored file ${before.secrets.get(blob)} was written into the object store (${blob.slice(0, 10)})${provisioned ? ', as the content of a provisioned path' : ''}` });
+  }
 
   if (options.unchanged) losses.push(...changes(before, refs, worktrees, current, options));
+
+  const off = options.pending ?? new Set<string>();
+  // Provisioned contents never reach a ref (salvage, commit-all, evaluation snapshots, landings).
+  if (!off.has('provisioned-blob') && before.provisionedInRefs) {
+    const reachable = reachableObjects(repo, [...refs.values()]);
+    for (const [blob, where] of before.provisioned) {
+      if (reachable.has(blob) && !before.provisionedInRefs.has(blob)) losses.push({ kind: 'provisioned-blob', what: `the provisioned ${where} (${blob.slice(0, 10)}) is reachable from a ref` });
+    }
+  }
+  // Targets move only when asked (by what moved them: not a commit the user made meanwhile).
+  const targetMoved = (branch: string): boolean => {
+    const was = before.refs.get(`refs/heads/${branch}`);
+    const now = refs.get(`refs/heads/${branch}`);
+    return now !== was && !(options.userCommits ?? []).some((c) => c.branch === branch && c.sha === now);
+  };
+  if (options.mayMove && !off.has('target-unasked')) {
+    for (const branch of before.targets.keys()) {
+      if (!options.mayMove.includes(branch) && targetMoved(branch)) losses.push({ kind: 'target-unasked', what: `${branch} moved (${before.targets.get(branch)!.slice(0, 10)} → ${refs.get(`refs/heads/${branch}`)?.slice(0, 10) ?? 'deleted'}) although the operation was not asked to move it` });
+    }
+  }
+  if (options.landing && !off.has('landing-once') && options.landing.earlier > 0 && targetMoved(options.landing.branch)) {
+    losses.push({ kind: 'landing-once', what: `race ${options.landing.race} landed again on ${options.landing.branch} (landing number ${options.landing.earlier + 1})` });
+  }
+  return losses.filter((l) => !off.has(l.kind));
+}
+
+/** Whether a landing of the race moved its target (for the count of landings per race). */
+export function landed(before: Snapshot, branch: string, userCommits: { branch: string; sha: string }[] = []): boolean {
+  const now = readRefs(before.commonDir).get(`refs/heads/${branch}`);
+  return now !== before.refs.get(`refs/heads/${branch}`) && !userCommits.some((c) => c.branch === branch && c.sha === now);
+}
+
+/**
+ * Processes recorded by an instance's setup or evaluation (one pid a line in `<dir>/<kind>.<id>`)
+ * that are still alive although they must not be: `gone` instances (all their processes) and
+ * `finished` evaluations (their leftovers). Alive = /proc says so and it is not a zombie.
+ */
+export function processesAlive(pidDir: string, options: { gone: string[]; finishedEvaluations?: string[]; ignore?: ReadonlySet<number> }): Loss[] {
+  const losses: Loss[] = [];
+  const check = (file: string, what: string): void => {
+    for (const pid of (readText(path.join(pidDir, file)) ?? '').split('\n').map(Number).filter((n) => n > 0)) {
+      if (!options.ignore?.has(pid) && isAlive(pid)) losses.push({ kind: 'process-alive', what: `${what}: process ${pid} (${readText(`/proc/${pid}/cmdline`)?.replace(/\0/g, ' ').trim()}) is still alive` });
+    }
+  };
+  for (const id of options.gone) {
+    check(`setup.${id}`, `a setup process of ${id}, which was cleaned up`);
+    check(`eval.${id}`, `an evaluation process of ${id}, which was cleaned up`);
+  }
+  for (const id of options.finishedEvaluations ?? []) if (!options.gone.includes(id)) check(`eval.${id}`, `a process left by the evaluation of ${id}, which has ended`);
+  return losses;
+}
+
+/** A process that exists and is not a zombie (Linux /proc; elsewhere: signal 0). */
+export function isAlive(pid: number): boolean {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat !== null) return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  if (fs.existsSync('/proc/self')) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The live instances as the repository's records say (admin dir with Axiom's metadata, folder present): id → whether it has commits its base lacks (not computed with `ahead: false`). */
+export function liveInstances(repo: string, options: { ahead?: boolean } = {}): Map<string, { ahead: boolean; dir: string }> {
+  let commonDir = commonDirs.get(repo);
+  if (!commonDir) commonDirs.set(repo, (commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim())));
+  const refs = readRefs(commonDir);
+  const out = new Map<string, { ahead: boolean; dir: string }>();
+  const admin = path.join(commonDir, 'worktrees');
+  for (const name of fs.existsSync(admin) ? fs.readdirSync(admin) : []) {
+    let meta: { id?: string; base?: string };
+    try {
+      meta = JSON.parse(fs.readFileSync(path.join(admin, name, 'axiom.json'), 'utf8')) as { id?: string; base?: string };
+    } catch {
+      continue;
+    }
+    const dotGit = readText(path.join(admin, name, 'gitdir'));
+    if (!meta.id || !dotGit || !fs.existsSync(path.resolve(admin, name, dotGit))) continue;
+    const dir = path.dirname(path.resolve(admin, name, dotGit));
+    const head = readText(path.join(admin, name, 'HEAD'));
+    const sha = head?.startsWith('ref: ') ? refs.get(head.slice(5)) : head;
+    const ahead = options.ahead !== false && !!sha && !!meta.base && lines(tryGit(repo, ['rev-list', '--max-count=1', sha, '--not', `refs/heads/${meta.base}`, '--'])).length > 0;
+    out.set(meta.id, { ahead, dir });
+  }
+  return out;
+}
+
+/**
+ * Every live instance is seen by `list`; each with commits its base lacks by `conflicts` and (when it
+ * ran) by `land --all` (landed or skipped with a reason).
+ */
+export function visibility(live: Map<string, { ahead: boolean }>, seen: { list: string[]; conflicts?: string[]; landAll?: string[] }): Loss[] {
+  const losses: Loss[] = [];
+  for (const [id, { ahead }] of live) {
+    if (!seen.list.includes(id)) losses.push({ kind: 'live-visible', what: `the live instance ${id} is missing from list` });
+    if (ahead && seen.conflicts && !seen.conflicts.includes(id)) losses.push({ kind: 'live-visible', what: `the live instance ${id} (with commits) is missing from conflicts` });
+    if (ahead && seen.landAll && !seen.landAll.includes(id)) losses.push({ kind: 'live-visible', what: `the live instance ${id} (with commits) is neither landed nor skipped by land --all` });
+  }
   return losses;
 }
 

@@ -6,9 +6,20 @@
  */
 import fc from 'fast-check';
 
-/** Instance ids are `s0`…`s2`: a slot may be spawned, cleaned up and spawned or restored again. */
+/**
+ * Instance ids: `s0`…`s2` are spawned one by one (a slot may be spawned, cleaned up and spawned or
+ * restored again), then the members of the two races `r0` and `r1` (at most RACE_MEMBERS each).
+ * An action's slot is an index into this list, resolved against what is live when it runs.
+ */
 export const SLOTS = 3;
-export const slotId = (slot: number): string => `s${slot}`;
+export const RACES = 2;
+export const RACE_MEMBERS = 2;
+export const raceTask = (race: number): string => `r${race}`;
+export const INSTANCE_IDS: readonly string[] = [
+  ...Array.from({ length: SLOTS }, (_, k) => `s${k}`),
+  ...Array.from({ length: RACES }, (_, r) => Array.from({ length: RACE_MEMBERS }, (_, m) => `${raceTask(r)}-${m + 1}`)).flat(),
+];
+export const slotId = (slot: number): string => INSTANCE_IDS[slot] ?? `s${slot}`;
 
 export const AGENT_ACTS = [
   'commit', // a new file, committed on whatever HEAD is
@@ -29,6 +40,10 @@ export const AGENT_ACTS = [
   'forceAddEnv', // `git add -f .env` (ignored on main, where the user has their own .env) and commit
   'commitClash', // commit clash.txt, which the user has as an untracked file on main
   'mv', // the user moves the worktree folder with mv
+  // Hostile to what Axiom provisioned (.axiom.json: .env copied, cache/ linked to main's):
+  'unignoreEnv', // rewrites .gitignore so that the provisioned .env and the cache link are no longer ignored
+  'editEnv', // edits the provisioned .env in place
+  'linkMain', // a symlink into the main worktree (its folder and its .env), untracked
 ] as const;
 export type AgentAct = (typeof AGENT_ACTS)[number];
 
@@ -57,7 +72,16 @@ export type Op =
   | { op: 'cleanupAll'; mergedOnly: boolean }
   | { op: 'repair' }
   | { op: 'restore'; pick: number; slot: number }
-  | { op: 'expire' };
+  | { op: 'expire' }
+  // The second surface: spawn --from, race, evaluate, rank, land, land --all, setup.
+  | { op: 'spawnFrom'; slot: number; from: number }
+  | { op: 'race'; race: number; count: number; from: number | null }
+  | { op: 'evaluate'; slot: number }
+  | { op: 'evaluateRace'; race: number }
+  | { op: 'rank'; race: number }
+  | { op: 'land'; race: number; pick: number | null; strategy: Strategy; keepLosers: boolean }
+  | { op: 'landAll'; strategy: Strategy }
+  | { op: 'setup'; slot: number };
 
 /** Someone commits while the operation runs: the user on the merge target, or the agent in its worktree. */
 export type During = { who: 'user'; delayMs: number } | { who: 'agent'; slot: number; delayMs: number } | null;
@@ -71,10 +95,16 @@ export type Action =
   | { kind: 'crash'; slot: number; step: CrashStep };
 
 /** Mostly s0 (spawned by the setup), so that most actions meet an instance. */
-/** Agents commit most often. */
-const agentActArb = fc.oneof({ weight: 6, arbitrary: fc.constant<AgentAct>('commit') }, { weight: 16, arbitrary: fc.constantFrom(...AGENT_ACTS) });
+/** Agents commit most often; hostile acts against what Axiom provisioned come often enough to meet every operation. */
+const HOSTILE_ACTS: AgentAct[] = ['unignoreEnv', 'editEnv', 'linkMain', 'detach'];
+const agentActArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<AgentAct>('commit') },
+  { weight: 16, arbitrary: fc.constantFrom(...AGENT_ACTS) },
+  { weight: 4, arbitrary: fc.constantFrom(...HOSTILE_ACTS) },
+);
 
-const slot = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) });
+const slot = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.nat(INSTANCE_IDS.length - 1) });
+const race = fc.nat(RACES - 1);
 
 /** Spawns go mostly to the slots that setup left free. */
 const freeSlot = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 2, arbitrary: fc.constant(2) });
@@ -97,6 +127,31 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('repair' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('restore' as const), pick: fc.nat(3), slot: freeSlot }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('expire' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('spawnFrom' as const), slot: freeSlot, from: slot }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('race' as const),
+      race,
+      count: fc.integer({ min: 1, max: RACE_MEMBERS }),
+      from: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: slot }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('evaluate' as const), slot }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('evaluateRace' as const), race }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('rank' as const), race }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('land' as const),
+      race,
+      pick: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(RACE_MEMBERS - 1) }),
+      strategy: fc.constantFrom(...STRATEGIES),
+      keepLosers: fc.nat(3).map((n) => n === 0),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('landAll' as const), strategy: fc.constantFrom(...STRATEGIES) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('setup' as const), slot }) },
 );
 
 const duringArb: fc.Arbitrary<During> = fc.oneof(
@@ -154,6 +209,22 @@ export function describeOp(op: Op): string {
       return `salvage restore <salvage #${op.pick}> --as ${slotId(op.slot)}`;
     case 'expire':
       return 'salvage expire --days 0';
+    case 'spawnFrom':
+      return `spawn ${slotId(op.slot)} --from ${slotId(op.from)}`;
+    case 'race':
+      return `race ${raceTask(op.race)} --count ${op.count} --launch none${op.from === null ? '' : ` --from ${slotId(op.from)}`}`;
+    case 'evaluate':
+      return `evaluate ${slotId(op.slot)}`;
+    case 'evaluateRace':
+      return `evaluate --race ${raceTask(op.race)}`;
+    case 'rank':
+      return `rank ${raceTask(op.race)}`;
+    case 'land':
+      return `land ${raceTask(op.race)} --strategy ${op.strategy}${op.pick === null ? '' : ` --pick ${raceTask(op.race)}-${op.pick + 1}`}${op.keepLosers ? ' --keep-losers' : ''}`;
+    case 'landAll':
+      return `land --all --strategy ${op.strategy}`;
+    case 'setup':
+      return `setup ${slotId(op.slot)}`;
   }
 }
 

@@ -7,6 +7,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Action, AgentAct, CrashStep, Op, Strategy, UserAct } from './invariantModel';
 import { formatFailure, World } from './invariantWorld';
+import { pendingProperties, type LossKind } from './invariantChecker';
 
 let world: World | null = null;
 afterEach(() => world?.dispose());
@@ -71,7 +72,7 @@ test('repro: a rebase merge while the user commits on main fails with an untyped
   losesNothing([agent('commit'), { kind: 'engine', op: merge('rebase'), during: { who: 'user', delayMs: 100 } }]));
 
 test('repro: a merge preview racing a cleanup of the same instance failed with an untyped GitFailed (the folder vanished mid-read)', () =>
-  losesNothing([{ kind: 'race', ops: [cleanup(), merge('squash', { preview: true, slot: 1 })] }]));
+  losesNothing([{ kind: 'race', ops: [cleanup(), merge('squash', { preview: true, slot: 0 })] }]));
 
 test('repro: repair removed a spawn killed after its checkout although the agent had changed a tracked file in it', () =>
   losesNothing([engine(cleanup()), { kind: 'crash', slot: 0, step: 'checked-out' }, agent('modify'), engine({ op: 'repair' })]));
@@ -81,3 +82,44 @@ test('repro: repair removed a spawn killed after its checkout although the agent
 // refusal that must change nothing. The kill comes too late to land: the CLI always finishes.
 test('repro: cleanup --all through the CLI that cleans some instances and keeps others is a finished operation, not a refusal', () =>
   losesNothing([crash('metadata-written'), { kind: 'kill', op: { op: 'cleanupAll', mergedOnly: false }, delayMs: 60_000, during: null, inside: false }]));
+
+// ---- the second surface (issue 17). A repro of a property whose fix is pending runs as a todo
+// (reported, not failing) until the property leaves PENDING_BY_DEFAULT in invariantChecker.ts. ----
+
+const pending = pendingProperties();
+
+/** A repro of one property: checked even while pending, as a todo then. */
+function reproOf(property: LossKind, name: string, actions: Action[]): void {
+  test(`repro (${property}): ${name}`, { todo: pending.has(property) ? `pending fix: ${property}` : false }, async () => {
+    world = await World.create({ enforce: [property] });
+    const r = await world.run(actions);
+    assert.equal(r.failure, null, r.failure ? formatFailure(actions, r) : '');
+  });
+}
+
+reproOf('provisioned-blob', "evaluating an instance whose agent un-ignored the provisioned .env records the user's secret (and the cache link) in the evaluated state's commit", [
+  agent('unignoreEnv'),
+  engine({ op: 'evaluate', slot: 0 }),
+]);
+
+reproOf('provisioned-blob', 'a forced cleanup salvages the provisioned .env the agent un-ignored and edited', [agent('editEnv'), agent('unignoreEnv'), engine(cleanup(true))]);
+
+reproOf('process-alive', 'a process the evaluation command left in the background outlives the evaluation', [engine({ op: 'evaluate', slot: 0 })]);
+
+reproOf('process-alive', "cleanup leaves the setup's daemon running", [engine({ op: 'spawn', slot: 1, base: 'main' }), engine({ op: 'cleanup', slot: 1, force: false })]);
+
+reproOf('provisioned-blob', "a landing refused as stale, of a member whose agent un-ignored the provisioned .env, has written the user's secret into the object store", [
+  agent('unignoreEnv', 1),
+  engine({ op: 'land', race: 0, pick: null, strategy: 'merge', keepLosers: false }),
+]);
+
+reproOf('provisioned-blob', "a merge --commit-message refused, of an instance whose agent un-ignored the provisioned .env, has written the user's secret into the object store", [
+  agent('unignoreEnv', 1),
+  engine(merge('merge', { slot: 1, commitMessage: true })),
+]);
+
+reproOf('landing-once', 'a race lands twice: land --keep-losers, then land --pick another member', [
+  agent('commit', 2),
+  engine({ op: 'land', race: 0, pick: null, strategy: 'merge', keepLosers: true }),
+  engine({ op: 'land', race: 0, pick: 1, strategy: 'merge', keepLosers: false }),
+]);

@@ -11,11 +11,17 @@ import * as path from 'node:path';
 import { AxiomEngine, AxiomError, REFUSAL_CODES } from '../../src/core';
 import { withRepoLock } from '../../src/core/lock';
 import { CLI, makeRepo, writeFile, type TempRepo } from './helpers';
-import { record, verify, type Loss } from './invariantChecker';
-import { describeAction, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
+import { isAlive, landed, liveInstances, pendingProperties, processesAlive, record, verify, visibility, type Loss } from './invariantChecker';
+import { describeAction, INSTANCE_IDS, raceTask, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
 
 /** Typed errors that are a fine answer to a random operation (a refusal or a conflict, not a crash). */
-const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound', 'InvalidArgument', 'BaseNotFound']);
+const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound', 'InvalidArgument', 'BaseNotFound', 'NoWinner', 'StaleEvaluation', 'SetupFailed', 'TeardownFailed']);
+
+/** Operations that create or remove instances. */
+const RESHAPING = new Set<Op['op']>(['spawn', 'spawnFrom', 'race', 'cleanup', 'cleanupAll', 'repair', 'restore', 'land', 'landAll']);
+
+/** What Axiom provisions into every instance (the template's `.axiom.json`): the user's `.env` copied, `cache` linked to main's. */
+export const PROVISIONED = ['.env', 'cache'];
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'Agent', GIT_AUTHOR_EMAIL: 'agent@example.com', GIT_COMMITTER_NAME: 'Agent', GIT_COMMITTER_EMAIL: 'agent@example.com' };
 const ENV: NodeJS.ProcessEnv = {
@@ -46,7 +52,7 @@ const attempt = (fn: () => void): void => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Outcome =
-  | { kind: 'ok'; expired?: string[] }
+  | { kind: 'ok'; expired?: string[]; landAllSeen?: string[] }
   | { kind: 'refused'; code: string }
   | { kind: 'killed' }
   | { kind: 'skipped' }
@@ -65,6 +71,10 @@ export interface SequenceResult {
   operations: number;
   kills: number;
   refusals: number;
+  /** Hostile agent actions played (against provisioned files, links into main, commits during an operation). */
+  hostile: number;
+  /** Losses of pending properties seen (not failures): kind → how often. */
+  pendingSeen: Map<string, number>;
   /** "merge squash: ok" → how often (what the random sequences actually exercised). */
   outcomes: Map<string, number>;
   /** Time spent in operations (the engine or the CLI), without the checker. */
@@ -77,7 +87,14 @@ export class World {
   private n = 0;
   /** Worktree folders the user moved with mv (the agent keeps working there). */
   private readonly moved = new Map<string, string>();
-  private readonly result: SequenceResult = { failure: null, operations: 0, kills: 0, refusals: 0, outcomes: new Map(), operationMs: 0, played: [] };
+  private readonly result: SequenceResult = { failure: null, operations: 0, kills: 0, refusals: 0, hostile: 0, pendingSeen: new Map(), outcomes: new Map(), operationMs: 0, played: [] };
+  /** Race task → how many landings moved its target so far. */
+  private readonly landings = new Map<string, number>();
+  private pending = pendingProperties();
+  /** AXIOM_PROPERTY_COUNT_PENDING=1: pending properties are checked too, and what they find counted (not failed). */
+  private readonly checks = { count: !!process.env.AXIOM_PROPERTY_COUNT_PENDING, on: (kind: string): boolean => !this.pending.has(kind) || this.checks.count };
+  /** Instances that were live and are gone (cleaned up, landed, removed): none of their processes may live on. */
+  private readonly gone = new Set<string>();
 
   private constructor(
     readonly repo: TempRepo,
@@ -90,16 +107,28 @@ export class World {
    * the two folders (and pointing the worktree's two gitdir links at the copies) is much cheaper than
    * the dozen git commands that make them.
    */
-  static async create(): Promise<World> {
+  /** `enforce`: properties checked even if pending (a named repro of that property). */
+  static async create(options: { enforce?: string[] } = {}): Promise<World> {
     const template = await templateRepo();
     const parent = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-invariant-')));
     const dir = path.join(parent, 'repo');
-    const s0 = path.join(parent, 'axiom-s0');
-    fs.cpSync(path.join(template.parent, 'repo'), dir, { recursive: true });
-    fs.cpSync(path.join(template.parent, 'axiom-s0'), s0, { recursive: true });
-    fs.writeFileSync(path.join(dir, '.git', 'worktrees', 'axiom-s0', 'gitdir'), `${path.join(s0, '.git')}\n`);
-    fs.writeFileSync(path.join(s0, '.git'), `gitdir: ${path.join(dir, '.git', 'worktrees', 'axiom-s0')}\n`);
+    fs.cpSync(path.join(template.parent, 'repo'), dir, { recursive: true, verbatimSymlinks: true });
+    // Every worktree of the template (s0 and the members of race r0): copied, its gitdir links pointed at the copies, its cache link at the new main.
+    const admin = path.join(dir, '.git', 'worktrees');
+    for (const name of fs.readdirSync(admin)) {
+      const wt = path.join(parent, path.basename(path.dirname(fs.readFileSync(path.join(admin, name, 'gitdir'), 'utf8').trim())));
+      fs.cpSync(path.join(template.parent, path.basename(wt)), wt, { recursive: true, verbatimSymlinks: true });
+      fs.writeFileSync(path.join(admin, name, 'gitdir'), `${path.join(wt, '.git')}\n`);
+      fs.writeFileSync(path.join(wt, '.git'), `gitdir: ${path.join(admin, name)}\n`);
+      const link = path.join(wt, 'cache');
+      if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        fs.rmSync(link);
+        fs.symlinkSync(path.join(dir, 'cache'), link);
+      }
+    }
+    for (const script of SCRIPTS) fs.copyFileSync(path.join(template.parent, script), path.join(parent, script));
     fs.mkdirSync(path.join(parent, 'tmp'));
+    fs.mkdirSync(path.join(parent, 'pids'));
     const repo: TempRepo = {
       dir,
       parent,
@@ -109,11 +138,13 @@ export class World {
       },
       cleanup: () => fs.rmSync(parent, { recursive: true, force: true }),
     };
-    repo.write('.env', `USER_SECRET=${path.basename(parent)}\n`);
-    return new World(repo, await AxiomEngine.open(dir), template.library);
+    const world = new World(repo, await AxiomEngine.open(dir), template.library);
+    for (const kind of options.enforce ?? []) world.pending.delete(kind);
+    return world;
   }
 
   dispose(): void {
+    stopRecorded(path.join(this.repo.parent, 'pids'));
     this.repo.cleanup();
   }
 
@@ -141,12 +172,29 @@ export class World {
    * operations are wasted on ids that do not exist, and a shrunk sequence still replays the same way.
    */
   private async resolve(action: Action): Promise<Action> {
-    const ids = [...Array(SLOTS).keys()];
+    const ids = [...INSTANCE_IDS.keys()];
     const live = (await Promise.all(ids.map((k) => this.engine.locate(slotId(k)).then(() => k, () => -1)))).filter((k) => k >= 0);
-    const free = ids.filter((k) => !live.includes(k));
+    const free = ids.filter((k) => k < SLOTS && !live.includes(k));
     const liveSlot = (k: number): number => (live.length ? live[k % live.length]! : k);
     const freeSlot = (k: number): number => (free.length ? free[k % free.length]! : k);
-    const op = (o: Op): Op => ('slot' in o ? { ...o, slot: o.op === 'spawn' || o.op === 'restore' ? freeSlot(o.slot) : liveSlot(o.slot) } : o);
+    const op = (o: Op): Op => {
+      switch (o.op) {
+        case 'spawn':
+        case 'restore':
+          return { ...o, slot: freeSlot(o.slot) };
+        case 'spawnFrom':
+          return { ...o, slot: freeSlot(o.slot), from: liveSlot(o.from) };
+        case 'race':
+          return { ...o, from: o.from === null ? null : liveSlot(o.from) };
+        case 'merge':
+        case 'cleanup':
+        case 'evaluate':
+        case 'setup':
+          return { ...o, slot: liveSlot(o.slot) };
+        default:
+          return o;
+      }
+    };
     const during = (d: During): During => (d?.who === 'agent' ? { ...d, slot: liveSlot(d.slot) } : d);
     switch (action.kind) {
       case 'agent':
@@ -292,6 +340,18 @@ export class World {
         this.moved.set(slotId(slot), to);
         return;
       }
+      case 'unignoreEnv':
+        this.result.hostile++;
+        return fs.writeFileSync(path.join(dir, '.gitignore'), 'build/\n*.log\n');
+      case 'editEnv':
+        this.result.hostile++;
+        return appendFile(dir, '.env', `AGENT_EDITED=${path.basename(this.repo.parent)}-${n}\n`);
+      case 'linkMain':
+        this.result.hostile++;
+        return attempt(() => {
+          fs.symlinkSync(this.repo.dir, path.join(dir, `main-link${n}`));
+          fs.symlinkSync(path.join(this.repo.dir, '.env'), path.join(dir, `env-link${n}`));
+        });
     }
   }
 
@@ -339,11 +399,16 @@ export class World {
     const salvageRef = (op: Op): string => (op.op === 'restore' ? salvage[op.pick % salvage.length]!.ref : '');
     const duringSpec = action.kind === 'engine' || action.kind === 'kill' ? action.during : null;
 
-    const before = record(this.repo.dir, { targets: ['main', 'dev'], extraWorktrees: this.extraWorktrees });
+    const before = record(this.repo.dir, { targets: ['main', 'dev'], extraWorktrees: this.extraWorktrees, provisioned: PROVISIONED, guardProvisioned: this.checks.on('provisioned-blob') });
+    const liveBefore = liveInstances(this.repo.dir, { ahead: ops.some((o) => o.op === 'landAll') && this.checks.on('live-visible') });
+    const pidDir = path.join(this.repo.parent, 'pids');
+    const pidsBefore = recordedPids(pidDir);
     // `salvage expire --days 0` may delete any salvage ref that exists now: those it deleted were asked for.
     const expirable = ops.some((o) => o.op === 'expire') ? (await this.engine.listSalvage()).map((s) => s.ref) : [];
     const first = ops[0]!;
-    const during = this.commitDuring(duringSpec, first.op === 'merge' ? await this.targetOf(first) : 'main');
+    const mayMove = (await Promise.all(ops.map((o) => this.targetsAsked(o)))).flat();
+    const landing = first.op === 'land' ? { race: raceTask(first.race), branch: await this.raceBase(first.race), earlier: this.landings.get(raceTask(first.race)) ?? 0 } : null;
+    const during = this.commitDuring(duringSpec, first.op === 'merge' ? await this.targetOf(first) : landing ? landing.branch : 'main');
     const started = Date.now();
     let outcomes: Outcome[];
     if (action.kind === 'engine') outcomes = [await this.viaEngine(first, salvageRef(first))];
@@ -355,7 +420,8 @@ export class World {
     const { user, agent } = await during;
     // What a kill leaves half done (a cleanup's folder moved aside) is finished or undone by the next
     // Axiom operation as it takes the repository lock: the check looks at the state after that.
-    if (outcomes.some((o) => o.kind === 'killed')) await withRepoLock(this.engine.repo.commonDir, async () => undefined);
+    const killed = outcomes.some((o) => o.kind === 'killed');
+    if (killed) await withRepoLock(this.engine.repo.commonDir, async () => undefined);
     this.result.operationMs += Date.now() - started;
     if (process.env.AXIOM_PROPERTY_DEBUG) process.stderr.write(`${Date.now() - started} ms: ${describeAction(action)} → ${outcomes.map((o) => o.kind).join(' + ')}\n`);
 
@@ -369,23 +435,74 @@ export class World {
     }
     // A single operation that refused, or a preview, must have changed nothing (unless someone committed meanwhile).
     const outcome = outcomes[0]!;
-    const unchanged = outcomes.length === 1 && !duringSpec && (outcome.kind === 'refused' || (outcome.kind === 'ok' && first.op === 'merge' && first.preview));
+    const unchanged = outcomes.length === 1 && !duringSpec && (outcome.kind === 'refused' || (outcome.kind === 'ok' && ((first.op === 'merge' && first.preview) || first.op === 'rank')));
+    const userCommits = user ? [user] : [];
+    const all = new Set<string>(); // every property, pending ones too: those found are counted, not failed
     const losses = verify(before, this.repo.dir, {
       extraWorktrees: this.extraWorktrees,
       // Through the engine the expired refs are known; through the CLI (finished or killed), any of them may be.
       expiredRefs: outcomes.flatMap((o, i) => (o.kind === 'ok' && o.expired ? o.expired : ops[i]!.op === 'expire' && o.kind !== 'refused' ? expirable : [])),
-      userCommits: user ? [user] : [],
+      userCommits,
       agentCommits: agent ? [agent] : [],
       unchanged,
+      mayMove,
+      ...(landing ? { landing } : {}),
+      pending: this.checks.count ? all : this.pending,
     });
+    if (landing && landed(before, landing.branch, userCommits)) this.landings.set(landing.race, landing.earlier + 1);
+
+    // The processes of instances: none alive once its instance is gone or its evaluation ended (after an operation that ran to its end).
+    // Which instances exist changes only by these (and by kills): the views are compared after them.
+    const reshapes = killed || action.kind === 'crash' || ops.some((o) => RESHAPING.has(o.op));
+    const visible = reshapes && this.checks.on('live-visible');
+    const liveAfter = liveInstances(this.repo.dir, { ahead: visible });
+    for (const id of liveBefore.keys()) if (!liveAfter.has(id)) this.gone.add(id);
+    for (const id of liveAfter.keys()) this.gone.delete(id);
+    if (!killed && this.checks.on('process-alive')) {
+      const pidsAfter = recordedPids(pidDir);
+      const evaluated = [...pidsAfter].filter(([file, pids]) => file.startsWith('eval.') && pids.some((p) => !pidsBefore.get(file)?.includes(p))).map(([file]) => file.slice('eval.'.length));
+      const old = new Set([...pidsBefore.values()].flat());
+      const alive = (): Loss[] => [...processesAlive(pidDir, { gone: [...this.gone] }), ...processesAlive(pidDir, { gone: [], finishedEvaluations: evaluated, ignore: old })];
+      let found = alive();
+      for (let waited = 0; found.length && waited < 1000; waited += 100) {
+        await sleep(100); // a process being stopped takes a moment to go
+        found = alive();
+      }
+      losses.push(...found);
+    }
+    // Every live instance is seen by list, conflicts and land --all.
+    if (visible) {
+      const fresh = await AxiomEngine.open(this.repo.dir);
+      const worktrees = (await fresh.snapshot({ conflicts: false })).worktrees;
+      const forecast = await fresh.explore.conflicts(worktrees).catch(() => null);
+      losses.push(...visibility(liveAfter, { list: worktrees.filter((w) => w.kind === 'instance' && w.id).map((w) => w.id!), ...(forecast ? { conflicts: forecast.instances } : {}) }));
+      const seen = outcome.kind === 'ok' ? outcome.landAllSeen : undefined;
+      // Instances that had commits before land --all (and nobody committed meanwhile) are each landed or skipped.
+      if (seen && !duringSpec) losses.push(...visibility(new Map([...liveBefore].map(([id, l]) => [id, { ahead: l.ahead }])), { list: [...liveBefore.keys()], landAll: seen }));
+    }
+    for (const l of losses.filter((x) => this.pending.has(x.kind))) this.result.pendingSeen.set(l.kind, (this.result.pendingSeen.get(l.kind) ?? 0) + 1);
+    const failing = losses.filter((l) => !this.pending.has(l.kind));
     const unexpected = outcomes.flatMap((o) => (o.kind === 'unexpected' ? [o.detail] : []));
     return {
       index,
       action: describeAction(action),
       outcome: outcomes.map((o) => (o.kind === 'refused' ? `refused (${o.code})` : o.kind)).join(' + '),
-      losses,
+      losses: failing,
       unexpected: unexpected.length ? unexpected.join('\n---\n') : null,
     };
+  }
+
+  /** The target branches an operation was asked to move: a merge's, a landing's, every base for land --all. */
+  private async targetsAsked(op: Op): Promise<string[]> {
+    if (op.op === 'merge') return op.preview ? [] : [await this.targetOf(op)];
+    if (op.op === 'land') return [await this.raceBase(op.race)];
+    if (op.op === 'landAll') return ['main', 'dev'];
+    return [];
+  }
+
+  /** The branch a race lands into (its base), main when there is no such race. */
+  private async raceBase(race: number): Promise<string> {
+    return (await this.engine.explore.race(raceTask(race)).catch(() => null))?.base ?? 'main';
   }
 
   private async targetOf(op: Extract<Op, { op: 'merge' }>): Promise<string> {
@@ -423,6 +540,34 @@ export class World {
           break;
         case 'expire':
           return { kind: 'ok', expired: (await e.expireSalvage(0)).map((s) => s.ref) };
+        case 'spawnFrom':
+          await e.spawn(slotId(op.slot), { from: slotId(op.from) });
+          break;
+        case 'race':
+          await e.explore.startRace({ task: raceTask(op.race), count: op.count, launch: 'none', ...(op.from === null ? {} : { from: slotId(op.from) }) }, null);
+          break;
+        case 'evaluate':
+          await e.explore.evaluate(slotId(op.slot));
+          break;
+        case 'evaluateRace': {
+          const ids = await e.explore.liveMembers(await e.explore.race(raceTask(op.race)));
+          const failed = (await e.explore.evaluateMany(ids)).find((o) => 'error' in o);
+          if (failed && 'error' in failed) throw failed.error;
+          break;
+        }
+        case 'rank':
+          await e.explore.rank(raceTask(op.race));
+          break;
+        case 'land':
+          await e.explore.land(raceTask(op.race), { strategy: op.strategy, ...(op.pick === null ? {} : { pick: `${raceTask(op.race)}-${op.pick + 1}` }), ...(op.keepLosers ? { keepLosers: true } : {}) });
+          break;
+        case 'landAll': {
+          const r = await e.explore.landAll(op.strategy);
+          return { kind: 'ok', landAllSeen: [...r.order, ...r.landed.map((l) => l.id), ...r.skipped.map((x) => x.id)] };
+        }
+        case 'setup':
+          await e.setup(slotId(op.slot));
+          break;
       }
       return { kind: 'ok' };
     } catch (err) {
@@ -454,6 +599,26 @@ export class World {
         return ['salvage', 'restore', salvageRef, '--as', id];
       case 'expire':
         return ['salvage', 'expire', '--days', '0'];
+      case 'spawnFrom':
+        return ['spawn', id, '--from', slotId(op.from)];
+      case 'race':
+        return ['race', raceTask(op.race), '--count', String(op.count), '--launch', 'none', ...(op.from === null ? [] : ['--from', slotId(op.from)])];
+      case 'evaluate':
+        return ['evaluate', id];
+      case 'evaluateRace':
+        return ['evaluate', '--race', raceTask(op.race)];
+      case 'rank':
+        return ['rank', raceTask(op.race)];
+      case 'land':
+        return [
+          'land', raceTask(op.race), '--strategy', op.strategy,
+          ...(op.pick === null ? [] : ['--pick', `${raceTask(op.race)}-${op.pick + 1}`]),
+          ...(op.keepLosers ? ['--keep-losers'] : []),
+        ];
+      case 'landAll':
+        return ['land', '--all', '--strategy', op.strategy];
+      case 'setup':
+        return ['setup', id];
     }
   }
 
@@ -484,8 +649,8 @@ export class World {
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
         if (signal === 'SIGKILL') resolve({ kind: 'killed' });
-        else if (code === 0) resolve({ kind: 'ok' });
-        else resolve(cliFailure(code, signal, stdout, stderr));
+        else if (code === 0) resolve({ kind: 'ok', ...landAllOf(op, stdout) });
+        else resolve(cliFailure(op, code, signal, stdout, stderr));
       });
     });
   }
@@ -533,7 +698,7 @@ export class World {
 }
 
 /** A failed CLI run: a refusal (exit 2/3/4, or a typed error such as NotFound) or an unexpected failure. */
-function cliFailure(code: number | null, signal: string | null, stdout: string, stderr: string): Outcome {
+function cliFailure(op: Op, code: number | null, signal: string | null, stdout: string, stderr: string): Outcome {
   let error: { code?: string } = {};
   try {
     error = (JSON.parse(stderr) as { error?: { code?: string } }).error ?? {};
@@ -545,6 +710,9 @@ function cliFailure(code: number | null, signal: string | null, stdout: string, 
     // cleaned some up, the step changed things, as the engine's cleanupAll (same lists, no throw)
     // does: it is checked like a finished operation, not as a refusal that must change nothing.
     const done = JSON.parse(stdout) as { cleaned?: unknown[]; refused?: { code: string }[] };
+    // `land --all` exits 3 when it skipped some (it may have landed others); `evaluate` when an evaluation did not pass: both ran to their end.
+    if (code === 3 && op.op === 'landAll') return { kind: 'ok', ...landAllOf(op, stdout) };
+    if (code === 3 && (op.op === 'evaluate' || op.op === 'evaluateRace') && Array.isArray(done)) return { kind: 'ok' };
     if (code === 3 && done.refused?.length) {
       if (done.cleaned?.length) return { kind: 'ok' };
       return { kind: 'refused', code: `exit 3 (kept ${done.refused.map((r) => r.code).join(', ')})` };
@@ -556,6 +724,37 @@ function cliFailure(code: number | null, signal: string | null, stdout: string, 
   return { kind: 'unexpected', detail: `exit ${code ?? signal}: ${stderr.trim().slice(0, 2000)}` };
 }
 
+/** The instances `land --all --json` named (its order, landed and skipped), from its stdout. */
+function landAllOf(op: Op, stdout: string): { landAllSeen?: string[] } {
+  if (op.op !== 'landAll') return {};
+  try {
+    const r = JSON.parse(stdout) as { order: string[]; landed: { id: string }[]; skipped: { id: string }[] };
+    return { landAllSeen: [...r.order, ...r.landed.map((l) => l.id), ...r.skipped.map((x) => x.id)] };
+  } catch {
+    return {};
+  }
+}
+
+/** Pids recorded by setup and evaluation scripts: file (`setup.<id>`, `eval.<id>`) → pids. */
+function recordedPids(dir: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    out.set(file, fs.readFileSync(path.join(dir, file), 'utf8').split('\n').map(Number).filter((n) => n > 0));
+  }
+  return out;
+}
+
+/** Ends every recorded process still alive (the world's own clean-up, whatever the checker found). */
+function stopRecorded(dir: string): void {
+  for (const pid of [...recordedPids(dir).values()].flat()) {
+    try {
+      if (isAlive(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep')) process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}
+
 /** The full sha of the commit `git commit` just reported ("[branch abc1234] subject"). */
 async function committed(dir: string, out: string): Promise<string> {
   const short = /^\[.* ([0-9a-f]{7,40})\]/m.exec(out)?.[1];
@@ -565,7 +764,25 @@ async function committed(dir: string, out: string): Promise<string> {
 
 let template: Promise<{ parent: string; library: string }> | null = null;
 
-/** The repository every sequence starts from: main with tracked, ignored and conflict-prone files and a submodule (vendor/lib), a branch dev, instance s0, and the library to add as a submodule again. */
+/**
+ * The scripts `.axiom.json` runs, beside the worktrees (`../` of each): setup starts a daemon and
+ * evaluation leaves a process behind, each recording its pid in `../pids/<kind>.<id>` so that the
+ * checker can tell whether Axiom stopped it; evaluation passes when the agent committed work/.
+ */
+const SCRIPTS = ['setup.sh', 'teardown.sh', 'eval.sh'];
+const SCRIPT_TEXT: Record<string, string> = {
+  'setup.sh': 'mkdir -p ../pids\nsleep 60 </dev/null >/dev/null 2>&1 &\necho $! >> "../pids/setup.${AXIOM_INSTANCE_ID:-$(basename "$PWD")}"\n',
+  'teardown.sh': 'exit 0\n',
+  'eval.sh':
+    'mkdir -p ../pids\nsleep 60 </dev/null >/dev/null 2>&1 &\necho $! >> "../pids/eval.${AXIOM_INSTANCE_ID:-$(basename "$PWD")}"\nls work >/dev/null 2>&1 || exit 1\necho "AXIOM_SCORE=$(ls work | wc -l)"\n',
+};
+
+/**
+ * The repository every sequence starts from: main with tracked, ignored and conflict-prone files, a
+ * submodule (vendor/lib), a branch dev and a committed `.axiom.json` (the user's `.env` copied into
+ * each instance, `cache` linked to main's, setup, teardown and evaluation scripts); instance s0; race
+ * r0 with members r0-1 (committed and evaluated) and r0-2; and the library to add as a submodule again.
+ */
 function templateRepo(): Promise<{ parent: string; library: string }> {
   template ??= (async () => {
     const repo = makeRepo({
@@ -573,9 +790,16 @@ function templateRepo(): Promise<{ parent: string; library: string }> {
       'src/app.txt': 'one\ntwo\nthree\n',
       'conflict.txt': 'base\n',
       'notes.txt': 'notes\n',
-      '.gitignore': 'build/\n*.log\n.env\n',
+      '.gitignore': 'build/\n*.log\n.env\ncache\n',
+      '.axiom.json': `${JSON.stringify({ include: ['.env'], share: { cache: 'symlink' }, setup: ['sh ../setup.sh'], teardown: ['sh ../teardown.sh'], evaluate: 'sh ../eval.sh' }, null, 2)}\n`,
     });
-    process.on('exit', () => repo.cleanup());
+    process.on('exit', () => {
+      stopRecorded(path.join(repo.parent, 'pids'));
+      repo.cleanup();
+    });
+    for (const script of SCRIPTS) fs.writeFileSync(path.join(repo.parent, script), SCRIPT_TEXT[script]!);
+    repo.write('.env', `USER_SECRET=${path.basename(repo.parent)}\n`);
+    repo.write('cache/data.txt', 'shared cache\n');
     sh(repo.dir, 'branch', 'dev');
     const library = path.join(repo.parent, 'library');
     fs.mkdirSync(library);
@@ -586,7 +810,15 @@ function templateRepo(): Promise<{ parent: string; library: string }> {
     // main already has the library as a submodule at vendor/lib (instances get it uninitialised).
     sh(repo.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', library, 'vendor/lib');
     sh(repo.dir, 'commit', '-q', '-m', 'vendor/lib as a submodule');
-    await (await AxiomEngine.open(repo.dir)).spawn(slotId(0));
+    const engine = await AxiomEngine.open(repo.dir);
+    await engine.spawn(slotId(0));
+    const { members } = await engine.explore.startRace({ task: raceTask(0), count: 2, launch: 'none' }, null);
+    writeFile(members[0]!.path, 'work/solution.txt', 'a solution\n');
+    sh(members[0]!.path, 'add', 'work/solution.txt');
+    sh(members[0]!.path, 'commit', '-q', '-m', 'r0-1 solves it');
+    await engine.explore.evaluate(members[0]!.id);
+    // The template's own setup and evaluation processes end here; each world records its own.
+    stopRecorded(path.join(repo.parent, 'pids'));
     return { parent: repo.parent, library };
   })();
   return template;

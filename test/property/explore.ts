@@ -4,6 +4,8 @@
  * the shortest sequence of each class. Then shrink one class with the property test and AXIOM_REPLAY.
  *
  *   node out/test/property/explore.js [sequences=100] [seed]
+ *
+ * Pending properties are checked as in the test (see invariantChecker.ts); AXIOM_PROPERTY_PENDING= checks them all.
  */
 import fc from 'fast-check';
 import { DEFAULT_SEQUENCES, sequenceArb, type Action } from '../core/invariantModel';
@@ -25,6 +27,8 @@ async function main(): Promise<void> {
   let ops = 0;
   let kills = 0;
   let operationMs = 0;
+  let hostile = 0;
+  const pendingSeen = new Map<string, number>();
   const outcomes = new Map<string, number>();
   for (const [i, actions] of samples.entries()) {
     const world = await World.create();
@@ -33,6 +37,8 @@ async function main(): Promise<void> {
       ops += r.operations;
       kills += r.kills;
       operationMs += r.operationMs;
+      hostile += r.hostile;
+      for (const [k, v] of r.pendingSeen) pendingSeen.set(k, (pendingSeen.get(k) ?? 0) + v);
       for (const [k, v] of r.outcomes) outcomes.set(k, (outcomes.get(k) ?? 0) + v);
       if (!r.failure) continue;
       const key = classOf(r);
@@ -45,7 +51,8 @@ async function main(): Promise<void> {
       world.dispose();
     }
   }
-  console.log(`seed ${seed}: ${count} sequences, ${ops} operations, ${kills} kills, ${((Date.now() - started) / 1000).toFixed(0)} s (${(operationMs / 1000).toFixed(0)} s in operations), ${classes.size} failure classes`);
+  console.log(`seed ${seed}: ${count} sequences, ${ops} operations, ${kills} kills, ${hostile} hostile agent actions, ${((Date.now() - started) / 1000).toFixed(0)} s (${(operationMs / 1000).toFixed(0)} s in operations), ${classes.size} failure classes`);
+  for (const [k, v] of pendingSeen) console.log(`  pending property ${k} broken ${v}×`);
   for (const [k, v] of [...outcomes].sort()) console.log(`  ${String(v).padStart(4)}  ${k}`);
   for (const [key, c] of [...classes].sort((a, b) => b[1].count - a[1].count)) console.log(`\n=== ${key} (${c.count}×)\n${c.text}`);
 }
