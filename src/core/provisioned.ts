@@ -123,7 +123,9 @@ export async function addWork(git: GitRunner, worktree: string, env: Record<stri
   // Pathspecs on stdin: a record may hold more paths than a command line.
   const stdin = (specs: string[]): string => specs.map((s) => `${s}\0`).join('');
   const fromStdin = ['--pathspec-from-file=-', '--pathspec-file-nul'];
-  await git.run(worktree, ['add', '--all', ...fromStdin], { env, input: stdin(['.', ...paths.map((p) => `:(exclude,literal)${p.path}`)]) });
+  // Exit 1 is git 2.39 naming excluded paths that are also ignored ("The following paths are ignored
+  // …"): it adds everything else first. Its other failures (unable to index a file, a lock) are 128.
+  await git.run(worktree, ['add', '--all', ...fromStdin], { env, input: stdin(['.', ...paths.map((p) => `:(exclude,literal)${p.path}`)]), okExitCodes: [1] });
   await git.run(worktree, ['reset', '--quiet', ...fromStdin, head], { env, input: stdin(literal(paths)) });
 }
 
