@@ -9,6 +9,8 @@
  * 4. worktrees on an Axiom branch whose metadata is missing or unreadable: metadata written back;
  * 5. Axiom branches checked out nowhere: deleted only when nothing on them is lost (content already
  *    in the default branch, or reachable from another ref); the others are kept and reported.
+ * Before all that, setup/teardown/evaluation processes whose Axiom process died are stopped
+ * (ownedProcesses.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,6 +24,7 @@ import { isSameProcessAlive, parseProcessIdentity } from './processIdentity';
 import { removeHalfSpawned, SPAWN_LOCK_PREFIX } from './spawn';
 import { commitsOnlyIn, contentContained } from './commits';
 import { recoverRemovals } from './removalJournal';
+import { stopOrphans, stopOwnedProcesses, type StoppedProcess } from './ownedProcesses';
 import { findMovedWorktree } from './worktreeState';
 import { locateInstance } from './locate';
 import { assessRisk } from './risk';
@@ -42,6 +45,8 @@ export interface RepairReport {
   /** Worktrees Axiom did not make whose folder is gone: reported, left to `git worktree prune`. */
   foreignMissing: string[];
   orphanBranches: { branch: string; action: 'deleted' | 'kept'; unmergedCommits: number }[];
+  /** Setup, teardown or evaluation processes whose Axiom process died (or whose folder is gone): stopped. */
+  stoppedProcesses: StoppedProcess[];
 }
 
 async function listWorktrees(git: GitRunner, repo: RepoInfo): Promise<WorktreeRecord[]> {
@@ -60,7 +65,10 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       removals: await recoverRemovals(repo),
       foreignMissing: [],
       orphanBranches: [],
+      stoppedProcesses: [],
     };
+    // Steps whose Axiom process was killed: their process groups end here.
+    for (const p of await stopOrphans(repo.commonDir)) report.stoppedProcesses.push(p);
 
     for (const w of await listWorktrees(git, repo)) {
       const spawner = w.lockReason?.startsWith(SPAWN_LOCK_PREFIX) ? parseProcessIdentity(w.lockReason) : null;
@@ -109,6 +117,7 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
         });
         report.salvaged.push({ id: inst.id, ref });
       }
+      await stopOwnedProcesses(entry.adminDir);
       await fs.promises.rm(entry.adminDir, { recursive: true, force: true });
       report.pruned.push(w.path);
     }
