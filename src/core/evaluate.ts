@@ -39,6 +39,8 @@ export interface EvaluateOptions {
    * twice — refused as `Locked` (another's), like one being evaluated elsewhere right now.
    */
   onlyIfDue?: boolean;
+  /** With onlyIfDue: after how long a failed agent turn counts as finished (the race's setting). */
+  agentFailureGraceMs?: number;
   /**
    * Evaluations that share these slots run their commands `limit` at a time. Only the command holds
    * a slot — the claim, the due check, the capture of the state and the result note do not — so the
@@ -96,9 +98,9 @@ async function agentDuration(inst: LocatedInstance): Promise<number | null> {
 }
 
 /** Refuses (`Locked`) when the member's agent is at work, or was evaluated since it last finished. */
-async function refuseUnlessDue(ctx: EvaluationContext, race: Race, inst: LocatedInstance): Promise<void> {
+async function refuseUnlessDue(ctx: EvaluationContext, race: Race, inst: LocatedInstance, graceMs?: number): Promise<void> {
   const [facts, evaluations] = await Promise.all([memberFactsOf(inst.adminDir, inst.metadata), readEvaluations(ctx.git, ctx.repo)]);
-  if (membersDue(race, [facts], latestByMember(evaluations, race.ref)).length === 0) {
+  if (membersDue(race, [facts], latestByMember(evaluations, race.ref), graceMs).length === 0) {
     throw new AxiomError('Locked', `${inst.id} was evaluated by another process since its agent finished (or its agent is at work again); nothing to do.`);
   }
 }
@@ -231,7 +233,7 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
   try {
     // An evaluation of this instance whose process was killed: what it left running ends now.
     await stopOwnedProcesses(inst.adminDir, isOrphan);
-    if (options.onlyIfDue && race) await refuseUnlessDue(ctx, race, inst);
+    if (options.onlyIfDue && race) await refuseUnlessDue(ctx, race, inst, options.agentFailureGraceMs);
     const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
     // When the state was taken: an agent that finishes again after it makes the member due again.
     const at = new Date().toISOString();
