@@ -165,8 +165,8 @@ async function runCommand(argv: string[], cwd: string, adminDir: string, env: Re
   let score: number | null = null;
   let partial = '';
   try {
-    // stdout through a pipe (the score line); stderr straight to the log.
-    const owned = startOwned({ adminDir, kind: 'evaluation', command: argv[0]!, args: argv.slice(1), cwd, env, stdout: 'pipe', stderr: log });
+    // Both through pipes, in the order they come (stdout also for the score line).
+    const owned = startOwned({ adminDir, kind: 'evaluation', command: argv[0]!, args: argv.slice(1), cwd, env, stdout: 'pipe', stderr: 'pipe' });
     const { child } = owned;
     const stop = (): void => void stopOwnedGroup(owned.record).catch(() => undefined);
     const timer = setTimeout(() => {
@@ -175,10 +175,9 @@ async function runCommand(argv: string[], cwd: string, adminDir: string, env: Re
       stop();
     }, timeoutSec * 1000);
     signal?.addEventListener('abort', stop, { once: true });
-    const stdoutDone = new Promise<void>((resolve) => {
-      child.stdout?.on('close', resolve);
-      if (!child.stdout) resolve();
-    });
+    const closed = (stream: NodeJS.ReadableStream | null): Promise<void> => new Promise((resolve) => (stream ? stream.on('close', resolve) : resolve()));
+    const pipesDone = Promise.all([closed(child.stdout), closed(child.stderr)]);
+    child.stderr?.on('data', (chunk: Buffer) => write(chunk.toString('utf8')));
     child.stdout?.on('data', (chunk: Buffer) => {
       write(chunk.toString('utf8'));
       const lines = (partial + chunk.toString('utf8')).split('\n');
@@ -192,8 +191,11 @@ async function runCommand(argv: string[], cwd: string, adminDir: string, env: Re
     // The command is done: its leftovers are stopped, which closes the pipe they held; a process that
     // left the group (setsid) and kept the pipe is not waited for.
     await endOwnedStep(owned);
-    const hold = setTimeout(() => child.stdout?.destroy(), 500);
-    await stdoutDone;
+    const hold = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, 500);
+    await pipesDone;
     clearTimeout(hold);
     if (partial) score = scoreOfLine(partial) ?? score;
     if (result.error) {

@@ -140,6 +140,23 @@ test('kill -9 of the CLI during setup: cleanup stops the setup left running', { 
   assert.ok(await gone(pid), 'cleanup stopped the orphaned setup');
 });
 
+test('kill -9 of the CLI during an evaluation: the next evaluation of the instance stops what it left running', { skip }, async () => {
+  const held = pidFile();
+  repo = repoWith({});
+  const engine = await AxiomEngine.open(repo.dir);
+  await engine.spawn('ev');
+  const script = `sleep 300 > /dev/null 2>&1 & echo $! > ${held}; sleep 300`;
+  const cli = spawn(process.execPath, [CLI, '-C', repo.dir, 'evaluate', 'ev', '--command', `sh -c "${script}"`], { env: { ...process.env, AXIOM_STATE_DIR: stateDir }, stdio: 'ignore' });
+  const exited = new Promise((r) => cli.once('exit', r));
+  const pid = await readPid(held);
+  cli.kill('SIGKILL');
+  await exited;
+  assert.ok(isPidAlive(pid), 'the evaluation outlives the killed CLI (its own process group)');
+  const next = await engine.explore.evaluate('ev', { command: 'true' });
+  assert.equal(next.passed, true);
+  assert.ok(await gone(pid), 'the orphaned evaluation was stopped');
+});
+
 test('a recorded group Axiom cannot prove it started is never signalled', { skip }, async () => {
   repo = repoWith({});
   const engine = await AxiomEngine.open(repo.dir);
