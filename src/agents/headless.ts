@@ -58,6 +58,8 @@ const finish = (code, signal) => {
 };
 // A stop signal reaches the whole group: the agent gets it too; the wrapper stays to record how it ended.
 for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, () => {});
+// Write-ahead: the wrapper (the group leader) is on record before the agent exists.
+write(rec);
 let child;
 try {
   child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { AxiomError } from '../core/errors';
 import { splitTemplate } from './shellQuote';
 import { quoteArg } from './shellQuote';
 
@@ -61,19 +62,25 @@ export interface AgentPreset {
   headless(ctx: LaunchContext): Promise<HeadlessLaunch | null>;
 }
 
-/** Claude Code's permission modes (2.1.x; `manual` in newer versions). */
-export const CLAUDE_PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan', 'manual'] as const;
-export const DEFAULT_CLAUDE_PERMISSION_MODE = 'acceptEdits';
+/**
+ * Claude Code's permission modes, exactly the real CLI's `--permission-mode` choices (checked on
+ * 2.1.197–2.1.332; `manual` is rejected there with "argument 'manual' is invalid").
+ */
+export const CLAUDE_PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
+export type ClaudePermissionMode = (typeof CLAUDE_PERMISSION_MODES)[number];
+export const DEFAULT_CLAUDE_PERMISSION_MODE: ClaudePermissionMode = 'acceptEdits';
 
-/** A permission mode from a setting: unknown values fall back to the default (with the reason). */
-export function permissionModeFrom(value: string | null | undefined): { mode: string; warning?: string } {
+/**
+ * A permission mode from a setting or an option (unset: the default). An unknown one is refused
+ * (InvalidArgument), never replaced: a Claude started with a mode it rejects exits before doing
+ * anything, and a silent fallback would run it with permissions nobody chose.
+ */
+export function permissionModeFrom(value: string | null | undefined, where = 'Claude permission mode'): { mode: ClaudePermissionMode } {
   const v = value?.trim();
   if (!v) return { mode: DEFAULT_CLAUDE_PERMISSION_MODE };
-  if ((CLAUDE_PERMISSION_MODES as readonly string[]).includes(v)) return { mode: v };
-  return {
-    mode: DEFAULT_CLAUDE_PERMISSION_MODE,
-    warning: `Unknown Claude permission mode ${JSON.stringify(v)} (use one of ${CLAUDE_PERMISSION_MODES.join(', ')}); using ${DEFAULT_CLAUDE_PERMISSION_MODE}.`,
-  };
+  const known = CLAUDE_PERMISSION_MODES.find((m) => m === v);
+  if (known) return { mode: known };
+  throw new AxiomError('InvalidArgument', `Unknown ${where} ${JSON.stringify(v)}: use one of ${CLAUDE_PERMISSION_MODES.join(', ')}.`);
 }
 
 /** A stream-json user message, the line Claude Code reads with --input-format stream-json. */

@@ -63,6 +63,12 @@ export interface AgentState {
   reason?: string;
   /** The conversation the agent reported (Claude Code's session_id). */
   sessionId?: string;
+  /**
+   * When the agent's last turn failed (Claude's StopFailure: not logged in, an API error) and it has
+   * done nothing since. A real Claude then stays alive, waiting; races count it as finished and
+   * failed after a grace period (race.ts).
+   */
+  turnFailedAt?: string;
 }
 
 /** Hook events (Claude Code) and front-end events mapped to phases; events not listed change nothing. */
@@ -134,13 +140,26 @@ export function lastEvent(text: string): AgentEvent | null {
 }
 
 /** What the events say: the last phase, the last activity, the reason still in force, the session. */
-export function summarizeEvents(events: AgentEvent[]): { phase: AgentPhase | null; at: string | null; last: AgentEvent | null; exitCode?: number; reason?: string; sessionId?: string } {
+export function summarizeEvents(events: AgentEvent[]): {
+  phase: AgentPhase | null;
+  at: string | null;
+  last: AgentEvent | null;
+  exitCode?: number;
+  reason?: string;
+  sessionId?: string;
+  turnFailedAt?: string;
+} {
   let phase: AgentPhase | null = null;
   let exitCode: number | undefined;
   let reason: string | undefined;
   let sessionId: string | undefined;
+  let turnFailedAt: string | undefined;
   for (const e of events) {
-    if (CLEARS_REASON.has(e.event)) reason = undefined;
+    if (CLEARS_REASON.has(e.event)) {
+      reason = undefined;
+      turnFailedAt = undefined;
+    }
+    if (e.event === 'StopFailure') turnFailedAt = e.at;
     if (e.reason) reason = e.reason;
     if (e.sessionId) sessionId = e.sessionId;
     const p = e.phase === undefined ? phaseForEvent(e.event, e.exitCode !== undefined ? { exitCode: e.exitCode } : {}) : e.phase;
@@ -150,7 +169,15 @@ export function summarizeEvents(events: AgentEvent[]): { phase: AgentPhase | nul
     }
   }
   const last = events.at(-1) ?? null;
-  return { phase, at: last?.at ?? null, last, ...(exitCode !== undefined ? { exitCode } : {}), ...(reason ? { reason } : {}), ...(sessionId ? { sessionId } : {}) };
+  return {
+    phase,
+    at: last?.at ?? null,
+    last,
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(reason ? { reason } : {}),
+    ...(sessionId ? { sessionId } : {}),
+    ...(turnFailedAt ? { turnFailedAt } : {}),
+  };
 }
 
 /** The last `maxBytes` of a file (null when it cannot be read): status and log files only grow. */
@@ -195,6 +222,13 @@ export async function appendAgentEvent(adminDir: string, event: Omit<AgentEvent,
   await fs.appendFile(path.join(adminDir, STATUS_FILE), JSON.stringify(full) + '\n');
 }
 
+/** The last lines the agent wrote to its log (not Axiom's own `--- axiom:` lines), or undefined. */
+async function lastLogLines(adminDir: string, lines = 3): Promise<string | undefined> {
+  const tail = await readFileTail(path.join(adminDir, AGENT_LOG_FILE), 4096);
+  const own = (tail?.text ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- axiom:'));
+  return own.length ? own.slice(-lines).join(' · ') : undefined;
+}
+
 /** Reads the agent's state; `terminalPending` when a terminal launch was asked for and not yet taken. */
 export async function readAgentState(adminDir: string, terminalPending: boolean): Promise<AgentState> {
   const [proc, tail] = await Promise.all([readProcessRecord(adminDir), readFileTail(path.join(adminDir, STATUS_FILE), 16 * 1024)]);
@@ -203,14 +237,18 @@ export async function readAgentState(adminDir: string, terminalPending: boolean)
     ...(events.last ? { lastEvent: events.last.event } : {}),
     ...(events.sessionId ? { sessionId: events.sessionId } : {}),
   });
+  const failed = (): Partial<AgentState> => (events.turnFailedAt ? { turnFailedAt: events.turnFailedAt } : {});
   if (proc) {
     if (isRecordedProcessRunning(proc)) {
       const phase = events.phase && events.phase !== 'exited' && events.phase !== 'failed-to-start' ? events.phase : 'working';
-      return { phase, lastActivity: events.at ?? proc.startedAt, pid: proc.pid, ...(events.reason ? { reason: events.reason } : {}), ...extras() };
+      return { phase, lastActivity: events.at ?? proc.startedAt, pid: proc.pid, ...(events.reason ? { reason: events.reason } : {}), ...extras(), ...failed() };
     }
     const exitCode = proc.exitCode ?? null;
     const failedToStart = proc.error !== undefined || isLaunchFailureCode(exitCode);
-    const reason = events.reason ?? proc.error ?? (proc.signal ? `stopped by ${proc.signal}` : undefined);
+    // An agent that exited before any hook (a permission mode it rejects, a flag it does not know)
+    // said why on stderr only: the last lines of its log are the reason.
+    const beforeAnyHook = events.phase === null && !failedToStart && exitCode !== 0 && !proc.signal;
+    const reason = events.reason ?? proc.error ?? (proc.signal ? `stopped by ${proc.signal}` : beforeAnyHook ? await lastLogLines(adminDir) : undefined);
     return {
       phase: failedToStart ? 'failed-to-start' : 'exited',
       lastActivity: events.at && proc.endedAt && events.at > proc.endedAt ? events.at : (proc.endedAt ?? events.at ?? proc.startedAt),
@@ -224,6 +262,7 @@ export async function readAgentState(adminDir: string, terminalPending: boolean)
     const state: AgentState = { phase: events.phase, lastActivity: events.at, ...extras() };
     if (events.exitCode !== undefined) state.exitCode = events.exitCode;
     if (events.reason) state.reason = events.reason;
+    if (events.turnFailedAt) state.turnFailedAt = events.turnFailedAt;
     return state;
   }
   return { phase: terminalPending ? 'pending' : 'unknown', lastActivity: events.at, ...extras() };

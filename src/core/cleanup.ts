@@ -21,6 +21,7 @@ import { writeSalvage, type SalvageInput } from './salvage';
 import { writeWorktreeTree } from './worktreeTree';
 import { readProvisioned } from './provisioned';
 import { agentRunning, stopHeadlessAgent } from './processes';
+import { stopOwnedProcesses } from './ownedProcesses';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from './text';
 import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
@@ -163,6 +164,9 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
       risk = await judge();
       refuseIfAtRisk();
     }
+    // What the setup (or a crashed step) left running ends with the instance: nothing Axiom started
+    // runs on in a deleted folder.
+    await stopOwnedProcesses(inst.adminDir);
     await testHook('cleanup:after-assess');
 
     if (!inst.missing) {

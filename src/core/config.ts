@@ -13,6 +13,11 @@ export interface AxiomSettings {
   salvageDays: number;
   /** Claude Code's --permission-mode for agents Axiom starts (git config axiom.claudePermissionMode). */
   claudePermissionMode: string | null;
+  /**
+   * How long an agent whose turn failed (Claude's StopFailure) may wait before a race counts it as
+   * finished and failed (git config axiom.agentFailureGraceSeconds; 0 = at once).
+   */
+  agentFailureGraceSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: AxiomSettings = {
@@ -21,6 +26,7 @@ export const DEFAULT_SETTINGS: AxiomSettings = {
   defaultBase: null,
   salvageDays: 30,
   claudePermissionMode: null,
+  agentFailureGraceSeconds: 10,
 };
 
 const KEYS: Record<string, keyof AxiomSettings> = {
@@ -29,6 +35,7 @@ const KEYS: Record<string, keyof AxiomSettings> = {
   'axiom.defaultbase': 'defaultBase',
   'axiom.salvagedays': 'salvageDays',
   'axiom.claudepermissionmode': 'claudePermissionMode',
+  'axiom.agentfailuregraceseconds': 'agentFailureGraceSeconds',
 };
 
 /** Parses `git config -z --get-regexp ^axiom\.` output ("key\nvalue\0"). */
@@ -44,6 +51,9 @@ export function parseAxiomConfig(out: string): Partial<AxiomSettings> {
     if (name === 'maxInstances' || name === 'salvageDays') {
       const n = Number(value);
       if (Number.isInteger(n) && n > 0) result[name] = n;
+    } else if (name === 'agentFailureGraceSeconds') {
+      const n = Number(value);
+      if (Number.isInteger(n) && n >= 0) result[name] = n;
     } else if (value.trim() !== '') {
       result[name] = value.trim();
     }

@@ -20,6 +20,7 @@ import { readWorktreeConfig, type WorktreeConfig } from './repoConfig';
 import { environmentOf, setupInstance, type SetupRunHooks } from './instanceSetup';
 import type { SetupRecord } from './setup';
 import { withOperationMemo } from './operationMemo';
+import { stopAgent, type StopAgentResult } from './processes';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;
@@ -106,6 +107,14 @@ export class AxiomEngine {
   /** What a cleanup would lose now (for a dialog); the cleanup itself decides again under the lock. */
   atRisk(id: string): Promise<WorkAtRisk> {
     return previewRisk(this.git, this.repo, id);
+  }
+
+  /** Stops the instance's agent without cleaning anything up (processes.ts). */
+  async stopAgent(id: string, stopTerminalAgent?: () => Promise<void>): Promise<StopAgentResult> {
+    const inst = await locateInstance(this.repo, id);
+    const result = await stopAgent(inst, stopTerminalAgent);
+    this.collector.invalidate(inst.path);
+    return result;
   }
 
   async cleanup(id: string, options: CleanupOptions = {}): Promise<CleanupResult> {

@@ -22,6 +22,7 @@ import type { RepoInfo } from './repo';
 import { captureWorktreeState } from './worktreeSnapshot';
 import { environmentOf } from './instanceSetup';
 import type { Limiter } from './pool';
+import { endOwnedStep, isOrphan, startOwned, stopOwnedGroup, stopOwnedProcesses } from './ownedProcesses';
 
 export const EVALUATION_LOG_FILE = 'axiom-evaluate.log';
 export const EVALUATING_FILE = 'axiom-evaluating.json';
@@ -38,6 +39,8 @@ export interface EvaluateOptions {
    * twice — refused as `Locked` (another's), like one being evaluated elsewhere right now.
    */
   onlyIfDue?: boolean;
+  /** With onlyIfDue: after how long a failed agent turn counts as finished (the race's setting). */
+  agentFailureGraceMs?: number;
   /**
    * Evaluations that share these slots run their commands `limit` at a time. Only the command holds
    * a slot — the claim, the due check, the capture of the state and the result note do not — so the
@@ -96,9 +99,9 @@ async function agentDuration(inst: LocatedInstance): Promise<number | null> {
 }
 
 /** Refuses (`Locked`) when the member's agent is at work, or was evaluated since it last finished. */
-async function refuseUnlessDue(ctx: EvaluationContext, race: Race, inst: LocatedInstance): Promise<void> {
+async function refuseUnlessDue(ctx: EvaluationContext, race: Race, inst: LocatedInstance, graceMs?: number): Promise<void> {
   const [facts, evaluations] = await Promise.all([memberFactsOf(inst.adminDir, inst.metadata), readEvaluations(ctx.git, ctx.repo)]);
-  if (membersDue(race, [facts], latestByMember(evaluations, race.ref)).length === 0) {
+  if (membersDue(race, [facts], latestByMember(evaluations, race.ref), graceMs).length === 0) {
     throw new AxiomError('Locked', `${inst.id} was evaluated by another process since its agent finished (or its agent is at work again); nothing to do.`);
   }
 }
@@ -149,8 +152,12 @@ interface RunOutcome {
   durationMs: number;
 }
 
-/** Runs argv in the worktree in its own process group; the whole group is stopped at the timeout. */
-async function runCommand(argv: string[], cwd: string, env: Record<string, string>, timeoutSec: number, logFile: string, signal?: AbortSignal): Promise<RunOutcome> {
+/**
+ * Runs argv in the worktree in its own process group, recorded in the admin dir (ownedProcesses.ts).
+ * The evaluation is over when the command exits — not when pipes held by a background child close —
+ * and whatever it left running is stopped then; the whole group is stopped at the timeout.
+ */
+async function runCommand(argv: string[], cwd: string, adminDir: string, env: Record<string, string>, timeoutSec: number, logFile: string, signal?: AbortSignal): Promise<RunOutcome> {
   const log = fs.openSync(logFile, 'a');
   const write = (text: string): void => void fs.writeSync(log, text);
   write(`--- axiom: ${new Date().toISOString()} evaluating with ${JSON.stringify(argv)} in ${cwd} (timeout ${timeoutSec} s)\n`);
@@ -159,53 +166,45 @@ async function runCommand(argv: string[], cwd: string, env: Record<string, strin
   let score: number | null = null;
   let partial = '';
   try {
-    const { execa } = await import('execa');
-    const child = execa(argv[0]!, argv.slice(1), {
-      cwd,
-      env,
-      extendEnv: false,
-      detached: true,
-      stdin: 'ignore',
-      buffer: false,
-      reject: false,
-      windowsHide: true,
-    });
-    const stopGroup = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        child.kill(sig);
-      }
-    };
-    const stop = (): void => {
-      stopGroup('SIGTERM');
-      setTimeout(() => stopGroup('SIGKILL'), 2000).unref();
-    };
+    // Both through pipes, in the order they come (stdout also for the score line).
+    const owned = startOwned({ adminDir, kind: 'evaluation', command: argv[0]!, args: argv.slice(1), cwd, env, stdout: 'pipe', stderr: 'pipe' });
+    const { child } = owned;
+    const stop = (): void => void stopOwnedGroup(owned.record).catch(() => undefined);
     const timer = setTimeout(() => {
       timedOut = true;
       write(`\n--- axiom: timed out after ${timeoutSec} s; stopping the command\n`);
       stop();
     }, timeoutSec * 1000);
     signal?.addEventListener('abort', stop, { once: true });
+    const closed = (stream: NodeJS.ReadableStream | null): Promise<void> => new Promise((resolve) => (stream ? stream.on('close', resolve) : resolve()));
+    const pipesDone = Promise.all([closed(child.stdout), closed(child.stderr)]);
+    child.stderr?.on('data', (chunk: Buffer) => write(chunk.toString('utf8')));
     child.stdout?.on('data', (chunk: Buffer) => {
       write(chunk.toString('utf8'));
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) score = scoreOfLine(line) ?? score;
     });
-    child.stderr?.on('data', (chunk: Buffer) => write(chunk.toString('utf8')));
-    const result = await child;
+    const result = await owned.exited;
     clearTimeout(timer);
     signal?.removeEventListener('abort', stop);
-    if (partial) score = scoreOfLine(partial) ?? score;
-    const notFound = result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message));
-    if (notFound) {
-      write(`axiom: the evaluation program ${JSON.stringify(argv[0])} was not found\n`);
-      throw new AxiomError('InvalidArgument', `The evaluation program ${JSON.stringify(argv[0])} was not found (PATH of this process, or relative to the worktree).`);
-    }
     const durationMs = performance.now() - started;
-    const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
+    // The command is done: its leftovers are stopped, which closes the pipe they held; a process that
+    // left the group (setsid) and kept the pipe is not waited for.
+    await endOwnedStep(owned);
+    const hold = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, 500);
+    await pipesDone;
+    clearTimeout(hold);
+    if (partial) score = scoreOfLine(partial) ?? score;
+    if (result.error) {
+      const notFound = result.error.code === 'ENOENT';
+      write(`axiom: the evaluation program ${JSON.stringify(argv[0])} ${notFound ? 'was not found' : `could not run: ${result.error.message}`}\n`);
+      if (notFound) throw new AxiomError('InvalidArgument', `The evaluation program ${JSON.stringify(argv[0])} was not found (PATH of this process, or relative to the worktree).`);
+    }
+    const exitCode = result.exitCode;
     write(`--- axiom: exit ${exitCode ?? result.signal ?? 'unknown'} after ${(durationMs / 1000).toFixed(1)} s${score !== null ? `, score ${score}` : ''}\n`);
     return { exitCode, timedOut, score, durationMs };
   } finally {
@@ -235,14 +234,16 @@ export async function evaluateInstance(ctx: EvaluationContext, inst: LocatedInst
 
   const release = claim(inst);
   try {
-    if (options.onlyIfDue && race) await refuseUnlessDue(ctx, race, inst);
+    // An evaluation of this instance whose process was killed: what it left running ends now.
+    await stopOwnedProcesses(inst.adminDir, isOrphan);
+    if (options.onlyIfDue && race) await refuseUnlessDue(ctx, race, inst, options.agentFailureGraceMs);
     const state = await captureWorktreeState(git, inst.path, inst.adminDir, `axiom: state of ${inst.id} evaluated\n\nAxiom-Instance: ${inst.id}\n`);
     // When the state was taken: an agent that finishes again after it makes the member due again.
     const at = new Date().toISOString();
     const logFile = path.join(inst.adminDir, EVALUATION_LOG_FILE);
     // The instance's own environment (AXIOM_*, its ports, the configured env), as its agent has it.
     // The diff size of the captured state is measured while the command waits for its slot and runs.
-    const runNow = (): Promise<RunOutcome> => runCommand(argv, inst.path, environmentOf(inst), spec.timeoutSec, logFile, options.signal);
+    const runNow = (): Promise<RunOutcome> => runCommand(argv, inst.path, inst.adminDir, environmentOf(inst), spec.timeoutSec, logFile, options.signal);
     const [run, diff, agentMs] = await Promise.all([
       options.slots ? options.slots.run(runNow) : runNow(),
       diffSize(git, repo, inst, state.commit),

@@ -16,7 +16,9 @@ import { withRepoLock } from './lock';
 import { withOperationMemo } from './operationMemo';
 import { readAdminEntries, type InstanceMetadata } from './metadata';
 import { Limiter, mapPool } from './pool';
-import { factsOf, membersDue, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
+import { agentFailed, factsOf, membersDue, membersUnfinished, raceSettled, readMemberFacts, startRace, type MemberFacts, type MemberLauncher, type RaceOptions } from './race';
+import type { AgentPhase } from './agentState';
+import { stopHeadlessAgent } from './processes';
 import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecord';
 import { raceRows, type RankRow } from './rank';
 import type { SpawnedInstance } from './spawn';
@@ -34,7 +36,25 @@ export interface WaitOptions {
   onEvaluated?: (outcome: EvaluationOutcome) => void;
   /** Agents this process started: each one's exit is looked at at once instead of at the next poll. */
   exits?: readonly Promise<unknown>[];
+  /**
+   * How long to wait at most (default {@link DEFAULT_RACE_WAIT_MS}): members whose agent has not
+   * finished by then (still working, or waiting for a person) are returned as `unfinished` and count
+   * as failed — the wait always returns.
+   */
+  timeoutMs?: number;
+  /** Called once each time a member's agent starts waiting for a person (an approval, an answer). */
+  onWaiting?: (member: UnfinishedMember) => void;
 }
+
+/** A member whose agent had not finished when the wait ended. */
+export interface UnfinishedMember {
+  id: string;
+  phase: AgentPhase;
+  reason?: string;
+}
+
+/** `race --wait` gives up on agents still at work (or waiting for a person) after this long. */
+export const DEFAULT_RACE_WAIT_MS = 60 * 60 * 1000;
 
 export interface History {
   attempts: AttemptRow[];
@@ -192,9 +212,12 @@ export class Explorer {
    * Blocks until every member's agent has finished and been evaluated; then the ranking. Each
    * member is evaluated as soon as its agent finishes (`parallel` at a time), not in batches.
    */
-  async waitForRace(task: string, options: WaitOptions = {}): Promise<{ race: Race; rows: RankRow[] }> {
+  async waitForRace(task: string, options: WaitOptions = {}): Promise<{ race: Race; rows: RankRow[]; unfinished: UnfinishedMember[] }> {
     const race = await this.race(task);
     resolveEvaluation({}, race, await this.configuredEvaluation()); // no command: say so now, not after the agents finished
+    const graceMs = (await this.engine.settings()).agentFailureGraceSeconds * 1000;
+    const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_RACE_WAIT_MS);
+    const waitingNow = new Set<string>();
     // Agents this process started wake the loop when they exit: then polling is only a backstop
     // (for hooks and terminals), and it does not compete with the agents for the machine.
     const allWatched = (options.exits?.length ?? 0) >= race.members.length;
@@ -211,10 +234,13 @@ export class Explorer {
     const { git, repo } = this.engine;
     let latest = latestByMember(await readEvaluations(git, repo), race.ref);
     let reread = false;
-    const evaluateOne = async (id: string): Promise<void> => {
+    const evaluateOne = async (member: MemberFacts): Promise<void> => {
+      const id = member.id;
       let locked = false;
       try {
-        const result = await this.evaluate(id, { onlyIfDue: true, slots }, [race]);
+        // A failed turn is the end of the attempt: its agent (alive, waiting) is stopped first.
+        if (agentFailed(member.agentState, graceMs)) await stopHeadlessAgent((await this.engine.locate(id)).adminDir);
+        const result = await this.evaluate(id, { onlyIfDue: true, slots, agentFailureGraceMs: graceMs }, [race]);
         latest.set(id, result);
         options.onEvaluated?.({ id, result });
       } catch (e) {
@@ -228,6 +254,7 @@ export class Explorer {
         if (!locked) waker.poke(); // held elsewhere: look again at the next poll, not at once
       }
     };
+    let unfinished: UnfinishedMember[] = [];
     for (;;) {
       if (options.signal?.aborted) throw new AxiomError('InvalidArgument', 'Waiting for the race was cancelled.');
       if (failure) throw failure;
@@ -237,15 +264,27 @@ export class Explorer {
       }
       // Who finished comes from the admin dirs (file reads): polling costs no git process.
       const members = await readMemberFacts(repo.commonDir);
-      for (const m of membersDue(race, members, latest)) {
-        if (inFlight.has(m.id)) continue;
-        inFlight.add(m.id);
-        void evaluateOne(m.id);
+      const timedOut = Date.now() >= deadline;
+      if (!timedOut) {
+        for (const m of membersDue(race, members, latest, graceMs)) {
+          if (inFlight.has(m.id)) continue;
+          inFlight.add(m.id);
+          void evaluateOne(m);
+        }
       }
-      if (inFlight.size === 0 && raceSettled(race, members, latest)) break;
-      await waker.sleep(pollMs);
+      const open = membersUnfinished(race, members, graceMs);
+      unfinished = open.map((m) => ({ id: m.id, phase: m.agentState.phase, ...(m.agentState.reason ? { reason: m.agentState.reason } : {}) }));
+      for (const [i, m] of unfinished.entries()) {
+        // A failed turn is not a question for a person: it counts as failed after its grace period.
+        const forPerson = (m.phase === 'needs-approval' || m.phase === 'waiting') && !open[i]!.agentState.turnFailedAt;
+        if (forPerson && !waitingNow.has(m.id)) options.onWaiting?.(m);
+        if (forPerson) waitingNow.add(m.id);
+        else waitingNow.delete(m.id);
+      }
+      if (inFlight.size === 0 && (timedOut || raceSettled(race, members, latest, graceMs))) break;
+      await waker.sleep(Math.max(0, Math.min(pollMs, deadline - Date.now())));
     }
-    return this.rankOf(race);
+    return { ...(await this.rankOf(race)), unfinished };
   }
 }
 

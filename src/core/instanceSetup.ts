@@ -8,6 +8,7 @@ import type { GitRunner } from './git';
 import { instanceProcessEnv } from './instanceEnv';
 import type { LocatedInstance } from './locate';
 import type { InstanceMetadata } from './metadata';
+import { isOrphan, stopOwnedProcesses } from './ownedProcesses';
 import { releasePorts } from './ports';
 import type { RepoInfo } from './repo';
 import { readWorktreeConfig } from './repoConfig';
@@ -53,6 +54,8 @@ export async function setupInstance(
   const config = await readWorktreeConfig(git, repo.commonDir, repo.mainWorktree);
   if (config.setup.length === 0) return null;
   refuseUntrusted(git, 'setup');
+  // A setup run again replaces the last one: what that one left running (its servers) stops first.
+  await stopOwnedProcesses(inst.adminDir, (rec) => rec.kind === 'setup' || isOrphan(rec));
   return runSetup({
     adminDir: inst.adminDir,
     commands: config.setup,
@@ -112,6 +115,7 @@ export async function teardownBeforeCleanup(
     env: environmentOf(inst),
     timeoutMs: config.setupTimeoutSeconds * 1000,
     logFile,
+    adminDir: inst.adminDir,
   });
   const failed = steps.find((s) => s.exitCode !== 0);
   if (!failed) return { state: 'succeeded', commands, steps };

@@ -3,7 +3,9 @@
  * it before cleanup. A process is signalled only when its pid and start time both match the record
  * (processIdentity): a pid reused by another process after the agent exited is never touched.
  */
-import { readAgentState, readProcessRecord, type HeadlessProcessRecord } from './agentState';
+import { readAgentState, readProcessRecord, type AgentState, type HeadlessProcessRecord } from './agentState';
+import { AxiomError } from './errors';
+import type { LocatedInstance } from './locate';
 import { isSameProcess } from './processIdentity';
 
 /** The recorded wrapper, when it provably still runs (pid and start time match). */
@@ -53,4 +55,30 @@ export async function agentRunning(adminDir: string): Promise<boolean> {
   if (rec) return (await liveRecord(adminDir)) !== null;
   const state = await readAgentState(adminDir, false);
   return !(['exited', 'failed-to-start', 'unknown', 'pending'] as const).some((p) => p === state.phase);
+}
+
+export interface StopAgentResult {
+  id: string;
+  /** A running headless agent was stopped (its process group). False: nothing was running. */
+  stopped: boolean;
+  /** The agent's state afterwards. */
+  agentState: AgentState;
+}
+
+/**
+ * Stop Agent (`axiom stop`, MCP `stop`, the extension's command): stops the instance's agent and
+ * nothing else — the worktree, its branch and its work stay. A headless agent's recorded process
+ * group is stopped (only when provably the one Axiom started). An agent in a VS Code terminal is the
+ * extension's to stop (`stopTerminalAgent`); without it, that is refused (AgentRunning).
+ */
+export async function stopAgent(inst: LocatedInstance, stopTerminalAgent?: () => Promise<void>): Promise<StopAgentResult> {
+  let stopped = await stopHeadlessAgent(inst.adminDir);
+  if (!stopped && !(await readProcessRecord(inst.adminDir)) && (await agentRunning(inst.adminDir))) {
+    if (!stopTerminalAgent) {
+      throw new AxiomError('AgentRunning', `The agent of ${inst.id} runs in a VS Code terminal: stop it there (Axiom Worktrees: Stop Agent, or close its terminal).`, { path: inst.path });
+    }
+    await stopTerminalAgent();
+    stopped = true;
+  }
+  return { id: inst.id, stopped, agentState: await readAgentState(inst.adminDir, false) };
 }

@@ -218,18 +218,34 @@ async function takeBack(engine: RaceEngine, launcher: MemberLauncher | null, rac
 
 const FINISHED_PHASES = new Set(['exited', 'idle']);
 
-/** When the member's agent last finished (ISO), or null while it runs. No agent attached: finished at creation. */
-export function finishedAt(state: AgentState, w: Pick<MemberFacts, 'launch' | 'createdAt'>): string | null {
+/** Default of `git config axiom.agentFailureGraceSeconds`, in ms. */
+export const DEFAULT_AGENT_FAILURE_GRACE_MS = 10_000;
+
+/**
+ * The agent's turn failed (Claude's StopFailure) at least `graceMs` ago and it has done nothing since:
+ * it will not go on by itself (a real Claude waits alive for the next message), so the attempt is over.
+ */
+export function agentFailed(state: AgentState, graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS, now = Date.now()): boolean {
+  if (!state.turnFailedAt || state.phase === 'exited' || state.phase === 'failed-to-start') return false;
+  return now - Date.parse(state.turnFailedAt) >= graceMs;
+}
+
+/**
+ * When the member's agent last finished (ISO), or null while it runs. No agent attached: finished at
+ * creation. A failed turn counts as a finish (and a failure) once its grace period is over.
+ */
+export function finishedAt(state: AgentState, w: Pick<MemberFacts, 'launch' | 'createdAt'>, graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS): string | null {
   if (FINISHED_PHASES.has(state.phase)) return state.lastActivity ?? w.createdAt ?? new Date(0).toISOString();
+  if (agentFailed(state, graceMs)) return state.turnFailedAt!;
   if (state.phase === 'unknown' && (w.launch === 'none' || w.launch === null)) return w.createdAt ?? new Date(0).toISOString();
   return null;
 }
 
 const RUNNING_PHASES = new Set(['working', 'starting', 'waiting', 'pending']);
 
-/** The agent is at work (or about to start): landing or cleaning it up now could cut it off. */
-export function isRunning(state: AgentState): boolean {
-  return RUNNING_PHASES.has(state.phase);
+/** The agent is at work (or about to start): landing or cleaning it up now could cut it off. A failed turn past its grace is over. */
+export function isRunning(state: AgentState, graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS): boolean {
+  return RUNNING_PHASES.has(state.phase) && !agentFailed(state, graceMs);
 }
 
 /** What deciding "finished" and "due" needs of a live instance: from a snapshot, or from its admin dir alone. */
@@ -274,11 +290,11 @@ function liveMember(race: Race, members: readonly MemberFacts[], id: string): Me
 }
 
 /** Live members of a race that are due for evaluation: finished after their latest evaluation (or never evaluated). */
-export function membersDue(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>): MemberFacts[] {
+export function membersDue(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>, graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS): MemberFacts[] {
   const due: MemberFacts[] = [];
   for (const m of race.members) {
     const w = liveMember(race, members, m.id);
-    const done = w ? finishedAt(w.agentState, w) : null;
+    const done = w ? finishedAt(w.agentState, w, graceMs) : null;
     if (!w || done === null) continue;
     const last = latest.get(m.id);
     if (!last || last.at < done) due.push(w);
@@ -292,7 +308,11 @@ export function membersRunning(race: Race, members: readonly MemberFacts[]): Mem
 }
 
 /** Every live member's agent has said it finished, and each has been evaluated since. */
-export function raceSettled(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>): boolean {
-  const unfinished = race.members.map((m) => liveMember(race, members, m.id)).filter((w) => w !== null && finishedAt(w.agentState, w) === null);
-  return unfinished.length === 0 && membersDue(race, members, latest).length === 0;
+export function raceSettled(race: Race, members: readonly MemberFacts[], latest: ReadonlyMap<string, EvaluationRecord>, graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS): boolean {
+  return membersUnfinished(race, members, graceMs).length === 0 && membersDue(race, members, latest, graceMs).length === 0;
+}
+
+/** Live members whose agent has not finished (working, or waiting for a person). */
+export function membersUnfinished(race: Race, members: readonly MemberFacts[], graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS): MemberFacts[] {
+  return race.members.map((m) => liveMember(race, members, m.id)).filter((w): w is MemberFacts => w !== null && finishedAt(w.agentState, w, graceMs) === null);
 }

@@ -11,7 +11,9 @@
  *    `axiom/…` branch or in an `axiom-…` folder without it is a look-alike, reported and never adopted;
  * 5. Axiom branches checked out nowhere: deleted only when nothing on them is lost (content already
  *    in the default branch, or reachable from another ref); the others are kept and reported.
- * First of all, damaged records (damage.ts) are quarantined: a notes ref, race ref or salvage ref git
+ * First of all, setup/teardown/evaluation processes whose Axiom process died are stopped
+ * (ownedProcesses.ts).
+ * Then damaged records (damage.ts) are quarantined: a notes ref, race ref or salvage ref git
  * cannot read as Axiom's is moved under `refs/axiom/damaged/`, a bad metadata file renamed aside.
  * Fails closed: a worktree it cannot read counts as holding work.
  */
@@ -30,6 +32,7 @@ import { isSameProcessAlive, parseProcessIdentity } from './processIdentity';
 import { removeHalfSpawned, SPAWN_LOCK_PREFIX } from './spawn';
 import { commitsOnlyIn, contentContained } from './commits';
 import { recoverRemovals } from './removalJournal';
+import { stopOrphans, stopOwnedProcesses, type StoppedProcess } from './ownedProcesses';
 import { findMovedWorktree } from './worktreeState';
 import { locateInstance } from './locate';
 import { assessRisk } from './risk';
@@ -56,6 +59,8 @@ export interface RepairReport {
   lookalikes: string[];
   /** Worktrees repair could not read: counted as holding work and left as they are. */
   unreadable: { path: string; reason: string }[];
+  /** Setup, teardown or evaluation processes whose Axiom process died (or whose folder is gone): stopped. */
+  stoppedProcesses: StoppedProcess[];
 }
 
 async function listWorktrees(git: GitRunner, repo: RepoInfo): Promise<WorktreeRecord[]> {
@@ -74,10 +79,13 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       removals: await recoverRemovals(repo),
       foreignMissing: [],
       orphanBranches: [],
+      stoppedProcesses: [],
       quarantined: await quarantineDamaged(git, repo),
       lookalikes: [],
       unreadable: [],
     };
+    // Steps whose Axiom process was killed: their process groups end here.
+    for (const p of await stopOrphans(repo.commonDir)) report.stoppedProcesses.push(p);
     // Worktrees whose record says Axiom made them although their metadata is not there (yet).
     const byRecord = new Set(report.quarantined.filter((q) => q.record.endsWith(METADATA_FILE)).map((q) => path.dirname(q.record)));
 
@@ -135,6 +143,7 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
         });
         report.salvaged.push({ id: inst.id, ref });
       }
+      await stopOwnedProcesses(entry.adminDir);
       await fs.promises.rm(entry.adminDir, { recursive: true, force: true });
       report.pruned.push(w.path);
     }

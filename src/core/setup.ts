@@ -8,14 +8,16 @@
  * ever put into the line: instance values reach the command as environment variables only. Front
  * ends run them only in a trusted workspace; the engine refuses in untrusted mode.
  *
- * Each command runs in its own process group, so a timeout stops it and its children. Output goes to
- * a log in the instance's admin dir; the state goes to `axiom-setup.json` beside it, which every
+ * Each command runs in its own process group, recorded in the admin dir (ownedProcesses.ts), so a
+ * timeout stops it and its children, and what it leaves running is stopped at cleanup. Output goes
+ * to a log in the instance's admin dir (written by the command itself, not through a pipe); the state goes to `axiom-setup.json` beside it, which every
  * front end reads (a setup that a dead process left "running" reads as failed).
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { isProcessAlive, readFileTail } from './agentState';
+import { endOwnedStep, startOwned, stopOwnedGroup } from './ownedProcesses';
 
 export const SETUP_FILE = 'axiom-setup.json';
 export const SETUP_LOG = 'axiom-setup.log';
@@ -117,28 +119,38 @@ export interface RunCommandsOptions {
   env: Record<string, string>;
   timeoutMs: number;
   logFile: string;
+  /** The instance's admin dir: where each command's process is recorded. */
+  adminDir: string;
   /** Also receives the output (the CLI and the terminal show it as it comes). */
   echo?: (chunk: string) => void;
   onStep?: (event: { command: string; index: number; total: number; done?: CommandStep }) => void;
   signal?: AbortSignal;
 }
 
-/** Stops a process group: TERM, then KILL after a grace period. */
-function stopGroup(pid: number, graceMs = 3000): void {
-  const kill = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(process.platform === 'win32' ? pid : -pid, sig);
-    } catch {
-      /* already gone */
+/**
+ * Copies what a step writes to its log to `echo` while it runs: the command writes to the log file
+ * directly (no pipe a background child could hold open), this reads the new bytes.
+ */
+function followLog(fd: number, from: number, echo: ((chunk: string) => void) | undefined): { flush(): void; stop(): void } {
+  let at = from;
+  const flush = (): void => {
+    if (!echo) return;
+    const buf = Buffer.alloc(64 * 1024);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, at);
+      if (n <= 0) break;
+      at += n;
+      echo(buf.subarray(0, n).toString('utf8'));
     }
   };
-  kill('SIGTERM');
-  setTimeout(() => kill('SIGKILL'), graceMs).unref();
+  const timer = echo ? setInterval(flush, 100) : null;
+  return { flush, stop: () => timer && clearInterval(timer) };
 }
 
 /**
  * Runs the command lines in order until one fails. Returns every step; the last one failed when its
- * exit code is not 0.
+ * exit code is not 0. Each command is an owned process (ownedProcesses.ts): the step ends when the
+ * command exits; a setup's background servers keep running until cleanup, a teardown's are stopped.
  */
 export async function runCommands(
   kind: 'setup' | 'teardown',
@@ -146,7 +158,7 @@ export async function runCommands(
   o: RunCommandsOptions,
 ): Promise<CommandStep[]> {
   const steps: CommandStep[] = [];
-  const fd = fs.openSync(o.logFile, 'a');
+  const fd = fs.openSync(o.logFile, 'a+');
   const write = (text: string, echo = true): void => {
     fs.writeSync(fd, text);
     if (echo) o.echo?.(text);
@@ -162,36 +174,24 @@ export async function runCommands(
       const started = performance.now();
       let timedOut = false;
       // The repository's own command line, run by the shell (see the module comment): never built from input.
-      const { execa } = await import('execa');
-      const child = execa(command, {
-        shell: true,
-        cwd: o.cwd,
-        env: o.env,
-        extendEnv: false,
-        stdin: 'ignore',
-        all: true,
-        reject: false,
-        detached: process.platform !== 'win32',
-        cleanup: true,
-        windowsHide: true,
-      });
-      child.all?.on('data', (d: Buffer) => write(d.toString()));
+      const follow = followLog(fd, fs.fstatSync(fd).size, o.echo);
+      const owned = startOwned({ adminDir: o.adminDir, kind, command, shell: true, cwd: o.cwd, env: o.env, stdout: fd, stderr: fd });
+      const stop = (): void => void stopOwnedGroup(owned.record).catch(() => undefined);
       const timer = setTimeout(() => {
         timedOut = true;
-        if (child.pid !== undefined) stopGroup(child.pid);
+        stop();
       }, o.timeoutMs);
-      const onAbort = (): void => {
-        if (child.pid !== undefined) stopGroup(child.pid);
-      };
-      o.signal?.addEventListener('abort', onAbort);
-      const r = await child;
+      o.signal?.addEventListener('abort', stop);
+      const r = await owned.exited;
       clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
+      o.signal?.removeEventListener('abort', stop);
+      follow.stop();
+      follow.flush();
+      await endOwnedStep(owned);
       const ms = Math.round(performance.now() - started);
-      const exitCode = timedOut || r.exitCode === undefined ? null : r.exitCode;
+      const exitCode = timedOut || r.exitCode === null ? null : r.exitCode;
       const step: CommandStep = { command, exitCode, ms, ...(timedOut ? { timedOut: true } : {}) };
-      if (r.failed && r.exitCode === undefined && !timedOut)
-        write(`axiom: ${r.shortMessage ?? 'the command could not run'}\n`);
+      if (r.error) write(`axiom: the command could not run: ${r.error.message}\n`);
       if (timedOut) write(`axiom: stopped after ${Math.round(o.timeoutMs / 1000)} s (setupTimeout)\n`);
       write(`--- exit ${exitCode ?? 'none'} after ${(ms / 1000).toFixed(1)} s\n`, false);
       steps.push(step);
@@ -205,7 +205,6 @@ export async function runCommands(
 }
 
 export interface SetupRunOptions extends Omit<RunCommandsOptions, 'logFile'> {
-  adminDir: string;
   commands: readonly string[];
   ranBy?: 'engine' | 'terminal';
 }

@@ -1,8 +1,8 @@
-/** Start New Conversation (instead of resuming the recorded one) and Show Agent Log (a headless agent's output). */
+/** Start New Conversation (instead of resuming the recorded one), Show Agent Log (a headless agent's output) and Stop Agent. */
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { AGENT_LOG_FILE, AxiomError } from '../core';
+import { AGENT_LOG_FILE, AxiomError, describeAgentState } from '../core';
 import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
 
@@ -27,4 +27,12 @@ export async function showAgentLog(s: Services, inv: Invocation): Promise<string
   if (!file || !existsSync(file)) throw new AxiomError('NotFound', `${status.id} has no agent log (only headless agents started over MCP write one).`);
   await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
   return file;
+}
+
+/** Stops the instance's agent and nothing else: a headless one's process group, or its terminal here. */
+export async function stopAgentCommand(s: Services, inv: Invocation): Promise<{ stopped: boolean; agentState: string }> {
+  const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
+  const id = status.id!;
+  const r = await model.engine.stopAgent(id, async () => s.terminals.close(model, id));
+  return { stopped: r.stopped, agentState: describeAgentState(r.agentState) };
 }

@@ -5,6 +5,7 @@ export const Commands = {
   openTerminal: 'axiom.openTerminal',
   startNewConversation: 'axiom.startNewConversation',
   showAgentLog: 'axiom.showAgentLog',
+  stopAgent: 'axiom.stopAgent',
   openInNewWindow: 'axiom.openInNewWindow',
   addToWorkspace: 'axiom.addToWorkspace',
   revealInOS: 'axiom.revealInOS',

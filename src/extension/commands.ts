@@ -16,7 +16,7 @@ import { mergeCommand } from './mergeCommand';
 import { exploreCommandSpecs } from './exploreCommands';
 import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
-import { showAgentLog, startNewConversation } from './agentCommands';
+import { showAgentLog, startNewConversation, stopAgentCommand } from './agentCommands';
 import { retrySetupCommand, showSetupLogCommand } from './instanceSetup';
 
 export function registerCommands(s: Services): vscode.Disposable[] {
@@ -34,6 +34,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     },
     { id: Commands.startNewConversation, runs: true, handler: (inv) => startNewConversation(s, inv) },
     { id: Commands.showAgentLog, runs: false, handler: (inv) => showAgentLog(s, inv) },
+    { id: Commands.stopAgent, runs: false, handler: (inv) => stopAgentCommand(s, inv) },
     {
       id: Commands.openInNewWindow,
       runs: false,

@@ -62,8 +62,7 @@ export function explicitClaudePermissionMode(scope?: vscode.Uri): { mode?: strin
   }
   const value = fromWorkspace ?? i?.globalValue;
   if (!value) return {};
-  const { mode, warning } = permissionModeFrom(value);
-  return { mode, ...(warning ? { warning } : {}) };
+  return { mode: permissionModeFrom(value, 'axiom.claude.permissionMode').mode };
 }
 
 /** Spawn options that come from VS Code settings (only those the user set). */

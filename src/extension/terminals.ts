@@ -234,9 +234,7 @@ export class TerminalManager implements vscode.Disposable {
     const explicit = explicitClaudePermissionMode(scope);
     if (explicit.warning) this.log.warn(explicit.warning);
     if (explicit.mode) return explicit.mode;
-    const fromGit = permissionModeFrom((await model.engine.settings()).claudePermissionMode);
-    if (fromGit.warning) this.log.warn(fromGit.warning);
-    return fromGit.mode;
+    return permissionModeFrom((await model.engine.settings()).claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
   }
 
   /**

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MERGE_STRATEGIES } from '../core/merge';
 import { SCORE_DIRECTIONS } from '../core/raceRecord';
+import { CLAUDE_PERMISSION_MODES } from '../agents/presets';
 
 const task = z.string().min(1, 'task cannot be empty').max(200);
 const template = z
@@ -29,6 +30,8 @@ export const race = z.strictObject({
   timeoutSec: timeoutSec.optional(),
   launch: z.enum(['headless', 'terminal', 'none']).optional(),
   wait: z.boolean().optional(),
+  waitTimeoutSec: timeoutSec.optional(),
+  permissionMode: z.enum(CLAUDE_PERMISSION_MODES).optional(),
 });
 export const evaluate = z
   .strictObject({
@@ -81,6 +84,8 @@ export const EXPLORE_DESCRIPTIONS = {
   score: 'race, evaluate: which score is better (default higher).',
   timeoutSec: 'race, evaluate: seconds before an evaluation is stopped and counted as failed (default 600).',
   wait: 'race: return only when every member has finished and been evaluated, with the ranking (default false: poll rank).',
+  waitTimeoutSec:
+    'race with wait: seconds to wait at most (default 3600); members still at work or waiting for a person then come back in "unfinished" and count as failed.',
   all: 'land: land every live instance with commits in the conflict-free order (no race needed).',
   pick: 'land: land this member instead of the top-ranked passing one.',
   keepLosers: 'land: leave the other members in place (default: cleaned up, their work kept in salvage refs).',

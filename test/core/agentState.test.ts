@@ -60,5 +60,5 @@ test('presets: Claude headless argv and input; the permission mode setting is ch
   assert.equal((await PRESETS.codex.headless({ id: 'x', worktree: '/w', adminDir: '/a', prompt: 'p' }))!.input, 'none');
   assert.deepEqual(permissionModeFrom(undefined), { mode: 'acceptEdits' });
   assert.deepEqual(permissionModeFrom('bypassPermissions'), { mode: 'bypassPermissions' });
-  assert.match(permissionModeFrom('yolo').warning ?? '', /Unknown Claude permission mode "yolo"/);
+  assert.throws(() => permissionModeFrom('yolo'), /Unknown Claude permission mode "yolo": use one of acceptEdits, auto, bypassPermissions, default, dontAsk, plan/);
 });

@@ -85,20 +85,79 @@ test('headless claude: permission mode, recorded session id, stream-json prompt;
   assert.equal(cleanup.isError, false, cleanup.text);
 });
 
-test('the permission mode comes from git config axiom.claudePermissionMode; an unknown value falls back to acceptEdits', async () => {
+test('the permission mode comes from git config axiom.claudePermissionMode or the call; an unknown one (manual, yolo) is refused before anything is created', async () => {
   git(repo.dir, 'config', 'axiom.claudePermissionMode', 'plan');
   try {
     const plan = await mcp.call({ action: 'spawn', instanceId: 'c2', prompt: 'hello' });
     assert.equal(plan.isError, false, plan.text);
     assert.ok((plan.doc.command as string[]).join(' ').includes('--permission-mode plan'));
-    git(repo.dir, 'config', 'axiom.claudePermissionMode', 'yolo');
-    const bad = await mcp.call({ action: 'spawn', instanceId: 'c3', prompt: 'hello' });
-    assert.ok((bad.doc.command as string[]).join(' ').includes('--permission-mode acceptEdits'));
-    assert.match(mcp.stderr(), /Unknown Claude permission mode "yolo"/);
+    const fromCall = await mcp.call({ action: 'spawn', instanceId: 'c3', prompt: 'hello', permissionMode: 'dontAsk' });
+    assert.ok((fromCall.doc.command as string[]).join(' ').includes('--permission-mode dontAsk'));
+    // `manual` is not a mode of the real CLI ("argument 'manual' is invalid"): the tool's enum refuses it.
+    const manual = await mcp.call({ action: 'spawn', instanceId: 'c3m', prompt: 'hello', permissionMode: 'manual' });
+    assert.equal(manual.doc.error.code, 'InvalidArgument');
+    assert.match(manual.text, /permissionMode/);
+    for (const bad of ['yolo', 'manual']) {
+      git(repo.dir, 'config', 'axiom.claudePermissionMode', bad);
+      const r = await mcp.call({ action: 'spawn', instanceId: 'c3b', prompt: 'hello' });
+      assert.equal(r.doc.error.code, 'InvalidArgument');
+      assert.match(r.text, new RegExp(`Unknown git config axiom.claudePermissionMode "${bad}": use one of acceptEdits, auto, bypassPermissions, default, dontAsk, plan`));
+      const race = await mcp.call({ action: 'race', task: 'pm', count: 1, prompt: 'hello', evaluate: 'true' });
+      assert.equal(race.doc.error.code, 'InvalidArgument');
+    }
+    assert.ok(!fs.existsSync(path.join(repo.parent, 'axiom-c3m')) && !fs.existsSync(path.join(repo.parent, 'axiom-c3b')) && !fs.existsSync(path.join(repo.parent, 'axiom-pm-1')), 'nothing was created');
   } finally {
     git(repo.dir, 'config', '--unset', 'axiom.claudePermissionMode');
   }
   for (const id of ['c2', 'c3']) assert.equal((await mcp.call({ action: 'cleanup', instanceId: id, force: true })).isError, false);
+});
+
+test('a Claude that exits before any hook (bypassPermissions as root) shows exited 1 with the last lines of its log as the reason', async () => {
+  const s = await connect(repo.dir, { env: { PATH, STANDIN_CLAUDE_ROOT: '1' } });
+  try {
+    const spawn = await s.call({ action: 'spawn', instanceId: 'root1', prompt: 'hello', permissionMode: 'bypassPermissions' });
+    assert.equal(spawn.isError, false, spawn.text);
+    const exited = await phase(s, 'root1', 'exited');
+    assert.equal(exited.exitCode, 1);
+    assert.match(String(exited.reason), /--dangerously-skip-permissions cannot be used with root\/sudo privileges/);
+    const list = await s.call({ action: 'list' });
+    const row = (list.doc.instances as { instanceId: string; reason?: string }[]).find((r) => r.instanceId === 'root1')!;
+    assert.match(String(row.reason), /cannot be used with root/);
+    assert.equal((await s.call({ action: 'cleanup', instanceId: 'root1' })).isError, false);
+  } finally {
+    await s.close();
+  }
+});
+
+test('real Claude failure ends: MCP race with wait returns after a failed turn (StopFailure), the member counts as failed and its Claude is stopped', async () => {
+  git(repo.dir, 'config', 'axiom.agentFailureGraceSeconds', '0');
+  try {
+    const r = await mcp.call({ action: 'race', task: 'sf', count: 1, prompt: 'fail auth please', evaluate: 'node -e "process.exit(1)"', wait: true });
+    assert.equal(r.isError, false, r.text);
+    const ranking = r.doc.ranking as { id: string; passed: boolean | null }[];
+    assert.deepEqual(ranking.map((x) => [x.id, x.passed]), [['sf-1', false]]);
+    assert.deepEqual(r.doc.unfinished, []);
+    const status = await mcp.call({ action: 'status', instanceId: 'sf-1' });
+    assert.equal(status.doc.agentPhase, 'exited', 'the failed Claude was stopped: it no longer waits alive');
+    assert.equal(status.doc.reason, 'authentication_failed: Not logged in · Please run /login');
+    assert.equal((await mcp.call({ action: 'cleanup', instanceId: 'sf-1', force: true })).isError, false);
+  } finally {
+    git(repo.dir, 'config', '--unset', 'axiom.agentFailureGraceSeconds');
+  }
+});
+
+test('Stop Agent over MCP: stop stops a headless Claude waiting for approval without cleaning up', async () => {
+  const spawn = await mcp.call({ action: 'spawn', instanceId: 'st1', prompt: 'ask permission to rm' });
+  assert.equal(spawn.isError, false, spawn.text);
+  await phase(mcp, 'st1', 'needs-approval');
+  const stop = await mcp.call({ action: 'stop', instanceId: 'st1' });
+  assert.equal(stop.isError, false, stop.text);
+  assert.equal(stop.doc.stopped, true);
+  assert.equal(stop.doc.agentPhase, 'exited');
+  assert.ok(fs.existsSync(spawn.doc.worktreePath as string), 'the instance stays');
+  const again = await mcp.call({ action: 'stop', instanceId: 'st1' });
+  assert.equal(again.doc.stopped, false, 'nothing left to stop');
+  assert.equal((await mcp.call({ action: 'cleanup', instanceId: 'st1' })).isError, false);
 });
 
 test('StopFailure: waiting with the reason while the agent runs; exited 1 with the reason once it ends', async () => {

@@ -18,12 +18,14 @@ import { salvage } from './salvage';
 import { setup } from './setup';
 import { spawn } from './spawn';
 import { status } from './status';
+import { stop } from './stop';
 
 export const VERBS: Record<string, Verb> = {
   spawn,
   setup,
   list,
   status,
+  stop,
   diff,
   merge,
   cleanup,

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { AxiomError, SCORE_DIRECTIONS, plural, withOperationMemo, type EvaluationOutcome, type RaceOptions, type ScoreDirection } from '../../core';
+import { AxiomError, SCORE_DIRECTIONS, describeAgentState, plural, withOperationMemo, type EvaluationOutcome, type RaceOptions, type ScoreDirection, type UnfinishedMember } from '../../core';
 import { headlessLauncher } from '../../agents/raceLauncher';
-import { permissionModeFrom } from '../../agents/presets';
+import { CLAUDE_PERMISSION_MODES, permissionModeFrom } from '../../agents/presets';
 import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type Verb } from '../context';
 import { describeEvaluation, formatRanking } from '../exploreFormat';
 
@@ -11,7 +11,8 @@ export const race: Verb = {
   usage: [
     'race <task> --count N [--agent claude[:k],codex[:k]] [--agent-command "<template>"] [--prompt <text>]',
     '     [--base <branch> | --from <instance>] [--evaluate "<template>"] [--score higher|lower] [--timeout <sec>]',
-    '     [--launch headless|none] [--wait]                           race agents on one task in <task>-1 … <task>-N',
+    `     [--launch headless|none] [--permission-mode ${CLAUDE_PERMISSION_MODES.join('|')}]`,
+    '     [--wait [--wait-timeout <sec>]]                             race agents on one task in <task>-1 … <task>-N',
   ],
   summary: 'Starts a race: N instances on one task, each with an agent, to evaluate, rank and land the best.',
   options: {
@@ -26,6 +27,8 @@ export const race: Verb = {
     timeout: { type: 'string', value: '<sec>', description: 'The evaluation timeout in seconds.', default: '600 (or .axiom.json "evaluate")' },
     launch: { type: 'string', value: 'headless|none', description: 'Start the agents as background processes, or only create the worktrees.', default: 'headless', complete: ['headless', 'none'] },
     wait: { type: 'boolean', description: 'Wait for every agent to finish and be evaluated, then print the ranking.' },
+    'wait-timeout': { type: 'string', value: '<sec>', description: 'With --wait: give up after this many seconds; members still at work or waiting for a person are listed as unfinished and count as failed.', default: '3600' },
+    'permission-mode': { type: 'string', value: '<mode>', description: 'Claude Code\'s --permission-mode for the headless Claudes (acceptEdits, auto, bypassPermissions, default, dontAsk, plan); any other value is refused.', default: 'git config axiom.claudePermissionMode, else acceptEdits' },
   },
   examples: ['axiom race login --count 3 --prompt "Fix the login bug" --evaluate "npm test" --wait'],
   async run(ctx) {
@@ -37,6 +40,12 @@ export const race: Verb = {
     if (score !== undefined && !(SCORE_DIRECTIONS as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${SCORE_DIRECTIONS.join(', ')}.`);
     const count = integerOption(ctx.values, 'count', 1);
     const timeoutSec = integerOption(ctx.values, 'timeout', 1);
+    const waitTimeoutSec = integerOption(ctx.values, 'wait-timeout', 1);
+    if (waitTimeoutSec !== undefined && !ctx.values.wait) throw new UsageError('--wait-timeout goes with --wait.');
+    const modeOption = stringOption(ctx.values, 'permission-mode');
+    if (modeOption !== undefined && !(CLAUDE_PERMISSION_MODES as readonly string[]).includes(modeOption)) {
+      throw new UsageError(`--permission-mode must be one of ${CLAUDE_PERMISSION_MODES.join(', ')} (Claude Code's own choices).`);
+    }
     const text = (name: string): string | undefined => stringOption(ctx.values, name);
     const options: RaceOptions = {
       task,
@@ -57,11 +66,13 @@ export const race: Verb = {
     // spawns, made side by side.
     const { race, members } = await withOperationMemo(async () => {
       const [settings] = await Promise.all([engine.settings(), engine.worktreeConfig()]);
+      // An unknown mode in git config is refused before anything is created, never replaced.
+      const permissionMode = modeOption ?? permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
       const launcher = headlessLauncher({
         cwd: engine.repo.mainWorktree ?? ctx.where,
         hookScript: path.join(__dirname, 'hook.js'),
         engine,
-        permissionMode: permissionModeFrom(settings.claudePermissionMode).mode,
+        permissionMode,
         onStarted: (h) => exits.push(h.exited),
       });
       return engine.explore.startRace(options, launch === 'headless' ? launcher : null);
@@ -76,8 +87,12 @@ export const race: Verb = {
     const onEvaluated = (o: EvaluationOutcome): void => {
       if (!ctx.json) ctx.io.out('error' in o ? `  ${o.id}: not evaluated: ${o.error.message}\n` : `  ${describeEvaluation(o.result)}\n`);
     };
-    const ranked = await engine.explore.waitForRace(race.ref, { onEvaluated, exits });
-    ctx.print({ race: ranked.race, members, ranking: ranked.rows }, () => formatRanking(ranked.race, ranked.rows));
+    const onWaiting = (m: UnfinishedMember): void => {
+      if (!ctx.json) ctx.io.out(`  ${m.id}: ${describeAgentState(m)} (waiting for you; the race waits${waitTimeoutSec ? ` up to ${waitTimeoutSec} s` : ''})\n`);
+    };
+    const ranked = await engine.explore.waitForRace(race.ref, { onEvaluated, onWaiting, exits, ...(waitTimeoutSec !== undefined ? { timeoutMs: waitTimeoutSec * 1000 } : {}) });
+    const unfinished = ranked.unfinished.map((m) => `  ${m.id}: not finished when the wait ended (${describeAgentState(m)}): counted as failed\n`).join('');
+    ctx.print({ race: ranked.race, members, ranking: ranked.rows, unfinished: ranked.unfinished }, () => unfinished + formatRanking(ranked.race, ranked.rows));
     if (ranked.rows.length === 0) throw new AxiomError('NotFound', 'The race has no members left.');
     return ranked.rows.some((r) => r.passed === true) ? EXIT.ok : EXIT.refused;
   },

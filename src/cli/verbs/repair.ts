@@ -11,6 +11,7 @@ export const repair: Verb = {
     const r = await (await ctx.engine()).repair();
     ctx.print(r, () => {
       const lines = [
+        ...r.stoppedProcesses.map((p) => `Stopped a leftover ${p.kind} process group (pid ${p.pid}): ${p.command}`),
         ...r.removedHalfSpawned.map((p) => `Removed unfinished spawn ${p}`),
         ...r.pruned.map((p) => `Pruned ${p} (folder was gone)`),
         ...r.quarantined.map((q) => `Set aside damaged record ${q.record} (${q.problem}) at ${q.movedTo}`),

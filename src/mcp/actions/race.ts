@@ -5,7 +5,7 @@
  */
 import { AxiomError, type AxiomEngine, type Race, type RaceOptions } from '../../core';
 import { headlessLauncher, terminalRequestLauncher } from '../../agents/raceLauncher';
-import { permissionModeFrom } from '../../agents/presets';
+import { claudePermissionMode } from './spawn';
 import type { RaceArgs } from '../exploreSchema';
 import type { ExploreMcpContext } from './exploreContext';
 
@@ -26,6 +26,8 @@ export async function race(ctx: ExploreMcpContext, args: RaceArgs): Promise<Reco
   if (args.score !== undefined) options.score = args.score;
   if (args.timeoutSec !== undefined) options.timeoutSec = args.timeoutSec;
 
+  // Checked before anything is created: an unknown mode is refused, never replaced.
+  const permissionMode = launch === 'headless' ? await claudePermissionMode(ctx, engine, args.permissionMode) : undefined;
   const exits: Promise<unknown>[] = [];
   const pids = new Map<string, { pid: number; logFile: string }>();
   const launcher =
@@ -34,7 +36,7 @@ export async function race(ctx: ExploreMcpContext, args: RaceArgs): Promise<Reco
           cwd: engine.repo.mainWorktree ?? engine.repo.commonDir,
           hookScript: ctx.hookScript,
           engine,
-          permissionMode: permissionModeFrom(ctx.options.claudePermissionMode ?? (await engine.settings()).claudePermissionMode).mode,
+          ...(permissionMode ? { permissionMode } : {}),
           ...(ctx.options.nodePath ? { nodePath: ctx.options.nodePath } : {}),
           onStarted: (h) => {
             // Like spawn: this server holds the agent's input, so `send` reaches race members too.
@@ -65,8 +67,8 @@ export async function race(ctx: ExploreMcpContext, args: RaceArgs): Promise<Reco
     })),
   };
   if (args.wait) {
-    const ranked = await engine.explore.waitForRace(started.race.ref, { exits });
-    return { ...result, ranking: ranked.rows, next: `{"action":"land","task":"${started.race.task}"} merges the winner and salvages the rest.` };
+    const ranked = await engine.explore.waitForRace(started.race.ref, { exits, ...(args.waitTimeoutSec !== undefined ? { timeoutMs: args.waitTimeoutSec * 1000 } : {}) });
+    return { ...result, ranking: ranked.rows, unfinished: ranked.unfinished, next: `{"action":"land","task":"${started.race.task}"} merges the winner and salvages the rest.` };
   }
   if (launch === 'headless') evaluateInBackground(engine, started.race, exits);
   return {

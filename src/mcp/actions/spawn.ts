@@ -5,7 +5,6 @@ import { AxiomError, instanceEnv, logTail, type AxiomEngine, type SpawnedInstanc
 import { permissionModeFrom, presetFor, type AgentPreset, type HeadlessLaunch, type LaunchContext } from '../../agents/presets';
 import { fillCommand, launchHeadless, type HeadlessHandle } from '../../agents/headless';
 import { checkProgram, missingProgramMessage } from '../../agents/programs';
-import { writeStderr } from '../../core/stdioGuard';
 import type { McpContext } from '../context';
 import { McpRefusal } from '../refusal';
 import type { SpawnArgs } from '../schema';
@@ -33,6 +32,8 @@ export async function spawn(ctx: McpContext, args: SpawnArgs): Promise<Record<st
   const preset = presetFor(agent);
   const engine = await ctx.engine();
   if (launch === 'headless') await requireHeadlessProgram(engine, preset, args, prompt);
+  // Checked before anything is created: an unknown mode is refused, never replaced.
+  const permissionMode = launch === 'headless' && preset.name === 'claude' ? await claudePermissionMode(ctx, engine, args.permissionMode) : undefined;
 
   const spawned = await engine.spawn(args.instanceId, {
     ...(args.baseBranch !== undefined ? { base: args.baseBranch } : {}),
@@ -55,7 +56,7 @@ export async function spawn(ctx: McpContext, args: SpawnArgs): Promise<Record<st
     setup: spawned.setup ? { state: spawned.setup.state, exitCode: spawned.setup.exitCode, logFile: spawned.setup.logFile } : null,
   };
   if (launch === 'headless') {
-    const { handle, sessionId } = await startHeadless(ctx, engine, spawned, preset, args, prompt);
+    const { handle, sessionId } = await startHeadless(ctx, engine, spawned, preset, args, prompt, permissionMode);
     Object.assign(result, {
       agentPhase: handle.record.endedAt ? 'exited' : 'working',
       pid: handle.pid,
@@ -111,11 +112,14 @@ async function requireHeadlessProgram(engine: AxiomEngine, preset: AgentPreset, 
   }
 }
 
-/** The permission mode for Claude: the server's explicit option, else git config axiom.claudePermissionMode, else acceptEdits. */
-async function claudePermissionMode(ctx: McpContext, engine: AxiomEngine): Promise<string> {
-  const { mode, warning } = permissionModeFrom(ctx.options.claudePermissionMode ?? (await engine.settings()).claudePermissionMode);
-  if (warning) writeStderr(`axiom mcp: ${warning}\n`);
-  return mode;
+/**
+ * The permission mode for Claude: the call's `permissionMode`, else the server's explicit option, else
+ * git config axiom.claudePermissionMode, else acceptEdits. An unknown one is refused (InvalidArgument).
+ */
+export async function claudePermissionMode(ctx: { readonly options: { claudePermissionMode?: string } }, engine: AxiomEngine, fromCall?: string): Promise<string> {
+  if (fromCall !== undefined) return permissionModeFrom(fromCall, 'permissionMode').mode;
+  if (ctx.options.claudePermissionMode !== undefined) return permissionModeFrom(ctx.options.claudePermissionMode, 'permission mode of this MCP server').mode;
+  return permissionModeFrom((await engine.settings()).claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
 }
 
 /** Starts the agent in the fresh instance; if it cannot start, the instance is taken back (all or nothing). */
@@ -126,6 +130,7 @@ async function startHeadless(
   preset: AgentPreset,
   args: SpawnArgs,
   prompt: string | null,
+  permissionMode: string | undefined,
 ): Promise<{ handle: HeadlessHandle; sessionId: string | null }> {
   let handle: HeadlessHandle;
   let sessionId: string | null = null;
@@ -143,7 +148,7 @@ async function startHeadless(
       launchCtx.sessionId = sessionId;
       await engine.updateMetadata(spawned.id, (m) => ({ ...m, session: { id: sessionId!, agent: preset.name, startedAt: new Date().toISOString() } }));
     }
-    if (preset.name === 'claude') launchCtx.permissionMode = await claudePermissionMode(ctx, engine);
+    if (permissionMode !== undefined) launchCtx.permissionMode = permissionMode;
     const how: HeadlessLaunch | null =
       preset.name === 'custom' ? { argv: fillCommand(args.command!, { prompt, id: spawned.id, worktree: spawned.path }), input: 'lines' } : await preset.headless(launchCtx);
     if (!how || how.argv.length === 0) throw new Error('The agent command is empty after filling its placeholders.');
