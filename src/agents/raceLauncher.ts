@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomError, instanceEnv, type AxiomEngine, type MemberLauncher, type RaceMember } from '../core';
 import { stopHeadlessAgent } from '../core/processes';
@@ -56,7 +57,13 @@ export function headlessLauncher(options: HeadlessLauncherOptions): MemberLaunch
         const member = members.find((m) => (m.agent ?? 'claude') === agent)!;
         let argv: string[] | null;
         try {
-          argv = (await launchOf(member, contextOf(member.id, '', '', raceOptions.prompt ?? null)))?.argv ?? null;
+          // Building the command may write files into the admin dir (Claude's hook settings): a scratch one here.
+          const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'axiom-launch-check-'));
+          try {
+            argv = (await launchOf(member, contextOf(member.id, '', scratch, raceOptions.prompt ?? null)))?.argv ?? null;
+          } finally {
+            await fs.promises.rm(scratch, { recursive: true, force: true });
+          }
         } catch (e) {
           throw new AxiomError('InvalidArgument', `The ${agent} agent's command cannot be built: ${(e as Error).message}`);
         }

@@ -115,7 +115,7 @@ export type LossKind =
  * switched on. `AXIOM_PROPERTY_PENDING=a,b` replaces the list (`AXIOM_PROPERTY_PENDING=` switches every
  * property on), so the lead turns each on as its fix lands.
  */
-export const PENDING_BY_DEFAULT: readonly LossKind[] = ['process-alive'];
+export const PENDING_BY_DEFAULT: readonly LossKind[] = [];
 
 export function pendingProperties(env: NodeJS.ProcessEnv = process.env): Set<string> {
   const raw = env.AXIOM_PROPERTY_PENDING;
