@@ -88,7 +88,7 @@ test('axiom completion bash: completes verbs, options, option values, instance i
   assert.equal(r.code, 0, r.stderr);
   const script = path.join(repo.parent, 'axiom.bash');
   fs.writeFileSync(script, r.stdout);
-  assert.deepEqual(bashComplete(script, ['axiom', 'st'], repo.dir), ['status']);
+  assert.deepEqual(bashComplete(script, ['axiom', 'st'], repo.dir), ['status', 'stop']);
   assert.deepEqual(bashComplete(script, ['axiom', ''], repo.dir), Object.keys(VERBS).sort());
   assert.deepEqual(bashComplete(script, ['axiom', 'merge', '--str'], repo.dir), ['--strategy']);
   assert.deepEqual(bashComplete(script, ['axiom', 'merge', 'x', '--strategy', 's'], repo.dir), ['squash']);
