@@ -190,6 +190,8 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     // while it judges that folder (both only read it): most forced cleanups salvage something (a
     // landing's losers always do). Unused, it leaves only unreferenced objects of files git does not ignore.
     const speculativeTree = force && aside ? writeWorktreeTree(git, repo.commonDir, aside, readProvisioned(inst.adminDir)) : undefined;
+    // Its failure is the salvage's (awaited below), never an unhandled rejection while the folder is judged.
+    void speculativeTree?.catch(() => undefined);
     const treeWritten = async (): Promise<void> => void (await speculativeTree?.catch(() => undefined));
     try {
       if (aside) {

@@ -136,8 +136,27 @@ async function collect(
 
 async function hashFiles(git: GitRunner, objectRepo: string, files: string[]): Promise<string[]> {
   if (files.length === 0) return [];
-  const out = await git.out(objectRepo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: files.join('\n') + '\n' });
+  const out = await git.out(objectRepo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: stdinPaths(files) });
   return out.split('\n').filter(Boolean);
+}
+
+/**
+ * Paths for `git hash-object --stdin-paths`, which reads one per line (and drops a trailing CR) but
+ * unquotes a line that starts with `"`: every path is C-quoted, so a name holding a newline, a CR, a
+ * tab, a backslash, a quote or any control character reaches git as itself.
+ */
+export function stdinPaths(files: readonly string[]): string {
+  return files.map((f) => `${cQuote(f)}\n`).join('');
+}
+
+function cQuote(p: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(p, 'utf8')) {
+    if (byte === 0x22 || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
+    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else out += `\\${byte.toString(8).padStart(3, '0')}`;
+  }
+  return `${out}"`;
 }
 
 /** HEAD and the branch tips of a nested repository. */
