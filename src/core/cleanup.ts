@@ -25,7 +25,7 @@ import { stopOwnedProcesses } from './ownedProcesses';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from './text';
 import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
-import { findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
+import { brokenGitFile, findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
 import { isSameProcessAlive } from './processIdentity';
 import { readProcessRecord } from './agentState';
 import { finishRemoval, journalRemoval, journalUnregistered } from './removalJournal';
@@ -107,6 +107,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
         );
       }
     }
+    if (!inst.missing) refuseIfGitFileBroken(inst);
     // Families hold together: the children's base is this instance's branch.
     const children = await liveChildren(repo, inst);
     if (children.length && !force && !options.withChildren) {
@@ -245,6 +246,20 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
   const { inst, ...cleaned } = result;
   await releaseAfterCleanup(repo, inst);
   return cleaned;
+}
+
+/**
+ * A folder whose `.git` no longer leads to its git dir (the agent deleted or overwrote it): git cannot
+ * read its work, so it cannot be judged or salvaged — refused before the first change.
+ */
+export function refuseIfGitFileBroken(inst: Pick<LocatedInstance, 'id' | 'path' | 'adminDir'>): void {
+  const problem = brokenGitFile(inst.path, inst.adminDir);
+  if (problem === null) return;
+  throw new AxiomError(
+    'WorktreeDamaged',
+    `The worktree of ${inst.id} at ${inst.path} is damaged: ${problem}, so git cannot read the work in it. Run repair (axiom repair) to link it again, then try again. Nothing was changed.`,
+    { path: inst.path },
+  );
 }
 
 /** What writeSalvage needs to keep the instance's work, read from `folder` as judged in `risk`. */

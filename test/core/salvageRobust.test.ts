@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine } from '../../src/core';
-import { commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
+import { commitIn, expectAxiomError, git, makeRepo, readTree, worktreePaths, writeFile, type TempRepo } from './helpers';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -57,4 +57,46 @@ test('hostile file names ("a\\nb.txt", "tab\\there", "bell\\u0007.txt", …): th
 
 function readBlob(dir: string, sha: string): Buffer {
   return execFileSync('git', ['cat-file', 'blob', sha], { cwd: dir });
+}
+
+/** Siblings of the instance folder: a cleanup that moved it aside leaves `<folder>.axiom-removing-…`. */
+function asideFolders(folder: string): string[] {
+  return fs.readdirSync(path.dirname(folder)).filter((n) => n.startsWith(`${path.basename(folder)}.axiom-removing-`));
+}
+
+for (const [damage, breakIt] of [
+  ['deleted', (dotGit: string) => fs.rmSync(dotGit)],
+  ['overwritten with garbage', (dotGit: string) => fs.writeFileSync(dotGit, 'not a gitfile\0\n')],
+  ['pointing at no repository', (dotGit: string) => fs.writeFileSync(dotGit, 'gitdir: /nonexistent/worktrees/x\n')],
+] as const) {
+  test(`a .git file ${damage} by the agent: a forced cleanup refuses before its first change (WorktreeDamaged, naming axiom repair); after repair it salvages byte-exact`, async () => {
+    repo = makeRepo();
+    const engine = await AxiomEngine.open(repo.dir);
+    const inst = await engine.spawn('broken');
+    const committed = commitIn(inst.path, 'committed work', { 'c.txt': 'committed\n' });
+    writeFile(inst.path, 'work/untracked.bin', Buffer.from([0, 1, 2, 255, 10]));
+    writeFile(inst.path, 'src/app.txt', 'edited\n');
+    breakIt(path.join(inst.path, '.git'));
+    const before = readTree(inst.path);
+    const dotGitBefore = fs.existsSync(path.join(inst.path, '.git')) ? fs.readFileSync(path.join(inst.path, '.git')) : null;
+
+    const e = await expectAxiomError(engine.cleanup('broken', { force: true }), 'WorktreeDamaged');
+    assert.match(e.message, /axiom repair/);
+    assert.match(e.message, /[Nn]othing was changed/);
+    // Nothing changed: the folder where it was with the same bytes, none moved aside, still registered, branch kept, no salvage.
+    assert.deepEqual(readTree(inst.path), before);
+    assert.deepEqual(fs.existsSync(path.join(inst.path, '.git')) ? fs.readFileSync(path.join(inst.path, '.git')) : null, dotGitBefore);
+    assert.deepEqual(asideFolders(inst.path), []);
+    assert.ok(worktreePaths(repo.dir).includes(inst.path));
+    assert.equal(git(repo.dir, 'rev-parse', inst.branch).trim(), committed);
+    assert.deepEqual(await engine.listSalvage(), []);
+
+    await engine.repair();
+    const r = await engine.cleanup('broken', { force: true });
+    assert.ok(r.salvageRef);
+    const stored = lsTreeZ(repo.dir, r.salvageRef);
+    assert.ok(readBlob(repo.dir, stored.get('work/untracked.bin')!).equals(before.get('work/untracked.bin')!));
+    assert.equal(readBlob(repo.dir, stored.get('src/app.txt')!).toString(), 'edited\n');
+    assert.equal(git(repo.dir, 'rev-parse', `${r.salvageRef}^1`).trim(), committed);
+  });
 }
