@@ -107,7 +107,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
         );
       }
     }
-    if (!inst.missing) refuseIfGitFileBroken(inst);
+    refuseIfGitFileBroken(inst);
     // Families hold together: the children's base is this instance's branch.
     const children = await liveChildren(repo, inst);
     if (children.length && !force && !options.withChildren) {
@@ -250,10 +250,11 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
 
 /**
  * A folder whose `.git` no longer leads to its git dir (the agent deleted or overwrote it): git cannot
- * read its work, so it cannot be judged or salvaged — refused before the first change.
+ * read its work, so it cannot be judged or salvaged — refused before the first change. (A folder that
+ * is gone altogether is not this: its commits are judged and kept without it.)
  */
-export function refuseIfGitFileBroken(inst: Pick<LocatedInstance, 'id' | 'path' | 'adminDir'>): void {
-  const problem = brokenGitFile(inst.path, inst.adminDir);
+export function refuseIfGitFileBroken(inst: Pick<LocatedInstance, 'id' | 'path' | 'adminDir' | 'missing'>): void {
+  const problem = inst.missing ? null : brokenGitFile(inst.path, inst.adminDir);
   if (problem === null) return;
   throw new AxiomError(
     'WorktreeDamaged',

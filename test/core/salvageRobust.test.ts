@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine } from '../../src/core';
 import { commitIn, expectAxiomError, git, makeRepo, readTree, worktreePaths, writeFile, type TempRepo } from './helpers';
+import { solutionOf, writeStandIns } from './standIns';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -100,3 +101,33 @@ for (const [damage, breakIt] of [
     assert.equal(git(repo.dir, 'rev-parse', `${r.salvageRef}^1`).trim(), committed);
   });
 }
+
+test('land of a race whose losing member has a broken .git file: refused before the target moves (WorktreeDamaged, naming axiom repair); after repair it lands and salvages that member', async () => {
+  repo = makeRepo();
+  const s = writeStandIns(repo.parent);
+  const engine = await AxiomEngine.open(repo.dir);
+  const { race, members } = await engine.explore.startRace({ task: 'fix', count: 3, agents: 'claude', prompt: 'fix it', evaluate: s.evaluateCommand, launch: 'none' }, null);
+  members.forEach((m, i) => commitIn(m.path, `solution of ${m.id}`, { ...solutionOf(i + 1), [`${m.id}.txt`]: `${m.id}\n` }));
+  await engine.explore.evaluateMany(await engine.explore.liveMembers(race));
+  const loser = members[0]!;
+  writeFile(loser.path, 'loser-notes.txt', 'uncommitted work of the loser\n');
+  fs.writeFileSync(path.join(loser.path, '.git'), 'garbage\n');
+  const mainBefore = git(repo.dir, 'rev-parse', 'main').trim();
+  const loserBefore = readTree(loser.path);
+
+  const e = await expectAxiomError(engine.explore.land('fix'), 'WorktreeDamaged');
+  assert.match(e.message, /axiom repair/);
+  assert.match(e.message, new RegExp(loser.id));
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), mainBefore, 'the target did not move');
+  assert.equal((await engine.explore.race('fix')).landed, undefined);
+  assert.ok(members.every((m) => fs.existsSync(m.path)));
+  assert.deepEqual(readTree(loser.path), loserBefore);
+  assert.deepEqual(asideFolders(loser.path), []);
+
+  await engine.repair();
+  const landed = await engine.explore.land('fix');
+  assert.notEqual(git(repo.dir, 'rev-parse', 'main').trim(), mainBefore);
+  const salvage = landed.salvaged.find((x) => x.id === loser.id);
+  assert.ok(salvage, `${loser.id} was salvaged`);
+  assert.equal(readBlob(repo.dir, lsTreeZ(repo.dir, salvage.ref).get('loser-notes.txt')!).toString(), 'uncommitted work of the loser\n');
+});
