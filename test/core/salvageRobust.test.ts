@@ -131,3 +131,30 @@ test('land of a race whose losing member has a broken .git file: refused before 
   assert.ok(salvage, `${loser.id} was salvaged`);
   assert.equal(readBlob(repo.dir, lsTreeZ(repo.dir, salvage.ref).get('loser-notes.txt')!).toString(), 'uncommitted work of the loser\n');
 });
+
+test('a restored salvage that held uncommitted work inside a submodule: that work is work Axiom sees (a plain cleanup refuses, a forced one salvages it again)', async () => {
+  repo = makeRepo();
+  const subSrc = path.join(repo.parent, 'subsrc');
+  fs.mkdirSync(subSrc);
+  git(subSrc, 'init', '-q', '-b', 'main');
+  commitIn(subSrc, 'sub initial', { 's.txt': 's\n' });
+  git(repo.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', subSrc, 'sub');
+  git(repo.dir, 'commit', '-q', '-m', 'add submodule');
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('smr');
+  git(inst.path, '-c', 'protocol.file.allow=always', 'submodule', 'update', '-q', '--init');
+  writeFile(path.join(inst.path, 'sub'), 's.txt', 'edited inside the submodule\n');
+  writeFile(path.join(inst.path, 'sub'), 'draft.txt', 'only here\n');
+  const first = await engine.cleanup('smr', { force: true });
+  assert.ok(first.salvageRef);
+
+  const back = await engine.restore(first.salvageRef, { as: 'smr2' });
+  assert.equal(fs.readFileSync(path.join(back.path, 'sub', 'draft.txt'), 'utf8'), 'only here\n');
+  assert.equal(fs.readFileSync(path.join(back.path, 'sub', 's.txt'), 'utf8'), 'edited inside the submodule\n');
+  const e = await expectAxiomError(engine.cleanup('smr2'), 'DirtyWorktree');
+  assert.match(e.message, /sub/);
+  const again = await engine.cleanup('smr2', { force: true });
+  assert.ok(again.salvageRef, 'the restored work is salvaged again');
+  assert.equal(git(repo.dir, 'show', `${again.salvageRef}:sub/draft.txt`), 'only here\n');
+  assert.equal(git(repo.dir, 'show', `${again.salvageRef}:sub/s.txt`), 'edited inside the submodule\n');
+});
