@@ -25,7 +25,7 @@ import { stopOwnedProcesses } from './ownedProcesses';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from './text';
 import { assessRisk, hasWorkAtRisk, type WorkAtRisk } from './risk';
-import { findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
+import { brokenGitFile, findMovedWorktree, spawnInProgress, userLockReason } from './worktreeState';
 import { isSameProcessAlive } from './processIdentity';
 import { readProcessRecord } from './agentState';
 import { finishRemoval, journalRemoval, journalUnregistered } from './removalJournal';
@@ -107,6 +107,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
         );
       }
     }
+    refuseIfGitFileBroken(inst);
     // Families hold together: the children's base is this instance's branch.
     const children = await liveChildren(repo, inst);
     if (children.length && !force && !options.withChildren) {
@@ -190,6 +191,8 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     // while it judges that folder (both only read it): most forced cleanups salvage something (a
     // landing's losers always do). Unused, it leaves only unreferenced objects of files git does not ignore.
     const speculativeTree = force && aside ? writeWorktreeTree(git, repo.commonDir, aside, readProvisioned(inst.adminDir)) : undefined;
+    // Its failure is the salvage's (awaited below), never an unhandled rejection while the folder is judged.
+    void speculativeTree?.catch(() => undefined);
     const treeWritten = async (): Promise<void> => void (await speculativeTree?.catch(() => undefined));
     try {
       if (aside) {
@@ -243,6 +246,21 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
   const { inst, ...cleaned } = result;
   await releaseAfterCleanup(repo, inst);
   return cleaned;
+}
+
+/**
+ * A folder whose `.git` no longer leads to its git dir (the agent deleted or overwrote it): git cannot
+ * read its work, so it cannot be judged or salvaged — refused before the first change. (A folder that
+ * is gone altogether is not this: its commits are judged and kept without it.)
+ */
+export function refuseIfGitFileBroken(inst: Pick<LocatedInstance, 'id' | 'path' | 'adminDir' | 'missing'>): void {
+  const problem = inst.missing ? null : brokenGitFile(inst.path, inst.adminDir);
+  if (problem === null) return;
+  throw new AxiomError(
+    'WorktreeDamaged',
+    `The worktree of ${inst.id} at ${inst.path} is damaged: ${problem}, so git cannot read the work in it. Run repair (axiom repair) to link it again, then try again. Nothing was changed.`,
+    { path: inst.path },
+  );
 }
 
 /** What writeSalvage needs to keep the instance's work, read from `folder` as judged in `risk`. */

@@ -28,6 +28,7 @@ export type AxiomErrorCode =
   | 'NestedRepository'
   | 'IoFailed'
   | 'WorktreeMoved'
+  | 'WorktreeDamaged'
   | 'AgentNotFound'
   | 'NoWinner'
   | 'StaleEvaluation'
@@ -112,6 +113,7 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'StrategyUnsupported',
   'NestedRepository',
   'WorktreeMoved',
+  'WorktreeDamaged',
   'NoWinner',
   'StaleEvaluation',
   'AlreadyLanded',

@@ -10,7 +10,7 @@
 import type { AxiomEngine } from './engine';
 import { AxiomError, isAxiomError, type NextStep } from './errors';
 import { describeStaleness, refuseBusyTargets, type MergePlan, type MergeResult, type MergeStrategy } from './merge';
-import type { WorkAtRisk } from './cleanup';
+import { refuseIfGitFileBroken, type WorkAtRisk } from './cleanup';
 import type { Forecast } from './forecast';
 import { updateRace, type LandingRemainder, type Race } from './raceRecord';
 import { finishLanding, journalLanding, journalNext, landedRecord, recordIfLanded } from './landingJournal';
@@ -131,6 +131,9 @@ export async function planLanding(engine: AxiomEngine, inputs: LandInputs, optio
   const { race, live, latest } = inputs;
   refuseIfLanded(race);
   refuseWhileRunning(race, live);
+  // A member git cannot read (its .git file deleted or overwritten) could be neither merged nor
+  // salvaged: refused before the target moves, never found out half-way through the cleanups.
+  for (const m of live.filter((x) => x.race === race.ref)) refuseIfGitFileBroken(await engine.locate(m.id));
   const winner = pickWinner(inputs, options);
   const evaluation = latest.get(winner.id);
   const inst = await engine.locate(winner.id);

@@ -33,7 +33,7 @@ import { removeHalfSpawned, SPAWN_LOCK_PREFIX } from './spawn';
 import { commitsOnlyIn, contentContained } from './commits';
 import { recoverRemovals } from './removalJournal';
 import { stopOrphans, stopOwnedProcesses, type StoppedProcess } from './ownedProcesses';
-import { findMovedWorktree } from './worktreeState';
+import { brokenGitFile, findMovedWorktree } from './worktreeState';
 import { locateInstance } from './locate';
 import { assessRisk } from './risk';
 import { writeSalvage } from './salvage';
@@ -57,6 +57,8 @@ export interface RepairReport {
   quarantined: { record: string; movedTo: string; problem: string }[];
   /** Worktrees that look like Axiom's (branch or folder name) without Axiom's record: left alone, listed as other worktrees. */
   lookalikes: string[];
+  /** Instance folders whose `.git` file was deleted or overwritten: written again (`git worktree repair`). */
+  gitFilesRepaired: string[];
   /** Worktrees repair could not read: counted as holding work and left as they are. */
   unreadable: { path: string; reason: string }[];
   /** Setup, teardown or evaluation processes whose Axiom process died (or whose folder is gone): stopped. */
@@ -83,6 +85,7 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
       quarantined: await quarantineDamaged(git, repo),
       lookalikes: [],
       unreadable: [],
+      gitFilesRepaired: [],
     };
     // Steps whose Axiom process was killed: their process groups end here.
     for (const p of await stopOrphans(repo.commonDir)) report.stoppedProcesses.push(p);
@@ -106,6 +109,14 @@ export async function repair(git: GitRunner, repo: RepoInfo): Promise<RepairRepo
     }
 
     const admin = await readAdminEntries(repo.commonDir);
+    // An instance folder whose .git file the agent deleted or overwrote: git can read it again.
+    for (const entry of admin) {
+      if (!entry.metadata || !entry.worktreePath || !fs.existsSync(entry.worktreePath)) continue;
+      if (brokenGitFile(entry.worktreePath, entry.adminDir) === null) continue;
+      await git.run(repo.commonDir, ['worktree', 'repair', entry.worktreePath], { okExitCodes: [1] });
+      if (brokenGitFile(entry.worktreePath, entry.adminDir) === null) report.gitFilesRepaired.push(entry.worktreePath);
+      else report.unreadable.push({ path: entry.worktreePath, reason: 'its .git file is broken and git worktree repair could not write it again' });
+    }
     for (const w of (await listWorktrees(git, repo)).filter((x) => x.prunable)) {
       const entry = admin.find((a) => a.worktreePath === path.resolve(w.path));
       if (!entry) continue;

@@ -19,6 +19,7 @@ import { commitsOnlyIn, contentContained, isAncestor, readRefCommits, type Commi
 import { perWorktreeRefs } from './worktreeState';
 import { EVALUATED_REF_PREFIX } from './attempts';
 import { describeProvisionedChanges, provisionedChanges, readProvisioned, withoutProvisioned } from './provisioned';
+import { filesInBareSubmoduleFolders } from './worktreeTree';
 import { submoduleEnv, submoduleTips, submodulesMovedWith, worktreeSubmodules } from './submodules';
 
 export interface IgnoredSummary {
@@ -104,6 +105,9 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
   const files = withoutProvisioned(parseStatusV2(statusOut).entries, provisioned);
   const provisionedChanged = present ? describeProvisionedChanges(provisionedChanges(folder, provisioned)) : [];
   if (options.folder && present) files.push(...(await dirtySubmodulesAside(git, inst, options.folder, files)));
+  if (present) {
+    for (const file of await filesInBareSubmoduleFolders(git, folder)) files.push({ path: file, index: '?', worktree: '?', kind: 'untracked' });
+  }
   return { files, commits, submodules, ignored, tips, branchTip, head, provisionedChanged };
 }
 

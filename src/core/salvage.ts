@@ -20,7 +20,7 @@ import { SALVAGE_PREFIX, validateId } from './ids';
 import { listEvaluatedRefs } from './attempts';
 import { withRepoLock } from './lock';
 import type { RepoInfo } from './repo';
-import { writeWorktreeTree, type NestedRepository, type WorktreeTree } from './worktreeTree';
+import { stdinPaths, writeWorktreeTree, type NestedRepository, type WorktreeTree } from './worktreeTree';
 import { writerIdentity } from './writerIdentity';
 import { parseLsTree } from './parse';
 import { describeProvisionedChanges, provisionedChanges, readProvisioned } from './provisioned';
@@ -223,7 +223,7 @@ export async function writeTreeExactly(git: GitRunner, repo: RepoInfo, worktree:
   // Which files already hold the right bytes? One hash-object over every regular file present.
   const existing = files.filter((e) => e.mode !== '120000' && isRegularFile(path.join(worktree, e.path)));
   const hashes = existing.length
-    ? (await git.out(repo.commonDir, ['hash-object', '--no-filters', '--stdin-paths'], { input: existing.map((e) => path.join(worktree, e.path)).join('\n') + '\n' }))
+    ? (await git.out(repo.commonDir, ['hash-object', '--no-filters', '--stdin-paths'], { input: stdinPaths(existing.map((e) => path.join(worktree, e.path))) }))
         .split('\n')
         .filter(Boolean)
     : [];

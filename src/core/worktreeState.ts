@@ -37,6 +37,35 @@ export function gitDirOf(worktree: string): string | null {
   }
 }
 
+/**
+ * Why the `.git` of an instance's folder does not lead git to the instance's admin dir — deleted,
+ * overwritten, pointing elsewhere — or null when it does. Git cannot read such a worktree (or reads
+ * another repository), so nothing that must keep its work may go on: `git worktree repair` (axiom
+ * repair) writes the file again.
+ */
+export function brokenGitFile(worktree: string, adminDir: string): string | null {
+  const dotGit = path.join(worktree, '.git');
+  let text: string;
+  try {
+    if (!fs.statSync(dotGit).isFile()) return 'its .git is not a file';
+    text = fs.readFileSync(dotGit, 'utf8');
+  } catch {
+    return 'its .git file is missing';
+  }
+  const m = /^gitdir: (.+)/.exec(text);
+  if (!m) return 'its .git file does not name a git dir';
+  const target = path.resolve(worktree, m[1]!.trim());
+  return sameFolder(target, adminDir) ? null : `its .git file names ${target}, not its git dir ${adminDir}`;
+}
+
+function sameFolder(a: string, b: string): boolean {
+  try {
+    return fs.realpathSync(a) === fs.realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
 /** A lock set on the worktree by someone other than an unfinished Axiom spawn (reason, possibly ''), or null. */
 export function userLockReason(adminDir: string): string | null {
   let reason: string;

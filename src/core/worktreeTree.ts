@@ -82,13 +82,13 @@ async function collect(
     git.out(root, ['ls-files', '-z', '--others', '--exclude-standard'], { readOnly: true, env }),
     headEntriesAt(git, root, provisioned, env),
   ]);
-  const gitlinks = new Set<string>();
+  const gitlinks = new Map<string, string>();
   const candidates = new Set<string>();
   for (const record of splitZ(staged)) {
     const tab = record.indexOf('\t');
-    const [mode] = record.slice(0, tab).split(' ');
+    const [mode, sha] = record.slice(0, tab).split(' ');
     const file = record.slice(tab + 1);
-    if (mode === GITLINK) gitlinks.add(file);
+    if (mode === GITLINK) gitlinks.set(file, sha!);
     candidates.add(file);
   }
   for (const file of splitZ(others)) candidates.add(file.replace(/\/$/, ''));
@@ -109,6 +109,19 @@ async function collect(
     else if (st.isFile()) regular.push({ file, mode: st.mode & 0o111 ? '100755' : '100644' });
     else if (st.isDirectory()) {
       const gitDir = gitDirOf(abs);
+      const gitlink = gitlinks.get(file);
+      if (!gitDir && gitlink !== undefined) {
+        // A submodule folder with no repository (never initialised, or restored from a salvage): git
+        // sees nothing in it, so its files are read from disk — all of them are work; empty, the gitlink stays.
+        const inside = filesUnder(abs);
+        if (inside.length === 0) entries.push({ mode: GITLINK, sha: gitlink, path: prefix + file });
+        for (const f of inside) {
+          const fst = fs.lstatSync(path.join(abs, f));
+          if (fst.isSymbolicLink()) links.push({ file: `${file}/${f}`, target: fs.readlinkSync(path.join(abs, f)) });
+          else regular.push({ file: `${file}/${f}`, mode: fst.mode & 0o111 ? '100755' : '100644' });
+        }
+        continue;
+      }
       if (!gitDir) continue; // a tracked file replaced by a folder: its files are listed as untracked
       const kind = gitlinks.has(file) ? 'submodule' : 'nested';
       const repoPath = prefix + file;
@@ -134,10 +147,66 @@ async function collect(
   return entries;
 }
 
+/** Files and symbolic links under `folder` (relative, `/`-separated), read from disk. */
+export function filesUnder(folder: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(folder, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(child);
+      else if (e.isFile() || e.isSymbolicLink()) out.push(child);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/**
+ * Files inside the submodule folders of `worktree` that have no repository (never initialised, or
+ * written back by a restore): git status does not look into them, yet they are work.
+ */
+export async function filesInBareSubmoduleFolders(git: GitRunner, worktree: string): Promise<string[]> {
+  const staged = await git.out(worktree, ['ls-files', '-z', '--stage'], { readOnly: true });
+  const out: string[] = [];
+  for (const record of splitZ(staged)) {
+    const tab = record.indexOf('\t');
+    if (!record.startsWith(`${GITLINK} `)) continue;
+    const file = record.slice(tab + 1);
+    const abs = path.join(worktree, file);
+    let isDir = false;
+    try {
+      isDir = fs.lstatSync(abs).isDirectory();
+    } catch {
+      continue;
+    }
+    if (isDir && !gitDirOf(abs)) out.push(...filesUnder(abs).map((f) => `${file}/${f}`));
+  }
+  return out;
+}
+
 async function hashFiles(git: GitRunner, objectRepo: string, files: string[]): Promise<string[]> {
   if (files.length === 0) return [];
-  const out = await git.out(objectRepo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: files.join('\n') + '\n' });
+  const out = await git.out(objectRepo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: stdinPaths(files) });
   return out.split('\n').filter(Boolean);
+}
+
+/**
+ * Paths for `git hash-object --stdin-paths`, which reads one per line (and drops a trailing CR) but
+ * unquotes a line that starts with `"`: every path is C-quoted, so a name holding a newline, a CR, a
+ * tab, a backslash, a quote or any control character reaches git as itself.
+ */
+export function stdinPaths(files: readonly string[]): string {
+  return files.map((f) => `${cQuote(f)}\n`).join('');
+}
+
+function cQuote(p: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(p, 'utf8')) {
+    if (byte === 0x22 || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
+    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else out += `\\${byte.toString(8).padStart(3, '0')}`;
+  }
+  return `${out}"`;
 }
 
 /** HEAD and the branch tips of a nested repository. */

@@ -224,6 +224,7 @@ export async function repairCommand(s: Services, inv: Invocation): Promise<Repai
     r.removedHalfSpawned.length && `removed ${plural(r.removedHalfSpawned.length, 'unfinished spawn')}`,
     r.quarantined.length && `set aside ${plural(r.quarantined.length, 'damaged record')} (see the log)`,
     r.relinked.length && `re-linked ${plural(r.relinked.length, 'instance')}`,
+    r.gitFilesRepaired.length && `wrote ${plural(r.gitFilesRepaired.length, 'broken .git file')} again`,
     r.lookalikes.length && `left ${plural(r.lookalikes.length, 'worktree')} Axiom has no record of making alone`,
     deleted && `deleted ${plural(deleted, 'empty branch')}`,
     kept && `kept ${plural(kept, 'orphan branch')} that hold work`,

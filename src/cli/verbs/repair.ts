@@ -16,6 +16,7 @@ export const repair: Verb = {
         ...r.pruned.map((p) => `Pruned ${p} (folder was gone)`),
         ...r.quarantined.map((q) => `Set aside damaged record ${q.record} (${q.problem}) at ${q.movedTo}`),
         ...r.relinked.map((x) => `Re-linked ${x.id} at ${x.path}`),
+        ...r.gitFilesRepaired.map((p) => `Wrote the broken .git file of ${p} again`),
         ...r.lookalikes.map((p) => `Left ${p} alone: it looks like an instance but Axiom has no record of making it (listed as another worktree)`),
         ...r.unreadable.map((u) => `Kept ${u.path}: it could not be read (${u.reason})`),
         ...r.orphanBranches.map((b) =>
