@@ -167,6 +167,39 @@ function groupExists(pgid: number): boolean {
   }
 }
 
+/**
+ * The group of a step whose record has no pid: its owner was killed after starting it but before it
+ * could record the pid. Found by the token every process of the step carries (Linux /proc).
+ */
+function groupByToken(token: string): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || !carriesToken(Number(entry), token)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After "(comm)": state, ppid, pgrp.
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (Number.isInteger(pgrp) && pgrp > 0) return pgrp;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
+}
+
+/** The record with its group filled in from the token when the owner died before recording it. */
+function withGroup(rec: OwnedRecord): OwnedRecord {
+  if (rec.pid !== undefined || isSameProcessAlive(rec.owner)) return rec;
+  const pid = groupByToken(rec.token);
+  return pid === undefined ? rec : { ...rec, pid };
+}
+
 /** Whether the recorded group still runs and provably is the one Axiom started. */
 export function groupIsOurs(rec: OwnedRecord): boolean {
   if (rec.pid === undefined || process.platform === 'win32') return false;
@@ -240,7 +273,8 @@ export interface StoppedProcess {
 export async function stopOwnedProcesses(adminDir: string, which: (rec: OwnedRecord) => boolean = () => true, graceMs = STOP_GRACE_MS): Promise<StoppedProcess[]> {
   const stopped: StoppedProcess[] = [];
   await Promise.all(
-    readOwnedRecords(adminDir).map(async ({ file, record }) => {
+    readOwnedRecords(adminDir).map(async ({ file, record: recorded }) => {
+      const record = withGroup(recorded);
       const ours = groupIsOurs(record);
       if (ours && !which(record)) return;
       if (ours && (await stopOwnedGroup(record, graceMs))) stopped.push({ kind: record.kind, command: record.command, pid: record.pid! });
