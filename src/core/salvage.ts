@@ -274,7 +274,9 @@ async function readBlobs(git: GitRunner, repo: RepoInfo, shas: string[]): Promis
 
 export async function expireSalvage(git: GitRunner, repo: RepoInfo, days: number, now = Date.now()): Promise<SalvageRef[]> {
   if (!Number.isFinite(days) || days < 0) throw new AxiomError('InvalidArgument', `--days must be a number of days ≥ 0 (got ${days}).`);
-  const cutoff = now / 1000 - days * 86400;
+  // Commit dates have whole seconds: a salvage made after this call, in the same second, has a date
+  // below `now` — the cutoff is the second this call started, so `--days 0` never takes work newer than the call.
+  const cutoff = Math.floor(now / 1000) - days * 86400;
   return withRepoLock(repo.commonDir, async () => {
     const old = (await listSalvage(git, repo)).filter((s) => s.date < cutoff);
     for (const s of old) await git.run(repo.commonDir, ['update-ref', '-d', s.ref, s.sha]);

@@ -83,6 +83,13 @@ test('repro: repair removed a spawn killed after its checkout although the agent
 test('repro: cleanup --all through the CLI that cleans some instances and keeps others is a finished operation, not a refusal', () =>
   losesNothing([crash('metadata-written'), { kind: 'kill', op: { op: 'cleanupAll', mergedOnly: false }, delayMs: 60_000, during: null, inside: false }]));
 
+// Seed 1307783760 (a CI run): expire --days 0 beside a forced cleanup waited for the lock, then deleted
+// the salvage the cleanup had just made — commit dates have whole seconds, the cutoff had milliseconds.
+// The world now counts the refs expire reports as asked for; that a salvage newer than the call is
+// kept is cleanup.test's 'salvage expire --days 0 keeps a salvage made after it was called'.
+test('repro: salvage expire --days 0 run beside a forced cleanup deleted the salvage made after it was called', () =>
+  losesNothing([engine({ op: 'cleanupAll', mergedOnly: false }), { kind: 'race', ops: [{ op: 'expire' }, cleanup(true)] }]));
+
 // ---- the second surface (issue 17). A repro of a property whose fix is pending runs as a todo
 // (reported, not failing) until the property leaves PENDING_BY_DEFAULT in invariantChecker.ts. ----
 

@@ -649,7 +649,7 @@ export class World {
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
         if (signal === 'SIGKILL') resolve({ kind: 'killed' });
-        else if (code === 0) resolve({ kind: 'ok', ...landAllOf(op, stdout) });
+        else if (code === 0) resolve({ kind: 'ok', ...reportedBy(op, stdout) });
         else resolve(cliFailure(op, code, signal, stdout, stderr));
       });
     });
@@ -711,7 +711,7 @@ function cliFailure(op: Op, code: number | null, signal: string | null, stdout: 
     // does: it is checked like a finished operation, not as a refusal that must change nothing.
     const done = JSON.parse(stdout) as { cleaned?: unknown[]; refused?: { code: string }[] };
     // `land --all` exits 3 when it skipped some (it may have landed others); `evaluate` when an evaluation did not pass: both ran to their end.
-    if (code === 3 && op.op === 'landAll') return { kind: 'ok', ...landAllOf(op, stdout) };
+    if (code === 3 && op.op === 'landAll') return { kind: 'ok', ...reportedBy(op, stdout) };
     if (code === 3 && (op.op === 'evaluate' || op.op === 'evaluateRace') && Array.isArray(done)) return { kind: 'ok' };
     if (code === 3 && done.refused?.length) {
       if (done.cleaned?.length) return { kind: 'ok' };
@@ -725,14 +725,20 @@ function cliFailure(op: Op, code: number | null, signal: string | null, stdout: 
 }
 
 /** The instances `land --all --json` named (its order, landed and skipped), from its stdout. */
-function landAllOf(op: Op, stdout: string): { landAllSeen?: string[] } {
-  if (op.op !== 'landAll') return {};
+/** What a finished CLI run reported: the instances land --all saw, the salvage refs expire deleted. */
+function reportedBy(op: Op, stdout: string): { landAllSeen?: string[]; expired?: string[] } {
   try {
-    const r = JSON.parse(stdout) as { order: string[]; landed: { id: string }[]; skipped: { id: string }[] };
-    return { landAllSeen: [...r.order, ...r.landed.map((l) => l.id), ...r.skipped.map((x) => x.id)] };
+    if (op.op === 'landAll') {
+      const r = JSON.parse(stdout) as { order: string[]; landed: { id: string }[]; skipped: { id: string }[] };
+      return { landAllSeen: [...r.order, ...r.landed.map((l) => l.id), ...r.skipped.map((x) => x.id)] };
+    }
+    // Run beside a forced cleanup, expire may take the salvage that cleanup made before expire started:
+    // the refs it reports are those it deleted (a salvage newer than the call is kept: cleanup.test).
+    if (op.op === 'expire') return { expired: (JSON.parse(stdout) as { ref: string }[]).map((r) => r.ref) };
   } catch {
-    return {};
+    /* no report: the checker assumes the widest */
   }
+  return {};
 }
 
 /** Pids recorded by setup and evaluation scripts: file (`setup.<id>`, `eval.<id>`) → pids. */
