@@ -141,7 +141,7 @@ export class Explorer {
     if (detail) {
       // A preview shows the ranking with each member's live state (changes, staleness): a snapshot.
       const snap = await this.engine.snapshot({ conflicts: false });
-      return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, live: factsOf(snap.worktrees) }, options, detail);
+      return planLanding(this.engine, { race, ranking: raceRows(race, latest, snap.worktrees), latest, live: factsOf(snap.worktrees), graceMs: await this.graceMs() }, options, detail);
     }
     // Landing itself needs only who is live, running and whose child: the admin dirs say that
     // without a git process (the winner's state is checked exactly, by tree, in planLanding).
@@ -150,7 +150,7 @@ export class Explorer {
       const member = live.find((w) => w.id === r.id && w.race === race.ref);
       return { ...r, live: member !== undefined, agentPhase: member?.agentState.phase ?? null };
     });
-    return planLanding(this.engine, { race, ranking, latest, live }, options, detail);
+    return planLanding(this.engine, { race, ranking, latest, live, graceMs: await this.graceMs() }, options, detail);
   }
 
   /** Decides and lands under one hold of the repository lock (merge and cleanups take it re-entrantly). */
@@ -164,8 +164,13 @@ export class Explorer {
     return withRepoLock(this.engine.repo.commonDir, () => withOperationMemo(async () => {
       const snap = await this.engine.snapshot({ conflicts: false });
       const forecast = await this.conflicts(snap.worktrees);
-      return { ...(await landAll(this.engine, forecast, snap.worktrees, strategy)), forecast };
+      return { ...(await landAll(this.engine, forecast, snap.worktrees, strategy, await this.graceMs())), forecast };
     }));
+  }
+
+  /** How long after a failed turn a member's agent counts as finished and failed (git config axiom.agentFailureGraceSeconds). */
+  async graceMs(): Promise<number> {
+    return (await this.engine.settings()).agentFailureGraceSeconds * 1000;
   }
 
   async conflicts(worktrees?: readonly WorktreeStatus[]): Promise<Forecast> {
@@ -215,7 +220,7 @@ export class Explorer {
   async waitForRace(task: string, options: WaitOptions = {}): Promise<{ race: Race; rows: RankRow[]; unfinished: UnfinishedMember[] }> {
     const race = await this.race(task);
     resolveEvaluation({}, race, await this.configuredEvaluation()); // no command: say so now, not after the agents finished
-    const graceMs = (await this.engine.settings()).agentFailureGraceSeconds * 1000;
+    const graceMs = await this.graceMs();
     const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_RACE_WAIT_MS);
     const waitingNow = new Set<string>();
     // Agents this process started wake the loop when they exit: then polling is only a backstop

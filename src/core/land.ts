@@ -16,7 +16,7 @@ import { updateRace, type LandingRemainder, type Race } from './raceRecord';
 import { finishLanding, journalLanding, journalNext, landedRecord, recordIfLanded } from './landingJournal';
 import { crashPoint, testHook } from './testHooks';
 import { readAdminEntries } from './metadata';
-import { isRunning, membersRunning, type MemberFacts } from './race';
+import { DEFAULT_AGENT_FAILURE_GRACE_MS, isRunning, membersRunning, type MemberFacts } from './race';
 import type { RankRow } from './rank';
 import type { WorktreeStatus } from './status';
 import { worktreeTree } from './worktreeSnapshot';
@@ -81,10 +81,12 @@ export interface LandInputs {
   latest: ReadonlyMap<string, EvaluationRecord>;
   /** Every live instance (from a snapshot, or read from the admin dirs alone). */
   live: readonly MemberFacts[];
+  /** How long after a failed turn a member's agent counts as finished (git config axiom.agentFailureGraceSeconds). */
+  graceMs: number;
 }
 
-function refuseWhileRunning(race: Race, live: readonly MemberFacts[]): void {
-  const running = membersRunning(race, live);
+function refuseWhileRunning(race: Race, live: readonly MemberFacts[], graceMs: number): void {
+  const running = membersRunning(race, live, graceMs);
   if (running.length === 0) return;
   throw new AxiomError(
     'AgentRunning',
@@ -130,7 +132,7 @@ function pickWinner(inputs: LandInputs, options: LandOptions): RankRow {
 export async function planLanding(engine: AxiomEngine, inputs: LandInputs, options: LandOptions = {}, detail = true): Promise<LandingPlan> {
   const { race, live, latest } = inputs;
   refuseIfLanded(race);
-  refuseWhileRunning(race, live);
+  refuseWhileRunning(race, live, inputs.graceMs);
   // A member git cannot read (its .git file deleted or overwritten) could be neither merged nor
   // salvaged: refused before the target moves, never found out half-way through the cleanups.
   for (const m of live.filter((x) => x.race === race.ref)) refuseIfGitFileBroken(await engine.locate(m.id));
@@ -320,7 +322,7 @@ export async function resumeLanding(engine: AxiomEngine, race: Race): Promise<La
 }
 
 /** Lands every instance of the forecast's order that can land; cleans each landed one up (nothing to lose). */
-export async function landAll(engine: AxiomEngine, forecast: Forecast, worktrees: readonly WorktreeStatus[], strategy: MergeStrategy = 'merge'): Promise<LandAllResult> {
+export async function landAll(engine: AxiomEngine, forecast: Forecast, worktrees: readonly WorktreeStatus[], strategy: MergeStrategy = 'merge', graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS): Promise<LandAllResult> {
   const result: LandAllResult = { order: forecast.order, landed: [], cleaned: [], kept: [], skipped: [] };
   // A target that a worktree is rebasing (or merging, bisecting…) refuses the whole run, before anything lands.
   await refuseBusyTargets(engine, forecast.order.flatMap((id) => worktrees.find((x) => x.id === id)?.base ?? []));
@@ -334,7 +336,7 @@ export async function landAll(engine: AxiomEngine, forecast: Forecast, worktrees
     }
     const landedBefore = result.landed.map((l) => l.id);
     const clash = forecast.pairs.filter((p) => (p.a === id && landedBefore.includes(p.b)) || (p.b === id && landedBefore.includes(p.a)));
-    if (isRunning(w.agentState)) {
+    if (isRunning(w.agentState, graceMs)) {
       result.skipped.push({ id, reason: `its agent is still at work (${w.agentState.phase})` });
       continue;
     }

@@ -303,8 +303,8 @@ export function membersDue(race: Race, members: readonly MemberFacts[], latest: 
 }
 
 /** Live members whose agent is still at work. */
-export function membersRunning(race: Race, members: readonly MemberFacts[]): MemberFacts[] {
-  return race.members.map((m) => liveMember(race, members, m.id)).filter((w): w is MemberFacts => w !== null && isRunning(w.agentState));
+export function membersRunning(race: Race, members: readonly MemberFacts[], graceMs = DEFAULT_AGENT_FAILURE_GRACE_MS): MemberFacts[] {
+  return race.members.map((m) => liveMember(race, members, m.id)).filter((w): w is MemberFacts => w !== null && isRunning(w.agentState, graceMs));
 }
 
 /** Every live member's agent has said it finished, and each has been evaluated since. */

@@ -130,12 +130,13 @@ export class Exploration implements vscode.Disposable {
     const { races, evaluations } = this.stored;
     const views: RaceView[] = [];
     const due: { race: Race; ids: string[] }[] = [];
+    const graceMs = races.length ? await engine.explore.graceMs() : 0;
     for (const race of races) {
       const live = race.members.filter((m) => worktrees.some((w) => w.id === m.id && w.metadata?.race === race.ref && w.dirty !== null)).map((m) => m.id);
       if (live.length === 0) continue;
       const latest = latestByMember(evaluations, race.ref);
       views.push({ race, rows: raceRows(race, latest, worktrees), live });
-      due.push({ race, ids: membersDue(race, factsOf(worktrees), latest).map((m) => m.id) });
+      due.push({ race, ids: membersDue(race, factsOf(worktrees), latest, graceMs).map((m) => m.id) });
     }
     this.views = views;
     // The forecast runs merges (merge drivers): only in a trusted workspace, and only when a tip moved.

@@ -109,3 +109,28 @@ test('permission modes are exactly the real CLI\'s: manual is a usage error, an 
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { enum: string[] }> } } };
   assert.deepEqual([...pkg.contributes.configuration.properties['axiom.claude.permissionMode']!.enum].sort(), ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan']);
 });
+
+test('land and land --all use git config axiom.agentFailureGraceSeconds: a member whose turn just failed is at work within the grace, finished after it', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  await engine.explore.startRace({ task: 'gr', count: 1, launch: 'none' }, null);
+  const inst = await engine.locate('gr-1');
+  fs.writeFileSync(path.join(inst.path, 'answer.txt'), 'an answer\n');
+  git(inst.path, 'add', 'answer.txt');
+  git(inst.path, 'commit', '-q', '-m', 'answer');
+  // Its Claude's turn failed a second ago (not logged in) and it waits alive, as the real CLI does.
+  const at = (ms: number) => new Date(Date.now() - ms).toISOString();
+  const events = [
+    { event: 'SessionStart', phase: 'starting', at: at(3000) },
+    { event: 'UserPromptSubmit', phase: 'working', at: at(2000) },
+    { event: 'StopFailure', phase: 'waiting', at: at(1000), reason: 'authentication_failed: Not logged in' },
+  ];
+  fs.writeFileSync(path.join(inst.adminDir, 'axiom-status.jsonl'), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  git(repo.dir, 'config', 'axiom.agentFailureGraceSeconds', '3600');
+  await assert.rejects(engine.explore.land('gr', { pick: 'gr-1' }), (e: Error & { code?: string }) => e.code === 'AgentRunning');
+  const all = await engine.explore.landAll();
+  assert.deepEqual(all.skipped.map((s) => [s.id, s.reason]), [['gr-1', 'its agent is still at work (waiting)']]);
+  git(repo.dir, 'config', 'axiom.agentFailureGraceSeconds', '0');
+  const landed = await engine.explore.landAll();
+  assert.deepEqual(landed.landed.map((l) => l.id), ['gr-1'], 'past the grace the failed member is finished: it lands');
+});

@@ -4,7 +4,7 @@
  * repositories; after every operation the independent checker (invariantChecker.ts) must find
  * nothing lost, and every failure must be a typed refusal.
  *
- * AXIOM_SEED=<n> reproduces a run (AXIOM_PATH=<p> replays fast-check's shrunk case directly),
+ * The seed comes from HEAD's tree (AXIOM_SEED=random draws one); AXIOM_SEED=<n> reproduces a run (AXIOM_PATH=<p> replays fast-check's shrunk case directly),
  * AXIOM_PROPERTY_RUNS=<n> sets the number of sequences (default 150), AXIOM_PROPERTY_MINUTES bounds
  * the run by time and AXIOM_PROPERTY_LONG=1 plays longer sequences (both set by `npm run test:soak`),
  * AXIOM_REPLAY='<json actions>' plays one printed sequence.
@@ -13,6 +13,7 @@
  * AXIOM_PROPERTY_PENDING=a,b or switch all on with AXIOM_PROPERTY_PENDING=); AXIOM_PROPERTY_COUNT_PENDING=1
  * checks them too and counts what they find without failing.
  */
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { DEFAULT_SEQUENCES, SOAK_SEQUENCES, sequenceArb, type Action } from './invariantModel';
@@ -20,7 +21,25 @@ import { formatFailure, World } from './invariantWorld';
 
 const runs = Number(process.env.AXIOM_PROPERTY_RUNS || 150);
 const minutes = Number(process.env.AXIOM_PROPERTY_MINUTES || 0);
-const seed = process.env.AXIOM_SEED ? Number(process.env.AXIOM_SEED) : Date.now() % 2 ** 31;
+const seed = chooseSeed();
+
+/**
+ * `npm test` plays the sequences of the commit it runs on: the seed comes from HEAD's tree, so CI on a
+ * fresh clone plays exactly what a run here played (a failure is reproducible, never a new draw per run).
+ * The soak, `AXIOM_SEED=random` or a folder outside git draw from the clock; `AXIOM_SEED=<n>` replays.
+ */
+function chooseSeed(): number {
+  const asked = process.env.AXIOM_SEED;
+  if (asked && asked !== 'random') return Number(asked);
+  if (!asked && minutes <= 0) {
+    try {
+      return parseInt(execFileSync('git', ['rev-parse', 'HEAD^{tree}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).slice(0, 7), 16);
+    } catch {
+      /* not a git checkout: from the clock */
+    }
+  }
+  return Date.now() % 2 ** 31;
+}
 /** Shrinking replays sequences on real repositories: after this budget, the smallest failure so far is reported. */
 const shrinkSeconds = Number(process.env.AXIOM_SHRINK_SECONDS || 120);
 
