@@ -73,7 +73,7 @@ export function headlessLauncher(options: HeadlessLauncherOptions): MemberLaunch
               hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] },
             });
           }
-          throw new AxiomError('InvalidArgument', `A headless ${agent} needs a prompt (it runs one task and exits): pass --prompt, or --launch none to start agents yourself.`);
+          throw new AxiomError('InvalidArgument', `A headless ${agent} needs a prompt (it runs one task and exits): give the race a prompt, or launch no agents and start them yourself.`);
         }
         const program = argv[0]!;
         const relativeWithSlash = !path.isAbsolute(program) && program.includes('/');

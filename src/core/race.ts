@@ -88,7 +88,7 @@ export function parseAgentMix(spec: string | undefined, count: number | undefine
   if (counted) {
     agents = parsed.flatMap((p) => Array.from({ length: p.n! }, () => p.agent));
     if (count !== undefined && count !== agents.length) {
-      throw new AxiomError('InvalidArgument', `The agent mix has ${agents.length} members but --count says ${count}: drop one of them or make them agree.`);
+      throw new AxiomError('InvalidArgument', `The agent mix has ${agents.length} members but the member count is ${count}: drop one of them or make them agree.`);
     }
   } else {
     if (parsed.some((p) => p.n !== null)) throw new AxiomError('InvalidArgument', 'Give a count for every agent of the mix (claude:2,codex:1) or for none (claude,codex).');
@@ -105,7 +105,7 @@ export function parseAgentMix(spec: string | undefined, count: number | undefine
 export function planMembers(options: RaceOptions): RaceMember[] {
   const task = validateTask(options.task);
   if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1 || options.count > MAX_MEMBERS)) {
-    throw new AxiomError('InvalidArgument', `--count must be a whole number from 1 to ${MAX_MEMBERS} (got ${options.count}).`);
+    throw new AxiomError('InvalidArgument', `The member count must be a whole number from 1 to ${MAX_MEMBERS} (got ${options.count}).`);
   }
   const defaultAgent = options.agentCommand ? 'custom' : 'claude';
   const agents = parseAgentMix(options.agents, options.count, defaultAgent);
@@ -139,7 +139,7 @@ export async function startRace(
   let parent: string | null = null;
   if (options.from !== undefined) {
     const from = await engine.locate(options.from);
-    if (base !== undefined && base !== from.metadata.branch) throw new AxiomError('InvalidArgument', 'Give either --base or --from, not both.');
+    if (base !== undefined && base !== from.metadata.branch) throw new AxiomError('InvalidArgument', 'Start the members either from a base branch or from an instance, not both.');
     parent = from.id;
     base = from.metadata.branch;
   }

@@ -273,7 +273,7 @@ async function readBlobs(git: GitRunner, repo: RepoInfo, shas: string[]): Promis
 }
 
 export async function expireSalvage(git: GitRunner, repo: RepoInfo, days: number, now = Date.now()): Promise<SalvageRef[]> {
-  if (!Number.isFinite(days) || days < 0) throw new AxiomError('InvalidArgument', `--days must be a number of days ≥ 0 (got ${days}).`);
+  if (!Number.isFinite(days) || days < 0) throw new AxiomError('InvalidArgument', `The salvage retention must be a whole number of days ≥ 0 (got ${days}).`);
   // Commit dates have whole seconds: a salvage made after this call, in the same second, has a date
   // below `now` — the cutoff is the second this call started, so `--days 0` never takes work newer than the call.
   const cutoff = Math.floor(now / 1000) - days * 86400;

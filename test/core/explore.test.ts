@@ -64,7 +64,7 @@ test('score lines, agent mixes and the largest clean set', () => {
   assert.deepEqual(parseAgentMix('claude:2,codex:1', undefined, 'claude'), ['claude', 'claude', 'codex']);
   assert.deepEqual(parseAgentMix('claude,codex', 5, 'claude'), ['claude', 'codex', 'claude', 'codex', 'claude']);
   assert.deepEqual(parseAgentMix(undefined, 2, 'custom'), ['custom', 'custom']);
-  assert.throws(() => parseAgentMix('claude:2,codex:1', 4, 'claude'), /has 3 members but --count says 4/);
+  assert.throws(() => parseAgentMix('claude:2,codex:1', 4, 'claude'), /has 3 members but the member count is 4/);
   assert.throws(() => parseAgentMix('claude:2,codex', undefined, 'claude'), /for every agent of the mix/);
   assert.throws(() => parseAgentMix('rm -rf', undefined, 'claude'), /not an agent/);
   // 0-1, 1-2 conflict; 3 free: {0, 2, 3}. A 5-cycle: at most 2.
