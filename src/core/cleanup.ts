@@ -1,6 +1,6 @@
 /**
- * Safe cleanup (DESIGN.md §4). Everything that decides runs under the repository lock, on the state
- * it then changes:
+ * Safe cleanup (docs/ARCHITECTURE.md §4.11). Everything that decides runs under the repository lock,
+ * on the state it then changes:
  * 1. find the instance again (a concurrent cleanup may have removed it: NotFound);
  * 2. a worktree lock the user set, or a running agent, refuses (a headless agent Axiom started is
  *    stopped first — but never when the cleanup would be refused anyway);

@@ -1,5 +1,5 @@
 /**
- * Damaged records (DESIGN.md §4, "identity by record"): a notes ref, race record, salvage ref or
+ * Damaged records (docs/ARCHITECTURE.md §4.8, "identity by record"): a notes ref, race record, salvage ref or
  * metadata file Axiom cannot read is skipped — never trusted, never a reason to stop other work —
  * with a warning that names `axiom repair`; repair quarantines it: a ref is moved under
  * `refs/axiom/damaged/…` (its object stays reachable there), a metadata file is renamed aside.

@@ -1,5 +1,6 @@
 /**
- * Merge an instance back into its base (or another branch), all or nothing (DESIGN.md §4).
+ * Merge an instance back into its base (or another branch), all or nothing (docs/ARCHITECTURE.md
+ * §4.4, §4.11).
  *
  * Every strategy first computes the target's new commit without touching any working tree or ref:
  * merge and squash from `merge-tree --write-tree`, rebase and cherry-pick by replaying the commits

@@ -1,6 +1,6 @@
 /**
  * Every process Axiom starts for an instance (setup, teardown, evaluation) has an owner and an end
- * (DESIGN.md §4, docs/ARCHITECTURE.md "Processes"):
+ * (docs/ARCHITECTURE.md §5):
  * - it runs in its own process group (detached), recorded in the instance's admin dir
  *   (`axiom-proc-<token>.json`: the command, the Axiom process that owns it, the group leader's pid
  *   and start time) — the record is written before the process starts and completed right after;

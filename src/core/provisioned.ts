@@ -1,5 +1,5 @@
 /**
- * Axiom's own record of what it provisioned into an instance (DESIGN.md §4 "Provisioned is never
+ * Axiom's own record of what it provisioned into an instance (docs/ARCHITECTURE.md §4.7 "Provisioned is never
  * work and never a git object"): every path spawn copied or shared, with a content hash, in
  * `axiom-provisioned.json` in the worktree's admin dir (beside `axiom.json`, deleted with it).
  *

@@ -1,6 +1,6 @@
 /**
  * Repair: make the repository consistent after crashes, kills and hand-made changes — without ever
- * deleting work (DESIGN.md §4). Under the repository lock:
+ * deleting work (docs/ARCHITECTURE.md §4.11). Under the repository lock:
  * 1. cleanups that died half-way (removalJournal.ts): the folder moved back, or its leftover deleted;
  * 2. spawns that never finished (locked with the spawn marker, their process gone): removed;
  * 3. instances whose folder is gone: re-linked where the folder was moved (`git worktree repair`);

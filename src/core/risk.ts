@@ -1,6 +1,7 @@
 /**
- * What removing an instance would lose (DESIGN.md §4, issue 8). Judged on the repository as it is
- * now — callers that act on the answer hold the repository lock — and by content, never by a record:
+ * What removing an instance would lose (docs/ARCHITECTURE.md §4.3, issue 8). Judged on the
+ * repository as it is now — callers that act on the answer hold the repository lock — and by
+ * content, never by a record:
  * - files: uncommitted changes and untracked files (not ignored ones), nested repositories included;
  * - commits: reachable from the branch, the worktree's HEAD or a ref only this worktree has, and
  *   from no other ref, unless all their content is already in the base (or the branch it was merged

@@ -1,7 +1,7 @@
 /**
  * Spawn: a new instance = branch `axiom/{id}/{timestamp}` + worktree + metadata, all or nothing.
  * Only the metadata step (worktree add --no-checkout, locked) runs under the repository lock; the
- * checkout runs outside it (DESIGN.md §4: 20 concurrent spawns, 0 failures, unlocked speed).
+ * checkout runs outside it (docs/ARCHITECTURE.md §4.2: 20 concurrent spawns, 0 failures, unlocked speed).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -164,7 +164,7 @@ export async function spawnInstance(
     }
     try {
       // --track makes the base the branch's upstream: one for-each-ref then gives every
-      // instance's ahead/behind (DESIGN.md §5). --lock marks the spawn unfinished until checkout.
+      // instance's ahead/behind (docs/ARCHITECTURE.md §6). --lock marks the spawn unfinished until checkout.
       await git.run(repo.commonDir, [
         'worktree', 'add', '--no-checkout', '--lock', '--reason', `${SPAWN_LOCK_PREFIX}${formatProcessIdentity(currentProcessIdentity())}`,
         '--track', '-b', branch, wtPath, `refs/heads/${base}`,

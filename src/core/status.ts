@@ -1,6 +1,6 @@
 /**
  * The status snapshot: every worktree of the repository with its git facts and agent facts.
- * Cost grows with what changed (DESIGN.md §5): one `worktree list`, one `for-each-ref`, file reads
+ * Cost grows with what changed (docs/ARCHITECTURE.md §6): one `worktree list`, one `for-each-ref`, file reads
  * for metadata, then per worktree only what moved — `status` when the caller says files changed or
  * HEAD/index moved, `rev-list --left-right` only when (branch sha, base sha) is new.
  */

@@ -1,5 +1,6 @@
 /**
- * Debounce → throttle → wait-for-operations (the pattern of VS Code's git extension, DESIGN.md §5).
+ * Debounce → throttle → wait-for-operations (the pattern of VS Code's git extension;
+ * docs/ARCHITECTURE.md §6).
  * Change events are collected with the worktree paths they touch; after a quiet period one
  * snapshot runs for the union of those paths; events arriving while it runs are coalesced into
  * the next one; nothing runs while a mutating operation holds the scheduler.

@@ -1,5 +1,5 @@
 /**
- * Narrow file watching for one repository (DESIGN.md §5). Each event is turned into the set of
+ * Narrow file watching for one repository (docs/ARCHITECTURE.md §6). Each event is turned into the set of
  * worktrees it concerns, so the next snapshot re-statuses only those:
  * - `<commonDir>/worktrees/<name>/{HEAD,index}` → that worktree; its `axiom.json`, `axiom-status.jsonl`,
  *   `locked` and the `worktrees` folder itself → shared state only (metadata is re-read by every snapshot);

@@ -1,8 +1,8 @@
 /**
- * The safety invariant of issue 8 (DESIGN.md §4), as a property: random sequences of agent and user
- * actions interleaved with Axiom operations (engine and CLI, SIGKILLed at random moments) on real
- * repositories; after every operation the independent checker (invariantChecker.ts) must find
- * nothing lost, and every failure must be a typed refusal.
+ * The safety invariant of issue 8 (docs/ARCHITECTURE.md §4.1; this suite: §8.2), as a property:
+ * random sequences of agent and user actions interleaved with Axiom operations (engine and CLI,
+ * SIGKILLed at random moments) on real repositories; after every operation the independent checker
+ * (invariantChecker.ts) must find nothing lost, and every failure must be a typed refusal.
  *
  * The seed comes from HEAD's tree (AXIOM_SEED=random draws one); AXIOM_SEED=<n> reproduces a run (AXIOM_PATH=<p> replays fast-check's shrunk case directly),
  * AXIOM_PROPERTY_RUNS=<n> sets the number of sequences (default 150), AXIOM_PROPERTY_MINUTES bounds

@@ -1,5 +1,5 @@
 /**
- * The independent checker of the safety invariant (issue 8, DESIGN.md §4).
+ * The independent checker of the safety invariant (issue 8, docs/ARCHITECTURE.md §4.1, §8.2).
  *
  * It imports nothing from src/core — raw git through execFileSync and the file system only — so the
  * engine's own idea of "work" cannot hide a loss from it. Use: `const before = record(repo)`, run one
