@@ -31,6 +31,15 @@ export interface HookCli {
   argv: readonly string[];
 }
 
+/**
+ * The CLI run by a given Node: `env K=V … node cli.js` when the runtime needs variables (VS Code's
+ * Electron runs as a plain Node only with ELECTRON_RUN_AS_NODE=1) — still one argv, quoted as a whole.
+ */
+export function hookCliOf(nodePath: string, env: Readonly<Record<string, string>> | undefined, cliScript: string): HookCli {
+  const vars = Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`);
+  return { argv: [...(vars.length ? ['env', ...vars] : []), nodePath, cliScript] };
+}
+
 export function settingsFileFor(scope: HookScope, repoRoot: string | null, env: NodeJS.ProcessEnv = process.env): string {
   if (scope === 'user') {
     const dir = env.CLAUDE_CONFIG_DIR || path.join(env.HOME || os.homedir(), '.claude');

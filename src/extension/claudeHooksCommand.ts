@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { installWorktreeHooks, type HookChange } from '../agents/claudeHooksSettings';
+import { hookCliOf, installWorktreeHooks, type HookChange } from '../agents/claudeHooksSettings';
 import { Cancelled, type Invocation } from './invocation';
 import { hostNode } from './mcpRegistration';
 import type { Services } from './services';
@@ -21,9 +21,7 @@ export async function installClaudeHooksCommand(s: Services, inv: Invocation): P
   );
   if (!ok) throw new Cancelled();
   const node = hostNode();
-  // Electron runs as a plain Node only with ELECTRON_RUN_AS_NODE: `env` sets it, still one quoted argv.
-  const runtime = node.env ? ['env', ...Object.entries(node.env).map(([k, v]) => `${k}=${v}`), node.nodePath] : [node.nodePath];
-  const change = installWorktreeHooks({ argv: [...runtime, path.join(path.dirname(s.mcp.script), 'cli.js')] }, 'project', root);
+  const change = installWorktreeHooks(hookCliOf(node.nodePath, node.env, path.join(path.dirname(s.mcp.script), 'cli.js')), 'project', root);
   const warnings = change.warnings.length ? ` ${change.warnings.join(' ')}` : '';
   void vscode.window.showInformationMessage(
     change.changed ? `Installed Axiom's Claude Code worktree hooks in ${change.file}.${warnings}` : `Axiom's Claude Code worktree hooks were already in ${change.file}.${warnings}`,

@@ -10,8 +10,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commandLine } from '../../src/agents/shellQuote';
 import { idFromWorktreeName, uniqueId } from '../../src/agents/claudeWorktrees';
+import { hookCliOf, installWorktreeHooks } from '../../src/agents/claudeHooksSettings';
 import { CLI, commitIn, git, makeRepo, repoState, ROOT, runCli, writeFile, type CliResult, type TempRepo } from './helpers';
-import { CLAUDE_MISSING, findClaude } from '../mcp/helpers';
+import { CLAUDE_MISSING, connect, findClaude } from '../mcp/helpers';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -221,6 +222,13 @@ test('WorktreeCreate: each payload generation creates the instance (agent claude
   assert.match(list.stdout, /feat-a .*\(Claude Code worktree\)/);
   const status = await runCli(['-C', repo.dir, 'status', 'feat-b']);
   assert.match(status.stdout, /source: {2}Claude Code worktree \(name "feat-b"\)/);
+  const mcp = await connect(repo.dir);
+  try {
+    const rows = (await mcp.call({ action: 'list' })).doc.instances as { instanceId: string; agent?: string; source: string | null }[];
+    assert.deepEqual(rows.map((r) => [r.instanceId, r.source]).sort(), [['feat-a', 'Claude Code worktree'], ['feat-b', 'Claude Code worktree'], ['feat-c-copy', 'Claude Code worktree']]);
+  } finally {
+    await mcp.close();
+  }
 });
 
 test('WorktreeCreate: a name already taken gets a suffix; a name with nothing usable is refused (exit 2, one line, nothing created)', async () => {
@@ -370,6 +378,20 @@ test('a stand-in claude --worktree fires the installed WorktreeCreate hook with 
     const back = JSON.parse(restored.stdout) as { id: string; path: string };
     assert.equal(fs.readFileSync(path.join(back.path, 'notes.txt'), 'utf8'), `written in ${name}\n`, 'the stand-in worked in the path the hook printed');
   }
+});
+
+test('the hook command line survives the shell: a cli.js under a folder with a space and quotes, run with env VAR=… node (as the extension writes it)', async () => {
+  repo = makeRepo();
+  const env = homeEnv(repo);
+  const odd = path.join(repo.parent, `it's a "dir"`);
+  fs.mkdirSync(odd);
+  fs.symlinkSync(CLI, path.join(odd, 'cli.js'));
+  const change = installWorktreeHooks(hookCliOf(process.execPath, { AXIOM_HOOK_TEST: '1' }, path.join(odd, 'cli.js')), 'project', repo.dir, env);
+  assert.equal(change.commands.WorktreeCreate, `env AXIOM_HOOK_TEST=1 ${commandLine([process.execPath])} '${odd.replace(/'/g, `'\\''`)}/cli.js' claude hook worktree-create`);
+  const r = await runClaude([process.execPath, STANDIN_CLAUDE], repo.dir, env, ['--worktree', 'odd', '-p', 'write here.txt yes']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = await statusOf(repo, 'odd');
+  assert.equal(fs.readFileSync(path.join(s.path, 'here.txt'), 'utf8'), 'yes\n');
 });
 
 const realClaude = findClaude();

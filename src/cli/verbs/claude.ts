@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError, isAxiomError, sourceWords } from '../../core';
-import { HOOK_SCOPES, installWorktreeHooks, uninstallWorktreeHooks, worktreeHooksStatus, type HookCli, type HookScope } from '../../agents/claudeHooksSettings';
+import { HOOK_SCOPES, hookCliOf, installWorktreeHooks, uninstallWorktreeHooks, worktreeHooksStatus, type HookCli, type HookScope } from '../../agents/claudeHooksSettings';
 import { appendInstanceLog, createForClaude, findClaudeInstance, parsePayload, removeBoundMs, removeForClaude } from '../../agents/claudeWorktrees';
 import { readHookStdin } from '../../agents/hookStdin';
 import { selfCommand } from '../completion';
@@ -61,9 +61,9 @@ export const claude: Verb = {
 
 /** This installation's CLI by absolute path: the Node running it and dist/cli.js. */
 function hookCli(): HookCli {
-  const argv = selfCommand();
-  if (argv.length < 2) throw new AxiomError('NotFound', "Cannot find this installation's cli.js to run from Claude's settings: run the built CLI (dist/cli.js).");
-  return { argv };
+  const [node, script] = selfCommand();
+  if (!script) throw new AxiomError('NotFound', "Cannot find this installation's cli.js to run from Claude's settings: run the built CLI (dist/cli.js).");
+  return hookCliOf(node!, undefined, script);
 }
 
 function scopeOption(ctx: VerbContext): HookScope | undefined {
