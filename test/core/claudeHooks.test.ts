@@ -339,8 +339,10 @@ test('WorktreeRemove is bounded: a slow teardown goes on in the background, Clau
   assert.match(instanceLog(s), /goes on in the background/);
 
   fs.writeFileSync(releaseFile, '');
-  for (let i = 0; i < 600 && fs.existsSync(wt); i++) await new Promise((res) => setTimeout(res, 100));
-  assert.equal(fs.existsSync(wt), false, 'the background cleanup finished');
+  // Until the folder and the branch are gone (the cleanup's last steps), so the test's own removal does not race it.
+  const done = (): boolean => !fs.existsSync(wt) && git(repo.dir, 'branch', '--list', 'axiom/slow/*').trim() === '';
+  for (let i = 0; i < 600 && !done(); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(done(), 'the background cleanup finished');
   assert.ok((await salvageRefs(repo)).some((x) => x.ref.startsWith('refs/axiom/salvage/slow/')));
 });
 
