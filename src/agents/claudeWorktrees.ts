@@ -10,7 +10,9 @@
  * - Remove: the payload's path is matched to an instance by Axiom's record (never by name); only an
  *   instance this hook made is cleaned up, forced, so its work goes to a salvage ref first.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomEngine } from '../core/engine';
 import { AxiomError, isAxiomError } from '../core/errors';
@@ -227,6 +229,34 @@ export async function removeBoundMs(engine: AxiomEngine): Promise<number> {
     .catch(() => null);
   const n = Number(r?.stdout.trim());
   return (r && r.stdout.trim() !== '' && Number.isFinite(n) && n > 0 ? n : 20) * 1000;
+}
+
+export type Bounded = { done: true; code: number; stdout: string } | { done: false; pid: number | undefined; outFile: string };
+
+/**
+ * Runs argv detached (its own process group, output to a file, not to Claude's pipes) and waits for
+ * it at most `ms`; past that it is left to finish in the background.
+ */
+export function runBounded(argv: string[], ms: number): Promise<Bounded> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-claude-remove-'));
+  const outFile = path.join(dir, 'output.txt');
+  const fd = fs.openSync(outFile, 'w+');
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.unref();
+      resolve({ done: false, pid: child.pid, outFile });
+    }, ms);
+    const finish = (code: number): void => {
+      clearTimeout(timer);
+      const stdout = fs.readFileSync(outFile, 'utf8');
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve({ done: true, code, stdout });
+    };
+    child.on('error', () => finish(1));
+    child.on('exit', (code) => finish(code ?? 1));
+  });
 }
 
 function realpathOrResolved(p: string): string {

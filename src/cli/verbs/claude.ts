@@ -7,13 +7,9 @@
  * longer than axiom.claudeHookTimeoutSeconds: the cleanup runs in its own process, which finishes
  * in the background when it takes longer.
  */
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { AxiomEngine, AxiomError, isAxiomError, sourceWords } from '../../core';
 import { HOOK_SCOPES, hookCliOf, installWorktreeHooks, uninstallWorktreeHooks, worktreeHooksStatus, type HookCli, type HookScope } from '../../agents/claudeHooksSettings';
-import { appendInstanceLog, createForClaude, findClaudeInstance, parsePayload, removeBoundMs, removeForClaude } from '../../agents/claudeWorktrees';
+import { appendInstanceLog, createForClaude, findClaudeInstance, parsePayload, removeBoundMs, removeForClaude, runBounded } from '../../agents/claudeWorktrees';
 import { readHookStdin } from '../../agents/hookStdin';
 import { selfCommand } from '../completion';
 import { EXIT, exitCodeOf, need, noExtra, stringOption, UsageError, type ExitCode, type Verb, type VerbContext } from '../context';
@@ -220,32 +216,4 @@ function errorMessage(text: string): string {
   } catch {
     return text.trim() || 'no reason given';
   }
-}
-
-type Bounded = { done: true; code: number; stdout: string } | { done: false; pid: number | undefined; outFile: string };
-
-/**
- * Runs argv detached (its own process group, output to a file, not to Claude's pipes) and waits for
- * it at most `ms`; past that it is left to finish in the background.
- */
-function runBounded(argv: string[], ms: number): Promise<Bounded> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-claude-remove-'));
-  const outFile = path.join(dir, 'output.txt');
-  const fd = fs.openSync(outFile, 'w+');
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.unref();
-      resolve({ done: false, pid: child.pid, outFile });
-    }, ms);
-    const finish = (code: number): void => {
-      clearTimeout(timer);
-      const stdout = fs.readFileSync(outFile, 'utf8');
-      fs.rmSync(dir, { recursive: true, force: true });
-      resolve({ done: true, code, stdout });
-    };
-    child.on('error', () => finish(1));
-    child.on('exit', (code) => finish(code ?? 1));
-  });
 }
