@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { boundReason, phaseForEvent, STATUS_FILE, type AgentEvent } from '../core/agentState';
 import { guardStdio } from '../core/stdioGuard';
+import { readHookStdin } from './hookStdin';
 
 /** The fields of Claude Code's hook input that Axiom uses (all optional: versions differ). */
 export interface HookInput {
@@ -58,23 +59,12 @@ export function eventLine(event: string, input: HookInput, at = new Date().toISO
   };
 }
 
-function readStdin(): string {
-  try {
-    const st = fs.fstatSync(0);
-    // A hook gets a pipe (or a file); a terminal on stdin means someone ran it by hand: don't wait on it.
-    if (!st.isFIFO() && !st.isFile() && !st.isSocket()) return '';
-    return fs.readFileSync(0, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 function main(): void {
   const [adminDir, event] = process.argv.slice(2);
   if (!adminDir || !event || !fs.existsSync(adminDir)) return;
   let input: HookInput = {};
   try {
-    const parsed = JSON.parse(readStdin()) as unknown;
+    const parsed = JSON.parse(readHookStdin()) as unknown;
     if (parsed && typeof parsed === 'object') input = parsed as HookInput;
   } catch {
     /* not JSON: keep the event only */

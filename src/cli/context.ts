@@ -3,12 +3,19 @@
  * throw UsageError for bad command lines and AxiomError for refusals; `run.ts` turns both into
  * messages and exit codes in one place.
  */
-import type { AxiomEngine } from '../core';
+import { REFUSAL_CODES, type AxiomEngine, type AxiomError } from '../core';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, conflict: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class UsageError extends Error {}
+
+/** The exit code of an engine error: 4 conflict, 2 bad input, 3 refused, 1 failure. */
+export function exitCodeOf(e: AxiomError): ExitCode {
+  if (e.code === 'MergeConflict') return EXIT.conflict;
+  if (e.code === 'InvalidId' || e.code === 'InvalidArgument' || e.code === 'InvalidConfig') return EXIT.usage;
+  return REFUSAL_CODES.has(e.code) ? EXIT.refused : EXIT.failure;
+}
 
 export interface CliIO {
   out: (text: string) => void;

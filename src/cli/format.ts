@@ -1,5 +1,5 @@
 /** Human-readable pieces of the CLI's output. */
-import { describeAgentState, type WorktreeStatus } from '../core';
+import { describeAgentState, sourceWords, type WorktreeStatus } from '../core';
 
 export function formatCounts(s: WorktreeStatus): string {
   if (!s.dirty) return s.prunable ? 'folder missing' : 'bare repository';
@@ -22,6 +22,7 @@ export function formatStatusLine(s: WorktreeStatus): string {
     s.merged ? 'merged' : '',
     s.conflictsWithBase ? 'conflicts' : '',
     s.setup?.state === 'failed' ? 'setup failed' : '',
+    sourceWords(s.metadata) ?? '',
   ]
     .filter(Boolean)
     .join(',');

@@ -6,10 +6,10 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AxiomEngine, AxiomError, onDamagedRecord, REFUSAL_CODES } from '../core';
+import { AxiomEngine, AxiomError, onDamagedRecord } from '../core';
 import { complete } from './completion';
 import { cliHint } from './hints';
-import { EXIT, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
+import { EXIT, exitCodeOf, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
 import { GLOBAL_OPTIONS, globalHelp, verbHelp } from './help';
 import { VERBS } from './verbs';
 
@@ -113,14 +113,7 @@ function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
     return EXIT.usage;
   }
   if (e instanceof AxiomError) {
-    const code =
-      e.code === 'MergeConflict'
-        ? EXIT.conflict
-        : e.code === 'InvalidId' || e.code === 'InvalidArgument' || e.code === 'InvalidConfig'
-          ? EXIT.usage
-          : REFUSAL_CODES.has(e.code)
-            ? EXIT.refused
-            : EXIT.failure;
+    const code = exitCodeOf(e);
     const hint = cliHint(e);
     io.err(
       json ? JSON.stringify({ error: e.toJSON() }, null, 2) + '\n' : `axiom: ${e.message}\n${hint ? `${hint}\n` : ''}`,

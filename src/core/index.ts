@@ -17,7 +17,8 @@ export type { SalvageRef } from './salvage';
 export type { RepairReport } from './repair';
 export { onDamagedRecord, describeDamage, DAMAGED_REF_PREFIX } from './damage';
 export type { DamagedRecord, DamagedKind } from './damage';
-export type { AgentSession, InstanceMetadata, LaunchMode, TerminalRequest } from './metadata';
+export type { AgentSession, InstanceMetadata, InstanceSource, LaunchMode, TerminalRequest } from './metadata';
+export { sourceWords } from './metadata';
 export { agentRunning, type StopAgentResult } from './processes';
 export type { ProvisionRecord, ProvisionedEntry } from './metadata';
 // Ready-to-run instances: worktree configuration, provisioning, ports, environment, setup/teardown.

@@ -40,6 +40,21 @@ export interface AgentSession {
   startedAt: string;
 }
 
+/**
+ * Where an instance came from when something other than Axiom's own front ends asked for it:
+ * Claude Code's `WorktreeCreate` hook (`claude --worktree`, subagents with `isolation: worktree`).
+ */
+export interface InstanceSource {
+  kind: 'claude-worktree';
+  /** The worktree name Claude asked for (the id is made valid and unique from it). */
+  name: string;
+}
+
+/** The source in words for rows, lists and tooltips ("Claude Code worktree"); null for Axiom's own spawns. */
+export function sourceWords(meta: Pick<InstanceMetadata, 'source'> | null | undefined): string | null {
+  return meta?.source?.kind === 'claude-worktree' ? 'Claude Code worktree' : null;
+}
+
 /** One shared folder (or file) put into the worktree at spawn; `mode` is what actually happened. */
 export interface ProvisionedEntry {
   path: string;
@@ -84,6 +99,8 @@ export interface InstanceMetadata {
   /** `env` of the worktree configuration with its placeholders filled at spawn. */
   env?: Record<string, string>;
   provision?: ProvisionRecord;
+  /** Made for another tool (Claude Code's worktree hook); absent for Axiom's own spawns. */
+  source?: InstanceSource;
 }
 
 export async function readMetadata(adminDir: string): Promise<InstanceMetadata | null> {

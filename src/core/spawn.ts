@@ -9,7 +9,7 @@ import { AxiomError, isAxiomError } from './errors';
 import type { GitRunner } from './git';
 import { branchFor, isPlausibleRefName, validateId, worktreePathFor } from './ids';
 import { withRepoLock } from './lock';
-import { adminDirOf, readAdminEntries, writeMetadata, type AdminEntry, type InstanceMetadata, type LaunchMode } from './metadata';
+import { adminDirOf, readAdminEntries, writeMetadata, type AdminEntry, type AgentSession, type InstanceMetadata, type InstanceSource, type LaunchMode } from './metadata';
 import type { RepoInfo } from './repo';
 import { crashPoint } from './testHooks';
 import { currentProcessIdentity, formatProcessIdentity } from './processIdentity';
@@ -41,6 +41,10 @@ export interface SpawnOptions {
   setup?: 'run' | 'defer' | 'skip';
   /** More include patterns (VS Code's `git.worktreeIncludeFiles`). */
   includePatterns?: readonly string[];
+  /** Who asked for the instance when not Axiom's own front ends (Claude Code's worktree hook). */
+  source?: InstanceSource;
+  /** The agent conversation the instance belongs to (recorded as the metadata's session). */
+  session?: AgentSession;
   /** Each provisioning and setup step as it happens. */
   onProgress?: (event: ProvisionEvent) => void;
 }
@@ -191,6 +195,8 @@ export async function spawnInstance(
       ...(options.race ? { race: options.race } : {}),
       ...(ports.length > 0 ? { ports } : {}),
       ...(Object.keys(env).length > 0 ? { env } : {}),
+      ...(options.source ? { source: options.source } : {}),
+      ...(options.session ? { session: options.session } : {}),
     };
     if (metadata.launch === 'terminal') metadata.terminal = { requestedAt: now.toISOString() };
     try {

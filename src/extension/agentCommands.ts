@@ -24,7 +24,7 @@ export async function startNewConversation(s: Services, inv: Invocation): Promis
 export async function showAgentLog(s: Services, inv: Invocation): Promise<string> {
   const { status } = await inv.instance(s.repos);
   const file = status.adminDir ? path.join(status.adminDir, AGENT_LOG_FILE) : null;
-  if (!file || !existsSync(file)) throw new AxiomError('NotFound', `${status.id} has no agent log (only headless agents started over MCP write one).`);
+  if (!file || !existsSync(file)) throw new AxiomError('NotFound', `${status.id} has no agent log (headless agents started over MCP and Claude Code worktrees write one).`);
   await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
   return file;
 }

@@ -20,6 +20,7 @@ export const Commands = {
   refresh: 'axiom.refresh',
   showLog: 'axiom.showLog',
   copyMcpConfig: 'axiom.copyMcpConfig',
+  installClaudeHooks: 'axiom.installClaudeHooks',
   showSetupLog: 'axiom.showSetupLog',
   retrySetup: 'axiom.retrySetup',
   explore: 'axiom.explore',

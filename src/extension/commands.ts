@@ -18,6 +18,7 @@ import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
 import { showAgentLog, startNewConversation, stopAgentCommand } from './agentCommands';
 import { retrySetupCommand, showSetupLogCommand } from './instanceSetup';
+import { installClaudeHooksCommand } from './claudeHooksCommand';
 
 export function registerCommands(s: Services): vscode.Disposable[] {
   const specs: CommandSpec[] = [
@@ -122,6 +123,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       },
     },
     { id: Commands.copyMcpConfig, runs: false, handler: (inv) => copyMcpConfig(s, inv) },
+    { id: Commands.installClaudeHooks, runs: true, handler: (inv) => installClaudeHooksCommand(s, inv) },
     { id: Commands.showSetupLog, runs: false, handler: (inv) => showSetupLogCommand(s, inv) },
     { id: Commands.retrySetup, runs: true, handler: (inv) => retrySetupCommand(s, inv) },
     ...exploreCommandSpecs(s),

@@ -1,7 +1,7 @@
 /** How a WorktreeStatus looks in the tree: label, description, icon, tooltip, context value, order. Rendering only. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { plural, type FileChange, type StatusEntry, type WorktreeStatus } from '../core';
+import { plural, sourceWords, type FileChange, type StatusEntry, type WorktreeStatus } from '../core';
 import { ContextValues } from './commandIds';
 import { AGENT_ICONS, agentLine, agentRowState, attentionWord, URGENT_AGENT_STATES, type AgentRowState } from './agentPresentation';
 
@@ -115,6 +115,8 @@ export function agentWords(w: WorktreeStatus): string | null {
       return `${w.agent} done`;
     default:
       if (isSettling(w)) return `${w.agent} starting`;
+      // Claude Code made it (its worktree hook) and runs there itself: not "not started".
+      if (sourceWords(w.metadata)) return `${w.agent} (${sourceWords(w.metadata)})`;
       return w.metadata?.terminal?.takenAt || w.launch === 'headless' ? w.agent : `${w.agent} not started`;
   }
 }
@@ -186,6 +188,7 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   if (w.locked) row('Locked', w.lockReason ?? 'yes');
   if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair Worktrees');
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
+  row('Source', w.metadata?.source ? `${sourceWords(w.metadata)} (name ${w.metadata.source.name})` : null);
   row('Agent', w.agent || w.agentState.phase !== 'unknown' ? agentLine(w.agent ?? 'agent', w.agentState) : null);
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
   if (w.setup) {

@@ -1,6 +1,6 @@
 /** The documents `status` and `list` return: views of the engine's WorktreeStatus. */
 import * as path from 'node:path';
-import type { WorktreeStatus } from '../core';
+import { sourceWords, type WorktreeStatus } from '../core';
 
 export function statusView(s: WorktreeStatus): Record<string, unknown> {
   const terminal = s.metadata?.terminal;
@@ -23,6 +23,8 @@ export function statusView(s: WorktreeStatus): Record<string, unknown> {
     missing: s.dirty === null,
     agent: s.agent,
     launch: s.launch,
+    // Who asked for the instance when not Axiom's own front ends ("Claude Code worktree"); null otherwise.
+    source: sourceWords(s.metadata),
     agentPhase: s.agentState.phase,
     ...(s.agentState.exitCode !== undefined ? { exitCode: s.agentState.exitCode } : {}),
     ...(s.agentState.reason !== undefined ? { reason: s.agentState.reason } : {}),
@@ -40,7 +42,7 @@ export function statusView(s: WorktreeStatus): Record<string, unknown> {
 }
 
 /** The cheap row of `list`: the fields of `status` an orchestrator scans, nothing per-file. */
-const LIST_FIELDS = ['instanceId', 'kind', 'worktreePath', 'branch', 'base', 'dirty', 'aheadBehind', 'merged', 'agentPhase', 'exitCode', 'reason', 'lastActivity'];
+const LIST_FIELDS = ['instanceId', 'kind', 'worktreePath', 'branch', 'base', 'dirty', 'aheadBehind', 'merged', 'agentPhase', 'exitCode', 'reason', 'lastActivity', 'source'];
 
 export function listRow(s: WorktreeStatus): Record<string, unknown> {
   const full = statusView(s);

@@ -1,5 +1,6 @@
 /** Every `axiom` verb, in the order `--help` lists them. A new verb is one file here plus one line. */
 import type { Verb } from '../context';
+import { claude } from './claude';
 import { cleanup } from './cleanup';
 import { completion } from './completion';
 import { conflicts } from './conflicts';
@@ -38,6 +39,7 @@ export const VERBS: Record<string, Verb> = {
   conflicts,
   history,
   mcp,
+  claude,
   help,
   completion,
 };

@@ -1,4 +1,4 @@
-import { describeAgentState, plural } from '../../core';
+import { describeAgentState, plural, sourceWords } from '../../core';
 import { EXIT, need, noExtra, type Verb } from '../context';
 import { formatCounts, readyLines } from '../format';
 
@@ -23,6 +23,7 @@ export const status: Verb = {
           `  agent:   ${s.agent ?? 'none'} (${describeAgentState(s.agentState)})`,
           ...(s.agentState.sessionId ?? s.metadata?.session?.id ? [`  session: ${s.agentState.sessionId ?? s.metadata?.session?.id}`] : []),
           `  created: ${s.createdAt ?? '?'}`,
+          ...(sourceWords(s.metadata) ? [`  source:  ${sourceWords(s.metadata)} (name ${JSON.stringify(s.metadata!.source!.name)})`] : []),
           ...readyLines(s),
         ].join('\n') + '\n',
     );
