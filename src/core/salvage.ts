@@ -274,16 +274,22 @@ async function readBlobs(git: GitRunner, repo: RepoInfo, shas: string[]): Promis
 
 export async function expireSalvage(git: GitRunner, repo: RepoInfo, days: number, now = Date.now()): Promise<SalvageRef[]> {
   if (!Number.isFinite(days) || days < 0) throw new AxiomError('InvalidArgument', `The salvage retention must be a whole number of days ≥ 0 (got ${days}).`);
-  // Commit dates have whole seconds: a salvage made after this call, in the same second, has a date
-  // below `now` — the cutoff is the second this call started, so `--days 0` never takes work newer than the call.
-  const cutoff = Math.floor(now / 1000) - days * 86400;
+  // Ages in milliseconds, from the time in the ref's name: a commit date has whole seconds, so a salvage
+  // made after this call (while it waited for the lock) could look older than the call and be taken.
+  const cutoffMs = now - days * 86_400_000;
   return withRepoLock(repo.commonDir, async () => {
-    const old = (await listSalvage(git, repo)).filter((s) => s.date < cutoff);
+    const old = (await listSalvage(git, repo)).filter((s) => salvageMs(s) < cutoffMs);
     for (const s of old) await git.run(repo.commonDir, ['update-ref', '-d', s.ref, s.sha]);
     // Evaluation snapshots (the files of a dirty evaluated state) follow the same retention.
-    for (const e of await listEvaluatedRefs(git, repo)) if (e.ms / 1000 < cutoff) await git.run(repo.commonDir, ['update-ref', '-d', e.ref, e.sha]);
+    for (const e of await listEvaluatedRefs(git, repo)) if (e.ms < cutoffMs) await git.run(repo.commonDir, ['update-ref', '-d', e.ref, e.sha]);
     return old;
   });
+}
+
+/** When a salvage was made: the milliseconds in its ref's name (`…/<id>/<ms>[-n]`), else its commit date. */
+function salvageMs(s: SalvageRef): number {
+  const stamp = /\/(\d+)(?:-\d+)?$/.exec(s.ref)?.[1];
+  return stamp ? Number(stamp) : s.date * 1000;
 }
 
 /** Deletes one salvage ref (compare-and-swap from the sha it was listed with). */

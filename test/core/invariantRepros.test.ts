@@ -90,6 +90,21 @@ test('repro: cleanup --all through the CLI that cleans some instances and keeps 
 test('repro: salvage expire --days 0 run beside a forced cleanup deleted the salvage made after it was called', () =>
   losesNothing([engine({ op: 'cleanupAll', mergedOnly: false }), { kind: 'race', ops: [{ op: 'expire' }, cleanup(true)] }]));
 
+// Seed 155477723 (a helper's branch): expire also takes evaluation snapshots (they follow the salvage
+// retention, issue 17), but reports only salvage refs; the world took the snapshot's commit for lost.
+test('repro: salvage expire --days 0 beside a merge takes an evaluation snapshot, as retention says (a harness gap)', () =>
+  losesNothing([
+    engine({ op: 'cleanup', slot: 1, force: true }),
+    agent('commit'),
+    { kind: 'race', ops: [{ op: 'expire' }, merge('rebase', { slot: 1, commitMessage: true })] },
+  ]));
+
+// Seed 13073606 (a helper's branch): the agent's .gitignore (without the .env and cache lines) merged into
+// main; the next spawn refuses with InvalidConfig ("share cache is not ignored by git"), a typed refusal
+// that changes nothing — the world had taken it for an unexpected error (a harness gap).
+test('repro: after an agent\'s .gitignore un-ignoring the shared cache lands on main, spawn --from refuses with InvalidConfig and changes nothing', () =>
+  losesNothing([agent('unignoreEnv'), engine(merge('merge', { commitMessage: true })), agent('commit', 4), agent('rebaseHalf'), engine({ op: 'spawnFrom', slot: 1, from: 0 })]));
+
 // ---- the second surface (issue 17). A repro of a property whose fix is pending runs as a todo
 // (reported, not failing) until the property leaves PENDING_BY_DEFAULT in invariantChecker.ts. ----
 

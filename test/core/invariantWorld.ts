@@ -15,7 +15,9 @@ import { isAlive, landed, liveInstances, pendingProperties, processesAlive, reco
 import { describeAction, INSTANCE_IDS, raceTask, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
 
 /** Typed errors that are a fine answer to a random operation (a refusal or a conflict, not a crash). */
-const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound', 'InvalidArgument', 'BaseNotFound', 'NoWinner', 'StaleEvaluation', 'SetupFailed', 'TeardownFailed']);
+// InvalidConfig: an agent's .gitignore merged into main can make `.axiom.json` unusable (a share no longer
+// ignored); spawn then refuses with the reason and changes nothing — as the checker verifies.
+const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound', 'InvalidArgument', 'InvalidConfig', 'BaseNotFound', 'NoWinner', 'StaleEvaluation', 'SetupFailed', 'TeardownFailed']);
 
 /** Operations that create or remove instances. */
 const RESHAPING = new Set<Op['op']>(['spawn', 'spawnFrom', 'race', 'cleanup', 'cleanupAll', 'repair', 'restore', 'land', 'landAll']);
@@ -404,7 +406,10 @@ export class World {
     const pidDir = path.join(this.repo.parent, 'pids');
     const pidsBefore = recordedPids(pidDir);
     // `salvage expire --days 0` may delete any salvage ref that exists now: those it deleted were asked for.
-    const expirable = ops.some((o) => o.op === 'expire') ? (await this.engine.listSalvage()).map((s) => s.ref) : [];
+    // Evaluation snapshots follow the salvage retention: expire takes those too (it reports only the salvage refs).
+    const expiring = ops.some((o) => o.op === 'expire');
+    const evaluations = expiring ? sh(this.repo.dir, 'for-each-ref', '--format=%(refname)', 'refs/axiom/evaluated/').split('\n').filter(Boolean) : [];
+    const expirable = expiring ? [...(await this.engine.listSalvage()).map((s) => s.ref), ...evaluations] : [];
     const first = ops[0]!;
     const mayMove = (await Promise.all(ops.map((o) => this.targetsAsked(o)))).flat();
     const landing = first.op === 'land' ? { race: raceTask(first.race), branch: await this.raceBase(first.race), earlier: this.landings.get(raceTask(first.race)) ?? 0 } : null;
@@ -441,7 +446,7 @@ export class World {
     const losses = verify(before, this.repo.dir, {
       extraWorktrees: this.extraWorktrees,
       // Through the engine the expired refs are known; through the CLI (finished or killed), any of them may be.
-      expiredRefs: outcomes.flatMap((o, i) => (o.kind === 'ok' && o.expired ? o.expired : ops[i]!.op === 'expire' && o.kind !== 'refused' ? expirable : [])),
+      expiredRefs: outcomes.flatMap((o, i) => (o.kind === 'ok' && o.expired ? [...o.expired, ...evaluations] : ops[i]!.op === 'expire' && o.kind !== 'refused' ? expirable : [])),
       userCommits,
       agentCommits: agent ? [agent] : [],
       unchanged,
