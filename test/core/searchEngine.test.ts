@@ -14,43 +14,10 @@ import { driveSearch, startSearch } from '../../src/core/search';
 import { engineSearchSlots, landSearch, searchDefaults } from '../../src/core/searchEngine';
 import { nodeRef } from '../../src/core/searchRecord';
 import { git, makeRepo, worktreePaths, type TempRepo } from './helpers';
+import { TESTS, writeSearchStandIns } from './searchStandIns';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
-
-export const TESTS = 4;
-
-/** The stand-ins of a search: `node fixer.js {prompt}` and `node tests.js`. */
-export function writeSearchStandIns(parent: string): { agentCommand: string; evaluateCommand: string } {
-  const dir = path.join(parent, 'search-stand-ins');
-  fs.mkdirSync(dir, { recursive: true });
-  // Fixes the first failing test its feedback names (one per attempt), and commits.
-  fs.writeFileSync(
-    path.join(dir, 'fixer.js'),
-    `const fs = require('node:fs');
-const { execFileSync } = require('node:child_process');
-const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
-if (!m) process.exit(0);
-fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
-execFileSync('git', ['add', 'impl.txt']);
-execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'fix ' + m[1]]);
-`,
-  );
-  fs.writeFileSync(
-    path.join(dir, 'tests.js'),
-    `const fs = require('node:fs');
-const impl = fs.existsSync('impl.txt') ? fs.readFileSync('impl.txt', 'utf8') : '';
-let passing = 0;
-for (let k = 1; k <= ${TESTS}; k++) {
-  if (impl.includes('fix t' + k + '\\n')) passing++;
-  else console.log('AXIOM_FEEDBACK=failing: t' + k);
-}
-console.log('AXIOM_SCORE=' + passing);
-process.exit(passing === ${TESTS} ? 0 : 1);
-`,
-  );
-  return { agentCommand: `node ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt}`, evaluateCommand: `node ${JSON.stringify(path.join(dir, 'tests.js'))}` };
-}
 
 test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its budget; every node commit is kept by a ref; the best lands once', async () => {
   repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });

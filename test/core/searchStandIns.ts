@@ -1,0 +1,42 @@
+/**
+ * Stand-ins of a search's tests (issue 18): a repository "has" TESTS failing tests; `tests.js` prints
+ * AXIOM_FEEDBACK=failing: t<k> for each failing one and AXIOM_SCORE=<passing>, exits 0 when all
+ * pass; `fixer.js {prompt}` fixes the first failing test its prompt's feedback names, one per attempt.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const TESTS = 4;
+
+/** The stand-ins of a search: `node fixer.js {prompt}` and `node tests.js`. */
+export function writeSearchStandIns(parent: string): { agentCommand: string; evaluateCommand: string } {
+  const dir = path.join(parent, 'search-stand-ins');
+  fs.mkdirSync(dir, { recursive: true });
+  // Fixes the first failing test its feedback names (one per attempt), and commits.
+  fs.writeFileSync(
+    path.join(dir, 'fixer.js'),
+    `const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
+const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
+if (!m) process.exit(0);
+fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
+execFileSync('git', ['add', 'impl.txt']);
+execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'fix ' + m[1]]);
+`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'tests.js'),
+    `const fs = require('node:fs');
+const impl = fs.existsSync('impl.txt') ? fs.readFileSync('impl.txt', 'utf8') : '';
+let passing = 0;
+for (let k = 1; k <= ${TESTS}; k++) {
+  if (impl.includes('fix t' + k + '\\n')) passing++;
+  else console.log('AXIOM_FEEDBACK=failing: t' + k);
+}
+console.log('AXIOM_SCORE=' + passing);
+process.exit(passing === ${TESTS} ? 0 : 1);
+`,
+  );
+  return { agentCommand: `node ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt}`, evaluateCommand: `node ${JSON.stringify(path.join(dir, 'tests.js'))}` };
+}
+
