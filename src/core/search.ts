@@ -156,6 +156,7 @@ export function validateSearchOptions(o: SearchOptions): void {
 /** Records a new search (its root = the base commit); nothing runs yet: {@link driveSearch} does. */
 export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: SearchDefaults): Promise<Search> {
   validateSearchOptions(o);
+  refuseUntrusted(se);
   const agents = parseAgentMix(o.agents, undefined, o.agentCommand ? 'custom' : 'claude');
   if (agents.includes('custom') && !o.agentCommand) {
     throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', { hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] } });
@@ -200,6 +201,11 @@ export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: 
     if (isAxiomError(e)) throw new AxiomError('AlreadyExists', `A search named ${JSON.stringify(o.name)} already exists: resume it, or pick another name.`);
     throw e;
   }
+}
+
+/** A search runs agents and the repository's evaluation command: never in an untrusted workspace. */
+function refuseUntrusted(se: SearchEngine): void {
+  if (se.git.untrusted) throw new AxiomError('Untrusted', 'This workspace is not trusted: a search runs agents and the repository\'s evaluation command, so it does not run here.');
 }
 
 // ---- budget ----
@@ -307,6 +313,7 @@ class Driver {
   }
 
   async run(name: string): Promise<Search> {
+    refuseUntrusted(this.se);
     this.search = await claimSearch(this.se, await findSearch(this.se.git, this.se.repo, name), this.now(), this.leaseMs);
     await this.recover();
     for (;;) {

@@ -88,3 +88,37 @@ test('axiom search without --wait is driven in the background; stop ends it; usa
   assert.match(noEval.stderr, /needs an evaluation command/);
   assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/searches/y/'), '', 'a refused search records nothing');
 });
+
+test('a search whose background driver is killed (SIGKILL) mid-attempt is continued by search resume to all-pass', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent, 1500);
+  const r = await runCli([
+    '-C', repo.dir, 'search', 'k', '--prompt', 'Make every test pass.', '--agent-command', s.agentCommand, '--evaluate', s.evaluateCommand,
+    '--attempts', '10', '--width', '1', '--parallel', '1', '--select', 'best', '--target-score', String(TESTS), '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  let pid = 0;
+  for (let i = 0; ; i++) {
+    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean; search: { driver: { pid: number } | null; nodes: NodeDoc[] } };
+    if (st.driven && st.search.nodes.some((n) => n.state === 'running' && n.round === 2)) {
+      pid = st.search.driver!.pid;
+      break;
+    }
+    assert.ok(i < 600, 'the background driver reaches round 2');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; ; i++) {
+    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean };
+    if (!st.driven) break;
+    assert.ok(i < 100, 'the killed driver no longer drives');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const resumed = await runCli(['-C', repo.dir, 'search', 'resume', 'k', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+  const doc = JSON.parse(resumed.stdout) as { search: { state: string; stopReason: string; nodes: NodeDoc[] } };
+  assert.equal(doc.search.state, 'done');
+  assert.equal(doc.search.stopReason, `the target score ${TESTS} is reached`);
+  assert.deepEqual(doc.search.nodes.map((n) => [n.round, n.state, n.result?.score]), [[0, 'evaluated', 0], [1, 'evaluated', 1], [2, 'evaluated', 2], [3, 'evaluated', 3], [4, 'evaluated', 4]], 'the attempt at work during the kill was evaluated, nothing repeated');
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir]);
+});

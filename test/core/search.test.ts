@@ -195,3 +195,15 @@ test('resume continues from the record after its driver died; while a live drive
   assert.equal(slots.live.size, 0);
   assert.ok(Math.max(...done.nodes.map((n) => n.result?.score ?? 0)) >= 2);
 });
+
+test('an untrusted workspace neither starts nor drives a search, and records nothing', async () => {
+  const slots = await setUp();
+  await startSearch(slots, OPTIONS, DEFAULTS);
+  const untrusted = await AxiomEngine.open(repo.dir, { untrusted: true });
+  const fake = new FakeSlots(untrusted.git, untrusted.repo, repo.dir);
+  await assert.rejects(startSearch(fake, { ...OPTIONS, name: 'other' }, DEFAULTS), (e) => e instanceof AxiomError && e.code === 'Untrusted');
+  await assert.rejects(driveSearch(fake, 's', FAST), (e) => e instanceof AxiomError && e.code === 'Untrusted');
+  assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/searches/other/'), '');
+  assert.equal((await findSearch(slots.git, slots.repo, 's')).driver, null, 'no claim was taken');
+  assert.equal(fake.live.size, 0);
+});

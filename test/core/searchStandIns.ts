@@ -9,7 +9,7 @@ import * as path from 'node:path';
 export const TESTS = 4;
 
 /** The stand-ins of a search: `node fixer.js {prompt}` and `node tests.js`. */
-export function writeSearchStandIns(parent: string): { agentCommand: string; evaluateCommand: string } {
+export function writeSearchStandIns(parent: string, agentDelayMs = 0): { agentCommand: string; evaluateCommand: string } {
   const dir = path.join(parent, 'search-stand-ins');
   fs.mkdirSync(dir, { recursive: true });
   // Fixes the first failing test its feedback names (one per attempt), and commits.
@@ -17,11 +17,13 @@ export function writeSearchStandIns(parent: string): { agentCommand: string; eva
     path.join(dir, 'fixer.js'),
     `const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
-const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
-if (!m) process.exit(0);
-fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
-execFileSync('git', ['add', 'impl.txt']);
-execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'fix ' + m[1]]);
+setTimeout(() => {
+  const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
+  if (!m) return;
+  fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
+  execFileSync('git', ['add', 'impl.txt']);
+  execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'fix ' + m[1]]);
+}, ${agentDelayMs});
 `,
   );
   fs.writeFileSync(
