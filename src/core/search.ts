@@ -106,8 +106,6 @@ export interface SearchEngine {
   evaluate(id: string, spec: EvaluationSpec): Promise<EvaluatedState>;
   /** Removes the instance (forced: its work is salvaged); an instance that is already gone is fine. */
   cleanup(id: string): Promise<void>;
-  /** Whether the instance exists. */
-  exists(id: string): Promise<boolean>;
 }
 
 export type SearchEvent =
@@ -243,7 +241,7 @@ export function budgetEnding(s: Pick<SearchRecord, 'state' | 'createdAt' | 'budg
 
 const HOST = os.hostname();
 
-function driverHolds(d: SearchDriver & { host?: string }, now: number): boolean {
+function driverHolds(d: SearchDriver, now: number): boolean {
   const id = parseProcessIdentity(d.holder);
   // On this machine the process itself says whether it still drives; elsewhere only the lease can.
   if (id && (d.host === undefined || d.host === HOST)) return isSameProcessAlive(id);

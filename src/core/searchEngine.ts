@@ -77,9 +77,6 @@ export function engineSearchSlots(engine: AxiomEngine, launcher: MemberLauncher 
         if (!isAxiomError(e, 'NotFound')) throw e;
       }
     },
-    async exists(id) {
-      return (await readMemberFacts(engine.repo.commonDir)).some((m) => m.id === id);
-    },
   };
 }
 

@@ -48,6 +48,8 @@ export interface SearchDriver {
   /** `formatProcessIdentity` of the driver (pid and start time). */
   holder: string;
   pid: number;
+  /** The machine it runs on (its pid means something only there). */
+  host?: string;
   claimedAt: string;
   /** The claim holds until then unless renewed; after it (or once the holder is gone) another driver may take over. */
   leaseUntil: string;

@@ -79,9 +79,6 @@ class FakeSlots implements SearchEngine {
   async cleanup(id: string): Promise<void> {
     this.live.delete(id);
   }
-  async exists(id: string): Promise<boolean> {
-    return this.live.has(id);
-  }
 }
 
 async function setUp(tests = 4): Promise<FakeSlots> {

@@ -5,36 +5,12 @@
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { AxiomEngine, onDamagedRecord } from '../../src/core';
-import { findSearch, listSearches, nodeRef, searchRef, updateSearch, validateSearchName, writeSearch, type SearchRecord } from '../../src/core/searchRecord';
+import { findSearch, listSearches, nodeRef, searchRef, updateSearch, validateSearchName, writeSearch } from '../../src/core/searchRecord';
 import { git, makeRepo, type TempRepo } from './helpers';
+import { recordFor } from './searchStandIns';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
-
-export function recordFor(name: string, baseSha: string, extra: Partial<SearchRecord> = {}): SearchRecord {
-  const at = new Date().toISOString();
-  return {
-    version: 1,
-    name,
-    task: 'make the tests pass',
-    template: '{task}\n{feedback}',
-    base: 'main',
-    baseSha,
-    createdAt: at,
-    evaluate: { command: 'node t.js', score: 'higher', timeoutSec: 60 },
-    agents: ['custom'],
-    agentCommand: 'node agent.js {prompt}',
-    width: 2,
-    parallel: 2,
-    budget: { attempts: 10, minutes: null, targetScore: null, patience: null },
-    select: 'uct',
-    exploration: 1.4,
-    state: 'running',
-    driver: null,
-    nodes: [{ id: 0, parent: null, round: 0, agent: null, prompt: null, instance: null, commit: baseSha, result: null, state: 'pending', createdAt: at }],
-    ...extra,
-  };
-}
 
 test('a search record is a commit of search.json and one blob per node; each node commit is kept by its ref; versions chain', async () => {
   repo = makeRepo();
