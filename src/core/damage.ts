@@ -7,7 +7,7 @@
  */
 import type { GitRunner } from './git';
 
-export type DamagedKind = 'notes' | 'race' | 'salvage' | 'metadata';
+export type DamagedKind = 'notes' | 'race' | 'search' | 'salvage' | 'metadata';
 
 export interface DamagedRecord {
   kind: DamagedKind;

@@ -53,7 +53,8 @@ export interface RaceOptions {
 /** How a front end starts members' agents. `check` runs before anything is created. */
 export interface MemberLauncher {
   check?(members: RaceMember[], options: RaceOptions): Promise<void>;
-  launch(member: RaceMember, spawned: SpawnedInstance, race: Race): Promise<void>;
+  /** `race` is null when the instance is a search's node (search.ts). */
+  launch(member: RaceMember, spawned: SpawnedInstance, race: Race | null): Promise<void>;
   /** Stops an agent this launcher started (used to take a race back when a later member fails). */
   stop?(spawned: SpawnedInstance): Promise<void>;
 }

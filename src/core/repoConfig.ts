@@ -105,6 +105,16 @@ export const CONFIG_SCHEMA = z
         markdownDescription:
           'The evaluation command run in an instance\'s worktree (a race member when its agent finishes, or on demand), e.g. `"npm test"` or `{"command": "npm run bench", "score": "lower", "timeoutSec": 600}`. Exit 0 = passed; the last stdout line `AXIOM_SCORE=<number>` is its score. Split into arguments **without a shell**; `{prompt}`, `{id}`, `{worktree}` fill whole arguments.',
       }),
+    // The search (issue 18): how each child's prompt is built.
+    search: z
+      .strictObject({
+        prompt: z.string().min(1).optional().meta({
+          description:
+            "The template of the prompt each child of a search gets. Placeholders: {task}, {passed}, {score}, {feedback} (what the parent's evaluation said), {diffstat}.",
+        }),
+      })
+      .optional()
+      .meta({ description: 'Settings of axiom search.' }),
   })
   // allowComments / allowTrailingCommas: VS Code's JSON language service reads them from the schema.
   .meta({
@@ -134,6 +144,8 @@ export interface WorktreeConfig {
   setupTimeoutSeconds: number;
   /** The evaluation (`evaluate`, or `git config axiom.evaluate` for the command), null when none. */
   evaluate: EvaluationSpec | null;
+  /** The search's prompt template (`search.prompt`), null for the default. */
+  searchPrompt: string | null;
   /** Where it came from, for messages: the file paths read and the git config keys that overrode. */
   sources: { file: string | null; worktreeInclude: string | null; gitConfig: string[] };
   /** Things worth saying that do not stop anything (unknown keys). */
@@ -151,6 +163,7 @@ export const EMPTY_CONFIG: WorktreeConfig = {
   env: {},
   setupTimeoutSeconds: DEFAULT_SETUP_TIMEOUT_SECONDS,
   evaluate: null,
+  searchPrompt: null,
   sources: { file: null, worktreeInclude: null, gitConfig: [] },
   warnings: [],
 };
@@ -417,6 +430,7 @@ async function readWorktreeConfigFromDisk(
       env: { ...(c.env ?? {}) },
       setupTimeoutSeconds: c.setupTimeout ?? DEFAULT_SETUP_TIMEOUT_SECONDS,
       evaluate: evaluationOf(c.evaluate),
+      searchPrompt: c.search?.prompt ?? null,
       sources: { ...config.sources, file },
     };
   }

@@ -16,6 +16,7 @@ import { rank } from './rank';
 import { merge } from './merge';
 import { repair } from './repair';
 import { salvage } from './salvage';
+import { search } from './search';
 import { setup } from './setup';
 import { spawn } from './spawn';
 import { status } from './status';
@@ -36,6 +37,7 @@ export const VERBS: Record<string, Verb> = {
   evaluate,
   rank,
   land,
+  search,
   conflicts,
   history,
   mcp,

@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  AxiomError,
+  SCORE_DIRECTIONS,
+  SELECT_MODES,
+  bestNode,
+  driveSearch,
+  engineSearchSlots,
+  findSearch,
+  isDriven,
+  landSearch,
+  plural,
+  searchDefaults,
+  startSearch,
+  stopSearch,
+  withOperationMemo,
+  type AxiomEngine,
+  type Search,
+  type SearchEvent,
+  type SearchNode,
+  type SearchOptions,
+  type ScoreDirection,
+  type SelectMode,
+} from '../../core';
+import { headlessLauncher } from '../../agents/raceLauncher';
+import { permissionModeFrom } from '../../agents/presets';
+import { selfCommand } from '../completion';
+import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type ExitCode, type Verb, type VerbContext } from '../context';
+
+const ACTIONS = ['status', 'tree', 'stop', 'resume', 'land'] as const;
+type Action = (typeof ACTIONS)[number];
+
+function numberOption(ctx: VerbContext, name: string, positive: boolean): number | undefined {
+  const raw = stringOption(ctx.values, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || (positive && n <= 0)) throw new UsageError(`--${name} takes a number${positive ? ' > 0' : ''} (got ${JSON.stringify(raw)}).`);
+  return n;
+}
+
+/** The launcher races use: headless agents, the bundled hook, the configured Claude permission mode. */
+async function slotsOf(engine: AxiomEngine, where: string): Promise<ReturnType<typeof engineSearchSlots>> {
+  const settings = await engine.settings();
+  const permissionMode = permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
+  return engineSearchSlots(engine, headlessLauncher({ cwd: engine.repo.mainWorktree ?? where, hookScript: path.join(__dirname, 'hook.js'), engine, permissionMode }));
+}
+
+function describeNode(n: SearchNode, best: boolean): string {
+  const who = n.parent === null ? 'base' : (n.agent ?? '-');
+  const result = n.result ? `${n.result.passed ? 'passed' : 'failed'}, score ${n.result.score ?? 'none'}` : n.state === 'failed' ? `failed: ${n.error ?? ''}` : n.state;
+  return `#${n.id} ${who} round ${n.round}: ${result}${n.result ? ` (${n.state})` : ''}${best ? '  ← best' : ''}`;
+}
+
+/** The tree, indented, one node a line: id, agent, round, result and state; the best marked. */
+export function formatTree(s: Search): string {
+  const best = bestNode(s.nodes, s.evaluate.score, false);
+  const lines: string[] = [];
+  const walk = (n: SearchNode, depth: number): void => {
+    lines.push(`${'  '.repeat(depth)}${describeNode(n, n.id === best?.id)}`);
+    for (const c of s.nodes.filter((x) => x.parent === n.id)) walk(c, depth + 1);
+  };
+  for (const root of s.nodes.filter((n) => n.parent === null)) walk(root, 0);
+  return lines.join('\n') + '\n';
+}
+
+function describeState(s: Search): string {
+  const attempts = s.nodes.filter((n) => n.parent !== null).length;
+  const best = bestNode(s.nodes, s.evaluate.score, false);
+  const driven = isDriven(s) ? `driven by ${s.driver!.holder}` : s.state === 'running' || s.state === 'stopping' ? 'no driver (axiom search resume to go on)' : '';
+  return [
+    `Search ${s.name}: ${s.state}${s.stopReason ? ` (${s.stopReason})` : ''}${driven ? `, ${driven}` : ''}`,
+    `  task: ${s.task.split('\n')[0]}`,
+    `  attempts ${attempts}/${s.budget.attempts}, width ${s.width}, parallel ${s.parallel}, select ${s.select}, from ${s.base} (${s.baseSha.slice(0, 10)})`,
+    `  best: ${best ? describeNode(best, false) : 'none yet'}`,
+    ...(s.landed ? [`  landed: node ${s.landed.node} into ${s.landed.into} (${s.landed.mergedSha?.slice(0, 10) ?? ''})`] : []),
+  ].join('\n') + '\n';
+}
+
+function progress(ctx: VerbContext): (e: SearchEvent) => void {
+  return (e) => {
+    if (ctx.json) return;
+    if (e.kind === 'expanded') ctx.io.out(`  expanding #${e.node.parent} → #${e.node.id} (${e.node.agent}, round ${e.node.round})\n`);
+    else if (e.kind === 'evaluated' || e.kind === 'failed') ctx.io.out(`  ${describeNode(e.node, false)}\n`);
+  };
+}
+
+async function drive(ctx: VerbContext, engine: AxiomEngine, name: string): Promise<ExitCode> {
+  const s = await driveSearch(await slotsOf(engine, ctx.where), name, { onEvent: progress(ctx) });
+  ctx.print({ search: s }, () => describeState(s) + formatTree(s));
+  return s.nodes.some((n) => n.parent !== null && n.result?.passed) ? EXIT.ok : EXIT.refused;
+}
+
+/** Starts the driver as a background process of its own (its output in the common dir); it records its claim in the search. */
+function driveInBackground(engine: AxiomEngine, name: string): string {
+  const dir = path.join(engine.repo.commonDir, 'axiom', 'searches');
+  fs.mkdirSync(dir, { recursive: true });
+  const logFile = path.join(dir, `${name}.log`);
+  const log = fs.openSync(logFile, 'a');
+  const [program, ...args] = selfCommand();
+  const child = spawn(program!, [...args, '-C', engine.repo.mainWorktree ?? engine.repo.commonDir, 'search', 'resume', name], { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  fs.closeSync(log);
+  return logFile;
+}
+
+async function start(ctx: VerbContext, name: string): Promise<ExitCode> {
+  const text = (n: string): string | undefined => stringOption(ctx.values, n);
+  const prompt = text('prompt');
+  if (prompt === undefined) throw new UsageError('A search needs its task: --prompt "<what to do>".');
+  const select = text('select');
+  if (select !== undefined && !(SELECT_MODES as readonly string[]).includes(select)) throw new UsageError(`--select must be one of ${SELECT_MODES.join(', ')}.`);
+  const score = text('score');
+  if (score !== undefined && !(SCORE_DIRECTIONS as readonly string[]).includes(score)) throw new UsageError(`--score must be one of ${SCORE_DIRECTIONS.join(', ')}.`);
+  const options: SearchOptions = { name, task: prompt };
+  const whole: [keyof SearchOptions, string, number][] = [['width', 'width', 1], ['parallel', 'parallel', 1], ['attempts', 'attempts', 1], ['patience', 'patience', 1], ['timeoutSec', 'timeout', 1]];
+  for (const [key, flag, min] of whole) {
+    const v = integerOption(ctx.values, flag, min);
+    if (v !== undefined) (options as unknown as Record<string, unknown>)[key] = v;
+  }
+  const minutes = numberOption(ctx, 'minutes', true);
+  const targetScore = numberOption(ctx, 'target-score', false);
+  const exploration = numberOption(ctx, 'exploration', false);
+  Object.assign(options, {
+    ...(minutes !== undefined ? { minutes } : {}),
+    ...(targetScore !== undefined ? { targetScore } : {}),
+    ...(exploration !== undefined ? { exploration } : {}),
+    ...(select ? { select: select as SelectMode } : {}),
+    ...(score ? { score: score as ScoreDirection } : {}),
+    ...(text('agent') !== undefined ? { agents: text('agent') } : {}),
+    ...(text('agent-command') !== undefined ? { agentCommand: text('agent-command') } : {}),
+    ...(text('evaluate') !== undefined ? { evaluate: text('evaluate') } : {}),
+    ...(text('base') !== undefined ? { base: text('base') } : {}),
+  });
+  const engine = await ctx.engine();
+  const search = await withOperationMemo(async () => startSearch(await slotsOf(engine, ctx.where), options, await searchDefaults(engine)));
+  const started = `Search ${name}: from ${search.base}, agents ${search.agents.join(', ')}, ${plural(search.budget.attempts, 'attempt')}, width ${search.width}, parallel ${search.parallel}.\n`;
+  if (ctx.values.wait) {
+    if (!ctx.json) ctx.io.out(started);
+    return drive(ctx, engine, name);
+  }
+  const logFile = driveInBackground(engine, name);
+  ctx.print({ search, log: logFile }, () => started + `Driven in the background (its output: ${logFile}).\nNext: axiom search status ${name}, axiom search tree ${name}, axiom search stop ${name}, then axiom search land ${name}.\n`);
+  return EXIT.ok;
+}
+
+export const search: Verb = {
+  usage: [
+    'search <name> --prompt <task> [--evaluate "<template>"] [--agent claude[:k],codex[:k] | --agent-command "<template>"]',
+    '     [--width N] [--parallel N] [--attempts N] [--minutes M] [--target-score S] [--patience R] [--select uct|best] [--wait]',
+    'search status|tree|stop|resume|land <name> [--node <id>]   follow, stop, continue or land a search',
+  ],
+  summary: 'Searches: rounds of agent attempts, each started from an earlier attempt with its evaluation\'s feedback, under a budget; then land the best.',
+  options: {
+    prompt: { type: 'string', value: '<task>', description: 'The task: {task} in the prompt each attempt gets.' },
+    evaluate: { type: 'string', value: '"<template>"', description: 'The evaluation command (exit 0 = passed, AXIOM_SCORE=<n> its score, AXIOM_FEEDBACK=<text> lines its feedback).', default: '"evaluate" in .axiom.json' },
+    score: { type: 'string', value: 'higher|lower', description: 'Which way a score is better.', default: 'higher', complete: SCORE_DIRECTIONS },
+    timeout: { type: 'string', value: '<sec>', description: 'The evaluation timeout in seconds.', default: '600 (or .axiom.json "evaluate")' },
+    agent: { type: 'string', value: 'claude[:k],codex[:k]', description: 'The agents of the attempts, taken in turn.', default: 'claude' },
+    'agent-command': { type: 'string', value: '"<template>"', description: 'The command of the custom agent ({prompt}, {id}, {worktree} filled in).' },
+    base: { type: 'string', value: '<branch>', description: 'The branch the search starts from (the root) and lands into.', default: 'the repository\'s default branch' },
+    width: { type: 'string', value: 'N', description: 'Children per expansion of a node.', default: '2' },
+    parallel: { type: 'string', value: 'N', description: 'Live instances at most (attempts at work or being evaluated).', default: '2' },
+    attempts: { type: 'string', value: 'N', description: 'Attempts at most (the evaluation of the base is not one).', default: '10' },
+    minutes: { type: 'string', value: 'M', description: 'Minutes from the start after which the search ends (attempts at work are stopped).' },
+    'target-score': { type: 'string', value: 'S', description: 'A passing attempt with this score (or better) ends the search.' },
+    patience: { type: 'string', value: 'R', description: 'Rounds without a better node after which nothing more is expanded.' },
+    select: { type: 'string', value: 'uct|best', description: 'Which nodes to expand: UCT over the tree, or the best only.', default: 'uct', complete: SELECT_MODES },
+    exploration: { type: 'string', value: 'C', description: 'UCT\'s exploration constant.', default: '1.414' },
+    wait: { type: 'boolean', description: 'Drive the search in this process until it ends, then print its tree (else it is driven in the background).' },
+    node: { type: 'string', value: '<id>', description: 'With land: the node to land instead of the best passing one.' },
+  },
+  examples: [
+    'axiom search login --prompt "Make the login tests pass" --evaluate "npm test" --attempts 12 --wait   # search, then print the tree',
+    'axiom search tree login   # the attempts as a tree, the best marked',
+    'axiom search land login   # merge the best node into the base',
+  ],
+  operands: 'search',
+  async run(ctx) {
+    const first = need(ctx.args, 0, 'search name (axiom search <name> --prompt …)');
+    if (!(ACTIONS as readonly string[]).includes(first) || ctx.args.length === 1) {
+      noExtra(ctx.args, 1);
+      if ((ACTIONS as readonly string[]).includes(first)) throw new UsageError(`Missing the search name (axiom search ${first} <name>).`);
+      return start(ctx, first);
+    }
+    const action = first as Action;
+    const name = need(ctx.args, 1, 'search name');
+    noExtra(ctx.args, 2);
+    const engine = await ctx.engine();
+    const { git, repo } = engine;
+    switch (action) {
+      case 'status':
+      case 'tree': {
+        const s = await findSearch(git, repo, name);
+        ctx.print({ search: s, driven: isDriven(s) }, () => (action === 'status' ? describeState(s) : formatTree(s)));
+        return EXIT.ok;
+      }
+      case 'stop': {
+        const s = await stopSearch(await slotsOf(engine, ctx.where), name);
+        ctx.print({ search: s }, () => (s.state === 'stopping' ? `Search ${name} will stop at its driver's next look.\n` : describeState(s)));
+        return EXIT.ok;
+      }
+      case 'resume':
+        return drive(ctx, engine, name);
+      case 'land': {
+        const raw = stringOption(ctx.values, 'node');
+        if (raw !== undefined && !/^\d+$/.test(raw)) throw new UsageError(`--node takes a node id (got ${JSON.stringify(raw)}).`);
+        const r = await landSearch(engine, name, raw !== undefined ? { node: Number(raw) } : {});
+        ctx.print(r, () => `Landed node ${r.node} of search ${name} into ${r.into}${r.mergedSha ? ` (${r.mergedSha.slice(0, 10)})` : ''}${r.resumed ? ', finishing a landing that was cut off' : ''}.\n`);
+        return EXIT.ok;
+      }
+    }
+    throw new AxiomError('InvalidArgument', `Unknown search action ${action}.`);
+  },
+};

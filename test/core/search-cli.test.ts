@@ -1,0 +1,124 @@
+/** `axiom search` (issue 18): start and drive, status, tree, land once; a background driver; usage errors. */
+import { afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { git, makeRepo, runCli, worktreePaths, type TempRepo } from './helpers';
+import { TESTS, writeSearchStandIns } from './searchStandIns';
+
+let repo: TempRepo;
+afterEach(() => repo?.cleanup());
+
+interface NodeDoc {
+  id: number;
+  parent: number | null;
+  round: number;
+  state: string;
+  result: { passed: boolean; score: number } | null;
+}
+
+test('axiom search --wait reaches all-pass, search tree marks the best, search land lands it once', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent);
+  const r = await runCli([
+    '-C', repo.dir, 'search', 'fix', '--prompt', 'Make every test pass.', '--agent-command', s.agentCommand, '--evaluate', s.evaluateCommand,
+    '--attempts', '8', '--width', '1', '--parallel', '1', '--select', 'best', '--target-score', String(TESTS), '--wait', '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const doc = JSON.parse(r.stdout) as { search: { state: string; stopReason: string; nodes: NodeDoc[] } };
+  assert.equal(doc.search.state, 'done');
+  assert.deepEqual(doc.search.nodes.map((n) => [n.id, n.parent, n.result?.score]), [[0, null, 0], [1, 0, 1], [2, 1, 2], [3, 2, 3], [4, 3, 4]]);
+
+  const tree = await runCli(['-C', repo.dir, 'search', 'tree', 'fix']);
+  assert.equal(tree.code, 0, tree.stderr);
+  assert.equal(tree.stdout, [
+    '#0 base round 0: failed, score 0 (evaluated)',
+    '  #1 custom round 1: failed, score 1 (evaluated)',
+    '    #2 custom round 2: failed, score 2 (evaluated)',
+    '      #3 custom round 3: failed, score 3 (evaluated)',
+    '        #4 custom round 4: passed, score 4 (evaluated)  ← best',
+    '',
+  ].join('\n'));
+  const status = await runCli(['-C', repo.dir, 'search', 'status', 'fix']);
+  assert.match(status.stdout, /^Search fix: done \(the target score 4 is reached\)\n/);
+  assert.match(status.stdout, /attempts 4\/8/);
+
+  const land = await runCli(['-C', repo.dir, 'search', 'land', 'fix']);
+  assert.equal(land.code, 0, land.stderr);
+  assert.match(land.stdout, /^Landed node 4 of search fix into main/);
+  assert.equal(git(repo.dir, 'show', 'main:impl.txt').split('\n').filter(Boolean).length, TESTS);
+  const again = await runCli(['-C', repo.dir, 'search', 'land', 'fix', '--json']);
+  assert.equal(again.code, 3);
+  assert.match(again.stderr + again.stdout, /AlreadyLanded|already landed/);
+});
+
+test('axiom search without --wait is driven in the background; stop ends it; usage errors name the problem', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent);
+  // An agent that never finishes by itself: the search runs until it is stopped.
+  const slow = `node -e "require('fs').writeFileSync('wip.txt', 'x'); setTimeout(() => {}, 600000)" {prompt}`;
+  const r = await runCli(['-C', repo.dir, 'search', 'bg', '--prompt', 'p', '--agent-command', slow, '--evaluate', s.evaluateCommand, '--parallel', '1', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  for (let i = 0; ; i++) {
+    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'bg', '--json'])).stdout) as { driven: boolean; search: { nodes: NodeDoc[] } };
+    if (st.driven && st.search.nodes.some((n) => n.state === 'running' && n.parent !== null)) break;
+    assert.ok(i < 300, 'the background driver starts an attempt');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.equal((await runCli(['-C', repo.dir, 'search', 'stop', 'bg'])).code, 0);
+  for (let i = 0; ; i++) {
+    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'bg', '--json'])).stdout) as { search: { state: string; nodes: NodeDoc[] } };
+    if (st.search.state === 'stopped') {
+      assert.equal(st.search.nodes[1]!.state, 'failed');
+      break;
+    }
+    assert.ok(i < 300, 'the driver ends the search');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'the stopped attempt\'s slot is gone');
+  assert.ok(git(repo.dir, 'for-each-ref', '--format=%(refname)', 'refs/axiom/salvage/').includes('bg-n1'), 'its work salvaged as usual');
+
+  assert.equal((await runCli(['-C', repo.dir, 'search', 'x', '--evaluate', 'true'])).code, 2, 'no --prompt');
+  assert.equal((await runCli(['-C', repo.dir, 'search', 'x', '--prompt', 'p', '--select', 'random'])).code, 2);
+  assert.equal((await runCli(['-C', repo.dir, 'search', 'x', '--prompt', 'p', '--width', '0'])).code, 2);
+  assert.equal((await runCli(['-C', repo.dir, 'search', 'status'])).code, 2);
+  const missing = await runCli(['-C', repo.dir, 'search', 'tree', 'nope']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /No search named "nope"\. Searches: bg\./);
+  const noEval = await runCli(['-C', repo.dir, 'search', 'y', '--prompt', 'p', '--agent-command', slow]);
+  assert.equal(noEval.code, 2);
+  assert.match(noEval.stderr, /needs an evaluation command/);
+  assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/searches/y/'), '', 'a refused search records nothing');
+});
+
+test('a search whose background driver is killed (SIGKILL) mid-attempt is continued by search resume to all-pass', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent, 1500);
+  const r = await runCli([
+    '-C', repo.dir, 'search', 'k', '--prompt', 'Make every test pass.', '--agent-command', s.agentCommand, '--evaluate', s.evaluateCommand,
+    '--attempts', '10', '--width', '1', '--parallel', '1', '--select', 'best', '--target-score', String(TESTS), '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  let pid = 0;
+  for (let i = 0; ; i++) {
+    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean; search: { driver: { pid: number } | null; nodes: NodeDoc[] } };
+    if (st.driven && st.search.nodes.some((n) => n.state === 'running' && n.round === 2)) {
+      pid = st.search.driver!.pid;
+      break;
+    }
+    assert.ok(i < 600, 'the background driver reaches round 2');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; ; i++) {
+    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean };
+    if (!st.driven) break;
+    assert.ok(i < 100, 'the killed driver no longer drives');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const resumed = await runCli(['-C', repo.dir, 'search', 'resume', 'k', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+  const doc = JSON.parse(resumed.stdout) as { search: { state: string; stopReason: string; nodes: NodeDoc[] } };
+  assert.equal(doc.search.state, 'done');
+  assert.equal(doc.search.stopReason, `the target score ${TESTS} is reached`);
+  assert.deepEqual(doc.search.nodes.map((n) => [n.round, n.state, n.result?.score]), [[0, 'evaluated', 0], [1, 'evaluated', 1], [2, 'evaluated', 2], [3, 'evaluated', 3], [4, 'evaluated', 4]], 'the attempt at work during the kill was evaluated, nothing repeated');
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir]);
+});

@@ -1,0 +1,206 @@
+/**
+ * The search driver (issue 18) with a fake engine: the instances, agents and evaluations are
+ * played in memory; the record is real git in a temp repository. Budget, target, patience, stop,
+ * resume, one driver at a time, never more live instances than `parallel`.
+ */
+import { afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { AxiomEngine, AxiomError, formatProcessIdentity, processStartTime } from '../../src/core';
+import { budgetEnding, driveSearch, startSearch, stopSearch, type EvaluatedState, type SearchEngine, type SearchOptions } from '../../src/core/search';
+import { findSearch, nodeRef, updateSearch, type Search } from '../../src/core/searchRecord';
+import { git, makeRepo, type TempRepo } from './helpers';
+
+let repo: TempRepo;
+let sleeper: ChildProcess | null = null;
+afterEach(() => {
+  sleeper?.kill('SIGKILL');
+  sleeper = null;
+  repo?.cleanup();
+});
+
+interface FakeInstance {
+  commit: string;
+  agent: string | null;
+  prompt: string | null;
+}
+
+/**
+ * Instances in memory. Each child's agent "fixes one more test" than its parent (level + 1), or
+ * none with `stuck`; the evaluation's score is the level, it passes at `tests`, and its feedback
+ * names the next failing test. The evaluated commit is a real commit on top of the parent's.
+ */
+class FakeSlots implements SearchEngine {
+  readonly live = new Map<string, FakeInstance>();
+  readonly levels = new Map<string, number>();
+  readonly prompts: string[] = [];
+  readonly stopped: string[] = [];
+  maxLive = 0;
+  hold = false;
+  stuck = false;
+  evaluations = 0;
+
+  constructor(
+    readonly git: SearchEngine['git'],
+    readonly repo: SearchEngine['repo'],
+    private readonly dir: string,
+    private readonly tests = 4,
+  ) {}
+
+  async resolveBase(base: string): Promise<string> {
+    return git(this.dir, 'rev-parse', `refs/heads/${base}`).trim();
+  }
+  async checkAgents(): Promise<void> {}
+  async spawnAt(id: string, at: { base: string; commit: string }, agent: string | null, prompt: string | null): Promise<void> {
+    if (this.live.has(id)) throw new AxiomError('AlreadyExists', `${id} exists`);
+    this.live.set(id, { commit: at.commit, agent, prompt });
+    this.maxLive = Math.max(this.maxLive, this.live.size);
+    if (prompt) this.prompts.push(prompt);
+  }
+  async launch(): Promise<void> {}
+  async progress(id: string): Promise<'working' | 'finished' | 'gone'> {
+    const inst = this.live.get(id);
+    if (!inst) return 'gone';
+    return this.hold && inst.agent ? 'working' : 'finished';
+  }
+  async stopAgent(id: string): Promise<void> {
+    this.stopped.push(id);
+  }
+  async evaluate(id: string): Promise<EvaluatedState> {
+    const inst = this.live.get(id)!;
+    this.evaluations++;
+    const parentLevel = this.levels.get(inst.commit) ?? 0;
+    const level = inst.agent ? Math.min(this.tests, parentLevel + (this.stuck ? 0 : 1)) : parentLevel;
+    const commit = inst.agent ? git(this.dir, 'commit-tree', `${inst.commit}^{tree}`, '-p', inst.commit, '-m', `${id}: level ${level}`).trim() : inst.commit;
+    this.levels.set(commit, level);
+    const failing = Array.from({ length: this.tests - level }, (_, i) => `AXIOM_FEEDBACK=failing: test-${level + i + 1}`);
+    return { passed: level === this.tests, score: level, commit, diff: null, log: ['running', ...failing, `AXIOM_SCORE=${level}`].join('\n') };
+  }
+  async cleanup(id: string): Promise<void> {
+    this.live.delete(id);
+  }
+}
+
+async function setUp(tests = 4): Promise<FakeSlots> {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  return new FakeSlots(engine.git, engine.repo, repo.dir, tests);
+}
+
+const OPTIONS: SearchOptions = { name: 's', task: 'make the tests pass', agents: 'custom', agentCommand: 'agent {prompt}', evaluate: 'node t.js', width: 2, parallel: 2 };
+const DEFAULTS = { evaluate: null, template: null, base: 'main' };
+const FAST = { pollMs: 5 };
+
+function refsOf(s: Search): string[] {
+  return s.nodes.map((n) => git(repo.dir, 'rev-parse', nodeRef(s.name, n.id)).trim());
+}
+
+test('the driver spends its attempts: the root evaluated, children expanded width at a time, never more live than parallel, every node recorded and kept by a ref', async () => {
+  const slots = await setUp(10);
+  await startSearch(slots, { ...OPTIONS, attempts: 5 }, DEFAULTS);
+  const events: string[] = [];
+  const s = await driveSearch(slots, 's', { ...FAST, onEvent: (e) => events.push(e.kind) });
+  assert.equal(s.state, 'done');
+  assert.equal(s.stopReason, 'all 5 attempts are used');
+  assert.equal(s.nodes.length, 6);
+  assert.ok(s.nodes.every((n) => n.state === 'evaluated' && n.instance === null));
+  assert.ok(slots.maxLive <= 2, `at most 2 live instances (saw ${slots.maxLive})`);
+  assert.equal(slots.live.size, 0, 'every slot was cleaned up');
+  assert.equal(s.driver, null);
+  assert.deepEqual(refsOf(s), s.nodes.map((n) => n.commit));
+  assert.equal(events.filter((e) => e === 'expanded').length, 5);
+  assert.equal(events.at(-1), 'ended');
+  // The root's children learn from the base's evaluation, deeper ones from their parent's.
+  assert.match(slots.prompts[0]!, /^make the tests pass\n/);
+  assert.match(slots.prompts[0]!, /failing: test-1\n/);
+  const deep = s.nodes.find((n) => n.round === 2)!;
+  assert.match(deep.prompt!, new RegExp(`score ${s.nodes.find((n) => n.id === deep.parent)!.result!.score}`));
+  assert.equal(s.nodes[0]!.result!.feedback.split('\n')[0], 'failing: test-1');
+});
+
+test('the target score ends the search at once; patience ends it when rounds bring nothing better', async () => {
+  const slots = await setUp(3);
+  await startSearch(slots, { ...OPTIONS, attempts: 50, targetScore: 3, select: 'best', width: 1, parallel: 1 }, DEFAULTS);
+  const s = await driveSearch(slots, 's', FAST);
+  assert.equal(s.stopReason, 'the target score 3 is reached');
+  assert.deepEqual(s.nodes.map((n) => [n.round, n.result?.score]), [[0, 0], [1, 1], [2, 2], [3, 3]], 'one test fixed per round, 3 rounds');
+  assert.equal(budgetEnding({ ...s, state: 'running' }, Date.now())?.now, true);
+
+  repo.cleanup();
+  const stuck = await setUp(3);
+  stuck.stuck = true;
+  await startSearch(stuck, { ...OPTIONS, attempts: 50, patience: 2 }, DEFAULTS);
+  const p = await driveSearch(stuck, 's', FAST);
+  assert.equal(p.stopReason, 'no better node for 2 rounds');
+  assert.ok(p.nodes.length < 51 && Math.max(...p.nodes.map((n) => n.round)) === 2, 'it stopped after round 2');
+});
+
+test('stop: a driven search is asked to stop and ends at its next look, its running attempts stopped and their slots cleaned up', async () => {
+  const slots = await setUp();
+  slots.hold = true;
+  await startSearch(slots, { ...OPTIONS, attempts: 10 }, DEFAULTS);
+  const driving = driveSearch(slots, 's', FAST);
+  // Wait until two agents are at work.
+  while ((await findSearch(slots.git, slots.repo, 's')).nodes.filter((n) => n.state === 'running').length < 2) await new Promise((r) => setTimeout(r, 10));
+  const asked = await stopSearch(slots, 's');
+  assert.equal(asked.state, 'stopping', 'a live driver ends it, not the stop itself');
+  const s = await driving;
+  assert.equal(s.state, 'stopped');
+  assert.equal(s.stopReason, 'stopped on request');
+  const children = s.nodes.filter((n) => n.parent !== null);
+  assert.deepEqual(children.map((n) => n.state), ['failed', 'failed']);
+  assert.match(children[0]!.error!, /^stopped: stopped on request/);
+  assert.deepEqual(slots.stopped.sort(), ['s-n1', 's-n2']);
+  assert.equal(slots.live.size, 0);
+  await assert.rejects(driveSearch(slots, 's', FAST), /has ended/);
+});
+
+test('resume continues from the record after its driver died; while a live driver holds the search, another driver is refused', async () => {
+  const slots = await setUp(3);
+  slots.hold = true;
+  let s = await startSearch(slots, { ...OPTIONS, attempts: 4, width: 1, parallel: 2 }, DEFAULTS);
+  // Another process drives it: a live process's claim.
+  sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const other = { pid: sleeper.pid!, startTime: null as string | null };
+  while (other.startTime === null) other.startTime = processStartTime(other.pid);
+  const claim = { holder: formatProcessIdentity(other), pid: other.pid, claimedAt: s.createdAt, leaseUntil: new Date(Date.now() + 60_000).toISOString() };
+  // It got as far as: root evaluated, node 1 running (its instance live), node 2 pending (spawned, not launched).
+  slots.levels.set(s.baseSha, 0);
+  await slots.spawnAt('s-n1', { base: 'main', commit: s.baseSha }, 'custom', 'p1');
+  await slots.spawnAt('s-n2', { base: 'main', commit: s.baseSha }, 'custom', 'p2');
+  s = await updateSearch(slots.git, slots.repo, s, (r) => ({
+    ...r,
+    driver: claim,
+    nodes: [
+      { ...r.nodes[0]!, state: 'evaluated', result: { passed: false, score: 0, feedback: 'failing: test-1', diff: null, evaluatedAt: r.createdAt } },
+      { id: 1, parent: 0, round: 1, agent: 'custom', prompt: 'p1', instance: 's-n1', commit: null, result: null, state: 'running', createdAt: r.createdAt },
+      { id: 2, parent: 0, round: 1, agent: 'custom', prompt: 'p2', instance: 's-n2', commit: null, result: null, state: 'pending', createdAt: r.createdAt },
+    ],
+  }));
+  await assert.rejects(driveSearch(slots, 's', FAST), (e) => e instanceof AxiomError && e.code === 'Locked' && /driven by another process/.test(e.message));
+  assert.equal(slots.live.size, 2, 'a refused driver changed nothing');
+
+  sleeper.kill('SIGKILL');
+  await new Promise((r) => sleeper!.once('exit', r));
+  slots.hold = false;
+  const done = await driveSearch(slots, 's', FAST);
+  assert.equal(done.state, 'done');
+  assert.equal(done.nodes[1]!.state, 'evaluated', 'the running attempt was evaluated by the new driver');
+  assert.equal(done.nodes[2]!.state, 'failed');
+  assert.match(done.nodes[2]!.error!, /interrupted before its agent started/);
+  assert.equal(done.nodes.filter((n) => n.parent !== null).length, 4, 'the attempts left were spent');
+  assert.equal(slots.live.size, 0);
+  assert.ok(Math.max(...done.nodes.map((n) => n.result?.score ?? 0)) >= 2);
+});
+
+test('an untrusted workspace neither starts nor drives a search, and records nothing', async () => {
+  const slots = await setUp();
+  await startSearch(slots, OPTIONS, DEFAULTS);
+  const untrusted = await AxiomEngine.open(repo.dir, { untrusted: true });
+  const fake = new FakeSlots(untrusted.git, untrusted.repo, repo.dir);
+  await assert.rejects(startSearch(fake, { ...OPTIONS, name: 'other' }, DEFAULTS), (e) => e instanceof AxiomError && e.code === 'Untrusted');
+  await assert.rejects(driveSearch(fake, 's', FAST), (e) => e instanceof AxiomError && e.code === 'Untrusted');
+  assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/searches/other/'), '');
+  assert.equal((await findSearch(slots.git, slots.repo, 's')).driver, null, 'no claim was taken');
+  assert.equal(fake.live.size, 0);
+});

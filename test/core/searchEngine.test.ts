@@ -1,0 +1,101 @@
+/**
+ * The search on the real engine (issue 18): a repository with K failing "tests", a stand-in agent
+ * that reads its prompt's feedback and fixes the one failing test it names, an evaluation that
+ * prints its score and an AXIOM_FEEDBACK= line per failing test. Real worktrees, headless agents,
+ * the race evaluation path, forced cleanups; then the landing of the best node, once.
+ */
+import { afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AxiomEngine, isAxiomError } from '../../src/core';
+import { headlessLauncher } from '../../src/agents/raceLauncher';
+import { driveSearch, startSearch } from '../../src/core/search';
+import { engineSearchSlots, landSearch, searchDefaults } from '../../src/core/searchEngine';
+import { findSearch, nodeRef, writeSearch, type SearchNode } from '../../src/core/searchRecord';
+import { formatProcessIdentity, currentProcessIdentity } from '../../src/core';
+import { git, makeRepo, worktreePaths, type TempRepo } from './helpers';
+import { TESTS, recordFor, writeSearchStandIns } from './searchStandIns';
+
+let repo: TempRepo;
+afterEach(() => repo?.cleanup());
+
+test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its budget; every node commit is kept by a ref; the best lands once', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent);
+  const engine = await AxiomEngine.open(repo.dir);
+  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  await startSearch(slots, { name: 'tests', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 12, width: 2, parallel: 2, targetScore: TESTS }, await searchDefaults(engine));
+  const done = await driveSearch(slots, 'tests', { pollMs: 50 });
+
+  assert.equal(done.state, 'done');
+  assert.equal(done.stopReason, `the target score ${TESTS} is reached`);
+  const best = done.nodes.find((n) => n.result?.passed)!;
+  assert.ok(best, 'a node passes every test');
+  assert.ok(best.round >= 3, `reached in round ${best.round}`);
+  assert.ok(done.nodes.filter((n) => n.parent !== null).length <= 12);
+  // Each round fixed one more test: a node's score is its parent's + 1.
+  for (const n of done.nodes.filter((x) => x.parent !== null && x.state === 'evaluated')) {
+    assert.equal(n.result!.score, done.nodes[n.parent!]!.result!.score! + 1, `node ${n.id}`);
+  }
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'no slot is left');
+  git(repo.dir, 'gc', '-q', '--prune=now');
+  for (const n of done.nodes.filter((x) => x.commit)) {
+    assert.equal(git(repo.dir, 'rev-parse', nodeRef('tests', n.id)).trim(), n.commit, `node ${n.id} is kept by its ref`);
+  }
+  assert.equal(git(repo.dir, 'show', `${best.commit}:impl.txt`), Array.from({ length: TESTS }, (_, i) => `fix t${i + 1}\n`).join(''));
+
+  const landed = await landSearch(engine, 'tests');
+  assert.equal(landed.node, best.id);
+  assert.equal(git(repo.dir, 'show', 'main:impl.txt').split('\n').filter(Boolean).length, TESTS);
+  assert.equal(fs.readFileSync(path.join(repo.dir, 'impl.txt'), 'utf8').split('\n').filter(Boolean).length, TESTS, 'the checked-out base moved with it');
+  await assert.rejects(landSearch(engine, 'tests'), (e) => isAxiomError(e, 'AlreadyLanded'));
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'the landing instance is gone');
+});
+
+function evaluated(id: number, parent: number | null, commit: string, passed: boolean, score: number): SearchNode {
+  return { id, parent, round: parent === null ? 0 : 1, agent: parent === null ? null : 'custom', prompt: null, instance: null, commit, result: { passed, score, feedback: '', diff: null, evaluatedAt: '' }, state: 'evaluated', createdAt: '' };
+}
+
+test('search land: a landing cut off after its merge is recorded, never repeated; one cut off before it is dropped and done; the root, unevaluated nodes and a driven search are refused', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const base = git(repo.dir, 'rev-parse', 'HEAD').trim();
+  const sideCommit = (file: string): string => {
+    git(repo.dir, 'checkout', '-q', '-b', 'side');
+    const sha = repo.commit(`work of ${file}`, { [file]: `from ${file}\n` });
+    git(repo.dir, 'checkout', '-q', 'main');
+    git(repo.dir, 'branch', '-q', '-D', 'side');
+    return sha;
+  };
+  const [first, second] = [sideCommit('one.txt'), sideCommit('two.txt')];
+  // A landing of node 1 that merged, then was killed before it recorded anything more.
+  git(repo.dir, 'merge', '-q', '--no-ff', '-m', 'Land node 1 of search cut', first);
+  const merged = git(repo.dir, 'rev-parse', 'HEAD').trim();
+  const dead = formatProcessIdentity({ pid: 2 ** 22 + 7, startTime: '1' }); // no such process
+  const nodesWith = (work: string): SearchNode[] => [evaluated(0, null, base, false, 0), evaluated(1, 0, work, true, 5), { ...evaluated(2, 0, work, false, 1), state: 'running', result: null }];
+  const cut = { node: 1, into: 'main', mergedSha: null, at: '2026-01-01T00:00:00.000Z', holder: dead };
+  await writeSearch(engine.git, engine.repo, recordFor('cut', base, { state: 'done', nodes: nodesWith(first), landing: { ...cut, next: merged } }), null);
+  const resumed = await landSearch(engine, 'cut');
+  assert.equal(resumed.resumed, true);
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), merged, 'the merge is not made again');
+  assert.equal((await findSearch(engine.git, engine.repo, 'cut')).landed?.node, 1);
+  await assert.rejects(landSearch(engine, 'cut'), (e) => isAxiomError(e, 'AlreadyLanded'));
+
+  // One killed before the base moved: its intent is dropped and the landing is done.
+  const notMade = git(repo.dir, 'commit-tree', `${second}^{tree}`, '-p', merged, '-p', second, '-m', 'never made').trim();
+  const nodes = nodesWith(second);
+  await writeSearch(engine.git, engine.repo, recordFor('before', base, { state: 'done', nodes, landing: { ...cut, next: notMade } }), null);
+  await assert.rejects(landSearch(engine, 'before', { node: 0 }), /the base itself/);
+  await assert.rejects(landSearch(engine, 'before', { node: 2 }), /was not evaluated \(running\)/);
+  const landed = await landSearch(engine, 'before');
+  assert.equal(landed.node, 1);
+  assert.equal(landed.resumed, undefined);
+  assert.equal(git(repo.dir, 'show', 'main:two.txt'), 'from two.txt\n');
+  assert.equal(fs.readFileSync(path.join(repo.dir, 'two.txt'), 'utf8'), 'from two.txt\n', 'the checked-out base moved with it');
+
+  const driver = { holder: formatProcessIdentity(currentProcessIdentity()), pid: process.pid, claimedAt: '', leaseUntil: new Date(Date.now() + 60_000).toISOString() };
+  await writeSearch(engine.git, engine.repo, recordFor('driven', base, { driver, nodes }), null);
+  await assert.rejects(landSearch(engine, 'driven'), (e) => isAxiomError(e, 'Locked'));
+  assert.equal((await findSearch(engine.git, engine.repo, 'driven')).landing, undefined, 'a refused landing records nothing');
+});

@@ -1,0 +1,71 @@
+/**
+ * Fixtures of the search tests: a record to start from, and stand-ins of a search's tests (issue 18): a repository "has" TESTS failing tests; `tests.js` prints
+ * AXIOM_FEEDBACK=failing: t<k> for each failing one and AXIOM_SCORE=<passing>, exits 0 when all
+ * pass; `fixer.js {prompt}` fixes the first failing test its prompt's feedback names, one per attempt.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SearchRecord } from '../../src/core/searchRecord';
+
+export const TESTS = 4;
+
+/** The stand-ins of a search: `node fixer.js {prompt}` and `node tests.js`. */
+export function writeSearchStandIns(parent: string, agentDelayMs = 0): { agentCommand: string; evaluateCommand: string } {
+  const dir = path.join(parent, 'search-stand-ins');
+  fs.mkdirSync(dir, { recursive: true });
+  // Fixes the first failing test its feedback names (one per attempt), and commits.
+  fs.writeFileSync(
+    path.join(dir, 'fixer.js'),
+    `const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
+setTimeout(() => {
+  const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
+  if (!m) return;
+  fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
+  execFileSync('git', ['add', 'impl.txt']);
+  execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'fix ' + m[1]]);
+}, ${agentDelayMs});
+`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'tests.js'),
+    `const fs = require('node:fs');
+const impl = fs.existsSync('impl.txt') ? fs.readFileSync('impl.txt', 'utf8') : '';
+let passing = 0;
+for (let k = 1; k <= ${TESTS}; k++) {
+  if (impl.includes('fix t' + k + '\\n')) passing++;
+  else console.log('AXIOM_FEEDBACK=failing: t' + k);
+}
+console.log('AXIOM_SCORE=' + passing);
+process.exit(passing === ${TESTS} ? 0 : 1);
+`,
+  );
+  return { agentCommand: `node ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt}`, evaluateCommand: `node ${JSON.stringify(path.join(dir, 'tests.js'))}` };
+}
+
+/** A search record with only its root, for tests that build the rest by hand. */
+export function recordFor(name: string, baseSha: string, extra: Partial<SearchRecord> = {}): SearchRecord {
+  const at = new Date().toISOString();
+  return {
+    version: 1,
+    name,
+    task: 'make the tests pass',
+    template: '{task}\n{feedback}',
+    base: 'main',
+    baseSha,
+    createdAt: at,
+    evaluate: { command: 'node t.js', score: 'higher', timeoutSec: 60 },
+    agents: ['custom'],
+    agentCommand: 'node agent.js {prompt}',
+    width: 2,
+    parallel: 2,
+    budget: { attempts: 10, minutes: null, targetScore: null, patience: null },
+    select: 'uct',
+    exploration: 1.4,
+    state: 'running',
+    driver: null,
+    nodes: [{ id: 0, parent: null, round: 0, agent: null, prompt: null, instance: null, commit: baseSha, result: null, state: 'pending', createdAt: at }],
+    ...extra,
+  };
+}
+
