@@ -11,7 +11,9 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { WorktreeRecord } from './parse';
+import { parseWorktreeList, type WorktreeRecord } from './parse';
+import type { GitRunner } from './git';
+import type { RepoInfo } from './repo';
 
 /** The record of one worktree, its HEAD's branch still unresolved (`head` is set only when detached). */
 export interface UnresolvedWorktreeRecord extends WorktreeRecord {
@@ -40,7 +42,7 @@ async function exists(file: string): Promise<boolean> {
 
 /**
  * Reads the record of the worktree whose admin dir is `adminDir`; null when git would not list it
- * (no readable, non-empty `gitdir` file, or no HEAD).
+ * (no readable, non-empty `gitdir` file).
  */
 export async function readWorktreeRecord(adminDir: string): Promise<UnresolvedWorktreeRecord | null> {
   const [gitdirText, headText, lockText] = await Promise.all([
@@ -49,18 +51,19 @@ export async function readWorktreeRecord(adminDir: string): Promise<UnresolvedWo
     readOrNull(path.join(adminDir, 'locked')),
   ]);
   const gitdir = gitdirText?.trimEnd() ?? '';
-  if (!gitdir || headText === null) return null;
+  if (!gitdir) return null;
   const dotGit = path.resolve(adminDir, gitdir);
   const worktreePath = dotGit.endsWith(`${path.sep}.git`) ? path.dirname(dotGit) : dotGit;
-  const head = headText.trim();
+  // No HEAD git can read: listed with neither a commit nor a branch.
+  const head = headText?.trim() ?? '';
   const symref = head.startsWith('ref:') ? head.slice(4).trim() : null;
   const record: UnresolvedWorktreeRecord = {
     path: worktreePath,
-    head: symref === null && !ZERO.test(head) ? head : null,
+    head: symref === null && head && !ZERO.test(head) ? head : null,
     branchRef: symref,
     symref,
     bare: false,
-    detached: symref === null,
+    detached: symref === null && head !== '',
     locked: lockText !== null,
     prunable: false,
   };
@@ -71,4 +74,28 @@ export async function readWorktreeRecord(adminDir: string): Promise<UnresolvedWo
     record.prunableReason = 'gitdir file points to non-existent location';
   }
   return record;
+}
+
+/** What `worktree list` says of a worktree that does not need its HEAD resolved to a commit. */
+export type WorktreeCheckout = Pick<WorktreeRecord, 'path' | 'branchRef' | 'bare' | 'prunable'>;
+
+/**
+ * Every worktree and the branch it has checked out, as `git worktree list` lists them (main first,
+ * then by path), read fresh from the admin dirs' files: the same answer without a git process that
+ * resolves every worktree's HEAD (0.1–0.2 s at 300 worktrees on a busy 2-core machine). For the
+ * merge's "is the target checked out, is it mid-operation somewhere" (decided under the lock).
+ */
+export async function listCheckouts(git: GitRunner, repo: Pick<RepoInfo, 'commonDir' | 'mainWorktree'>): Promise<WorktreeCheckout[]> {
+  // No main worktree beside the common dir (bare, or a main worktree elsewhere): git says where it is.
+  if (!repo.mainWorktree) return parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
+  const root = path.join(repo.commonDir, 'worktrees');
+  const names = await fs.readdir(root).catch(() => [] as string[]);
+  const [mainHead, linked] = await Promise.all([
+    readOrNull(path.join(repo.commonDir, 'HEAD')),
+    Promise.all(names.map((name) => readWorktreeRecord(path.join(root, name)))),
+  ]);
+  const mainRef = mainHead?.trim().startsWith('ref:') ? mainHead.trim().slice(4).trim() : null;
+  const main: WorktreeCheckout = { path: repo.mainWorktree, branchRef: mainRef, bare: false, prunable: false };
+  const others = linked.filter((r): r is UnresolvedWorktreeRecord => r !== null).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [main, ...others.map(({ path: p, branchRef, bare, prunable }) => ({ path: p, branchRef, bare, prunable }))];
 }

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, GitRunner } from '../../src/core';
 import { commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
+import { parseWorktreeList } from '../../src/core/parse';
+import { listCheckouts } from '../../src/core/worktreeRecord';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -70,6 +72,8 @@ test('status <id> is exactly the snapshot\'s row of that instance, whatever its 
   // a pending terminal and a recorded agent state
   await engine.spawn('term', { launch: 'terminal', agent: 'claude', prompt: 'do it' });
 
+  git(repo.dir, 'worktree', 'add', '-q', '-b', 'feature', path.join(repo.parent, 'foreign'));
+
   const snap = await (await AxiomEngine.open(repo.dir)).snapshot();
   const ids = ['a', 'c', 'm', 'locked', 'locked-bare', 'gone', 'nogit', 'detached', 'orphan', 'untracking', 'term'];
   for (const id of ids) {
@@ -99,4 +103,22 @@ test('locate finds an instance whose admin dir git did not name after it (custom
   assert.equal(path.basename(second.adminDir), 'work1');
   assert.equal((await engine.locate('second')).adminDir, second.adminDir);
   assert.equal((await engine.status('second')).path, second.path);
+});
+
+test('the worktrees and their branches read from the admin dirs are what git worktree list says (merge decides on them)', async () => {
+  repo = makeRepo();
+  git(repo.dir, 'config', 'axiom.maxInstances', '100');
+  const engine = await AxiomEngine.open(repo.dir);
+  git(repo.dir, 'worktree', 'lock', (await engine.spawn('locked')).path);
+  fs.rmSync((await engine.spawn('gone')).path, { recursive: true, force: true });
+  fs.rmSync(path.join((await engine.spawn('nogit')).path, '.git'));
+  git((await engine.spawn('detached')).path, 'checkout', '-q', '--detach');
+  git((await engine.spawn('orphan')).path, 'checkout', '-q', '--orphan', 'fresh');
+  await engine.spawn('b');
+  await engine.spawn('a');
+  git(repo.dir, 'worktree', 'add', '-q', '-b', 'feature', path.join(repo.parent, 'foreign'));
+  git(repo.dir, 'worktree', 'add', '-q', '--detach', path.join(repo.parent, 'foreign-detached'));
+  const fromGit = parseWorktreeList(git(repo.dir, 'worktree', 'list', '--porcelain', '-z')).map(({ path: p, branchRef, bare, prunable }) => ({ path: p, branchRef, bare, prunable }));
+  assert.equal(fromGit.length, 10);
+  assert.deepEqual(await listCheckouts(engine.git, engine.repo), fromGit);
 });
