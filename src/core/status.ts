@@ -187,7 +187,8 @@ export class StatusCollector {
     // Agent facts before git facts, as in a snapshot.
     const m = inst.metadata;
     const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
-    const [agent, setup, record] = await Promise.all([readAgentState(adminDir, pending), readSetupRecord(adminDir), readWorktreeRecord(adminDir)]);
+    const [agent, setup] = await Promise.all([readAgentState(adminDir, pending), readSetupRecord(adminDir)]);
+    const record = readWorktreeRecord(adminDir);
     if (!record) return null;
     const wanted = [...new Set([...(record.symref?.startsWith('refs/') ? [record.symref] : []), `refs/heads/${m.base}`])];
     const refs = parseRefs(await this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, ...wanted], { readOnly: true }));
