@@ -231,7 +231,8 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
 export function targetBusyProblem(listed: readonly WorktreeCheckout[], target: string): MergePlan['problem'] {
   for (const w of listed) {
     if (w.prunable || w.bare) continue;
-    const gitDir = gitDirOf(w.path);
+    // The admin dir, where git itself looks for a rebase or bisect of the branch (is_worktree_being_rebased).
+    const gitDir = w.gitDir ?? gitDirOf(w.path);
     if (!gitDir) continue;
     const op = w.branchRef === `refs/heads/${target}` ? operationInProgress(gitDir) : operationOnBranch(gitDir, target);
     if (op) {

@@ -68,7 +68,10 @@ export function readWorktreeRecord(adminDir: string): UnresolvedWorktreeRecord |
 }
 
 /** What `worktree list` says of a worktree that does not need its HEAD resolved to a commit. */
-export type WorktreeCheckout = Pick<WorktreeRecord, 'path' | 'branchRef' | 'bare' | 'prunable'>;
+export type WorktreeCheckout = Pick<WorktreeRecord, 'path' | 'branchRef' | 'bare' | 'prunable'> & {
+  /** Where git keeps this worktree's HEAD and operation state (its admin dir; the common dir for the main one), when known. */
+  gitDir?: string;
+};
 
 /**
  * Every worktree and the branch it has checked out, as `git worktree list` lists them (main first,
@@ -87,9 +90,12 @@ export async function listCheckouts(git: GitRunner, repo: Pick<RepoInfo, 'common
     /* no linked worktree */
   }
   const mainHead = readOrNull(path.join(repo.commonDir, 'HEAD'));
-  const linked = names.map((name) => readWorktreeRecord(path.join(root, name)));
+  const linked = names.flatMap((name) => {
+    const gitDir = path.join(root, name);
+    const r = readWorktreeRecord(gitDir);
+    return r ? [{ path: r.path, branchRef: r.branchRef, bare: r.bare, prunable: r.prunable, gitDir }] : [];
+  });
   const mainRef = mainHead?.trim().startsWith('ref:') ? mainHead.trim().slice(4).trim() : null;
-  const main: WorktreeCheckout = { path: repo.mainWorktree, branchRef: mainRef, bare: false, prunable: false };
-  const others = linked.filter((r): r is UnresolvedWorktreeRecord => r !== null).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return [main, ...others.map(({ path: p, branchRef, bare, prunable }) => ({ path: p, branchRef, bare, prunable }))];
+  const main: WorktreeCheckout = { path: repo.mainWorktree, branchRef: mainRef, bare: false, prunable: false, gitDir: repo.commonDir };
+  return [main, ...linked.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))];
 }

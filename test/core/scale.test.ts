@@ -120,5 +120,20 @@ test('the worktrees and their branches read from the admin dirs are what git wor
   git(repo.dir, 'worktree', 'add', '-q', '--detach', path.join(repo.parent, 'foreign-detached'));
   const fromGit = parseWorktreeList(git(repo.dir, 'worktree', 'list', '--porcelain', '-z')).map(({ path: p, branchRef, bare, prunable }) => ({ path: p, branchRef, bare, prunable }));
   assert.equal(fromGit.length, 10);
-  assert.deepEqual(await listCheckouts(engine.git, engine.repo), fromGit);
+  assert.deepEqual((await listCheckouts(engine.git, engine.repo)).map(({ gitDir: _, ...w }) => w), fromGit);
+});
+
+test('a target being rebased in a linked worktree (its HEAD detached meanwhile) still refuses the merge: the admin dirs are read, not git worktree list', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const a = await engine.spawn('a');
+  commitIn(a.path, 'a', { 'a.txt': 'a\n' });
+  const f = path.join(repo.parent, 'f');
+  git(repo.dir, 'worktree', 'add', '-q', '-b', 'feature', f);
+  commitIn(f, 'feature edit', { 'src/app.txt': 'feature\n' });
+  repo.commit('main edit', { 'src/app.txt': 'main\n' });
+  assert.throws(() => git(f, 'rebase', 'main'), 'the rebase stops on its conflict');
+  const before = git(repo.dir, 'rev-parse', 'refs/heads/feature');
+  await assert.rejects(engine.merge('a', { into: 'feature' }), (err: unknown) => (err as { code?: string }).code === 'OperationInProgress');
+  assert.equal(git(repo.dir, 'rev-parse', 'refs/heads/feature'), before);
 });
