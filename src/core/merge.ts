@@ -18,7 +18,8 @@ import { AxiomError, isAxiomError, type AxiomErrorCode } from './errors';
 import type { GitRunner } from './git';
 import { withRepoLock } from './lock';
 import { recordLanding } from './metadata';
-import { parseMergeTree, parseRawNumstat, parseStatusV2, parseWorktreeList, type FileChange, type StatusEntry, type WorktreeRecord } from './parse';
+import { parseMergeTree, parseRawNumstat, parseStatusV2, type FileChange, type StatusEntry } from './parse';
+import { listCheckouts, type WorktreeCheckout } from './worktreeRecord';
 import { worktreeTree } from './worktreeSnapshot';
 import type { RepoInfo } from './repo';
 import { resolveBase } from './spawn';
@@ -136,7 +137,7 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
   const headRaw = await git.run(inst.path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { readOnly: true, okExitCodes: [1, 128] });
   if (headRaw.exitCode !== 0) throw new AxiomError('NothingToMerge', `${inst.id} has no commit yet.`);
   const head = headOverride ?? headRaw.stdout.trim();
-  const listed = parseWorktreeList(await git.out(repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
+  const listed = await listCheckouts(git, repo);
   const targetWt = listed.find((w) => w.branchRef === `refs/heads/${target}` && !w.prunable && !w.bare)?.path ?? null;
 
   let problem = (await instanceProblem(git, repo, inst, headRaw.stdout.trim())) ?? targetBusyProblem(listed, target);
@@ -228,10 +229,11 @@ async function plan(ctx: Ctx, inst: LocatedInstance, options: MergeOptions, head
  * rebasing it (its HEAD is detached meanwhile, so `worktree list` does not show the branch), bisecting
  * from it, or having it checked out mid-merge, cherry-pick, revert or bisect.
  */
-export function targetBusyProblem(listed: readonly WorktreeRecord[], target: string): MergePlan['problem'] {
+export function targetBusyProblem(listed: readonly WorktreeCheckout[], target: string): MergePlan['problem'] {
   for (const w of listed) {
     if (w.prunable || w.bare) continue;
-    const gitDir = gitDirOf(w.path);
+    // The admin dir, where git itself looks for a rebase or bisect of the branch (is_worktree_being_rebased).
+    const gitDir = w.gitDir ?? gitDirOf(w.path);
     if (!gitDir) continue;
     const op = w.branchRef === `refs/heads/${target}` ? operationInProgress(gitDir) : operationOnBranch(gitDir, target);
     if (op) {
@@ -246,7 +248,7 @@ export function targetBusyProblem(listed: readonly WorktreeRecord[], target: str
 
 /** Whether every target in `targets` is free; the first busy one refuses (`OperationInProgress`). */
 export async function refuseBusyTargets(ctx: Ctx, targets: Iterable<string>): Promise<void> {
-  const listed = parseWorktreeList(await ctx.git.out(ctx.repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }));
+  const listed = await listCheckouts(ctx.git, ctx.repo);
   for (const target of new Set(targets)) {
     const problem = targetBusyProblem(listed, target);
     if (problem) throw new AxiomError(problem.code, problem.message);

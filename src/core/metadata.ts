@@ -195,17 +195,12 @@ export async function readAdminEntries(commonDir: string): Promise<AdminEntry[]>
   } catch {
     return [];
   }
-  return Promise.all(
-    names.map(async (name) => {
-      const adminDir = path.join(root, name);
-      let worktreePath: string | null = null;
-      try {
-        const gitdir = (await fs.readFile(path.join(adminDir, 'gitdir'), 'utf8')).trim();
-        worktreePath = path.dirname(path.resolve(adminDir, gitdir));
-      } catch {
-        /* not a worktree admin dir */
-      }
-      return { adminDir, worktreePath, ...(await readMetadataFile(adminDir)) };
-    }),
-  );
+  return Promise.all(names.map((name) => readAdminEntry(path.join(root, name))));
+}
+
+/** One linked worktree's admin dir with its metadata (file reads only). */
+export async function readAdminEntry(adminDir: string): Promise<AdminEntry> {
+  const [gitdir, meta] = await Promise.all([fs.readFile(path.join(adminDir, 'gitdir'), 'utf8').then((t) => t.trim(), () => null), readMetadataFile(adminDir)]);
+  // null: not a worktree admin dir
+  return { adminDir, worktreePath: gitdir === null ? null : path.dirname(path.resolve(adminDir, gitdir)), ...meta };
 }

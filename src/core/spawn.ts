@@ -9,7 +9,7 @@ import { AxiomError, isAxiomError } from './errors';
 import type { GitRunner } from './git';
 import { branchFor, isPlausibleRefName, validateId, worktreePathFor } from './ids';
 import { withRepoLock } from './lock';
-import { adminDirOf, readAdminEntries, writeMetadata, type AdminEntry, type AgentSession, type InstanceMetadata, type InstanceSource, type LaunchMode } from './metadata';
+import { adminDirOf, readAdminEntries, readAdminEntry, readMetadataFile, writeMetadata, type AgentSession, type InstanceMetadata, type InstanceSource, type LaunchMode } from './metadata';
 import type { RepoInfo } from './repo';
 import { crashPoint } from './testHooks';
 import { currentProcessIdentity, formatProcessIdentity } from './processIdentity';
@@ -144,15 +144,14 @@ export async function spawnInstance(
     return releaseOnFailure(e);
   }
   const created = await withRepoLock(repo.commonDir, async () => {
-    const entries = await readAdminEntries(repo.commonDir);
-    const live = entries.filter((e) => e.metadata);
-    if (live.some((e) => e.metadata!.id === id)) {
+    const scan = await scanAdminDirs(repo.commonDir, id);
+    if (scan.taken) {
       throw new AxiomError('AlreadyExists', `An instance named ${JSON.stringify(id)} already exists. Pick another id or clean it up first.`);
     }
-    if (live.length >= limit) {
+    if (scan.live >= limit) {
       throw new AxiomError(
         'LimitReached',
-        `${live.length} instances are live and the limit is ${limit}. Clean up finished instances or raise the limit (git config axiom.maxInstances).`,
+        `${scan.live} instances are live and the limit is ${limit}. Clean up finished instances or raise the limit (git config axiom.maxInstances).`,
       );
     }
     if (fs.existsSync(wtPath)) {
@@ -160,7 +159,7 @@ export async function spawnInstance(
         path: wtPath,
       });
     }
-    const clash = await worktreeOnInstanceBranch(entries, id);
+    const clash = scan.clash;
     if (clash) {
       throw new AxiomError('BranchCheckedOut', `A branch of instance ${JSON.stringify(id)} is checked out at ${clash}. Run repair or pick another id.`, {
         path: clash,
@@ -258,13 +257,29 @@ async function parentBranch(repo: RepoInfo, from: string, base: string | undefin
   return parent.metadata.branch;
 }
 
-/** The path of a worktree (made by anyone) that has a branch of this instance id checked out. */
-async function worktreeOnInstanceBranch(entries: AdminEntry[], id: string): Promise<string | null> {
-  for (const e of entries) {
-    const head = await fs.promises.readFile(path.join(e.adminDir, 'HEAD'), 'utf8').catch(() => '');
-    if (head.startsWith(`ref: refs/heads/axiom/${id}/`)) return e.worktreePath ?? e.adminDir;
-  }
-  return null;
+/**
+ * What spawn decides on, read fresh under the lock in one parallel pass over the admin dirs (file
+ * reads, no git process; the admin dir git makes for the new worktree is not among them yet): how
+ * many instances are live (have a record), whether one of them is `id`, and the path of a worktree
+ * (made by anyone) that has a branch of this id checked out.
+ */
+async function scanAdminDirs(commonDir: string, id: string): Promise<{ live: number; taken: boolean; clash: string | null }> {
+  const root = path.join(commonDir, 'worktrees');
+  const names = await fs.promises.readdir(root).catch(() => [] as string[]);
+  const onBranch = `ref: refs/heads/axiom/${id}/`;
+  const dirs = await Promise.all(
+    names.map(async (name) => {
+      const adminDir = path.join(root, name);
+      const [{ metadata }, head] = await Promise.all([readMetadataFile(adminDir), fs.promises.readFile(path.join(adminDir, 'HEAD'), 'utf8').catch(() => '')]);
+      return { adminDir, id: metadata?.id ?? null, onBranch: head.startsWith(onBranch) };
+    }),
+  );
+  const clashing = dirs.find((d) => d.onBranch);
+  return {
+    live: dirs.filter((d) => d.id !== null).length,
+    taken: dirs.some((d) => d.id === id),
+    clash: clashing ? ((await readAdminEntry(clashing.adminDir)).worktreePath ?? clashing.adminDir) : null,
+  };
 }
 
 /** Deletes a branch this spawn created (`branch -D` also drops its upstream config). */

@@ -16,6 +16,7 @@ import { mapPool } from './pool';
 import { isAncestor } from './commits';
 import { readSetupRecord, setupStatusOf, type SetupStatus } from './setup';
 import type { ProvisionedEntry } from './metadata';
+import { readWorktreeRecord } from './worktreeRecord';
 
 export type WorktreeKind = 'main' | 'instance' | 'foreign';
 
@@ -114,6 +115,22 @@ export function parseTrack(track: string): { ahead: number; behind: number } | n
   return { ahead: Number(ahead?.[1] ?? 0), behind: Number(behind?.[1] ?? 0) };
 }
 
+function parseRefs(out: string): Map<string, RefInfo> {
+  const refs = new Map<string, RefInfo>();
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [ref, sha, tree, date, upstream, track, ...subject] = line.split('\0');
+    refs.set(ref!, { sha: sha!, tree: tree!, date: Number(date), upstream: upstream!, track: upstream ? parseTrack(track!) : null, subject: subject.join('\0') });
+  }
+  return refs;
+}
+
+/** One instance as {@link StatusCollector.one} needs it: where its admin dir and worktree are, and its record. */
+export interface InstanceFiles {
+  adminDir: string;
+  metadata: InstanceMetadata;
+}
+
 export class StatusCollector {
   private readonly dirtyCache = new Map<string, DirtyCacheEntry>();
   private readonly aheadBehindCache = new Map<string, { ahead: number; behind: number }>();
@@ -147,12 +164,7 @@ export class StatusCollector {
       this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, 'refs/heads'], { readOnly: true }),
     ]);
     const records = parseWorktreeList(listOut);
-    const refs = new Map<string, RefInfo>();
-    for (const line of refsOut.split('\n')) {
-      if (!line) continue;
-      const [ref, sha, tree, date, upstream, track, ...subject] = line.split('\0');
-      refs.set(ref!, { sha: sha!, tree: tree!, date: Number(date), upstream: upstream!, track: upstream ? parseTrack(track!) : null, subject: subject.join('\0') });
-    }
+    const refs = parseRefs(refsOut);
     const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null; problem: string | null }>();
     for (const e of adminEntries) if (e.worktreePath) metaByPath.set(e.worktreePath, e);
 
@@ -162,6 +174,29 @@ export class StatusCollector {
       this.statusOf(record, refs, metaByPath, agentStates, setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
     );
     return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
+  }
+
+  /**
+   * The status of one instance, exactly as a snapshot would show it, from that instance's own files
+   * (admin dir: HEAD, locked, gitdir; agent state; setup), one `for-each-ref` of its branch and base
+   * and one `git status` (plus `rev-list`/`merge-tree` only when the snapshot would run them): the
+   * cost does not grow with the number of worktrees. null when git would not list the worktree.
+   */
+  async one(inst: InstanceFiles, options: Pick<SnapshotOptions, 'conflicts'> = {}): Promise<WorktreeStatus | null> {
+    const { adminDir } = inst;
+    // Agent facts before git facts, as in a snapshot.
+    const m = inst.metadata;
+    const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
+    const [agent, setup] = await Promise.all([readAgentState(adminDir, pending), readSetupRecord(adminDir)]);
+    const record = readWorktreeRecord(adminDir);
+    if (!record) return null;
+    const wanted = [...new Set([...(record.symref?.startsWith('refs/') ? [record.symref] : []), `refs/heads/${m.base}`])];
+    const refs = parseRefs(await this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, ...wanted], { readOnly: true }));
+    for (const name of [...refs.keys()]) if (!wanted.includes(name)) refs.delete(name);
+    // What `worktree list` does: HEAD resolved through the branch it names (unborn: no commit).
+    if (record.symref) record.head = refs.get(record.symref)?.sha ?? null;
+    const byPath = new Map([[path.resolve(record.path), { adminDir, metadata: m, problem: null }]]);
+    return this.statusOf(record, refs, byPath, new Map([[adminDir, agent]]), new Map([[adminDir, setupStatusOf(setup)]]), true, options.conflicts ?? true);
   }
 
   private async statusOf(

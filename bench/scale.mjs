@@ -1,0 +1,152 @@
+// Hundreds of instances (issue 19): one instance's operations at 100 and 300 instances against the
+// same at 1 instance and against raw git for the same answer. Two clones of the small repository
+// live side by side — one with 1 instance, one grown to 100 then 300 — and every figure is taken
+// A B C A B C … (at 1, at N, raw git at N) in one run, medians. Part of `npm run bench`; alone:
+// `node bench/scale.mjs` (after `npm run bench` or `npm run build` + `tsc -p tsconfig.test.json`).
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(import.meta.dirname, '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const now = () => performance.now();
+/** A process run to its end, asynchronously (so its cost is the process, not a blocked event loop). */
+const run = (cmd, args, cwd) =>
+  new Promise((resolve, reject) =>
+    spawn(cmd, args, { cwd, stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } }).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`)))),
+  );
+const gitAsync = (cwd, ...args) => run('git', ['-C', cwd, ...args], '/');
+
+/**
+ * Instances made with spawn's own steps, minus its lock and configuration reads: `worktree add
+ * --no-checkout --track -b` one at a time (git's metadata step is not safe in parallel), the record
+ * spawn writes, then the checkouts two at a time. The fastest honest way to 300 instances.
+ */
+async function grow(repo, from, to) {
+  const base = 'main';
+  const baseSha = git(repo, 'rev-parse', base).trim();
+  const made = [];
+  for (let i = from; i < to; i++) {
+    const id = `s${i}`;
+    const now = new Date();
+    const branch = `axiom/${id}/${now.getTime()}`;
+    const wt = path.join(path.dirname(repo), `axiom-${id}`);
+    git(repo, 'worktree', 'add', '-q', '--no-checkout', '--track', '-b', branch, wt, `refs/heads/${base}`);
+    const adminDir = path.resolve(wt, git(wt, 'rev-parse', '--git-dir').trim());
+    const metadata = { version: 1, id, branch, base, baseSha, agent: null, prompt: null, launch: 'none', createdAt: now.toISOString() };
+    fs.writeFileSync(path.join(adminDir, 'axiom.json'), JSON.stringify(metadata, null, 2) + '\n');
+    made.push(wt);
+  }
+  let next = 0;
+  await Promise.all([0, 1].map(async () => { while (next < made.length) await gitAsync(made[next++], 'reset', '--hard', '--quiet'); }));
+}
+
+/** `variants` run in turn, `rounds` times (A B C A B C …); the median of each, in ms. */
+async function alternate(rounds, variants) {
+  const times = variants.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let v = 0; v < variants.length; v++) {
+      const prepared = variants[v].prepare ? await variants[v].prepare(r) : undefined;
+      const t = now();
+      await variants[v].run(r, prepared);
+      times[v].push(now() - t);
+    }
+  }
+  return times.map(median);
+}
+
+export async function scaleBench({ src, row, freshClone, AxiomEngine, sizes = [100, 300], rounds = 5, engineRounds = 9 }) {
+  const one = freshClone(src, 'scale-1');
+  const many = freshClone(src, 'scale-n');
+  // One instance with a commit in each (merge preview, evaluation), one clean one for status.
+  for (const c of [one, many]) {
+    const engine = await AxiomEngine.open(c.repo);
+    const m = await engine.spawn('m');
+    fs.writeFileSync(path.join(m.path, 'feature.txt'), 'f\n');
+    git(m.path, 'add', 'feature.txt');
+    git(m.path, 'commit', '-q', '-m', 'feature');
+    await engine.spawn('st');
+  }
+  const branchOf = (repo, id) => JSON.parse(fs.readFileSync(path.join(repo, '.git', 'worktrees', `axiom-${id}`, 'axiom.json'), 'utf8')).branch;
+  const wtOf = (c, id) => path.join(c.dir, `axiom-${id}`);
+  const line = (name, n, [at1, atN, floor], target) =>
+    row(`${name}: ${n} vs 1 instance`, atN / at1, '×', `${atN.toFixed(1)} ms at ${n}, ${at1.toFixed(1)} ms at 1, raw git ${floor.toFixed(1)} ms (${(atN / floor).toFixed(1)}× raw); target ${target}`);
+  let count = 2;
+  let spawned = 0;
+  for (const n of sizes) {
+    const t = now();
+    await grow(many.repo, count - 2, n - 2);
+    count = n;
+    console.log(`  (${n} instances made in ${((now() - t) / 1000).toFixed(1)} s)`);
+    const rawStatus = (c, id) => async () => {
+      await gitAsync(wtOf(c, id), 'status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all');
+      await gitAsync(c.repo, 'rev-list', '--left-right', '--count', `main...${branchOf(c.repo, id)}`);
+    };
+    // In process, each call on a newly opened engine (no caches: what one CLI or MCP call costs).
+    const engineOp = (c, op) => ({ prepare: () => AxiomEngine.open(c.repo), run: (_r, engine) => op(engine) });
+    line('status <id> (engine)', n, await alternate(engineRounds, [engineOp(one, (e) => e.status('st')), engineOp(many, (e) => e.status('st')), { run: rawStatus(many, 'st') }]), '≤ 1.2×');
+    line('axiom status <id> --json (CLI)', n, await alternate(rounds, [
+      { run: () => run('node', [cli, 'status', 'st', '--json'], one.repo) },
+      { run: () => run('node', [cli, 'status', 'st', '--json'], many.repo) },
+      { run: rawStatus(many, 'st') },
+    ]), '≤ 1.2×');
+    // Spawn through the CLI one after another, then clean each up again, against raw worktree add / remove.
+    const first = spawned;
+    line('axiom spawn <id> (CLI, sequential)', n, await alternate(rounds, [
+      { run: (r) => run('node', [cli, 'spawn', `p${first + r}`], one.repo) },
+      { run: (r) => run('node', [cli, 'spawn', `p${first + r}`], many.repo) },
+      { run: (r) => gitAsync(many.repo, 'worktree', 'add', '-q', '-b', `raw${first + r}`, path.join(many.dir, `raw${first + r}`), 'main') },
+    ]), '≤ 1.2×');
+    line('axiom cleanup <id> (CLI)', n, await alternate(rounds, [
+      { run: (r) => run('node', [cli, 'cleanup', `p${first + r}`], one.repo) },
+      { run: (r) => run('node', [cli, 'cleanup', `p${first + r}`], many.repo) },
+      { run: async (r) => { await gitAsync(many.repo, 'worktree', 'remove', path.join(many.dir, `raw${first + r}`)); await gitAsync(many.repo, 'branch', '-D', `raw${first + r}`); } },
+    ]), '≤ 1.2×');
+    spawned += rounds;
+    line('merge preview of one instance (engine)', n, await alternate(engineRounds, [
+      engineOp(one, (e) => e.merge('m', { preview: true })),
+      engineOp(many, (e) => e.merge('m', { preview: true })),
+      { run: async () => { await gitAsync(wtOf(many, 'm'), 'status', '--porcelain=v2', '-z'); await gitAsync(many.repo, 'merge-tree', '--write-tree', 'main', branchOf(many.repo, 'm')); } },
+    ]), '≤ 1.2×');
+    line('evaluate one instance, command `true` (engine)', n, await alternate(engineRounds, [
+      engineOp(one, (e) => e.explore.evaluate('m', { command: 'true' })),
+      engineOp(many, (e) => e.explore.evaluate('m', { command: 'true' })),
+      { run: async () => { await gitAsync(wtOf(many, 'm'), 'status', '--porcelain=v2', '-z'); await run('sh', ['-c', 'true'], wtOf(many, 'm')); await gitAsync(many.repo, 'notes', '--ref=refs/notes/bench', 'add', '-f', '-m', 'x', branchOf(many.repo, 'm')); } },
+    ]), '≤ 1.2×');
+    line('diff of one instance (engine)', n, await alternate(engineRounds, [
+      engineOp(one, (e) => e.diff('m')),
+      engineOp(many, (e) => e.diff('m')),
+      { run: () => gitAsync(wtOf(many, 'm'), 'diff', '--raw', 'main') },
+    ]), '≤ 1.2×');
+    for (const c of [one, many]) git(c.repo, 'config', 'axiom.setup', 'true');
+    line('setup of one instance, command `true` (engine)', n, await alternate(engineRounds, [
+      engineOp(one, (e) => e.setup('st')),
+      engineOp(many, (e) => e.setup('st')),
+      { run: async () => { await gitAsync(many.repo, 'config', '-z', '--get-regexp', '^axiom\\.'); await run('sh', ['-c', 'true'], wtOf(many, 'st')); } },
+    ]), '≤ 1.2×');
+    for (const c of [one, many]) git(c.repo, 'config', '--unset-all', 'axiom.setup');
+  }
+  for (const c of [one, many]) fs.rmSync(c.dir, { recursive: true, force: true });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { AxiomEngine } = require(path.join(root, 'out/src/core/index.js'));
+  const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'axiom-worktrees', 'bench');
+  const src = path.join(cache, 'small-200');
+  if (!fs.existsSync(src)) throw new Error(`run npm run bench once first (it generates ${src})`);
+  const freshClone = (from, label) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `axiom-bench-${label}-`));
+    git(dir, 'clone', '-q', '--no-hardlinks', from, 'repo');
+    const repo = path.join(dir, 'repo');
+    for (const [k, v] of [['user.name', 'bench'], ['user.email', 'b@b'], ['axiom.maxInstances', '1000']]) git(repo, 'config', k, v);
+    return { dir, repo };
+  };
+  const row = (name, value, unit, note = '') => console.log(`${name.padEnd(64)} ${value.toFixed(2).padStart(9)} ${unit.padEnd(6)} ${note}`);
+  const sizes = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(',').map(Number) : undefined;
+  await scaleBench({ src, row, freshClone, AxiomEngine, ...(sizes ? { sizes } : {}) });
+}
