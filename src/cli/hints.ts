@@ -7,6 +7,7 @@ const FLAGS: Record<HintOption, { flag: string; placeholder: string }> = {
   command: { flag: '--command', placeholder: '"<template>"' },
   evaluate: { flag: '--evaluate', placeholder: '"<template>"' },
   agentCommand: { flag: '--agent-command', placeholder: '"<template>"' },
+  remote: { flag: '--remote', placeholder: '<name>' },
 };
 
 function stepText(step: NextStep): string {

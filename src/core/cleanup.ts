@@ -331,11 +331,23 @@ export function describeRisk(id: string, risk: WorkAtRisk, max = 15): string {
   for (const s of risk.submodules) lines.push(`submodule ${s.path}: ${plural(s.commits, 'commit')} that exist only in this worktree`);
   for (const p of risk.provisionedChanged ?? []) lines.push(`${p} (Axiom put it there from the main worktree; never salvaged)`);
   const ignored = describeIgnored(risk);
+  const pushed = describePushed(risk);
   return (
     `Cleaning up ${id} would lose work:\n${lines.join('\n')}\n` +
+    (pushed ? `${pushed}\n` : '') +
     `Merge or commit it first, or force the cleanup (a salvage ref keeps everything; restore it later).` +
     (ignored ? `\n${ignored}` : '')
   );
+}
+
+/**
+ * "2 commits are on origin (refs/remotes/origin/axiom/x/1): safe on the remote, not counted as work." or ''.
+ * Commits made after the push are listed as work at risk like any others.
+ */
+export function describePushed(risk: Pick<WorkAtRisk, 'pushed'>): string {
+  const p = risk.pushed;
+  if (!p || p.commits === 0) return '';
+  return `${plural(p.commits, 'commit')} ${p.commits === 1 ? 'is' : 'are'} on ${p.remote} (${p.ref.replace(/^refs\/remotes\//, '')}, pushed by publish): safe on the remote, not counted as work.`;
 }
 
 /** "Also deleted, never salvaged: 3 ignored files (12 kB): .env, node_modules/ …" or ''. */

@@ -21,6 +21,7 @@ import { environmentOf, setupInstance, type SetupRunHooks } from './instanceSetu
 import type { SetupRecord } from './setup';
 import { withOperationMemo } from './operationMemo';
 import { stopAgent, type StopAgentResult } from './processes';
+import { publishInstance, type PublishOptions, type PublishResult } from './publish';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;
@@ -102,6 +103,13 @@ export class AxiomEngine {
 
   async merge(id: string, options: MergeOptions = {}): Promise<MergeResult | MergePlan> {
     return mergeInstance({ git: this.git, repo: this.repo }, id, options);
+  }
+
+  /** Pushes the instance's branch (never forced) and opens a pull request or offers the compare page (publish.ts). */
+  async publish(id: string, options: PublishOptions = {}): Promise<PublishResult> {
+    const result = await publishInstance(this.git, this.repo, id, options);
+    this.collector.invalidate(result.path);
+    return result;
   }
 
   /** What a cleanup would lose now (for a dialog); the cleanup itself decides again under the lock. */

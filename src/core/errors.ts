@@ -39,6 +39,8 @@ export type AxiomErrorCode =
   | 'SetupFailed'
   | 'TeardownFailed'
   | 'AgentNotRunning'
+  | 'NoRemote'
+  | 'PushRejected'
   | 'GitFailed';
 
 /** Details that let a caller show exactly what is at stake (files, commits, paths). */
@@ -61,7 +63,7 @@ export interface AxiomErrorDetails {
 }
 
 /** An option of the refused operation, by its engine name (each front end has its own spelling of it). */
-export type HintOption = 'pick' | 'command' | 'evaluate' | 'agentCommand';
+export type HintOption = 'pick' | 'command' | 'evaluate' | 'agentCommand' | 'remote';
 
 /** One way forward: pass an option of the refused operation, run another operation first, or set a configuration key. */
 export type NextStep =
@@ -122,6 +124,8 @@ export const REFUSAL_CODES: ReadonlySet<AxiomErrorCode> = new Set<AxiomErrorCode
   'SetupFailed',
   'TeardownFailed',
   'AgentNotRunning',
+  'NoRemote',
+  'PushRejected',
 ]);
 
 /** Patterns of git's stderr (LC_ALL=C) mapped to codes; first match wins. */

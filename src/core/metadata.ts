@@ -55,6 +55,28 @@ export function sourceWords(meta: Pick<InstanceMetadata, 'source'> | null | unde
   return meta?.source?.kind === 'claude-worktree' ? 'Claude Code worktree' : null;
 }
 
+/**
+ * What `publish` did (publish.ts): the branch pushed to a remote, and the pull request opened for it
+ * (or the page to open one by hand). A hint for people and front ends; what a cleanup keeps is still
+ * judged by content (the remote-tracking ref holds what was pushed, see risk.ts), never by this record.
+ */
+export interface PublishRecord {
+  remote: string;
+  /** The branch's name on the remote (the instance's own branch name). */
+  branch: string;
+  /** The commit that was pushed (the branch tip then). */
+  pushedSha: string;
+  pushedAt: string;
+  /** The branch the pull request asks to merge into (on the remote). */
+  base: string;
+  /** The pull request `gh` opened (absent: none was opened). */
+  pr?: { url: string; state: PullRequestState; number: number | null };
+  /** Where to open one by hand when no pull request was opened; null when the remote has no web page Axiom knows. */
+  compareUrl?: string | null;
+}
+
+export type PullRequestState = 'open' | 'draft';
+
 /** One shared folder (or file) put into the worktree at spawn; `mode` is what actually happened. */
 export interface ProvisionedEntry {
   path: string;
@@ -101,6 +123,26 @@ export interface InstanceMetadata {
   provision?: ProvisionRecord;
   /** Made for another tool (Claude Code's worktree hook); absent for Axiom's own spawns. */
   source?: InstanceSource;
+  /** Set once the instance was published (pushed, and a pull request opened or offered); absent in older records. */
+  published?: PublishRecord;
+}
+
+/** The publish record when it has the shape this version writes; a hand-edited or foreign one is left out. */
+function validPublished(p: unknown): PublishRecord | undefined {
+  const r = p as Partial<PublishRecord> | null | undefined;
+  if (!r || typeof r !== 'object') return undefined;
+  const strings = (['remote', 'branch', 'pushedSha', 'pushedAt', 'base'] as const).every((k) => typeof r[k] === 'string');
+  if (!strings) return undefined;
+  const pr = r.pr && typeof r.pr.url === 'string' && (r.pr.state === 'open' || r.pr.state === 'draft') ? { url: r.pr.url, state: r.pr.state, number: typeof r.pr.number === 'number' ? r.pr.number : null } : undefined;
+  return {
+    remote: r.remote!,
+    branch: r.branch!,
+    pushedSha: r.pushedSha!,
+    pushedAt: r.pushedAt!,
+    base: r.base!,
+    ...(pr ? { pr } : {}),
+    ...(typeof r.compareUrl === 'string' || r.compareUrl === null ? { compareUrl: r.compareUrl } : {}),
+  };
 }
 
 export async function readMetadata(adminDir: string): Promise<InstanceMetadata | null> {
@@ -119,7 +161,9 @@ export async function readMetadataFile(adminDir: string): Promise<{ metadata: In
     const m = JSON.parse(text) as Partial<InstanceMetadata> | null;
     const strings = m && (['id', 'branch', 'base', 'baseSha', 'createdAt'] as const).every((k) => typeof m[k] === 'string');
     if (m && strings && ID_PATTERN.test(m.id!) && (m.launch === undefined || ['terminal', 'headless', 'none'].includes(m.launch))) {
-      return { metadata: { ...m, launch: m.launch ?? 'none', agent: m.agent ?? null, prompt: m.prompt ?? null } as InstanceMetadata, problem: null };
+      const { published, ...rest } = m;
+      const pub = published === undefined ? undefined : validPublished(published);
+      return { metadata: { ...rest, launch: m.launch ?? 'none', agent: m.agent ?? null, prompt: m.prompt ?? null, ...(pub ? { published: pub } : {}) } as InstanceMetadata, problem: null };
     }
   } catch {
     /* a torn or hand-edited file */

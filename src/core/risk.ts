@@ -42,6 +42,14 @@ export interface WorkAtRisk {
   tips: { name: string; sha: string }[];
   branchTip: string | null;
   head: string | null;
+  /**
+   * A published instance: the remote-tracking ref of its pushed branch and how many of the
+   * instance's commits (not in its base) it holds. Those are safe on the remote — judged by that ref
+   * holding them (it is one of the refs `commits` is judged against), not by the publish record.
+   * Commits made after the push are not in it and stay in `commits`. Null: not published, or the
+   * remote-tracking ref is gone (then nothing is counted as safe).
+   */
+  pushed?: { remote: string; ref: string; sha: string; commits: number } | null;
   /** Provisioned files the agent changed, in words ("`.env` — provisioned, changed, not kept"): never work, never salvaged. */
   provisionedChanged?: string[];
 }
@@ -94,12 +102,13 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
     const b = branches.get(name);
     return b ? [{ name, ...b }] : [];
   });
-  const [commits, submodules, ignored] = await Promise.all([
+  const [commits, submodules, ignored, pushed] = await Promise.all([
     // An evaluation's ref is a record of what was evaluated, not a place the work can be restored from:
     // commits only it holds are still at risk (salvaged, so a loser can be restored).
     sameTips ? prev.commits : committedAtRisk(git, repo, inst, tips, branchRef, landing, refs.filter((r) => !r.name.startsWith(EVALUATED_REF_PREFIX))),
     sameTips ? prev.submodules : submodulesAtRisk(git, repo, inst),
     present && !options.skipIgnored ? summarizeIgnored(git, folder) : Promise.resolve(prev?.ignored ?? EMPTY_IGNORED),
+    pushedCommits(git, repo, inst, refs, branches),
   ]);
   // What Axiom provisioned is never work (its record decides, not the instance's .gitignore); a change to it is named.
   const provisioned = readProvisioned(inst.adminDir);
@@ -109,7 +118,25 @@ export async function assessRisk(git: GitRunner, repo: RepoInfo, inst: LocatedIn
   if (present) {
     for (const file of await filesInBareSubmoduleFolders(git, folder)) files.push({ path: file, index: '?', worktree: '?', kind: 'untracked' });
   }
-  return { files, commits, submodules, ignored, tips, branchTip, head, provisionedChanged };
+  return { files, commits, submodules, ignored, tips, branchTip, head, provisionedChanged, pushed };
+}
+
+/** The published branch's remote-tracking ref and how many commits beyond the base it holds (one process when published). */
+async function pushedCommits(
+  git: GitRunner,
+  repo: RepoInfo,
+  inst: LocatedInstance,
+  refs: readonly RefCommit[],
+  branches: Map<string, { sha: string }>,
+): Promise<WorkAtRisk['pushed']> {
+  const p = inst.metadata.published;
+  if (!p) return null;
+  const ref = `refs/remotes/${p.remote}/${p.branch}`;
+  const sha = refs.find((r) => r.name === ref)?.commit;
+  if (!sha) return null;
+  const base = branches.get(inst.metadata.base)?.sha ?? inst.metadata.baseSha;
+  const count = await git.run(repo.commonDir, ['rev-list', '--count', sha, '--not', base, '--'], { readOnly: true, okExitCodes: [128] });
+  return { remote: p.remote, ref, sha, commits: count.exitCode === 0 ? Number(count.stdout.trim()) : 0 };
 }
 
 /**

@@ -84,5 +84,7 @@ function vscodeStep(step: NextStep): string {
       return 'give the evaluation command in Race Agents…';
     case 'agentCommand':
       return 'set the setting axiom.customAgentCommand';
+    case 'remote':
+      return 'choose the remote in Publish…';
   }
 }

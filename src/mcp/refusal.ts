@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isAxiomError, type AxiomError, type HintOption, type NextStep } from '../core';
 
 /** The tool's argument for each option an engine hint names (the evaluation command is `evaluate` here). */
-const ARGUMENTS: Record<HintOption, string> = { pick: 'pick', command: 'evaluate', evaluate: 'evaluate', agentCommand: 'command' };
+const ARGUMENTS: Record<HintOption, string> = { pick: 'pick', command: 'evaluate', evaluate: 'evaluate', agentCommand: 'command', remote: 'remote' };
 
 function stepText(step: NextStep): string {
   if ('option' in step) return `pass the argument "${ARGUMENTS[step.option]}"${step.value !== undefined ? ` (e.g. ${JSON.stringify(step.option === 'agentCommand' ? step.value.split(' ') : step.value)})` : ''}`;
