@@ -1,5 +1,5 @@
 /** Human-readable pieces of the CLI's output. */
-import { describeAgentState, sourceWords, type WorktreeStatus } from '../core';
+import { describeAgentState, sourceWords, type InstanceMetadata, type WorktreeStatus } from '../core';
 
 export function formatCounts(s: WorktreeStatus): string {
   if (!s.dirty) return s.prunable ? 'folder missing' : 'bare repository';
@@ -23,12 +23,28 @@ export function formatStatusLine(s: WorktreeStatus): string {
     s.conflictsWithBase ? 'conflicts' : '',
     s.setup?.state === 'failed' ? 'setup failed' : '',
     sourceWords(s.metadata) ?? '',
+    publishedFlag(s.metadata),
   ]
     .filter(Boolean)
     .join(',');
   const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${describeAgentState(s.agentState)}]` : '';
   return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}${s.problem ? `
 ${' '.repeat(21)}! ${s.problem}` : ''}`;
+}
+
+/** "PR open", "PR draft" or "pushed" (published without a pull request); '' when not published. */
+export function publishedFlag(meta: InstanceMetadata | null | undefined): string {
+  const p = meta?.published;
+  if (!p) return '';
+  return p.pr ? `PR ${p.pr.state}` : 'pushed';
+}
+
+/** `axiom status`'s lines about a published instance: where it was pushed and its pull request (or the page to open one). */
+export function publishedLines(meta: InstanceMetadata | null | undefined): string[] {
+  const p = meta?.published;
+  if (!p) return [];
+  const where = p.pr ? `  pull request: ${p.pr.url} (${p.pr.state})` : p.compareUrl ? `  open a PR:    ${p.compareUrl}` : '';
+  return [`  published: ${p.branch} on ${p.remote} at ${p.pushedSha.slice(0, 10)} (${p.pushedAt}), into ${p.base}`, ...(where ? [where] : [])];
 }
 
 export function relativeTime(ms: number, now = Date.now()): string {

@@ -6,7 +6,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { AxiomEngine, GitRunner, compareUrlOf, webRepoOf } from '../../src/core';
-import { commitIn, expectAxiomError, git, makeRepo, type TempRepo } from './helpers';
+import { commitIn, expectAxiomError, git, makeRepo, runCli, type TempRepo } from './helpers';
 import { ghStandIn } from './ghStandIn';
 
 let repo: TempRepo;
@@ -258,4 +258,41 @@ test('compare URLs from every remote URL form: https (credentials dropped), ssh:
   assert.equal(compareUrlOf('git@github.com:acme/widgets.git', 'release 1', 'feature#2'), 'https://github.com/acme/widgets/compare/release%201...feature%232');
   assert.equal(webRepoOf('https://user:s3cret@github.com/acme/widgets.git')?.web.includes('s3cret'), false);
   assert.deepEqual(webRepoOf('git@github.com:acme/widgets.git'), { web: 'https://github.com/acme/widgets', host: 'github.com', path: 'acme/widgets', kind: 'github' });
+});
+
+test('axiom publish: pushes and prints the pull request; status and list show it; a refusal exits 3 with --remote as the next step; axiom help publish explains it', async () => {
+  repo = makeRepo();
+  const bare = addBareRemote(repo, 'upstream');
+  addBareRemote(repo, 'fork');
+  const gh = ghStandIn(repo.parent, { GH_STANDIN_URL: 'https://github.com/acme/widgets/pull/12' });
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('cli-pub', { prompt: 'Add a CLI flag' });
+  const sha = commitIn(inst.path, 'flag', { 'f.txt': 'f\n' });
+
+  const refused = await runCli(['-C', repo.dir, 'publish', 'cli-pub'], { env: gh.env });
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /Next: pass --remote <name>\./);
+
+  const r = await runCli(['-C', repo.dir, 'publish', 'cli-pub', '--remote', 'upstream', '--draft', '--title', 'A flag'], { env: gh.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Pushed axiom\/cli-pub\/\d+ \(1 commit, [0-9a-f]{10}\) to upstream\./);
+  assert.match(r.stdout, /Draft pull request: https:\/\/github\.com\/acme\/widgets\/pull\/12/);
+  assert.match(r.stderr, /Pushing cli-pub to upstream…/);
+  assert.equal(remoteTip(bare, inst.branch), sha);
+  const create = gh.calls().find((c) => c[0] === 'pr')!;
+  assert.equal(create[create.indexOf('--title') + 1], 'A flag');
+  assert.ok(create.includes('--draft'));
+
+  const status = await runCli(['-C', repo.dir, 'status', 'cli-pub']);
+  assert.match(status.stdout, /published: axiom\/cli-pub\/\d+ on upstream at [0-9a-f]{10}/);
+  assert.match(status.stdout, /pull request: https:\/\/github\.com\/acme\/widgets\/pull\/12 \(draft\)/);
+  const list = await runCli(['-C', repo.dir, 'list']);
+  assert.match(list.stdout, /cli-pub .*\(PR draft\)/);
+  const json = JSON.parse((await runCli(['-C', repo.dir, 'status', 'cli-pub', '--json'])).stdout);
+  assert.equal(json.metadata.published.pr.number, 12);
+
+  const help = await runCli(['help', 'publish']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--remote <name>/);
+  assert.match(help.stdout, /--draft/);
 });

@@ -1,4 +1,4 @@
-import { plural, type TeardownResult } from '../../core';
+import { describePushed, plural, type TeardownResult } from '../../core';
 import { EXIT, need, noExtra, UsageError, type Verb } from '../context';
 
 export const cleanup: Verb = {
@@ -51,6 +51,7 @@ export const cleanup: Verb = {
         (r.salvageRef
           ? `Work kept in ${r.salvageRef}. Restore it with: axiom salvage restore ${r.salvageRef}\n`
           : '') +
+        (describePushed(r.atRisk) ? `${describePushed(r.atRisk)}\n` : '') +
         (r.rebasedChildren.length ? `Instances spawned from ${r.id} now have its base as theirs: ${r.rebasedChildren.join(', ')}.\n` : '') +
         (r.atRisk.provisionedChanged ?? []).map((line) => `${line}\n`).join(''),
     );

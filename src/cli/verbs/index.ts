@@ -14,6 +14,7 @@ import { mcp } from './mcp';
 import { race } from './race';
 import { rank } from './rank';
 import { merge } from './merge';
+import { publish } from './publish';
 import { repair } from './repair';
 import { salvage } from './salvage';
 import { search } from './search';
@@ -30,6 +31,7 @@ export const VERBS: Record<string, Verb> = {
   stop,
   diff,
   merge,
+  publish,
   cleanup,
   salvage,
   repair,

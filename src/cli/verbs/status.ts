@@ -1,6 +1,6 @@
 import { describeAgentState, plural, sourceWords } from '../../core';
 import { EXIT, need, noExtra, type Verb } from '../context';
-import { formatCounts, readyLines } from '../format';
+import { formatCounts, publishedLines, readyLines } from '../format';
 
 export const status: Verb = {
   usage: ['status <id>                                                      one instance'],
@@ -24,6 +24,7 @@ export const status: Verb = {
           ...(s.agentState.sessionId ?? s.metadata?.session?.id ? [`  session: ${s.agentState.sessionId ?? s.metadata?.session?.id}`] : []),
           `  created: ${s.createdAt ?? '?'}`,
           ...(sourceWords(s.metadata) ? [`  source:  ${sourceWords(s.metadata)} (name ${JSON.stringify(s.metadata!.source!.name)})`] : []),
+          ...publishedLines(s.metadata),
           ...readyLines(s),
         ].join('\n') + '\n',
     );
