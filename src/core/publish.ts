@@ -107,10 +107,11 @@ async function listRemotes(git: GitRunner, repo: RepoInfo): Promise<string[]> {
 export function chooseRemote(remotes: readonly string[], asked: string | undefined, upstreams: readonly string[]): string {
   const names = remotes.length ? `The remotes are: ${remotes.join(', ')}.` : 'This repository has no remote: add one (git remote add origin <url>).';
   if (asked !== undefined) {
-    if (remotes.includes(asked)) return asked;
+    // A name like an option never reaches git's command line, even when the config has such a remote.
+    if (remotes.includes(asked) && !asked.startsWith('-')) return asked;
     throw new AxiomError('NoRemote', `There is no remote named ${JSON.stringify(asked)}. ${names} Nothing was pushed.`, { hint: { next: remotes.length ? [{ option: 'remote' }] : [] } });
   }
-  const found = upstreams.find((r) => r !== '' && r !== '.' && remotes.includes(r)) ?? (remotes.includes('origin') ? 'origin' : undefined);
+  const found = upstreams.find((r) => r !== '' && r !== '.' && !r.startsWith('-') && remotes.includes(r)) ?? (remotes.includes('origin') ? 'origin' : undefined);
   if (found) return found;
   throw new AxiomError(
     'NoRemote',
@@ -275,7 +276,7 @@ export async function publishInstance(git: GitRunner, repo: RepoInfo, id: string
 
   options.onStep?.('push');
   const push = await git
-    .run(repo.commonDir, ['push', '--porcelain', remote, `${tip}:refs/heads/${meta.branch}`], { okExitCodes: [1], ...(options.signal ? { signal: options.signal } : {}) })
+    .run(repo.commonDir, ['push', '--porcelain', '--', remote, `${tip}:refs/heads/${meta.branch}`], { okExitCodes: [1], ...(options.signal ? { signal: options.signal } : {}) })
     .catch((e: unknown) => {
       if (!isAxiomError(e)) throw e;
       const reason = firstErrorLine(e.details.stderr ?? e.message);
@@ -298,7 +299,7 @@ export async function publishInstance(git: GitRunner, repo: RepoInfo, id: string
   const text = defaultPullRequestText({ id: inst.id, prompt: meta.prompt, agent: meta.agent, commits, pushedSha: tip, ...evaluated });
   const title = options.title?.trim() ? options.title : text.title;
   const body = options.body ?? text.body;
-  const remoteUrl = (await git.out(repo.commonDir, ['remote', 'get-url', remote], { readOnly: true })).trim();
+  const remoteUrl = (await git.out(repo.commonDir, ['remote', 'get-url', '--', remote], { readOnly: true })).trim();
   let pr: PublishResult['pr'] = previous?.pr ? { ...previous.pr, existing: true } : null;
   let prNote: string | null = null;
   if (!pr) {

@@ -12,7 +12,7 @@ import { AGENT_NAMES, CLAUDE_PERMISSION_MODES } from '../agents/presets';
 import * as explore from './exploreSchema';
 
 export { TOOL_NAME } from './toolName';
-export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', 'stop', ...explore.EXPLORE_ACTIONS] as const;
+export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', 'stop', 'publish', ...explore.EXPLORE_ACTIONS] as const;
 export type Action = (typeof ACTIONS)[number];
 export const LAUNCH_MODES = ['terminal', 'headless', 'none'] as const;
 
@@ -59,9 +59,17 @@ const cleanup = z.strictObject({
 });
 const send = z.strictObject({ action: z.literal('send'), instanceId, text: text(MAX_SEND).min(1, 'text cannot be empty') });
 const stop = z.strictObject({ action: z.literal('stop'), instanceId });
+const publish = z.strictObject({
+  action: z.literal('publish'),
+  instanceId,
+  remote: z.string().min(1).max(250).refine((s) => !s.startsWith('-'), 'cannot start with "-"').optional(),
+  draft: z.boolean().optional(),
+  title: text(1_000).min(1).optional(),
+  body: text(60_000).optional(),
+});
 
 /** The strict check of each action's arguments (the advertised JSON Schema is generated from these). */
-export const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send, stop, ...explore.EXPLORE_SCHEMAS } as const;
+export const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send, stop, publish, ...explore.EXPLORE_SCHEMAS } as const;
 
 export type ToolArgs =
   | z.infer<typeof spawn>
@@ -72,12 +80,14 @@ export type ToolArgs =
   | z.infer<typeof cleanup>
   | z.infer<typeof send>
   | z.infer<typeof stop>
+  | z.infer<typeof publish>
   | z.infer<(typeof explore.EXPLORE_SCHEMAS)[keyof typeof explore.EXPLORE_SCHEMAS]>;
 export type SpawnArgs = z.infer<typeof spawn>;
 export type DiffArgs = z.infer<typeof diff>;
 export type MergeArgs = z.infer<typeof merge>;
 export type CleanupArgs = z.infer<typeof cleanup>;
 export type SendArgs = z.infer<typeof send>;
+export type PublishArgs = z.infer<typeof publish>;
 
 function describeIssue(issue: z.core.$ZodIssue, action: Action): string {
   const where = issue.path.length ? issue.path.map(String).join('.') : 'arguments';
@@ -136,6 +146,10 @@ const DESCRIPTIONS: Record<FieldName, string> = {
   force: 'cleanup: remove even though work would be lost; the work is first saved under refs/axiom/salvage/… (restorable).',
   keepBranch: 'cleanup: keep the instance branch.',
   text: 'send: the line to type into the agent (headless: its stdin; terminal: the VS Code terminal).',
+  remote: "publish: the git remote to push to (default: the branch's upstream remote, its base's, else origin).",
+  draft: 'publish: open the pull request as a draft.',
+  title: "publish: the pull request title (default: the prompt's first line).",
+  body: 'publish: the pull request body (default: the prompt, the commits and the evaluation with its score).',
   ...explore.EXPLORE_DESCRIPTIONS,
 };
 
@@ -185,7 +199,8 @@ export function buildInputSchema(): { type: 'object'; properties: Record<string,
       description:
         'spawn: create an isolated worktree instance (optionally start an agent in it); status: one instance; list: every worktree; ' +
         'diff: changed files with line counts and a unified patch; merge: bring the instance back (preview first); ' +
-        "cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance's agent; stop: stop the instance's agent (the instance and its work stay). " +
+        "cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance's agent; stop: stop the instance's agent (the instance and its work stay); " +
+        'publish: push the branch (never forced) and open a pull request with gh, else return the compare URL. ' +
         explore.EXPLORE_ACTION_HELP,
     },
   };

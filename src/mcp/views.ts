@@ -37,12 +37,15 @@ export function statusView(s: WorktreeStatus): Record<string, unknown> {
     // Ready-to-run instances: the setup's state and the leased ports.
     setup: s.setup ? { state: s.setup.state, exitCode: s.setup.exitCode, logFile: s.setup.logFile } : null,
     ports: s.ports,
+    // Published: where the branch was pushed and the pull request (or the page to open one).
+    published: s.metadata?.published ?? null,
+    pullRequest: s.metadata?.published?.pr ?? null,
     ...(s.adminDir && s.launch === 'headless' ? { logFile: path.join(s.adminDir, 'axiom-agent.log') } : {}),
   };
 }
 
 /** The cheap row of `list`: the fields of `status` an orchestrator scans, nothing per-file. */
-const LIST_FIELDS = ['instanceId', 'kind', 'worktreePath', 'branch', 'base', 'dirty', 'aheadBehind', 'merged', 'agentPhase', 'exitCode', 'reason', 'lastActivity', 'source'];
+const LIST_FIELDS = ['instanceId', 'kind', 'worktreePath', 'branch', 'base', 'dirty', 'aheadBehind', 'merged', 'agentPhase', 'exitCode', 'reason', 'lastActivity', 'source', 'pullRequest'];
 
 export function listRow(s: WorktreeStatus): Record<string, unknown> {
   const full = statusView(s);

@@ -8,6 +8,7 @@ import { cleanup } from './cleanup';
 import { diff } from './diff';
 import { list } from './list';
 import { merge } from './merge';
+import { publish } from './publish';
 import { send } from './send';
 import { spawn } from './spawn';
 import { status } from './status';
@@ -16,7 +17,7 @@ import { EXPLORE_HANDLERS } from './explore';
 
 export type ActionHandler<A extends Action> = (ctx: McpContext, args: Extract<ToolArgs, { action: A }>) => Promise<Record<string, unknown>>;
 
-export const ACTION_HANDLERS: { [A in Action]: ActionHandler<A> } = { spawn, status, list, diff, merge, cleanup, send, stop, ...EXPLORE_HANDLERS };
+export const ACTION_HANDLERS: { [A in Action]: ActionHandler<A> } = { spawn, status, list, diff, merge, cleanup, send, stop, publish, ...EXPLORE_HANDLERS };
 
 /** Runs the handler of `args.action` (arguments already checked by parseToolArgs). */
 export function runAction(ctx: McpContext, args: ToolArgs): Promise<Record<string, unknown>> {

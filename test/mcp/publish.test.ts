@@ -1,0 +1,53 @@
+/** MCP action `publish`: a bare repository as the remote, the stand-in gh first on the server's PATH (no network). */
+import { afterEach, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { ghStandIn } from '../core/ghStandIn';
+import { commitIn, connect, git, makeRepo, type McpSession, type TempRepo } from './helpers';
+
+let repo: TempRepo;
+let mcp: McpSession | undefined;
+afterEach(async () => {
+  await mcp?.close();
+  repo?.cleanup();
+});
+
+test('publish over MCP: pushes, opens the pull request with gh, and status/list show it; no remote is NoRemote naming the remote argument; bad arguments are InvalidArgument', async () => {
+  repo = makeRepo();
+  const gh = ghStandIn(repo.parent, { GH_STANDIN_URL: 'https://github.com/acme/widgets/pull/3' });
+  mcp = await connect(repo.dir, { env: gh.env });
+  const spawned = await mcp.call({ action: 'spawn', instanceId: 'mcp-pub', prompt: 'Tidy the docs', launch: 'none' });
+  assert.equal(spawned.isError, false, spawned.text);
+  const wt = spawned.doc.worktreePath as string;
+  const sha = commitIn(wt, 'tidy docs', { 'docs.txt': 'tidy\n' });
+
+  const none = await mcp.call({ action: 'publish', instanceId: 'mcp-pub' });
+  assert.equal(none.isError, true);
+  assert.equal(none.doc.error.code, 'NoRemote');
+
+  const bare = path.join(repo.parent, 'fork.git');
+  git(repo.parent, 'init', '-q', '--bare', bare);
+  git(repo.dir, 'remote', 'add', 'fork', bare);
+  const which = await mcp.call({ action: 'publish', instanceId: 'mcp-pub' });
+  assert.equal(which.doc.error.code, 'NoRemote');
+  assert.match(which.doc.error.message, /Next: pass the argument "remote"/);
+
+  const bad = await mcp.call({ action: 'publish', instanceId: 'mcp-pub', remote: '--exec=x' });
+  assert.equal(bad.doc.error.code, 'InvalidArgument');
+
+  const r = await mcp.call({ action: 'publish', instanceId: 'mcp-pub', remote: 'fork', draft: true });
+  assert.equal(r.isError, false, r.text);
+  assert.equal(r.doc.pushedSha, sha);
+  assert.deepEqual(r.doc.pr, { url: 'https://github.com/acme/widgets/pull/3', number: 3, state: 'draft', existing: false });
+  assert.match(r.doc.summary, /Draft pull request: https:\/\/github\.com\/acme\/widgets\/pull\/3/);
+  assert.equal(git(bare, 'rev-parse', `refs/heads/${r.doc.branch as string}`).trim(), sha);
+  const create = gh.calls().find((c) => c[0] === 'pr')!;
+  assert.equal(create[create.indexOf('--title') + 1], 'Tidy the docs');
+
+  const status = await mcp.call({ action: 'status', instanceId: 'mcp-pub' });
+  assert.equal(status.doc.published.pr.url, 'https://github.com/acme/widgets/pull/3');
+  assert.equal(status.doc.published.remote, 'fork');
+  const list = await mcp.call({ action: 'list' });
+  const row = (list.doc.instances as { instanceId: string; pullRequest: unknown }[]).find((w) => w.instanceId === 'mcp-pub');
+  assert.deepEqual(row?.pullRequest, { url: 'https://github.com/acme/widgets/pull/3', state: 'draft', number: 3 });
+});
