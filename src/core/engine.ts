@@ -21,7 +21,7 @@ import { environmentOf, setupInstance, type SetupRunHooks } from './instanceSetu
 import type { SetupRecord } from './setup';
 import { withOperationMemo } from './operationMemo';
 import { stopAgent, type StopAgentResult } from './processes';
-import { publishInstance, type PublishOptions, type PublishResult } from './publish';
+import { listRemotes, publishInstance, type PublishOptions, type PublishResult } from './publish';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;
@@ -110,6 +110,11 @@ export class AxiomEngine {
     const result = await publishInstance(this.git, this.repo, id, options);
     this.collector.invalidate(result.path);
     return result;
+  }
+
+  /** The repository's remotes by name. */
+  remotes(): Promise<string[]> {
+    return listRemotes(this.git, this.repo);
   }
 
   /** What a cleanup would lose now (for a dialog); the cleanup itself decides again under the lock. */

@@ -99,7 +99,8 @@ async function branchFacts(git: GitRunner, repo: RepoInfo, names: string[]): Pro
   return facts;
 }
 
-async function listRemotes(git: GitRunner, repo: RepoInfo): Promise<string[]> {
+/** The repository's remotes by name (`git remote`). */
+export async function listRemotes(git: GitRunner, repo: RepoInfo): Promise<string[]> {
   return (await git.out(repo.commonDir, ['remote'], { readOnly: true })).split('\n').filter(Boolean);
 }
 

@@ -1,6 +1,6 @@
 /** Clean Up Instance (one or a selection), Clean Up Merged Instances, Restore Salvaged…, Repair Worktrees. */
 import * as vscode from 'vscode';
-import { AxiomError, REFUSAL_CODES, isAxiomError, plural, type AxiomErrorDetails, type CleanupResult, type RepairReport, type SpawnedInstance, type WorktreeStatus } from '../core';
+import { AxiomError, REFUSAL_CODES, describePushed, isAxiomError, plural, type AxiomErrorDetails, type CleanupResult, type RepairReport, type SpawnedInstance, type WorktreeStatus } from '../core';
 import { ActionableError, type UiAction } from './commandWrapper';
 import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
@@ -34,7 +34,8 @@ export async function cleanupCommand(s: Services, inv: Invocation): Promise<Clea
       s.terminals.close(model, id);
       s.log.info(`Cleaned up ${id}${r.salvageRef ? `; its work is kept in ${r.salvageRef}` : ''}.`);
       const restore = 'Restore';
-      const text = r.salvageRef ? `Cleaned up ${id}. Its work is kept in ${r.salvageRef}.` : `Cleaned up ${id}.`;
+      const pushed = describePushed(r.atRisk);
+      const text = (r.salvageRef ? `Cleaned up ${id}. Its work is kept in ${r.salvageRef}.` : `Cleaned up ${id}.`) + (pushed ? ` ${pushed}` : '');
       void vscode.window.showInformationMessage(text, ...(r.salvageRef ? [restore] : [])).then((p) =>
         p === restore ? vscode.commands.executeCommand(Commands.restoreSalvage) : undefined,
       );

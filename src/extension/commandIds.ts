@@ -13,6 +13,7 @@ export const Commands = {
   showChanges: 'axiom.showChanges',
   openFileDiff: 'axiom.openFileDiff',
   merge: 'axiom.merge',
+  publish: 'axiom.publish',
   cleanup: 'axiom.cleanup',
   cleanupMerged: 'axiom.cleanupMerged',
   restoreSalvage: 'axiom.restoreSalvage',

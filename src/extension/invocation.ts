@@ -61,6 +61,11 @@ export interface CommandArgs {
   sortBy?: string;
   /** Instance Actions: the command id to run on the instance. */
   action?: string;
+  /** Publish…: the remote to push to (default: the engine's choice), a draft pull request, its title and body. */
+  remote?: string;
+  draft?: boolean;
+  title?: string;
+  body?: string;
 }
 
 /** Quick picks and input boxes always say what they are for. */

@@ -156,10 +156,19 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
     const arrows = [w.ahead ? `↑${w.ahead}` : '', w.behind ? `↓${w.behind}` : ''].filter(Boolean).join(' ');
     if (arrows) parts.push(arrows);
   }
+  const published = publishedWords(w);
+  if (published) parts.push(published);
   if (w.kind === 'foreign') parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
   const agent = attention ? w.agent : agentWords(w);
   if (agent) parts.push(agent);
   return parts.filter(Boolean).join(' · ');
+}
+
+/** "PR open", "PR draft" or "pushed to origin" for a published instance; null otherwise. */
+export function publishedWords(w: WorktreeStatus): string | null {
+  const p = w.metadata?.published;
+  if (!p) return null;
+  return p.pr ? `PR ${p.pr.state}` : `pushed to ${p.remote}`;
 }
 
 export function contextValueFor(w: WorktreeStatus): string {
@@ -198,6 +207,11 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   if (w.ports.length) row('Ports', w.ports.join(', '));
   if (w.provisioned.length) row('Shared', w.provisioned.map((p) => `${p.path} (${p.mode})`).join(', '));
   if (w.included.length) row('Copied', w.included.join(', '));
+  const pub = w.metadata?.published;
+  if (pub) {
+    row('Published', `${pub.branch} on ${pub.remote} at ${pub.pushedSha.slice(0, 10)} (${new Date(pub.pushedAt).toLocaleString()}), into ${pub.base}`);
+    row('Pull request', pub.pr ? `${pub.pr.url} (${pub.pr.state})` : pub.compareUrl ? `none yet — open one at ${pub.compareUrl}` : null);
+  }
   row('Prompt', w.prompt ? (w.prompt.length > 200 ? w.prompt.slice(0, 200) + '…' : w.prompt) : null);
   if (w.lastCommit) row('Last commit', `${w.lastCommit.sha.slice(0, 10)} ${w.lastCommit.subject} (${new Date(w.lastCommit.date * 1000).toLocaleString()})`);
   const md = new vscode.MarkdownString(lines.join('\n'));
