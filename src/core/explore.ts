@@ -10,7 +10,8 @@ import { AxiomError, isAxiomError } from './errors';
 import { evaluateInstance, resolveEvaluation, type EvaluateOptions } from './evaluate';
 import { forecastConflicts, MergeTreeCache, type Forecast } from './forecast';
 import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './history';
-import { executeLanding, landAll, resumeLanding, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult } from './land';
+import { executeLanding, executePublishLanding, landAll, resumeLanding, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult, type PublishLandResult } from './land';
+import type { PublishOptions } from './publish';
 import type { MergeStrategy } from './merge';
 import { withRepoLock } from './lock';
 import { withOperationMemo } from './operationMemo';
@@ -157,6 +158,13 @@ export class Explorer {
   async land(task: string, options: LandOptions = {}): Promise<LandResult> {
     return withRepoLock(this.engine.repo.commonDir, () =>
       withOperationMemo(async () => (await resumeLanding(this.engine, await this.race(task))) ?? executeLanding(this.engine, await this.plan(task, options, false))),
+    );
+  }
+
+  /** `land --publish`: decides as `land` does, then publishes the winner instead of merging it (land.ts). */
+  async landPublished(task: string, options: LandOptions = {}, publish: Omit<PublishOptions, 'expectedTip'> = {}): Promise<PublishLandResult | LandResult> {
+    return withRepoLock(this.engine.repo.commonDir, () =>
+      withOperationMemo(async () => (await resumeLanding(this.engine, await this.race(task))) ?? executePublishLanding(this.engine, await this.plan(task, options, false), publish)),
     );
   }
 

@@ -52,7 +52,7 @@ export { scoreOfLine, resolveEvaluation, EVALUATION_LOG_FILE } from './evaluate'
 export type { EvaluateOptions } from './evaluate';
 export { rankRows, compareRows, raceRows } from './rank';
 export type { RankRow } from './rank';
-export type { LandOptions, LandResult, LandAllResult, LandingPlan, LandingPreview } from './land';
+export type { LandOptions, LandResult, LandAllResult, LandingPlan, LandingPreview, PublishLandResult } from './land';
 export { landingPreviewDocument } from './land';
 export { inLandingOrder, largestCleanSet } from './forecast';
 export type { Forecast, ConflictPair } from './forecast';

@@ -22,6 +22,7 @@ import type { WorktreeStatus } from './status';
 import { worktreeTree } from './worktreeSnapshot';
 import type { EvaluationRecord } from './attempts';
 import { plural } from './text';
+import type { PublishOptions, PublishResult } from './publish';
 
 export interface LandOptions {
   /** Land this member instead of the top-ranked passing one. */
@@ -100,7 +101,7 @@ function refuseIfLanded(race: Race): void {
   if (!l) return;
   throw new AxiomError(
     'AlreadyLanded',
-    `Race ${race.task} has already landed: ${l.winner ?? 'a member'} was merged into ${l.into ?? 'its base'} at ${l.at}${l.mergedSha ? ` as commit ${l.mergedSha}` : ''}. Nothing was changed.` +
+    `Race ${race.task} has already landed: ${l.winner ?? 'a member'} was ${l.strategy === 'publish' ? 'published for' : 'merged into'} ${l.into ?? 'its base'} at ${l.at}${l.mergedSha ? ` as commit ${l.mergedSha}` : ''}. Nothing was changed.` +
       (l.pending?.length ? ` Its landing was interrupted before the other members were cleaned up: axiom land ${race.task} finishes that.` : ''),
   );
 }
@@ -304,6 +305,38 @@ async function finishCleanups(engine: AxiomEngine, race: Race): Promise<Pick<Lan
     return { ...r, landed: { ...landed, salvaged, cleaned, kept } };
   });
   return { salvaged, cleaned, kept };
+}
+
+/** A race landed by publishing its winner (`land --publish`): the pull request instead of a local merge. */
+export type PublishLandResult = Omit<LandResult, 'merged'> & { published: PublishResult };
+
+/**
+ * `land --publish`: the winner is published (pushed, pull request opened) instead of merged locally,
+ * then the other members are cleaned up as a landing does (forced: each one's work salvaged) and the
+ * winner stays (its pull request is open). The race is marked landed (strategy `publish`, with what is
+ * left to do) as soon as the push succeeded, so a landing killed after it finishes the cleanups next
+ * time with these choices. The winner's evaluated state is what is pushed: uncommitted work in it
+ * refuses (a pull request carries commits only), a branch that moved since refuses.
+ */
+export async function executePublishLanding(engine: AxiomEngine, plan: LandingPlan, options: Omit<PublishOptions, 'expectedTip'>): Promise<PublishLandResult> {
+  const { race, winner } = plan;
+  if (plan.commitsUncommitted) {
+    throw new AxiomError(
+      'DirtyWorktree',
+      `${winner}'s evaluated state includes uncommitted work, and a pull request carries commits only: commit it in ${winner}, evaluate again, then land with publish. Nothing was pushed.`,
+    );
+  }
+  const remainder: LandingRemainder[] = [
+    ...plan.losers.map((l) => ({ id: l.id, action: l.action, ...(l.reason ? { reason: l.reason } : {}) })),
+    { id: winner, action: 'keep' as const, reason: 'published: it stays while its pull request is open' },
+  ];
+  const published = await engine.publish(winner, { ...options, ...(plan.evaluated ? { expectedTip: plan.evaluated.head } : {}) });
+  const landed = await updateRace(engine.git, engine.repo, race, (r) => ({
+    ...r,
+    landed: { winner, strategy: 'publish', into: published.base, mergedSha: null, at: new Date().toISOString(), salvaged: [], cleaned: [], kept: [], pending: remainder },
+  }));
+  const rest = await finishCleanups(engine, landed);
+  return { race: race.ref, task: race.task, winner, published, ...rest };
 }
 
 /** Finishes a landing killed after its merge (the race is marked landed with cleanups pending); null when none is. */

@@ -43,6 +43,8 @@ export interface PublishOptions {
   body?: string;
   /** The environment `gh` runs with (its PATH finds it); default this process's. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Push only if the branch is still at this commit (a landing publishes exactly the evaluated state). */
+  expectedTip?: string;
   /** Told when each step starts (front ends show progress). */
   onStep?: (step: 'push' | 'pull-request') => void;
   signal?: AbortSignal;
@@ -264,6 +266,9 @@ export async function publishInstance(git: GitRunner, repo: RepoInfo, id: string
   const baseTip = baseFacts?.tip ?? meta.baseSha;
   const remote = chooseRemote(remotes, options.remote, [own.remote, baseFacts?.remote ?? '']);
   const tip = own.tip;
+  if (options.expectedTip !== undefined && options.expectedTip !== tip) {
+    throw new AxiomError('StaleEvaluation', `${inst.id}'s branch moved (now ${tip.slice(0, 10)}, expected ${options.expectedTip.slice(0, 10)}) since it was chosen: evaluate it again. Nothing was pushed.`, { branch: meta.branch });
+  }
   const [contained, uncommitted] = await Promise.all([isAncestor(git, repo.commonDir, tip, baseTip), uncommittedCount(git, inst)]);
   if (contained) {
     throw new AxiomError(

@@ -44,6 +44,9 @@ export const evaluate = z
   })
   .refine((a) => (a.instanceId === undefined) !== (a.task === undefined), 'give either instanceId (one instance) or task (every live member of a race)');
 export const rank = z.strictObject({ action: z.literal('rank'), task });
+/** A git remote's name (publish, land with publish): never one git could read as an option. */
+export const remoteName = z.string().min(1).max(250).refine((s) => !s.startsWith('-'), 'cannot start with "-"');
+
 export const land = z
   .strictObject({
     action: z.literal('land'),
@@ -53,9 +56,13 @@ export const land = z
     strategy: z.enum(MERGE_STRATEGIES).optional(),
     keepLosers: z.boolean().optional(),
     preview: z.boolean().optional(),
+    publish: z.boolean().optional(),
+    remote: remoteName.optional(),
+    draft: z.boolean().optional(),
   })
   .refine((a) => (a.all === true) !== (a.task !== undefined), 'give either task (land a race) or all: true (every live instance with commits)')
-  .refine((a) => !a.all || (a.pick === undefined && a.keepLosers === undefined && a.preview === undefined), 'all: true takes only strategy');
+  .refine((a) => !a.all || (a.pick === undefined && a.keepLosers === undefined && a.preview === undefined && a.publish === undefined), 'all: true takes only strategy')
+  .refine((a) => (a.publish === true ? a.strategy === undefined && a.preview === undefined : a.remote === undefined && a.draft === undefined), 'publish: true takes no strategy or preview (the winner is pushed, not merged); remote and draft go with publish: true');
 export const conflicts = z.strictObject({ action: z.literal('conflicts') });
 export const history = z.strictObject({ action: z.literal('history'), task: task.optional(), stats: z.boolean().optional() });
 
@@ -70,7 +77,7 @@ export const EXPLORE_ACTIONS = Object.keys(EXPLORE_SCHEMAS) as (keyof typeof EXP
 
 export const EXPLORE_ACTION_HELP =
   'race: N agents on one task in <task>-1…N, each evaluated when its agent exits; evaluate: run the evaluation in an instance or every member of a race; ' +
-  'rank: a race\'s members best first; land: merge the winner and salvage the rest (or all: true, every instance in the conflict-free order); ' +
+  'rank: a race\'s members best first; land: merge (or publish: true, push and open a pull request for) the winner and salvage the rest (or all: true, every instance in the conflict-free order); ' +
   'conflicts: which live instances conflict and a landing order; history: every attempt and per-agent totals.';
 
 /** What the exploration fields mean, for the flat JSON Schema (its types and limits come from the zod schemas above). */
@@ -88,6 +95,7 @@ export const EXPLORE_DESCRIPTIONS = {
     'race with wait: seconds to wait at most (default 3600); members still at work or waiting for a person then come back in "unfinished" and count as failed.',
   all: 'land: land every live instance with commits in the conflict-free order (no race needed).',
   pick: 'land: land this member instead of the top-ranked passing one.',
+  publish: 'land: publish the winner instead of merging it locally (push its branch, open a pull request as action "publish" does); the other members are salvaged and removed all the same.',
   keepLosers: 'land: leave the other members in place (default: cleaned up, their work kept in salvage refs).',
   stats: 'history: per-agent totals only.',
 } as const;

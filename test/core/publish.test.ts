@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { AxiomEngine, GitRunner, compareUrlOf, webRepoOf } from '../../src/core';
 import { commitIn, expectAxiomError, git, makeRepo, runCli, type TempRepo } from './helpers';
 import { ghStandIn } from './ghStandIn';
+import { writeStandIns } from './standIns';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -295,4 +296,35 @@ test('axiom publish: pushes and prints the pull request; status and list show it
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--remote <name>/);
   assert.match(help.stdout, /--draft/);
+});
+
+test('axiom land --publish: the race winner is pushed and its pull request opened (body with score and rank) instead of a local merge; the losers are salvaged and removed, the winner stays; the race is landed once', async () => {
+  repo = makeRepo();
+  const bare = addBareRemote(repo);
+  const s = writeStandIns(repo.parent);
+  const raced = await runCli(['-C', repo.dir, 'race', 'fix', '--count', '3', '--agent-command', s.agentCommand, '--prompt', 'make it better', '--evaluate', s.evaluateCommand, '--wait', '--json']);
+  assert.equal(raced.code, 0, raced.stderr);
+  const mainBefore = git(repo.dir, 'rev-parse', 'main').trim();
+  const gh = ghStandIn(repo.parent);
+
+  const mixed = await runCli(['-C', repo.dir, 'land', 'fix', '--publish', '--strategy', 'squash'], { env: gh.env });
+  assert.equal(mixed.code, 2, 'publish does not merge: no strategy');
+  const r = await runCli(['-C', repo.dir, 'land', 'fix', '--publish', '--draft', '--json'], { env: gh.env });
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { winner: string; published: { branch: string; pushedSha: string; pr: { state: string } }; salvaged: { id: string }[]; kept: { id: string }[] };
+  assert.equal(doc.winner, 'fix-3');
+  assert.equal(doc.published.pr.state, 'draft');
+  assert.equal(remoteTip(bare, doc.published.branch), doc.published.pushedSha);
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), mainBefore, 'nothing merged locally');
+  assert.deepEqual(doc.salvaged.map((x) => x.id), ['fix-1', 'fix-2']);
+  assert.deepEqual(doc.kept.map((x) => x.id), ['fix-3']);
+  const create = gh.calls().find((c) => c[0] === 'pr')!;
+  assert.ok(create.includes('--draft'));
+  const body = create[create.indexOf('--body') + 1]!;
+  assert.match(body, /Score: 5 \(higher is better\)/);
+  assert.match(body, /Race fix: ranked 1 of 3/);
+
+  const again = await runCli(['-C', repo.dir, 'land', 'fix', '--publish'], { env: gh.env });
+  assert.equal(again.code, 3);
+  assert.match(again.stderr, /already landed: fix-3 was published for main/);
 });

@@ -12,7 +12,7 @@ afterEach(async () => {
   repo?.cleanup();
 });
 
-test('publish over MCP: pushes, opens the pull request with gh, and status/list show it; no remote is NoRemote naming the remote argument; bad arguments are InvalidArgument', async () => {
+test('publish over MCP: pushes, opens the pull request with gh, and status/list show it; no remote is NoRemote naming the remote argument; bad arguments (publish, land with publish) are InvalidArgument', async () => {
   repo = makeRepo();
   const gh = ghStandIn(repo.parent, { GH_STANDIN_URL: 'https://github.com/acme/widgets/pull/3' });
   mcp = await connect(repo.dir, { env: gh.env });
@@ -34,6 +34,12 @@ test('publish over MCP: pushes, opens the pull request with gh, and status/list 
 
   const bad = await mcp.call({ action: 'publish', instanceId: 'mcp-pub', remote: '--exec=x' });
   assert.equal(bad.doc.error.code, 'InvalidArgument');
+
+  const mixed = await mcp.call({ action: 'land', task: 'fix', publish: true, strategy: 'squash' });
+  assert.equal(mixed.doc.error.code, 'InvalidArgument');
+  assert.match(mixed.doc.error.message, /publish: true takes no strategy/);
+  const stray = await mcp.call({ action: 'land', task: 'fix', remote: 'fork' });
+  assert.match(stray.doc.error.message, /remote and draft go with publish: true/);
 
   const r = await mcp.call({ action: 'publish', instanceId: 'mcp-pub', remote: 'fork', draft: true });
   assert.equal(r.isError, false, r.text);

@@ -1,10 +1,11 @@
-import { MERGE_STRATEGIES, landingPreviewDocument, plural, type LandingPreview, type MergeStrategy } from '../../core';
+import { MERGE_STRATEGIES, describePublished, landingPreviewDocument, plural, type LandingPreview, type LandResult, type MergeStrategy, type PublishLandResult } from '../../core';
 import { EXIT, UsageError, noExtra, stringOption, type Verb } from '../context';
 
 export const land: Verb = {
   usage: [
     'land <task> [--pick <id>] [--strategy merge|squash|rebase|cherry-pick] [--keep-losers] [--preview]',
     '                                                                 merge the winner, salvage and remove the other members',
+    'land <task> --publish [--pick <id>] [--remote <name>] [--draft]   publish the winner (pull request) instead of merging it',
     'land --all [--strategy …]                                        land every live instance with commits, in the forecast order',
   ],
   summary: 'Merges the winner of a race into its base, salvages the other members\' work and removes them; --all lands every live instance in the forecast order.',
@@ -14,9 +15,12 @@ export const land: Verb = {
     'keep-losers': { type: 'boolean', description: 'Keep the other members instead of salvaging and removing them.' },
     preview: { type: 'boolean', description: 'Say what would be merged, salvaged and removed, changing nothing.' },
     all: { type: 'boolean', description: 'Land every live instance with commits, in the forecast order (no race needed).' },
+    publish: { type: 'boolean', description: 'Publish the winner instead of merging it locally: push its branch and open a pull request (axiom publish); the other members are salvaged and removed all the same.' },
+    remote: { type: 'string', value: '<name>', description: 'With --publish: the remote to push to.', default: "the branch's upstream remote, its base's, else origin" },
+    draft: { type: 'boolean', description: 'With --publish: open the pull request as a draft.' },
   },
   operands: 'race',
-  examples: ['axiom land login --preview  # what landing race login would do', 'axiom land login --pick login-2 --strategy squash'],
+  examples: ['axiom land login --preview  # what landing race login would do', 'axiom land login --pick login-2 --strategy squash', 'axiom land login --publish --draft  # a draft pull request of the winner; losers salvaged'],
   async run(ctx) {
     const strategy = (stringOption(ctx.values, 'strategy') ?? 'merge') as MergeStrategy;
     if (!MERGE_STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${MERGE_STRATEGIES.join(', ')}.`);
@@ -41,25 +45,44 @@ export const land: Verb = {
     noExtra(ctx.args, 1);
     const pick = stringOption(ctx.values, 'pick');
     const options = { strategy, ...(pick !== undefined ? { pick } : {}), ...(ctx.values['keep-losers'] ? { keepLosers: true } : {}) };
+    const remote = stringOption(ctx.values, 'remote');
+    if (!ctx.values.publish && (remote !== undefined || ctx.values.draft)) throw new UsageError('--remote and --draft go with land --publish.');
+    if (ctx.values.publish) {
+      if (ctx.values.preview || ctx.values.strategy !== undefined) throw new UsageError('land --publish takes no --preview or --strategy: the winner is pushed, not merged.');
+      const r = await engine.explore.landPublished(task, options, { ...(remote !== undefined ? { remote } : {}), draft: ctx.values.draft === true });
+      ctx.print(r, () => describeLanded(r));
+      return EXIT.ok;
+    }
     if (ctx.values.preview) {
       const plan = await engine.explore.planLanding(task, options);
       ctx.print(landingPreviewDocument(plan), () => describePlan(plan));
       return EXIT.ok;
     }
     const r = await engine.explore.land(task, options);
-    ctx.print(r, () =>
-      [
-        r.resumed
-          ? `Finished the interrupted landing of race ${r.task}: ${r.winner} was already merged into ${r.merged.into} as ${r.merged.newTargetSha?.slice(0, 10)}; nothing else was merged.`
-          : `Landed ${r.winner} into ${r.merged.into} (${r.merged.strategy}, ${plural(r.merged.commits, 'commit')}, ${plural(r.merged.files, 'file')}) → ${r.merged.newTargetSha?.slice(0, 10)}.`,
-        ...r.salvaged.map((s) => `Salvaged ${s.id} in ${s.ref} (axiom salvage restore ${s.ref})`),
-        ...(r.cleaned.length ? [`Removed: ${r.cleaned.join(', ')}.`] : []),
-        ...r.kept.map((k) => `Kept ${k.id}: ${k.reason}`),
-      ].join('\n') + '\n',
-    );
+    ctx.print(r, () => describeLanded(r));
     return EXIT.ok;
   },
 };
+
+function describeLanded(r: LandResult | PublishLandResult): string {
+  let head: string;
+  if ('published' in r) {
+    const p = r.published;
+    head = `Published ${r.winner}, winner of race ${r.task}: ${p.branch} (${plural(p.commits, 'commit')}) pushed to ${p.remote}. ${describePublished(p)}`;
+  } else if (r.resumed) {
+    head = `Finished the interrupted landing of race ${r.task}: ${r.winner} was already ${(r.merged.strategy as string) === 'publish' ? 'published for' : 'merged into'} ${r.merged.into}${r.merged.newTargetSha ? ` as ${r.merged.newTargetSha.slice(0, 10)}` : ''}; nothing else was merged.`;
+  } else {
+    head = `Landed ${r.winner} into ${r.merged.into} (${r.merged.strategy}, ${plural(r.merged.commits, 'commit')}, ${plural(r.merged.files, 'file')}) → ${r.merged.newTargetSha?.slice(0, 10)}.`;
+  }
+  return (
+    [
+      head,
+      ...r.salvaged.map((s) => `Salvaged ${s.id} in ${s.ref} (axiom salvage restore ${s.ref})`),
+      ...(r.cleaned.length ? [`Removed: ${r.cleaned.join(', ')}.`] : []),
+      ...r.kept.map((k) => `Kept ${k.id}: ${k.reason}`),
+    ].join('\n') + '\n'
+  );
+}
 
 function describePlan(plan: LandingPreview): string {
   const lines = [
