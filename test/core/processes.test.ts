@@ -8,9 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { agentRunning, stopHeadlessAgent } from '../../src/core/processes';
-import { isPidAlive as alive, isSameProcess, parseProcStatStartTime, processStartToken as processStartTime } from '../../src/core/processIdentity';
-import { appendAgentEvent, PROCESS_FILE, readAgentState } from '../../src/core/agentState';
+import { agentRunning, stopHeadlessAgent } from '../../src/core/processes/processes';
+import { isPidAlive as alive, isSameProcess, parseProcStatStartTime, processStartToken as processStartTime } from '../../src/core/processes/processIdentity';
+import { appendAgentEvent, PROCESS_FILE, readAgentState } from '../../src/core/processes/agentState';
 import { launchHeadless } from '../../src/agents/headless';
 
 function tempAdmin(): { admin: string; worktree: string; done: () => void } {
