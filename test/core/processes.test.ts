@@ -115,3 +115,20 @@ test('agentRunning for agents that report through events: running until exited o
     t.done();
   }
 });
+
+test('a headless agent that recorded its exit between the read and the liveness check reads with its exit code, not as an exit without one', async () => {
+  const t = tempAdmin();
+  try {
+    const rec = { pid: 999_999_999, command: ['claude', '-p', 'x'], startedAt: '2026-12-07T04:00:00.000Z' };
+    fs.writeFileSync(path.join(t.admin, PROCESS_FILE), JSON.stringify(rec));
+    const state = await readAgentState(t.admin, false, () => {
+      // The interleaving: the wrapper writes how the agent ended and exits just before the check.
+      fs.writeFileSync(path.join(t.admin, PROCESS_FILE), JSON.stringify({ ...rec, endedAt: '2026-12-07T04:00:09.000Z', exitCode: 0 }));
+      return false;
+    });
+    assert.equal(state.phase, 'exited');
+    assert.equal(state.exitCode, 0);
+  } finally {
+    t.done();
+  }
+});

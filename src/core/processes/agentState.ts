@@ -230,8 +230,17 @@ async function lastLogLines(adminDir: string, lines = 3): Promise<string | undef
 }
 
 /** Reads the agent's state; `terminalPending` when a terminal launch was asked for and not yet taken. */
-export async function readAgentState(adminDir: string, terminalPending: boolean): Promise<AgentState> {
-  const [proc, tail] = await Promise.all([readProcessRecord(adminDir), readFileTail(path.join(adminDir, STATUS_FILE), 16 * 1024)]);
+export async function readAgentState(
+  adminDir: string,
+  terminalPending: boolean,
+  isRunning: (rec: HeadlessProcessRecord) => boolean = isRecordedProcessRunning,
+): Promise<AgentState> {
+  const read = (): Promise<[HeadlessProcessRecord | null, Awaited<ReturnType<typeof readFileTail>>]> =>
+    Promise.all([readProcessRecord(adminDir), readFileTail(path.join(adminDir, STATUS_FILE), 16 * 1024)]);
+  let [proc, tail] = await read();
+  // The wrapper writes how the agent ended, then exits: one that ended between that read and the
+  // liveness check left its exit behind, so read again rather than call it an exit without a code.
+  if (proc && proc.endedAt === undefined && !isRunning(proc)) [proc, tail] = await read();
   const events = summarizeEvents(tail ? parseEvents(tail.text) : []);
   const extras = (): Partial<AgentState> => ({
     ...(events.last ? { lastEvent: events.last.event } : {}),
@@ -239,7 +248,7 @@ export async function readAgentState(adminDir: string, terminalPending: boolean)
   });
   const failed = (): Partial<AgentState> => (events.turnFailedAt ? { turnFailedAt: events.turnFailedAt } : {});
   if (proc) {
-    if (isRecordedProcessRunning(proc)) {
+    if (proc.endedAt === undefined && isRunning(proc)) {
       const phase = events.phase && events.phase !== 'exited' && events.phase !== 'failed-to-start' ? events.phase : 'working';
       return { phase, lastActivity: events.at ?? proc.startedAt, pid: proc.pid, ...(events.reason ? { reason: events.reason } : {}), ...extras(), ...failed() };
     }

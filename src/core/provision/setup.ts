@@ -72,23 +72,37 @@ export async function writeSetupRecord(adminDir: string, rec: SetupRecord): Prom
   await fsp.rename(tmp, file);
 }
 
-export async function readSetupRecord(adminDir: string): Promise<SetupRecord | null> {
+async function readSetupFile(adminDir: string): Promise<SetupRecord | null> {
   let rec: SetupRecord;
   try {
     rec = JSON.parse(await fsp.readFile(path.join(adminDir, SETUP_FILE), 'utf8')) as SetupRecord;
   } catch {
     return null;
   }
-  if (!rec || typeof rec.state !== 'string') return null;
-  if (rec.state === 'running' && rec.pid !== undefined && !isProcessAlive(rec.pid)) {
-    return {
-      ...rec,
-      state: 'failed',
-      exitCode: null,
-      failedCommand: rec.failedCommand ?? rec.commands[rec.steps.length] ?? rec.commands[0],
-    };
-  }
-  return rec;
+  return rec && typeof rec.state === 'string' ? rec : null;
+}
+
+/**
+ * The instance's setup record. A `running` record whose process is gone reads as failed — but only
+ * after reading the file again: the setup writes its outcome and then exits, so a process that ended
+ * between the first read and the liveness check has left its real outcome behind (seen under load: a
+ * setup that succeeded read as failed). `isAlive` is a seam for the test of that interleaving.
+ */
+export async function readSetupRecord(
+  adminDir: string,
+  isAlive: (pid: number) => boolean = isProcessAlive,
+): Promise<SetupRecord | null> {
+  const rec = await readSetupFile(adminDir);
+  if (!rec || rec.state !== 'running' || rec.pid === undefined || isAlive(rec.pid)) return rec;
+  const again = await readSetupFile(adminDir);
+  if (!again) return null;
+  if (!(again.state === 'running' && again.pid === rec.pid && again.startedAt === rec.startedAt)) return again;
+  return {
+    ...rec,
+    state: 'failed',
+    exitCode: null,
+    failedCommand: rec.failedCommand ?? rec.commands[rec.steps.length] ?? rec.commands[0],
+  };
 }
 
 export function setupStatusOf(rec: SetupRecord | null): SetupStatus | null {
