@@ -4,6 +4,7 @@
  */
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, GitRunner, compareUrlOf, webRepoOf } from '../../src/core';
 import { commitIn, expectAxiomError, git, makeRepo, runCli, type TempRepo } from './helpers';
@@ -327,4 +328,20 @@ test('axiom land --publish: the race winner is pushed and its pull request opene
   const again = await runCli(['-C', repo.dir, 'land', 'fix', '--publish'], { env: gh.env });
   assert.equal(again.code, 3);
   assert.match(again.stderr, /already landed: fix-3 was published for main/);
+});
+
+test('the metadata record stays backward compatible: no published field reads as before, one of another shape is left out, a valid one reads back', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  await engine.spawn('rec', { prompt: 'keep me' });
+  const file = path.join((await engine.locate('rec')).adminDir, 'axiom.json');
+  const original = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  assert.equal('published' in original, false, 'a spawn writes no published field');
+  fs.writeFileSync(file, JSON.stringify({ ...original, published: { remote: 5, pr: 'x' } }));
+  const odd = await engine.status('rec');
+  assert.equal(odd.metadata?.published, undefined);
+  assert.equal(odd.metadata?.prompt, 'keep me');
+  const valid = { remote: 'origin', branch: 'axiom/rec/1', pushedSha: 'a'.repeat(40), pushedAt: '2026-01-01T00:00:00.000Z', base: 'main', pr: { url: 'https://github.com/a/b/pull/1', state: 'open', number: 1 } };
+  fs.writeFileSync(file, JSON.stringify({ ...original, published: valid }));
+  assert.deepEqual((await engine.status('rec')).metadata?.published, valid);
 });
