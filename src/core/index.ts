@@ -64,3 +64,5 @@ export { startSearch, driveSearch, stopSearch, claimSearch, budgetEnding, isDriv
 export type { SearchOptions, SearchEngine, SearchEvent, DriveOptions, SearchDefaults, EvaluatedState, AgentProgress } from './search';
 export { engineSearchSlots, searchDefaults, landSearch, nodeToLand } from './searchEngine';
 export type { SearchLandResult } from './searchEngine';
+export { continueSearch, pathTo, nodeChanges, openSearchNode, openedNodeId } from './searchNodes';
+export type { NodeChanges } from './searchNodes';
