@@ -72,6 +72,8 @@ export interface CommandArgs {
   /** Search…: live instances at most, and children per expansion (engine defaults otherwise). */
   parallel?: number;
   width?: number;
+  /** Search…: which nodes to expand, 'uct' (default) or 'best'. */
+  select?: 'uct' | 'best';
   /** Land Best…, Compare with Parent, Open as Instance: the node (Land Best…: instead of the best). */
   node?: number;
   /** Search…: drive it in this window (default true; false only records it). */

@@ -23,13 +23,18 @@ function optionalNumber(v: string, positive: boolean): string | null {
   return Number.isFinite(n) && (!positive || n > 0) ? null : `A number${positive ? ' > 0' : ''}, or empty for none.`;
 }
 
-/** Agents as Race Agents… takes them: a count of the default agent (at once), or a mix (claude:2,codex:1). */
+/**
+ * Agents as Race Agents… takes them: a count of the default agent (that many at once), or a mix
+ * taken in turn — counted (claude:2,codex:1: that many at once) or not (claude,codex: one each).
+ */
 export function agentsOf(text: string, defaultAgent: string): Pick<SearchOptions, 'agents' | 'parallel'> {
   const t = text.trim();
-  if (/^\d+$/.test(t)) return { agents: defaultAgent, parallel: Number(t) };
-  const counted = t.split(',').map((p) => /:(\d+)$/.exec(p.trim())?.[1]);
-  const parallel = counted.every((c) => c !== undefined) ? counted.reduce((sum, c) => sum + Number(c), 0) : undefined;
-  return { agents: t, ...(parallel !== undefined ? { parallel } : {}) };
+  if (/^\d+$/.test(t)) return { agents: `${defaultAgent}:1`, parallel: Number(t) };
+  const parts = t.split(',').map((p) => p.trim()).filter(Boolean);
+  const counts = parts.map((p) => /:(\d+)$/.exec(p)?.[1]);
+  if (parts.length > 0 && counts.every((c) => c !== undefined)) return { agents: parts.join(','), parallel: counts.reduce((sum, c) => sum + Number(c), 0) };
+  // Not counted: each agent once in the turn (the engine refuses a mix that counts only some).
+  return { agents: counts.some((c) => c !== undefined) ? t : parts.map((p) => `${p}:1`).join(',') };
 }
 
 export interface SearchCommandResult {
@@ -104,6 +109,7 @@ export async function searchCommand(s: Services, inv: Invocation): Promise<Searc
     ...(targetText.trim() ? { targetScore: Number(targetText) } : {}),
     ...(inv.args?.parallel !== undefined ? { parallel: inv.args.parallel } : {}),
     ...(inv.args?.width !== undefined ? { width: inv.args.width } : {}),
+    ...(inv.args?.select !== undefined ? { select: inv.args.select } : {}),
     ...(settings.customAgentCommand ? { agentCommand: settings.customAgentCommand } : {}),
     ...(base ? { base } : {}),
   };

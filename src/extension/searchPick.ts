@@ -49,6 +49,6 @@ export async function searchOf(s: Services, inv: Invocation, filter: (x: Search)
 /** "#3 (round 2, custom): passed, score 4" */
 export function describeStep(n: SearchNode): string {
   const who = n.parent === null ? 'the base' : `round ${n.round}, ${n.agent ?? '-'}`;
-  const result = n.result ? `${n.result.passed ? 'passed' : 'failed'}, score ${n.result.score ?? 'none'}${n.result.diff ? ` (+${n.result.diff.added} −${n.result.diff.deleted} in ${plural(n.result.diff.files, 'file')})` : ''}` : n.state;
+  const result = n.result ? `${n.result.passed ? 'passed' : 'failed'}, score ${n.result.score ?? 'none'}${n.result.diff?.files ? ` (+${n.result.diff.added} −${n.result.diff.deleted} in ${plural(n.result.diff.files, 'file')})` : ''}` : n.state;
   return `#${n.id} (${who}): ${result}`;
 }

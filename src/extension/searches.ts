@@ -20,6 +20,7 @@ import {
 } from '../core';
 import { headlessLauncher } from '../agents/raceLauncher';
 import { permissionModeFrom } from '../agents/presets';
+import { CoalescedRead } from './coalescedRead';
 import { Commands } from './commandIds';
 import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
@@ -52,9 +53,7 @@ export class RepositorySearches implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   private readonly subs: vscode.Disposable[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly reads: CoalescedRead;
   private shown = '';
   /** The state of each search at the last read: an end is noticed as a change from running. */
   private states = new Map<string, string>();
@@ -65,6 +64,7 @@ export class RepositorySearches implements vscode.Disposable {
     private readonly owner: Searches,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    this.reads = new CoalescedRead(() => this.read(), (e) => this.log.warn('Reading searches failed:', e));
     const refs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(model.engine.repo.commonDir), '{packed-refs,refs/axiom/searches/**}'));
     const moved = (): void => this.schedule();
     this.subs.push(refs, refs.onDidCreate(moved), refs.onDidChange(moved), refs.onDidDelete(moved));
@@ -94,26 +94,12 @@ export class RepositorySearches implements vscode.Disposable {
   }
 
   schedule(delayMs = 200): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.refresh(), delayMs);
+    this.reads.schedule(delayMs);
   }
 
   /** Re-reads now; resolves when the view shows the current records. */
   refresh(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.read()
-      .catch((e: unknown) => this.log.warn('Reading searches failed:', e))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          void this.refresh();
-        }
-      });
-    return this.running;
+    return this.reads.run();
   }
 
   private async read(): Promise<void> {
@@ -135,7 +121,7 @@ export class RepositorySearches implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.reads.dispose();
     for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }

@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, currentProcessIdentity, formatProcessIdentity } from '../../src/core';
 import { headlessLauncher } from '../../src/agents/raceLauncher';
-import { driveSearch, startSearch } from '../../src/core/search';
-import { engineSearchSlots, searchDefaults } from '../../src/core/searchEngine';
-import { findSearch, writeSearch } from '../../src/core/searchRecord';
-import { continueSearch, nodeChanges, openSearchNode, pathTo } from '../../src/core/searchNodes';
+import { driveSearch, startSearch } from '../../src/core/search/search';
+import { engineSearchSlots, searchDefaults } from '../../src/core/search/searchEngine';
+import { findSearch, writeSearch } from '../../src/core/search/searchRecord';
+import { continueSearch, nodeChanges, openSearchNode, pathTo } from '../../src/core/search/searchNodes';
 import { git, makeRepo, type TempRepo } from './helpers';
 import { TESTS, recordFor, writeSearchStandIns } from './searchStandIns';
 
@@ -69,7 +69,7 @@ test('Continue lifts the limit that ended the search (time, target, patience); a
   await writeSearch(engine.git, engine.repo, recordFor('ended', base, { createdAt: at, state: 'done', stopReason: 'the target score 5 is reached', endedAt: at, budget: { attempts: 3, minutes: 5, targetScore: 5, patience: 1 }, nodes }), null);
   const c = await continueSearch(engine.git, engine.repo, 'ended', 2);
   assert.equal(c.state, 'running');
-  assert.deepEqual(c.budget, { attempts: 5, minutes: null, targetScore: null, patience: null });
+  assert.deepEqual(c.budget, { attempts: 3, minutes: null, targetScore: null, patience: null }, '2 more than the 1 it made');
   assert.equal(c.endedAt, undefined);
 
   await writeSearch(engine.git, engine.repo, recordFor('landed', base, { state: 'done', landed: { node: 1, into: 'main', mergedSha: base, at }, nodes }), null);

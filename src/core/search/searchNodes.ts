@@ -16,7 +16,8 @@ import type { SpawnedInstance, SpawnOptions } from '../instances/spawn';
 const MAX_MORE_ATTEMPTS = 1000;
 
 /**
- * Gives a search `more` attempts. A search that ended (and did not land) is opened again: the limit
+ * Gives a search `more` attempts. A search that ended (and did not land) is opened again for `more`
+ * attempts from now on (its budget: the attempts it made + `more`), and the limit
  * that ended it is lifted (a used time budget, a reached target score, an exhausted patience), so
  * the next driver goes on from the recorded tree. A running search just gets the attempts (its
  * driver reads the budget on every look). `more` may be 0 only for a search that is still running
@@ -30,8 +31,9 @@ export async function continueSearch(git: GitRunner, repo: RepoInfo, name: strin
     const ended = r.state === 'done' || r.state === 'stopped' || (r.state === 'stopping' && !isDriven(r, now));
     if (r.state === 'stopping' && !ended) throw new AxiomError('InvalidArgument', `Search ${name} is stopping: continue it once it has stopped.`);
     if (ended && more === 0) throw new AxiomError('InvalidArgument', `Search ${name} has ended (${r.stopReason ?? r.state}): give it at least one more attempt.`);
-    const attempts = r.nodes.filter((n) => n.parent !== null).length;
-    const budget = { ...r.budget, attempts: Math.max(r.budget.attempts, attempts) + more };
+    // An ended search makes `more` attempts from now on; a running one gets `more` on top of its budget.
+    const made = r.nodes.filter((n) => n.parent !== null).length;
+    const budget = { ...r.budget, attempts: (ended ? made : Math.max(r.budget.attempts, made)) + more };
     if (!ended) return { ...r, budget };
     const elapsedMin = (now - Date.parse(r.createdAt)) / 60_000;
     if (budget.minutes !== null && elapsedMin >= budget.minutes) budget.minutes = null;
