@@ -26,7 +26,7 @@ import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
 import { explicitClaudePermissionMode } from './settings';
 
-/** How often a running search's record is re-read besides the ref watcher (ms). */
+/** How often the record of a search that is driven is re-read besides the ref watcher (ms). */
 const RUNNING_POLL_MS = 2000;
 
 export interface SearchNotice {
@@ -116,8 +116,9 @@ export class RepositorySearches implements vscode.Disposable {
       this.shown = now;
       this.emitter.fire();
     }
-    // A driver elsewhere writes the record: look again soon while anything runs.
-    if (this.list.some((s) => !isEnded(s))) this.schedule(RUNNING_POLL_MS);
+    // A driver writes the record (maybe in another process): look again soon while one drives a search.
+    // A search with no driver does not change by itself: no polling for it.
+    if (this.list.some((s) => !isEnded(s) && isDriven(s))) this.schedule(RUNNING_POLL_MS);
   }
 
   dispose(): void {
