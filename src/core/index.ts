@@ -72,3 +72,5 @@ export { startSearch, driveSearch, stopSearch, claimSearch, budgetEnding, isDriv
 export type { SearchOptions, SearchEngine, SearchEvent, DriveOptions, SearchDefaults, EvaluatedState, AgentProgress } from './search/search';
 export { engineSearchSlots, searchDefaults, landSearch, nodeToLand } from './search/searchEngine';
 export type { SearchLandResult } from './search/searchEngine';
+export { continueSearch, pathTo, nodeChanges, openSearchNode, openedNodeId } from './search/searchNodes';
+export type { NodeChanges } from './search/searchNodes';

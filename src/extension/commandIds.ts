@@ -30,6 +30,12 @@ export const Commands = {
   branchFromHere: 'axiom.branchFromHere',
   landWinner: 'axiom.landWinner',
   landAllClean: 'axiom.landAllClean',
+  search: 'axiom.search',
+  stopSearch: 'axiom.stopSearch',
+  continueSearch: 'axiom.continueSearch',
+  landSearch: 'axiom.landSearch',
+  compareWithParent: 'axiom.compareWithParent',
+  openSearchNode: 'axiom.openSearchNode',
   refreshHistory: 'axiom.refreshHistory',
   sortBy: 'axiom.sortBy',
   sendToAgents: 'axiom.sendToAgents',
@@ -53,6 +59,17 @@ export const ContextValues = {
   repository: 'repository',
   group: 'group',
   race: 'race',
+  /** A search driven by a live driver (this window or another process). */
+  searchRunning: 'search-running',
+  /** A search that runs but has no driver any more (Continue drives it here). */
+  searchOrphaned: 'search-orphaned',
+  searchEnded: 'search-ended',
+  /** An attempt of a search with its evaluated state (a commit) and a parent node. */
+  searchNode: 'search-node',
+  /** The base of a search (node 0). */
+  searchNodeBase: 'search-node-base',
+  /** An attempt with no state (still at work, or it failed before its evaluation). */
+  searchNodeEmpty: 'search-node-empty',
   historyRace: 'history-race',
   historyAttempt: 'history-attempt',
 } as const;

@@ -19,6 +19,12 @@ import { spawnCommand, spawnManyCommand } from './spawnCommand';
 import { showAgentLog, startNewConversation, stopAgentCommand } from './agentCommands';
 import { retrySetupCommand, showSetupLogCommand } from './instanceSetup';
 import { installClaudeHooksCommand } from './claudeHooksCommand';
+import { searchCommand } from './searchCommand';
+import { stopSearchCommand } from './searchStop';
+import { continueSearchCommand } from './searchContinue';
+import { landSearchCommand } from './searchLand';
+import { compareWithParentCommand } from './searchCompare';
+import { openSearchNodeCommand } from './searchOpen';
 
 export function registerCommands(s: Services): vscode.Disposable[] {
   const specs: CommandSpec[] = [
@@ -128,6 +134,12 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     { id: Commands.showSetupLog, runs: false, handler: (inv) => showSetupLogCommand(s, inv) },
     { id: Commands.retrySetup, runs: true, handler: (inv) => retrySetupCommand(s, inv) },
     ...exploreCommandSpecs(s),
+    { id: Commands.search, runs: true, handler: (inv) => searchCommand(s, inv) },
+    { id: Commands.stopSearch, runs: true, handler: (inv) => stopSearchCommand(s, inv) },
+    { id: Commands.continueSearch, runs: true, handler: (inv) => continueSearchCommand(s, inv) },
+    { id: Commands.landSearch, runs: true, handler: (inv) => landSearchCommand(s, inv) },
+    { id: Commands.compareWithParent, runs: true, handler: (inv) => compareWithParentCommand(s, inv) },
+    { id: Commands.openSearchNode, runs: true, handler: (inv) => openSearchNodeCommand(s, inv) },
     { id: Commands.refreshHistory, runs: false, handler: async () => s.history.refresh() },
     {
       id: Commands.showLog,

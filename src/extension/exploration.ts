@@ -20,6 +20,7 @@ import {
   type Race,
   type RankRow,
 } from '../core';
+import { CoalescedRead } from './coalescedRead';
 import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
 
@@ -38,9 +39,7 @@ export class Exploration implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   private readonly subs: vscode.Disposable[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly reads: CoalescedRead;
   /** Races whose evaluation command is missing: said once in the log, not on every refresh. */
   private readonly warned = new Set<string>();
   /** Race records and evaluations as last read; re-read only when their refs move. */
@@ -54,6 +53,7 @@ export class Exploration implements vscode.Disposable {
     readonly model: RepositoryModel,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    this.reads = new CoalescedRead(() => this.read(), (e) => this.log.warn('Reading races failed:', e));
     const refs = vscode.workspace.createFileSystemWatcher(
       new vscode.RelativePattern(vscode.Uri.file(model.engine.repo.commonDir), '{packed-refs,refs/axiom/races/**,refs/notes/axiom}'),
     );
@@ -92,8 +92,7 @@ export class Exploration implements vscode.Disposable {
 
   /** Re-reads soon (changes come in bursts). */
   schedule(delayMs = 300): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.update(), delayMs);
+    this.reads.schedule(delayMs);
   }
 
   /** Re-reads now (race records and evaluations included); resolves when the view shows the current races. */
@@ -103,20 +102,7 @@ export class Exploration implements vscode.Disposable {
   }
 
   private update(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.read()
-      .catch((e: unknown) => this.log.warn('Reading races failed:', e))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          void this.update();
-        }
-      });
-    return this.running;
+    return this.reads.run();
   }
 
   private async read(): Promise<void> {
@@ -192,7 +178,7 @@ export class Exploration implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.reads.dispose();
     for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }

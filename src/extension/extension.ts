@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { BASE_SCHEME, HISTORY_VIEW_ID, OUTPUT_NAME, VIEW_ID } from './commandIds';
 import { Explorations } from './exploration';
+import { Searches } from './searches';
 import { HistoryView } from './historyView';
 import { ConflictDecorations } from './raceNodes';
 import { registerCommands } from './commands';
@@ -34,6 +35,8 @@ export interface AxiomExtensionApi {
   /** Notifications, the view badge and the status-bar summary of agents that need their person. */
   attention: AttentionMonitor;
   explorations: Explorations;
+  /** Searches (their records, the drivers this window runs, the end notifications). */
+  searches: Searches;
   history: HistoryView;
   /** The conflict badges of instance rows. */
   decorations: ConflictDecorations;
@@ -58,15 +61,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   bag.push({ dispose: () => void stopDamageWarnings() });
 
   const repos = new Repositories(log, gitBinaryOfGitExtension());
-  const terminals = new TerminalManager(log, path.join(context.extensionPath, 'dist', 'hook.js'));
+  const hookScript = path.join(context.extensionPath, 'dist', 'hook.js');
+  const terminals = new TerminalManager(log, hookScript);
   const explorations = new Explorations(repos, log);
-  const tree = new InstancesTree(repos, explorations);
+  const searches = new Searches(repos, hookScript, log);
+  const tree = new InstancesTree(repos, explorations, searches);
   const history = new HistoryView(repos, explorations);
   const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
   const decorations = new ConflictDecorations(explorations, () => repos.models());
   const review = new Review(repos, terminals, log);
   const thisWindow = new ThisWindow(repos);
-  bag.push(repos, terminals, explorations, tree, history, mcp, decorations, review, thisWindow);
+  bag.push(repos, terminals, explorations, searches, tree, history, mcp, decorations, review, thisWindow);
   // Several rows at once: bulk Clean Up, Merge and Send to Agents act on the selection.
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const attention = new AttentionMonitor(repos, terminals, view, log);
@@ -77,7 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
 
   let activationMs = 0;
   let readyMs = 0;
-  const services: Services = { repos, terminals, mcp, explorations, history, review, thisWindow, log, activationMs: () => activationMs, readyMs: () => readyMs };
+  const services: Services = { repos, terminals, mcp, explorations, searches, history, review, thisWindow, log, activationMs: () => activationMs, readyMs: () => readyMs };
   bag.push(...registerCommands(services));
 
   // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.
@@ -102,7 +107,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
     });
   activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'NOT trusted: nothing runs'}).`);
-  return { repositories: repos, tree, terminals, mcp, attention, explorations, history, decorations, review, thisWindow, view, activationMs, ready };
+  return { repositories: repos, tree, terminals, mcp, attention, explorations, searches, history, decorations, review, thisWindow, view, activationMs, ready };
 }
 
 export function deactivate(): void {

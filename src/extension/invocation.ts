@@ -66,13 +66,30 @@ export interface CommandArgs {
   draft?: boolean;
   title?: string;
   body?: string;
+  /** Search commands: the search's name. */
+  search?: string;
+  /** Search…, Continue: attempts (Search…: the budget; Continue: how many more). */
+  attempts?: number;
+  /** Search…: the time budget in minutes (optional). */
+  minutes?: number;
+  /** Search…: a passing attempt with this score (or better) ends the search (optional). */
+  targetScore?: number;
+  /** Search…: live instances at most, and children per expansion (engine defaults otherwise). */
+  parallel?: number;
+  width?: number;
+  /** Search…: which nodes to expand, 'uct' (default) or 'best'. */
+  select?: 'uct' | 'best';
+  /** Land Best…, Compare with Parent, Open as Instance: the node (Land Best…: instead of the best). */
+  node?: number;
+  /** Search…: drive it in this window (default true; false only records it). */
+  drive?: boolean;
 }
 
 /** Quick picks and input boxes always say what they are for. */
 type TitledPickOptions = vscode.QuickPickOptions & { title: string };
 type TitledInputOptions = vscode.InputBoxOptions & { title: string };
 
-const NODE_KINDS: readonly string[] = ['repository', 'group', 'race', 'worktree', 'file'];
+const NODE_KINDS: readonly string[] = ['repository', 'group', 'race', 'search', 'searchAttempt', 'worktree', 'file'];
 
 /** A row of the view (by shape: a second copy of these classes, e.g. in tests, passes too). */
 function isNode(x: unknown): x is Node {

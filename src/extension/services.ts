@@ -4,6 +4,7 @@ import type { McpRegistration } from './mcpRegistration';
 import type { Repositories } from './repositories';
 import type { TerminalManager } from './terminals';
 import type { Explorations } from './exploration';
+import type { Searches } from './searches';
 import type { HistoryView } from './historyView';
 import type { Review } from './review';
 import type { ThisWindow } from './thisWindow';
@@ -14,6 +15,8 @@ export interface Services {
   mcp: McpRegistration;
   /** Races, rankings, conflict forecast and automatic evaluation per repository. */
   explorations: Explorations;
+  /** Searches per repository, and the drivers of the searches this window runs. */
+  searches: Searches;
   history: HistoryView;
   review: Review;
   thisWindow: ThisWindow;

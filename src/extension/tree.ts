@@ -2,8 +2,9 @@
  * The Instances view. It renders the models' snapshots and nothing else: rows are built from
  * WorktreeStatus, children of an instance are its changed files against the merge-base.
  * Order: the main worktree (the base) first, then the instances in the chosen order, then the
- * worktrees Axiom did not make in a group of their own. Live races are nodes of their own (members
- * ranked under them); an instance spawned from another one is shown under its parent.
+ * worktrees Axiom did not make in a group of their own. Searches and live races are nodes of their
+ * own (a search's attempt tree, a race's members ranked under them); an instance spawned from
+ * another one is shown under its parent.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -16,6 +17,8 @@ import { readSettings } from './settings';
 import { isOpenHere } from './thisWindow';
 import type { Explorations } from './exploration';
 import { RaceNode, childrenOf, decorateInstance, groupRows, membersOf, raceTreeItem } from './raceNodes';
+import type { Searches } from './searches';
+import { SearchAttemptRow, SearchRow, attemptChildren, attemptTreeItem, searchTreeItem } from './searchRows';
 
 export class RepositoryNode {
   readonly kind = 'repository';
@@ -55,8 +58,8 @@ export class FileNode {
   ) {}
 }
 
-export { RaceNode };
-export type Node = RepositoryNode | GroupNode | RaceNode | WorktreeNode | FileNode;
+export { RaceNode, SearchRow, SearchAttemptRow };
+export type Node = RepositoryNode | GroupNode | RaceNode | SearchRow | SearchAttemptRow | WorktreeNode | FileNode;
 
 /** The instances of a repository in view order (pickers and bulk actions use this order too). */
 export function viewOrder(model: RepositoryModel): WorktreeStatus[] {
@@ -77,10 +80,12 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   constructor(
     private readonly repos: Repositories,
     private readonly explorations?: Explorations,
+    private readonly searches?: Searches,
   ) {
     this.subs = [
       repos.onDidChange(() => this.refreshIfChanged()),
       ...(explorations ? [explorations.onDidChange(() => this.emitter.fire(undefined))] : []),
+      ...(searches ? [searches.onDidChange(() => this.emitter.fire(undefined))] : []),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('axiom.sortBy') && this.emitter.fire(undefined)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.emitter.fire(undefined)),
     ];
@@ -111,6 +116,9 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
         return node.worktrees.map((w) => new WorktreeNode(node.model, w));
       case 'race':
         return membersOf(node).map((m) => new WorktreeNode(node.model, m.status, null, m.rank));
+      case 'search':
+      case 'searchAttempt':
+        return attemptChildren(node);
       case 'worktree': {
         const children = childrenOf(node.model, node.status, this.explorations?.of(node.model)).map((w) => new WorktreeNode(node.model, w));
         return [...children, ...(await this.filesOf(node))];
@@ -123,9 +131,13 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   private async rowsOf(model: RepositoryModel): Promise<Node[]> {
     await model.ready();
     const instances = viewOrder(model);
-    const { races, loose } = groupRows(model, instances, this.explorations?.of(model));
+    // A search's slots (instances of attempts at work) are shown by its attempt rows.
+    const searches = this.searches?.of(model);
+    const slots = searches?.slots() ?? new Set<string>();
+    const { races, loose } = groupRows(model, instances.filter((w) => !slots.has(w.id!)), this.explorations?.of(model));
     const counts = await mapPool(loose, 2, (w) => model.fileCount(w));
-    const rows: Node[] = [...races, ...loose.map((w, i) => new WorktreeNode(model, w, counts[i]!))];
+    const searchRows = (searches?.searches() ?? []).map((x) => new SearchRow(model, x, this.searches!.drivesHere(model, x.name)));
+    const rows: Node[] = [...searchRows, ...races, ...loose.map((w, i) => new WorktreeNode(model, w, counts[i]!))];
     const main = model.worktrees().find((w) => w.kind === 'main');
     const foreign = model.worktrees().filter((w) => w.kind === 'foreign');
     // The main worktree alone is no news: an empty view shows the "Spawn" welcome instead.
@@ -202,6 +214,10 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
       }
       case 'race':
         return raceTreeItem(node, this.explorations?.of(node.model));
+      case 'search':
+        return searchTreeItem(node);
+      case 'searchAttempt':
+        return attemptTreeItem(node);
       case 'file': {
         const uri = vscode.Uri.file(path.join(node.worktree.path, node.file));
         const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);

@@ -125,6 +125,12 @@ describe('Axiom Worktrees in an untrusted workspace', () => {
       ['axiom.landAllClean', { confirm: true }],
       ['axiom.branchFromHere', { id: 'untr-1', as: 'child' }],
       ['axiom.compareWith', { id: 'untr-1', other: 'listed' }],
+      ['axiom.search', { search: 'untr-search', prompt: 'p', evaluate, agents: 'custom' }],
+      ['axiom.stopSearch', { search: 'untr-search' }],
+      ['axiom.continueSearch', { search: 'untr-search', attempts: 1 }],
+      ['axiom.landSearch', { search: 'untr-search', confirm: true }],
+      ['axiom.openSearchNode', { search: 'untr-search', node: 0 }],
+      ['axiom.compareWithParent', { search: 'untr-search', node: 1 }],
     ];
     for (const [command, args] of attempts) {
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand(command, args)), (e) => errorCode(e) === 'Untrusted', command);
