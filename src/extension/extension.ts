@@ -60,11 +60,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   const repos = new Repositories(log, gitBinaryOfGitExtension());
   const terminals = new TerminalManager(log, path.join(context.extensionPath, 'dist', 'hook.js'));
   const explorations = new Explorations(repos, log);
-  const tree = new InstancesTree(repos, explorations);
+  const review = new Review(repos, terminals, log);
+  const tree = new InstancesTree(repos, explorations, review);
   const history = new HistoryView(repos, explorations);
   const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
   const decorations = new ConflictDecorations(explorations, () => repos.models());
-  const review = new Review(repos, terminals, log);
   const thisWindow = new ThisWindow(repos);
   bag.push(repos, terminals, explorations, tree, history, mcp, decorations, review, thisWindow);
   // Several rows at once: bulk Clean Up, Merge and Send to Agents act on the selection.
@@ -84,7 +84,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   bag.push(
     repos.onDidAddRepository(({ model, watcher }) => {
       bag.push(
-        model.onDidChange(() => void terminals.serveRequests(model)),
+        model.onDidChange(() => {
+          terminals.closeRemoved(model);
+          void terminals.serveRequests(model);
+        }),
         watcher.onTerminalInput((adminDir) => void terminals.consumeInput(model, adminDir).catch((e) => log.error('Terminal input failed:', e))),
       );
       void afterFirstSnapshot(model, terminals, log);

@@ -15,6 +15,7 @@ import { contextValueFor, descriptionFor, iconFor, isSettling, labelFor, letterF
 import { readSettings } from './settings';
 import { isOpenHere } from './thisWindow';
 import type { Explorations } from './exploration';
+import type { Review } from './review';
 import { RaceNode, childrenOf, decorateInstance, groupRows, membersOf, raceTreeItem } from './raceNodes';
 
 export class RepositoryNode {
@@ -77,8 +78,11 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
   constructor(
     private readonly repos: Repositories,
     private readonly explorations?: Explorations,
+    /** Pending review comments (a row's context value offers Send Review to Agent only then). */
+    private readonly review?: Review,
   ) {
     this.subs = [
+      ...(review ? [review.onDidChange(() => this.emitter.fire(undefined))] : []),
       repos.onDidChange(() => this.refreshIfChanged()),
       ...(explorations ? [explorations.onDidChange(() => this.emitter.fire(undefined))] : []),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('axiom.sortBy') && this.emitter.fire(undefined)),
@@ -195,7 +199,7 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
         item.description = here ? `this window · ${description}` : description;
         item.tooltip = tooltipFor(w);
         item.iconPath = iconFor(w);
-        item.contextValue = contextValueFor(w);
+        item.contextValue = contextValueFor(w, { review: this.review?.hasPending(w) });
         item.resourceUri = undefined;
         decorateInstance(item, node.model, w, this.explorations?.of(node.model), node.rank);
         return item;
