@@ -25,6 +25,8 @@ export interface CommandArgs {
   force?: boolean;
   /** Merge with uncommitted work: commit it all with this message first. */
   commitMessage?: string;
+  /** Squash merge: the commit message's first line (the commits' subjects follow it); default the generated one. */
+  squashMessage?: string;
   /** Merge conflict: 'open' leaves the merge in the target for the merge editor; default cancel. */
   onConflict?: 'open' | 'cancel';
   /** Restore: a salvage ref (or an id, the newest salvage of it). */

@@ -10,10 +10,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorktreeStatus } from '../../src/core';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
-import type { RankRow } from '../../src/core';
+import type { RankRow, SpawnedInstance } from '../../src/core';
+import { cleanupRefusalChoice, MERGE_FIRST, RESOLVE_IN_MERGE_EDITOR } from '../../src/extension/cleanupCommands';
+import { resolveInMergeEditor, type MergeCommandResult } from '../../src/extension/mergeCommand';
 import { contextValueFor, descriptionFor, tooltipFor } from '../../src/extension/presentation';
 import { rankSummary, raceSummary } from '../../src/extension/raceNodes';
-import { api, EXTENSION_ID, git, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
+import { api, commitFile, errorCode, EXTENSION_ID, git, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
 
 const exec = <T>(command: string, ...args: unknown[]): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, ...args));
 
@@ -247,6 +249,50 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
         fs.rmSync(parent, { recursive: true, force: true });
         await model.refreshNow();
       }
+    });
+  });
+
+  describe('dialogs that already know', () => {
+    it('Clean Up of an instance whose row says it conflicts defaults to Resolve in Merge Editor… and says it conflicts', async () => {
+      const repo = repoRoot();
+      const w = await exec<SpawnedInstance>('axiom.spawn', { id: 'clash', openTerminal: false });
+      spawned.push('clash');
+      commitFile(w.path, 'src/clash.txt', 'clash version\n', 'clash: its version');
+      commitFile(repo, 'src/clash.txt', 'main version\n', 'main: its version');
+      await model.refreshNow();
+      const status = await waitFor(model, () => (model.find('clash')?.conflictsWithBase ? model.find('clash') : undefined), 'clash conflicts with main');
+      assert.ok(String((await row('clash'))?.item.description).startsWith('conflict'), 'the row says it');
+      await assert.rejects(exec('axiom.cleanup', { id: 'clash' }), (e) => errorCode(e) === 'UnmergedCommits');
+      const choice = cleanupRefusalChoice(status, 'UnmergedCommits');
+      assert.equal(choice.first, RESOLVE_IN_MERGE_EDITOR, 'the safe default is the merge editor, not a merge that stops three steps later');
+      assert.equal(choice.lead, 'It conflicts with main in src/clash.txt.');
+      assert.ok(choice.canForce);
+      assert.equal(cleanupRefusalChoice({ ...status, conflictsWithBase: false, conflictFiles: [] }, 'UnmergedCommits').first, MERGE_FIRST, 'without a conflict: Merge…');
+      try {
+        await resolveInMergeEditor(model, 'clash');
+        assert.ok(fs.existsSync(path.join(repo, '.git', 'MERGE_HEAD')), 'the merge waits in main\'s working tree');
+        assert.match(git(repo, 'diff', '--name-only', '--diff-filter=U'), /src\/clash\.txt/);
+      } finally {
+        if (fs.existsSync(path.join(repo, '.git', 'MERGE_HEAD'))) git(repo, 'merge', '--abort');
+      }
+    });
+
+    it('the merge names the live instances that will conflict after it, and a squash takes the message it is given', async () => {
+      const repo = repoRoot();
+      const a = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-a', openTerminal: false });
+      const b = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-b', openTerminal: false });
+      spawned.push('after-a', 'after-b');
+      commitFile(a.path, 'src/after.txt', 'a\n', 'after-a: one');
+      commitFile(b.path, 'src/after.txt', 'b\n', 'after-b: one');
+      await model.refreshNow();
+      const exploration = (await api()).explorations.of(model);
+      exploration.schedule(0);
+      await waitFor(model, () => exploration.conflictsOf('after-a').some((c) => c.other === 'after-b'), 'the forecast: after-a and after-b conflict');
+      const r = await exec<MergeCommandResult>('axiom.merge', { id: 'after-a', strategy: 'squash', squashMessage: 'Add the after file', confirm: true });
+      assert.equal(r.outcome, 'merged');
+      assert.deepEqual(r.outcome === 'merged' ? r.conflictsAfter : [], [{ id: 'after-b', files: ['src/after.txt'] }]);
+      assert.equal(git(repo, 'log', '-1', '--format=%s', 'main').trim(), 'Add the after file');
+      assert.match(git(repo, 'log', '-1', '--format=%b', 'main'), /\* after-a: one/, 'the commits\' subjects follow the message');
     });
   });
 
