@@ -16,6 +16,7 @@ import { TerminalManager } from './terminals';
 import { AttentionMonitor } from './attention';
 import { AgentStatusPoll } from './agentStatusPoll';
 import { InstancesTree } from './tree';
+import { Invocation } from './invocation';
 import { Review } from './review';
 import { ThisWindow } from './thisWindow';
 import { readSettings } from './settings';
@@ -69,6 +70,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   bag.push(repos, terminals, explorations, tree, history, mcp, decorations, review, thisWindow);
   // Several rows at once: bulk Clean Up, Merge and Send to Agents act on the selection.
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  Invocation.viewSelection = () => view.selection;
   const attention = new AttentionMonitor(repos, terminals, view, log);
   bag.push(view, attention, new AgentStatusPoll(repos));
   bag.push(vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: history }));

@@ -166,6 +166,28 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     return w.changes.map((c) => new FileNode(node.model, w, c.path, letterFor(c), c.kind === 'untracked' ? null : w.head, ''));
   }
 
+  /** Where a row sits (TreeView.reveal needs it): a file under its worktree, a member under its race, a child under its parent. */
+  getParent(node: Node): Node | undefined {
+    const top = this.repos.models().length > 1 ? new RepositoryNode(node.model) : undefined;
+    switch (node.kind) {
+      case 'repository':
+        return undefined;
+      case 'group':
+      case 'race':
+        return top;
+      case 'file':
+        return new WorktreeNode(node.model, node.worktree);
+      case 'worktree': {
+        const w = node.status;
+        if (w.kind === 'foreign') return new GroupNode(node.model, node.model.worktrees().filter((x) => x.kind === 'foreign'));
+        const race = w.id ? this.explorations?.of(node.model).raceOf(w.id) : undefined;
+        if (race) return new RaceNode(node.model, race);
+        const parent = w.metadata?.parent ? node.model.find(w.metadata.parent) : undefined;
+        return parent ? new WorktreeNode(node.model, parent) : top;
+      }
+    }
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'repository': {

@@ -296,6 +296,50 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
     });
   });
 
+  describe('keyboard in the Instances view', () => {
+    const FROM_VIEW = 'axiom.instances.selection';
+
+    it('default keybindings: Enter and Delete on the view\'s selection, a chord to spawn and one to focus the view', () => {
+      const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { keybindings: { command: string; key: string; when?: string; args?: unknown }[] } };
+      const keys = pkg.contributes.keybindings;
+      const inView = { focusedView: 'axiom.instances', inputFocus: false, 'axiom.state': 'ready' };
+      const bound = (key: string, ctx: Context): string | undefined => keys.find((k) => k.key === key && evaluateWhen(k.when, ctx))?.command;
+      assert.equal(bound('enter', inView), 'axiom.openTerminal');
+      assert.equal(bound('delete', inView), 'axiom.cleanup');
+      assert.equal(bound('enter', { ...inView, focusedView: 'workbench.explorer.fileView' }), undefined, 'only in the Instances view');
+      assert.equal(bound('delete', { ...inView, inputFocus: true }), undefined, 'not while typing in its filter');
+      assert.equal(bound('ctrl+alt+a s', inView), 'axiom.spawn');
+      assert.equal(bound('ctrl+alt+a a', {}), 'axiom.instances.focus');
+      assert.ok(keys.filter((k) => k.key === 'enter' || k.key === 'delete').every((k) => k.args === FROM_VIEW), 'the keys act on the selection');
+    });
+
+    it('Delete cleans up the selected row with the same command (and dialog) as its menu', async () => {
+      const a = await api();
+      await exec('axiom.spawn', { id: 'key-delete', openTerminal: false });
+      spawned.push('key-delete');
+      const node = (await a.tree.getChildren()).find((n) => n.kind === 'worktree' && n.status.id === 'key-delete')!;
+      await a.view.reveal(node, { select: true, focus: true });
+      await exec('axiom.cleanup', FROM_VIEW);
+      await waitFor(model, () => !model.find('key-delete'), 'key-delete cleaned up');
+    });
+
+    it('Enter on a file row opens its diff', async () => {
+      const a = await api();
+      const w = await exec<SpawnedInstance>('axiom.spawn', { id: 'key-enter', openTerminal: false });
+      spawned.push('key-enter');
+      commitFile(w.path, 'src/enter.txt', 'enter\n', 'key-enter: a file');
+      await model.refreshNow();
+      const node = await waitFor(model, async () => (await a.tree.getChildren()).find((n) => n.kind === 'worktree' && n.status.id === 'key-enter' && n.status.ahead === 1), 'key-enter with its commit');
+      const [file] = await a.tree.getChildren(node);
+      assert.equal(file?.kind, 'file');
+      await a.view.reveal(file!, { select: true, focus: true });
+      await exec('axiom.openTerminal', FROM_VIEW);
+      await waitFor(model, () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff, 'the diff of src/enter.txt');
+      assert.match((vscode.window.tabGroups.activeTabGroup.activeTab!.input as vscode.TabInputTextDiff).modified.fsPath, /enter\.txt$/);
+      assert.equal(a.terminals.find(model, 'key-enter'), undefined, 'no terminal was opened');
+    });
+  });
+
   describe('what an operation removed takes its terminal with it', () => {
     let scratch: string;
 
