@@ -2,8 +2,7 @@
 /** `node dist/mcp.js [--repo <path>]`: the Axiom MCP server on stdio (the repository defaults to the current folder). */
 import { parseArgs } from 'node:util';
 import { startMcpServer } from './server';
-import { guardStdio, writeStderr } from '../core/stdioGuard';
-import { onDamagedRecord } from '../core/damage';
+import { guardStdio, writeStderr, onDamagedRecord } from '../core';
 
 declare const __AXIOM_VERSION__: string;
 
