@@ -15,7 +15,7 @@ import { cleanupRefusalChoice, MERGE_FIRST, RESOLVE_IN_MERGE_EDITOR } from '../.
 import { resolveInMergeEditor, type MergeCommandResult } from '../../src/extension/mergeCommand';
 import { contextValueFor, descriptionFor, tooltipFor } from '../../src/extension/presentation';
 import { rankSummary, raceSummary } from '../../src/extension/raceNodes';
-import { api, commitFile, errorCode, EXTENSION_ID, git, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
+import { api, BASIC_PROGRAMS, commitFile, errorCode, EXTENSION_ID, git, pathWithOnly, setTerminalPath, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
 
 const exec = <T>(command: string, ...args: unknown[]): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, ...args));
 
@@ -337,6 +337,45 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
       await waitFor(model, () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff, 'the diff of src/enter.txt');
       assert.match((vscode.window.tabGroups.activeTabGroup.activeTab!.input as vscode.TabInputTextDiff).modified.fsPath, /enter\.txt$/);
       assert.equal(a.terminals.find(model, 'key-enter'), undefined, 'no terminal was opened');
+    });
+  });
+
+  describe('pickers that say what they are for', () => {
+    it('Branch From Here… refuses an agent that is not installed before creating anything, as Spawn does', async () => {
+      if (!model.find('menus')) {
+        await exec('axiom.spawn', { id: 'menus', openTerminal: false });
+        spawned.push('menus');
+      }
+      spawned.push('menus.1');
+      await setTerminalPath(pathWithOnly(BASIC_PROGRAMS));
+      try {
+        await assert.rejects(exec('axiom.branchFromHere', { id: 'menus', as: 'menus.1', agent: 'claude' }), (e) => errorCode(e) === 'AgentNotFound');
+        await model.refreshNow();
+        assert.equal(model.find('menus.1'), undefined, 'nothing was created');
+      } finally {
+        await setTerminalPath(undefined);
+      }
+    });
+
+    it('every quick pick of the extension has a title', () => {
+      const dir = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'src', 'extension');
+      const untitled: string[] = [];
+      for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
+        const text = fs.readFileSync(path.join(dir, f), 'utf8');
+        for (let at = text.indexOf('showQuickPick('); at >= 0; at = text.indexOf('showQuickPick(', at + 1)) {
+          let depth = 0;
+          let end = at + 'showQuickPick'.length;
+          for (; end < text.length; end++) {
+            if (text[end] === '(') depth++;
+            else if (text[end] === ')' && --depth === 0) break;
+          }
+          const call = text.slice(at, end);
+          // Invocation.pick's options type (TitledPickOptions) requires a title of every caller.
+          const titledByType = f === 'invocation.ts' && call.includes('...options');
+          if (!/\btitle\b/.test(call) && !titledByType) untitled.push(`${f}:${text.slice(0, at).split('\n').length}`);
+        }
+      }
+      assert.deepEqual(untitled, []);
     });
   });
 
