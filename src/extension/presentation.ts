@@ -83,7 +83,10 @@ const ICONS: Record<RowState, [string, string | undefined]> = {
 export function iconFor(w: WorktreeStatus, now = Date.now()): vscode.ThemeIcon {
   if (w.kind === 'main') return new vscode.ThemeIcon('home');
   if (w.kind === 'foreign') return new vscode.ThemeIcon('folder');
-  const [id, color] = ICONS[rowState(w, now)];
+  const state = rowState(w, now);
+  // Its agent never ran: nothing it did has been checked, so no green check (a neutral circle).
+  if (state === 'clean' && agentWords(w)?.endsWith(' not started')) return new vscode.ThemeIcon('circle-large-outline');
+  const [id, color] = ICONS[state];
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
@@ -217,7 +220,10 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair Worktrees');
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
   row('Source', w.metadata?.source ? `${sourceWords(w.metadata)} (name ${w.metadata.source.name})` : null);
-  row('Agent', w.agent || w.agentState.phase !== 'unknown' ? agentLine(w.agent ?? 'agent', w.agentState) : null);
+  // The row's own words ("claude not started", "claude needs approval"), then why: one word per state everywhere.
+  const words = agentWords(w);
+  if (words) row('Agent', w.agentState.reason ? `${words} — ${w.agentState.reason}` : words);
+  else if (w.agent || w.agentState.phase !== 'unknown') row('Agent', agentLine(w.agent ?? 'agent', w.agentState));
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
   if (w.setup) {
     const how = w.setup.state === 'failed' ? ` (${w.setup.timedOut ? 'timed out' : `exit ${w.setup.exitCode ?? '?'}`}: ${w.setup.failedCommand ?? '?'})` : '';

@@ -13,7 +13,7 @@ import type { RepositoryModel } from '../../src/extension/repositoryModel';
 import type { RankRow, SpawnedInstance } from '../../src/core';
 import { cleanupRefusalChoice, MERGE_FIRST, RESOLVE_IN_MERGE_EDITOR } from '../../src/extension/cleanupCommands';
 import { resolveInMergeEditor, type MergeCommandResult } from '../../src/extension/mergeCommand';
-import { contextValueFor, descriptionFor, tooltipFor } from '../../src/extension/presentation';
+import { contextValueFor, descriptionFor, iconFor, rowState, tooltipFor } from '../../src/extension/presentation';
 import { rankSummary, raceSummary } from '../../src/extension/raceNodes';
 import { api, BASIC_PROGRAMS, commitFile, errorCode, EXTENSION_ID, git, pathWithOnly, setTerminalPath, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
 
@@ -210,6 +210,18 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
       }
       const tip = tooltipFor(cases[0]![1]).value;
       assert.match(tip, /Conflicts with main in: src\/app\\?\.txt/, 'what it conflicts with, and where, is in the tooltip');
+    });
+
+    it('one word per state: the tooltip says what the row says; an agent that never ran gets no green check', () => {
+      assert.match(descriptionFor(plain), /claude not started$/);
+      const tip = tooltipFor(plain).value;
+      assert.match(tip, /Agent: claude not started/);
+      assert.doesNotMatch(tip, /unknown/);
+      const committed: WorktreeStatus = { ...plain, ahead: 1 };
+      assert.equal(rowState(committed), 'clean');
+      assert.notEqual(iconFor(committed).id, 'pass', 'not a green check: its agent never ran');
+      const ran: WorktreeStatus = { ...committed, metadata: { ...committed.metadata!, terminal: { ...committed.metadata!.terminal, takenAt: new Date().toISOString() } } as WorktreeStatus['metadata'] };
+      assert.equal(iconFor(ran, Date.now() + 60_000).id, 'pass', 'one whose agent ran and left it clean does');
     });
 
     it('race members: no rank before they are evaluated; then rank and score first ("#1 28021")', () => {
