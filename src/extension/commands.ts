@@ -27,9 +27,9 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       id: Commands.openTerminal,
       runs: true,
       handler: async (inv) => {
-        // Enter in the view: a file opens its diff, a race or group folds or unfolds.
+        // Enter in the view: a file opens its diff; the base, a race or a group folds or unfolds.
         if (inv.node?.kind === 'file') return vscode.commands.executeCommand(Commands.openFileDiff, inv.node);
-        if (inv.node && inv.node.kind !== 'worktree') return vscode.commands.executeCommand('list.toggleExpand');
+        if (inv.node && (inv.node.kind !== 'worktree' || inv.node.status.kind !== 'instance')) return vscode.commands.executeCommand('list.toggleExpand');
         const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
         const t = await s.terminals.open(model, status.id!);
         return { name: t.name, created: t.created, commandLine: t.commandLine, cwd: status.path, sessionId: t.sessionId, resumed: t.resumed, via: t.via };

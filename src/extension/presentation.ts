@@ -152,6 +152,8 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
   // its words come last.
   const attention = agentAttention(w);
   if (attention) parts.push(attention);
+  // What the agent said last (its question, the permission it asks for, why it failed), short: the rest is in the tooltip.
+  if (attention && w.agentState.reason) parts.push(lastWord(w.agentState.reason));
   const uncommitted = dirtyCount(w);
   if (w.dirty === null) parts.push(w.prunable ? 'folder missing' : 'unavailable');
   if (w.locked) parts.push('locked');
@@ -175,6 +177,12 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
   const agent = attention ? w.agent : agentWords(w);
   if (agent) parts.push(agent);
   return parts.filter(Boolean).join(' · ');
+}
+
+/** The agent's last word for a row: its first line, at most `max` characters ("Which database should I…"). */
+export function lastWord(reason: string, max = 32): string {
+  const line = reason.trim().split('\n')[0]!.trim();
+  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
 }
 
 /** What a row knows beyond its status, for its context value (pending review comments live in the window). */

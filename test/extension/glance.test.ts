@@ -224,6 +224,19 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
       assert.equal(iconFor(ran, Date.now() + 60_000).id, 'pass', 'one whose agent ran and left it clean does');
     });
 
+    it('the agent\'s last word: short, second in the row when it needs you; whole in the tooltip', () => {
+      const reason = 'approve Bash: rm -rf build/generated/assets --verbose';
+      const asking: WorktreeStatus = { ...plain, agentState: { phase: 'needs-approval', lastActivity: new Date().toISOString(), reason } };
+      const parts = descriptionFor(asking).split(' · ');
+      assert.equal(parts[0], 'needs approval');
+      assert.equal(parts[1], 'approve Bash: rm -rf build/gene…');
+      assert.ok(parts[1]!.length <= 32);
+      assert.ok(tooltipFor(asking).value.includes('needs approval — approve Bash: rm \\-rf build/generated/assets \\-\\-verbose'), tooltipFor(asking).value);
+      const done: WorktreeStatus = { ...plain, agentState: { phase: 'idle', lastActivity: new Date().toISOString(), reason: 'I fixed the flaky test.' } };
+      assert.doesNotMatch(descriptionFor(done), /flaky/, 'a turn that is done does not need you: the row stays short');
+      assert.match(tooltipFor(done).value, /claude idle — I fixed the flaky test\\\./);
+    });
+
     it('race members: no rank before they are evaluated; then rank and score first ("#1 28021")', () => {
       const rank = (over: Partial<RankRow>): RankRow => ({
         id: 'm', rank: 1, passed: null, exitCode: null, timedOut: false, score: null, durationMs: null, agentMs: null, diff: null,
