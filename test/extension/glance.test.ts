@@ -15,7 +15,7 @@ import { cleanupRefusalChoice, MERGE_FIRST, RESOLVE_IN_MERGE_EDITOR } from '../.
 import { resolveInMergeEditor, type MergeCommandResult } from '../../src/extension/mergeCommand';
 import { contextValueFor, descriptionFor, iconFor, rowState, tooltipFor } from '../../src/extension/presentation';
 import { rankSummary, raceSummary } from '../../src/extension/raceNodes';
-import { api, BASIC_PROGRAMS, commitFile, errorCode, EXTENSION_ID, git, pathWithOnly, setTerminalPath, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
+import { api, BASIC_PROGRAMS, closeEditorsWithoutSaving, commitFile, errorCode, EXTENSION_ID, git, pathWithOnly, setTerminalPath, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
 
 const exec = <T>(command: string, ...args: unknown[]): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, ...args));
 
@@ -298,7 +298,11 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
         assert.ok(fs.existsSync(path.join(repo, '.git', 'MERGE_HEAD')), 'the merge waits in main\'s working tree');
         assert.match(git(repo, 'diff', '--name-only', '--diff-filter=U'), /src\/clash\.txt/);
       } finally {
+        // The merge editor first (it could write its result after the abort), then the merge, then anything it left.
+        await closeEditorsWithoutSaving();
         if (fs.existsSync(path.join(repo, '.git', 'MERGE_HEAD'))) git(repo, 'merge', '--abort');
+        git(repo, 'reset', '-q', '--hard');
+        await model.refreshNow();
       }
     });
 
