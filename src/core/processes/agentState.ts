@@ -10,6 +10,8 @@ import { isPidAlive as isProcessAlive, isSameProcess } from './processIdentity';
 
 export { isPidAlive as isProcessAlive } from './processIdentity';
 
+/** Lines a headless `send` queues for an instance whose agent runs in a VS Code terminal; the extension types them. */
+export const TERMINAL_INPUT_FILE = 'axiom-terminal-input.jsonl';
 export const STATUS_FILE = 'axiom-status.jsonl';
 export const PROCESS_FILE = 'axiom-agent.json';
 export const AGENT_LOG_FILE = 'axiom-agent.log';
