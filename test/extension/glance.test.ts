@@ -278,6 +278,25 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
   });
 
   describe('dialogs that already know', () => {
+    it('the merge names the live instances that will conflict after it, and a squash takes the message it is given', async () => {
+      const repo = repoRoot();
+      const a = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-a', openTerminal: false });
+      const b = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-b', openTerminal: false });
+      spawned.push('after-a', 'after-b');
+      commitFile(a.path, 'src/after.txt', 'a\n', 'after-a: one');
+      commitFile(b.path, 'src/after.txt', 'b\n', 'after-b: one');
+      await model.refreshNow();
+      const exploration = (await api()).explorations.of(model);
+      exploration.schedule(0);
+      await waitFor(model, () => exploration.conflictsOf('after-a').some((c) => c.other === 'after-b'), 'the forecast: after-a and after-b conflict');
+      const r = await exec<MergeCommandResult>('axiom.merge', { id: 'after-a', strategy: 'squash', squashMessage: 'Add the after file', confirm: true });
+      assert.equal(r.outcome, 'merged');
+      assert.deepEqual(r.outcome === 'merged' ? r.conflictsAfter : [], [{ id: 'after-b', files: ['src/after.txt'] }]);
+      assert.equal(git(repo, 'log', '-1', '--format=%s', 'main').trim(), 'Add the after file');
+      assert.match(git(repo, 'log', '-1', '--format=%b', 'main'), /\* after-a: one/, 'the commits\' subjects follow the message');
+    });
+
+    // Last in this section: the merge editor it opens may write to main's working tree after it closes (the next file starts from a reset workspace).
     it('Clean Up of an instance whose row says it conflicts defaults to Resolve in Merge Editor… and says it conflicts', async () => {
       const repo = repoRoot();
       const w = await exec<SpawnedInstance>('axiom.spawn', { id: 'clash', openTerminal: false });
@@ -304,24 +323,6 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
         git(repo, 'reset', '-q', '--hard');
         await model.refreshNow();
       }
-    });
-
-    it('the merge names the live instances that will conflict after it, and a squash takes the message it is given', async () => {
-      const repo = repoRoot();
-      const a = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-a', openTerminal: false });
-      const b = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-b', openTerminal: false });
-      spawned.push('after-a', 'after-b');
-      commitFile(a.path, 'src/after.txt', 'a\n', 'after-a: one');
-      commitFile(b.path, 'src/after.txt', 'b\n', 'after-b: one');
-      await model.refreshNow();
-      const exploration = (await api()).explorations.of(model);
-      exploration.schedule(0);
-      await waitFor(model, () => exploration.conflictsOf('after-a').some((c) => c.other === 'after-b'), 'the forecast: after-a and after-b conflict');
-      const r = await exec<MergeCommandResult>('axiom.merge', { id: 'after-a', strategy: 'squash', squashMessage: 'Add the after file', confirm: true });
-      assert.equal(r.outcome, 'merged');
-      assert.deepEqual(r.outcome === 'merged' ? r.conflictsAfter : [], [{ id: 'after-b', files: ['src/after.txt'] }]);
-      assert.equal(git(repo, 'log', '-1', '--format=%s', 'main').trim(), 'Add the after file');
-      assert.match(git(repo, 'log', '-1', '--format=%b', 'main'), /\* after-a: one/, 'the commits\' subjects follow the message');
     });
   });
 
