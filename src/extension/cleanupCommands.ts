@@ -10,9 +10,11 @@ import { WorktreeNode } from './tree';
 import type { RepositoryModel } from './repositoryModel';
 import { agentWords, descriptionFor, isEmpty, landedWords } from './presentation';
 import { headline, refusalLines } from './refusals';
+import { resolveInMergeEditor } from './mergeCommand';
 
 export const CLEAN_UP_ANYWAY = 'Clean Up Anyway (salvage kept)';
 export const MERGE_FIRST = 'Merge…';
+export const RESOLVE_IN_MERGE_EDITOR = 'Resolve in Merge Editor…';
 
 export interface BulkCleanupResult {
   cleaned: CleanupResult[];
@@ -45,18 +47,43 @@ export async function cleanupCommand(s: Services, inv: Invocation): Promise<Clea
     return await run(force);
   } catch (e) {
     if (!isAxiomError(e) || !REFUSAL_CODES.has(e.code)) throw e;
-    // The refusal lists what would be lost. The dialog's default (first) button is the safe way out,
-    // Merge…; forcing is the second, so Enter never throws work away.
     const current = model.find(id) ?? status;
-    const actions: UiAction[] = [{ title: MERGE_FIRST, run: () => vscode.commands.executeCommand(Commands.merge, new WorktreeNode(model, current)) }];
-    // A lock you set and an agent still at work can be overridden too: the forced cleanup salvages first.
-    const canForce = ['DirtyWorktree', 'UnmergedCommits', 'WorktreeLocked', 'AgentRunning'].includes(e.code);
-    if (canForce) actions.push({ title: CLEAN_UP_ANYWAY, run: () => run(true) });
-    const advice = canForce
-      ? `\n\n${MERGE_FIRST} lands it on ${current.base ?? 'its base'} first. ${CLEAN_UP_ANYWAY} keeps everything in a salvage ref you can restore.`
-      : '';
-    throw new ActionableError(e, actions, { modal: true, detail: refusalLines(e, current).join('\n') + advice });
+    const choice = cleanupRefusalChoice(current, e.code);
+    const actions: UiAction[] = [
+      choice.first === RESOLVE_IN_MERGE_EDITOR
+        ? { title: RESOLVE_IN_MERGE_EDITOR, run: () => resolveInMergeEditor(model, id) }
+        : { title: MERGE_FIRST, run: () => vscode.commands.executeCommand(Commands.merge, new WorktreeNode(model, current)) },
+    ];
+    if (choice.canForce) actions.push({ title: CLEAN_UP_ANYWAY, run: () => run(true) });
+    const detail = [choice.lead, ...refusalLines(e, current)].filter(Boolean).join('\n') + (choice.advice ? `\n\n${choice.advice}` : '');
+    throw new ActionableError(e, actions, { modal: true, detail });
   }
+}
+
+export interface CleanupRefusalChoice {
+  /** The dialog's default (first) button: the safe way out. */
+  first: typeof MERGE_FIRST | typeof RESOLVE_IN_MERGE_EDITOR;
+  /** Clean Up Anyway (salvage kept) is offered second. */
+  canForce: boolean;
+  /** The dialog's first line under the refusal: what the row already said ("conflicts with main in …"). */
+  lead: string;
+  advice: string;
+}
+
+/**
+ * The buttons of a refused Clean Up. The default is the safe way out, so Enter never throws work
+ * away: Merge…, or — when the row already says it conflicts with its base, where a merge would stop
+ * three steps later — Resolve in Merge Editor…. Forcing is second.
+ */
+export function cleanupRefusalChoice(w: WorktreeStatus, code: string): CleanupRefusalChoice {
+  // A lock you set and an agent still at work can be overridden too: the forced cleanup salvages first.
+  const canForce = ['DirtyWorktree', 'UnmergedCommits', 'WorktreeLocked', 'AgentRunning'].includes(code);
+  const base = w.base ?? 'its base';
+  const conflict = w.conflictsWithBase && code === 'UnmergedCommits';
+  const first = conflict ? RESOLVE_IN_MERGE_EDITOR : MERGE_FIRST;
+  const lead = conflict ? `It conflicts with ${base}${w.conflictFiles.length ? ` in ${w.conflictFiles.join(', ')}` : ''}.` : '';
+  const how = conflict ? `${RESOLVE_IN_MERGE_EDITOR} starts merging it into ${base} and opens the conflicts for you to resolve.` : `${MERGE_FIRST} lands it on ${base} first.`;
+  return { first, canForce, lead, advice: canForce ? `${how} ${CLEAN_UP_ANYWAY} keeps everything in a salvage ref you can restore.` : '' };
 }
 
 /** Cleans up each instance in turn; the engine refuses any that would lose work, and they are listed. */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AxiomError, flavorOfShell } from '../core';
 import { claudeMcpAddCommand, mcpJsonSnippet } from '../mcp/config';
-import { Commands } from './commandIds';
+import { Commands, VIEW_ID } from './commandIds';
 import { ActionableError, register, type CommandSpec } from './commandWrapper';
 import { sendToAgentsCommand } from './agentMessages';
 import { sortByCommand } from './sortCommand';
@@ -34,6 +34,9 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       id: Commands.openTerminal,
       runs: true,
       handler: async (inv) => {
+        // Enter in the view: a file opens its diff; the base, a race or a group folds or unfolds.
+        if (inv.node?.kind === 'file') return vscode.commands.executeCommand(Commands.openFileDiff, inv.node);
+        if (inv.node && (inv.node.kind !== 'worktree' || inv.node.status.kind !== 'instance')) return vscode.commands.executeCommand('list.toggleExpand');
         const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
         const t = await s.terminals.open(model, status.id!);
         return { name: t.name, created: t.created, commandLine: t.commandLine, cwd: status.path, sessionId: t.sessionId, resumed: t.resumed, via: t.via };
@@ -124,8 +127,11 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       id: Commands.refresh,
       runs: false,
       handler: async () => {
-        await s.repos.scan();
-        await Promise.all(s.repos.models().map((m) => m.refreshNow('all')));
+        // The view shows its progress bar while everything is read again.
+        await vscode.window.withProgress({ location: { viewId: VIEW_ID } }, async () => {
+          await s.repos.scan();
+          await Promise.all(s.repos.models().map((m) => m.refreshNow('all')));
+        });
         return s.repos.models().map((m) => ({ root: m.root, worktrees: m.worktrees().length }));
       },
     },

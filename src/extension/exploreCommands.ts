@@ -19,7 +19,8 @@ import {
   type Race,
   type SpawnedInstance,
 } from '../core';
-import { AGENT_NAMES, PRESETS } from '../agents/presets';
+import { AGENT_NAMES } from '../agents/presets';
+import { pickAgent } from './spawnCommand';
 import { terminalRequestLauncher } from '../agents/raceLauncher';
 import { Commands } from './commandIds';
 import type { CommandSpec } from './commandWrapper';
@@ -147,7 +148,7 @@ async function raceOf(s: Services, inv: Invocation): Promise<{ model: Repository
   if (races.length === 0) throw new AxiomError('NotFound', 'There is no live race. Start one with Race Agents….');
   const chosen = await vscode.window.showQuickPick(
     races.map((v) => ({ label: v.race.task, description: `${plural(v.live.length, 'member')} · ${v.race.base}`, value: v.race })),
-    { placeHolder: 'Which race?' },
+    { title: 'Axiom: Which Race?', placeHolder: 'The live race to act on' },
   );
   if (!chosen) throw new Cancelled();
   return { model, race: chosen.value };
@@ -203,7 +204,7 @@ export async function compareWithCommand(s: Services, inv: Invocation): Promise<
     if (candidates.length === 0) throw new AxiomError('NotFound', 'There is no other instance to compare with.');
     const chosen = await vscode.window.showQuickPick(
       candidates.map((w) => ({ label: w.id!, description: raceMates.includes(w.id!) ? 'same race' : (w.branch ?? ''), value: w.id! })),
-      { placeHolder: `Compare ${status.id} with…` },
+      { title: `Compare ${status.id} With…`, placeHolder: 'The other attempt (members of the same race first)' },
     );
     if (!chosen) throw new Cancelled();
     other = chosen.value;
@@ -237,18 +238,13 @@ export async function branchFromHereCommand(s: Services, inv: Invocation): Promi
     throw new Cancelled();
   }
   const settings = readSettings(vscode.Uri.file(model.root));
-  const first = status.agent ?? settings.defaultAgent;
-  const agent = await inv.pick(
-    'agent',
-    [first, ...AGENT_NAMES.filter((a) => a !== first)].map((a) => ({ label: a, description: PRESETS[a as keyof typeof PRESETS]?.label ?? '', value: a })),
-    { title: `Branch From ${parent} (2/3)`, placeHolder: 'Agent to run in the new instance' },
-  );
-  if (agent === undefined) throw new Cancelled();
+  const openTerminal = inv.args?.openTerminal ?? true;
+  // As Spawn: agents that are not installed are marked, and one picked for a terminal is refused before anything is created.
+  const agent = await pickAgent(inv, model, status.agent ?? settings.defaultAgent, { title: `Branch From ${parent} (2/3)`, placeHolder: 'Agent to run in the new instance' }, openTerminal);
   const prompt = inv.headless
     ? (inv.args?.prompt ?? null)
     : await vscode.window.showInputBox({ title: `Branch From ${parent} (3/3)`, prompt: 'Prompt for the agent (optional)', value: status.prompt ?? '', ignoreFocusOut: true });
   if (prompt === undefined) throw new Cancelled();
-  const openTerminal = inv.args?.openTerminal ?? true;
   const spawned = await model.operation(() =>
     model.engine.spawn(id, { ...spawnOptionsFromSettings(vscode.Uri.file(model.root)), from: parent, agent, prompt: prompt || null, launch: openTerminal ? 'terminal' : 'none' }),
   );

@@ -17,6 +17,7 @@ import { TerminalManager } from './terminals';
 import { AttentionMonitor } from './attention';
 import { AgentStatusPoll } from './agentStatusPoll';
 import { InstancesTree } from './tree';
+import { Invocation } from './invocation';
 import { Review } from './review';
 import { ThisWindow } from './thisWindow';
 import { readSettings } from './settings';
@@ -65,15 +66,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   const terminals = new TerminalManager(log, hookScript);
   const explorations = new Explorations(repos, log);
   const searches = new Searches(repos, hookScript, log);
-  const tree = new InstancesTree(repos, explorations, searches);
+  const review = new Review(repos, terminals, log);
+  const tree = new InstancesTree(repos, explorations, searches, review);
   const history = new HistoryView(repos, explorations);
   const mcp = new McpRegistration(repos, context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version ?? '0'), log);
   const decorations = new ConflictDecorations(explorations, () => repos.models());
-  const review = new Review(repos, terminals, log);
   const thisWindow = new ThisWindow(repos);
   bag.push(repos, terminals, explorations, searches, tree, history, mcp, decorations, review, thisWindow);
   // Several rows at once: bulk Clean Up, Merge and Send to Agents act on the selection.
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  Invocation.viewSelection = () => view.selection;
   const attention = new AttentionMonitor(repos, terminals, view, log);
   bag.push(view, attention, new AgentStatusPoll(repos));
   bag.push(vscode.window.createTreeView(HISTORY_VIEW_ID, { treeDataProvider: history }));
@@ -89,7 +91,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
   bag.push(
     repos.onDidAddRepository(({ model, watcher }) => {
       bag.push(
-        model.onDidChange(() => void terminals.serveRequests(model)),
+        model.onDidChange(() => {
+          terminals.closeRemoved(model);
+          void terminals.serveRequests(model);
+        }),
         watcher.onTerminalInput((adminDir) => void terminals.consumeInput(model, adminDir).catch((e) => log.error('Terminal input failed:', e))),
       );
       void afterFirstSnapshot(model, terminals, log);

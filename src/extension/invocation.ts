@@ -25,6 +25,8 @@ export interface CommandArgs {
   force?: boolean;
   /** Merge with uncommitted work: commit it all with this message first. */
   commitMessage?: string;
+  /** Squash merge: the commit message's first line (the commits' subjects follow it); default the generated one. */
+  squashMessage?: string;
   /** Merge conflict: 'open' leaves the merge in the target for the merge editor; default cancel. */
   onConflict?: 'open' | 'cancel';
   /** Restore: a salvage ref (or an id, the newest salvage of it). */
@@ -96,13 +98,27 @@ function isNode(x: unknown): x is Node {
   return !!x && typeof x === 'object' && 'model' in x && NODE_KINDS.includes((x as { kind?: unknown }).kind as string);
 }
 
+/** What a keybinding of the Instances view passes (package.json keybindings): "the view's selection". */
+export const FROM_VIEW = 'axiom.instances.selection';
+
 export class Invocation {
+  /** The Instances view's selection (set when the view is made): what a keybinding acts on. */
+  static viewSelection: () => readonly Node[] = () => [];
+
   readonly node: Node | undefined;
   /** The view's selection when the command came from a row of a multi-selection (else just the row). */
   readonly selection: Node[];
   readonly args: CommandArgs | undefined;
 
-  constructor(readonly raw: unknown[]) {
+  readonly raw: unknown[];
+
+  constructor(raw: unknown[]) {
+    // A key pressed in the Instances view (Enter, Delete) acts on its selection, as its context menu does.
+    if (raw.length === 1 && raw[0] === FROM_VIEW) {
+      const selection = [...Invocation.viewSelection()];
+      raw = selection.length ? [selection[0], selection] : [];
+    }
+    this.raw = raw;
     const first = raw[0];
     this.node = isNode(first) ? first : undefined;
     // A menu on a multi-selection passes (clicked row, all selected rows).

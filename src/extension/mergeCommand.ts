@@ -12,13 +12,19 @@ import { Commands } from './commandIds';
 import { Cancelled, type Invocation } from './invocation';
 import { WorktreeNode } from './tree';
 import type { Services } from './services';
+import type { RepositoryModel } from './repositoryModel';
 import { readSettings } from './settings';
 import { plural } from '../core';
 import { descriptionFor } from './presentation';
 import { headline } from './refusals';
 
+/** Other live instances that will conflict with the base once this one has landed (the conflict forecast's pairs). */
+export interface ConflictsAfter {
+  conflictsAfter: { id: string; files: string[] }[];
+}
+
 export type MergeCommandResult =
-  | ({ outcome: 'merged' } & MergeResult)
+  | ({ outcome: 'merged' } & MergeResult & ConflictsAfter)
   | ({ outcome: 'conflicts' } & MergePlan)
   | ({ outcome: 'conflictLeft'; conflictLeftIn: string } & MergeResult)
   | { outcome: 'cancelled' };
@@ -117,21 +123,35 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
     );
   }
 
+  const conflictsAfter = (s.explorations.of(model)?.conflictsOf(id) ?? []).filter((c) => model.find(c.other)).map((c) => ({ id: c.other, files: c.files }));
   const settings = readSettings(vscode.Uri.file(model.root));
   if (settings.confirmBeforeMerge || inv.headless) {
     const what = `${plural(plan.commits.length, 'commit')} touching ${plural(plan.files.length, 'file')}`;
     const where = plan.targetWorktree ? `in ${plan.targetWorktree}` : '(not checked out: no working tree is touched)';
+    const after = conflictsAfter.length
+      ? `\n\nAfter this merge ${conflictsAfter.map((c) => `${c.id} (${c.files.join(', ')})`).join(', ')} will conflict with ${plan.target}.`
+      : '';
     const ok = await inv.confirm(
       `Merge ${id} into ${plan.target} (${strategy})?`,
-      `${what}${commitMessage ? ' plus the uncommitted work (committed first)' : ''}, into ${plan.target} ${where}:\n${list(plan.files.map((f) => `${f.status} ${f.path}`))}`,
+      `${what}${commitMessage ? ' plus the uncommitted work (committed first)' : ''}, into ${plan.target} ${where}:\n${list(plan.files.map((f) => `${f.status} ${f.path}`))}${after}`,
       'Merge',
     );
     if (!ok) return { outcome: 'cancelled' };
   }
+  // A squash is one new commit on the base: its message is asked for, prefilled (the commits' subjects follow it).
+  let squashMessage: string | undefined;
+  if (strategy === 'squash') {
+    const subject = `${id}: squash ${plural(plan.commits.length, 'commit')} from ${plan.branch}`;
+    const typed = inv.headless
+      ? (inv.args?.squashMessage ?? subject)
+      : await vscode.window.showInputBox({ title: `Squash ${id} into ${plan.target}`, prompt: 'The squash commit\'s message (the commits\' subjects are added below it)', value: subject, ignoreFocusOut: true });
+    if (!typed?.trim()) return { outcome: 'cancelled' };
+    squashMessage = `${typed.trim()}\n\n${plan.commits.map((c) => `* ${c.subject}`).join('\n')}\n`;
+  }
 
   const result = (await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Merging ${id} into ${plan.target} (${strategy})…` },
-    () => model.operation(() => model.engine.merge(id, { strategy, ...(commitMessage ? { commitMessage } : {}) })),
+    () => model.operation(() => model.engine.merge(id, { strategy, ...(commitMessage ? { commitMessage } : {}), ...(squashMessage ? { message: squashMessage } : {}) })),
   )) as MergeResult;
   s.log.info(`Merged ${id} into ${result.target} (${strategy}): ${result.previousTargetSha.slice(0, 10)} → ${result.newTargetSha?.slice(0, 10)}.`);
   const cleanUp = 'Clean Up Instance';
@@ -142,7 +162,26 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
     if (picked === cleanUp) return vscode.commands.executeCommand(Commands.cleanup, new WorktreeNode(model, model.find(id) ?? status));
     return undefined;
   });
-  return { outcome: 'merged', ...result };
+  if (conflictsAfter.length) s.log.info(`After merging ${id}, ${conflictsAfter.map((c) => c.id).join(', ')} will conflict with ${result.target}.`);
+  return { outcome: 'merged', ...result, conflictsAfter };
+}
+
+/**
+ * Resolve in Merge Editor… (Clean Up of an instance that conflicts with its base): starts a merge of
+ * it into its base's working tree and leaves the conflicts there, in the merge editor. Anything
+ * that needs a question first (uncommitted work, no conflict any more, the base not checked out)
+ * goes through Merge into Base… instead.
+ */
+export async function resolveInMergeEditor(model: RepositoryModel, id: string): Promise<void> {
+  const status = model.find(id);
+  if (!status) throw new AxiomError('NotFound', `No instance named ${JSON.stringify(id)}.`);
+  const plan = (await model.engine.merge(id, { strategy: 'merge', preview: true })) as MergePlan;
+  if (plan.conflicts.length === 0 || plan.uncommitted.length > 0 || plan.targetWorktree === null) {
+    await vscode.commands.executeCommand(Commands.merge, new WorktreeNode(model, status));
+    return;
+  }
+  const left = (await model.operation(() => model.engine.merge(id, { strategy: 'merge', onConflict: 'leave' }))) as MergeResult;
+  if (left.conflictLeftIn) await openConflict(left.conflictLeftIn, plan.conflicts[0]!);
 }
 
 /** Opens a conflicted file in the merge editor (through the git extension), else as a text editor. */

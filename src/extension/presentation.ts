@@ -1,4 +1,5 @@
 /** How a WorktreeStatus looks in the tree: label, description, icon, tooltip, context value, order. Rendering only. */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { plural, sourceWords, type FileChange, type StatusEntry, type WorktreeStatus } from '../core';
@@ -82,13 +83,23 @@ const ICONS: Record<RowState, [string, string | undefined]> = {
 export function iconFor(w: WorktreeStatus, now = Date.now()): vscode.ThemeIcon {
   if (w.kind === 'main') return new vscode.ThemeIcon('home');
   if (w.kind === 'foreign') return new vscode.ThemeIcon('folder');
-  const [id, color] = ICONS[rowState(w, now)];
+  const state = rowState(w, now);
+  // Its agent never ran: nothing it did has been checked, so no green check (a neutral circle).
+  if (state === 'clean' && agentWords(w)?.endsWith(' not started')) return new vscode.ThemeIcon('circle-large-outline');
+  const [id, color] = ICONS[state];
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
 export function labelFor(w: WorktreeStatus): string {
-  if (w.kind === 'main') return w.branch ?? path.basename(w.path);
+  // A worktree Axiom did not make is known by its branch (its folder is in the description).
+  if (w.kind === 'main' || w.kind === 'foreign') return w.branch ?? path.basename(w.path);
   return w.id ?? path.basename(w.path);
+}
+
+/** A folder as a person reads it: under the home folder as ~/… */
+export function folderWords(p: string): string {
+  const home = os.homedir();
+  return home && (p === home || p.startsWith(home + path.sep)) ? `~${p.slice(home.length)}` : p;
 }
 
 /** The agent needs its person (approval, input, a failure), in words, or null. */
@@ -127,8 +138,9 @@ export function landedWords(w: WorktreeStatus): string {
 }
 
 /**
- * The row's description, the news first so a narrow side bar cuts off the least important part:
- * "conflicts with main · 3 files, 1 uncommitted · ↑2 ↓1 · claude working". `files` is the number of
+ * The row's description, the news first and in one short word so a narrow side bar cuts off the
+ * least important part: "conflict · 3 files, 1 uncommitted · ↑2 ↓1 · claude working" (what it
+ * conflicts with, and in which files, is in the tooltip). `files` is the number of
  * changed files against the merge-base (the children the row expands to); null when not known.
  */
 export function descriptionFor(w: WorktreeStatus, files: number | null = null): string {
@@ -140,10 +152,12 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
   // its words come last.
   const attention = agentAttention(w);
   if (attention) parts.push(attention);
+  // What the agent said last (its question, the permission it asks for, why it failed), short: the rest is in the tooltip.
+  if (attention && w.agentState.reason) parts.push(lastWord(w.agentState.reason));
   const uncommitted = dirtyCount(w);
   if (w.dirty === null) parts.push(w.prunable ? 'folder missing' : 'unavailable');
   if (w.locked) parts.push('locked');
-  if (w.conflictsWithBase) parts.push(`conflicts with ${w.base ?? 'base'}`);
+  if (w.conflictsWithBase) parts.push('conflict');
   if (w.merged) {
     parts.push(landedWords(w));
     if (uncommitted) parts.push(plural(uncommitted, 'uncommitted file'));
@@ -158,7 +172,10 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
   }
   const published = publishedWords(w);
   if (published) parts.push(published);
-  if (w.kind === 'foreign') parts.push(w.branch ?? (w.detached ? `detached ${w.head?.slice(0, 8) ?? ''}` : ''));
+  if (w.kind === 'foreign') {
+    if (!w.branch && w.detached) parts.push(`detached ${w.head?.slice(0, 8) ?? ''}`);
+    parts.push(folderWords(w.path));
+  }
   const agent = attention ? w.agent : agentWords(w);
   if (agent) parts.push(agent);
   return parts.filter(Boolean).join(' · ');
@@ -171,10 +188,32 @@ export function publishedWords(w: WorktreeStatus): string | null {
   return p.pr ? `PR ${p.pr.state}` : `pushed to ${p.remote}`;
 }
 
-export function contextValueFor(w: WorktreeStatus): string {
+/** The agent's last word for a row: its first line, at most `max` characters ("Which database should I…"). */
+export function lastWord(reason: string, max = 32): string {
+  const line = reason.trim().split('\n')[0]!.trim();
+  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
+}
+
+/** What a row knows beyond its status, for its context value (pending review comments live in the window). */
+export interface RowFacts {
+  /** Review comments on its files wait to be sent to its agent. */
+  review?: boolean;
+}
+
+/**
+ * The row's context value: its kind, then the facets its menu entries depend on, each after a dot
+ * ("instance.setup.review"). package.json matches them with regular expressions:
+ * `/^instance(\.|$)/` for every live instance, `/^instance\..*\bsetup\b/` for one with a setup.
+ *   setup     it has setup commands (Show Setup Log, Retry Setup)
+ *   agentLog  its agent writes a log: headless, or made by Claude Code's worktree hook (Show Agent Log)
+ *   review    review comments wait to be sent (Send Review to Agent)
+ */
+export function contextValueFor(w: WorktreeStatus, facts: RowFacts = {}): string {
   if (w.kind === 'main') return ContextValues.main;
   if (w.kind === 'foreign') return ContextValues.foreign;
-  return w.dirty === null ? ContextValues.instanceMissing : ContextValues.instance;
+  if (w.dirty === null) return ContextValues.instanceMissing;
+  const facets = [w.setup ? 'setup' : '', w.launch === 'headless' || w.metadata?.source ? 'agentLog' : '', facts.review ? 'review' : ''].filter(Boolean);
+  return [ContextValues.instance, ...facets].join('.');
 }
 
 function escape(s: string): string {
@@ -192,13 +231,16 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   row('Base', w.base);
   if (w.ahead !== null && w.behind !== null) row('Against base', `${w.ahead} ahead, ${w.behind} behind`);
   if (w.dirty) row('Uncommitted', dirtyCount(w) === 0 ? 'none' : `${w.dirty.staged} staged, ${w.dirty.unstaged} unstaged, ${w.dirty.untracked} untracked, ${w.dirty.conflicted} conflicted`);
-  if (w.conflictsWithBase) row('Conflicts with base', w.conflictFiles.join(', '));
+  if (w.conflictsWithBase) row(`Conflicts with ${w.base ?? 'the base'} in`, w.conflictFiles.join(', '));
   if (w.merged) row('Merged', w.metadata?.merged ? `into ${w.metadata.merged.into} (${w.metadata.merged.strategy})` : 'everything is in the base');
   if (w.locked) row('Locked', w.lockReason ?? 'yes');
   if (w.prunable) row('Missing', w.prunableReason ?? 'the folder is gone; run Repair Worktrees');
   row('Created', w.createdAt ? new Date(w.createdAt).toLocaleString() : null);
   row('Source', w.metadata?.source ? `${sourceWords(w.metadata)} (name ${w.metadata.source.name})` : null);
-  row('Agent', w.agent || w.agentState.phase !== 'unknown' ? agentLine(w.agent ?? 'agent', w.agentState) : null);
+  // The row's own words ("claude not started", "claude needs approval"), then why: one word per state everywhere.
+  const words = agentWords(w);
+  if (words) row('Agent', w.agentState.reason ? `${words} — ${w.agentState.reason}` : words);
+  else if (w.agent || w.agentState.phase !== 'unknown') row('Agent', agentLine(w.agent ?? 'agent', w.agentState));
   if (w.agentState.lastActivity) row('Last agent activity', new Date(w.agentState.lastActivity).toLocaleString());
   if (w.setup) {
     const how = w.setup.state === 'failed' ? ` (${w.setup.timedOut ? 'timed out' : `exit ${w.setup.exitCode ?? '?'}`}: ${w.setup.failedCommand ?? '?'})` : '';

@@ -57,30 +57,52 @@ export function raceTreeItem(node: RaceNode, exploration: Exploration | undefine
   const evaluating = live.filter((id) => exploration?.isEvaluating(id));
   const evaluated = rows.filter((r) => r.live && r.passed !== null).length;
   const passed = rows.filter((r) => r.live && r.passed === true).length;
-  const parts = [`race · ${live.length} of ${race.members.length}`];
-  if (working.length) parts.push(`${working.length} working`);
-  if (evaluating.length) parts.push(`evaluating ${evaluating.join(', ')}`);
-  parts.push(`${evaluated} evaluated, ${passed} passed`);
-  parts.push(race.parent ? `from ${race.parent}` : `on ${race.base}`);
-  item.description = parts.join(' · ');
+  item.description = raceSummary({ working: working.length, evaluating: evaluating.length, evaluated, passed, live: live.length, members: race.members.length });
   const busy = working.length > 0 || evaluating.length > 0;
   item.iconPath = new vscode.ThemeIcon(busy ? 'loading~spin' : passed > 0 ? 'star-full' : 'beaker', passed > 0 && !busy ? new vscode.ThemeColor('charts.yellow') : undefined);
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**Race ${race.task}**  \n`);
   if (race.prompt) md.appendText(`Prompt: ${race.prompt.length > 200 ? race.prompt.slice(0, 200) + '…' : race.prompt}\n`);
+  md.appendText(`\nMembers: ${live.length} of ${race.members.length} left; ${evaluated} evaluated, ${passed} passed${evaluating.length ? `; evaluating ${evaluating.join(', ')}` : ''}`);
   md.appendText(`\nBase: ${race.base}${race.parent ? ` (instance ${race.parent})` : ''}\nEvaluation: ${race.evaluate.command ?? '(from .axiom.json)'}; ${race.evaluate.score} score is better\nStarted: ${new Date(race.createdAt).toLocaleString()}`);
   item.tooltip = md;
   item.contextValue = ContextValues.race;
   return item;
 }
 
-/** "#1 ✓ 5 · 0.4 s" — the member's rank, result and score, ahead of the row's own description. */
+export interface RaceCounts {
+  working: number;
+  evaluating: number;
+  evaluated: number;
+  passed: number;
+  live: number;
+  members: number;
+}
+
+/**
+ * A race node's description, the news first and short: "2 working · 1 passed, 1 failed · 3 of 4
+ * left". Its base, the ids being evaluated and the evaluation are in the tooltip.
+ */
+export function raceSummary(c: RaceCounts): string {
+  const parts: string[] = [];
+  if (c.working) parts.push(`${c.working} working`);
+  if (c.evaluating) parts.push(`${c.evaluating} evaluating`);
+  const failed = c.evaluated - c.passed;
+  parts.push(c.evaluated === 0 ? 'not evaluated' : [c.passed ? `${c.passed} passed` : '', failed ? `${failed} failed` : ''].filter(Boolean).join(', '));
+  parts.push(c.live === c.members ? plural(c.members, 'member') : `${c.live} of ${c.members} left`);
+  return parts.join(' · ');
+}
+
+/**
+ * "#1 28021" — the member's rank and score, ahead of the row's own description (its result is the
+ * row's icon; the evaluation's time and size are in the tooltip). A member not evaluated yet has no
+ * rank: "" (its row says what it is doing instead).
+ */
 export function rankSummary(rank: RankRow, evaluating: boolean): string {
-  if (evaluating) return `#${rank.rank} evaluating…`;
-  if (rank.passed === null) return `#${rank.rank} not evaluated`;
-  const result = rank.passed ? '✓' : rank.timedOut ? '⏱' : `✗ exit ${rank.exitCode ?? '?'}`;
-  const score = rank.score === null ? '' : ` ${rank.score}`;
-  return `#${rank.rank} ${result}${score} · ${seconds(rank.durationMs)}${rank.stale ? ' · changed since' : ''}`;
+  if (evaluating) return 'evaluating…';
+  if (rank.passed === null) return '';
+  const result = rank.passed ? (rank.score === null ? 'passed' : String(rank.score)) : rank.timedOut ? 'timed out' : 'failed';
+  return `#${rank.rank} ${result}${rank.stale ? ' (changed)' : ''}`;
 }
 
 /** A race member's result as its icon (passed, failed, being evaluated); null while it has none: the row keeps its state icon. */
@@ -95,13 +117,15 @@ export function decorateInstance(item: vscode.TreeItem, model: RepositoryModel, 
   if (!exploration || w.kind !== 'instance' || !w.id) return;
   item.resourceUri = instanceUri(model, w.id);
   if (rank) {
-    item.description = `${rankSummary(rank, exploration.isEvaluating(w.id))} · ${String(item.description ?? '')}`;
+    const summary = rankSummary(rank, exploration.isEvaluating(w.id));
+    if (summary) item.description = `${summary} · ${String(item.description ?? '')}`;
     const icon = resultIcon(rank, exploration.isEvaluating(w.id));
     if (icon) item.iconPath = icon;
   }
   const conflicts = exploration.conflictsOf(w.id);
   if (conflicts.length === 0 && !rank) return;
   const extra: string[] = [];
+  if (rank && rank.passed === null) extra.push('Not evaluated yet: no rank.');
   if (rank && rank.passed !== null) {
     extra.push(`Rank ${rank.rank}: ${rank.passed ? 'passed' : rank.timedOut ? 'timed out' : `failed (exit ${rank.exitCode})`}${rank.score !== null ? `, score ${rank.score}` : ''}, evaluation ${seconds(rank.durationMs)}${rank.diff ? `, +${rank.diff.added} −${rank.diff.deleted} in ${plural(rank.diff.files, 'file')}` : ''}${rank.stale ? ' (changed since)' : ''}`);
   }

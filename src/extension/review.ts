@@ -53,6 +53,9 @@ function isReply(x: unknown): x is vscode.CommentReply {
 export class Review implements vscode.Disposable {
   readonly controller: vscode.CommentController;
   private readonly threads = new Set<vscode.CommentThread>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Comments were added, sent or deleted (rows show whether a review waits). */
+  readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly repos: Repositories,
@@ -91,6 +94,7 @@ export class Review implements vscode.Disposable {
     thread.label = `For ${owner.status.id}'s agent · not sent yet`;
     thread.canReply = true;
     this.threads.add(thread);
+    this.changed.fire();
     return thread;
   }
 
@@ -105,7 +109,8 @@ export class Review implements vscode.Disposable {
       .sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath) || (a.range?.start.line ?? 0) - (b.range?.start.line ?? 0));
   }
 
-  private hasPending(w: WorktreeStatus): boolean {
+  /** Review comments on this worktree's files wait to be sent. */
+  hasPending(w: WorktreeStatus): boolean {
     return [...this.threads].some((t) => t.contextValue === PENDING && t.comments.length > 0 && this.ownerOf(t.uri)?.status.path === w.path);
   }
 
@@ -153,6 +158,7 @@ export class Review implements vscode.Disposable {
       t.canReply = false;
       t.state = vscode.CommentThreadState.Resolved;
     }
+    this.changed.fire();
     this.log.info(`Sent ${plural(threads.length, 'review comment')} to the agent of ${id}.`);
     void vscode.window.showInformationMessage(`Sent ${plural(threads.length, 'review comment')} to the agent of ${id}.`);
     return { id, comments: threads.length, text, delivered: true };
@@ -168,9 +174,11 @@ export class Review implements vscode.Disposable {
     }
     this.threads.delete(thread);
     thread.dispose();
+    this.changed.fire();
   }
 
   dispose(): void {
+    this.changed.dispose();
     for (const t of this.threads) t.dispose();
     this.threads.clear();
     this.controller.dispose();

@@ -115,26 +115,8 @@ async function spawnIds(
   );
   if (base === undefined) throw new Cancelled();
 
-  const agents = [settings.defaultAgent, ...AGENT_NAMES.filter((a) => a !== settings.defaultAgent)].filter((a) => a in PRESETS);
-  const where = model.root;
-  const agent = await inv.pick(
-    'agent',
-    agents.map((a) => {
-      const missing = agentMissing(a, settings.customAgentCommand, where);
-      return {
-        label: missing ? `$(warning) ${a}` : a,
-        description: PRESETS[a as keyof typeof PRESETS].label + (a === settings.defaultAgent ? ' (default)' : '') + (missing ? ' — not installed' : ''),
-        detail: missing ?? (a === 'custom' ? settings.customAgentCommand || 'Set axiom.customAgentCommand first' : undefined),
-        value: a,
-      };
-    }),
-    { title: at(3), placeHolder: 'Agent to run in the instance' },
-  );
-  if (agent === undefined) throw new Cancelled();
   const openTerminal = inv.args?.openTerminal ?? true;
-  // Before anything is created: an agent whose program is missing would only print "command not found".
-  const missing = openTerminal ? agentMissing(agent, settings.customAgentCommand, where) : null;
-  if (missing) throw new AxiomError('AgentNotFound', missing);
+  const agent = await pickAgent(inv, model, settings.defaultAgent, { title: at(3), placeHolder: 'Agent to run in the instance' }, openTerminal);
 
   const prompt = inv.headless
     ? (inv.args?.prompt ?? null)
@@ -187,6 +169,34 @@ async function spawnIds(
     },
   );
   return results;
+}
+
+/**
+ * The agent picker of Spawn and Branch From Here: `first` first, agents whose program is not
+ * installed marked, and — before anything is created — a refusal when the agent picked for a
+ * terminal is missing (it would only print "command not found").
+ */
+export async function pickAgent(inv: Invocation, model: RepositoryModel, first: string, options: { title: string; placeHolder: string }, forTerminal: boolean): Promise<string> {
+  const settings = readSettings(vscode.Uri.file(model.root));
+  const agents = [first, ...AGENT_NAMES.filter((a) => a !== first)].filter((a) => a in PRESETS);
+  const where = model.root;
+  const agent = await inv.pick(
+    'agent',
+    agents.map((a) => {
+      const missing = agentMissing(a, settings.customAgentCommand, where);
+      return {
+        label: missing ? `$(warning) ${a}` : a,
+        description: PRESETS[a as keyof typeof PRESETS].label + (a === settings.defaultAgent ? ' (default)' : '') + (missing ? ' — not installed' : ''),
+        detail: missing ?? (a === 'custom' ? settings.customAgentCommand || 'Set axiom.customAgentCommand first' : undefined),
+        value: a,
+      };
+    }),
+    options,
+  );
+  if (agent === undefined) throw new Cancelled();
+  const missing = forTerminal ? agentMissing(agent, settings.customAgentCommand, where) : null;
+  if (missing) throw new AxiomError('AgentNotFound', missing);
+  return agent;
 }
 
 /** Why `agent` cannot start in a terminal here (its program is not on the terminal's PATH), or null. */

@@ -379,6 +379,21 @@ export class TerminalManager implements vscode.Disposable {
     return model.instances().filter((w) => w.metadata?.terminal?.takenAt && w.dirty !== null && !this.find(model, w.id!) && w.agentState.phase !== 'exited' && w.agentState.phase !== 'failed-to-start');
   }
 
+  /**
+   * Closes the terminals of this repository's instances that are gone from its latest snapshot:
+   * whatever removed them (Land Winner, a bulk Clean Up, Land All Clean, the CLI or an MCP client
+   * while this window is open), a terminal left in a deleted folder helps nobody. Returns the ids.
+   */
+  closeRemoved(model: RepositoryModel): string[] {
+    if (!model.snapshot) return [];
+    const gone = [...this.tracked.values()].filter((t) => t.model === model && !model.find(t.id) && !this.inflight.has(this.key(model, t.id)));
+    for (const t of gone) {
+      this.log.info(`Closing the terminal of ${t.id}: the instance was removed.`);
+      this.close(model, t.id);
+    }
+    return gone.map((t) => t.id);
+  }
+
   close(model: RepositoryModel, id: string): void {
     const k = this.key(model, id);
     const t = this.find(model, id);

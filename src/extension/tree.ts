@@ -16,6 +16,7 @@ import { contextValueFor, descriptionFor, iconFor, isSettling, labelFor, letterF
 import { readSettings } from './settings';
 import { isOpenHere } from './thisWindow';
 import type { Explorations } from './exploration';
+import type { Review } from './review';
 import { RaceNode, childrenOf, decorateInstance, groupRows, membersOf, raceTreeItem } from './raceNodes';
 import type { Searches } from './searches';
 import { SearchAttemptRow, SearchRow, attemptChildren, attemptTreeItem, searchTreeItem } from './searchRows';
@@ -81,8 +82,11 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     private readonly repos: Repositories,
     private readonly explorations?: Explorations,
     private readonly searches?: Searches,
+    /** Pending review comments (a row's context value offers Send Review to Agent only then). */
+    private readonly review?: Review,
   ) {
     this.subs = [
+      ...(review ? [review.onDidChange(() => this.emitter.fire(undefined))] : []),
       repos.onDidChange(() => this.refreshIfChanged()),
       ...(explorations ? [explorations.onDidChange(() => this.emitter.fire(undefined))] : []),
       ...(searches ? [searches.onDidChange(() => this.emitter.fire(undefined))] : []),
@@ -174,6 +178,33 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
     return w.changes.map((c) => new FileNode(node.model, w, c.path, letterFor(c), c.kind === 'untracked' ? null : w.head, ''));
   }
 
+  /** Where a row sits (TreeView.reveal needs it): a file under its worktree, a member under its race, a child under its parent. */
+  getParent(node: Node): Node | undefined {
+    const top = this.repos.models().length > 1 ? new RepositoryNode(node.model) : undefined;
+    switch (node.kind) {
+      case 'repository':
+        return undefined;
+      case 'group':
+      case 'race':
+      case 'search':
+        return top;
+      case 'searchAttempt': {
+        const parent = node.node.parent === null ? undefined : node.search.nodes.find((n) => n.id === node.node.parent);
+        return parent ? new SearchAttemptRow(node.model, node.search, parent) : new SearchRow(node.model, node.search, false);
+      }
+      case 'file':
+        return new WorktreeNode(node.model, node.worktree);
+      case 'worktree': {
+        const w = node.status;
+        if (w.kind === 'foreign') return new GroupNode(node.model, node.model.worktrees().filter((x) => x.kind === 'foreign'));
+        const race = w.id ? this.explorations?.of(node.model).raceOf(w.id) : undefined;
+        if (race) return new RaceNode(node.model, race);
+        const parent = w.metadata?.parent ? node.model.find(w.metadata.parent) : undefined;
+        return parent ? new WorktreeNode(node.model, parent) : top;
+      }
+    }
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case 'repository': {
@@ -207,7 +238,7 @@ export class InstancesTree implements vscode.TreeDataProvider<Node>, vscode.Disp
         item.description = here ? `this window · ${description}` : description;
         item.tooltip = tooltipFor(w);
         item.iconPath = iconFor(w);
-        item.contextValue = contextValueFor(w);
+        item.contextValue = contextValueFor(w, { review: this.review?.hasPending(w) });
         item.resourceUri = undefined;
         decorateInstance(item, node.model, w, this.explorations?.of(node.model), node.rank);
         return item;

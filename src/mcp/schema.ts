@@ -129,7 +129,7 @@ const DESCRIPTIONS: Record<FieldName, string> = {
   baseBranch: 'spawn, race: branch to start from (default: the repository default branch).',
   useWorktree: 'spawn: must be true (the default). Every instance runs in its own git worktree; running in the main checkout is refused.',
   agent: 'spawn: agent preset (default claude). "custom" needs "command".',
-  prompt: 'spawn, race: the task for the agent(s). With a prompt the default launch is "headless".',
+  prompt: 'spawn, race: the task for the agent (race: for every agent). With a prompt the default launch is "headless".',
   launch:
     'spawn, race: "headless" runs the agent as a background process (output in the instance log); "terminal" asks the VS Code extension to open it in a terminal; "none" only creates the worktree. Default: headless when a prompt is given, else none.',
   command:

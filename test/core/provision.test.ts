@@ -70,6 +70,17 @@ test('.axiom.json is JSON with comments; errors name the line and the key; unkno
   assert.match(broken.errors[0]!, /^\.axiom\.json:1:\d+: /);
 });
 
+test('a port count is said in words: "gets 1 port", "gets 2 ports", never "port(s)" (issue 21)', async () => {
+  for (const [ports, key, words] of [[1, '{port+1}', 'gets 1 port: set "ports" to at least 2'], [2, '{port+2}', 'gets 2 ports: set "ports" to at least 3']] as const) {
+    repo = repoWith({ ports, env: { SECOND: key } });
+    const engine = await AxiomEngine.open(repo.dir);
+    const e = await refused(engine.spawn('p'), 'InvalidConfig');
+    assert.ok(e.message.includes(words), e.message);
+    assert.doesNotMatch(e.message, /\(s\)/);
+    repo.cleanup();
+  }
+});
+
 test('the JSON schema shipped in the extension is the one generated from the engine', () => {
   const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', 'axiom.schema.json'), 'utf8'));
   assert.deepEqual(shipped, configJsonSchema(), 'regenerate it: npm run schema');

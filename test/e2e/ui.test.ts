@@ -176,7 +176,7 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
   step('the sidebar says every state in words: working, dirty, conflicts with main, landed, empty', async () => {
     const { wb, page } = e;
     // main moved (api-docs merged), and docs-refresh changed the same lines of docs/api.md.
-    await wb.waitForDescription('docs-refresh', (d) => d.startsWith('conflicts with main · 1 file · ↑1 ↓2'), 'conflicts with main');
+    await wb.waitForDescription('docs-refresh', (d) => d.startsWith('conflict · 1 file · ↑1 ↓2'), 'conflict');
     await wb.waitForIcon('docs-refresh', ['git-pull-request-closed']);
     await wb.waitForIcon('spike-cache', ['circle-large-outline']);
     await wb.waitForIcon('fix-greeting', ['sync', 'sync~spin']);

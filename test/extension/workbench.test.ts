@@ -89,9 +89,9 @@ describe('Workbench (issue 12): rows, order, bulk actions, messages to agents', 
       commitFile(repo, 'src/app.txt', 'main version\n', 'main: app');
       const d = await waitFor(model, async () => {
         const x = await description('clashing');
-        return x.startsWith('conflicts with main') ? x : undefined;
-      }, 'clashing: conflicts with main');
-      assert.match(d, /^conflicts with main · 1 file · ↑1 ↓1/);
+        return x.startsWith('conflict') ? x : undefined;
+      }, 'clashing: conflict');
+      assert.match(d, /^conflict · 1 file · ↑1 ↓1/);
       assert.equal(iconFor(model.find('clashing')!).id, 'git-pull-request-closed');
     });
 

@@ -5,6 +5,7 @@
  * into a command line — so an id or a path can never become shell syntax.
  */
 import { AxiomError } from '../errors';
+import { plural } from '../text';
 
 /** What the environment is built from (an instance's metadata and path). */
 export interface InstanceEnvSource {
@@ -66,7 +67,7 @@ export function fillPlaceholders(template: string, values: PlaceholderValues, wh
       if (n >= values.ports.length) {
         throw new AxiomError(
           'InvalidConfig',
-          `${where} uses ${whole}, but the instance has ${values.ports.length === 0 ? 'no ports' : `only ${values.ports.length} port(s) ({port} … {port+${values.ports.length - 1}})`}: raise "ports" in .axiom.json.`,
+          `${where} uses ${whole}, but the instance has ${values.ports.length === 0 ? 'no ports' : `only ${plural(values.ports.length, 'port')} ({port} … {port+${values.ports.length - 1}})`}: raise "ports" in .axiom.json.`,
         );
       }
       return String(values.ports[n]);

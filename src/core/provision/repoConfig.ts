@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { AxiomError } from '../errors';
+import { plural } from '../text';
 import type { GitRunner } from '../git/git';
 import { ENV_NAME, RESERVED_ENV, portsNeeded } from './instanceEnv';
 import { memoized } from '../instances/operationMemo';
@@ -360,7 +361,7 @@ export function checkConfig(config: WorktreeConfig, errors: string[]): void {
     const need = portsNeeded(value);
     if (need >= config.ports) {
       errors.push(
-        `env.${key} uses {port${need > 0 ? `+${need}` : ''}}, but each instance gets ${config.ports === 0 ? 'no ports' : `${config.ports} port(s)`}: set "ports" to at least ${need + 1}`,
+        `env.${key} uses {port${need > 0 ? `+${need}` : ''}}, but each instance gets ${config.ports === 0 ? 'no ports' : plural(config.ports, 'port')}: set "ports" to at least ${need + 1}`,
       );
     }
   }
