@@ -138,7 +138,7 @@ function wholeInRange(value: number | undefined, name: string, min: number, max:
 /** Checks the options of a new search (every rule, in the engine: each front end passes what it was given). */
 export function validateSearchOptions(o: SearchOptions): void {
   validateSearchName(o.name);
-  if (typeof o.task !== 'string' || !o.task.trim()) throw new AxiomError('InvalidArgument', 'A search needs its task (--prompt): what the agents are to do.');
+  if (typeof o.task !== 'string' || !o.task.trim()) throw new AxiomError('InvalidArgument', 'A search needs its task: what the agents are to do.');
   wholeInRange(o.width, 'The width', 1, MAX_PARALLEL);
   wholeInRange(o.parallel, 'The parallelism', 1, MAX_PARALLEL);
   wholeInRange(o.attempts, 'The number of attempts', 1, MAX_ATTEMPTS);
@@ -156,6 +156,9 @@ export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: 
   validateSearchOptions(o);
   refuseUntrusted(se);
   const agents = parseAgentMix(o.agents, undefined, o.agentCommand ? 'custom' : 'claude');
+  if (o.agentCommand && !agents.includes('custom')) {
+    throw new AxiomError('InvalidArgument', 'The agent command is the custom agent\'s: include custom in the agent mix (e.g. custom:2,claude:1), or give no mix.');
+  }
   if (agents.includes('custom') && !o.agentCommand) {
     throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', { hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] } });
   }
