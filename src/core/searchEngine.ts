@@ -69,6 +69,9 @@ export function engineSearchSlots(engine: AxiomEngine, launcher: MemberLauncher 
       const log = record.logFile ? await fs.promises.readFile(record.logFile, 'utf8').catch(() => '') : '';
       return { passed: record.passed, score: record.score, commit: record.commit, diff: record.diff, log };
     },
+    async pastAttempts() {
+      return (await engine.explore.history()).attempts;
+    },
     async cleanup(id) {
       spawned.delete(id);
       try {

@@ -14,7 +14,7 @@ import { driveSearch, startSearch } from '../../src/core/search';
 import { engineSearchSlots, landSearch, searchDefaults } from '../../src/core/searchEngine';
 import { findSearch, nodeRef, writeSearch, type SearchNode } from '../../src/core/searchRecord';
 import { formatProcessIdentity, currentProcessIdentity } from '../../src/core';
-import { git, makeRepo, worktreePaths, type TempRepo } from './helpers';
+import { git, makeRepo, runCli, worktreePaths, type TempRepo } from './helpers';
 import { TESTS, recordFor, writeSearchStandIns } from './searchStandIns';
 
 let repo: TempRepo;
@@ -44,6 +44,15 @@ test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its bud
     assert.equal(git(repo.dir, 'rev-parse', nodeRef('tests', n.id)).trim(), n.commit, `node ${n.id} is kept by its ref`);
   }
   assert.equal(git(repo.dir, 'show', `${best.commit}:impl.txt`), Array.from({ length: TESTS }, (_, i) => `fix t${i + 1}\n`).join(''));
+
+  // What the agent choice learned (history --stats): every attempt gained one test.
+  const evaluatedAttempts = done.nodes.filter((n) => n.parent !== null && n.state === 'evaluated');
+  const stats = JSON.parse((await runCli(['-C', repo.dir, 'history', '--stats', '--json'])).stdout) as { agent: string; evaluated: number; meanGain: number; ucb: number }[];
+  const custom = stats.find((a) => a.agent === 'custom')!;
+  const [e, p] = [evaluatedAttempts.length, evaluatedAttempts.filter((n) => n.result!.passed).length];
+  assert.deepEqual([custom.evaluated, custom.meanGain], [e, 1]);
+  assert.ok(Math.abs(custom.ucb - ((e + p) / (2 * e) + Math.SQRT2 * Math.sqrt(Math.log(e) / e))) < 1e-9, `UCB1 of custom: ${custom.ucb}`);
+  assert.match((await runCli(['-C', repo.dir, 'history', '--stats'])).stdout, /^agent +attempts +evaluated +pass rate +mean gain +UCB +wins/);
 
   const landed = await landSearch(engine, 'tests');
   assert.equal(landed.node, best.id);
