@@ -43,6 +43,8 @@ test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its bud
   for (const n of done.nodes.filter((x) => x.commit)) {
     assert.equal(git(repo.dir, 'rev-parse', nodeRef('tests', n.id)).trim(), n.commit, `node ${n.id} is kept by its ref`);
   }
+  const reread = await findSearch(engine.git, engine.repo, 'tests');
+  assert.deepEqual(reread.nodes, done.nodes, 'every node\'s record is read back after gc');
   assert.equal(git(repo.dir, 'show', `${best.commit}:impl.txt`), Array.from({ length: TESTS }, (_, i) => `fix t${i + 1}\n`).join(''));
 
   // What the agent choice learned (history --stats): every attempt gained one test.
