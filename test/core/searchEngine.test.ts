@@ -64,6 +64,22 @@ test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its bud
   assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'the landing instance is gone');
 });
 
+test('a search whose agent breaks a passing test every third attempt still reaches all-pass within its budget: UCT goes on from the better nodes', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent, 0, 3);
+  const engine = await AxiomEngine.open(repo.dir);
+  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  await startSearch(slots, { name: 'brk', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 12, width: 1, parallel: 1, targetScore: TESTS }, await searchDefaults(engine));
+  const done = await driveSearch(slots, 'brk', { pollMs: 50 });
+  assert.equal(done.stopReason, `the target score ${TESTS} is reached`, JSON.stringify(done.nodes.map((n) => [n.id, n.parent, n.result?.score])));
+  const scoreOf = (id: number): number => done.nodes[id]!.result!.score!;
+  const broken = done.nodes.filter((n) => n.parent !== null && n.state === 'evaluated' && scoreOf(n.id) < scoreOf(n.parent!));
+  assert.ok(broken.length >= 1, 'an attempt broke a passing test');
+  assert.ok(broken.every((n) => n.id % 3 === 0));
+  assert.ok(done.nodes.filter((n) => n.parent !== null).length <= 12);
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'no slot is left');
+});
+
 function evaluated(id: number, parent: number | null, commit: string, passed: boolean, score: number): SearchNode {
   return { id, parent, round: parent === null ? 0 : 1, agent: parent === null ? null : 'custom', prompt: null, instance: null, commit, result: { passed, score, feedback: '', diff: null, evaluatedAt: '' }, state: 'evaluated', createdAt: '' };
 }
