@@ -8,10 +8,16 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const entries = [
   { in: 'src/extension/extension.ts', out: 'extension', external: ['vscode'] },
-  { in: 'src/cli.ts', out: 'cli', executable: true },
+  // `axiom mcp` loads dist/mcp.js at run time instead of carrying the MCP SDK in every CLI start.
+  { in: 'src/cli.ts', out: 'cli', executable: true, plugins: [sibling(/\/mcp\/main$/, './mcp.js')] },
   { in: 'src/mcp/main.ts', out: 'mcp', executable: true },
   { in: 'src/agents/hook.ts', out: 'hook' },
 ].filter((e) => existsSync(e.in));
+
+/** Resolves an import matching `filter` to another bundle of dist/ (`path`, beside this one) at run time. */
+function sibling(filter, path) {
+  return { name: `sibling ${path}`, setup: (build) => build.onResolve({ filter }, () => ({ path, external: true })) };
+}
 
 const contexts = await Promise.all(
   entries.map((e) =>
@@ -23,6 +29,7 @@ const contexts = await Promise.all(
       format: 'cjs',
       outdir: 'dist',
       external: e.external ?? [],
+      plugins: e.plugins ?? [],
       sourcemap: !production,
       minify: production,
       logLevel: 'warning',

@@ -5,6 +5,12 @@ import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const only = process.env.AXIOM_SUITES ? process.env.AXIOM_SUITES.split(',') : null;
+const SUITES = ['build', 'compile', 'lint', 'core', 'mcp', 'extension-host', 'extension-untrusted', 'e2e'];
+const unknownSuites = (only ?? []).filter((s) => !SUITES.includes(s));
+if (unknownSuites.length > 0) {
+  console.error(`AXIOM_SUITES names no suite called ${unknownSuites.join(', ')}; the suites are ${SUITES.join(', ')}.`);
+  process.exit(2);
+}
 // AXIOM_REPEAT=N runs the selected test suites N times over (the build and checks once): a way for
 // anyone to check that a suite is stable, e.g. AXIOM_SUITES=extension-host AXIOM_REPEAT=10 npm test.
 const repeat = Math.max(1, Number.parseInt(process.env.AXIOM_REPEAT ?? '1', 10) || 1);
@@ -71,9 +77,9 @@ function record(name, passed, failed, seconds) {
   rows.push(`${name.padEnd(18)} ${String(passed).padStart(4)} passed ${String(failed).padStart(3)} failed  ${seconds.toFixed(1)}s`);
 }
 
-/** A check that is one pass or one fail (build, type-check, lint). */
-function check(name, cmd, args) {
-  if (only && !only.includes(name)) return true;
+/** A check that is one pass or one fail (build, type-check, lint). `needed`: runs whatever AXIOM_SUITES picks. */
+function check(name, cmd, args, needed = false) {
+  if (!needed && only && !only.includes(name)) return true;
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
   const r = run(cmd, args);
   record(name, r.status === 0 ? 1 : 0, r.status === 0 ? 0 : 1, r.seconds);
@@ -106,7 +112,8 @@ function extensionTests(name, args) {
   else record(name, Number(m[1]), Number(m[2]) + (r.status !== 0 && m[2] === '0' ? 1 : 0), r.seconds);
 }
 
-const built = check('build', process.execPath, ['esbuild.mjs']) & check('compile', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json']);
+// Every suite runs what these two make: they run even when AXIOM_SUITES names only suites (a fresh clone has no out/).
+const built = check('build', process.execPath, ['esbuild.mjs'], true) & check('compile', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.test.json'], true);
 check('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test']);
 if (built) {
   for (let round = 1; round <= repeat; round++) {

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomError } from '../core/errors';
-import { commandLine } from './shellQuote';
+import { commandLine } from '../core/processes/shellQuote';
 
 export const HOOK_SCOPES = ['project', 'local', 'user'] as const;
 export type HookScope = (typeof HOOK_SCOPES)[number];

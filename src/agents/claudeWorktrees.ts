@@ -16,12 +16,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomEngine } from '../core/engine';
 import { AxiomError, isAxiomError } from '../core/errors';
-import { validateId, worktreePathFor } from '../core/ids';
-import { readAdminEntries, sourceWords } from '../core/metadata';
-import { AGENT_LOG_FILE } from '../core/agentState';
-import type { ProvisionEvent } from '../core/provision';
-import type { SpawnedInstance } from '../core/spawn';
-import type { CleanupResult } from '../core/cleanup';
+import { validateId, worktreePathFor } from '../core/instances/ids';
+import { readAdminEntries, sourceWords } from '../core/instances/metadata';
+import { AGENT_LOG_FILE } from '../core/processes/agentState';
+import type { ProvisionEvent } from '../core/provision/provision';
+import type { SpawnedInstance } from '../core/instances/spawn';
+import type { CleanupResult } from '../core/instances/cleanup';
 
 /** Every field any Claude Code version is known to send to the worktree hooks. */
 export const PAYLOAD_FIELDS = [

@@ -14,10 +14,9 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
-import { AGENT_LOG_FILE, PROCESS_FILE, isRecordedProcessRunning, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/agentState';
+import { AGENT_LOG_FILE, PROCESS_FILE, TERMINAL_INPUT_FILE, isRecordedProcessRunning, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/processes/agentState';
 import type { HeadlessInput } from './presets';
 
-export const TERMINAL_INPUT_FILE = 'axiom-terminal-input.jsonl';
 
 /** The wrapper's source. argv: <record file> <program> [args…]. Writes the record atomically (temp + rename). */
 export const WRAPPER_SOURCE = `'use strict';

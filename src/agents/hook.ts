@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { boundReason, phaseForEvent, STATUS_FILE, type AgentEvent } from '../core/agentState';
-import { guardStdio } from '../core/stdioGuard';
+import { boundReason, phaseForEvent, STATUS_FILE, type AgentEvent } from '../core/processes/agentState';
+import { guardStdio } from '../core/processes/stdioGuard';
 import { readHookStdin } from './hookStdin';
 
 /** The fields of Claude Code's hook input that Axiom uses (all optional: versions differ). */

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { AxiomError } from '../core/errors';
-import { splitTemplate } from './shellQuote';
-import { quoteArg } from './shellQuote';
+import { splitTemplate } from '../core/processes/shellQuote';
+import { quoteArg } from '../core/processes/shellQuote';
 
 export type AgentName = 'claude' | 'codex' | 'gemini' | 'aider' | 'custom';
 export const AGENT_NAMES: readonly AgentName[] = ['claude', 'codex', 'gemini', 'aider', 'custom'];

@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomError, instanceEnv, type AxiomEngine, type MemberLauncher, type RaceMember } from '../core';
-import { stopHeadlessAgent } from '../core/processes';
+import { stopHeadlessAgent } from '../core/processes/processes';
 import { fillCommand, findExecutable, launchHeadless, type HeadlessHandle } from './headless';
 import { AGENT_NAMES, DEFAULT_CLAUDE_PERMISSION_MODE, presetFor, type HeadlessLaunch, type LaunchContext } from './presets';
-import { splitTemplate } from './shellQuote';
+import { splitTemplate } from '../core/processes/shellQuote';
 
 export interface HeadlessLauncherOptions {
   /** Where `findExecutable` resolves programs from (the repository's main worktree). */

@@ -7,10 +7,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readAdminEntries } from '../core/metadata';
-import { RACE_REF_PREFIX } from '../core/raceRecord';
-import { SALVAGE_PREFIX } from '../core/ids';
-import { commandLine } from '../agents/shellQuote';
+import { readAdminEntries, RACE_REF_PREFIX, SALVAGE_PREFIX, commandLine } from '../core';
 import { EXIT, type CliIO, type Completion, type CompletionKind, type OptionSpec, type Verb } from './context';
 import { GLOBAL_OPTIONS } from './help';
 

@@ -1,6 +1,5 @@
 /** An engine refusal's next step (details.hint) in the CLI's words: flags and commands to type. */
-import type { AxiomError, HintOption, NextStep } from '../core';
-import { quoteArg } from '../agents/shellQuote';
+import { type AxiomError, type HintOption, type NextStep, quoteArg } from '../core';
 
 const FLAGS: Record<HintOption, { flag: string; placeholder: string }> = {
   pick: { flag: '--pick', placeholder: '<id>' },

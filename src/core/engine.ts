@@ -3,24 +3,24 @@
  * server all use. It owns the git runner and the status caches; every operation is in its module.
  */
 import { AxiomError, isAxiomError } from './errors';
-import { GitRunner, type GitRunnerOptions } from './git';
-import { discoverRepo, type RepoInfo } from './repo';
-import { readSettings, type AxiomSettings } from './config';
-import { resolveBase, spawnInstance, type SpawnedInstance, type SpawnOptions } from './spawn';
-import { StatusCollector, type Snapshot, type SnapshotOptions, type WorktreeStatus } from './status';
-import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
-import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './diff';
-import { mergeInstance, type MergeOptions, type MergePlan, type MergeResult } from './merge';
-import { cleanupInstance, previewRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './cleanup';
-import { deleteSalvage, expireSalvage, findSalvage, listSalvage, restorePoint, restoredId, writeTreeExactly, type SalvageRef } from './salvage';
-import { repair, type RepairReport } from './repair';
-import { updateMetadata, type InstanceMetadata } from './metadata';
-import { Explorer } from './explore';
-import { readWorktreeConfig, type WorktreeConfig } from './repoConfig';
-import { environmentOf, setupInstance, type SetupRunHooks } from './instanceSetup';
-import type { SetupRecord } from './setup';
-import { withOperationMemo } from './operationMemo';
-import { stopAgent, type StopAgentResult } from './processes';
+import { GitRunner, type GitRunnerOptions } from './git/git';
+import { discoverRepo, type RepoInfo } from './git/repo';
+import { readSettings, type AxiomSettings } from './provision/config';
+import { resolveBase, spawnInstance, type SpawnedInstance, type SpawnOptions } from './instances/spawn';
+import { StatusCollector, type Snapshot, type SnapshotOptions, type WorktreeStatus } from './instances/status';
+import { locateInstance, readWhilePresent, type LocatedInstance } from './instances/locate';
+import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './git/diff';
+import { mergeInstance, type MergeOptions, type MergePlan, type MergeResult } from './merge/merge';
+import { cleanupInstance, previewRisk, type CleanupAllResult, type CleanupOptions, type CleanupResult, type WorkAtRisk } from './instances/cleanup';
+import { deleteSalvage, expireSalvage, findSalvage, listSalvage, restorePoint, restoredId, writeTreeExactly, type SalvageRef } from './instances/salvage';
+import { repair, type RepairReport } from './instances/repair';
+import { updateMetadata, type InstanceMetadata } from './instances/metadata';
+import { Explorer } from './explore/explore';
+import { readWorktreeConfig, type WorktreeConfig } from './provision/repoConfig';
+import { environmentOf, setupInstance, type SetupRunHooks } from './provision/instanceSetup';
+import type { SetupRecord } from './provision/setup';
+import { withOperationMemo } from './instances/operationMemo';
+import { stopAgent, type StopAgentResult } from './processes/processes';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;

@@ -1,8 +1,7 @@
 /** Every command with its handler; `register` (commandWrapper) adds trust checks and error UI. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AxiomError } from '../core';
-import { flavorOfShell } from '../agents/shellQuote';
+import { AxiomError, flavorOfShell } from '../core';
 import { claudeMcpAddCommand, mcpJsonSnippet } from '../mcp/config';
 import { Commands } from './commandIds';
 import { ActionableError, register, type CommandSpec } from './commandWrapper';

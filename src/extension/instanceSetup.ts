@@ -6,15 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import {
-  AxiomError,
-  instanceEnv,
-  readSetupRecord,
-  recordSetup,
-  type SetupRecord,
-  type WorktreeStatus,
-} from '../core';
-import { commandLine, type ShellFlavor } from '../agents/shellQuote';
+import { AxiomError, instanceEnv, readSetupRecord, recordSetup, type SetupRecord, type WorktreeStatus, commandLine, type ShellFlavor } from '../core';
 import type { Invocation } from './invocation';
 import type { Services } from './services';
 

@@ -9,9 +9,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { TERMINAL_INPUT_FILE } from '../core';
 import type { RepositoryModel } from './repositoryModel';
 
-export const TERMINAL_INPUT_FILE = 'axiom-terminal-input.jsonl';
 const ADMIN_FILES = `{HEAD,index,locked,axiom.json,axiom-status.jsonl,axiom-setup.json,${TERMINAL_INPUT_FILE}}`;
 
 export class RepositoryWatcher implements vscode.Disposable {

@@ -3,9 +3,8 @@
  * Spawn Several Instances…: the same with an id prefix and a count (`<prefix>-1` … `<prefix>-<n>`).
  */
 import * as vscode from 'vscode';
-import { AxiomError, describeInvalidId, isAxiomError, plural, type ProvisionEvent, type SetupRecord, type SpawnedInstance } from '../core';
+import { AxiomError, describeInvalidId, isAxiomError, plural, type ProvisionEvent, type SetupRecord, type SpawnedInstance, splitTemplate } from '../core';
 import { AGENT_NAMES, PRESETS, presetFor } from '../agents/presets';
-import { splitTemplate } from '../agents/shellQuote';
 import { missingProgram } from './terminals';
 import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';

@@ -13,14 +13,11 @@ import * as fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AxiomError, agentRunning, appendAgentEvent, type WorktreeStatus } from '../core';
+import { AxiomError, agentRunning, appendAgentEvent, type WorktreeStatus, commandLine, flavorOfShell, plural, TERMINAL_INPUT_FILE } from '../core';
 import { permissionModeFrom, presetFor, type AgentPreset, type LaunchContext } from '../agents/presets';
 import { checkProgram, missingProgramMessage } from '../agents/programs';
-import { commandLine, flavorOfShell } from '../agents/shellQuote';
 import type { RepositoryModel } from './repositoryModel';
-import { TERMINAL_INPUT_FILE } from './repositoryWatcher';
 import { explicitClaudePermissionMode, readSettings } from './settings';
-import { plural } from '../core';
 import { cliScriptBeside, setupBeforeAgent, setupThenAgentLine, terminalEnv } from './instanceSetup';
 
 /**

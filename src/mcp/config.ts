@@ -2,7 +2,7 @@
  * How clients start the server: vscode-free helpers the extension (MCP server definition provider,
  * "Copy MCP Configuration") and the docs use. Shell command lines are quoted by the one helper.
  */
-import { commandLine, type ShellFlavor } from '../agents/shellQuote';
+import { commandLine, type ShellFlavor } from '../core';
 import { TOOL_NAME } from './toolName';
 
 export { TOOL_NAME };

@@ -3,8 +3,7 @@
  * schemas like the others, and the fields they add to the flat JSON Schema clients see.
  */
 import { z } from 'zod';
-import { MERGE_STRATEGIES } from '../core/merge';
-import { SCORE_DIRECTIONS } from '../core/raceRecord';
+import { MERGE_STRATEGIES, SCORE_DIRECTIONS } from '../core';
 import { CLAUDE_PERMISSION_MODES } from '../agents/presets';
 
 const task = z.string().min(1, 'task cannot be empty').max(200);

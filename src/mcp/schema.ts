@@ -6,8 +6,7 @@
  * InvalidArgument tool error naming the field and what is allowed.
  */
 import { z } from 'zod';
-import { AxiomError } from '../core/errors';
-import { MERGE_STRATEGIES } from '../core/merge';
+import { AxiomError, MERGE_STRATEGIES } from '../core';
 import { AGENT_NAMES, CLAUDE_PERMISSION_MODES } from '../agents/presets';
 import * as explore from './exploreSchema';
 import * as searchSchema from './searchSchema';

@@ -3,8 +3,8 @@
  * resume, land), a strict zod schema like the others, and the fields it adds to the flat JSON Schema.
  */
 import { z } from 'zod';
-import { SCORE_DIRECTIONS } from '../core/raceRecord';
-import { SELECT_MODES } from '../core/searchRecord';
+import { SCORE_DIRECTIONS } from '../core/explore/raceRecord';
+import { SELECT_MODES } from '../core/search/searchRecord';
 import { CLAUDE_PERMISSION_MODES } from '../agents/presets';
 
 export const SEARCH_OPS = ['start', 'status', 'tree', 'stop', 'resume', 'land'] as const;

@@ -21,7 +21,7 @@ import type { AxiomMcpOptions } from './context';
 import { json, toolError } from './refusal';
 import { RESOURCE_TEMPLATES } from './resources';
 import { INPUT_SCHEMA, TOOL_NAME } from './schema';
-import { writeStderr } from '../core/stdioGuard';
+import { writeStderr } from '../core';
 
 export { AxiomMcp } from './axiomMcp';
 export type { AxiomMcpOptions } from './context';

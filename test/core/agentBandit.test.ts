@@ -1,8 +1,8 @@
 /** The agent-choosing bandit of a search (issue 18): UCB1 over the recorded attempts, deterministic given a history. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { agentOutcomes, armStats, chooseAgent, learnedArms, rewardOf, searchOutcomes, type AgentOutcome } from '../../src/core/agentBandit';
-import type { SearchNode } from '../../src/core/searchRecord';
+import { agentOutcomes, armStats, chooseAgent, learnedArms, rewardOf, searchOutcomes, type AgentOutcome } from '../../src/core/search/agentBandit';
+import type { SearchNode } from '../../src/core/search/searchRecord';
 
 const play = (agent: string, passed: boolean, gain: number | null = null): AgentOutcome => ({ agent, passed, gain });
 const times = (n: number, o: AgentOutcome): AgentOutcome[] => Array.from({ length: n }, () => o);

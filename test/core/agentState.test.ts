@@ -1,7 +1,7 @@
 /** Phases, reasons and words from agent events: the pure parts behind status, the CLI and the notifications. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { attentionOf, describeAgentState, parseEvents, phaseForEvent, summarizeEvents, type AgentEvent } from '../../src/core/agentState';
+import { attentionOf, describeAgentState, parseEvents, phaseForEvent, summarizeEvents, type AgentEvent } from '../../src/core/processes/agentState';
 import { eventLine, reasonOf } from '../../src/agents/hook';
 import { permissionModeFrom, PRESETS, streamJsonUserMessage } from '../../src/agents/presets';
 

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commandLine } from '../../src/agents/shellQuote';
+import { commandLine } from '../../src/core/processes/shellQuote';
 import { idFromWorktreeName, uniqueId } from '../../src/agents/claudeWorktrees';
 import { hookCliOf, installWorktreeHooks } from '../../src/agents/claudeHooksSettings';
 import { CLI, commitIn, git, makeRepo, repoState, ROOT, runCli, writeFile, type CliResult, type TempRepo } from './helpers';

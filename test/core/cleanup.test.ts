@@ -147,7 +147,7 @@ test('salvage expire removes refs older than N days only', async () => {
   await engine.cleanup('old', { force: true });
   assert.equal((await engine.expireSalvage(1)).length, 0);
   assert.equal((await engine.listSalvage()).length, 1);
-  const { expireSalvage } = await import('../../src/core/salvage');
+  const { expireSalvage } = await import('../../src/core/instances/salvage');
   const expired = await expireSalvage(engine.git, engine.repo, 1, Date.now() + 2 * 86400_000);
   assert.equal(expired.length, 1);
   assert.equal((await engine.listSalvage()).length, 0);
@@ -160,7 +160,7 @@ test('salvage expire --days 0 keeps a salvage made after it was called, even in 
   writeFile(a.path, 'x.txt', 'x\n');
   await engine.cleanup('late', { force: true });
   const [salvage] = await engine.listSalvage();
-  const { expireSalvage } = await import('../../src/core/salvage');
+  const { expireSalvage } = await import('../../src/core/instances/salvage');
   const madeAt = Number(salvage!.ref.split('/').pop());
   // Called 1 ms before the salvage was made (it then waited for the lock while the cleanup ran).
   assert.equal((await expireSalvage(engine.git, engine.repo, 0, madeAt - 1)).length, 0);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError, inLandingOrder, largestCleanSet, parseAgentMix, rankRows, scoreOfLine, type MergeResult, type RankRow } from '../../src/core';
-import { parseCatFileBatch } from '../../src/core/attempts';
+import { parseCatFileBatch } from '../../src/core/explore/attempts';
 import { commitIn, git, makeRepo, runCli, writeFile, type TempRepo } from './helpers';
 import { solutionOf, writeStandIns, type StandIns } from './standIns';
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { commandLine } from '../../src/agents/shellQuote';
+import { commandLine } from '../../src/core/processes/shellQuote';
 import { AxiomEngine, AxiomError, ID_PATTERN } from '../../src/core';
 import { git, makeRepo, runCli, type TempRepo } from './helpers';
 

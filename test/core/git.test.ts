@@ -1,5 +1,5 @@
 /**
- * The one git runner (src/core/git.ts) starts git itself with child_process.spawn: its contract —
+ * The one git runner (src/core/git/git.ts) starts git itself with child_process.spawn: its contract —
  * output, accepted exit codes, typed failures, input, raw bytes, cancellation, a missing binary,
  * the trace — checked against a real repository.
  */

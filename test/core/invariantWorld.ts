@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError, REFUSAL_CODES } from '../../src/core';
-import { withRepoLock } from '../../src/core/lock';
+import { withRepoLock } from '../../src/core/instances/lock';
 import { CLI, makeRepo, writeFile, type TempRepo } from './helpers';
 import { isAlive, landed, liveInstances, pendingProperties, processesAlive, record, verify, visibility, type Loss } from './invariantChecker';
 import { describeAction, INSTANCE_IDS, raceTask, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';

@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomError } from '../../src/core';
-import { holdsRepoLock, LOCK_NAME, withRepoLock } from '../../src/core/lock';
+import { holdsRepoLock, LOCK_NAME, withRepoLock } from '../../src/core/instances/lock';
 
-const LOCK_JS = path.resolve(__dirname, '..', '..', 'src', 'core', 'lock.js');
+const LOCK_JS = path.resolve(__dirname, '..', '..', 'src', 'core', 'instances', 'lock.js');
 
 function tempCommonDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-lock-'));

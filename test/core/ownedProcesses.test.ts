@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomEngine } from '../../src/core';
-import { readOwnedRecords } from '../../src/core/ownedProcesses';
-import { isPidAlive } from '../../src/core/processIdentity';
+import { readOwnedRecords } from '../../src/core/processes/ownedProcesses';
+import { isPidAlive } from '../../src/core/processes/processIdentity';
 import { CLI, makeRepo, type TempRepo } from './helpers';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-owned-'));

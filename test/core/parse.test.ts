@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseLeftRight, parseMergeTree, parseRawNumstat, parseStatusV2, parseWorktreeList } from '../../src/core/parse';
-import { parseAxiomConfig } from '../../src/core/config';
-import { lastEvent } from '../../src/core/agentState';
+import { parseLeftRight, parseMergeTree, parseRawNumstat, parseStatusV2, parseWorktreeList } from '../../src/core/git/parse';
+import { parseAxiomConfig } from '../../src/core/provision/config';
+import { lastEvent } from '../../src/core/processes/agentState';
 
 test('worktree list --porcelain -z: main, branch, detached, locked, prunable', () => {
   const out = [
@@ -98,7 +98,7 @@ test('agent status file: last well-formed event wins, torn lines skipped', () =>
 });
 
 test('for-each-ref %(upstream:track): ahead/behind, in sync, gone', async () => {
-  const { parseTrack } = await import('../../src/core/status');
+  const { parseTrack } = await import('../../src/core/instances/status');
   assert.deepEqual(parseTrack('[ahead 2, behind 1]'), { ahead: 2, behind: 1 });
   assert.deepEqual(parseTrack('[ahead 3]'), { ahead: 3, behind: 0 });
   assert.deepEqual(parseTrack('[behind 4]'), { ahead: 0, behind: 4 });

@@ -8,9 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { agentRunning, stopHeadlessAgent } from '../../src/core/processes';
-import { isPidAlive as alive, isSameProcess, parseProcStatStartTime, processStartToken as processStartTime } from '../../src/core/processIdentity';
-import { appendAgentEvent, PROCESS_FILE, readAgentState } from '../../src/core/agentState';
+import { agentRunning, stopHeadlessAgent } from '../../src/core/processes/processes';
+import { isPidAlive as alive, isSameProcess, parseProcStatStartTime, processStartToken as processStartTime } from '../../src/core/processes/processIdentity';
+import { appendAgentEvent, PROCESS_FILE, readAgentState } from '../../src/core/processes/agentState';
 import { launchHeadless } from '../../src/agents/headless';
 
 function tempAdmin(): { admin: string; worktree: string; done: () => void } {
@@ -111,6 +111,23 @@ test('agentRunning for agents that report through events: running until exited o
     await appendAgentEvent(t.admin, { event: 'CommandEnd', exitCode: 127 });
     assert.equal((await readAgentState(t.admin, false)).phase, 'failed-to-start');
     assert.equal(await agentRunning(t.admin), false);
+  } finally {
+    t.done();
+  }
+});
+
+test('a headless agent that recorded its exit between the read and the liveness check reads with its exit code, not as an exit without one', async () => {
+  const t = tempAdmin();
+  try {
+    const rec = { pid: 999_999_999, command: ['claude', '-p', 'x'], startedAt: '2026-12-07T04:00:00.000Z' };
+    fs.writeFileSync(path.join(t.admin, PROCESS_FILE), JSON.stringify(rec));
+    const state = await readAgentState(t.admin, false, () => {
+      // The interleaving: the wrapper writes how the agent ended and exits just before the check.
+      fs.writeFileSync(path.join(t.admin, PROCESS_FILE), JSON.stringify({ ...rec, endedAt: '2026-12-07T04:00:09.000Z', exitCode: 0 }));
+      return false;
+    });
+    assert.equal(state.phase, 'exited');
+    assert.equal(state.exitCode, 0);
   } finally {
     t.done();
   }

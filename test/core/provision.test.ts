@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AxiomEngine, GitRunner, configJsonSchema } from '../../src/core';
-import { parseConfigText } from '../../src/core/repoConfig';
-import { patternProblem } from '../../src/core/include';
+import { parseConfigText } from '../../src/core/provision/repoConfig';
+import { patternProblem } from '../../src/core/provision/include';
 import {
   expectAxiomError,
   git,
@@ -433,7 +433,7 @@ test('ports: a busy port is skipped (checked by binding); leases are released at
     assert.equal(new Set([...a.ports, ...b.ports]).size, 4);
     // A refused spawn of an id that exists leaves that instance's lease alone.
     await refused(engine.spawn('pb'), 'AlreadyExists');
-    const { readLeases } = await import('../../src/core/ports');
+    const { readLeases } = await import('../../src/core/provision/ports');
     assert.ok(readLeases().some((l) => l.id === 'pb' && l.ports.join() === b.ports.join()), 'pb keeps its lease');
     await engine.cleanup('pa');
     const c = await engine.spawn('pc');

@@ -121,7 +121,7 @@ test('checks made before the lock: a commit made while cleanup waits for the loc
   const engine = await AxiomEngine.open(repo.dir);
   const inst = await engine.spawn('w');
   // Another process holds the repository lock until it is killed.
-  const lockJs = path.resolve(__dirname, '..', '..', 'src', 'core', 'lock.js');
+  const lockJs = path.resolve(__dirname, '..', '..', 'src', 'core', 'instances', 'lock.js');
   const holder = spawn(
     process.execPath,
     ['-e', `require(${JSON.stringify(lockJs)}).withRepoLock(process.argv[1], () => { console.log('held'); setInterval(() => {}, 1000); return new Promise(() => {}); })`, path.join(repo.dir, '.git')],

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, GitRunner } from '../../src/core';
 import { commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
-import { parseWorktreeList } from '../../src/core/parse';
-import { listCheckouts } from '../../src/core/worktreeRecord';
+import { parseWorktreeList } from '../../src/core/git/parse';
+import { listCheckouts } from '../../src/core/git/worktreeRecord';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());

@@ -7,8 +7,8 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AxiomEngine, AxiomError, formatProcessIdentity, processStartTime } from '../../src/core';
-import { budgetEnding, driveSearch, startSearch, stopSearch, type EvaluatedState, type SearchEngine, type SearchOptions } from '../../src/core/search';
-import { findSearch, nodeRef, updateSearch, type Search } from '../../src/core/searchRecord';
+import { budgetEnding, driveSearch, startSearch, stopSearch, type EvaluatedState, type SearchEngine, type SearchOptions } from '../../src/core/search/search';
+import { findSearch, nodeRef, updateSearch, type Search } from '../../src/core/search/searchRecord';
 import { git, makeRepo, type TempRepo } from './helpers';
 
 let repo: TempRepo;

@@ -5,7 +5,7 @@
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { AxiomEngine, onDamagedRecord } from '../../src/core';
-import { findSearch, listSearches, nodeRef, searchRef, updateSearch, validateSearchName, writeSearch } from '../../src/core/searchRecord';
+import { findSearch, listSearches, nodeRef, searchRef, updateSearch, validateSearchName, writeSearch } from '../../src/core/search/searchRecord';
 import { git, makeRepo, type TempRepo } from './helpers';
 import { recordFor } from './searchStandIns';
 

@@ -1,8 +1,8 @@
 /** Selection over a search tree (issue 18): values, UCT with visits through descendants, best, width. Hand-built trees. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { bestNode, nodeValues, selectExpansions, uctScores } from '../../src/core/searchSelect';
-import type { SearchNode } from '../../src/core/searchRecord';
+import { bestNode, nodeValues, selectExpansions, uctScores } from '../../src/core/search/searchSelect';
+import type { SearchNode } from '../../src/core/search/searchRecord';
 
 function node(id: number, parent: number | null, passed: boolean | null, score: number | null = null, state: SearchNode['state'] = passed === null ? 'running' : 'evaluated'): SearchNode {
   return {

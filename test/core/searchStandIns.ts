@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SearchRecord } from '../../src/core/searchRecord';
+import type { SearchRecord } from '../../src/core/search/searchRecord';
 
 export const TESTS = 4;
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { commandLine, quoteArg, splitTemplate } from '../../src/agents/shellQuote';
+import { commandLine, quoteArg, splitTemplate } from '../../src/core/processes/shellQuote';
 
 const hostile = [
   '', ' ', 'plain', "it's", '"double"', '$(touch CANARY)', '`touch CANARY`', '; touch CANARY', '$HOME', '\\', '\n', 'a\nb',

@@ -127,7 +127,8 @@ describe('Ready-to-run instances: setup in the terminal, environment, include', 
     git(repo, 'config', '--add', 'axiom.setup', 'true'); // the configuration may change before a retry
     const again = await exec<RetrySetupResult>('axiom.retrySetup', { id: 'broken' });
     assert.equal(again.ranIn, 'terminal');
-    assert.equal(again.setup?.state, 'succeeded');
+    const retryLog = again.setup ? fs.readFileSync(again.setup.logFile, 'utf8').slice(-2000) : '';
+    assert.equal(again.setup?.state, 'succeeded', `${JSON.stringify(again.setup)}\n${retryLog}`);
     const seen = await waitForFile(path.join(scratch, 'retry-broken'));
     assert.match(seen, /setup-before-agent/);
     await exec('axiom.cleanup', { id: 'broken', force: true });

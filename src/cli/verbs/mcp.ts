@@ -20,8 +20,9 @@ export const mcp: Verb = {
     }
     noExtra(ctx.args, 0);
     if (ctx.values.claude) throw new UsageError('--claude belongs to axiom mcp config.');
-    const { startMcpServer } = await import('../../mcp/server');
-    await startMcpServer({ repo: stringOption(ctx.values, 'repo') ?? ctx.where });
+    // The server's own bundle (dist/mcp.js beside dist/cli.js; see esbuild.mjs), loaded only for this verb.
+    const { runMcpServer } = await import('../../mcp/main');
+    await runMcpServer(stringOption(ctx.values, 'repo') ?? ctx.where);
     return EXIT.ok;
   },
 };

@@ -1,5 +1,5 @@
 /** `diff`: changed files with line counts, and a unified patch cut at a size the client chooses. */
-import { patchOf } from '../../core/diff';
+import { patchOf } from '../../core';
 import type { McpContext } from '../context';
 import { DEFAULT_PATCH_BYTES, type DiffArgs } from '../schema';
 

@@ -1,0 +1,371 @@
+/**
+ * The status snapshot: every worktree of the repository with its git facts and agent facts.
+ * Cost grows with what changed (docs/ARCHITECTURE.md §6): one `worktree list`, one `for-each-ref`, file reads
+ * for metadata, then per worktree only what moved — `status` when the caller says files changed or
+ * HEAD/index moved, `rev-list --left-right` only when (branch sha, base sha) is new.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { GitRunner } from '../git/git';
+import type { RepoInfo } from '../git/repo';
+import { countStatus, parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type DirtyCounts, type StatusEntry, type WorktreeRecord } from '../git/parse';
+import { readProvisioned, withoutProvisioned } from '../provision/provisioned';
+import { readAdminEntries, recordedLanding, type InstanceMetadata } from './metadata';
+import { readAgentState, type AgentState } from '../processes/agentState';
+import { mapPool } from '../pool';
+import { isAncestor } from '../git/commits';
+import { readSetupRecord, setupStatusOf, type SetupStatus } from '../provision/setup';
+import type { ProvisionedEntry } from './metadata';
+import { readWorktreeRecord } from '../git/worktreeRecord';
+
+export type WorktreeKind = 'main' | 'instance' | 'foreign';
+
+export interface LastCommit {
+  sha: string;
+  subject: string;
+  /** Unix seconds. */
+  date: number;
+}
+
+export interface WorktreeStatus {
+  kind: WorktreeKind;
+  /** Instance id; null for the main and foreign worktrees. */
+  id: string | null;
+  path: string;
+  adminDir: string | null;
+  branch: string | null;
+  head: string | null;
+  detached: boolean;
+  base: string | null;
+  /** null when the worktree folder is missing. */
+  dirty: DirtyCounts | null;
+  /** Paths with uncommitted changes (staged, unstaged, untracked or conflicted). */
+  changes: StatusEntry[];
+  ahead: number | null;
+  behind: number | null;
+  /** Would merging into the base conflict? null when not computed (nothing to merge, or no base). */
+  conflictsWithBase: boolean | null;
+  conflictFiles: string[];
+  /** Everything HEAD has is in the base: by ancestry, or by content after a squash, rebase or cherry-pick. */
+  merged: boolean;
+  locked: boolean;
+  lockReason?: string;
+  prunable: boolean;
+  prunableReason?: string;
+  createdAt: string | null;
+  agent: string | null;
+  prompt: string | null;
+  launch: InstanceMetadata['launch'] | null;
+  agentState: AgentState;
+  lastCommit: LastCommit | null;
+  metadata: InstanceMetadata | null;
+  /** Something is wrong with this worktree that a person should know (e.g. damaged metadata). */
+  problem?: string;
+  /** The setup commands' state (null when the instance has none). */
+  setup: SetupStatus | null;
+  /** The port block leased to the instance ([] when none). */
+  ports: number[];
+  /** Folders shared into the worktree at spawn (`mode` is what actually happened). */
+  provisioned: ProvisionedEntry[];
+  /** Ignored files copied from the main worktree at spawn. */
+  included: string[];
+}
+
+export interface Snapshot {
+  repo: RepoInfo;
+  takenAt: string;
+  worktrees: WorktreeStatus[];
+}
+
+export interface SnapshotOptions {
+  /**
+   * Worktree paths whose files may have changed ('all' = every one, the default). A worktree not
+   * named here whose HEAD and index did not move reuses its last dirty counts.
+   */
+  changed?: 'all' | readonly string[];
+  /** Compute "conflicts with base" (a merge-tree per diverged instance, cached). Default true. */
+  conflicts?: boolean;
+}
+
+interface DirtyCacheEntry {
+  fingerprint: string;
+  counts: DirtyCounts;
+  entries: StatusEntry[];
+}
+
+// %(upstream:track) gives ahead/behind of every branch that tracks its base, in this one process.
+const REF_FORMAT = '%(refname)%00%(objectname)%00%(tree)%00%(committerdate:unix)%00%(upstream)%00%(upstream:track)%00%(subject)';
+
+interface RefInfo {
+  sha: string;
+  tree: string;
+  date: number;
+  subject: string;
+  upstream: string;
+  track: { ahead: number; behind: number } | null;
+}
+
+/** "[ahead 2, behind 1]", "[ahead 2]", "[behind 1]", "" (in sync) or "[gone]". */
+export function parseTrack(track: string): { ahead: number; behind: number } | null {
+  if (track === '') return { ahead: 0, behind: 0 };
+  if (track.includes('gone')) return null;
+  const ahead = /ahead (\d+)/.exec(track);
+  const behind = /behind (\d+)/.exec(track);
+  if (!ahead && !behind) return null;
+  return { ahead: Number(ahead?.[1] ?? 0), behind: Number(behind?.[1] ?? 0) };
+}
+
+function parseRefs(out: string): Map<string, RefInfo> {
+  const refs = new Map<string, RefInfo>();
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [ref, sha, tree, date, upstream, track, ...subject] = line.split('\0');
+    refs.set(ref!, { sha: sha!, tree: tree!, date: Number(date), upstream: upstream!, track: upstream ? parseTrack(track!) : null, subject: subject.join('\0') });
+  }
+  return refs;
+}
+
+/** One instance as {@link StatusCollector.one} needs it: where its admin dir and worktree are, and its record. */
+export interface InstanceFiles {
+  adminDir: string;
+  metadata: InstanceMetadata;
+}
+
+export class StatusCollector {
+  private readonly dirtyCache = new Map<string, DirtyCacheEntry>();
+  private readonly aheadBehindCache = new Map<string, { ahead: number; behind: number }>();
+  private readonly mergeCache = new Map<string, { conflicts: string[]; tree: string }>();
+  private readonly ancestorCache = new Map<string, boolean>();
+
+  constructor(
+    private readonly git: GitRunner,
+    private readonly repo: RepoInfo,
+    private readonly statusPool = 2,
+  ) {}
+
+  async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
+    // Agent facts are read before git facts, so an agent that exits mid-snapshot is never shown
+    // "exited" beside the HEAD from before its last commit.
+    const adminEntries = await readAdminEntries(this.repo.commonDir);
+    const agentStates = new Map<string, AgentState>();
+    const setups = new Map<string, SetupStatus | null>();
+    await Promise.all(
+      adminEntries.map(async (e) => {
+        const m = e.metadata;
+        if (!m) return;
+        const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
+        const [agent, setup] = await Promise.all([readAgentState(e.adminDir, pending), readSetupRecord(e.adminDir)]);
+        agentStates.set(e.adminDir, agent);
+        setups.set(e.adminDir, setupStatusOf(setup));
+      }),
+    );
+    const [listOut, refsOut] = await Promise.all([
+      this.git.out(this.repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }),
+      this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, 'refs/heads'], { readOnly: true }),
+    ]);
+    const records = parseWorktreeList(listOut);
+    const refs = parseRefs(refsOut);
+    const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null; problem: string | null }>();
+    for (const e of adminEntries) if (e.worktreePath) metaByPath.set(e.worktreePath, e);
+
+    const changed = options.changed ?? 'all';
+    const changedSet = changed === 'all' ? null : new Set(changed.map((p) => path.resolve(p)));
+    const worktrees = await mapPool(records, this.statusPool, (record) =>
+      this.statusOf(record, refs, metaByPath, agentStates, setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
+    );
+    return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
+  }
+
+  /**
+   * The status of one instance, exactly as a snapshot would show it, from that instance's own files
+   * (admin dir: HEAD, locked, gitdir; agent state; setup), one `for-each-ref` of its branch and base
+   * and one `git status` (plus `rev-list`/`merge-tree` only when the snapshot would run them): the
+   * cost does not grow with the number of worktrees. null when git would not list the worktree.
+   */
+  async one(inst: InstanceFiles, options: Pick<SnapshotOptions, 'conflicts'> = {}): Promise<WorktreeStatus | null> {
+    const { adminDir } = inst;
+    // Agent facts before git facts, as in a snapshot.
+    const m = inst.metadata;
+    const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
+    const [agent, setup] = await Promise.all([readAgentState(adminDir, pending), readSetupRecord(adminDir)]);
+    const record = readWorktreeRecord(adminDir);
+    if (!record) return null;
+    const wanted = [...new Set([...(record.symref?.startsWith('refs/') ? [record.symref] : []), `refs/heads/${m.base}`])];
+    const refs = parseRefs(await this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, ...wanted], { readOnly: true }));
+    for (const name of [...refs.keys()]) if (!wanted.includes(name)) refs.delete(name);
+    // What `worktree list` does: HEAD resolved through the branch it names (unborn: no commit).
+    if (record.symref) record.head = refs.get(record.symref)?.sha ?? null;
+    const byPath = new Map([[path.resolve(record.path), { adminDir, metadata: m, problem: null }]]);
+    return this.statusOf(record, refs, byPath, new Map([[adminDir, agent]]), new Map([[adminDir, setupStatusOf(setup)]]), true, options.conflicts ?? true);
+  }
+
+  private async statusOf(
+    record: WorktreeRecord,
+    refs: Map<string, RefInfo>,
+    metaByPath: Map<string, { adminDir: string; metadata: InstanceMetadata | null; problem: string | null }>,
+    agentStates: Map<string, AgentState>,
+    setups: Map<string, SetupStatus | null>,
+    filesChanged: boolean,
+    withConflicts: boolean,
+  ): Promise<WorktreeStatus> {
+    const isMain = record.bare || (this.repo.mainWorktree !== null && path.resolve(record.path) === path.resolve(this.repo.mainWorktree));
+    const admin = metaByPath.get(path.resolve(record.path));
+    const meta = admin?.metadata ?? null;
+    const branch = record.branchRef?.startsWith('refs/heads/') ? record.branchRef.slice('refs/heads/'.length) : null;
+    const kind: WorktreeKind = isMain ? 'main' : meta ? 'instance' : 'foreign';
+    const adminDir = isMain ? this.repo.commonDir : (admin?.adminDir ?? null);
+    const base = meta?.base ?? null;
+
+    const dirty = record.prunable || record.bare ? null : await this.dirtyOf(record, adminDir, filesChanged);
+
+    let ahead: number | null = null;
+    let behind: number | null = null;
+    let conflictFiles: string[] = [];
+    let conflictsWithBase: boolean | null = null;
+    let landedByContent = false;
+    const baseRef = base ? refs.get(`refs/heads/${base}`) : undefined;
+    const baseSha = baseRef?.sha;
+    const ref = record.branchRef ? refs.get(record.branchRef) : undefined;
+    let landedByRecord = false;
+    if (baseSha && record.head) {
+      // The branch tracks its base (set at spawn): for-each-ref already counted; else one rev-list, cached.
+      const tracked = ref && ref.sha === record.head && ref.upstream === `refs/heads/${base}` ? ref.track : null;
+      ({ ahead, behind } = tracked ?? (await this.aheadBehind(baseSha, record.head)));
+      // Landed by Axiom (squash included) and unchanged since: landed while the landing commit stays
+      // in the base's history, whatever the base does next (a reset that drops it ends it).
+      const landing = ahead > 0 && ref?.sha === record.head ? recordedLanding(meta, base!, record.head) : null;
+      landedByRecord = landing !== null && (await this.isAncestor(landing, baseSha));
+      if (landedByRecord) {
+        conflictsWithBase = false;
+      } else if (withConflicts && !this.git.untrusted && ahead > 0 && behind > 0) {
+        // Untrusted repository: merge-tree would run a merge driver its config names, so conflicts stay unknown.
+        const merge = await this.mergeOf(baseSha, record.head);
+        conflictFiles = merge.conflicts;
+        conflictsWithBase = conflictFiles.length > 0;
+        // Squashed, rebased or cherry-picked into the base: merging again would change nothing.
+        landedByContent = !conflictsWithBase && merge.tree === baseRef!.tree;
+      } else if (ahead === 0 || behind === 0) {
+        conflictsWithBase = false;
+      }
+    }
+    // By ancestry, by content, or by Axiom's landing record checked by ancestry: a landing undone on
+    // the base (its commit no longer in the base's history) is no longer "merged".
+    const merged = kind === 'instance' && record.head !== null && ((ahead === 0 && meta !== null && record.head !== meta.baseSha) || landedByContent || landedByRecord);
+
+    const lastCommit: LastCommit | null = ref && record.head === ref.sha ? { sha: ref.sha, subject: ref.subject, date: ref.date } : null;
+
+    const agentState: AgentState = (kind === 'instance' && adminDir && agentStates.get(adminDir)) || { phase: 'unknown', lastActivity: null };
+
+    const status: WorktreeStatus = {
+      kind,
+      id: meta?.id ?? null,
+      path: record.path,
+      adminDir,
+      branch,
+      head: record.head,
+      detached: record.detached,
+      base,
+      dirty: dirty?.counts ?? null,
+      changes: dirty?.entries ?? [],
+      ahead,
+      behind,
+      conflictsWithBase,
+      conflictFiles,
+      merged,
+      locked: record.locked,
+      prunable: record.prunable,
+      createdAt: meta?.createdAt ?? null,
+      agent: meta?.agent ?? null,
+      prompt: meta?.prompt ?? null,
+      launch: meta?.launch ?? null,
+      agentState,
+      lastCommit,
+      metadata: meta,
+      setup: (kind === 'instance' && adminDir && setups.get(adminDir)) || null,
+      ports: meta?.ports ?? [],
+      provisioned: meta?.provision?.provisioned ?? [],
+      included: meta?.provision?.included ?? [],
+    };
+    if (record.lockReason) status.lockReason = record.lockReason;
+    if (admin?.problem) status.problem = admin.problem;
+    if (record.prunableReason) status.prunableReason = record.prunableReason;
+    return status;
+  }
+
+  /** HEAD sha + the index file's mtime/size: if neither moved and no file event came, status is reused. */
+  private async fingerprint(record: WorktreeRecord, adminDir: string | null): Promise<string> {
+    if (!adminDir) return `${record.head}`;
+    try {
+      const st = await fs.stat(path.join(adminDir, 'index'));
+      return `${record.head}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return `${record.head}:noindex`;
+    }
+  }
+
+  private async dirtyOf(record: WorktreeRecord, adminDir: string | null, filesChanged: boolean): Promise<DirtyCacheEntry | null> {
+    const key = path.resolve(record.path);
+    const fingerprint = await this.fingerprint(record, adminDir);
+    const cached = this.dirtyCache.get(key);
+    if (!filesChanged && cached && cached.fingerprint === fingerprint) return cached;
+    try {
+      const out = await this.git.out(record.path, ['status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all'], {
+        readOnly: true,
+      });
+      // What Axiom provisioned is not work, whatever the instance's .gitignore now says.
+      const parsed = parseStatusV2(out);
+      const entries = adminDir ? withoutProvisioned(parsed.entries, readProvisioned(adminDir)) : parsed.entries;
+      const entry = { fingerprint, counts: entries.length === parsed.entries.length ? parsed.counts : countStatus(entries), entries };
+      this.dirtyCache.set(key, entry);
+      return entry;
+    } catch {
+      // The folder vanished between `worktree list` and now: report it as missing, not as an error.
+      this.dirtyCache.delete(key);
+      return null;
+    }
+  }
+
+  private async aheadBehind(baseSha: string, head: string): Promise<{ ahead: number; behind: number }> {
+    const key = `${baseSha}:${head}`;
+    const cached = this.aheadBehindCache.get(key);
+    if (cached) return cached;
+    const out = await this.git.out(this.repo.commonDir, ['rev-list', '--left-right', '--count', `${baseSha}...${head}`], {
+      readOnly: true,
+    });
+    const { left, right } = parseLeftRight(out);
+    const value = { ahead: right, behind: left };
+    this.aheadBehindCache.set(key, value);
+    return value;
+  }
+
+  /** Is `commit` in the history of `of`? Cached (both are commit ids, so the answer never changes). */
+  private async isAncestor(commit: string, of: string): Promise<boolean> {
+    const key = `${commit}:${of}`;
+    const cached = this.ancestorCache.get(key);
+    if (cached !== undefined) return cached;
+    const answer = await isAncestor(this.git, this.repo.commonDir, commit, of);
+    this.ancestorCache.set(key, answer);
+    return answer;
+  }
+
+  /** What merging `head` into the base would give: conflicting files, or the resulting tree. Cached. */
+  private async mergeOf(baseSha: string, head: string): Promise<{ conflicts: string[]; tree: string }> {
+    const key = `${baseSha}:${head}`;
+    const cached = this.mergeCache.get(key);
+    if (cached) return cached;
+    const { stdout, exitCode } = await this.git.run(
+      this.repo.commonDir,
+      ['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', '--allow-unrelated-histories', baseSha, head],
+      { readOnly: true, okExitCodes: [1] },
+    );
+    const parsed = parseMergeTree(stdout, exitCode);
+    const value = { conflicts: parsed.conflicts, tree: parsed.tree };
+    this.mergeCache.set(key, value);
+    return value;
+  }
+
+  /** Forgets the dirty state of one worktree so the next snapshot re-reads it. */
+  invalidate(worktreePath: string): void {
+    this.dirtyCache.delete(path.resolve(worktreePath));
+  }
+}

@@ -1,0 +1,542 @@
+/**
+ * The search driver (issue 18): many rounds of attempts that learn from each other, under a budget.
+ *
+ * A search starts as a record (searchRecord.ts) with one node, the root: the base commit. The
+ * driver then loops until the budget ends the search: it evaluates the root (a slot with no agent);
+ * selects nodes to expand (searchSelect.ts); expands each one by creating a child instance at the
+ * node's commit with a prompt built from the parent's result and feedback (searchPrompt.ts) and
+ * starting its agent headless; evaluates each child when its agent has finished and records the
+ * result in the child's node; and cleans the child's instance up (forced: anything it still holds is
+ * salvaged as usual — its evaluated state is the node's commit, kept by the node's ref). So a
+ * search never holds more live instances than its `parallel`.
+ *
+ * It ends at once on a stop request, the time budget or the target score (running attempts are
+ * stopped, their instances cleaned up with their work salvaged); it stops expanding when its
+ * attempts are used or its patience is over, and ends when nothing is running any more.
+ *
+ * One driver at a time: the driver's claim is in the record (pid and start time, and a lease),
+ * taken with compare-and-swap; `resume` takes over from a driver that is gone and continues from
+ * the recorded tree. The driver reaches the engine through {@link SearchEngine}, so it can be tested
+ * with a fake one.
+ */
+import * as os from 'node:os';
+import type { DiffSize } from '../explore/attempts';
+import { agentOutcomes, chooseAgent, searchOutcomes, type AgentOutcome } from './agentBandit';
+import type { AttemptRow } from '../explore/history';
+import { AxiomError, isAxiomError } from '../errors';
+import type { GitRunner } from '../git/git';
+import { currentProcessIdentity, formatProcessIdentity, isSameProcessAlive, parseProcessIdentity } from '../processes/processIdentity';
+import { parseAgentMix } from '../explore/race';
+import { DEFAULT_EVALUATION_TIMEOUT_SEC, SCORE_DIRECTIONS, type EvaluationSpec, type ScoreDirection } from '../explore/raceRecord';
+import type { RepoInfo } from '../git/repo';
+import { buildPrompt, feedbackOf } from './searchPrompt';
+import {
+  SELECT_MODES,
+  findSearch,
+  listSearches,
+  nodeInstanceId,
+  updateSearch,
+  validateSearchName,
+  writeSearch,
+  type Search,
+  type SearchBudget,
+  type SearchDriver,
+  type SearchNode,
+  type SearchRecord,
+  type SelectMode,
+} from './searchRecord';
+import { DEFAULT_EXPLORATION, bestNode, selectExpansions } from './searchSelect';
+import { DEFAULT_SEARCH_TEMPLATE } from './searchPrompt';
+
+export interface SearchOptions {
+  name: string;
+  /** The task ({task} of the prompt template). */
+  task: string;
+  /** Evaluation command template; default `.axiom.json`'s. */
+  evaluate?: string;
+  score?: ScoreDirection;
+  timeoutSec?: number;
+  /** `claude:2,codex:1` or `claude,codex`: the children's agents, round-robin; default claude (custom with agentCommand). */
+  agents?: string;
+  agentCommand?: string | string[];
+  base?: string;
+  width?: number;
+  parallel?: number;
+  attempts?: number;
+  minutes?: number;
+  targetScore?: number;
+  patience?: number;
+  select?: SelectMode;
+  exploration?: number;
+}
+
+/** What the repository configures for a search: its evaluation and its prompt template (`.axiom.json`). */
+export interface SearchDefaults {
+  evaluate: EvaluationSpec | null;
+  template: string | null;
+  /** The branch to start from when none is given. */
+  base: string | null;
+}
+
+export interface EvaluatedState {
+  passed: boolean;
+  score: number | null;
+  /** The commit evaluation recorded (HEAD, or the snapshot of uncommitted work). */
+  commit: string;
+  diff: DiffSize | null;
+  /** The evaluation's output (its log), from which the feedback is taken. */
+  log: string;
+}
+
+export type AgentProgress = 'working' | 'finished' | 'gone';
+
+/** What the driver needs of the engine: instances as slots, agents, evaluation, and the record's git. */
+export interface SearchEngine {
+  readonly git: GitRunner;
+  readonly repo: RepoInfo;
+  /** Resolves a branch to its commit (BaseNotFound when there is none). */
+  resolveBase(base: string): Promise<string>;
+  /** Checks before anything is created that these agents can be started with this prompt. */
+  checkAgents(agents: { id: string; agent: string; command: string | string[] | null }[], prompt: string): Promise<void>;
+  /** A new live instance `id` whose branch starts at `commit` (on top of `base`), agent and prompt recorded. */
+  spawnAt(id: string, at: { base: string; commit: string }, agent: string | null, prompt: string | null): Promise<void>;
+  /** Starts the instance's agent headless, through the launcher races use. */
+  launch(id: string, agent: string, command: string | string[] | null): Promise<void>;
+  /** Whether the instance's agent is still at work, has finished (a failed turn is stopped and counts as finished), or the instance is gone. */
+  progress(id: string): Promise<AgentProgress>;
+  stopAgent(id: string): Promise<void>;
+  /** Evaluates the instance with the search's evaluation (the race evaluation path). */
+  evaluate(id: string, spec: EvaluationSpec): Promise<EvaluatedState>;
+  /** Removes the instance (forced: its work is salvaged); an instance that is already gone is fine. */
+  cleanup(id: string): Promise<void>;
+  /** The recorded attempts (history) the agent choice learns from besides the searches; none when absent. */
+  pastAttempts?(): Promise<AttemptRow[]>;
+}
+
+export type SearchEvent =
+  | { kind: 'expanded'; node: SearchNode }
+  | { kind: 'evaluated'; node: SearchNode }
+  | { kind: 'failed'; node: SearchNode }
+  | { kind: 'ended'; search: Search };
+
+export interface DriveOptions {
+  /** How often the driver looks at its agents (ms). */
+  pollMs?: number;
+  /** How long a claim holds without renewal (ms); renewed at half of it. */
+  leaseMs?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: SearchEvent) => void;
+  now?: () => number;
+}
+
+export const DEFAULTS = { width: 2, parallel: 2, attempts: 10, select: 'uct' as SelectMode, exploration: DEFAULT_EXPLORATION };
+const MAX_PARALLEL = 20;
+const MAX_ATTEMPTS = 1000;
+const DEFAULT_LEASE_MS = 60_000;
+
+function wholeInRange(value: number | undefined, name: string, min: number, max: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new AxiomError('InvalidArgument', `${name} must be a whole number from ${min} to ${max} (got ${value}).`);
+  }
+}
+
+/** Checks the options of a new search (every rule, in the engine: each front end passes what it was given). */
+export function validateSearchOptions(o: SearchOptions): void {
+  validateSearchName(o.name);
+  if (typeof o.task !== 'string' || !o.task.trim()) throw new AxiomError('InvalidArgument', 'A search needs its task: what the agents are to do.');
+  wholeInRange(o.width, 'The width', 1, MAX_PARALLEL);
+  wholeInRange(o.parallel, 'The parallelism', 1, MAX_PARALLEL);
+  wholeInRange(o.attempts, 'The number of attempts', 1, MAX_ATTEMPTS);
+  wholeInRange(o.patience, 'The patience', 1, MAX_ATTEMPTS);
+  if (o.minutes !== undefined && !(o.minutes > 0 && Number.isFinite(o.minutes))) throw new AxiomError('InvalidArgument', `The time budget is a number of minutes > 0 (got ${o.minutes}).`);
+  if (o.targetScore !== undefined && !Number.isFinite(o.targetScore)) throw new AxiomError('InvalidArgument', 'The target score must be a number.');
+  if (o.exploration !== undefined && !(o.exploration >= 0 && Number.isFinite(o.exploration))) throw new AxiomError('InvalidArgument', `The exploration constant is a number ≥ 0 (got ${o.exploration}).`);
+  if (o.select !== undefined && !(SELECT_MODES as readonly string[]).includes(o.select)) throw new AxiomError('InvalidArgument', `The selection is one of ${SELECT_MODES.join(', ')} (got ${JSON.stringify(o.select)}).`);
+  if (o.score !== undefined && !(SCORE_DIRECTIONS as readonly string[]).includes(o.score)) throw new AxiomError('InvalidArgument', `The score direction is "higher" or "lower" (got ${JSON.stringify(o.score)}).`);
+  if (o.timeoutSec !== undefined && !(o.timeoutSec > 0)) throw new AxiomError('InvalidArgument', `The evaluation timeout is a number of seconds > 0 (got ${o.timeoutSec}).`);
+}
+
+/** Records a new search (its root = the base commit); nothing runs yet: {@link driveSearch} does. */
+export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: SearchDefaults): Promise<Search> {
+  validateSearchOptions(o);
+  refuseUntrusted(se);
+  const agents = parseAgentMix(o.agents, undefined, o.agentCommand ? 'custom' : 'claude');
+  if (o.agentCommand && !agents.includes('custom')) {
+    throw new AxiomError('InvalidArgument', 'The agent command is the custom agent\'s: include custom in the agent mix (e.g. custom:2,claude:1), or give no mix.');
+  }
+  if (agents.includes('custom') && !o.agentCommand) {
+    throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', { hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] } });
+  }
+  const command = o.evaluate ?? defaults.evaluate?.command ?? null;
+  if (!command?.trim()) {
+    throw new AxiomError('InvalidArgument', 'A search needs an evaluation command (e.g. "npm test"): give one, or set "evaluate" in .axiom.json.', {
+      hint: { next: [{ option: 'evaluate', value: 'npm test' }, { config: 'evaluate' }] },
+    });
+  }
+  const template = defaults.template ?? DEFAULT_SEARCH_TEMPLATE;
+  const firstPrompt = buildPrompt(template, o.task, null);
+  const unique = [...new Set(agents)];
+  await se.checkAgents(unique.map((agent) => ({ id: nodeInstanceId(o.name, 1), agent, command: agent === 'custom' ? o.agentCommand! : null })), firstPrompt);
+  const base = o.base ?? defaults.base;
+  if (!base) throw new AxiomError('BaseNotFound', 'This repository has no branch to start from yet: make a first commit.');
+  const baseSha = await se.resolveBase(base);
+  const createdAt = new Date().toISOString();
+  const record: SearchRecord = {
+    version: 1,
+    name: o.name,
+    task: o.task,
+    template,
+    base,
+    baseSha,
+    createdAt,
+    evaluate: { command, score: o.score ?? defaults.evaluate?.score ?? 'higher', timeoutSec: o.timeoutSec ?? defaults.evaluate?.timeoutSec ?? DEFAULT_EVALUATION_TIMEOUT_SEC },
+    agents,
+    agentCommand: o.agentCommand ?? null,
+    width: o.width ?? DEFAULTS.width,
+    parallel: o.parallel ?? DEFAULTS.parallel,
+    budget: { attempts: o.attempts ?? DEFAULTS.attempts, minutes: o.minutes ?? null, targetScore: o.targetScore ?? null, patience: o.patience ?? null },
+    select: o.select ?? DEFAULTS.select,
+    exploration: o.exploration ?? DEFAULTS.exploration,
+    state: 'running',
+    driver: null,
+    nodes: [{ id: 0, parent: null, round: 0, agent: null, prompt: null, instance: null, commit: baseSha, result: null, state: 'pending', createdAt }],
+  };
+  try {
+    return await writeSearch(se.git, se.repo, record, null);
+  } catch (e) {
+    if (isAxiomError(e)) throw new AxiomError('AlreadyExists', `A search named ${JSON.stringify(o.name)} already exists: resume it, or pick another name.`);
+    throw e;
+  }
+}
+
+/** A search runs agents and the repository's evaluation command: never in an untrusted workspace. */
+function refuseUntrusted(se: SearchEngine): void {
+  if (se.git.untrusted) throw new AxiomError('Untrusted', 'This workspace is not trusted: a search runs agents and the repository\'s evaluation command, so it does not run here.');
+}
+
+// ---- budget ----
+
+export type Ending = { now: boolean; reason: string } | null;
+
+function meetsTarget(score: number | null, target: number, direction: ScoreDirection): boolean {
+  return score !== null && (direction === 'higher' ? score >= target : score <= target);
+}
+
+/**
+ * Whether the budget ends the search: `now` (a stop request, the time budget, the target reached:
+ * running attempts are stopped) or by draining (attempts used, patience over: nothing new is
+ * expanded, and the search ends when nothing runs). Null: go on.
+ */
+export function budgetEnding(s: Pick<SearchRecord, 'state' | 'createdAt' | 'budget' | 'nodes' | 'evaluate'>, now: number): Ending {
+  if (s.state === 'stopping') return { now: true, reason: 'stopped on request' };
+  const b: SearchBudget = s.budget;
+  if (b.minutes !== null && now >= Date.parse(s.createdAt) + b.minutes * 60_000) return { now: true, reason: `the time budget (${b.minutes} min) is used` };
+  const direction = s.evaluate.score;
+  if (b.targetScore !== null && s.nodes.some((n) => n.state === 'evaluated' && n.result?.passed && meetsTarget(n.result.score, b.targetScore!, direction))) {
+    return { now: true, reason: `the target score ${b.targetScore} is reached` };
+  }
+  const attempts = s.nodes.filter((n) => n.parent !== null).length;
+  if (attempts >= b.attempts) return { now: false, reason: `all ${b.attempts} attempts are used` };
+  if (b.patience !== null) {
+    const best = bestNode(s.nodes, direction);
+    const finishedRounds = s.nodes.filter((n) => n.state === 'evaluated' || n.state === 'failed').map((n) => n.round);
+    if (best && Math.max(...finishedRounds) - best.round >= b.patience) return { now: false, reason: `no better node for ${b.patience} round${b.patience === 1 ? '' : 's'}` };
+  }
+  return null;
+}
+
+// ---- the driver's claim ----
+
+const HOST = os.hostname();
+
+function driverHolds(d: SearchDriver, now: number): boolean {
+  const id = parseProcessIdentity(d.holder);
+  // On this machine the process itself says whether it still drives; elsewhere only the lease can.
+  if (id && (d.host === undefined || d.host === HOST)) return isSameProcessAlive(id);
+  return now < Date.parse(d.leaseUntil);
+}
+
+/** Is the search driven right now (by a live driver)? */
+export function isDriven(s: Pick<SearchRecord, 'driver'>, now = Date.now()): boolean {
+  return s.driver !== null && driverHolds(s.driver, now);
+}
+
+function claimOf(now: number, leaseMs: number): SearchDriver & { host: string } {
+  const me = currentProcessIdentity();
+  return { holder: formatProcessIdentity(me), pid: me.pid, host: HOST, claimedAt: new Date(now).toISOString(), leaseUntil: new Date(now + leaseMs).toISOString() };
+}
+
+/** Takes the search's driver claim (Locked while another live driver holds it). */
+export async function claimSearch(se: SearchEngine, search: Search, now: number, leaseMs = DEFAULT_LEASE_MS): Promise<Search> {
+  const mine = claimOf(now, leaseMs);
+  return updateSearch(se.git, se.repo, search, (r) => {
+    if (r.driver && r.driver.holder !== mine.holder && driverHolds(r.driver, now)) {
+      throw new AxiomError('Locked', `Search ${r.name} is driven by another process (${r.driver.holder}); wait for it, or stop the search.`);
+    }
+    if (r.state === 'done' || r.state === 'stopped') throw new AxiomError('InvalidArgument', `Search ${r.name} has ended (${r.stopReason ?? r.state}); start a new one to search further.`);
+    return { ...r, driver: mine };
+  });
+}
+
+// ---- the driver ----
+
+/** The driver of one search in this process: the loop, the nodes in flight, the record's updates. */
+class Driver {
+  private search!: Search;
+  private readonly inFlight = new Set<number>();
+  private writes: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+  /** What the agent choice knows from before this driver: races, instances, the other searches. */
+  private prior: AgentOutcome[] = [];
+  private readonly holder = formatProcessIdentity(currentProcessIdentity());
+  private readonly now: () => number;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly se: SearchEngine,
+    private readonly options: DriveOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.pollMs = options.pollMs ?? 1000;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  /** Record changes of this process, one after the other (each a compare-and-swap against the others'). */
+  private update(change: (r: SearchRecord) => SearchRecord): Promise<Search> {
+    const next = this.writes.then(async () => {
+      this.search = await updateSearch(this.se.git, this.se.repo, this.search, change);
+      return this.search;
+    });
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  private patchNode(id: number, patch: Partial<SearchNode>): Promise<Search> {
+    return this.update((r) => ({ ...r, nodes: r.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n)) }));
+  }
+
+  private node(id: number): SearchNode {
+    return this.search.nodes.find((n) => n.id === id)!;
+  }
+
+  async run(name: string): Promise<Search> {
+    refuseUntrusted(this.se);
+    this.search = await claimSearch(this.se, await findSearch(this.se.git, this.se.repo, name), this.now(), this.leaseMs);
+    await this.recover();
+    if (new Set(this.search.agents).size > 1) {
+      const [rows, searches] = await Promise.all([this.se.pastAttempts?.() ?? [], listSearches(this.se.git, this.se.repo)]);
+      this.prior = agentOutcomes(rows, searches, name);
+    }
+    for (;;) {
+      if (this.options.signal?.aborted) {
+        // This process stops driving; the search goes on with the next `resume`.
+        await this.update((r) => (r.driver?.holder === this.holder ? { ...r, driver: null } : r));
+        throw new AxiomError('InvalidArgument', 'Driving the search was cancelled; resume it to go on.');
+      }
+      if (this.failure) throw this.failure;
+      await this.writes;
+      this.search = await findSearch(this.se.git, this.se.repo, name);
+      if (this.search.driver?.holder !== this.holder) throw new AxiomError('Locked', `Search ${name} was taken over by another driver (${this.search.driver?.holder ?? 'none'}).`);
+      if (Date.parse(this.search.driver.leaseUntil) - this.now() < this.leaseMs / 2) await this.update((r) => ({ ...r, driver: claimOf(this.now(), this.leaseMs) }));
+      const ending = budgetEnding(this.search, this.now());
+      if (ending?.now) return this.end(ending.reason);
+      await this.watchRunning();
+      const live = this.search.nodes.filter((n) => n.instance !== null || this.inFlight.has(n.id)).length;
+      const root = this.node(0);
+      if (root.state === 'pending' && !this.inFlight.has(0)) await this.startRoot();
+      else if (!ending && root.state !== 'pending' && root.state !== 'running') await this.expand(this.search.parallel - live);
+      const busy = this.search.nodes.some((n) => n.state === 'pending' || n.state === 'running') || this.inFlight.size > 0;
+      if (!busy) {
+        const expandable = this.search.nodes.some((n) => n.state === 'evaluated' && n.commit);
+        if (ending) return this.end(ending.reason);
+        if (!expandable) return this.end('no node is left to expand');
+      }
+      await sleep(this.pollMs, this.options.signal);
+    }
+  }
+
+  /** What a driver that is gone left: instances of finished nodes, nodes it had not started yet. */
+  private async recover(): Promise<void> {
+    for (const n of this.search.nodes) {
+      if (n.state === 'pending' && n.instance) {
+        // Its spawn or launch was cut off: the root starts again; any other node failed.
+        await this.se.cleanup(n.instance);
+        if (n.parent === null) await this.patchNode(n.id, { instance: null });
+        else await this.fail(n.id, 'interrupted before its agent started (the driver stopped)');
+      } else if ((n.state === 'evaluated' || n.state === 'failed') && n.instance) {
+        await this.se.cleanup(n.instance);
+        await this.patchNode(n.id, { instance: null });
+      }
+    }
+  }
+
+  private async fail(id: number, error: string): Promise<void> {
+    const node = this.node(id);
+    if (node.instance) await this.se.cleanup(node.instance);
+    await this.patchNode(id, { state: 'failed', error, instance: null });
+    this.options.onEvent?.({ kind: 'failed', node: this.node(id) });
+  }
+
+  private async startRoot(): Promise<void> {
+    const root = this.node(0);
+    const instance = nodeInstanceId(this.search.name, 0);
+    this.inFlight.add(0);
+    try {
+      await this.patchNode(0, { instance });
+      await this.se.spawnAt(instance, { base: this.search.base, commit: root.commit ?? this.search.baseSha }, null, null);
+      await this.patchNode(0, { state: 'running' });
+    } catch (e) {
+      if (!isAxiomError(e)) throw e;
+      await this.fail(0, `the base could not be evaluated: ${e.message}`);
+    } finally {
+      this.inFlight.delete(0);
+    }
+  }
+
+  /** Expands the selected nodes into at most `slots` new children, within the attempts left. */
+  private async expand(slots: number): Promise<void> {
+    // An evaluation recorded since the loop looked may have ended the budget.
+    if (budgetEnding(this.search, this.now())) return;
+    const attemptsLeft = this.search.budget.attempts - this.search.nodes.filter((n) => n.parent !== null).length;
+    const n = Math.min(slots, attemptsLeft);
+    if (n <= 0) return;
+    const picks = selectExpansions({ ...this.search, direction: this.search.evaluate.score }, n);
+    for (const pick of picks) {
+      for (let i = 0; i < pick.children; i++) {
+        if (!(await this.expandOne(pick.node))) return;
+      }
+    }
+  }
+
+  /** One child of `parentId`; false when no more children can be made now (the live limit). */
+  private async expandOne(parentId: number): Promise<boolean> {
+    const parent = this.node(parentId);
+    const id = Math.max(...this.search.nodes.map((x) => x.id)) + 1;
+    const agent = this.chooseAgent();
+    const prompt = buildPrompt(this.search.template, this.search.task, parent.result);
+    const instance = nodeInstanceId(this.search.name, id);
+    const node: SearchNode = { id, parent: parentId, round: parent.round + 1, agent, prompt, instance, commit: null, result: null, state: 'pending', createdAt: new Date(this.now()).toISOString() };
+    this.inFlight.add(id);
+    try {
+      await this.update((r) => ({ ...r, nodes: [...r.nodes, node] }));
+      try {
+        await this.se.spawnAt(instance, { base: this.search.base, commit: parent.commit! }, agent, prompt);
+      } catch (e) {
+        if (!isAxiomError(e)) throw e;
+        if (e.code === 'LimitReached') {
+          // Not an attempt: the machine's live limit is reached; the node is taken back and tried again later.
+          await this.update((r) => ({ ...r, nodes: r.nodes.filter((x) => x.id !== id) }));
+          return false;
+        }
+        await this.fail(id, `its instance could not be created: ${e.message}`);
+        return true;
+      }
+      try {
+        await this.se.launch(instance, agent, agent === 'custom' ? this.search.agentCommand : null);
+      } catch (e) {
+        if (!isAxiomError(e)) throw e;
+        await this.fail(id, `its agent could not start: ${e.message}`);
+        return true;
+      }
+      await this.patchNode(id, { state: 'running' });
+      this.options.onEvent?.({ kind: 'expanded', node: this.node(id) });
+      return true;
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  /** The agent of the next child: UCB1 over what is known from before and this search's own attempts so far. */
+  private chooseAgent(): string {
+    const pending = new Map<string, number>();
+    for (const n of this.search.nodes) if (n.agent && (n.state === 'pending' || n.state === 'running')) pending.set(n.agent, (pending.get(n.agent) ?? 0) + 1);
+    return chooseAgent(this.search.agents, [...this.prior, ...searchOutcomes(this.search)], pending).agent;
+  }
+
+  /** Looks at every running node: a finished agent is evaluated (in the background), a gone instance fails its node. */
+  private async watchRunning(): Promise<void> {
+    for (const n of this.search.nodes) {
+      if (n.state !== 'running' || !n.instance || this.inFlight.has(n.id)) continue;
+      const progress = await this.se.progress(n.instance);
+      if (progress === 'working') continue;
+      if (progress === 'gone') {
+        await this.fail(n.id, 'its instance is gone (cleaned up outside the search)');
+        continue;
+      }
+      this.inFlight.add(n.id);
+      void this.evaluateNode(n.id, n.instance).finally(() => this.inFlight.delete(n.id));
+    }
+  }
+
+  private async evaluateNode(id: number, instance: string): Promise<void> {
+    try {
+      let state: EvaluatedState;
+      try {
+        state = await this.se.evaluate(instance, this.search.evaluate);
+      } catch (e) {
+        if (!isAxiomError(e)) throw e;
+        await this.fail(id, `its evaluation could not run: ${e.message}`);
+        return;
+      }
+      const result = { passed: state.passed, score: state.score, feedback: feedbackOf(state.log), diff: state.diff, evaluatedAt: new Date(this.now()).toISOString() };
+      await this.patchNode(id, { state: 'evaluated', commit: state.commit, result });
+      this.options.onEvent?.({ kind: 'evaluated', node: this.node(id) });
+      // Its state is the node's commit now (held by the node's ref): the slot is freed.
+      await this.se.cleanup(instance);
+      await this.patchNode(id, { instance: null });
+    } catch (e) {
+      this.failure ??= e;
+    }
+  }
+
+  /** Ends the search: running attempts stopped and failed, their instances cleaned up, the record closed. */
+  private async end(reason: string): Promise<Search> {
+    // Evaluations under way finish first (their results are recorded), then what still runs is stopped.
+    while (this.inFlight.size > 0) await sleep(Math.min(this.pollMs, 200));
+    await this.writes;
+    for (const n of this.search.nodes) {
+      if (n.state !== 'pending' && n.state !== 'running') continue;
+      if (n.instance) await this.se.stopAgent(n.instance).catch(() => undefined);
+      await this.fail(n.id, `stopped: ${reason}`);
+    }
+    const stopped = this.search.state === 'stopping';
+    const ended = await this.update((r) => ({ ...r, state: stopped || r.state === 'stopping' ? 'stopped' : 'done', stopReason: reason, endedAt: new Date(this.now()).toISOString(), driver: null }));
+    this.options.onEvent?.({ kind: 'ended', search: ended });
+    return ended;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Drives the search until it ends (the budget, a stop request) and returns its final record. Locked
+ * when another live driver holds it. Also what `resume` runs: it continues from the recorded tree.
+ */
+export function driveSearch(se: SearchEngine, name: string, options: DriveOptions = {}): Promise<Search> {
+  return new Driver(se, options).run(name);
+}
+
+/**
+ * Asks the search to stop. A live driver ends it at its next look (running attempts stopped, their
+ * work salvaged); with no live driver this process ends it at once.
+ */
+export async function stopSearch(se: SearchEngine, name: string, options: Pick<DriveOptions, 'now' | 'pollMs'> = {}): Promise<Search> {
+  const now = options.now ?? Date.now;
+  let search = await findSearch(se.git, se.repo, name);
+  if (search.state === 'done' || search.state === 'stopped') return search;
+  search = await updateSearch(se.git, se.repo, search, (r) => (r.state === 'running' ? { ...r, state: 'stopping' } : r));
+  if (isDriven(search, now())) return search;
+  // Nobody drives it: this process does, and the first thing it sees is the stop request.
+  return new Driver(se, { ...options, pollMs: options.pollMs ?? 200 }).run(name);
+}
