@@ -59,8 +59,11 @@ export function formatHistory(rows: AttemptRow[]): string {
 
 export function formatStats(stats: AgentStats[]): string {
   if (stats.length === 0) return 'No attempts yet.\n';
-  return table(
-    ['agent', 'attempts', 'evaluated', 'pass rate', 'wins', 'median time'],
-    stats.map((s) => [s.agent, String(s.attempts), String(s.evaluated), s.passRate === null ? '–' : `${Math.round(s.passRate * 100)}%`, String(s.wins), seconds(s.medianDurationMs)]),
+  const num = (n: number | null, digits: number): string => (n === null ? '–' : n.toFixed(digits));
+  return (
+    table(
+      ['agent', 'attempts', 'evaluated', 'pass rate', 'mean gain', 'UCB', 'wins', 'median time'],
+      stats.map((s) => [s.agent, String(s.attempts), String(s.evaluated), s.passRate === null ? '–' : `${Math.round(s.passRate * 100)}%`, num(s.meanGain, 2), num(s.ucb, 3), String(s.wins), seconds(s.medianDurationMs)]),
+    ) + 'mean gain: score gained over the parent node by its search attempts; UCB: the value a search\'s choice of agent gives it (UCB1 on pass rate and score gain over every evaluated attempt).\n'
   );
 }

@@ -8,6 +8,7 @@ import { runAction } from './actions';
 import { list } from './actions/list';
 import { readStatus } from './actions/status';
 import type { AxiomMcpOptions, McpContext } from './context';
+import type { SearchDrive } from './actions/exploreContext';
 import { ok, toolError } from './refusal';
 import { listResources, readResource, type ResourceEntry } from './resources';
 import { parseToolArgs } from './schema';
@@ -15,6 +16,7 @@ import { parseToolArgs } from './schema';
 export class AxiomMcp implements McpContext {
   private enginePromise: Promise<AxiomEngine> | null = null;
   readonly handles = new Map<string, HeadlessHandle>();
+  readonly searches = new Map<string, SearchDrive>();
   readonly hookScript: string | null;
 
   constructor(readonly options: AxiomMcpOptions) {
@@ -58,8 +60,12 @@ export class AxiomMcp implements McpContext {
     return listResources(this);
   }
 
-  /** Lets the process exit: drops our ends of the agents' stdin (the agents keep running). */
+  /**
+   * Lets the process exit: drops our ends of the agents' stdin (the agents keep running) and stops
+   * driving searches (each gives up its claim; `resume` goes on from the recorded tree).
+   */
   dispose(): void {
+    for (const d of this.searches.values()) d.controller.abort();
     for (const h of this.handles.values()) h.stdin?.destroy();
     this.handles.clear();
   }

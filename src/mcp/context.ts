@@ -1,6 +1,7 @@
 /** What every action of the tool works with: the engine (opened on first use) and the agents this server started. */
 import type { AxiomEngine } from '../core';
 import type { HeadlessHandle } from '../agents/headless';
+import type { SearchDrive } from './actions/exploreContext';
 
 export interface AxiomMcpOptions {
   /** Any folder of the repository (or of one of its worktrees). */
@@ -18,5 +19,7 @@ export interface McpContext {
   readonly hookScript: string | null;
   /** Headless agents this server started, by admin dir: only these can receive `send`. */
   readonly handles: Map<string, HeadlessHandle>;
+  /** The searches this server drives (in the background), by name. */
+  readonly searches: Map<string, SearchDrive>;
   engine(): Promise<AxiomEngine>;
 }

@@ -83,15 +83,15 @@ export const EXPLORE_ACTION_HELP =
 export const EXPLORE_DESCRIPTIONS = {
   task: 'race, evaluate, rank, land, history: the race\'s task name; its members are <task>-1 … <task>-N (lowercase letters, digits, ".", "_", "-").',
   count: 'race: how many members (default: the total of "agents", else 3).',
-  agents: 'race: the agent mix, e.g. "claude:2,codex:1", or "claude,codex" spread over count (default claude; "custom" with "command").',
+  agents: 'race, search start: the agent mix, e.g. "claude:2,codex:1", or "claude,codex" spread over count (default claude; "custom" with "command"). A search chooses among the mix\'s agents by a bandit over the recorded attempts.',
   from: 'race: start every member from this instance\'s branch (expand a node); they merge back into it.',
   evaluate:
-    'race, evaluate: the evaluation command template, split without a shell ({prompt}, {id}, {worktree} fill whole arguments), e.g. "npm test". Exit 0 = passed; the last stdout line AXIOM_SCORE=<number> is the score. Default: .axiom.json "evaluate".',
-  score: 'race, evaluate: which score is better (default higher).',
-  timeoutSec: 'race, evaluate: seconds before an evaluation is stopped and counted as failed (default 600).',
-  wait: 'race: return only when every member has finished and been evaluated, with the ranking (default false: poll rank).',
+    'race, evaluate, search start: the evaluation command template, split without a shell ({prompt}, {id}, {worktree} fill whole arguments), e.g. "npm test". Exit 0 = passed; the last stdout line AXIOM_SCORE=<number> is the score; AXIOM_FEEDBACK=<text> lines are a search\'s feedback. Default: .axiom.json "evaluate".',
+  score: 'race, evaluate, search start: which score is better (default higher).',
+  timeoutSec: 'race, evaluate, search start: seconds before an evaluation is stopped and counted as failed (default 600).',
+  wait: 'race: return only when every member has finished and been evaluated, with the ranking (default false: poll rank). search start/resume: return only when the search ends, with its tree (default false: poll op status).',
   waitTimeoutSec:
-    'race with wait: seconds to wait at most (default 3600); members still at work or waiting for a person then come back in "unfinished" and count as failed.',
+    'race or search with wait: seconds to wait at most (default 3600; a search goes on being driven after it); race: members still at work or waiting for a person then come back in "unfinished" and count as failed.',
   all: 'land: land every live instance with commits in the conflict-free order (no race needed).',
   pick: 'land: land this member instead of the top-ranked passing one.',
   publish: 'land: publish the winner instead of merging it locally (push its branch, open a pull request as action "publish" does); the other members are salvaged and removed all the same.',

@@ -9,9 +9,10 @@ import { z } from 'zod';
 import { AxiomError, MERGE_STRATEGIES } from '../core';
 import { AGENT_NAMES, CLAUDE_PERMISSION_MODES } from '../agents/presets';
 import * as explore from './exploreSchema';
+import * as searchSchema from './searchSchema';
 
 export { TOOL_NAME } from './toolName';
-export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', 'stop', 'publish', ...explore.EXPLORE_ACTIONS] as const;
+export const ACTIONS = ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', 'stop', 'publish', ...explore.EXPLORE_ACTIONS, ...searchSchema.SEARCH_ACTIONS] as const;
 export type Action = (typeof ACTIONS)[number];
 export const LAUNCH_MODES = ['terminal', 'headless', 'none'] as const;
 
@@ -68,7 +69,7 @@ const publish = z.strictObject({
 });
 
 /** The strict check of each action's arguments (the advertised JSON Schema is generated from these). */
-export const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send, stop, publish, ...explore.EXPLORE_SCHEMAS } as const;
+export const BY_ACTION = { spawn, status, list, diff, merge, cleanup, send, stop, publish, ...explore.EXPLORE_SCHEMAS, ...searchSchema.SEARCH_SCHEMAS } as const;
 
 export type ToolArgs =
   | z.infer<typeof spawn>
@@ -80,7 +81,8 @@ export type ToolArgs =
   | z.infer<typeof send>
   | z.infer<typeof stop>
   | z.infer<typeof publish>
-  | z.infer<(typeof explore.EXPLORE_SCHEMAS)[keyof typeof explore.EXPLORE_SCHEMAS]>;
+  | z.infer<(typeof explore.EXPLORE_SCHEMAS)[keyof typeof explore.EXPLORE_SCHEMAS]>
+  | searchSchema.SearchArgs;
 export type SpawnArgs = z.infer<typeof spawn>;
 export type DiffArgs = z.infer<typeof diff>;
 export type MergeArgs = z.infer<typeof merge>;
@@ -126,16 +128,16 @@ type FieldName = Exclude<{ [A in Action]: keyof z.infer<(typeof BY_ACTION)[A]> }
 /** What each argument means, the one hand-written part of the JSON Schema (types and limits come from zod). */
 const DESCRIPTIONS: Record<FieldName, string> = {
   instanceId: 'Instance id (spawn, status, diff, merge, cleanup, send, stop, evaluate): lowercase letters, digits, ".", "_", "-", at most 40, starting with a letter or digit. Example: "solver1".',
-  baseBranch: 'spawn, race: branch to start from (default: the repository default branch).',
+  baseBranch: 'spawn, race, search start: branch to start from (default: the repository default branch).',
   useWorktree: 'spawn: must be true (the default). Every instance runs in its own git worktree; running in the main checkout is refused.',
   agent: 'spawn: agent preset (default claude). "custom" needs "command".',
-  prompt: 'spawn, race: the task for the agent (race: for every agent). With a prompt the default launch is "headless".',
+  prompt: 'spawn, race: the task for the agent (race: for every agent). With a prompt the default launch is "headless". search start: the task ({task} of the prompt each attempt gets).',
   launch:
     'spawn, race: "headless" runs the agent as a background process (output in the instance log); "terminal" asks the VS Code extension to open it in a terminal; "none" only creates the worktree. Default: headless when a prompt is given, else none.',
   command:
-    'spawn or race with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
+    'spawn, race or search with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
   permissionMode:
-    "spawn, race: Claude Code's --permission-mode for the headless Claude(s) started (default: the server's, else git config axiom.claudePermissionMode, else acceptEdits). Any other value is refused.",
+    "spawn, race, search: Claude Code's --permission-mode for the headless Claude(s) started (default: the server's, else git config axiom.claudePermissionMode, else acceptEdits). Any other value is refused.",
   includePatch: 'diff: include the unified patch (default true).',
   maxPatchBytes: `diff: cut the patch at this many bytes (default ${DEFAULT_PATCH_BYTES}); "truncated" says when it was cut.`,
   strategy: 'merge, land: how to bring the work back (default merge).',
@@ -150,6 +152,7 @@ const DESCRIPTIONS: Record<FieldName, string> = {
   title: "publish: the pull request title (default: the prompt's first line).",
   body: 'publish: the pull request body (default: the prompt, the commits and the evaluation with its score).',
   ...explore.EXPLORE_DESCRIPTIONS,
+  ...searchSchema.SEARCH_DESCRIPTIONS,
 };
 
 type JsonSchema = Record<string, unknown>;
@@ -200,7 +203,9 @@ export function buildInputSchema(): { type: 'object'; properties: Record<string,
         'diff: changed files with line counts and a unified patch; merge: bring the instance back (preview first); ' +
         "cleanup: remove the instance (refuses if work would be lost); send: type a line into the instance's agent; stop: stop the instance's agent (the instance and its work stay); " +
         'publish: push the branch (never forced) and open a pull request with gh, else return the compare URL. ' +
-        explore.EXPLORE_ACTION_HELP,
+        explore.EXPLORE_ACTION_HELP +
+        ' ' +
+        searchSchema.SEARCH_ACTION_HELP,
     },
   };
   for (const [name, field] of fields) properties[name] = { ...field, description: DESCRIPTIONS[name as FieldName] };

@@ -38,6 +38,8 @@ class FakeSlots implements SearchEngine {
   maxLive = 0;
   hold = false;
   stuck = false;
+  /** Agents whose attempts fix nothing (their children keep the parent's level). */
+  readonly stuckAgents = new Set<string>();
   evaluations = 0;
 
   constructor(
@@ -70,7 +72,7 @@ class FakeSlots implements SearchEngine {
     const inst = this.live.get(id)!;
     this.evaluations++;
     const parentLevel = this.levels.get(inst.commit) ?? 0;
-    const level = inst.agent ? Math.min(this.tests, parentLevel + (this.stuck ? 0 : 1)) : parentLevel;
+    const level = inst.agent ? Math.min(this.tests, parentLevel + (this.stuck || this.stuckAgents.has(inst.agent) ? 0 : 1)) : parentLevel;
     const commit = inst.agent ? git(this.dir, 'commit-tree', `${inst.commit}^{tree}`, '-p', inst.commit, '-m', `${id}: level ${level}`).trim() : inst.commit;
     this.levels.set(commit, level);
     const failing = Array.from({ length: this.tests - level }, (_, i) => `AXIOM_FEEDBACK=failing: test-${level + i + 1}`);
@@ -203,4 +205,21 @@ test('an untrusted workspace neither starts nor drives a search, and records not
   assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/searches/other/'), '');
   assert.equal((await findSearch(slots.git, slots.repo, 's')).driver, null, 'no claim was taken');
   assert.equal(fake.live.size, 0);
+});
+
+test('the agent of each attempt is chosen by the bandit: each agent of the mix tried first, then mostly the one that gains; a later search starts from what the first learned', async () => {
+  const slots = await setUp(20);
+  slots.stuckAgents.add('codex');
+  const mix = { ...OPTIONS, agents: 'codex,claude', agentCommand: undefined, width: 1, parallel: 1, select: 'best' as const };
+  await startSearch(slots, { ...mix, attempts: 8 }, DEFAULTS);
+  const first = await driveSearch(slots, 's', FAST);
+  const agents = first.nodes.filter((n) => n.parent !== null).map((n) => n.agent);
+  assert.deepEqual(agents.slice(0, 2), ['codex', 'claude'], 'each agent tried once first');
+  const claude = agents.filter((a) => a === 'claude').length;
+  assert.ok(claude > agents.length - claude, `claude (which gains) expands most (turns would give 4 each): ${agents.join(', ')}`);
+
+  // A second search learns from the first: no arm is untried, claude leads.
+  await startSearch(slots, { ...mix, name: 't', attempts: 1 }, DEFAULTS);
+  const second = await driveSearch(slots, 't', FAST);
+  assert.equal(second.nodes[1]!.agent, 'claude');
 });

@@ -14,7 +14,7 @@ import { driveSearch, startSearch } from '../../src/core/search/search';
 import { engineSearchSlots, landSearch, searchDefaults } from '../../src/core/search/searchEngine';
 import { findSearch, nodeRef, writeSearch, type SearchNode } from '../../src/core/search/searchRecord';
 import { formatProcessIdentity, currentProcessIdentity } from '../../src/core';
-import { git, makeRepo, worktreePaths, type TempRepo } from './helpers';
+import { git, makeRepo, runCli, worktreePaths, type TempRepo } from './helpers';
 import { TESTS, recordFor, writeSearchStandIns } from './searchStandIns';
 
 let repo: TempRepo;
@@ -43,7 +43,18 @@ test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its bud
   for (const n of done.nodes.filter((x) => x.commit)) {
     assert.equal(git(repo.dir, 'rev-parse', nodeRef('tests', n.id)).trim(), n.commit, `node ${n.id} is kept by its ref`);
   }
+  const reread = await findSearch(engine.git, engine.repo, 'tests');
+  assert.deepEqual(reread.nodes, done.nodes, 'every node\'s record is read back after gc');
   assert.equal(git(repo.dir, 'show', `${best.commit}:impl.txt`), Array.from({ length: TESTS }, (_, i) => `fix t${i + 1}\n`).join(''));
+
+  // What the agent choice learned (history --stats): every attempt gained one test.
+  const evaluatedAttempts = done.nodes.filter((n) => n.parent !== null && n.state === 'evaluated');
+  const stats = JSON.parse((await runCli(['-C', repo.dir, 'history', '--stats', '--json'])).stdout) as { agent: string; evaluated: number; meanGain: number; ucb: number }[];
+  const custom = stats.find((a) => a.agent === 'custom')!;
+  const [e, p] = [evaluatedAttempts.length, evaluatedAttempts.filter((n) => n.result!.passed).length];
+  assert.deepEqual([custom.evaluated, custom.meanGain], [e, 1]);
+  assert.ok(Math.abs(custom.ucb - ((e + p) / (2 * e) + Math.SQRT2 * Math.sqrt(Math.log(e) / e))) < 1e-9, `UCB1 of custom: ${custom.ucb}`);
+  assert.match((await runCli(['-C', repo.dir, 'history', '--stats'])).stdout, /^agent +attempts +evaluated +pass rate +mean gain +UCB +wins/);
 
   const landed = await landSearch(engine, 'tests');
   assert.equal(landed.node, best.id);
@@ -51,6 +62,22 @@ test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its bud
   assert.equal(fs.readFileSync(path.join(repo.dir, 'impl.txt'), 'utf8').split('\n').filter(Boolean).length, TESTS, 'the checked-out base moved with it');
   await assert.rejects(landSearch(engine, 'tests'), (e) => isAxiomError(e, 'AlreadyLanded'));
   assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'the landing instance is gone');
+});
+
+test('a search whose agent breaks a passing test every third attempt still reaches all-pass within its budget: UCT goes on from the better nodes', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent, 0, 3);
+  const engine = await AxiomEngine.open(repo.dir);
+  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  await startSearch(slots, { name: 'brk', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 12, width: 1, parallel: 1, targetScore: TESTS }, await searchDefaults(engine));
+  const done = await driveSearch(slots, 'brk', { pollMs: 50 });
+  assert.equal(done.stopReason, `the target score ${TESTS} is reached`, JSON.stringify(done.nodes.map((n) => [n.id, n.parent, n.result?.score])));
+  const scoreOf = (id: number): number => done.nodes[id]!.result!.score!;
+  const broken = done.nodes.filter((n) => n.parent !== null && n.state === 'evaluated' && scoreOf(n.id) < scoreOf(n.parent!));
+  assert.ok(broken.length >= 1, 'an attempt broke a passing test');
+  assert.ok(broken.every((n) => n.id % 3 === 0));
+  assert.ok(done.nodes.filter((n) => n.parent !== null).length <= 12);
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'no slot is left');
 });
 
 function evaluated(id: number, parent: number | null, commit: string, passed: boolean, score: number): SearchNode {

@@ -1,7 +1,7 @@
 /**
  * Fixtures of the search tests: a record to start from, and stand-ins of a search's tests (issue 18): a repository "has" TESTS failing tests; `tests.js` prints
  * AXIOM_FEEDBACK=failing: t<k> for each failing one and AXIOM_SCORE=<passing>, exits 0 when all
- * pass; `fixer.js {prompt}` fixes the first failing test its prompt's feedback names, one per attempt.
+ * pass; `fixer.js {prompt} {id}` fixes the first failing test its prompt's feedback names, one per attempt.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,8 +9,11 @@ import type { SearchRecord } from '../../src/core/search/searchRecord';
 
 export const TESTS = 4;
 
-/** The stand-ins of a search: `node fixer.js {prompt}` and `node tests.js`. */
-export function writeSearchStandIns(parent: string, agentDelayMs = 0): { agentCommand: string; evaluateCommand: string } {
+/**
+ * The stand-ins of a search: `node fixer.js {prompt}` and `node tests.js`. With `breakEvery` k, the
+ * attempts whose instance number is a multiple of k break a passing test instead (they drop its fix).
+ */
+export function writeSearchStandIns(parent: string, agentDelayMs = 0, breakEvery = 0): { agentCommand: string; evaluateCommand: string } {
   const dir = path.join(parent, 'search-stand-ins');
   fs.mkdirSync(dir, { recursive: true });
   // Fixes the first failing test its feedback names (one per attempt), and commits.
@@ -19,11 +22,18 @@ export function writeSearchStandIns(parent: string, agentDelayMs = 0): { agentCo
     `const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 setTimeout(() => {
-  const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
-  if (!m) return;
-  fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
+  const n = Number(/-n(\\d+)$/.exec(process.argv[3] || '')?.[1] ?? 0);
+  if (${breakEvery} > 0 && n % ${breakEvery} === 0) {
+    const fixes = fs.readFileSync('impl.txt', 'utf8').split('\\n').filter(Boolean);
+    if (fixes.length === 0) return;
+    fs.writeFileSync('impl.txt', fixes.slice(1).map((l) => l + '\\n').join(''));
+  } else {
+    const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
+    if (!m) return;
+    fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
+  }
   execFileSync('git', ['add', 'impl.txt']);
-  execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'fix ' + m[1]]);
+  execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'attempt ' + n]);
 }, ${agentDelayMs});
 `,
   );
@@ -40,7 +50,7 @@ console.log('AXIOM_SCORE=' + passing);
 process.exit(passing === ${TESTS} ? 0 : 1);
 `,
   );
-  return { agentCommand: `node ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt}`, evaluateCommand: `node ${JSON.stringify(path.join(dir, 'tests.js'))}` };
+  return { agentCommand: `node ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt} {id}`, evaluateCommand: `node ${JSON.stringify(path.join(dir, 'tests.js'))}` };
 }
 
 /** A search record with only its root, for tests that build the rest by hand. */

@@ -28,7 +28,7 @@ test('the server advertises one tool with a flat object schema, and resources', 
   const schema = tools.tools[0]!.inputSchema as { type: string; required: string[]; properties: Record<string, { enum?: string[] }> };
   assert.equal(schema.type, 'object');
   assert.deepEqual(schema.required, ['action']);
-  assert.deepEqual(schema.properties.action!.enum, ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', 'stop', 'publish', 'race', 'evaluate', 'rank', 'land', 'conflicts', 'history']);
+  assert.deepEqual(schema.properties.action!.enum, ['spawn', 'status', 'list', 'diff', 'merge', 'cleanup', 'send', 'stop', 'publish', 'race', 'evaluate', 'rank', 'land', 'conflicts', 'history', 'search']);
   for (const k of ['instanceId', 'useWorktree', 'baseBranch', 'agent', 'prompt', 'launch', 'command', 'strategy', 'preview', 'force', 'text']) {
     assert.ok(schema.properties[k], `schema has ${k}`);
   }

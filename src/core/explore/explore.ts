@@ -10,6 +10,8 @@ import { AxiomError, isAxiomError } from '../errors';
 import { evaluateInstance, resolveEvaluation, type EvaluateOptions } from './evaluate';
 import { forecastConflicts, MergeTreeCache, type Forecast } from '../merge/forecast';
 import { agentStats, attemptRows, type AgentStats, type AttemptRow } from './history';
+import { agentOutcomes, learnedArms } from '../search/agentBandit';
+import { listSearches } from '../search/searchRecord';
 import { executeLanding, executePublishLanding, landAll, resumeLanding, planLanding, type LandAllResult, type LandingPlan, type LandingPreview, type LandOptions, type LandResult, type PublishLandResult } from './land';
 import type { PublishOptions } from '../publish/publish';
 import type { MergeStrategy } from '../merge/merge';
@@ -188,7 +190,13 @@ export class Explorer {
 
   async history(options: { task?: string } = {}): Promise<History> {
     const { git, repo } = this.engine;
-    const [races, evaluations, entries, salvage] = await Promise.all([listRaces(git, repo), readEvaluations(git, repo), readAdminEntries(repo.commonDir), this.engine.listSalvage()]);
+    const [races, evaluations, entries, salvage, searches] = await Promise.all([
+      listRaces(git, repo),
+      readEvaluations(git, repo),
+      readAdminEntries(repo.commonDir),
+      this.engine.listSalvage(),
+      options.task ? [] : listSearches(git, repo),
+    ]);
     const live = entries.map((e) => e.metadata).filter((m): m is InstanceMetadata => m !== null);
     // An evaluated state (HEAD, or the snapshot of uncommitted work) that changed something and is
     // in its base now landed, even when it was merged by hand.
@@ -203,7 +211,8 @@ export class Explorer {
     if (options.task && selected.length === 0) await this.race(options.task); // NotFound with the list of races
     let attempts = attemptRows({ races: selected, evaluations, live, salvage, landedOutside: (e) => inBase.get(`${e.commit}:${e.base}`) === true });
     if (options.task) attempts = attempts.filter((a) => a.race === options.task);
-    return { attempts, agents: agentStats(attempts) };
+    // What a search's agent choice learned from them (the searches' nodes with their score gains).
+    return { attempts, agents: agentStats(attempts, learnedArms(agentOutcomes(attempts, searches))) };
   }
 
   /**

@@ -8,6 +8,7 @@ import type { DiffSize, EvaluationRecord } from './attempts';
 import type { InstanceMetadata } from '../instances/metadata';
 import type { Race } from './raceRecord';
 import type { SalvageRef } from '../instances/salvage';
+import type { ArmStats } from '../search/agentBandit';
 
 export type AttemptOutcome = 'landed' | 'salvaged' | 'cleaned' | 'open';
 
@@ -45,6 +46,10 @@ export interface AgentStats {
   /** Attempts that landed. */
   wins: number;
   medianDurationMs: number | null;
+  /** What a search's agent choice (agentBandit.ts) learned: the mean score gain of its search attempts, its mean reward and UCB1 value (null: none). */
+  meanGain: number | null;
+  reward: number | null;
+  ucb: number | null;
 }
 
 export interface HistoryInputs {
@@ -154,7 +159,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[mid]! : Math.round((s[mid - 1]! + s[mid]!) / 2);
 }
 
-export function agentStats(rows: readonly AttemptRow[]): AgentStats[] {
+export function agentStats(rows: readonly AttemptRow[], learned: readonly ArmStats[] = []): AgentStats[] {
   const byAgent = new Map<string, AttemptRow[]>();
   for (const r of rows) {
     const name = r.agent ?? '(none)';
@@ -164,6 +169,7 @@ export function agentStats(rows: readonly AttemptRow[]): AgentStats[] {
     .map(([agent, list]) => {
       const evaluated = list.filter((r) => r.passed !== null).length;
       const passed = list.filter((r) => r.passed === true).length;
+      const arm = learned.find((a) => a.agent === agent);
       return {
         agent,
         attempts: list.length,
@@ -172,6 +178,9 @@ export function agentStats(rows: readonly AttemptRow[]): AgentStats[] {
         passRate: evaluated ? passed / evaluated : null,
         wins: list.filter((r) => r.outcome === 'landed').length,
         medianDurationMs: median(list.map((r) => r.durationMs).filter((d): d is number => d !== null)),
+        meanGain: arm?.meanGain ?? null,
+        reward: arm?.reward ?? null,
+        ucb: arm?.ucb ?? null,
       };
     })
     .sort((a, b) => b.attempts - a.attempts || a.agent.localeCompare(b.agent));

@@ -21,6 +21,8 @@
  */
 import * as os from 'node:os';
 import type { DiffSize } from '../explore/attempts';
+import { agentOutcomes, chooseAgent, searchOutcomes, type AgentOutcome } from './agentBandit';
+import type { AttemptRow } from '../explore/history';
 import { AxiomError, isAxiomError } from '../errors';
 import type { GitRunner } from '../git/git';
 import { currentProcessIdentity, formatProcessIdentity, isSameProcessAlive, parseProcessIdentity } from '../processes/processIdentity';
@@ -31,6 +33,7 @@ import { buildPrompt, feedbackOf } from './searchPrompt';
 import {
   SELECT_MODES,
   findSearch,
+  listSearches,
   nodeInstanceId,
   updateSearch,
   validateSearchName,
@@ -106,6 +109,8 @@ export interface SearchEngine {
   evaluate(id: string, spec: EvaluationSpec): Promise<EvaluatedState>;
   /** Removes the instance (forced: its work is salvaged); an instance that is already gone is fine. */
   cleanup(id: string): Promise<void>;
+  /** The recorded attempts (history) the agent choice learns from besides the searches; none when absent. */
+  pastAttempts?(): Promise<AttemptRow[]>;
 }
 
 export type SearchEvent =
@@ -138,7 +143,7 @@ function wholeInRange(value: number | undefined, name: string, min: number, max:
 /** Checks the options of a new search (every rule, in the engine: each front end passes what it was given). */
 export function validateSearchOptions(o: SearchOptions): void {
   validateSearchName(o.name);
-  if (typeof o.task !== 'string' || !o.task.trim()) throw new AxiomError('InvalidArgument', 'A search needs its task (--prompt): what the agents are to do.');
+  if (typeof o.task !== 'string' || !o.task.trim()) throw new AxiomError('InvalidArgument', 'A search needs its task: what the agents are to do.');
   wholeInRange(o.width, 'The width', 1, MAX_PARALLEL);
   wholeInRange(o.parallel, 'The parallelism', 1, MAX_PARALLEL);
   wholeInRange(o.attempts, 'The number of attempts', 1, MAX_ATTEMPTS);
@@ -156,6 +161,9 @@ export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: 
   validateSearchOptions(o);
   refuseUntrusted(se);
   const agents = parseAgentMix(o.agents, undefined, o.agentCommand ? 'custom' : 'claude');
+  if (o.agentCommand && !agents.includes('custom')) {
+    throw new AxiomError('InvalidArgument', 'The agent command is the custom agent\'s: include custom in the agent mix (e.g. custom:2,claude:1), or give no mix.');
+  }
   if (agents.includes('custom') && !o.agentCommand) {
     throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', { hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] } });
   }
@@ -278,6 +286,8 @@ class Driver {
   private readonly inFlight = new Set<number>();
   private writes: Promise<unknown> = Promise.resolve();
   private failure: unknown = null;
+  /** What the agent choice knows from before this driver: races, instances, the other searches. */
+  private prior: AgentOutcome[] = [];
   private readonly holder = formatProcessIdentity(currentProcessIdentity());
   private readonly now: () => number;
   private readonly pollMs: number;
@@ -314,6 +324,10 @@ class Driver {
     refuseUntrusted(this.se);
     this.search = await claimSearch(this.se, await findSearch(this.se.git, this.se.repo, name), this.now(), this.leaseMs);
     await this.recover();
+    if (new Set(this.search.agents).size > 1) {
+      const [rows, searches] = await Promise.all([this.se.pastAttempts?.() ?? [], listSearches(this.se.git, this.se.repo)]);
+      this.prior = agentOutcomes(rows, searches, name);
+    }
     for (;;) {
       if (this.options.signal?.aborted) {
         // This process stops driving; the search goes on with the next `resume`.
@@ -399,7 +413,7 @@ class Driver {
   private async expandOne(parentId: number): Promise<boolean> {
     const parent = this.node(parentId);
     const id = Math.max(...this.search.nodes.map((x) => x.id)) + 1;
-    const agent = this.search.agents[(id - 1) % this.search.agents.length]!;
+    const agent = this.chooseAgent();
     const prompt = buildPrompt(this.search.template, this.search.task, parent.result);
     const instance = nodeInstanceId(this.search.name, id);
     const node: SearchNode = { id, parent: parentId, round: parent.round + 1, agent, prompt, instance, commit: null, result: null, state: 'pending', createdAt: new Date(this.now()).toISOString() };
@@ -431,6 +445,13 @@ class Driver {
     } finally {
       this.inFlight.delete(id);
     }
+  }
+
+  /** The agent of the next child: UCB1 over what is known from before and this search's own attempts so far. */
+  private chooseAgent(): string {
+    const pending = new Map<string, number>();
+    for (const n of this.search.nodes) if (n.agent && (n.state === 'pending' || n.state === 'running')) pending.set(n.agent, (pending.get(n.agent) ?? 0) + 1);
+    return chooseAgent(this.search.agents, [...this.prior, ...searchOutcomes(this.search)], pending).agent;
   }
 
   /** Looks at every running node: a finished agent is evaluated (in the background), a gone instance fails its node. */

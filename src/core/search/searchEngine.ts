@@ -69,6 +69,9 @@ export function engineSearchSlots(engine: AxiomEngine, launcher: MemberLauncher 
       const log = record.logFile ? await fs.promises.readFile(record.logFile, 'utf8').catch(() => '') : '';
       return { passed: record.passed, score: record.score, commit: record.commit, diff: record.diff, log };
     },
+    async pastAttempts() {
+      return (await engine.explore.history()).attempts;
+    },
     async cleanup(id) {
       spawned.delete(id);
       try {
@@ -107,7 +110,7 @@ export function nodeToLand(search: Search, id?: number): SearchNode {
   }
   const best = bestNode(search.nodes, search.evaluate.score, false);
   if (!best || !best.result?.passed) {
-    throw new AxiomError('NotFound', `Search ${search.name} has no passing node to land; name one with --node to land it anyway.`);
+    throw new AxiomError('NotFound', `Search ${search.name} has no passing node to land; name the node to land (its id) to land it anyway.`);
   }
   return best;
 }
@@ -143,7 +146,7 @@ export async function landSearch(engine: AxiomEngine, name: string, options: { n
       return { search: name, node: l.node, into: l.into, mergedSha: l.next, commits: 0, files: 0, resumed: true };
     }
   }
-  if (isDriven(search)) throw new AxiomError('Locked', `Search ${name} is still running: stop it (axiom search stop ${name}) or wait for it to end, then land.`);
+  if (isDriven(search)) throw new AxiomError('Locked', `Search ${name} is still running: stop it, or wait for it to end, then land.`);
   const node = nodeToLand(search, options.node);
   const into = search.base;
   const holder = formatProcessIdentity(currentProcessIdentity());

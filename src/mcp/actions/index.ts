@@ -14,10 +14,11 @@ import { spawn } from './spawn';
 import { status } from './status';
 import { stop } from './stop';
 import { EXPLORE_HANDLERS } from './explore';
+import { search } from './search';
 
 export type ActionHandler<A extends Action> = (ctx: McpContext, args: Extract<ToolArgs, { action: A }>) => Promise<Record<string, unknown>>;
 
-export const ACTION_HANDLERS: { [A in Action]: ActionHandler<A> } = { spawn, status, list, diff, merge, cleanup, send, stop, publish, ...EXPLORE_HANDLERS };
+export const ACTION_HANDLERS: { [A in Action]: ActionHandler<A> } = { spawn, status, list, diff, merge, cleanup, send, stop, publish, ...EXPLORE_HANDLERS, search };
 
 /** Runs the handler of `args.action` (arguments already checked by parseToolArgs). */
 export function runAction(ctx: McpContext, args: ToolArgs): Promise<Record<string, unknown>> {

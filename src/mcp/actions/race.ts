@@ -4,7 +4,8 @@
  * poll `rank`; `wait: true` returns only with the ranking.
  */
 import { AxiomError, type AxiomEngine, type Race, type RaceOptions } from '../../core';
-import { headlessLauncher, terminalRequestLauncher } from '../../agents/raceLauncher';
+import { terminalRequestLauncher } from '../../agents/raceLauncher';
+import { serverHeadlessLauncher } from './headlessAgents';
 import { claudePermissionMode } from './spawn';
 import type { RaceArgs } from '../exploreSchema';
 import type { ExploreMcpContext } from './exploreContext';
@@ -32,21 +33,9 @@ export async function race(ctx: ExploreMcpContext, args: RaceArgs): Promise<Reco
   const pids = new Map<string, { pid: number; logFile: string }>();
   const launcher =
     launch === 'headless'
-      ? headlessLauncher({
-          cwd: engine.repo.mainWorktree ?? engine.repo.commonDir,
-          hookScript: ctx.hookScript,
-          engine,
-          ...(permissionMode ? { permissionMode } : {}),
-          ...(ctx.options.nodePath ? { nodePath: ctx.options.nodePath } : {}),
-          onStarted: (h) => {
-            // Like spawn: this server holds the agent's input, so `send` reaches race members too.
-            ctx.handles.set(h.adminDir, h);
-            void h.exited.then(() => {
-              if (ctx.handles.get(h.adminDir) === h) ctx.handles.delete(h.adminDir);
-            });
-            exits.push(h.exited);
-            pids.set(h.id, { pid: h.pid, logFile: h.logFile });
-          },
+      ? serverHeadlessLauncher(ctx, engine, permissionMode, (h) => {
+          exits.push(h.exited);
+          pids.set(h.id, { pid: h.pid, logFile: h.logFile });
         })
       : launch === 'terminal'
         ? terminalRequestLauncher

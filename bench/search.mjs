@@ -1,0 +1,138 @@
+// Search benchmarks (called from bench/run.mjs; `node bench/search.mjs` runs them alone on a fresh repository):
+// - a generated repository of K failing tests (tests/t<i>.sh, and run-tests.sh that prints an
+//   AXIOM_FEEDBACK= line per failing test and AXIOM_SCORE=<passing>) and a stand-in agent that fixes
+//   the one failing test its prompt's feedback names (without feedback: a test picked by its id);
+// - for the same number of attempts, the best score after each round of a search next to one race
+//   of that many members (one round), both measured in this run;
+// - the search's own time per round (everything but its agents and evaluations), one attempt at a time.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+
+const require = createRequire(import.meta.url);
+const TESTS = Number(process.env.BENCH_SEARCH_TESTS ?? 6);
+const ATTEMPTS = Number(process.env.BENCH_SEARCH_ATTEMPTS ?? 8);
+const AGENT_MS = Number(process.env.BENCH_SEARCH_AGENT_MS ?? 500);
+const EVAL_MS = Number(process.env.BENCH_SEARCH_EVAL_MS ?? 200);
+
+const AGENT = `
+const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
+const [id, prompt] = process.argv.slice(2);
+setTimeout(() => {
+  const named = /failing: (t\\d+)/.exec(prompt || '');
+  const guess = 't' + ((Number(id.split('-').pop().replace(/\\D/g, '')) * 5) % ${TESTS} + 1);
+  fs.appendFileSync('impl.txt', 'fix ' + (named ? named[1] : guess) + '\\n');
+  execFileSync('git', ['add', 'impl.txt']);
+  execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'fix']);
+}, ${AGENT_MS});
+`;
+
+function runTests() {
+  return `#!/bin/sh
+pass=0
+for i in $(seq 1 ${TESTS}); do
+  if sh tests/t$i.sh; then pass=$((pass + 1)); else echo "AXIOM_FEEDBACK=failing: t$i"; fi
+done
+sleep ${EVAL_MS / 1000}
+echo "AXIOM_SCORE=$pass"
+[ "$pass" -eq ${TESTS} ]
+`;
+}
+
+/** The K failing tests on top of a fresh clone of `src` (the 200-file repository). */
+function withFailingTests(repo, git) {
+  fs.mkdirSync(path.join(repo, 'tests'), { recursive: true });
+  for (let i = 1; i <= TESTS; i++) fs.writeFileSync(path.join(repo, 'tests', `t${i}.sh`), `grep -qx 'fix t${i}' impl.txt\n`);
+  fs.writeFileSync(path.join(repo, 'run-tests.sh'), runTests());
+  fs.writeFileSync(path.join(repo, 'impl.txt'), '');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', `${TESTS} failing tests`);
+}
+
+const bestBy = (nodes, round) => Math.max(0, ...nodes.filter((n) => n.round <= round && n.state === 'evaluated' && n.result?.score != null).map((n) => n.result.score));
+
+export async function searchVsRace({ root, src, row, freshClone, git }) {
+  const core = require(path.join(root, 'out/src/core/index.js'));
+  const { headlessLauncher } = require(path.join(root, 'out/src/agents/raceLauncher.js'));
+  const setUp = async (label) => {
+    const { dir, repo } = freshClone(src, label);
+    withFailingTests(repo, git);
+    const agent = path.join(dir, 'agent.js');
+    fs.writeFileSync(agent, AGENT);
+    const engine = await core.AxiomEngine.open(repo);
+    return { dir, repo, engine, agentCommand: `node ${JSON.stringify(agent)} {id} {prompt}`, launcher: headlessLauncher({ cwd: repo, hookScript: null }) };
+  };
+
+  // One race of ATTEMPTS members: one round, every member from the base, the same prompt.
+  const r = await setUp('search-race');
+  await r.engine.explore.startRace({ task: 'r', count: ATTEMPTS, agentCommand: r.agentCommand, prompt: 'Make every test pass.', evaluate: 'sh run-tests.sh', launch: 'headless' }, r.launcher);
+  const raced = await r.engine.explore.waitForRace('r', {});
+  const raceBest = Math.max(0, ...raced.rows.map((x) => x.score ?? 0));
+  fs.rmSync(r.dir, { recursive: true, force: true });
+
+  // A search of the same number of attempts (UCT, width 2, parallel 2), driven as the CLI drives it.
+  const s = await setUp('search');
+  const slots = core.engineSearchSlots(s.engine, s.launcher);
+  await core.startSearch(slots, { name: 's', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: 'sh run-tests.sh', attempts: ATTEMPTS, width: 2, parallel: 2 }, await core.searchDefaults(s.engine));
+  const searched = await core.driveSearch(slots, 's');
+  fs.rmSync(s.dir, { recursive: true, force: true });
+  const rounds = Math.max(...searched.nodes.map((n) => n.round));
+  const perRound = Array.from({ length: rounds + 1 }, (_, k) => bestBy(searched.nodes, k));
+  for (let k = 1; k <= rounds; k++) {
+    row(`search, ${ATTEMPTS} attempts (${TESTS} failing tests): best score after round ${k}`, perRound[k], 'tests', k === 1 ? `one race of ${ATTEMPTS} members: ${raceBest}` : '');
+  }
+  row(`best score: search vs one race, same ${ATTEMPTS} attempts`, perRound[rounds] / Math.max(raceBest, 1), '×', `${perRound[rounds]} vs ${raceBest} of ${TESTS} tests; the search's rounds: ${perRound.slice(1).join(' → ')}`);
+}
+
+/** The search's own time per round: wall time minus its agents' and evaluations' time, one attempt at a time. */
+export async function searchOverhead({ root, src, row, freshClone, git }) {
+  const core = require(path.join(root, 'out/src/core/index.js'));
+  const { headlessLauncher } = require(path.join(root, 'out/src/agents/raceLauncher.js'));
+  const { dir, repo } = freshClone(src, 'search-overhead');
+  withFailingTests(repo, git);
+  const agent = path.join(dir, 'agent.js');
+  fs.writeFileSync(agent, AGENT);
+  const engine = await core.AxiomEngine.open(repo);
+  const slots = core.engineSearchSlots(engine, headlessLauncher({ cwd: repo, hookScript: null }));
+  await core.startSearch(slots, { name: 'o', task: 'Make every test pass.', agentCommand: `node ${JSON.stringify(agent)} {id} {prompt}`, evaluate: 'sh run-tests.sh', attempts: TESTS, width: 1, parallel: 1, select: 'best' }, await core.searchDefaults(engine));
+  const started = performance.now();
+  const done = await core.driveSearch(slots, 'o');
+  const wall = performance.now() - started;
+  const rows = (await engine.explore.history()).attempts.filter((a) => a.id.startsWith('o-n'));
+  const agents = rows.reduce((sum, a) => sum + (a.durationMs ?? 0), 0);
+  const evaluations = rows.reduce((sum, a) => sum + (a.evaluationMs ?? 0), 0);
+  const rounds = Math.max(...done.nodes.map((n) => n.round)) + 1; // the base's evaluation is a round too
+  row(
+    `search on the 200-file repository: its own time per round`,
+    (wall - agents - evaluations) / rounds / 1000,
+    's',
+    `${(wall / 1000).toFixed(1)} s for ${rounds} rounds of 1 attempt (agents ${(agents / 1000).toFixed(1)} s, evaluations ${(evaluations / 1000).toFixed(1)} s): spawn, reset to the node, launch, finish detection (1 s polls), evaluation bookkeeping, record, cleanup`,
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// Alone: `node bench/search.mjs` (after `npm run bench` built out/ and dist/).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const root = path.resolve(import.meta.dirname, '..');
+  const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' });
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-bench-search-src-'));
+  git(base, 'init', '-q', '-b', 'main');
+  for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(base, `file${i}.txt`), `file ${i}\n`);
+  git(base, 'add', '-A');
+  git(base, '-c', 'user.name=bench', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'generated');
+  const freshClone = (src, label) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `axiom-bench-${label}-`));
+    git(dir, 'clone', '-q', '--no-hardlinks', src, 'repo');
+    const repo = path.join(dir, 'repo');
+    git(repo, 'config', 'user.name', 'bench');
+    git(repo, 'config', 'user.email', 'b@b');
+    return { dir, repo };
+  };
+  const row = (name, value, unit, note = '') => console.log(`${name.padEnd(64)} ${value.toFixed(2).padStart(9)} ${unit.padEnd(6)} ${note}`);
+  await searchVsRace({ root, src: base, row, freshClone, git });
+  await searchOverhead({ root, src: base, row, freshClone, git });
+  fs.rmSync(base, { recursive: true, force: true });
+}
