@@ -74,3 +74,20 @@ test('the lock is re-entrant within one call chain and exclusive across concurre
   assert.deepEqual(order, ['a:start', 'a:nested', 'a:end', 'b']);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('a live holder that gets no CPU for longer than 15 s keeps its lock (a starved machine let a second landing in)', { skip: process.platform === 'win32' && 'SIGSTOP' }, async () => {
+  const dir = tempCommonDir();
+  const child = await holder(dir);
+  // Stopped, it cannot refresh the lock: what a starved process looks like to the others.
+  child.kill('SIGSTOP');
+  try {
+    await assert.rejects(withRepoLock(dir, async () => 'stolen', { waitMs: 18_000 }), (e: unknown) => e instanceof AxiomError && e.code === 'Locked');
+  } finally {
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+  // Once it is gone, its lock is taken over at once.
+  assert.equal(await withRepoLock(dir, async () => 'mine', { waitMs: 3000 }), 'mine');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -4,8 +4,8 @@
  *
  * Two additions to proper-lockfile:
  * - The holder writes who it is (pid + process start time) into the lock dir. A lock whose holder is
- *   provably dead (killed with SIGKILL, crashed) is taken over at once instead of after the 15 s
- *   staleness timeout; a holder that cannot be proven dead keeps its lock.
+ *   provably dead (killed with SIGKILL, crashed) is taken over at once instead of after the staleness
+ *   timeout (STALE_MS, 10 min); a holder that cannot be proven dead keeps its lock, however starved.
  * - The first hold finishes what killed operations left: removals (removalJournal.ts) and landings
  *   (landingJournal.ts).
  * - Re-entrant within one async call chain: an operation made of operations (land = merge, then
@@ -23,6 +23,8 @@ import { GitRunner } from '../git/git';
 
 export const LOCK_NAME = 'axiom.lock';
 const OWNER_FILE = 'owner.json';
+/** How long a lock whose holder is not provably dead stays its holder's without a refresh. */
+export const STALE_MS = 10 * 60_000;
 
 export interface LockOptions {
   /** How long to wait for another writer before giving up (ms). */
@@ -61,8 +63,11 @@ export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>,
         lockfilePath: lockDir,
         realpath: false,
         fs: lockFs,
-        // A holder that stopped refreshing (hung, or on another machine sharing the folder) loses its lock after `stale` ms.
-        stale: 15_000,
+        // A holder that stopped refreshing loses its lock after `stale` ms. Not 15 s: on a starved machine
+        // (load 45 on 2 cores) a live holder went that long without a refresh, a second landing took the
+        // lock and ran beside the first. A dead holder is taken over at once by its identity (below);
+        // a live one that hangs keeps the lock this long, and waiters are told "Locked" meanwhile.
+        stale: STALE_MS,
         update: 5_000,
         retries: 0,
         onCompromised: () => {
