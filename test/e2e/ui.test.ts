@@ -245,11 +245,11 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
 
   step('Open in New Window: the new window says which instance it is (status bar, highlighted row); no Reveal in File Manager in a browser', async () => {
     const { wb, context } = e;
-    const entries = await wb.menuEntries('spike-cache');
+    const entries = await wb.menuEntries('spike-cache', 'Open');
     assert.ok(entries.includes('Copy Path'), entries.join(' | '));
     assert.ok(!entries.includes('Reveal in File Manager'), `offered where it cannot work: ${entries.join(' | ')}`);
     const popup = context.waitForEvent('page', { timeout: 30_000 });
-    await wb.contextMenu('spike-cache', 'Open in New Window');
+    await wb.contextMenu('spike-cache', 'Open in New Window', 'Open');
     const page = await popup;
     try {
       const url = new URL(page.url());

@@ -130,10 +130,11 @@ export class Workbench {
    * Right-click a row and pick an entry of its context menu. A click that lands while the menu is still
    * settling is sometimes dropped (the menu stays open, the entry highlighted): then Enter picks it.
    */
-  async contextMenu(label: string, entry: string): Promise<void> {
+  async contextMenu(label: string, entry: string, submenu?: string): Promise<void> {
     await this.row(label).click({ button: 'right' });
-    const menu = this.page.locator('.context-view .monaco-menu');
-    const item = menu.locator('.action-menu-item', { has: this.page.locator(`.action-label[aria-label="${entry}"]`) });
+    const menu = this.page.locator('.context-view .monaco-menu').first();
+    const within = submenu ? await this.openSubmenu(submenu) : menu;
+    const item = within.locator('.action-menu-item', { has: this.page.locator(`.action-label[aria-label="${entry}"]`) });
     await item.waitFor({ timeout: 30_000 });
     await item.hover();
     await item.click();
@@ -146,15 +147,34 @@ export class Workbench {
     }
   }
 
-  /** The entries of a row's context menu (the menu is closed again). */
-  async menuEntries(label: string): Promise<string[]> {
+  /** The entries of a row's context menu, or of one of its submenus (the menu is closed again). */
+  async menuEntries(label: string, submenu?: string): Promise<string[]> {
     await this.row(label).click({ button: 'right' });
-    const menu = this.page.locator('.context-view .monaco-menu');
+    const menu = this.page.locator('.context-view .monaco-menu').first();
     await menu.locator('.action-menu-item').first().waitFor({ timeout: 30_000 });
-    const entries = await menu.locator('.action-menu-item .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
+    const within = submenu ? await this.openSubmenu(submenu) : menu;
+    const entries = await within.locator('.action-menu-item .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
     await this.page.keyboard.press('Escape');
+    if (submenu) await this.page.keyboard.press('Escape');
     await menu.waitFor({ state: 'detached', timeout: 30_000 });
     return entries;
+  }
+
+  /** Opens a submenu of the open context menu (Agent ▸, Race ▸, Open ▸) and returns it. */
+  private async openSubmenu(name: string): Promise<Locator> {
+    const menu = this.page.locator('.context-view .monaco-menu').first();
+    const item = menu.locator('.action-menu-item', { has: this.page.locator(`.action-label[aria-label="${name}"]`) }).first();
+    await item.waitFor({ timeout: 30_000 });
+    await item.hover();
+    const sub = this.page.locator('.context-view .monaco-submenu .monaco-menu').first();
+    try {
+      await sub.waitFor({ timeout: 3000 });
+    } catch {
+      await item.focus();
+      await this.page.keyboard.press('ArrowRight');
+      await sub.waitFor({ timeout: 30_000 });
+    }
+    return sub;
   }
 
   /** Selects rows as a person does: a click on the first, Ctrl+click on the others. */
