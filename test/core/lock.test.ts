@@ -91,3 +91,16 @@ test('a live holder that gets no CPU for longer than 15 s keeps its lock (a star
   assert.equal(await withRepoLock(dir, async () => 'mine', { waitMs: 3000 }), 'mine');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('a lock whose holder was killed before it wrote its owner record is taken over once unrefreshed for 15 s, not after 10 min', async () => {
+  const dir = tempCommonDir();
+  const lockDir = path.join(dir, LOCK_NAME);
+  fs.mkdirSync(lockDir);
+  // Just made: its holder may still be naming itself — refused.
+  await assert.rejects(withRepoLock(dir, async () => 'x', { waitMs: 300 }), (e: unknown) => e instanceof AxiomError && e.code === 'Locked');
+  // Unrefreshed for 20 s (a live holder touches it every 5 s): its holder is gone.
+  const past = new Date(Date.now() - 20_000);
+  fs.utimesSync(lockDir, past, past);
+  assert.equal(await withRepoLock(dir, async () => 'taken', { waitMs: 3000 }), 'taken');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

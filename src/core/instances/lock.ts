@@ -25,6 +25,8 @@ export const LOCK_NAME = 'axiom.lock';
 const OWNER_FILE = 'owner.json';
 /** How long a lock whose holder is not provably dead stays its holder's without a refresh. */
 export const STALE_MS = 10 * 60_000;
+/** How long a lock with no owner record (its holder killed before it wrote one) waits to be taken over. */
+export const OWNERLESS_STALE_MS = 15_000;
 
 export interface LockOptions {
   /** How long to wait for another writer before giving up (ms). */
@@ -141,7 +143,11 @@ function readOwner(dir: string): ProcessIdentity | null {
  */
 function takeOverFromDeadHolder(lockDir: string): boolean {
   const owner = readOwner(lockDir);
-  if (!owner || owner.startTime === null || isSameProcessAlive(owner)) return false;
+  // No owner record: the holder died between creating the lock and naming itself (a kill in that
+  // window), or is in that window now. A live holder refreshes the lock's time every 5 s, so one that
+  // is ownerless and unrefreshed for OWNERLESS_STALE_MS is taken as dead.
+  const dead = owner ? owner.startTime !== null && !isSameProcessAlive(owner) : unrefreshedMs(lockDir) > OWNERLESS_STALE_MS;
+  if (!dead) return false;
   const aside = `${lockDir}.dead-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   try {
     fs.renameSync(lockDir, aside);
@@ -149,7 +155,8 @@ function takeOverFromDeadHolder(lockDir: string): boolean {
     return true; // another waiter moved it first: just try again
   }
   const moved = readOwner(aside);
-  if (!moved || moved.pid !== owner.pid || moved.startTime !== owner.startTime) {
+  const same = owner ? moved !== null && moved.pid === owner.pid && moved.startTime === owner.startTime : moved === null;
+  if (!same) {
     // A new holder took the lock between our read and the move: give it back.
     try {
       fs.renameSync(aside, lockDir);
@@ -160,4 +167,13 @@ function takeOverFromDeadHolder(lockDir: string): boolean {
   }
   fs.rmSync(aside, { recursive: true, force: true });
   return true;
+}
+
+/** How long ago the lock dir was created or last refreshed (0 when it is gone). */
+function unrefreshedMs(lockDir: string): number {
+  try {
+    return Date.now() - fs.statSync(lockDir).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
