@@ -342,7 +342,7 @@ describe('Workbench (issue 12): rows, order, bulk actions, messages to agents', 
   describe('where things are offered, and what they are called', () => {
     it('Reveal in File Manager is hidden in the browser and refused there with a way out', async () => {
       const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as PackageJson;
-      const reveal = pkg.contributes.menus['view/item/context'].find((m) => m.command === 'axiom.revealInOS')!;
+      const reveal = Object.values(pkg.contributes.menus).flat().find((m) => m.command === 'axiom.revealInOS')!; // in the row's Open ▸ submenu
       assert.match(reveal.when, /!isWeb && !remoteName/);
       assert.equal(vscode.env.uiKind, vscode.UIKind.Web, 'code-server is a browser window');
       await assert.rejects(exec('axiom.revealInOS', { id: 'x2' }), (e: Error) => /works only in a desktop window/.test(e.message) && !/not found/.test(e.message));
