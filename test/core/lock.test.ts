@@ -104,3 +104,32 @@ test('a lock whose holder was killed before it wrote its owner record is taken o
   assert.equal(await withRepoLock(dir, async () => 'taken', { waitMs: 3000 }), 'taken');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('an operation that holds the lock past its first refresh (5 s) still releases it: the next operation gets it at once (a 15 s landing left it held for 10 min)', async () => {
+  const dir = tempCommonDir();
+  const lockDir = path.join(dir, LOCK_NAME);
+  // Held until proper-lockfile has refreshed the lock's time (every 5 s): a lock it took as
+  // compromised is never refreshed again, and is taken over by others as stale.
+  const refreshed = await withRepoLock(dir, async () => {
+    const first = fs.statSync(lockDir).mtimeMs;
+    for (let waited = 0; waited < 30_000; waited += 200) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (fs.statSync(lockDir).mtimeMs !== first) return true;
+    }
+    return false;
+  });
+  assert.ok(refreshed, 'the lock was refreshed while held');
+  assert.equal(fs.existsSync(lockDir), false, 'the lock is gone once its operation ends');
+  // And a refresh in the middle of a hold keeps the lock the holder's: a second process waits.
+  const seen: string[] = [];
+  const first = withRepoLock(dir, async () => {
+    await new Promise((r) => setTimeout(r, 6_500));
+    seen.push('first done');
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  await withRepoLock(dir, async () => seen.push('second'), { waitMs: 20_000 });
+  await first;
+  assert.deepEqual(seen, ['first done', 'second']);
+  assert.equal(fs.existsSync(lockDir), false);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -94,7 +94,7 @@ export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>,
       stderr: lastError instanceof Error ? lastError.message : String(lastError),
     });
   }
-  writeOwner(lockDir);
+  const ownerRecord = writeOwner(lockDir);
   try {
     // A cleanup killed between moving a folder aside and finishing is finished or undone here, by
     // the next operation, not left for the user to notice (repair does it itself, to report it).
@@ -104,17 +104,52 @@ export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>,
     if (hasLandingJournal({ commonDir })) await recoverLandings(new GitRunner({ untrusted: true }), { commonDir }).catch(() => undefined);
     return await held.run(new Set([...(held.getStore() ?? []), commonDir]), work);
   } finally {
-    await release().catch(() => undefined);
+    await release().catch(() => removeOwnLock(lockDir, ownerRecord));
   }
 }
 
-function writeOwner(lockDir: string): void {
+/**
+ * Names the holder inside the lock dir. proper-lockfile refreshes the lock only while the dir's mtime
+ * is the one it set, and writing a file into the dir changes that mtime: left so, the first refresh
+ * (5 s in) took the lock as compromised, its release left the dir behind with a live owner, and every
+ * later operation waited for the 10 min staleness. So the dir's mtime is put back as it was.
+ * Returns the record written ('' when none could be).
+ */
+function writeOwner(lockDir: string): string {
   const tmp = path.join(lockDir, `${OWNER_FILE}.${process.pid}.tmp`);
+  const record = JSON.stringify({ ...currentProcessIdentity(), at: new Date().toISOString(), token: Math.random().toString(36).slice(2) });
   try {
-    fs.writeFileSync(tmp, JSON.stringify({ ...currentProcessIdentity(), at: new Date().toISOString() }));
+    const { atime, mtime } = fs.statSync(lockDir);
+    fs.writeFileSync(tmp, record);
     fs.renameSync(tmp, path.join(lockDir, OWNER_FILE));
+    fs.utimesSync(lockDir, atime, mtime);
+    return record;
   } catch {
     /* without an owner record the lock is only taken over after the staleness timeout */
+    return '';
+  }
+}
+
+/**
+ * proper-lockfile would not release (the lock was taken as compromised): remove the lock dir only
+ * while it still holds this holding's own record — moved aside first, so a holder that took it over
+ * meanwhile keeps it.
+ */
+function removeOwnLock(lockDir: string, ownerRecord: string): void {
+  if (!ownerRecord || holderStamp(lockDir) !== ownerRecord) return;
+  const aside = `${lockDir}.released-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  try {
+    fs.renameSync(lockDir, aside);
+  } catch {
+    return;
+  }
+  if (holderStamp(aside) === ownerRecord) fs.rmSync(aside, { recursive: true, force: true });
+  else {
+    try {
+      fs.renameSync(aside, lockDir);
+    } catch {
+      /* another holder locked meanwhile; the moved lock was not ours to keep */
+    }
   }
 }
 
