@@ -4,39 +4,42 @@
  * the hidden `axiom __complete <kind>`, which reads the worktrees' metadata files and the refs with
  * one git process and prints one name a line. It never fails loudly: any problem prints nothing.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readAdminEntries, RACE_REF_PREFIX, SALVAGE_PREFIX, commandLine } from '../core';
+import { GitRunner, readAdminEntries, RACE_REF_PREFIX, SALVAGE_PREFIX, SEARCH_REF_PREFIX, commandLine } from '../core';
 import { EXIT, type CliIO, type Completion, type CompletionKind, type OptionSpec, type Verb } from './context';
 import { GLOBAL_OPTIONS } from './help';
 
 export const COMPLETION_KINDS: readonly CompletionKind[] = ['instance', 'race', 'search', 'salvage', 'verb'];
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
-/** Searches' records, by analogy with races' (`refs/axiom/searches/<name>/<ms>`). */
-const SEARCH_REF_PREFIX = 'refs/axiom/searches/';
+/** Completion runs while the user types: read-only, and given up after 5 s rather than hang the shell. */
+const COMPLETION_TIMEOUT_MS = 5000;
 
-function gitOut(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve) => {
-    execFile('git', ['-C', cwd, ...args], { encoding: 'utf8', timeout: 5000, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) =>
-      resolve(err ? '' : stdout),
-    );
-  });
+/** git's output, or '' on any failure (completion prints nothing rather than an error). */
+async function gitOut(git: GitRunner, cwd: string, args: string[]): Promise<string> {
+  try {
+    return (await git.run(cwd, args, { readOnly: true, signal: AbortSignal.timeout(COMPLETION_TIMEOUT_MS) })).stdout;
+  } catch {
+    return '';
+  }
 }
 
 /** The names of one kind in the repository at `where`, sorted and unique; [] on any problem. */
 export async function completionNames(kind: CompletionKind, where: string, verbs: Record<string, Verb>): Promise<string[]> {
   if (kind === 'verb') return Object.keys(verbs);
-  const common = (await gitOut(where, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
+  // rev-parse and for-each-ref read no index and run no filter, so no repository program starts even
+  // in a repository the user just cloned: untrusted mode's extra config read per folder is not needed.
+  const git = new GitRunner();
+  const common = (await gitOut(git, where, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
   if (!common) return [];
   let names: string[];
   if (kind === 'instance') {
     names = (await readAdminEntries(common)).flatMap((e) => (e.metadata ? [e.metadata.id] : []));
   } else {
     const prefix = kind === 'race' ? RACE_REF_PREFIX : kind === 'search' ? SEARCH_REF_PREFIX : SALVAGE_PREFIX;
-    const refs = (await gitOut(common, ['for-each-ref', '--format=%(refname)', prefix])).split('\n').filter(Boolean);
-    // A race or search is named by its task (`<prefix><task>/<ms>`); a salvage ref by the whole ref.
+    const refs = (await gitOut(git, common, ['for-each-ref', '--format=%(refname)', prefix])).split('\n').filter(Boolean);
+    // A race or search is named by the first part after its prefix (`<prefix><name>/…`); a salvage ref by the whole ref.
     names = kind === 'salvage' ? refs : refs.map((r) => r.slice(prefix.length).split('/')[0]!).filter(Boolean);
   }
   return [...new Set(names)].sort();

@@ -8,7 +8,7 @@ import { VERBS } from '../../src/cli/verbs';
 import { optionSyntax } from '../../src/cli/help';
 import { fishScript, zshScript } from '../../src/cli/completion';
 import { runCli as runCliInProcess } from '../../src/cli/run';
-import { makeRepo, runCli, type TempRepo } from './helpers';
+import { git, makeRepo, runCli, type TempRepo } from './helpers';
 
 /** The CLI in this process (help needs no repository): its exit code and output. */
 async function inProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -110,6 +110,22 @@ test('axiom __complete: one name a line; outside a repository or for an unknown 
   for (const args of [['instance'], ['nope'], ['race', '-C', path.join(repo.parent, 'gone')]]) {
     const r = await runCli(['__complete', ...args], { cwd: repo.parent });
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', ''], args.join(' '));
+  }
+});
+
+test('axiom __complete search names a search once, by its name, from its record and node refs; an inherited GIT_DIR (a git hook, a wrapper) does not derail it', async () => {
+  const head = git(repo.dir, 'rev-parse', 'HEAD').trim();
+  for (const ref of ['refs/axiom/searches/tune/record', 'refs/axiom/searches/tune/nodes/n1', 'refs/axiom/searches/tune/nodes/n2']) git(repo.dir, 'update-ref', ref, head);
+  try {
+    const searches = await runCli(['__complete', 'search'], { cwd: repo.dir });
+    assert.deepEqual([searches.code, searches.stdout, searches.stderr], [0, 'tune\n', '']);
+    // Git exports GIT_DIR to the hooks it runs; completion reads the repository the shell is in, not that one.
+    const elsewhere = await runCli(['__complete', 'instance'], { cwd: repo.dir, env: { GIT_DIR: path.join(repo.parent, 'no-such.git') } });
+    assert.deepEqual([elsewhere.code, elsewhere.stdout], [0, 'fix-login\nspeedup-1\n']);
+  } finally {
+    git(repo.dir, 'update-ref', '-d', 'refs/axiom/searches/tune/record');
+    git(repo.dir, 'update-ref', '-d', 'refs/axiom/searches/tune/nodes/n1');
+    git(repo.dir, 'update-ref', '-d', 'refs/axiom/searches/tune/nodes/n2');
   }
 });
 
