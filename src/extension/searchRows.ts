@@ -95,7 +95,9 @@ export function attemptTreeItem(row: SearchAttemptRow): vscode.TreeItem {
   const best = bestNode(s.nodes, s.evaluate.score, false)?.id === n.id;
   const hasChildren = s.nodes.some((x) => x.parent === n.id);
   const item = new vscode.TreeItem(n.parent === null ? `#0 base` : `#${n.id}`, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-  item.id = `search:${row.model.root}:${s.name}:${n.id}`;
+  // VS Code keeps an element's collapse state by id: a node first shown without children would stay
+  // folded when its attempts arrive. Its id changes once it has children, so the tree opens as it grows.
+  item.id = `search:${row.model.root}:${s.name}:${n.id}${hasChildren ? '' : ':leaf'}`;
   item.description = [nodeSummary(n), `round ${n.round}`, ...(n.agent ? [n.agent] : []), ...(best ? ['best'] : [])].join(' · ');
   item.iconPath = nodeIcon(n, best);
   const md = new vscode.MarkdownString();

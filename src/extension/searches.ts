@@ -68,6 +68,18 @@ export class RepositorySearches implements vscode.Disposable {
     const refs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(model.engine.repo.commonDir), '{packed-refs,refs/axiom/searches/**}'));
     const moved = (): void => this.schedule();
     this.subs.push(refs, refs.onDidCreate(moved), refs.onDidChange(moved), refs.onDidDelete(moved));
+    // A search another process drives (the CLI, MCP) spawns and removes its slots: a change in the set of
+    // instances is a reason to look again too, so a missed ref event (seen once in code-server, a search of
+    // the CLI never shown) does not hide a search. Edits inside worktrees change no slot and cost nothing.
+    let instances = '';
+    this.subs.push(
+      model.onDidChange(() => {
+        const now = model.worktrees().map((w) => w.id ?? '').sort().join('\n');
+        if (now === instances) return;
+        instances = now;
+        this.schedule();
+      }),
+    );
     this.firstRead = this.refresh();
   }
 

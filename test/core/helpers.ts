@@ -43,7 +43,8 @@ export function makeRepo(files: Record<string, string> = { 'README.md': '# test\
       return git(dir, 'rev-parse', 'HEAD').trim();
     },
     cleanup() {
-      fs.rmSync(parent, { recursive: true, force: true });
+      // Retried: a process a failed test left behind may still be writing in .git (ENOTEMPTY).
+      fs.rmSync(parent, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
   repo.commit('initial', files);

@@ -1,6 +1,8 @@
 /** `axiom search` (issue 18): start and drive, status, tree, land once; a background driver; usage errors. */
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { git, makeRepo, runCli, worktreePaths, type TempRepo } from './helpers';
 import { TESTS, writeSearchStandIns } from './searchStandIns';
 
@@ -91,29 +93,35 @@ test('axiom search without --wait is driven in the background; stop ends it; usa
 
 test('a search whose background driver is killed (SIGKILL) mid-attempt is continued by search resume to all-pass', async () => {
   repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
-  const s = writeSearchStandIns(repo.parent, 1500);
+  // The attempts from node 2 on wait while this file exists: round 2 is at work until the test lets it go
+  // (a fixed delay was missed by the polls below on a loaded machine, and the test waited for ever).
+  const hold = path.join(repo.parent, 'hold');
+  fs.writeFileSync(hold, '');
+  const s = writeSearchStandIns(repo.parent, { hold: { file: hold, from: 2 } });
   const r = await runCli([
     '-C', repo.dir, 'search', 'k', '--prompt', 'Make every test pass.', '--agent-command', s.agentCommand, '--evaluate', s.evaluateCommand,
     '--attempts', '10', '--width', '1', '--parallel', '1', '--select', 'best', '--target-score', String(TESTS), '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
   let pid = 0;
-  for (let i = 0; ; i++) {
+  // Deadlines, not poll counts: one poll is a CLI start, seconds on a loaded machine.
+  for (const deadline = Date.now() + 300_000; ; ) {
     const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean; search: { driver: { pid: number } | null; nodes: NodeDoc[] } };
     if (st.driven && st.search.nodes.some((n) => n.state === 'running' && n.round === 2)) {
       pid = st.search.driver!.pid;
       break;
     }
-    assert.ok(i < 600, 'the background driver reaches round 2');
+    assert.ok(Date.now() < deadline, 'the background driver reaches round 2');
     await new Promise((res) => setTimeout(res, 50));
   }
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; ; i++) {
+  for (const deadline = Date.now() + 120_000; ; ) {
     const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean };
     if (!st.driven) break;
-    assert.ok(i < 100, 'the killed driver no longer drives');
+    assert.ok(Date.now() < deadline, 'the killed driver no longer drives');
     await new Promise((res) => setTimeout(res, 50));
   }
+  fs.rmSync(hold); // the attempt at work during the kill finishes now
   const resumed = await runCli(['-C', repo.dir, 'search', 'resume', 'k', '--json']);
   assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
   const doc = JSON.parse(resumed.stdout) as { search: { state: string; stopReason: string; nodes: NodeDoc[] } };

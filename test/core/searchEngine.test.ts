@@ -66,7 +66,7 @@ test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its bud
 
 test('a search whose agent breaks a passing test every third attempt still reaches all-pass within its budget: UCT goes on from the better nodes', async () => {
   repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
-  const s = writeSearchStandIns(repo.parent, 0, 3);
+  const s = writeSearchStandIns(repo.parent, { breakEvery: 3 });
   const engine = await AxiomEngine.open(repo.dir);
   const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
   await startSearch(slots, { name: 'brk', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 12, width: 1, parallel: 1, targetScore: TESTS }, await searchDefaults(engine));

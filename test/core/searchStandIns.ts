@@ -9,11 +9,22 @@ import type { SearchRecord } from '../../src/core/search/searchRecord';
 
 export const TESTS = 4;
 
+export interface SearchStandInOptions {
+  /** The agent waits this long before it works (ms). */
+  agentDelayMs?: number;
+  /** Every k-th attempt (by instance number) breaks a passing test instead of fixing one. */
+  breakEvery?: number;
+  /** How many tests the evaluation runs (default TESTS). */
+  tests?: number;
+  /** While this file exists, the attempts from node `from` on wait before they work: a test holds an attempt at work for as long as it needs, whatever the machine's speed. */
+  hold?: { file: string; from: number };
+}
+
 /**
- * The stand-ins of a search: `node fixer.js {prompt}` and `node tests.js`. With `breakEvery` k, the
- * attempts whose instance number is a multiple of k break a passing test instead (they drop its fix).
+ * The stand-ins of a search: `node fixer.js {prompt} {id}` and `node tests.js` (see SearchStandInOptions).
  */
-export function writeSearchStandIns(parent: string, agentDelayMs = 0, breakEvery = 0): { agentCommand: string; evaluateCommand: string } {
+export function writeSearchStandIns(parent: string, options: SearchStandInOptions = {}): { agentCommand: string; evaluateCommand: string } {
+  const { agentDelayMs = 0, breakEvery = 0, tests = TESTS, hold } = options;
   const dir = path.join(parent, 'search-stand-ins');
   fs.mkdirSync(dir, { recursive: true });
   // Fixes the first failing test its feedback names (one per attempt), and commits.
@@ -21,8 +32,9 @@ export function writeSearchStandIns(parent: string, agentDelayMs = 0, breakEvery
     path.join(dir, 'fixer.js'),
     `const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
-setTimeout(() => {
-  const n = Number(/-n(\\d+)$/.exec(process.argv[3] || '')?.[1] ?? 0);
+const n = Number(/-n(\\d+)$/.exec(process.argv[3] || '')?.[1] ?? 0);
+const hold = ${JSON.stringify(hold?.file ?? '')};
+const work = () => {
   if (${breakEvery} > 0 && n % ${breakEvery} === 0) {
     const fixes = fs.readFileSync('impl.txt', 'utf8').split('\\n').filter(Boolean);
     if (fixes.length === 0) return;
@@ -34,7 +46,15 @@ setTimeout(() => {
   }
   execFileSync('git', ['add', 'impl.txt']);
   execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'attempt ' + n]);
-}, ${agentDelayMs});
+};
+const start = () => setTimeout(work, ${agentDelayMs});
+if (hold && n >= ${hold?.from ?? 0}) {
+  const waiting = setInterval(() => {
+    if (fs.existsSync(hold)) return;
+    clearInterval(waiting);
+    start();
+  }, 50);
+} else start();
 `,
   );
   fs.writeFileSync(
@@ -42,12 +62,12 @@ setTimeout(() => {
     `const fs = require('node:fs');
 const impl = fs.existsSync('impl.txt') ? fs.readFileSync('impl.txt', 'utf8') : '';
 let passing = 0;
-for (let k = 1; k <= ${TESTS}; k++) {
+for (let k = 1; k <= ${tests}; k++) {
   if (impl.includes('fix t' + k + '\\n')) passing++;
   else console.log('AXIOM_FEEDBACK=failing: t' + k);
 }
 console.log('AXIOM_SCORE=' + passing);
-process.exit(passing === ${TESTS} ? 0 : 1);
+process.exit(passing === ${tests} ? 0 : 1);
 `,
   );
   return { agentCommand: `node ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt} {id}`, evaluateCommand: `node ${JSON.stringify(path.join(dir, 'tests.js'))}` };

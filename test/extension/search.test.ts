@@ -7,8 +7,10 @@
  * salvage of their slots) it made, and moves main back where it was.
  */
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { Search, SpawnedInstance } from '../../src/core';
 import type { SearchCommandResult } from '../../src/extension/searchCommand';
@@ -134,7 +136,7 @@ describe('Search in VS Code', () => {
     }
     await vscode.workspace.getConfiguration('axiom').update('customAgentCommand', undefined, vscode.ConfigurationTarget.Global);
     fs.rmSync(s.slowMarker, { force: true });
-    for (const name of ['ui', 'st']) forget(repo, name);
+    for (const name of ['ui', 'st', 'cli']) forget(repo, name);
     git(repo, 'reset', '-q', '--hard', mainAt);
     await (await api()).searches.of(model).refresh();
   });
@@ -214,5 +216,32 @@ describe('Search in VS Code', () => {
     assert.equal(fs.readFileSync(path.join(opened.path, 'impl.txt'), 'utf8'), 'fix t1\n');
     await waitFor(model, () => model.find('st-o2'), 'the opened node as an instance');
     await exec('axiom.cleanup', { id: 'st-o2', force: true });
+  });
+  it('a search run by the CLI in another process shows as a search row without Refresh, and follows its record to its end', async function () {
+    this.timeout(300_000);
+    const cli = path.resolve(__dirname, '../../../dist/cli.js');
+    const args = ['-C', repo, 'search', 'cli', '--prompt', 'make the tests pass', '--agent-command', s.agent, '--evaluate', s.evaluate];
+    // Asynchronously: the extension host goes on reading while the CLI drives (and nothing here refreshes the view).
+    const driven = promisify(execFile)(process.execPath, [cli, ...args, '--width', '1', '--parallel', '1', '--attempts', String(TESTS), '--select', 'best', '--wait', '--json'], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    let seen = '(no row)';
+    const describeRow = async (): Promise<string> => {
+      const r = await searchRow('cli');
+      seen = r ? `${String(r.item.description)} [${String(r.item.contextValue)}]` : '(no row)';
+      return seen;
+    };
+    await waitFor(model, async () => (await describeRow()) !== '(no row)', 'the search row while the CLI drives it', 120_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}; the row: ${seen}`);
+    });
+    const { stdout } = await driven;
+    const ended = (JSON.parse(stdout) as { search: Search }).search;
+    assert.equal(ended.state, 'done');
+    // The row follows the record to its end: every node, the best passing one, ended.
+    await waitFor(model, async () => (await describeRow()).includes(`${TESTS}/${TESTS} attempts`) && seen.includes(`best #${TESTS} ✓ ${TESTS}`) && seen.endsWith('[search-ended]'), 'the row to show the ended search', 60_000).catch(
+      (e: unknown) => {
+        throw new Error(`${String(e)}; the row: ${seen}`);
+      },
+    );
   });
 });

@@ -24,7 +24,7 @@ interface NodeView {
 }
 
 function standIns(delayMs = 0): { command: string[]; evaluate: string } {
-  const s = writeSearchStandIns(repo.parent, delayMs);
+  const s = writeSearchStandIns(repo.parent, { agentDelayMs: delayMs });
   return { command: [process.execPath, path.join(repo.parent, 'search-stand-ins', 'fixer.js'), '{prompt}'], evaluate: s.evaluateCommand };
 }
 
