@@ -96,7 +96,7 @@ export const EXPLORE_DESCRIPTIONS = {
   pick: 'land: land this member instead of the top-ranked passing one.',
   publish:
     'land: publish the winner instead of merging it locally (push its branch, open a pull request as action "publish" does); the other members are salvaged and removed all the same. ' +
-    'search land: publish the node instead of merging it (its instance stays while the pull request is open).',
+    'search with op "land": publish the node instead of merging it (its instance <name>-l<id> pushed at exactly the node\'s commit, its pull request opened with gh, else the compare page); the base does not move and the instance stays while the pull request is open; once, like any landing.',
   keepLosers: 'land: leave the other members in place (default: cleaned up, their work kept in salvage refs).',
   stats: 'history: per-agent totals only.',
 } as const;

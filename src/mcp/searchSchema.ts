@@ -62,7 +62,7 @@ export const SEARCH_SCHEMAS = { search } as const;
 export const SEARCH_ACTIONS = Object.keys(SEARCH_SCHEMAS) as (keyof typeof SEARCH_SCHEMAS)[];
 
 export const SEARCH_ACTION_HELP =
-  'search: rounds of agent attempts, each started from an earlier attempt with its evaluation\'s feedback, under a budget (op start, status, tree, stop, resume, land).';
+  'search: rounds of agent attempts, each started from an earlier attempt with its evaluation\'s feedback, under a budget (op start, status, tree, stop, resume, land); start with land: true to land its best passing node when it ends by itself, land with publish: true to open a pull request instead of merging.';
 
 /** What the search fields mean (the fields it shares with race are described there). */
 export const SEARCH_DESCRIPTIONS = {

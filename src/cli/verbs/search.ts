@@ -189,10 +189,18 @@ export const search: Verb = {
     patience: { type: 'string', value: 'R', description: 'Rounds without a better node after which nothing more is expanded.' },
     select: { type: 'string', value: 'uct|best', description: 'Which nodes to expand: UCT over the tree, or the best only.', default: 'uct', complete: SELECT_MODES },
     exploration: { type: 'string', value: 'C', description: 'UCT\'s exploration constant.', default: '1.414' },
-    land: { type: 'boolean', description: 'Land the best passing node into the base when the search ends (attempts, minutes, target score or patience): the approval given now. A stopped search lands nothing; so does one with no passing node.' },
+    land: {
+      type: 'boolean',
+      description:
+        'Land the best passing node into the base when the search ends by itself (attempts, minutes, target score, patience, or no node left to expand): the approval given now, the landing search land makes, once. A stopped search lands nothing; so does one with no passing node. With --wait, exit 0 only when a node passed and landed.',
+    },
     wait: { type: 'boolean', description: 'Drive the search in this process until it ends, then print its tree (else it is driven in the background).' },
     node: { type: 'string', value: '<id>', description: 'With land: the node to land instead of the best passing one.' },
-    publish: { type: 'boolean', description: 'With land: publish the node instead of merging it locally: its instance\'s branch pushed and a pull request opened (axiom publish); the instance stays while the pull request is open.' },
+    publish: {
+      type: 'boolean',
+      description:
+        'With land: publish the node instead of merging it locally: its instance <name>-l<id> pushed at exactly the node\'s commit (never forced) and its pull request opened with gh, else the remote\'s compare page (axiom publish); the base does not move, the instance stays while the pull request is open. Once: a search lands once, merged or published.',
+    },
     remote: { type: 'string', value: '<name>', description: 'With land --publish: the remote to push to.', default: "the branch's upstream remote, its base's, else origin" },
     draft: { type: 'boolean', description: 'With land --publish: open the pull request as a draft.' },
   },
