@@ -21,6 +21,8 @@ export type { AgentSession, InstanceMetadata, InstanceSource, LaunchMode, Termin
 export { describePublished, defaultPullRequestText } from './publish/publish';
 export type { PublishOptions, PublishResult } from './publish/publish';
 export { compareUrlOf, webRepoOf } from './publish/publishUrl';
+export { pullRequestStateOf } from './publish/prRefresh';
+export type { RefreshOptions, RefreshResult } from './publish/prRefresh';
 export { sourceWords } from './instances/metadata';
 export { agentRunning, type StopAgentResult } from './processes/processes';
 export type { ProvisionRecord, ProvisionedEntry } from './instances/metadata';
