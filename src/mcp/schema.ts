@@ -66,6 +66,7 @@ const publish = z.strictObject({
   draft: z.boolean().optional(),
   title: text(1_000).min(1).optional(),
   body: text(60_000).optional(),
+  refresh: z.boolean().optional(),
 });
 
 /** The strict check of each action's arguments (the advertised JSON Schema is generated from these). */
@@ -151,6 +152,7 @@ const DESCRIPTIONS: Record<FieldName, string> = {
   draft: 'publish, land or search land with publish: open the pull request as a draft.',
   title: "publish: the pull request title (default: the prompt's first line).",
   body: 'publish: the pull request body (default: the prompt, the commits and the evaluation with its score).',
+  refresh: 'publish: push nothing; read the recorded pull request\'s state with gh pr view (open, draft, merged, closed) and record it on the instance (status and list show it); takes no remote, draft, title or body.',
   ...explore.EXPLORE_DESCRIPTIONS,
   ...searchSchema.SEARCH_DESCRIPTIONS,
 };
