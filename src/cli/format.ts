@@ -32,7 +32,7 @@ export function formatStatusLine(s: WorktreeStatus): string {
 ${' '.repeat(21)}! ${s.problem}` : ''}`;
 }
 
-/** "PR open", "PR draft" or "pushed" (published without a pull request); '' when not published. */
+/** "PR open", "PR draft", "PR merged", "PR closed" (as last recorded) or "pushed" (published without a pull request); '' when not published. */
 export function publishedFlag(meta: InstanceMetadata | null | undefined): string {
   const p = meta?.published;
   if (!p) return '';
@@ -43,7 +43,7 @@ export function publishedFlag(meta: InstanceMetadata | null | undefined): string
 export function publishedLines(meta: InstanceMetadata | null | undefined): string[] {
   const p = meta?.published;
   if (!p) return [];
-  const where = p.pr ? `  pull request: ${p.pr.url} (${p.pr.state})` : p.compareUrl ? `  open a PR:    ${p.compareUrl}` : '';
+  const where = p.pr ? `  pull request: ${p.pr.url} (${p.pr.state}${p.pr.checkedAt ? `, checked ${p.pr.checkedAt}` : ''})` : p.compareUrl ? `  open a PR:    ${p.compareUrl}` : '';
   return [`  published: ${p.branch} on ${p.remote} at ${p.pushedSha.slice(0, 10)} (${p.pushedAt}), into ${p.base}`, ...(where ? [where] : [])];
 }
 

@@ -22,6 +22,7 @@ import type { SetupRecord } from './provision/setup';
 import { withOperationMemo } from './instances/operationMemo';
 import { stopAgent, type StopAgentResult } from './processes/processes';
 import { listRemotes, publishInstance, type PublishOptions, type PublishResult } from './publish/publish';
+import { refreshPullRequest, type RefreshOptions, type RefreshResult } from './publish/prRefresh';
 
 export interface EngineOptions extends GitRunnerOptions {
   runner?: GitRunner;
@@ -108,6 +109,13 @@ export class AxiomEngine {
   /** Pushes the instance's branch (never forced) and opens a pull request or offers the compare page (publish.ts). */
   async publish(id: string, options: PublishOptions = {}): Promise<PublishResult> {
     const result = await publishInstance(this.git, this.repo, id, options);
+    this.collector.invalidate(result.path);
+    return result;
+  }
+
+  /** Reads the state of the instance's recorded pull request with `gh pr view` and records it (prRefresh.ts). */
+  async refreshPullRequest(id: string, options: RefreshOptions = {}): Promise<RefreshResult> {
+    const result = await refreshPullRequest(this.git, this.repo, id, options);
     this.collector.invalidate(result.path);
     return result;
   }

@@ -21,6 +21,8 @@ export type { AgentSession, InstanceMetadata, InstanceSource, LaunchMode, Termin
 export { describePublished, defaultPullRequestText } from './publish/publish';
 export type { PublishOptions, PublishResult } from './publish/publish';
 export { compareUrlOf, webRepoOf } from './publish/publishUrl';
+export { pullRequestStateOf } from './publish/prRefresh';
+export type { RefreshOptions, RefreshResult } from './publish/prRefresh';
 export { sourceWords } from './instances/metadata';
 export { agentRunning, type StopAgentResult } from './processes/processes';
 export type { ProvisionRecord, ProvisionedEntry } from './instances/metadata';
@@ -69,8 +71,11 @@ export type { Search, SearchRecord, SearchNode, SearchBudget, SearchState, NodeS
 export { selectExpansions, bestNode, nodeValues, uctScores, DEFAULT_EXPLORATION } from './search/searchSelect';
 export { buildPrompt, feedbackOf, describeDiff, DEFAULT_SEARCH_TEMPLATE } from './search/searchPrompt';
 export { startSearch, driveSearch, stopSearch, claimSearch, budgetEnding, isDriven, validateSearchOptions, DEFAULTS as SEARCH_DEFAULTS } from './search/search';
+export { autoLandDue } from './search/search';
 export type { SearchOptions, SearchEngine, SearchEvent, DriveOptions, SearchDefaults, EvaluatedState, AgentProgress } from './search/search';
 export { engineSearchSlots, searchDefaults, landSearch, nodeToLand } from './search/searchEngine';
 export type { SearchLandResult } from './search/searchEngine';
+export type { SearchLandOptions } from './search/searchLand';
+export type { SearchAutoLanded, SearchLanding, SearchPublished } from './search/searchRecord';
 export { continueSearch, pathTo, nodeChanges, openSearchNode, openedNodeId } from './search/searchNodes';
 export type { NodeChanges } from './search/searchNodes';

@@ -94,7 +94,9 @@ export const EXPLORE_DESCRIPTIONS = {
     'race or search with wait: seconds to wait at most (default 3600; a search goes on being driven after it); race: members still at work or waiting for a person then come back in "unfinished" and count as failed.',
   all: 'land: land every live instance with commits in the conflict-free order (no race needed).',
   pick: 'land: land this member instead of the top-ranked passing one.',
-  publish: 'land: publish the winner instead of merging it locally (push its branch, open a pull request as action "publish" does); the other members are salvaged and removed all the same.',
+  publish:
+    'land: publish the winner instead of merging it locally (push its branch, open a pull request as action "publish" does); the other members are salvaged and removed all the same. ' +
+    'search with op "land": publish the node instead of merging it (its instance <name>-l<id> pushed at exactly the node\'s commit, its pull request opened with gh, else the compare page); the base does not move and the instance stays while the pull request is open; once, like any landing.',
   keepLosers: 'land: leave the other members in place (default: cleaned up, their work kept in salvage refs).',
   stats: 'history: per-agent totals only.',
 } as const;

@@ -66,6 +66,7 @@ const publish = z.strictObject({
   draft: z.boolean().optional(),
   title: text(1_000).min(1).optional(),
   body: text(60_000).optional(),
+  refresh: z.boolean().optional(),
 });
 
 /** The strict check of each action's arguments (the advertised JSON Schema is generated from these). */
@@ -147,10 +148,11 @@ const DESCRIPTIONS: Record<FieldName, string> = {
   force: 'cleanup: remove even though work would be lost; the work is first saved under refs/axiom/salvage/… (restorable).',
   keepBranch: 'cleanup: keep the instance branch.',
   text: 'send: the line to type into the agent (headless: its stdin; terminal: the VS Code terminal).',
-  remote: "publish, land with publish: the git remote to push to (default: the branch's upstream remote, its base's, else origin).",
-  draft: 'publish, land with publish: open the pull request as a draft.',
+  remote: "publish, land or search land with publish: the git remote to push to (default: the branch's upstream remote, its base's, else origin).",
+  draft: 'publish, land or search land with publish: open the pull request as a draft.',
   title: "publish: the pull request title (default: the prompt's first line).",
   body: 'publish: the pull request body (default: the prompt, the commits and the evaluation with its score).',
+  refresh: 'publish: push nothing; read the recorded pull request\'s state with gh pr view (open, draft, merged, closed) and record it on the instance (status and list show it); takes no remote, draft, title or body.',
   ...explore.EXPLORE_DESCRIPTIONS,
   ...searchSchema.SEARCH_DESCRIPTIONS,
 };

@@ -2,7 +2,9 @@
  * A stand-in GitHub CLI for the publish tests (no network): a Node script named `gh`, first on a
  * PATH built for the test, that appends each argv as one JSON line to `GH_STANDIN_LOG`.
  * - `gh auth status …` exits 0, or 1 when `GH_STANDIN_AUTH=fail`;
- * - `gh pr create …` prints a pull request URL (`GH_STANDIN_URL`), or fails when `GH_STANDIN_CREATE=fail`.
+ * - `gh pr create …` prints a pull request URL (`GH_STANDIN_URL`), or fails when `GH_STANDIN_CREATE=fail`;
+ * - `gh pr view <url> --json …` prints `{state, url, isDraft}`: `GH_STANDIN_PR_STATE` (default OPEN),
+ *   `GH_STANDIN_PR_DRAFT=1` for a draft, the url as given.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +23,10 @@ if (args[0] === 'pr' && args[1] === 'create') {
   if (process.env.GH_STANDIN_CREATE === 'fail') { console.error('pull request create failed: GraphQL: No commits between main and x'); process.exit(1); }
   console.log('Creating pull request for ' + args[args.indexOf('--head') + 1]);
   console.log(process.env.GH_STANDIN_URL || 'https://github.com/acme/widgets/pull/7');
+  process.exit(0);
+}
+if (args[0] === 'pr' && args[1] === 'view') {
+  console.log(JSON.stringify({ state: process.env.GH_STANDIN_PR_STATE || 'OPEN', url: args[2], isDraft: process.env.GH_STANDIN_PR_DRAFT === '1' }));
   process.exit(0);
 }
 console.error('stand-in gh: unknown command ' + args.join(' '));

@@ -6,7 +6,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AxiomEngine, GitRunner, compareUrlOf, webRepoOf } from '../../src/core';
+import { AxiomEngine, GitRunner, compareUrlOf, pullRequestStateOf, webRepoOf } from '../../src/core';
 import { commitIn, expectAxiomError, git, makeRepo, runCli, type TempRepo } from './helpers';
 import { ghStandIn } from './ghStandIn';
 import { writeStandIns } from './standIns';
@@ -344,4 +344,41 @@ test('the metadata record stays backward compatible: no published field reads as
   const valid = { remote: 'origin', branch: 'axiom/rec/1', pushedSha: 'a'.repeat(40), pushedAt: '2026-01-01T00:00:00.000Z', base: 'main', pr: { url: 'https://github.com/a/b/pull/1', state: 'open', number: 1 } };
   fs.writeFileSync(file, JSON.stringify({ ...original, published: valid }));
   assert.deepEqual((await engine.status('rec')).metadata?.published, valid);
+});
+
+test('axiom publish --refresh: gh pr view reads the state (merged) and it is recorded on the instance, shown by status and list; nothing is pushed; no pull request recorded is NotFound; --refresh takes no push option', async () => {
+  repo = makeRepo();
+  const bare = addBareRemote(repo);
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('refr', { prompt: 'Refresh me' });
+  const sha = commitIn(inst.path, 'work', { 'r.txt': 'r\n' });
+  await engine.publish('refr', { draft: true, env: ghStandIn(repo.parent).env });
+  commitIn(inst.path, 'later', { 'r.txt': 'later\n' });
+
+  const gh = ghStandIn(repo.parent, { GH_STANDIN_PR_STATE: 'MERGED' });
+  const mixed = await runCli(['-C', repo.dir, 'publish', 'refr', '--refresh', '--draft'], { env: gh.env });
+  assert.equal(mixed.code, 2, mixed.stderr);
+  const r = await runCli(['-C', repo.dir, 'publish', 'refr', '--refresh'], { env: gh.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Pull request of refr: https://github.com/acme/widgets/pull/7 is merged (was draft).\n');
+  assert.deepEqual(gh.calls(), [['pr', 'view', 'https://github.com/acme/widgets/pull/7', '--json', 'state,url,isDraft']]);
+  const pub = (await engine.status('refr')).metadata?.published;
+  assert.equal(pub?.pr?.state, 'merged');
+  assert.match(pub?.pr?.checkedAt ?? '', /^\d{4}-\d\d-\d\dT/);
+  assert.deepEqual([pub?.pushedSha, remoteTip(bare, inst.branch)], [sha, sha], 'nothing pushed: the later commit stays local');
+  assert.match((await runCli(['-C', repo.dir, 'status', 'refr'])).stdout, /pull request: https:\/\/github\.com\/acme\/widgets\/pull\/7 \(merged, checked \d{4}-/);
+  assert.match((await runCli(['-C', repo.dir, 'list'])).stdout, /refr .*\(PR merged\)/);
+
+  // Published without a pull request (gh not installed then): nothing to refresh, gh not asked.
+  const other = await engine.spawn('nopr2', { prompt: 'p' });
+  commitIn(other.path, 'w', { 'n.txt': 'n\n' });
+  await engine.publish('nopr2', { env: ghStandIn(repo.parent, {}, false).env });
+  const asked = ghStandIn(repo.parent);
+  const none = await expectAxiomError(engine.refreshPullRequest('nopr2', { env: asked.env }), 'NotFound');
+  assert.match(none.message, /nopr2 has no pull request recorded \(it was pushed, but no pull request was opened\)/);
+  assert.deepEqual(asked.calls(), []);
+  assert.deepEqual(
+    [pullRequestStateOf({ state: 'OPEN', isDraft: true }), pullRequestStateOf({ state: 'OPEN' }), pullRequestStateOf({ state: 'CLOSED' }), pullRequestStateOf({ state: 'weird' })],
+    ['draft', 'open', 'closed', null],
+  );
 });

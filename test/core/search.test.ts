@@ -5,11 +5,13 @@
  */
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { AxiomEngine, AxiomError, formatProcessIdentity, processStartTime } from '../../src/core';
 import { budgetEnding, driveSearch, startSearch, stopSearch, type EvaluatedState, type SearchEngine, type SearchOptions } from '../../src/core/search/search';
 import { findSearch, nodeRef, updateSearch, type Search } from '../../src/core/search/searchRecord';
-import { git, makeRepo, type TempRepo } from './helpers';
+import { landSearch } from '../../src/core/search/searchLand';
+import { expectAxiomError, git, makeRepo, runCli, type TempRepo } from './helpers';
+import { ghStandIn } from './ghStandIn';
 
 let repo: TempRepo;
 let sleeper: ChildProcess | null = null;
@@ -18,6 +20,13 @@ afterEach(() => {
   sleeper = null;
   repo?.cleanup();
 });
+
+/** The tree of `commit` with one more file at the top (an attempt's change, so that landing it merges something). */
+function treeWith(dir: string, commit: string, file: string, content: string): string {
+  const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: dir, input: content, encoding: 'utf8' }).trim();
+  const entries = git(dir, 'ls-tree', `${commit}^{tree}`).split('\n').filter((l) => l && !l.endsWith(`\t${file}`));
+  return execFileSync('git', ['mktree'], { cwd: dir, input: [...entries, `100644 blob ${blob}\t${file}`].join('\n') + '\n', encoding: 'utf8' }).trim();
+}
 
 interface FakeInstance {
   commit: string;
@@ -41,13 +50,21 @@ class FakeSlots implements SearchEngine {
   /** Agents whose attempts fix nothing (their children keep the parent's level). */
   readonly stuckAgents = new Set<string>();
   evaluations = 0;
+  /** Each landing asked of the engine (through the real search land path). */
+  readonly lands: string[] = [];
 
   constructor(
     readonly git: SearchEngine['git'],
     readonly repo: SearchEngine['repo'],
     private readonly dir: string,
     private readonly tests = 4,
+    readonly engine: AxiomEngine | null = null,
   ) {}
+
+  async land(name: string): Promise<{ node: number; into: string }> {
+    this.lands.push(name);
+    return landSearch(this.engine!, name);
+  }
 
   async resolveBase(base: string): Promise<string> {
     return git(this.dir, 'rev-parse', `refs/heads/${base}`).trim();
@@ -73,7 +90,7 @@ class FakeSlots implements SearchEngine {
     this.evaluations++;
     const parentLevel = this.levels.get(inst.commit) ?? 0;
     const level = inst.agent ? Math.min(this.tests, parentLevel + (this.stuck || this.stuckAgents.has(inst.agent) ? 0 : 1)) : parentLevel;
-    const commit = inst.agent ? git(this.dir, 'commit-tree', `${inst.commit}^{tree}`, '-p', inst.commit, '-m', `${id}: level ${level}`).trim() : inst.commit;
+    const commit = inst.agent ? git(this.dir, 'commit-tree', treeWith(this.dir, inst.commit, `${id}.txt`, `level ${level}\n`), '-p', inst.commit, '-m', `${id}: level ${level}`).trim() : inst.commit;
     this.levels.set(commit, level);
     const failing = Array.from({ length: this.tests - level }, (_, i) => `AXIOM_FEEDBACK=failing: test-${level + i + 1}`);
     return { passed: level === this.tests, score: level, commit, diff: null, log: ['running', ...failing, `AXIOM_SCORE=${level}`].join('\n') };
@@ -86,7 +103,7 @@ class FakeSlots implements SearchEngine {
 async function setUp(tests = 4): Promise<FakeSlots> {
   repo = makeRepo();
   const engine = await AxiomEngine.open(repo.dir);
-  return new FakeSlots(engine.git, engine.repo, repo.dir, tests);
+  return new FakeSlots(engine.git, engine.repo, repo.dir, tests, engine);
 }
 
 const OPTIONS: SearchOptions = { name: 's', task: 'make the tests pass', agents: 'custom', agentCommand: 'agent {prompt}', evaluate: 'node t.js', width: 2, parallel: 2 };
@@ -222,4 +239,172 @@ test('the agent of each attempt is chosen by the bandit: each agent of the mix t
   await startSearch(slots, { ...mix, name: 't', attempts: 1 }, DEFAULTS);
   const second = await driveSearch(slots, 't', FAST);
   assert.equal(second.nodes[1]!.agent, 'claude');
+});
+
+/** The commits `git log` shows on main whose subject says a search landed a node. */
+function landingsOnMain(): string[] {
+  return git(repo.dir, 'log', '--format=%s', 'main').split('\n').filter((l) => l.startsWith('Land node'));
+}
+
+test('search --land: a search that reaches its target lands its best node by itself, once; one started without it lands nothing', async () => {
+  const slots = await setUp(3);
+  await startSearch(slots, { ...OPTIONS, attempts: 10, targetScore: 3, select: 'best', width: 1, parallel: 1, land: true }, DEFAULTS);
+  const events: string[] = [];
+  const s = await driveSearch(slots, 's', { ...FAST, onEvent: (e) => events.push(e.kind) });
+  assert.equal(s.state, 'done');
+  const best = s.nodes.find((n) => n.result?.passed)!;
+  assert.deepEqual([s.landed?.node, s.autoLanded?.node], [best.id, best.id], s.autoLanded?.note);
+  assert.equal(s.autoLanded!.note, `node ${best.id} landed into main`);
+  assert.deepEqual(slots.lands, ['s'], 'one landing asked for');
+  assert.deepEqual(events.slice(-2), ['ended', 'landed']);
+  assert.equal(git(repo.dir, 'merge-base', '--is-ancestor', best.commit!, 'main'), '', 'main holds the best node');
+  assert.deepEqual(landingsOnMain(), [`Land node ${best.id} of search s (round 3, score 3)`]);
+  await assert.rejects(driveSearch(slots, 's', FAST), /has ended/);
+  await assert.rejects(landSearch(slots.engine!, 's'), (e) => e instanceof AxiomError && e.code === 'AlreadyLanded');
+  assert.deepEqual(landingsOnMain().length, 1, 'still one landing');
+
+  const mainBefore = git(repo.dir, 'rev-parse', 'main').trim();
+  await startSearch(slots, { ...OPTIONS, name: 't', attempts: 10, targetScore: 3, select: 'best', width: 1, parallel: 1 }, DEFAULTS);
+  const t = await driveSearch(slots, 't', FAST);
+  assert.equal(t.stopReason, 'the target score 3 is reached');
+  assert.deepEqual([t.land, t.landed, t.autoLanded], [undefined, undefined, undefined]);
+  assert.deepEqual(slots.lands, ['s'], 'no landing asked for without --land');
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), mainBefore, 'main did not move');
+});
+
+test('search --land: a search that ends with no passing node lands nothing and says so', async () => {
+  const slots = await setUp(3);
+  slots.stuck = true;
+  const mainBefore = git(repo.dir, 'rev-parse', 'main').trim();
+  await startSearch(slots, { ...OPTIONS, attempts: 3, land: true }, DEFAULTS);
+  const s = await driveSearch(slots, 's', FAST);
+  assert.equal(s.stopReason, 'all 3 attempts are used');
+  assert.equal(s.landed, undefined);
+  assert.deepEqual(s.autoLanded && { node: s.autoLanded.node, note: s.autoLanded.note }, { node: null, note: 'no attempt passed its evaluation: nothing was landed' });
+  assert.deepEqual(slots.lands, []);
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), mainBefore);
+});
+
+test('search --land: a stopped search does not land, though its best node passed', async () => {
+  const slots = await setUp(1);
+  await startSearch(slots, { ...OPTIONS, attempts: 10, land: true }, DEFAULTS);
+  const mainBefore = git(repo.dir, 'rev-parse', 'main').trim();
+  // The first passing attempt asks the search to stop; the attempts after it stay at work until then.
+  let stopping: Promise<unknown> | null = null;
+  const s = await driveSearch(slots, 's', {
+    ...FAST,
+    onEvent: (e) => {
+      if (stopping || e.kind !== 'evaluated' || !e.node.result?.passed) return;
+      slots.hold = true;
+      stopping = stopSearch(slots, 's');
+    },
+  });
+  await stopping;
+  assert.equal(s.state, 'stopped');
+  assert.ok(s.nodes.some((n) => n.result?.passed), 'a passing node exists');
+  assert.deepEqual([s.landed, s.autoLanded], [undefined, undefined]);
+  assert.deepEqual(slots.lands, []);
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), mainBefore, 'nothing landed');
+  await assert.rejects(driveSearch(slots, 's', FAST), /has ended/, 'resuming a stopped search lands nothing either');
+  assert.deepEqual(slots.lands, []);
+});
+
+test('search --land: a driver killed mid-search, after ending it, or after its landing is resumed and the search lands exactly once', async () => {
+  const slots = await setUp(2);
+  const dead = { holder: formatProcessIdentity({ pid: 2 ** 22 + 7, startTime: '1' }), pid: 2 ** 22 + 7, claimedAt: new Date().toISOString(), leaseUntil: new Date(Date.now() + 60_000).toISOString() };
+  // Killed mid-search: its claim is a dead process's; the next driver goes on, ends it and lands.
+  const s = await startSearch(slots, { ...OPTIONS, attempts: 6, targetScore: 2, select: 'best', width: 1, parallel: 1, land: true }, DEFAULTS);
+  await updateSearch(slots.git, slots.repo, s, (r) => ({ ...r, driver: dead }));
+  const resumed = await driveSearch(slots, 's', FAST);
+  assert.equal(resumed.state, 'done');
+  assert.equal(resumed.autoLanded?.node, resumed.landed?.node);
+  assert.deepEqual([slots.lands.length, landingsOnMain().length], [1, 1]);
+
+  // Killed after it ended the search, before it landed: resume lands it, once.
+  await startSearch(slots, { ...OPTIONS, name: 'e', attempts: 6, targetScore: 2, select: 'best', width: 1, parallel: 1 }, DEFAULTS);
+  const ended = await driveSearch(slots, 'e', FAST);
+  await updateSearch(slots.git, slots.repo, ended, (r) => ({ ...r, land: true }));
+  const landed = await driveSearch(slots, 'e', FAST);
+  assert.equal(landed.autoLanded?.note, `node ${landed.landed!.node} landed into main`);
+  assert.deepEqual([slots.lands.length, landingsOnMain().length], [2, 2]);
+  await assert.rejects(driveSearch(slots, 'e', FAST), /has ended/);
+  assert.deepEqual([slots.lands.length, landingsOnMain().length], [2, 2], 'a second resume lands nothing');
+
+  // Killed after its landing, before it recorded so: the landing is recorded, not made again.
+  await startSearch(slots, { ...OPTIONS, name: 'l', attempts: 6, targetScore: 2, select: 'best', width: 1, parallel: 1 }, DEFAULTS);
+  await driveSearch(slots, 'l', FAST);
+  await landSearch(slots.engine!, 'l');
+  await updateSearch(slots.git, slots.repo, await findSearch(slots.git, slots.repo, 'l'), (r) => ({ ...r, land: true }));
+  const recorded = await driveSearch(slots, 'l', FAST);
+  assert.equal(recorded.autoLanded?.node, recorded.landed!.node);
+  assert.deepEqual([slots.lands.length, landingsOnMain().length], [2, 3], 'no second landing of l');
+
+  // Killed inside the landing after its merge (the journal names the commit main moved to): recorded, never merged again.
+  await startSearch(slots, { ...OPTIONS, name: 'm', attempts: 6, targetScore: 2, select: 'best', width: 1, parallel: 1 }, DEFAULTS);
+  const m = await driveSearch(slots, 'm', FAST);
+  const best = m.nodes.find((n) => n.result?.passed)!;
+  git(repo.dir, 'merge', '-q', '--no-ff', '-m', `Land node ${best.id} of search m (cut off)`, best.commit!);
+  const next = git(repo.dir, 'rev-parse', 'main').trim();
+  await updateSearch(slots.git, slots.repo, m, (r) => ({ ...r, land: true, landing: { node: best.id, into: 'main', mergedSha: null, at: r.createdAt, holder: dead.holder, next } }));
+  const finished = await driveSearch(slots, 'm', FAST);
+  assert.deepEqual([finished.landed?.node, finished.landed?.mergedSha, finished.autoLanded?.node], [best.id, next, best.id]);
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), next, 'main is where the cut-off landing put it');
+  assert.equal(landingsOnMain().length, 4);
+});
+
+/** A bare repository beside the test repository as its origin, with main pushed to it. */
+function withOrigin(): string {
+  const bare = `${repo.parent}/origin.git`;
+  git(repo.parent, 'init', '-q', '--bare', bare);
+  git(repo.dir, 'remote', 'add', 'origin', bare);
+  git(repo.dir, 'push', '-q', 'origin', 'main');
+  return bare;
+}
+
+test('axiom search land --publish --draft: the best node is pushed (exactly its commit) and its draft pull request opened; nothing merged locally; its instance stays; the search lands once', async () => {
+  const slots = await setUp(2);
+  const bare = withOrigin();
+  await startSearch(slots, { ...OPTIONS, attempts: 4, targetScore: 2, select: 'best', width: 1, parallel: 1 }, DEFAULTS);
+  const s = await driveSearch(slots, 's', FAST);
+  const best = s.nodes.find((n) => n.result?.passed)!;
+  const mainBefore = git(repo.dir, 'rev-parse', 'main').trim();
+  const gh = ghStandIn(repo.parent);
+
+  const mixed = await runCli(['-C', repo.dir, 'search', 'land', 's', '--draft'], { env: gh.env });
+  assert.equal(mixed.code, 2, '--draft goes with --publish');
+  const r = await runCli(['-C', repo.dir, 'search', 'land', 's', '--publish', '--draft', '--remote', 'origin', '--json'], { env: gh.env });
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { node: number; mergedSha: string | null; published: { id: string; branch: string; pushedSha: string; pr: { state: string } } };
+  assert.deepEqual([doc.node, doc.mergedSha, doc.published.id, doc.published.pushedSha], [best.id, null, `s-l${best.id}`, best.commit]);
+  assert.equal(git(bare, 'rev-parse', `refs/heads/${doc.published.branch}`).trim(), best.commit, 'the remote branch is the node');
+  assert.equal(doc.published.pr.state, 'draft');
+  const create = gh.calls().find((c) => c[0] === 'pr')!;
+  assert.deepEqual(create.slice(0, 6), ['pr', 'create', '--head', doc.published.branch, '--base', 'main']);
+  assert.ok(create.includes('--draft'));
+  assert.equal(git(repo.dir, 'rev-parse', 'main').trim(), mainBefore, 'nothing merged locally');
+  assert.equal((await slots.engine!.status(`s-l${best.id}`)).metadata?.published?.pr?.state, 'draft', 'the instance stays while its pull request is open');
+
+  const status = await runCli(['-C', repo.dir, 'search', 'status', 's']);
+  assert.match(status.stdout, new RegExp(`landed: node ${best.id} published for main: ${doc.published.branch} on origin, https://github.com/acme/widgets/pull/7 \\(instance s-l${best.id}\\)`));
+  const again = await runCli(['-C', repo.dir, 'search', 'land', 's', '--publish'], { env: gh.env });
+  assert.equal(again.code, 3);
+  assert.match(again.stderr, new RegExp(`already published node ${best.id} for main`));
+  assert.equal(gh.calls().filter((c) => c[0] === 'pr').length, 1, 'one pull request');
+});
+
+test('search land --publish cut off before it recorded: the next land finishes it with the journalled choices (draft, remote), not its own', async () => {
+  const slots = await setUp(2);
+  withOrigin();
+  await startSearch(slots, { ...OPTIONS, attempts: 4, targetScore: 2, select: 'best', width: 1, parallel: 1 }, DEFAULTS);
+  const s = await driveSearch(slots, 's', FAST);
+  const first = s.nodes.find((n) => n.parent === 0)!;
+  const dead = formatProcessIdentity({ pid: 2 ** 22 + 9, startTime: '1' });
+  await updateSearch(slots.git, slots.repo, s, (r) => ({ ...r, landing: { node: first.id, into: 'main', mergedSha: null, at: r.createdAt, holder: dead, next: null, publish: { remote: 'origin', draft: true } } }));
+  const gh = ghStandIn(repo.parent);
+  const r = await landSearch(slots.engine!, 's', { publish: { draft: false, env: gh.env } });
+  assert.deepEqual([r.node, r.published?.pr?.state, r.published?.remote], [first.id, 'draft', 'origin'], 'the node and the draft the cut-off landing chose');
+  const landed = await findSearch(slots.git, slots.repo, 's');
+  assert.deepEqual([landed.landing, landed.landed?.published?.instance], [undefined, `s-l${first.id}`]);
+  await expectAxiomError(landSearch(slots.engine!, 's', { publish: { draft: false, env: gh.env } }), 'AlreadyLanded');
+  assert.equal(gh.calls().filter((c) => c[0] === 'pr').length, 1);
 });

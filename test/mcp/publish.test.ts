@@ -57,3 +57,26 @@ test('publish over MCP: pushes, opens the pull request with gh, and status/list 
   const row = (list.doc.instances as { instanceId: string; pullRequest: unknown }[]).find((w) => w.instanceId === 'mcp-pub');
   assert.deepEqual(row?.pullRequest, { url: 'https://github.com/acme/widgets/pull/3', state: 'draft', number: 3 });
 });
+
+test('publish over MCP with refresh: true: the state gh pr view reports (closed) is recorded and list shows it; refresh with a push argument is InvalidArgument', async () => {
+  repo = makeRepo();
+  const bare = path.join(repo.parent, 'origin.git');
+  git(repo.parent, 'init', '-q', '--bare', bare);
+  git(repo.dir, 'remote', 'add', 'origin', bare);
+  const gh = ghStandIn(repo.parent, { GH_STANDIN_PR_STATE: 'CLOSED' });
+  mcp = await connect(repo.dir, { env: gh.env });
+  const spawned = await mcp.call({ action: 'spawn', instanceId: 'mcp-ref', prompt: 'Close me', launch: 'none' });
+  commitIn(spawned.doc.worktreePath as string, 'work', { 'c.txt': 'c\n' });
+  const published = await mcp.call({ action: 'publish', instanceId: 'mcp-ref' });
+  assert.equal(published.isError, false, published.text);
+
+  const mixed = await mcp.call({ action: 'publish', instanceId: 'mcp-ref', refresh: true, draft: true });
+  assert.equal(mixed.doc.error.code, 'InvalidArgument');
+  const r = await mcp.call({ action: 'publish', instanceId: 'mcp-ref', refresh: true });
+  assert.equal(r.isError, false, r.text);
+  assert.deepEqual([r.doc.previous, r.doc.state, r.doc.url], ['open', 'closed', 'https://github.com/acme/widgets/pull/7']);
+  assert.deepEqual(gh.calls().filter((c) => c[1] === 'view'), [['pr', 'view', 'https://github.com/acme/widgets/pull/7', '--json', 'state,url,isDraft']]);
+  const list = await mcp.call({ action: 'list' });
+  const row = (list.doc.instances as { instanceId: string; pullRequest: { state: string } | null }[]).find((w) => w.instanceId === 'mcp-ref');
+  assert.equal(row?.pullRequest?.state, 'closed');
+});

@@ -132,3 +132,33 @@ test('search over MCP: refusals name the tool\'s arguments, never a CLI flag; no
   const stopped = await mcp.call({ action: 'search', op: 'stop', name: 'f' });
   assert.equal(stopped.doc.state, 'done', 'stopping an ended search changes nothing');
 });
+
+test('search over MCP: land: true lands the best node by itself when the search ends, once; publish, remote and draft go with op "land" only', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = standIns();
+  mcp = await connect(repo.dir);
+  const refusals: [Record<string, unknown>, RegExp][] = [
+    [{ op: 'status', name: 'a', publish: true }, /only op "land" takes it/],
+    [{ op: 'land', name: 'a', draft: true }, /remote and draft go with op "land" and publish: true/],
+    [{ op: 'status', name: 'a', land: true }, /only op "start" takes them/],
+  ];
+  for (const [args, message] of refusals) {
+    const r = await mcp.call({ action: 'search', ...args });
+    assert.equal(r.isError, true, JSON.stringify(args));
+    assert.match(r.text, message, JSON.stringify(args));
+  }
+
+  const started = await mcp.call({ action: 'search', op: 'start', name: 'auto', prompt: 'Make every test pass.', command: s.command, evaluate: s.evaluate, attempts: 8, width: 1, parallel: 1, select: 'best', targetScore: TESTS, land: true });
+  assert.equal(started.isError, false, started.text);
+  assert.deepEqual([started.doc.land, started.doc.autoLanded], [true, null]);
+  const done = await waitFor('the search ends and lands', async () => {
+    const st = await mcp!.call({ action: 'search', op: 'status', name: 'auto' });
+    assert.equal(st.isError, false, st.text);
+    return st.doc.autoLanded ? st.doc : null;
+  }, 600_000);
+  assert.equal(done.state, 'done');
+  assert.deepEqual([done.autoLanded.node, done.landed.node, done.best.id], [4, 4, 4], done.autoLanded.note);
+  assert.equal(git(repo.dir, 'show', 'main:impl.txt').split('\n').filter(Boolean).length, TESTS, 'main holds the best node');
+  const again = await mcp.call({ action: 'search', op: 'land', name: 'auto' });
+  assert.equal(again.doc.error.code, 'AlreadyLanded');
+});

@@ -6,6 +6,7 @@ import {
   SCORE_DIRECTIONS,
   SELECT_MODES,
   bestNode,
+  describePublished,
   driveSearch,
   engineSearchSlots,
   findSearch,
@@ -19,6 +20,7 @@ import {
   type AxiomEngine,
   type Search,
   type SearchEvent,
+  type SearchLandResult,
   type SearchNode,
   type SearchOptions,
   type ScoreDirection,
@@ -74,8 +76,14 @@ function describeState(s: Search): string {
     `  task: ${s.task.split('\n')[0]}`,
     `  attempts ${attempts}/${s.budget.attempts}, width ${s.width}, parallel ${s.parallel}, select ${s.select}, from ${s.base} (${s.baseSha.slice(0, 10)})`,
     `  best: ${best ? describeNode(best, false) : 'none yet'}`,
-    ...(s.landed ? [`  landed: node ${s.landed.node} into ${s.landed.into} (${s.landed.mergedSha?.slice(0, 10) ?? ''})`] : []),
+    ...(s.landed ? [`  landed: ${describeLanding(s.landed)}`] : []),
+    ...(s.land ? [`  land when it ends: ${s.autoLanded ? s.autoLanded.note : s.state === 'stopped' ? 'no (it was stopped)' : 'yes (approved with --land)'}`] : []),
   ].join('\n') + '\n';
+}
+
+function describeLanding(l: NonNullable<Search['landed']>): string {
+  if (l.published) return `node ${l.node} published for ${l.into}: ${l.published.branch} on ${l.published.remote}${l.published.url ? `, ${l.published.url}` : ''} (instance ${l.published.instance})`;
+  return `node ${l.node} into ${l.into} (${l.mergedSha?.slice(0, 10) ?? ''})`;
 }
 
 function progress(ctx: VerbContext): (e: SearchEvent) => void {
@@ -83,13 +91,16 @@ function progress(ctx: VerbContext): (e: SearchEvent) => void {
     if (ctx.json) return;
     if (e.kind === 'expanded') ctx.io.out(`  expanding #${e.node.parent} → #${e.node.id} (${e.node.agent}, round ${e.node.round})\n`);
     else if (e.kind === 'evaluated' || e.kind === 'failed') ctx.io.out(`  ${describeNode(e.node, false)}\n`);
+    else if (e.kind === 'landed') ctx.io.out(`  land (approved with --land): ${e.autoLanded.note}\n`);
   };
 }
 
 async function drive(ctx: VerbContext, engine: AxiomEngine, name: string): Promise<ExitCode> {
   const s = await driveSearch(await slotsOf(engine, ctx.where), name, { onEvent: progress(ctx) });
   ctx.print({ search: s }, () => describeState(s) + formatTree(s));
-  return s.nodes.some((n) => n.parent !== null && n.result?.passed) ? EXIT.ok : EXIT.refused;
+  const passed = s.nodes.some((n) => n.parent !== null && n.result?.passed);
+  // With --land, a passing node that did not land (its landing failed) is not a success either.
+  return passed && !(s.autoLanded && s.autoLanded.node === null) ? EXIT.ok : EXIT.refused;
 }
 
 /** Starts the driver as a background process of its own (its output in the common dir); it records its claim in the search. */
@@ -132,24 +143,34 @@ async function start(ctx: VerbContext, name: string): Promise<ExitCode> {
     ...(text('agent-command') !== undefined ? { agentCommand: text('agent-command') } : {}),
     ...(text('evaluate') !== undefined ? { evaluate: text('evaluate') } : {}),
     ...(text('base') !== undefined ? { base: text('base') } : {}),
+    ...(ctx.values.land ? { land: true } : {}),
   });
   const engine = await ctx.engine();
   const search = await withOperationMemo(async () => startSearch(await slotsOf(engine, ctx.where), options, await searchDefaults(engine)));
-  const started = `Search ${name}: from ${search.base}, agents ${search.agents.join(', ')}, ${plural(search.budget.attempts, 'attempt')}, width ${search.width}, parallel ${search.parallel}.\n`;
+  const started = `Search ${name}: from ${search.base}, agents ${search.agents.join(', ')}, ${plural(search.budget.attempts, 'attempt')}, width ${search.width}, parallel ${search.parallel}${search.land ? `; its best passing node lands into ${search.base} when it ends (not when stopped)` : ''}.\n`;
   if (ctx.values.wait) {
     if (!ctx.json) ctx.io.out(started);
     return drive(ctx, engine, name);
   }
   const logFile = driveInBackground(engine, name);
-  ctx.print({ search, log: logFile }, () => started + `Driven in the background (its output: ${logFile}).\nNext: axiom search status ${name}, axiom search tree ${name}, axiom search stop ${name}, then axiom search land ${name}.\n`);
+  ctx.print({ search, log: logFile }, () => started + `Driven in the background (its output: ${logFile}).\nNext: axiom search status ${name}, axiom search tree ${name}, axiom search stop ${name}${search.land ? '' : `, then axiom search land ${name}`}.\n`);
   return EXIT.ok;
+}
+
+function describeLand(name: string, r: SearchLandResult): string {
+  if (r.published) {
+    const p = r.published;
+    return `Published node ${r.node} of search ${name}: ${p.branch} (${plural(p.commits, 'commit')}) pushed to ${p.remote}, instance ${p.id} kept while its pull request is open. ${describePublished(p)}\n`;
+  }
+  return `Landed node ${r.node} of search ${name} into ${r.into}${r.mergedSha ? ` (${r.mergedSha.slice(0, 10)})` : ''}${r.resumed ? ', finishing a landing that was cut off' : ''}.\n`;
 }
 
 export const search: Verb = {
   usage: [
     'search <name> --prompt <task> [--evaluate "<template>"] [--agent claude[:k],codex[:k] | --agent-command "<template>"]',
-    '     [--width N] [--parallel N] [--attempts N] [--minutes M] [--target-score S] [--patience R] [--select uct|best] [--wait]',
+    '     [--width N] [--parallel N] [--attempts N] [--minutes M] [--target-score S] [--patience R] [--select uct|best] [--land] [--wait]',
     'search status|tree|stop|resume|land <name> [--node <id>]   follow, stop, continue or land a search',
+    'search land <name> --publish [--node <id>] [--remote <name>] [--draft]   publish the best node (pull request) instead of merging it',
   ],
   summary: 'Searches: rounds of agent attempts, each started from an earlier attempt with its evaluation\'s feedback, under a budget; then land the best.',
   options: {
@@ -168,13 +189,27 @@ export const search: Verb = {
     patience: { type: 'string', value: 'R', description: 'Rounds without a better node after which nothing more is expanded.' },
     select: { type: 'string', value: 'uct|best', description: 'Which nodes to expand: UCT over the tree, or the best only.', default: 'uct', complete: SELECT_MODES },
     exploration: { type: 'string', value: 'C', description: 'UCT\'s exploration constant.', default: '1.414' },
+    land: {
+      type: 'boolean',
+      description:
+        'Land the best passing node into the base when the search ends by itself (attempts, minutes, target score, patience, or no node left to expand): the approval given now, the landing search land makes, once. A stopped search lands nothing; so does one with no passing node. With --wait, exit 0 only when a node passed and landed.',
+    },
     wait: { type: 'boolean', description: 'Drive the search in this process until it ends, then print its tree (else it is driven in the background).' },
     node: { type: 'string', value: '<id>', description: 'With land: the node to land instead of the best passing one.' },
+    publish: {
+      type: 'boolean',
+      description:
+        'With land: publish the node instead of merging it locally: its instance <name>-l<id> pushed at exactly the node\'s commit (never forced) and its pull request opened with gh, else the remote\'s compare page (axiom publish); the base does not move, the instance stays while the pull request is open. Once: a search lands once, merged or published.',
+    },
+    remote: { type: 'string', value: '<name>', description: 'With land --publish: the remote to push to.', default: "the branch's upstream remote, its base's, else origin" },
+    draft: { type: 'boolean', description: 'With land --publish: open the pull request as a draft.' },
   },
   examples: [
     'axiom search login --prompt "Make the login tests pass" --evaluate "npm test" --attempts 12 --wait   # search, then print the tree',
     'axiom search tree login   # the attempts as a tree, the best marked',
     'axiom search land login   # merge the best node into the base',
+    'axiom search login --prompt "Make the login tests pass" --evaluate "npm test" --land   # lands the best node by itself when it ends',
+    'axiom search land login --publish --draft   # a draft pull request of the best node instead of a local merge',
   ],
   operands: 'search',
   async run(ctx) {
@@ -206,8 +241,11 @@ export const search: Verb = {
       case 'land': {
         const raw = stringOption(ctx.values, 'node');
         if (raw !== undefined && !/^\d+$/.test(raw)) throw new UsageError(`--node takes a node id (got ${JSON.stringify(raw)}).`);
-        const r = await landSearch(engine, name, raw !== undefined ? { node: Number(raw) } : {});
-        ctx.print(r, () => `Landed node ${r.node} of search ${name} into ${r.into}${r.mergedSha ? ` (${r.mergedSha.slice(0, 10)})` : ''}${r.resumed ? ', finishing a landing that was cut off' : ''}.\n`);
+        const remote = stringOption(ctx.values, 'remote');
+        if (!ctx.values.publish && (remote !== undefined || ctx.values.draft)) throw new UsageError('--remote and --draft go with search land --publish.');
+        const publish = ctx.values.publish ? { ...(remote !== undefined ? { remote } : {}), draft: ctx.values.draft === true } : undefined;
+        const r = await landSearch(engine, name, { ...(raw !== undefined ? { node: Number(raw) } : {}), ...(publish ? { publish } : {}) });
+        ctx.print(r, () => describeLand(name, r));
         return EXIT.ok;
       }
     }

@@ -70,12 +70,14 @@ export interface PublishRecord {
   /** The branch the pull request asks to merge into (on the remote). */
   base: string;
   /** The pull request `gh` opened (absent: none was opened). */
-  pr?: { url: string; state: PullRequestState; number: number | null };
+  pr?: { url: string; state: PullRequestState; number: number | null; checkedAt?: string };
   /** Where to open one by hand when no pull request was opened; null when the remote has no web page Axiom knows. */
   compareUrl?: string | null;
 }
 
-export type PullRequestState = 'open' | 'draft';
+/** As opened (`open`, `draft`), or as `axiom publish --refresh` last found it on the host (also `merged`, `closed`). */
+export type PullRequestState = 'open' | 'draft' | 'merged' | 'closed';
+export const PULL_REQUEST_STATES: readonly PullRequestState[] = ['open', 'draft', 'merged', 'closed'];
 
 /** One shared folder (or file) put into the worktree at spawn; `mode` is what actually happened. */
 export interface ProvisionedEntry {
@@ -133,7 +135,10 @@ function validPublished(p: unknown): PublishRecord | undefined {
   if (!r || typeof r !== 'object') return undefined;
   const strings = (['remote', 'branch', 'pushedSha', 'pushedAt', 'base'] as const).every((k) => typeof r[k] === 'string');
   if (!strings) return undefined;
-  const pr = r.pr && typeof r.pr.url === 'string' && (r.pr.state === 'open' || r.pr.state === 'draft') ? { url: r.pr.url, state: r.pr.state, number: typeof r.pr.number === 'number' ? r.pr.number : null } : undefined;
+  const pr =
+    r.pr && typeof r.pr.url === 'string' && PULL_REQUEST_STATES.includes(r.pr.state)
+      ? { url: r.pr.url, state: r.pr.state, number: typeof r.pr.number === 'number' ? r.pr.number : null, ...(typeof r.pr.checkedAt === 'string' ? { checkedAt: r.pr.checkedAt } : {}) }
+      : undefined;
   return {
     remote: r.remote!,
     branch: r.branch!,

@@ -194,7 +194,7 @@ async function uncommittedCount(git: GitRunner, inst: LocatedInstance): Promise<
   return withoutProvisioned(parseStatusV2(out).entries, readProvisioned(inst.adminDir)).length;
 }
 
-interface ProgramResult {
+export interface ProgramResult {
   exitCode: number | null;
   stdout: string;
   stderr: string;
@@ -203,7 +203,7 @@ interface ProgramResult {
 }
 
 /** Runs a program (argument array, no shell, stdin closed) with a time limit. */
-function runProgram(program: string, args: string[], cwd: string, env: Record<string, string>, signal?: AbortSignal): Promise<ProgramResult> {
+export function runProgram(program: string, args: string[], cwd: string, env: Record<string, string>, signal?: AbortSignal): Promise<ProgramResult> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
@@ -222,13 +222,13 @@ function runProgram(program: string, args: string[], cwd: string, env: Record<st
 }
 
 /** The environment `gh` runs with: the caller's, never prompting, no update check. */
-function ghEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+export function ghEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return { ...out, GH_PROMPT_DISABLED: '1', GH_NO_UPDATE_NOTIFIER: '1', NO_COLOR: '1' };
 }
 
-function firstErrorLine(text: string): string {
+export function firstErrorLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? 'no message';
 }
 

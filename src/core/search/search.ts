@@ -39,8 +39,10 @@ import {
   validateSearchName,
   writeSearch,
   type Search,
+  type SearchAutoLanded,
   type SearchBudget,
   type SearchDriver,
+  type SearchLanding,
   type SearchNode,
   type SearchRecord,
   type SelectMode,
@@ -68,6 +70,8 @@ export interface SearchOptions {
   patience?: number;
   select?: SelectMode;
   exploration?: number;
+  /** Land the best passing node when the search ends by itself (the approval given in advance); a stopped search does not. */
+  land?: boolean;
 }
 
 /** What the repository configures for a search: its evaluation and its prompt template (`.axiom.json`). */
@@ -111,13 +115,17 @@ export interface SearchEngine {
   cleanup(id: string): Promise<void>;
   /** The recorded attempts (history) the agent choice learns from besides the searches; none when absent. */
   pastAttempts?(): Promise<AttemptRow[]>;
+  /** Lands the search's best passing node, once (`search land`); absent: this front end cannot land. */
+  land?(name: string): Promise<{ node: number; into: string }>;
 }
 
 export type SearchEvent =
   | { kind: 'expanded'; node: SearchNode }
   | { kind: 'evaluated'; node: SearchNode }
   | { kind: 'failed'; node: SearchNode }
-  | { kind: 'ended'; search: Search };
+  | { kind: 'ended'; search: Search }
+  /** The landing the search was started with ran (or found nothing to land): `autoLanded` says what it did. */
+  | { kind: 'landed'; search: Search; autoLanded: SearchAutoLanded };
 
 export interface DriveOptions {
   /** How often the driver looks at its agents (ms). */
@@ -153,6 +161,7 @@ export function validateSearchOptions(o: SearchOptions): void {
   if (o.exploration !== undefined && !(o.exploration >= 0 && Number.isFinite(o.exploration))) throw new AxiomError('InvalidArgument', `The exploration constant is a number ≥ 0 (got ${o.exploration}).`);
   if (o.select !== undefined && !(SELECT_MODES as readonly string[]).includes(o.select)) throw new AxiomError('InvalidArgument', `The selection is one of ${SELECT_MODES.join(', ')} (got ${JSON.stringify(o.select)}).`);
   if (o.score !== undefined && !(SCORE_DIRECTIONS as readonly string[]).includes(o.score)) throw new AxiomError('InvalidArgument', `The score direction is "higher" or "lower" (got ${JSON.stringify(o.score)}).`);
+  if (o.land !== undefined && typeof o.land !== 'boolean') throw new AxiomError('InvalidArgument', `land is true or false (got ${JSON.stringify(o.land)}).`);
   if (o.timeoutSec !== undefined && !(o.timeoutSec > 0)) throw new AxiomError('InvalidArgument', `The evaluation timeout is a number of seconds > 0 (got ${o.timeoutSec}).`);
 }
 
@@ -197,6 +206,7 @@ export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: 
     budget: { attempts: o.attempts ?? DEFAULTS.attempts, minutes: o.minutes ?? null, targetScore: o.targetScore ?? null, patience: o.patience ?? null },
     select: o.select ?? DEFAULTS.select,
     exploration: o.exploration ?? DEFAULTS.exploration,
+    ...(o.land ? { land: true } : {}),
     state: 'running',
     driver: null,
     nodes: [{ id: 0, parent: null, round: 0, agent: null, prompt: null, instance: null, commit: baseSha, result: null, state: 'pending', createdAt }],
@@ -322,7 +332,10 @@ class Driver {
 
   async run(name: string): Promise<Search> {
     refuseUntrusted(this.se);
-    this.search = await claimSearch(this.se, await findSearch(this.se.git, this.se.repo, name), this.now(), this.leaseMs);
+    const found = await findSearch(this.se.git, this.se.repo, name);
+    // A driver that ended the search was cut off before its landing: this one lands (once), nothing else.
+    if (autoLandDue(found)) return landIfAsked(this.se, found, this.now, this.options.onEvent);
+    this.search = await claimSearch(this.se, found, this.now(), this.leaseMs);
     await this.recover();
     if (new Set(this.search.agents).size > 1) {
       const [rows, searches] = await Promise.all([this.se.pastAttempts?.() ?? [], listSearches(this.se.git, this.se.repo)]);
@@ -503,8 +516,62 @@ class Driver {
     const stopped = this.search.state === 'stopping';
     const ended = await this.update((r) => ({ ...r, state: stopped || r.state === 'stopping' ? 'stopped' : 'done', stopReason: reason, endedAt: new Date(this.now()).toISOString(), driver: null }));
     this.options.onEvent?.({ kind: 'ended', search: ended });
-    return ended;
+    return landIfAsked(this.se, ended, this.now, this.options.onEvent);
   }
+}
+
+// ---- the landing approved in advance (`--land`) ----
+
+/** Whether a search started with `land` ended by itself (not stopped) and what its landing did is not recorded yet. */
+export function autoLandDue(s: Pick<SearchRecord, 'land' | 'state' | 'autoLanded'>): boolean {
+  return s.land === true && s.state === 'done' && s.autoLanded === undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
+
+/**
+ * What landing the ended search does: the node `landed` names when a landing already happened (by
+ * hand, or by a driver cut off before it recorded this), none when no node passed, else the best
+ * passing node through the one landing path (`se.land`: search land, journalled, once). Null: another
+ * live process is landing it right now (it records the landing; the next look records this). A
+ * landing that fails otherwise (a conflict, the repository locked too long) is recorded as failed,
+ * with its reason: the search then lands only by `search land`.
+ */
+async function autoLandOutcome(se: SearchEngine, search: Search): Promise<Omit<SearchAutoLanded, 'at'> | null> {
+  const landedNote = (l: SearchLanding): Omit<SearchAutoLanded, 'at'> => ({ node: l.node, note: `node ${l.node} ${l.published ? 'was published for' : 'landed into'} ${l.into}` });
+  if (search.landed) return landedNote(search.landed);
+  const best = bestNode(search.nodes, search.evaluate.score, false);
+  if (!best?.result?.passed) return { node: null, note: 'no attempt passed its evaluation: nothing was landed' };
+  if (!se.land) return { node: null, note: `this front end cannot land: land node ${best.id} with search land` };
+  try {
+    const r = await se.land(search.name);
+    return { node: r.node, note: `node ${r.node} landed into ${r.into}` };
+  } catch (e) {
+    if (!isAxiomError(e)) throw e;
+    const fresh = await findSearch(se.git, se.repo, search.name);
+    if (e.code === 'AlreadyLanded' && fresh.landed) return landedNote(fresh.landed);
+    if (e.code === 'Locked' && fresh.landing && landingHolderLives(fresh.landing.holder)) return null;
+    return { node: null, note: `the landing of node ${best.id} failed: ${firstLine(e.message)} Nothing was landed; land it with search land once that is fixed.` };
+  }
+}
+
+/** Whether the landing under way is another live process's (it records the outcome; this driver leaves it). */
+function landingHolderLives(holder: string): boolean {
+  const id = parseProcessIdentity(holder);
+  return id !== null && holder !== formatProcessIdentity(currentProcessIdentity()) && isSameProcessAlive(id);
+}
+
+/** Lands an ended search started with `land` (once) and records what that did; any other search is returned as it is. */
+async function landIfAsked(se: SearchEngine, search: Search, now: () => number, onEvent?: (e: SearchEvent) => void): Promise<Search> {
+  if (!autoLandDue(search)) return search;
+  const outcome = await autoLandOutcome(se, search);
+  if (!outcome) return findSearch(se.git, se.repo, search.name);
+  const fresh = await findSearch(se.git, se.repo, search.name);
+  const recorded = await updateSearch(se.git, se.repo, fresh, (r) => (r.autoLanded ? r : { ...r, autoLanded: { at: new Date(now()).toISOString(), ...outcome } }));
+  onEvent?.({ kind: 'landed', search: recorded, autoLanded: recorded.autoLanded! });
+  return recorded;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

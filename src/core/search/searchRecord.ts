@@ -89,6 +89,24 @@ export interface SearchLanding {
   into: string;
   mergedSha: string | null;
   at: string;
+  /** Landed by publishing (`search land --publish`): the node's instance pushed and its pull request opened, nothing merged locally. */
+  published?: SearchPublished;
+}
+
+/** Where a node was published: its instance (kept while the pull request is open), the remote branch, the pull request. */
+export interface SearchPublished {
+  instance: string;
+  remote: string;
+  branch: string;
+  url: string | null;
+}
+
+/** What the landing a search was started with (`--land`) did once the search ended (absent until then). */
+export interface SearchAutoLanded {
+  at: string;
+  /** The node that landed; null when none did (none passed, or the landing failed: `note` says which). */
+  node: number | null;
+  note: string;
 }
 
 export interface SearchRecord {
@@ -115,10 +133,22 @@ export interface SearchRecord {
   stopReason?: string;
   endedAt?: string;
   driver: SearchDriver | null;
+  /**
+   * Started with `--land`: the person approved in advance that the best passing node lands when the
+   * search ends by itself (budget, target, patience); a stopped search does not land.
+   */
+  land?: boolean;
+  autoLanded?: SearchAutoLanded;
   /** A landing in progress (its merge may or may not have happened): set before the target moves. */
-  landing?: SearchLanding & { holder: string; next: string | null };
+  landing?: SearchLanding & { holder: string; next: string | null; publish?: SearchPublishChoice };
   landed?: SearchLanding;
   nodes: SearchNode[];
+}
+
+/** A publishing landing's choices, journalled so the landing that finishes it makes the same ones. */
+export interface SearchPublishChoice {
+  remote?: string;
+  draft: boolean;
 }
 
 export interface StoredBlob {

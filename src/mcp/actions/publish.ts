@@ -1,10 +1,17 @@
 /** `publish`: push the instance's branch (never forced), open a pull request with gh or return the compare URL. */
-import { describePublished } from '../../core';
+import { AxiomError, describePublished } from '../../core';
 import type { McpContext } from '../context';
 import type { PublishArgs } from '../schema';
 
 export async function publish(ctx: McpContext, args: PublishArgs): Promise<Record<string, unknown>> {
   const engine = await ctx.engine();
+  if (args.refresh) {
+    if (args.remote !== undefined || args.title !== undefined || args.body !== undefined || args.draft !== undefined) {
+      throw new AxiomError('InvalidArgument', 'refresh: true pushes nothing: it takes no remote, draft, title or body.');
+    }
+    const refreshed = await engine.refreshPullRequest(args.instanceId);
+    return { ...refreshed, summary: `The pull request of ${refreshed.id} (${refreshed.url}) is ${refreshed.state}.` };
+  }
   const r = await engine.publish(args.instanceId, {
     ...(args.remote !== undefined ? { remote: args.remote } : {}),
     ...(args.title !== undefined ? { title: args.title } : {}),

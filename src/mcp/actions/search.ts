@@ -5,7 +5,9 @@
  */
 import {
   AxiomError,
+  autoLandDue,
   bestNode,
+  describePublished,
   driveSearch,
   engineSearchSlots,
   findSearch,
@@ -63,6 +65,7 @@ function searchView(ctx: ExploreMcpContext, s: Search, full: boolean): Record<st
     parallel: s.parallel,
     select: s.select,
     best: best ? nodeView(best, true) : null,
+    ...(s.land ? { land: true, autoLanded: s.autoLanded ?? null } : {}),
     ...(s.landed ? { landed: s.landed } : {}),
     nodes: s.nodes.map((n) => nodeView(n, full)),
   };
@@ -106,7 +109,9 @@ async function answer(ctx: ExploreMcpContext, engine: AxiomEngine, name: string,
   const ended = s.state === 'done' || s.state === 'stopped';
   return {
     ...searchView(ctx, s, false),
-    next: ended
+    next: s.landed
+      ? `It landed node ${s.landed.node}; ${call('tree', name)} shows every node.`
+      : ended
       ? `${call('land', name)} merges the best passing node into ${s.base} (or pass the argument "node"); ${call('tree', name)} shows every node.`
       : `This server drives the search: poll ${call('status', name)} until its state is done or stopped; ${call('stop', name)} ends it early.`,
   };
@@ -129,6 +134,7 @@ function startOptions(args: SearchArgs): SearchOptions {
     ['patience', args.patience],
     ['select', args.select],
     ['exploration', args.exploration],
+    ['land', args.land],
   ];
   for (const [key, value] of copy) if (value !== undefined) (o as unknown as Record<string, unknown>)[key] = value;
   return o;
@@ -148,7 +154,8 @@ export async function search(ctx: ExploreMcpContext, args: SearchArgs): Promise<
       if (here) return answer(ctx, engine, name, here, args);
       const s = await findSearch(engine.git, engine.repo, name);
       if (isDriven(s)) throw new AxiomError('Locked', `Search ${name} is driven by another process (${s.driver!.holder}); poll ${call('status', name)}, or stop it with ${call('stop', name)}.`);
-      if (s.state === 'done' || s.state === 'stopped') throw new AxiomError('InvalidArgument', `Search ${name} has ended (${s.stopReason ?? s.state}); start a new search to search further.`);
+      // An ended search whose approved landing was cut off: resuming it lands it (once).
+      if ((s.state === 'done' || s.state === 'stopped') && !autoLandDue(s)) throw new AxiomError('InvalidArgument', `Search ${name} has ended (${s.stopReason ?? s.state}); start a new search to search further.`);
       return answer(ctx, engine, name, driveHere(ctx, await slotsOf(ctx, engine, args.permissionMode), name), args);
     }
     case 'status':
@@ -160,7 +167,11 @@ export async function search(ctx: ExploreMcpContext, args: SearchArgs): Promise<
     }
     case 'land':
       try {
-        return { ...(await landSearch(engine, name, args.node !== undefined ? { node: args.node } : {})) };
+        const publish = args.publish ? { ...(args.remote !== undefined ? { remote: args.remote } : {}), draft: args.draft === true } : undefined;
+        const r = await landSearch(engine, name, { ...(args.node !== undefined ? { node: args.node } : {}), ...(publish ? { publish } : {}) });
+        if (!r.published) return { ...r };
+        const { body: _body, record: _record, ...published } = r.published;
+        return { ...r, published, summary: describePublished(r.published) };
       } catch (e) {
         if (args.node === undefined && isAxiomError(e, 'NotFound') && /no passing node/.test(e.message)) {
           throw new AxiomError('NotFound', `${e.message} Next: pass the argument "node" (a node id from ${call('tree', name)}).`);
