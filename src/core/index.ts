@@ -23,6 +23,8 @@ export type { PublishOptions, PublishResult } from './publish/publish';
 export { compareUrlOf, webRepoOf } from './publish/publishUrl';
 export { sourceWords } from './instances/metadata';
 export { agentRunning, type StopAgentResult } from './processes/processes';
+export { AGENT_CHANGED_EVENT } from './instances/changeAgent';
+export type { ChangeAgentOptions, ChangeAgentResult } from './instances/changeAgent';
 export type { ProvisionRecord, ProvisionedEntry } from './instances/metadata';
 // Ready-to-run instances: worktree configuration, provisioning, ports, environment, setup/teardown.
 export { CONFIG_FILE, WORKTREE_INCLUDE_FILE, SHARE_MODES, configJsonSchema } from './provision/repoConfig';
