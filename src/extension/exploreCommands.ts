@@ -248,8 +248,23 @@ export async function branchFromHereCommand(s: Services, inv: Invocation): Promi
   const spawned = await model.operation(() =>
     model.engine.spawn(id, { ...spawnOptionsFromSettings(vscode.Uri.file(model.root)), from: parent, agent, prompt: prompt || null, launch: openTerminal ? 'terminal' : 'none' }),
   );
+  await revealRow(s, model, spawned.id);
   const terminal = openTerminal ? (await s.terminals.open(model, spawned.id)).name : null;
   return { ...spawned, terminal };
+}
+
+/**
+ * Shows a row just made and selects it — a child of Branch From Here… sits under its parent, which
+ * may be collapsed (reveal expands it). Not finding the row is no failure of the command.
+ */
+export async function revealRow(s: Services, model: RepositoryModel, id: string): Promise<void> {
+  const status = model.find(id);
+  if (!status) return;
+  try {
+    await s.view.reveal(new WorktreeNode(model, status), { select: true, focus: false, expand: false });
+  } catch (e) {
+    s.log.warn(`Could not reveal ${id} in the Instances view:`, e);
+  }
 }
 
 export type LandWinnerResult = ({ outcome: 'landed' } & LandResult) | { outcome: 'cancelled'; plan: LandingPlanSummary };
