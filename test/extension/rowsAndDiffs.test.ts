@@ -6,9 +6,10 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SpawnedInstance } from '../../src/core';
+import type { CompareResult } from '../../src/extension/exploreCommands';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
 import type { Node } from '../../src/extension/tree';
-import { api, theModel, waitFor } from './helpers';
+import { api, commitFile, theModel, waitFor } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 const idOf = (n: Node): string | null => (n.kind === 'worktree' ? n.status.id : null);
@@ -42,5 +43,30 @@ describe('Rows and diffs (issue 21): Branch From Here reveals its child, Compare
     } finally {
       sub.dispose();
     }
+  });
+
+  it('Compare With…: a file in both attempts is a modification (same path both sides), a file in one only has no other side', async () => {
+    const x = await exec<SpawnedInstance>('axiom.spawn', { id: 'cmp-a', openTerminal: false });
+    const y = await exec<SpawnedInstance>('axiom.spawn', { id: 'cmp-b', openTerminal: false });
+    spawned.push('cmp-a', 'cmp-b');
+    commitFile(x.path, 'same.txt', 'version a\n', 'cmp-a: same');
+    commitFile(x.path, 'only-a.txt', 'a only\n', 'cmp-a: only a');
+    commitFile(y.path, 'same.txt', 'version b\n', 'cmp-b: same');
+    commitFile(y.path, 'only-b.txt', 'b only\n', 'cmp-b: only b');
+    await model.refreshNow();
+    const c = await exec<CompareResult>('axiom.compareWith', { id: 'cmp-a', other: 'cmp-b' });
+    const side = (file: string): { left: string | null; right: string | null } => c.sides!.find((s) => s.path === file)!;
+    const same = side('same.txt');
+    assert.ok(same.left && same.right, 'both sides');
+    const left = vscode.Uri.parse(same.left);
+    const right = vscode.Uri.parse(same.right);
+    assert.equal(left.path, right.path, 'the same path on both sides: a modification, not a rename');
+    assert.notEqual(left.toString(), right.toString());
+    assert.equal((await vscode.workspace.openTextDocument(left)).getText(), 'version a\n', 'the left side is cmp-a\'s file');
+    assert.equal((await vscode.workspace.openTextDocument(right)).getText(), 'version b\n');
+    assert.equal(side('only-b.txt').left, null, 'added: no left side');
+    assert.ok(side('only-b.txt').right);
+    assert.equal(side('only-a.txt').right, null, 'deleted: no right side');
+    assert.ok(side('only-a.txt').left);
   });
 });
