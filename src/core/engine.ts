@@ -15,6 +15,7 @@ import { cleanupInstance, previewRisk, type CleanupAllResult, type CleanupOption
 import { deleteSalvage, expireSalvage, findSalvage, listSalvage, restorePoint, restoredId, writeTreeExactly, type SalvageRef } from './instances/salvage';
 import { repair, type RepairReport } from './instances/repair';
 import { updateMetadata, type InstanceMetadata } from './instances/metadata';
+import { changeAgent, type ChangeAgentOptions, type ChangeAgentResult } from './instances/changeAgent';
 import { Explorer } from './explore/explore';
 import { readWorktreeConfig, type WorktreeConfig } from './provision/repoConfig';
 import { environmentOf, setupInstance, type SetupRunHooks } from './provision/instanceSetup';
@@ -135,6 +136,13 @@ export class AxiomEngine {
     const inst = await locateInstance(this.repo, id);
     const result = await stopAgent(inst, stopTerminalAgent);
     this.collector.invalidate(inst.path);
+    return result;
+  }
+
+  /** Records another agent for the instance, run by its next launch; refused while the current one runs (changeAgent.ts). */
+  async changeAgent(id: string, agent: string, options: ChangeAgentOptions = {}): Promise<ChangeAgentResult> {
+    const result = await changeAgent(this.repo, id, agent, options);
+    this.collector.invalidate(result.path);
     return result;
   }
 

@@ -25,6 +25,8 @@ export { pullRequestStateOf } from './publish/prRefresh';
 export type { RefreshOptions, RefreshResult } from './publish/prRefresh';
 export { sourceWords } from './instances/metadata';
 export { agentRunning, type StopAgentResult } from './processes/processes';
+export { AGENT_CHANGED_EVENT } from './instances/changeAgent';
+export type { ChangeAgentOptions, ChangeAgentResult } from './instances/changeAgent';
 export type { ProvisionRecord, ProvisionedEntry } from './instances/metadata';
 // Ready-to-run instances: worktree configuration, provisioning, ports, environment, setup/teardown.
 export { CONFIG_FILE, WORKTREE_INCLUDE_FILE, SHARE_MODES, configJsonSchema } from './provision/repoConfig';

@@ -12,6 +12,7 @@ import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
 import { readSettings, type NotifyLevel } from './settings';
 import type { TerminalManager } from './terminals';
+import { WorktreeNode } from './tree';
 
 /** What a move is worth telling: a need (approval, input, failure) or news (a turn done, a clean exit). */
 export type NoticeKind = Attention | 'done';
@@ -43,6 +44,17 @@ export function noticeKind(before: string | undefined, w: WorktreeStatus): Notic
 
 function stateKey(w: WorktreeStatus): string {
   return `${w.agentState.phase}:${w.agentState.exitCode ?? ''}`;
+}
+
+/**
+ * A notice's one action: an agent that failed to start gets Change Agent… (Open Terminal would only
+ * fail the same way again), a headless agent its log, a finished one its changes.
+ */
+export function noticeAction(kind: NoticeKind, w: WorktreeStatus): { action: string; command: string } {
+  if (kind === 'done') return { action: 'Show Changes', command: Commands.showChanges };
+  if (w.agentState.phase === 'failed-to-start') return { action: 'Change Agent…', command: Commands.changeAgent };
+  if (w.launch === 'headless') return { action: 'Show Log', command: Commands.showAgentLog };
+  return { action: 'Open Terminal', command: Commands.openTerminal };
 }
 
 export function shouldNotify(level: NotifyLevel, kind: NoticeKind): boolean {
@@ -121,16 +133,13 @@ export class AttentionMonitor implements vscode.Disposable {
       : kind === 'failure' ? `${name} ${describeAgentState(s)}`
       : s.phase === 'idle' ? `${name} finished its turn.`
       : `${name} ${describeAgentState(s)}.`;
-    const headless = w.launch === 'headless';
-    const [action, command] =
-      kind === 'done' ? ['Show Changes', Commands.showChanges]
-      : headless ? ['Show Log', Commands.showAgentLog]
-      : ['Open Terminal', Commands.openTerminal];
+    const { action, command } = noticeAction(kind, w);
     this.notices.push({ repo: model.root, id, kind, message, action, at: new Date().toISOString() });
     this.log.info(`Notify (${kind}): ${message}`);
     const show = kind === 'done' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
     void show(message, action).then((picked) => {
-      if (picked === action) return vscode.commands.executeCommand(command, { repo: model.root, id });
+      // The instance's row, not an argument object: a command with pickers (Change Agent…) shows them.
+      if (picked === action) return vscode.commands.executeCommand(command, new WorktreeNode(model, model.find(id) ?? w));
       return undefined;
     }).then(undefined, (e: unknown) => this.log.error(`${action} failed:`, e));
   }

@@ -6,6 +6,8 @@ export const Commands = {
   startNewConversation: 'axiom.startNewConversation',
   showAgentLog: 'axiom.showAgentLog',
   stopAgent: 'axiom.stopAgent',
+  changeAgent: 'axiom.changeAgent',
+  openShell: 'axiom.openShell',
   openInNewWindow: 'axiom.openInNewWindow',
   addToWorkspace: 'axiom.addToWorkspace',
   revealInOS: 'axiom.revealInOS',

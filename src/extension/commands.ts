@@ -17,6 +17,7 @@ import { exploreCommandSpecs } from './exploreCommands';
 import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
 import { showAgentLog, startNewConversation, stopAgentCommand } from './agentCommands';
+import { changeAgentCommand, openShellCommand, withWaysOut } from './changeAgentCommand';
 import { retrySetupCommand, showSetupLogCommand } from './instanceSetup';
 import { installClaudeHooksCommand } from './claudeHooksCommand';
 import { searchCommand } from './searchCommand';
@@ -38,13 +39,17 @@ export function registerCommands(s: Services): vscode.Disposable[] {
         if (inv.node?.kind === 'file') return vscode.commands.executeCommand(Commands.openFileDiff, inv.node);
         if (inv.node && (inv.node.kind !== 'worktree' || inv.node.status.kind !== 'instance')) return vscode.commands.executeCommand('list.toggleExpand');
         const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null);
-        const t = await s.terminals.open(model, status.id!);
+        const t = await s.terminals.open(model, status.id!).catch((e: unknown) => {
+          throw withWaysOut(e, model, status);
+        });
         return { name: t.name, created: t.created, commandLine: t.commandLine, cwd: status.path, sessionId: t.sessionId, resumed: t.resumed, via: t.via };
       },
     },
     { id: Commands.startNewConversation, runs: true, handler: (inv) => startNewConversation(s, inv) },
     { id: Commands.showAgentLog, runs: false, handler: (inv) => showAgentLog(s, inv) },
     { id: Commands.stopAgent, runs: false, handler: (inv) => stopAgentCommand(s, inv) },
+    { id: Commands.changeAgent, runs: true, handler: (inv) => changeAgentCommand(s, inv) },
+    { id: Commands.openShell, runs: true, handler: (inv) => openShellCommand(s, inv) },
     {
       id: Commands.openInNewWindow,
       runs: false,

@@ -2,6 +2,7 @@
  * Diffs against the merge-base: a read-only content provider for the base side (`axiom-base:`),
  * VS Code's multi-file diff editor for a whole instance and the diff editor for one file.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { BASE_SCHEME } from './commandIds';
@@ -13,6 +14,8 @@ interface BaseQuery {
   repo: string;
   commit: string;
   file: string;
+  /** Instead of a commit: the file as it is now in this worktree of the repository (Compare With…). */
+  worktree?: string;
 }
 
 /**
@@ -25,6 +28,16 @@ export function baseUri(model: RepositoryModel, commit: string, file: string, sh
   return vscode.Uri.from({ scheme: BASE_SCHEME, path: shownAs, query: JSON.stringify(query) });
 }
 
+/**
+ * A worktree's file, read-only, shown under another path (`shownAs`): the left side of a comparison
+ * of two worktrees, under the right side's path, so the multi-file diff sees the same file modified
+ * (M) rather than a rename from one worktree's folder to the other's (R).
+ */
+export function worktreeFileUri(model: RepositoryModel, worktree: string, file: string, shownAs: string): vscode.Uri {
+  const query: BaseQuery = { repo: model.root, commit: '', file, worktree };
+  return vscode.Uri.from({ scheme: BASE_SCHEME, path: shownAs, query: JSON.stringify(query) });
+}
+
 export class BaseContentProvider implements vscode.TextDocumentContentProvider {
   constructor(private readonly repos: Repositories) {}
 
@@ -32,8 +45,22 @@ export class BaseContentProvider implements vscode.TextDocumentContentProvider {
     const q = JSON.parse(uri.query) as BaseQuery;
     const repo = this.repos.find(q.repo);
     if (!repo) throw new Error(`No repository at ${q.repo}.`);
+    if (q.worktree !== undefined) return readWorktreeFile(repo.model, q.worktree, q.file);
     if (!q.commit) return '';
     return (await repo.model.engine.fileAt(q.commit, q.file)) ?? '';
+  }
+}
+
+/** A file of one of the repository's worktrees (only those, and only inside it); '' when it is not there. */
+async function readWorktreeFile(model: RepositoryModel, worktree: string, file: string): Promise<string> {
+  const w = model.byPath(worktree);
+  if (!w) throw new Error(`${worktree} is not a worktree of ${model.name}.`);
+  const full = path.resolve(w.path, file);
+  if (path.relative(w.path, full).startsWith('..') || path.isAbsolute(path.relative(w.path, full))) throw new Error(`${file} is outside ${w.path}.`);
+  try {
+    return await fs.readFile(full, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -24,7 +24,7 @@ import { pickAgent } from './spawnCommand';
 import { terminalRequestLauncher } from '../agents/raceLauncher';
 import { Commands } from './commandIds';
 import type { CommandSpec } from './commandWrapper';
-import { baseUri } from './diffs';
+import { worktreeFileUri } from './diffs';
 import { Cancelled, type Invocation } from './invocation';
 import { RaceNode, WorktreeNode } from './tree';
 import type { RepositoryModel } from './repositoryModel';
@@ -188,6 +188,8 @@ export interface CompareResult {
   a: string;
   b: string;
   files: { path: string; status: string }[];
+  /** What the diff editor was given per file: the left and right side (null: the file is not on that side). */
+  sides?: { path: string; left: string | null; right: string | null }[];
 }
 
 /** Compare With…: every file that differs between two attempts, side by side in the multi-file diff editor. */
@@ -214,13 +216,16 @@ export async function compareWithCommand(s: Services, inv: Invocation): Promise<
     void vscode.window.showInformationMessage(`${c.a.id} and ${c.b.id} have the same files.`);
     return { a: c.a.id, b: c.b.id, files: [] };
   }
-  const side = (root: string, file: string, present: boolean): vscode.Uri => (present ? vscode.Uri.file(path.join(root, file)) : baseUri(model, '', file, path.join(root, file)));
+  // The same path on both sides (the left one read from the first worktree): a file in both is a
+  // modification (M), not a rename from one worktree's folder to the other's; a file on one side
+  // only has no other side (A, D).
   const resources = c.files.map((f) => {
     const right = vscode.Uri.file(path.join(c.b.path, f.path));
-    return [right, side(c.a.path, f.path, f.status !== 'A'), side(c.b.path, f.path, f.status !== 'D')] as const;
+    return [right, f.status === 'A' ? undefined : worktreeFileUri(model, c.a.path, f.path, right.path), f.status === 'D' ? undefined : right] as const;
   });
   await vscode.commands.executeCommand('vscode.changes', `${c.a.id} ↔ ${c.b.id}`, resources);
-  return { a: c.a.id, b: c.b.id, files: c.files };
+  const sides = c.files.map((f, i) => ({ path: f.path, left: resources[i]![1]?.toString() ?? null, right: resources[i]![2]?.toString() ?? null }));
+  return { a: c.a.id, b: c.b.id, files: c.files, sides };
 }
 
 /** Branch From Here: a child instance that starts from this instance's branch and merges back into it. */
@@ -248,8 +253,23 @@ export async function branchFromHereCommand(s: Services, inv: Invocation): Promi
   const spawned = await model.operation(() =>
     model.engine.spawn(id, { ...spawnOptionsFromSettings(vscode.Uri.file(model.root)), from: parent, agent, prompt: prompt || null, launch: openTerminal ? 'terminal' : 'none' }),
   );
+  await revealRow(s, model, spawned.id);
   const terminal = openTerminal ? (await s.terminals.open(model, spawned.id)).name : null;
   return { ...spawned, terminal };
+}
+
+/**
+ * Shows a row just made and selects it — a child of Branch From Here… sits under its parent, which
+ * may be collapsed (reveal expands it). Not finding the row is no failure of the command.
+ */
+export async function revealRow(s: Services, model: RepositoryModel, id: string): Promise<void> {
+  const status = model.find(id);
+  if (!status) return;
+  try {
+    await s.view.reveal(new WorktreeNode(model, status), { select: true, focus: false, expand: false });
+  } catch (e) {
+    s.log.warn(`Could not reveal ${id} in the Instances view:`, e);
+  }
 }
 
 export type LandWinnerResult = ({ outcome: 'landed' } & LandResult) | { outcome: 'cancelled'; plan: LandingPlanSummary };

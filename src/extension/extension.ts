@@ -84,7 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<AxiomE
 
   let activationMs = 0;
   let readyMs = 0;
-  const services: Services = { repos, terminals, mcp, explorations, searches, history, review, thisWindow, log, activationMs: () => activationMs, readyMs: () => readyMs };
+  const services: Services = { repos, terminals, mcp, explorations, searches, history, review, thisWindow, log, view, activationMs: () => activationMs, readyMs: () => readyMs };
   bag.push(...registerCommands(services));
 
   // Terminal requests and queued input from other processes (MCP, CLI) are served on every change.

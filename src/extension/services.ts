@@ -8,6 +8,7 @@ import type { Searches } from './searches';
 import type { HistoryView } from './historyView';
 import type { Review } from './review';
 import type { ThisWindow } from './thisWindow';
+import type { Node } from './tree';
 
 export interface Services {
   repos: Repositories;
@@ -21,6 +22,8 @@ export interface Services {
   review: Review;
   thisWindow: ThisWindow;
   log: vscode.LogOutputChannel;
+  /** The Instances view: a command that makes a row reveals and selects it there. */
+  view: vscode.TreeView<Node>;
   /** Milliseconds activate() took, measured inside the extension host. */
   activationMs: () => number;
   /** Milliseconds from activation to the first snapshot of every repository (0 until then). */

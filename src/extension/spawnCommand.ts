@@ -172,11 +172,17 @@ async function spawnIds(
 }
 
 /**
- * The agent picker of Spawn and Branch From Here: `first` first, agents whose program is not
+ * The agent picker of Spawn, Branch From Here and Change Agent: `first` first (`current` marked), agents whose program is not
  * installed marked, and — before anything is created — a refusal when the agent picked for a
  * terminal is missing (it would only print "command not found").
  */
-export async function pickAgent(inv: Invocation, model: RepositoryModel, first: string, options: { title: string; placeHolder: string }, forTerminal: boolean): Promise<string> {
+export async function pickAgent(
+  inv: Invocation,
+  model: RepositoryModel,
+  first: string,
+  options: { title: string; placeHolder: string; current?: string | null },
+  forTerminal: boolean,
+): Promise<string> {
   const settings = readSettings(vscode.Uri.file(model.root));
   const agents = [first, ...AGENT_NAMES.filter((a) => a !== first)].filter((a) => a in PRESETS);
   const where = model.root;
@@ -186,12 +192,13 @@ export async function pickAgent(inv: Invocation, model: RepositoryModel, first: 
       const missing = agentMissing(a, settings.customAgentCommand, where);
       return {
         label: missing ? `$(warning) ${a}` : a,
-        description: PRESETS[a as keyof typeof PRESETS].label + (a === settings.defaultAgent ? ' (default)' : '') + (missing ? ' — not installed' : ''),
+        description:
+          PRESETS[a as keyof typeof PRESETS].label + (a === options.current ? ' (current)' : '') + (a === settings.defaultAgent ? ' (default)' : '') + (missing ? ' — not installed' : ''),
         detail: missing ?? (a === 'custom' ? settings.customAgentCommand || 'Set axiom.customAgentCommand first' : undefined),
         value: a,
       };
     }),
-    options,
+    { title: options.title, placeHolder: options.placeHolder },
   );
   if (agent === undefined) throw new Cancelled();
   const missing = forTerminal ? agentMissing(agent, settings.customAgentCommand, where) : null;

@@ -193,7 +193,8 @@ export class TerminalManager implements vscode.Disposable {
       worktree: status.path,
       adminDir: status.adminDir!,
       prompt: status.prompt,
-      customCommand: settings.customAgentCommand,
+      // A command recorded for the instance (Change Agent, axiom set-agent) before the configured one.
+      customCommand: status.metadata?.agentCommand ?? settings.customAgentCommand,
     };
     // The hook script runs with the extension host's own runtime (Electron in node mode, or node).
     if (preset.phaseSource === 'hooks') ctx.hook = { runtime: process.execPath, script: this.hookScript };

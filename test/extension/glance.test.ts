@@ -103,11 +103,13 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
       const { menu, inline } = shown('instance');
       assert.deepEqual(names(inline), ['merge', 'openTerminal', 'showChanges'].sort(), 'the three most used are inline buttons');
       assert.deepEqual(names(menu), [
+        'Agent ▸ changeAgent',
         'Agent ▸ startNewConversation',
         'Agent ▸ stopAgent',
         'Open ▸ addToWorkspace',
         'Open ▸ copyPath',
         'Open ▸ openInNewWindow',
+        'Open ▸ openShell',
         'Open ▸ revealInOS',
         'Race ▸ branchFromHere',
         'Race ▸ compareWith',
@@ -125,10 +127,10 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
     it('setup commands bring Show Setup Log and Retry Setup; a headless or Claude-made agent brings Show Agent Log', () => {
       const withSetup = contextValueFor({ ...plain, setup: { state: 'failed', exitCode: 1, logFile: 'setup.log', commands: ['npm ci'], failedCommand: 'npm ci' } });
       assert.equal(withSetup, 'instance.setup');
-      assert.deepEqual(names(shown(withSetup).menu.filter((e) => e.startsWith('Agent'))), ['Agent ▸ retrySetup', 'Agent ▸ showSetupLog', 'Agent ▸ startNewConversation', 'Agent ▸ stopAgent']);
+      assert.deepEqual(names(shown(withSetup).menu.filter((e) => e.startsWith('Agent'))), ['Agent ▸ changeAgent', 'Agent ▸ retrySetup', 'Agent ▸ showSetupLog', 'Agent ▸ startNewConversation', 'Agent ▸ stopAgent']);
       const headless = contextValueFor({ ...plain, launch: 'headless' });
       assert.equal(headless, 'instance.agentLog');
-      assert.deepEqual(names(shown(headless).menu.filter((e) => e.startsWith('Agent'))), ['Agent ▸ showAgentLog', 'Agent ▸ startNewConversation', 'Agent ▸ stopAgent']);
+      assert.deepEqual(names(shown(headless).menu.filter((e) => e.startsWith('Agent'))), ['Agent ▸ changeAgent', 'Agent ▸ showAgentLog', 'Agent ▸ startNewConversation', 'Agent ▸ stopAgent']);
       const both = contextValueFor({ ...plain, launch: 'headless', setup: { state: 'succeeded', exitCode: 0, logFile: 'setup.log', commands: ['npm ci'] } }, { review: true });
       assert.equal(both, 'instance.setup.agentLog.review');
       assert.equal(shown(both).menu.filter((e) => /showAgentLog|showSetupLog|retrySetup|sendReview/.test(e)).length, 4);
@@ -160,7 +162,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
       assert.deepEqual(names(shown('instance-missing').menu), ['cleanup']);
       assert.deepEqual(shown('instance-missing').inline, []);
       for (const cv of ['worktree-main', 'worktree-foreign']) {
-        assert.deepEqual(names(shown(cv).menu), ['Open ▸ addToWorkspace', 'Open ▸ copyPath', 'Open ▸ openInNewWindow', 'Open ▸ revealInOS'], cv);
+        assert.deepEqual(names(shown(cv).menu), ['Open ▸ addToWorkspace', 'Open ▸ copyPath', 'Open ▸ openInNewWindow', 'Open ▸ openShell', 'Open ▸ revealInOS'], cv);
       }
       assert.deepEqual(names(shown('race').menu), ['evaluate', 'landWinner']);
     });

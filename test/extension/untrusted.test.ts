@@ -64,6 +64,8 @@ describe('Axiom Worktrees in an untrusted workspace', () => {
       ['axiom.cleanupMerged', { confirm: true }],
       ['axiom.repair', {}],
       ['axiom.showChanges', { id: 'listed' }],
+      ['axiom.changeAgent', { id: 'listed', agent: 'custom', confirm: true }],
+      ['axiom.openShell', { id: 'listed' }],
     ];
     for (const [command, args] of attempts) {
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand(command, args)), (e) => errorCode(e) === 'Untrusted', command);

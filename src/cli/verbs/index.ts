@@ -18,6 +18,7 @@ import { publish } from './publish';
 import { repair } from './repair';
 import { salvage } from './salvage';
 import { search } from './search';
+import { setAgent } from './setAgent';
 import { setup } from './setup';
 import { spawn } from './spawn';
 import { status } from './status';
@@ -29,6 +30,7 @@ export const VERBS: Record<string, Verb> = {
   list,
   status,
   stop,
+  'set-agent': setAgent,
   diff,
   merge,
   publish,

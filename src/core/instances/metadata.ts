@@ -108,6 +108,8 @@ export interface InstanceMetadata {
   /** The base commit the instance was created from. */
   baseSha: string;
   agent: string | null;
+  /** For the `custom` agent: its command template, recorded by Change Agent (absent: the configured one). */
+  agentCommand?: string;
   prompt: string | null;
   launch: LaunchMode;
   createdAt: string;

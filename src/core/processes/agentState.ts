@@ -117,7 +117,7 @@ export function boundReason(text: string): string {
 }
 
 /** Events that mean the agent is busy again: an earlier failure or question no longer applies. */
-const CLEARS_REASON = new Set(['SessionStart', 'UserPromptSubmit', 'PostToolUse', 'CommandStart']);
+const CLEARS_REASON = new Set(['SessionStart', 'UserPromptSubmit', 'PostToolUse', 'CommandStart', 'AgentChanged']);
 
 /** Well-formed events of a JSON-lines status file, oldest first (torn lines from concurrent appends skipped). */
 export function parseEvents(text: string): AgentEvent[] {
@@ -150,16 +150,25 @@ export function summarizeEvents(events: AgentEvent[]): {
   reason?: string;
   sessionId?: string;
   turnFailedAt?: string;
+  /** When another agent was recorded for the instance (Change Agent): what came before is the old agent's. */
+  agentChangedAt?: string;
 } {
   let phase: AgentPhase | null = null;
   let exitCode: number | undefined;
   let reason: string | undefined;
   let sessionId: string | undefined;
   let turnFailedAt: string | undefined;
+  let agentChangedAt: string | undefined;
   for (const e of events) {
     if (CLEARS_REASON.has(e.event)) {
       reason = undefined;
       turnFailedAt = undefined;
+    }
+    if (e.event === 'AgentChanged') {
+      // The old agent's conversation is not the new one's.
+      sessionId = undefined;
+      exitCode = undefined;
+      agentChangedAt = e.at;
     }
     if (e.event === 'StopFailure') turnFailedAt = e.at;
     if (e.reason) reason = e.reason;
@@ -179,6 +188,7 @@ export function summarizeEvents(events: AgentEvent[]): {
     ...(reason ? { reason } : {}),
     ...(sessionId ? { sessionId } : {}),
     ...(turnFailedAt ? { turnFailedAt } : {}),
+    ...(agentChangedAt ? { agentChangedAt } : {}),
   };
 }
 
@@ -244,6 +254,8 @@ export async function readAgentState(
   // liveness check left its exit behind, so read again rather than call it an exit without a code.
   if (proc && proc.endedAt === undefined && !isRunning(proc)) [proc, tail] = await read();
   const events = summarizeEvents(tail ? parseEvents(tail.text) : []);
+  // A headless agent that ended before another agent was recorded (Change Agent) is history.
+  if (proc && events.agentChangedAt && (proc.endedAt !== undefined || !isRunning(proc)) && events.agentChangedAt >= (proc.endedAt ?? proc.startedAt)) proc = null;
   const extras = (): Partial<AgentState> => ({
     ...(events.last ? { lastEvent: events.last.event } : {}),
     ...(events.sessionId ? { sessionId: events.sessionId } : {}),
