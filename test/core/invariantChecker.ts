@@ -518,8 +518,11 @@ export function visibility(live: Map<string, { ahead: boolean }>, seen: { list: 
 function changes(before: Snapshot, refs: Map<string, string>, worktrees: Map<string, string>, files: Map<string, string>, options: VerifyOptions): Loss[] {
   const out: Loss[] = [];
   const movedByUser = new Set((options.userCommits ?? []).map((c) => `refs/heads/${c.branch}`));
+  // A search record is a history of versions: a refusal that wrote an intent and took it back leaves its content (its tree) as it was.
+  const sameRecord = (ref: string, a: string | undefined, b: string | undefined): boolean =>
+    !!a && !!b && /^refs\/axiom\/searches\/.+\/record$/.test(ref) && new Set(lines(tryGit(before.repo, ['rev-parse', `${a}^{tree}`, `${b}^{tree}`]))).size === 1;
   for (const ref of unique([...before.refs.keys(), ...refs.keys()])) {
-    if (!movedByUser.has(ref) && before.refs.get(ref) !== refs.get(ref)) out.push({ kind: 'refusal-changed', what: `${ref}: ${before.refs.get(ref)?.slice(0, 10) ?? 'absent'} → ${refs.get(ref)?.slice(0, 10) ?? 'deleted'}` });
+    if (!movedByUser.has(ref) && before.refs.get(ref) !== refs.get(ref) && !sameRecord(ref, before.refs.get(ref), refs.get(ref))) out.push({ kind: 'refusal-changed', what: `${ref}: ${before.refs.get(ref)?.slice(0, 10) ?? 'absent'} → ${refs.get(ref)?.slice(0, 10) ?? 'deleted'}` });
   }
   for (const dir of unique([...before.worktrees.keys(), ...worktrees.keys()])) {
     if (before.worktrees.get(dir) !== worktrees.get(dir) && !options.agentCommits?.length) out.push({ kind: 'refusal-changed', what: `worktree ${dir}: HEAD ${before.worktrees.get(dir)?.slice(0, 10) ?? 'absent'} → ${worktrees.get(dir)?.slice(0, 10) ?? 'gone'}` });
