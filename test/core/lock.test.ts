@@ -104,3 +104,17 @@ test('a lock whose holder was killed before it wrote its owner record is taken o
   assert.equal(await withRepoLock(dir, async () => 'taken', { waitMs: 3000 }), 'taken');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('a hold longer than the lock refresh (5 s) releases its lock: naming the owner does not make the lock look taken over (property: a search slot cleanup left the lock behind, the driver then waited 2 min and failed Locked)', async () => {
+  const dir = tempCommonDir();
+  const lockDir = path.join(dir, LOCK_NAME);
+  await withRepoLock(dir, async () => {
+    // Held across the first refresh: the lock's time is renewed (never, when the refresh finds the lock changed by someone else).
+    const named = fs.statSync(lockDir).mtimeMs;
+    for (let i = 0; i < 240 && fs.statSync(lockDir).mtimeMs === named; i++) await new Promise((r) => setTimeout(r, 50));
+  });
+  assert.equal(fs.existsSync(lockDir), false, 'the lock dir is left behind after its release');
+  // The next operation of this same (live) process takes the lock at once.
+  assert.equal(await withRepoLock(dir, async () => 'next', { waitMs: 2000 }), 'next');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -111,8 +111,13 @@ export async function withRepoLock<T>(commonDir: string, work: () => Promise<T>,
 function writeOwner(lockDir: string): void {
   const tmp = path.join(lockDir, `${OWNER_FILE}.${process.pid}.tmp`);
   try {
+    // proper-lockfile remembers the lock dir's time and, at each refresh, takes a changed time for another
+    // process having taken the lock over: it stops refreshing and its release leaves the dir behind. Adding
+    // the owner record changes the dir's time, so it is set back to what proper-lockfile set.
+    const { atime, mtime } = fs.statSync(lockDir);
     fs.writeFileSync(tmp, JSON.stringify({ ...currentProcessIdentity(), at: new Date().toISOString() }));
     fs.renameSync(tmp, path.join(lockDir, OWNER_FILE));
+    fs.utimesSync(lockDir, atime, mtime);
   } catch {
     /* without an owner record the lock is only taken over after the staleness timeout */
   }
