@@ -14,7 +14,9 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { AGENT_LOG_FILE, PROCESS_FILE, TERMINAL_INPUT_FILE, isRecordedProcessRunning, readFileTail, readProcessRecord, type HeadlessProcessRecord } from '../core/processes/agentState';
+import { OWNED_TOKEN_ENV } from '../core/processes/ownedProcesses';
 import type { HeadlessInput } from './presets';
 
 
@@ -44,7 +46,7 @@ const startTime = () => {
     return undefined;
   }
 };
-const rec = { pid: process.pid, startTime: startTime(), command: argv, startedAt: new Date().toISOString() };
+const rec = { pid: process.pid, startTime: startTime(), command: argv, startedAt: new Date().toISOString(), token: process.env.${OWNED_TOKEN_ENV} || undefined };
 let done = false;
 const finish = (code, signal) => {
   if (done) return;
@@ -143,7 +145,8 @@ function agentEnv(id: string, worktree: string, extra: Record<string, string> = 
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !GIT_REDIRECTS.includes(k)) env[k] = v;
   env.AXIOM_INSTANCE_ID = id;
   env.AXIOM_WORKTREE = worktree;
-  return { ...env, ...extra };
+  // The group's proof of ownership (recorded by the wrapper): what the agent leaves running is stopped at cleanup.
+  return { ...env, ...extra, [OWNED_TOKEN_ENV]: randomBytes(12).toString('hex') };
 }
 
 /**

@@ -208,3 +208,31 @@ test('a refused cleanup leaves a running headless agent alone; a forced one stop
   await new Promise((res) => setTimeout(res, 100));
   assert.equal(alive(), false, 'the agent still runs after its instance was removed');
 });
+
+test('a server a headless agent started with & is stopped at cleanup after the agent itself exited (property: search agent leftovers); a process outside its group is not', { skip: process.platform !== 'linux' && 'the proof reads /proc' }, async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const inst = await engine.spawn('agent');
+  const { launchHeadless } = await import('../../src/agents/headless');
+  const { readProcessRecord } = await import('../../src/core/processes/agentState');
+  const { spawn } = await import('node:child_process');
+  const outsider = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  outsider.unref();
+  const alive = (pid: number): boolean => {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, { encoding: 'utf8', flag: 'r' }).toString();
+    return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  };
+  const exists = (pid: number): boolean => fs.existsSync(`/proc/${pid}/stat`) && alive(pid);
+  // The agent starts a server and exits at once, as the stand-in agents of searches and races do.
+  await launchHeadless({ id: inst.id, worktree: inst.path, adminDir: inst.adminDir, input: 'none', argv: ['sh', '-c', 'sleep 30 </dev/null >/dev/null 2>&1 & echo $! > ../server.pid'] });
+  // Its wrapper is unref'd (it outlives the process that started it): wait for its recorded exit.
+  for (let i = 0; i < 200 && (await readProcessRecord(inst.adminDir))?.endedAt === undefined; i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal((await readProcessRecord(inst.adminDir))?.exitCode, 0, 'the agent exited');
+  const server = Number(fs.readFileSync(path.join(path.dirname(inst.path), 'server.pid'), 'utf8'));
+  assert.ok(exists(server), 'the server runs after its agent exited');
+  await engine.cleanup('agent', { force: true });
+  for (let i = 0; i < 40 && exists(server); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(exists(server), false, 'the server the agent started still runs after its instance was removed');
+  assert.equal(exists(outsider.pid!), true, 'a process Axiom cannot prove it started was signalled');
+  process.kill(outsider.pid!, 'SIGKILL');
+});

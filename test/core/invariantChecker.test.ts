@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isAlive, landed, liveInstances, PENDING_BY_DEFAULT, pendingProperties, processesAlive, record, verify, visibility, type Loss } from './invariantChecker';
+import { isAlive, landed, liveInstances, PENDING_BY_DEFAULT, pendingProperties, processesAlive, record, searchDrivers, searchLosses, verify, visibility, type Loss } from './invariantChecker';
 import { commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
 
 let repo: TempRepo;
@@ -289,4 +289,56 @@ test('checker: pending properties come from AXIOM_PROPERTY_PENDING (empty: all o
   assert.deepEqual([...pendingProperties({ AXIOM_PROPERTY_PENDING: 'provisioned-blob, process-alive' })], ['provisioned-blob', 'process-alive']);
   assert.deepEqual([...pendingProperties({ AXIOM_PROPERTY_PENDING: '' })], []);
   assert.deepEqual([...pendingProperties({})], [...PENDING_BY_DEFAULT]);
+});
+
+/** A search record as git holds it (search.json and nodes/<id>.json under refs/axiom/searches/<name>/record), written with raw git. */
+function searchRecord(name: string, search: Record<string, unknown>, nodes: { id: number; parent: number | null; commit: string | null }[]): void {
+  const blob = (o: unknown): string => execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: repo.dir, input: JSON.stringify(o), encoding: 'utf8' }).trim();
+  const mktree = (entries: string[]): string => execFileSync('git', ['mktree'], { cwd: repo.dir, input: entries.join('\n') + '\n', encoding: 'utf8' }).trim();
+  const nodesTree = mktree(nodes.map((n) => `100644 blob ${blob({ ...n, instance: null, state: 'evaluated' })}\t${n.id}.json`));
+  const tree = mktree([`100644 blob ${blob(search)}\tsearch.json`, `040000 tree ${nodesTree}\tnodes`]);
+  const commit = execFileSync('git', ['commit-tree', tree, '-m', 'record'], { cwd: repo.dir, encoding: 'utf8' }).trim();
+  git(repo.dir, 'update-ref', `refs/axiom/searches/${name}/record`, commit);
+}
+
+test('checker: a search node commit reachable from no ref, two landings of one search, and a live slot of an ended search are reported', () => {
+  setup();
+  const base = git(repo.dir, 'rev-parse', 'main').trim();
+  const wt = path.join(repo.parent, 'wt');
+  const a = commitIn(wt, 'node 1', { 'n1.txt': '1\n' });
+  git(wt, 'switch', '-q', '--detach', base);
+  const b = commitIn(wt, 'node 2', { 'n2.txt': '2\n' });
+  const lost = commitIn(wt, 'node 3', { 'n3.txt': '3\n' });
+  git(wt, 'switch', '-q', 'feat');
+  git(repo.dir, 'update-ref', 'refs/axiom/searches/q/nodes/2', b);
+  const search = { base: 'main', baseSha: base, state: 'done', driver: null };
+  searchRecord('q', search, [{ id: 0, parent: null, commit: base }, { id: 1, parent: 0, commit: a }, { id: 2, parent: 0, commit: b }, { id: 3, parent: 0, commit: lost }]);
+  assert.deepEqual(searchLosses(repo.dir, []), [{ kind: 'search-node', what: `node 3 of search q (${lost.slice(0, 10)}) is reachable from no ref` }]);
+  // Node 1 landed (main gained it); then node 2, on another path of the tree, landed too.
+  git(repo.dir, 'merge', '-q', '--no-ff', '-m', 'land node 1', a);
+  assert.deepEqual(kinds(searchLosses(repo.dir, [])), ['search-node'], 'one landing is fine');
+  git(repo.dir, 'merge', '-q', '--no-ff', '-m', 'land node 2', b);
+  assert.deepEqual(kinds(searchLosses(repo.dir, ['q-n4'])), ['search-landing', 'search-node']);
+  assert.ok(searchLosses(repo.dir, ['q-n4']).some((l) => l.what.includes('q-n4')), 'the live slot of the ended search is reported');
+});
+
+test('checker: a killed search driver whose record still names a live process is not resumable', () => {
+  setup();
+  const base = git(repo.dir, 'rev-parse', 'main').trim();
+  searchRecord('q', { base: 'main', baseSha: base, state: 'running', driver: { pid: process.pid } }, [{ id: 0, parent: null, commit: base }]);
+  assert.deepEqual(kinds(searchDrivers(repo.dir, 'q')), ['search-resumable']);
+  searchRecord('q', { base: 'main', baseSha: base, state: 'running', driver: null }, [{ id: 0, parent: null, commit: base }]);
+  assert.deepEqual(searchDrivers(repo.dir, 'q'), []);
+  assert.deepEqual(searchDrivers(repo.dir, 'never-recorded'), []);
+});
+
+test('checker: a secret an agent wrote during the operation (known by a copy outside the repository) written into the object store is reported', () => {
+  const { wt } = setup();
+  writeFile(wt, 'debug.log', 'TOKEN=agent-secret\n');
+  const copy = path.join(repo.parent, 'secret-copy.log');
+  fs.copyFileSync(path.join(wt, 'debug.log'), copy);
+  const before = record(repo.dir);
+  assert.deepEqual(verify(before, repo.dir, { secretsAlso: [copy] }), []);
+  git(wt, 'hash-object', '-w', 'debug.log');
+  assert.deepEqual(kinds(verify(before, repo.dir, { secretsAlso: [copy] })), ['ignored-stored']);
 });

@@ -27,6 +27,15 @@
  *  - `landing-once`: at most one landing per race;
  *  - `target-unasked`: a target branch moves only by the merge or landing the sequence asked for;
  *  - `live-visible`: every live instance is seen by `list`, `conflicts` and `land --all` ({@link visibility}).
+ *
+ * Searches (issue 18) add:
+ *  - `search-node`: every node commit a search's record names is reachable from a ref, and no slot of an
+ *    ended search is still live ({@link searchLosses}: the records are read from git as blobs);
+ *  - `search-landing`: the nodes of one search that reached its base form one path (one landing: two
+ *    landings of different nodes would bring two branches of the tree in);
+ *  - `search-resumable`: a search whose driver was killed has no live driver left in its record (the
+ *    claim names a dead process, or none), and the next `search resume` takes it over
+ *    ({@link searchDrivers}).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -108,7 +117,10 @@ export type LossKind =
   | 'process-alive'
   | 'landing-once'
   | 'target-unasked'
-  | 'live-visible';
+  | 'live-visible'
+  | 'search-node'
+  | 'search-landing'
+  | 'search-resumable';
 
 /**
  * Properties whose fixes are not merged yet: the suite still computes the others, and these only when
@@ -139,6 +151,8 @@ export interface RecordOptions {
   provisioned?: string[];
   /** false: provisioned paths are only left out of the work (the provisioned-blob property is off). */
   guardProvisioned?: boolean;
+  /** Targets of symbolic links Axiom provisions (a shared folder): as git would store such a link, never in a ref. */
+  provisionedLinks?: string[];
 }
 
 export interface VerifyOptions {
@@ -156,6 +170,10 @@ export interface VerifyOptions {
   landing?: { race: string; branch: string; earlier: number };
   /** Properties not checked (their fixes are pending). */
   pending?: ReadonlySet<string>;
+  /** Files outside the repository holding what a provisioned path became during the operation (an agent's edits of `.env`): never in a ref either. */
+  provisionedAlso?: string[];
+  /** Files outside the repository holding what ignored files written during the operation held (a search agent's `.log`): never a git object. */
+  secretsAlso?: string[];
 }
 
 const commonDirs = new Map<string, string>();
@@ -194,6 +212,7 @@ export function record(repo: string, options: RecordOptions = {}): Snapshot {
     if (sha) targets.set(t, sha);
   }
   const provisioned = provisionedContents(repo, [...(options.provisioned ?? []).map((rel) => path.join(repo, rel)), ...provisionedFiles]);
+  for (const target of options.provisionedLinks ?? []) provisioned.set(blobOf(Buffer.from(target)), `a provisioned link to ${target}`);
   const provisionedInRefs = provisioned.size && options.guardProvisioned !== false ? reachableObjects(repo, [...refs.values()]) : null;
   return { repo, commonDir, refs, worktrees, tips, files, nested: scan.nested, targets, mainFiles, secrets, provisioned, provisionedInRefs };
 }
@@ -209,10 +228,14 @@ function provisionedContents(repo: string, files: string[]): Map<string, string>
     } catch {
       continue;
     }
-    const bytes = Buffer.from(target);
-    out.set(createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex'), `${file} (a link to ${target})`);
+    out.set(blobOf(Buffer.from(target)), `${file} (a link to ${target})`);
   }
   return out;
+}
+
+/** The blob id git gives these bytes. */
+function blobOf(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
 /** Every object reachable from these commits (small repositories: one rev-list). */
@@ -273,21 +296,26 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
     if (now !== blob) losses.push({ kind: 'main-file', what: `${file} in the main worktree changed (${blob?.slice(0, 10) ?? 'deleted'} → ${now?.slice(0, 10) ?? 'deleted'})` });
   }
 
-  // Ignored files never become git objects.
-  const stored = objectsPresent(before.commonDir, [...before.secrets.keys()]);
+  // Ignored files never become git objects (those written during the operation too).
+  const secrets = new Map(before.secrets);
+  for (const [file, blob] of hashFiles(repo, options.secretsAlso ?? [])) if (blob && !secrets.has(blob)) secrets.set(blob, `${path.basename(file)} (written by an agent during the operation)`);
+  const stored = objectsPresent(before.commonDir, [...secrets.keys()]);
   // A provisioned copy of an ignored file (the agent un-ignored it) breaks the provisioned rule first.
   for (const blob of stored) {
     const provisioned = before.provisioned.has(blob);
-    losses.push({ kind: provisioned ? 'provisioned-blob' : 'ignored-stored', what: `the ignored file ${before.secrets.get(blob)} was written into the object store (${blob.slice(0, 10)})${provisioned ? ', as the content of a provisioned path' : ''}` });
+    losses.push({ kind: provisioned ? 'provisioned-blob' : 'ignored-stored', what: `the ignored file ${secrets.get(blob)} was written into the object store (${blob.slice(0, 10)})${provisioned ? ', as the content of a provisioned path' : ''}` });
   }
 
   if (options.unchanged) losses.push(...changes(before, refs, worktrees, current, options));
 
   const off = options.pending ?? new Set<string>();
-  // Provisioned contents never reach a ref (salvage, commit-all, evaluation snapshots, landings).
+  // What the provisioned paths became during the operation (an agent edited the copied .env) counts as provisioned too.
+  const provisioned = new Map(before.provisioned);
+  for (const [file, blob] of hashFiles(repo, options.provisionedAlso ?? [])) if (!provisioned.has(blob)) provisioned.set(blob, `${file} (what an agent made of a provisioned file)`);
+  // Provisioned contents never reach a ref (salvage, commit-all, evaluation snapshots, search nodes, landings).
   if (!off.has('provisioned-blob') && before.provisionedInRefs) {
     const reachable = reachableObjects(repo, [...refs.values()]);
-    for (const [blob, where] of before.provisioned) {
+    for (const [blob, where] of provisioned) {
       if (reachable.has(blob) && !before.provisionedInRefs.has(blob)) losses.push({ kind: 'provisioned-blob', what: `the provisioned ${where} (${blob.slice(0, 10)}) is reachable from a ref` });
     }
   }
@@ -306,6 +334,105 @@ export function verify(before: Snapshot, repo: string, options: VerifyOptions = 
     losses.push({ kind: 'landing-once', what: `race ${options.landing.race} landed again on ${options.landing.branch} (landing number ${options.landing.earlier + 1})` });
   }
   return losses.filter((l) => !off.has(l.kind));
+}
+
+/** A search's record as git holds it (`refs/axiom/searches/<name>/record`: `search.json` and `nodes/<id>.json`), read as blobs. */
+export interface SearchSeen {
+  name: string;
+  base: string;
+  baseSha: string;
+  state: string;
+  /** The process the record says drives the search (its pid), if any. */
+  driver: { pid: number } | null;
+  nodes: { id: number; parent: number | null; commit: string | null; instance: string | null; state: string }[];
+}
+
+export function readSearchRecords(repo: string): SearchSeen[] {
+  const records = lines(tryGit(repo, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/axiom/searches/']))
+    .map((line) => line.split(' ') as [string, string])
+    .flatMap(([ref, sha]) => {
+      const m = /^refs\/axiom\/searches\/(.+)\/record$/.exec(ref);
+      return m ? [{ name: m[1]!, sha }] : [];
+    });
+  const specs = records.map((r) => ({ ...r, paths: lines(tryGit(repo, ['ls-tree', '-r', '--name-only', r.sha])).filter((p) => p === 'search.json' || /^nodes\/\d+\.json$/.test(p)) }));
+  const blobs = catBlobs(repo, specs.flatMap((r) => r.paths.map((p) => `${r.sha}:${p}`)));
+  const out: SearchSeen[] = [];
+  for (const r of specs) {
+    const docs = r.paths.map((p) => JSON.parse(blobs.get(`${r.sha}:${p}`) ?? 'null') as Record<string, unknown> | null);
+    const search = docs[r.paths.indexOf('search.json')] as { base: string; baseSha: string; state: string; driver: { pid: number } | null } | null | undefined;
+    if (!search) continue;
+    const nodes = docs.filter((d, i) => d && r.paths[i] !== 'search.json') as unknown as SearchSeen['nodes'];
+    out.push({ name: r.name, base: search.base, baseSha: search.baseSha, state: search.state, driver: search.driver ?? null, nodes: nodes.sort((x, y) => x.id - y.id) });
+  }
+  return out;
+}
+
+/** The contents of `<rev>:<path>` blobs, in one `git cat-file --batch`. */
+function catBlobs(repo: string, specs: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (specs.length === 0) return out;
+  const raw = execFileSync('git', ['--no-optional-locks', 'cat-file', '--batch'], { cwd: repo, input: specs.join('\n') + '\n', env: GIT_ENV, maxBuffer: 64 * 1024 * 1024 });
+  let at = 0;
+  for (const spec of specs) {
+    const nl = raw.indexOf(0x0a, at);
+    const header = raw.subarray(at, nl).toString('utf8');
+    at = nl + 1;
+    if (header.endsWith(' missing')) continue;
+    const size = Number(header.split(' ')[2]);
+    out.set(spec, raw.subarray(at, at + size).toString('utf8'));
+    at += size + 1;
+  }
+  return out;
+}
+
+/**
+ * What the searches' records say, checked against git: every node commit is reachable from a ref; the
+ * nodes of one search that reached its base (beyond its base commit) lie on one path of the tree (one
+ * landing); no slot (`<name>-n<id>`) of an ended search is still a live instance.
+ */
+export function searchLosses(repo: string, live: Iterable<string>): Loss[] {
+  const losses: Loss[] = [];
+  const searches = readSearchRecords(repo);
+  if (searches.length === 0) return losses;
+  let commonDir = commonDirs.get(repo);
+  if (!commonDir) commonDirs.set(repo, (commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim())));
+  const refs = readRefs(commonDir);
+  const commits = unique(searches.flatMap((s) => s.nodes.flatMap((n) => (n.commit ? [n.commit] : []))));
+  const unreachable = commits.length ? tryGit(repo, ['rev-list', ...commits, '--not', ...unique([...refs.values()]), '--']) : '';
+  if (unreachable === null) losses.push({ kind: 'search-node', what: `a node commit of a search is missing from the object store (${commits.map((c) => c.slice(0, 10)).join(', ')})` });
+  const lost = new Set(lines(unreachable));
+  const liveIds = [...live];
+  for (const s of searches) {
+    for (const n of s.nodes) if (n.commit && lost.has(n.commit)) losses.push({ kind: 'search-node', what: `node ${n.id} of search ${s.name} (${n.commit.slice(0, 10)}) is reachable from no ref` });
+    if (s.state === 'done' || s.state === 'stopped') {
+      for (const id of liveIds) if (new RegExp(`^${s.name}-n\\d+$`).test(id)) losses.push({ kind: 'search-node', what: `the slot ${id} of search ${s.name} is still live although the search has ended (${s.state})` });
+    }
+    const base = refs.get(`refs/heads/${s.base}`);
+    if (!base || base === s.baseSha) continue;
+    // The commits the base gained since the search started; the nodes among them lie on one path.
+    const gained = new Set(lines(tryGit(repo, ['rev-list', base, '--not', s.baseSha, '--'])));
+    const inBase = s.nodes.filter((n) => n.parent !== null && n.commit && gained.has(n.commit));
+    const tips = unique(inBase.map((n) => n.commit!)).filter((c) => !inBase.some((b) => b.commit !== c && isAncestorOf(repo, c, b.commit!)));
+    if (tips.length > 1) {
+      losses.push({ kind: 'search-landing', what: `search ${s.name} landed more than once: nodes ${inBase.filter((n) => tips.includes(n.commit!)).map((n) => n.id).join(', ')} (on different paths of its tree) are all in ${s.base}` });
+    }
+  }
+  return losses;
+}
+
+/**
+ * After its driver was killed, a search is resumable: no process the record names as its driver is
+ * alive (nothing is left to wait for; the next `resume` may claim it). A search that was never
+ * recorded (killed before it was) is fine too.
+ */
+export function searchDrivers(repo: string, name: string): Loss[] {
+  const s = readSearchRecords(repo).find((x) => x.name === name);
+  if (!s?.driver || !isAlive(s.driver.pid)) return [];
+  return [{ kind: 'search-resumable', what: `search ${name}: its record still names process ${s.driver.pid} as its driver, alive after the driver was killed` }];
+}
+
+function isAncestorOf(repo: string, a: string, b: string): boolean {
+  return tryGit(repo, ['merge-base', '--is-ancestor', a, b]) !== null;
 }
 
 /** Whether a landing of the race moved its target (for the count of landings per race). */
@@ -329,6 +456,7 @@ export function processesAlive(pidDir: string, options: { gone: string[]; finish
   for (const id of options.gone) {
     check(`setup.${id}`, `a setup process of ${id}, which was cleaned up`);
     check(`eval.${id}`, `an evaluation process of ${id}, which was cleaned up`);
+    check(`agent.${id}`, `a process left by the agent of ${id}, which was cleaned up`);
   }
   for (const id of options.finishedEvaluations ?? []) if (!options.gone.includes(id)) check(`eval.${id}`, `a process left by the evaluation of ${id}, which has ended`);
   return losses;
@@ -390,8 +518,11 @@ export function visibility(live: Map<string, { ahead: boolean }>, seen: { list: 
 function changes(before: Snapshot, refs: Map<string, string>, worktrees: Map<string, string>, files: Map<string, string>, options: VerifyOptions): Loss[] {
   const out: Loss[] = [];
   const movedByUser = new Set((options.userCommits ?? []).map((c) => `refs/heads/${c.branch}`));
+  // A search record is a history of versions: a refusal that wrote an intent and took it back leaves its content (its tree) as it was.
+  const sameRecord = (ref: string, a: string | undefined, b: string | undefined): boolean =>
+    !!a && !!b && /^refs\/axiom\/searches\/.+\/record$/.test(ref) && new Set(lines(tryGit(before.repo, ['rev-parse', `${a}^{tree}`, `${b}^{tree}`]))).size === 1;
   for (const ref of unique([...before.refs.keys(), ...refs.keys()])) {
-    if (!movedByUser.has(ref) && before.refs.get(ref) !== refs.get(ref)) out.push({ kind: 'refusal-changed', what: `${ref}: ${before.refs.get(ref)?.slice(0, 10) ?? 'absent'} → ${refs.get(ref)?.slice(0, 10) ?? 'deleted'}` });
+    if (!movedByUser.has(ref) && before.refs.get(ref) !== refs.get(ref) && !sameRecord(ref, before.refs.get(ref), refs.get(ref))) out.push({ kind: 'refusal-changed', what: `${ref}: ${before.refs.get(ref)?.slice(0, 10) ?? 'absent'} → ${refs.get(ref)?.slice(0, 10) ?? 'deleted'}` });
   }
   for (const dir of unique([...before.worktrees.keys(), ...worktrees.keys()])) {
     if (before.worktrees.get(dir) !== worktrees.get(dir) && !options.agentCommits?.length) out.push({ kind: 'refusal-changed', what: `worktree ${dir}: HEAD ${before.worktrees.get(dir)?.slice(0, 10) ?? 'absent'} → ${worktrees.get(dir)?.slice(0, 10) ?? 'gone'}` });

@@ -21,6 +21,16 @@ export const INSTANCE_IDS: readonly string[] = [
 ];
 export const slotId = (slot: number): string => INSTANCE_IDS[slot] ?? `s${slot}`;
 
+/**
+ * Searches (issue 18): the template has search `q0` ended (one passing node, landable) and search `q1`
+ * cut off (no driver, its node 1 running in its live slot `q1-n1`); `q2` is free for a new search.
+ * Each search runs two attempts of a stand-in agent, evaluated by the world's evaluation.
+ */
+export const SEARCHES = 3;
+export const searchName = (k: number): string => `q${k}`;
+/** The instances a search makes: its slots `<name>-n<node>`, its landing `<name>-l<node>`, a node opened `<name>-o<node>`. */
+export const SEARCH_INSTANCE = /^q\d+-[nlo]\d+$/;
+
 export const AGENT_ACTS = [
   'commit', // a new file, committed on whatever HEAD is
   'commitAll', // `git add -A` + commit (takes nested repositories in as gitlinks)
@@ -81,7 +91,12 @@ export type Op =
   | { op: 'rank'; race: number }
   | { op: 'land'; race: number; pick: number | null; strategy: Strategy; keepLosers: boolean }
   | { op: 'landAll'; strategy: Strategy }
-  | { op: 'setup'; slot: number };
+  | { op: 'setup'; slot: number }
+  // Searches (issue 18): a small search (two attempts, width 1–2), stop, resume, land (the best node or a named one).
+  | { op: 'search'; search: number; width: number }
+  | { op: 'searchStop'; search: number }
+  | { op: 'searchResume'; search: number }
+  | { op: 'searchLand'; search: number; node: number | null };
 
 /** Someone commits while the operation runs: the user on the merge target, or the agent in its worktree. */
 export type During = { who: 'user'; delayMs: number } | { who: 'agent'; slot: number; delayMs: number } | null;
@@ -105,6 +120,8 @@ const agentActArb = fc.oneof(
 
 const slot = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }, { weight: 2, arbitrary: fc.nat(INSTANCE_IDS.length - 1) });
 const race = fc.nat(RACES - 1);
+/** Mostly the searches the template has (q1 cut off, q0 ended), then the new one. */
+const search = fc.constantFrom(1, 1, 0, 0, 2);
 
 /** Spawns go mostly to the slots that setup left free. */
 const freeSlot = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 2, arbitrary: fc.constant(2) });
@@ -152,6 +169,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('landAll' as const), strategy: fc.constantFrom(...STRATEGIES) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setup' as const), slot }) },
+  // A new search costs seconds (its slots, agents, evaluations): rare, and q2 (the free name) more often than a taken one.
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('search' as const), search: fc.constantFrom(2, 2, 2, 0, 1), width: fc.integer({ min: 1, max: 2 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('searchStop' as const), search }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('searchResume' as const), search }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('searchLand' as const), search, node: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(2) }) }) },
 );
 
 const duringArb: fc.Arbitrary<During> = fc.oneof(
@@ -225,6 +247,14 @@ export function describeOp(op: Op): string {
       return `land --all --strategy ${op.strategy}`;
     case 'setup':
       return `setup ${slotId(op.slot)}`;
+    case 'search':
+      return `search ${searchName(op.search)} --attempts 2 --width ${op.width} --parallel ${op.width} --select best --wait`;
+    case 'searchStop':
+      return `search stop ${searchName(op.search)}`;
+    case 'searchResume':
+      return `search resume ${searchName(op.search)}`;
+    case 'searchLand':
+      return `search land ${searchName(op.search)}${op.node === null ? '' : ` --node ${op.node}`}`;
   }
 }
 

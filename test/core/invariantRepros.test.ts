@@ -145,3 +145,7 @@ reproOf('landing-once', 'a race lands twice: land --keep-losers, then land --pic
   engine({ op: 'land', race: 0, pick: null, strategy: 'merge', keepLosers: true }),
   engine({ op: 'land', race: 0, pick: 1, strategy: 'merge', keepLosers: false }),
 ]);
+
+reproOf('process-alive', "a server a search's agent started outlives its slot's cleanup once the agent has exited (resume q1: node 1 evaluated, node 2 run and evaluated, both slots cleaned up)", [
+  engine({ op: 'searchResume', search: 1 }),
+]);

@@ -8,19 +8,52 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AxiomEngine, AxiomError, REFUSAL_CODES } from '../../src/core';
+import { AxiomEngine, AxiomError, REFUSAL_CODES, driveSearch, engineSearchSlots, landSearch, searchDefaults, startSearch, stopSearch, type SearchEngine } from '../../src/core';
+import { headlessLauncher } from '../../src/agents/raceLauncher';
 import { withRepoLock } from '../../src/core/instances/lock';
 import { CLI, makeRepo, writeFile, type TempRepo } from './helpers';
-import { isAlive, landed, liveInstances, pendingProperties, processesAlive, record, verify, visibility, type Loss } from './invariantChecker';
-import { describeAction, INSTANCE_IDS, raceTask, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
+import { isAlive, landed, liveInstances, pendingProperties, processesAlive, readSearchRecords, record, searchDrivers, searchLosses, verify, visibility, type Loss } from './invariantChecker';
+import { describeAction, INSTANCE_IDS, raceTask, SEARCH_INSTANCE, searchName, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
 
 /** Typed errors that are a fine answer to a random operation (a refusal or a conflict, not a crash). */
 // InvalidConfig: an agent's .gitignore merged into main can make `.axiom.json` unusable (a share no longer
 // ignored); spawn then refuses with the reason and changes nothing — as the checker verifies.
 const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound', 'InvalidArgument', 'InvalidConfig', 'BaseNotFound', 'NoWinner', 'StaleEvaluation', 'SetupFailed', 'TeardownFailed']);
 
+/** Operations that drive a search (a stop drives it to its end when no driver does). */
+const DRIVES = new Set<Op['op']>(['search', 'searchResume', 'searchStop']);
+
 /** Operations that create or remove instances. */
-const RESHAPING = new Set<Op['op']>(['spawn', 'spawnFrom', 'race', 'cleanup', 'cleanupAll', 'repair', 'restore', 'land', 'landAll']);
+const RESHAPING = new Set<Op['op']>(['spawn', 'spawnFrom', 'race', 'cleanup', 'cleanupAll', 'repair', 'restore', 'land', 'landAll', 'search', 'searchStop', 'searchResume', 'searchLand']);
+
+/**
+ * The search's stand-in agent (`sh ../search-agent.sh {id}`, run in its slot): leaves a process behind
+ * (recorded in `../pids/agent.<id>`), commits one file, then turns against what Axiom provisioned — it
+ * un-ignores the copied `.env` and the `cache` link, edits `.env` (a copy of what it made goes to
+ * `../provisioned/`, so the checker knows that content too) — writes a secret into a file its own
+ * `.gitignore` still ignores (a copy in `../secrets/`: never a git object), and leaves a draft uncommitted.
+ */
+const SEARCH_AGENT = [
+  'id=$1',
+  'mkdir -p ../pids ../provisioned ../secrets',
+  'sleep 60 </dev/null >/dev/null 2>&1 &',
+  'echo $! >> "../pids/agent.$id"',
+  'mkdir -p work',
+  'echo "search attempt $id $$" > "work/search-$id.txt"',
+  'git add "work/search-$id.txt"',
+  'git -c user.name=Agent -c user.email=agent@example.com commit -q -m "search attempt $id"',
+  "printf 'build/\\n*.log\\n' > .gitignore",
+  'echo "AGENT_EDITED=$id-$$" >> .env',
+  'cp .env "../provisioned/$id.$$.env"',
+  'echo "TOKEN=$id-$$-$(date +%s%N)" > "debug-$id.log"',
+  'cp "debug-$id.log" "../secrets/$id.$$.log"',
+  'echo "draft $id" > "work/draft-$id.txt"',
+  'sleep 0.2',
+  '',
+].join('\n');
+const SEARCH_AGENT_COMMAND = 'sh ../search-agent.sh {id}';
+/** A search of the world: two attempts of the stand-in agent, evaluated by the world's evaluation (`.axiom.json`). */
+const searchOptions = (name: string, width: number): Parameters<typeof startSearch>[1] => ({ name, task: `search ${name}`, agents: 'custom', agentCommand: SEARCH_AGENT_COMMAND, attempts: 2, width, parallel: width, select: 'best' });
 
 /** What Axiom provisions into every instance (the template's `.axiom.json`): the user's `.env` copied, `cache` linked to main's. */
 export const PROVISIONED = ['.env', 'cache'];
@@ -66,6 +99,8 @@ export interface StepReport {
   outcome: string;
   losses: Loss[];
   unexpected: string | null;
+  /** The search whose driver this step killed (it must be resumable). */
+  killedDriver?: number;
 }
 
 export interface SequenceResult {
@@ -131,6 +166,8 @@ export class World {
     for (const script of SCRIPTS) fs.copyFileSync(path.join(template.parent, script), path.join(parent, script));
     fs.mkdirSync(path.join(parent, 'tmp'));
     fs.mkdirSync(path.join(parent, 'pids'));
+    // What the template's search agents made of provisioned files and the secrets they wrote (the live slot q1-n1 holds them).
+    for (const kept of ['provisioned', 'secrets']) fs.cpSync(path.join(template.parent, kept), path.join(parent, kept), { recursive: true });
     const repo: TempRepo = {
       dir,
       parent,
@@ -158,7 +195,11 @@ export class World {
       if (action.kind === 'agent') await this.agent(action.slot, action.act);
       else if (action.kind === 'user') this.user(action.act);
       else {
-        const step = await this.operation(index, action);
+        let step = await this.operation(index, action);
+        // A search whose driver was killed is resumable: the next `search resume` takes it over and drives it to its end.
+        if (step?.killedDriver !== undefined && step.losses.length === 0 && !step.unexpected) {
+          step = await this.operation(index, { kind: 'engine', op: { op: 'searchResume', search: step.killedDriver }, during: null }, { afterKill: true });
+        }
         if (step && (step.losses.length > 0 || step.unexpected)) {
           this.result.failure = step;
           break;
@@ -394,14 +435,21 @@ export class World {
 
   // ---- the operations ----
 
-  private async operation(index: number, action: Extract<Action, { kind: 'engine' | 'kill' | 'crash' | 'race' }>): Promise<StepReport | null> {
+  /** `afterKill`: a `search resume` right after its driver was killed, which must take the search over (or find it ended). */
+  private async operation(index: number, action: Extract<Action, { kind: 'engine' | 'kill' | 'crash' | 'race' }>, options: { afterKill?: boolean } = {}): Promise<StepReport | null> {
     const ops: Op[] = action.kind === 'crash' ? [{ op: 'spawn', slot: action.slot, base: 'main' }] : action.kind === 'race' ? action.ops : [action.op];
     const salvage = ops.some((o) => o.op === 'restore') ? await this.engine.listSalvage() : [];
     if (ops.some((o) => o.op === 'restore') && salvage.length === 0) return null;
     const salvageRef = (op: Op): string => (op.op === 'restore' ? salvage[op.pick % salvage.length]!.ref : '');
     const duringSpec = action.kind === 'engine' || action.kind === 'kill' ? action.during : null;
 
-    const before = record(this.repo.dir, { targets: ['main', 'dev'], extraWorktrees: this.extraWorktrees, provisioned: PROVISIONED, guardProvisioned: this.checks.on('provisioned-blob') });
+    const before = record(this.repo.dir, {
+      targets: ['main', 'dev'],
+      extraWorktrees: this.extraWorktrees,
+      provisioned: PROVISIONED,
+      guardProvisioned: this.checks.on('provisioned-blob'),
+      provisionedLinks: [path.join(this.repo.dir, 'cache')],
+    });
     const liveBefore = liveInstances(this.repo.dir, { ahead: ops.some((o) => o.op === 'landAll') && this.checks.on('live-visible') });
     const pidDir = path.join(this.repo.parent, 'pids');
     const pidsBefore = recordedPids(pidDir);
@@ -412,7 +460,12 @@ export class World {
     const expirable = expiring ? [...(await this.engine.listSalvage()).map((s) => s.ref), ...evaluations] : [];
     const first = ops[0]!;
     const mayMove = (await Promise.all(ops.map((o) => this.targetsAsked(o)))).flat();
-    const landing = first.op === 'land' ? { race: raceTask(first.race), branch: await this.raceBase(first.race), earlier: this.landings.get(raceTask(first.race)) ?? 0 } : null;
+    const landingOf = async (op: Op): Promise<{ race: string; branch: string; earlier: number } | null> => {
+      const key = op.op === 'land' ? raceTask(op.race) : op.op === 'searchLand' ? `search ${searchName(op.search)}` : null;
+      if (!key) return null;
+      return { race: key, branch: op.op === 'land' ? await this.raceBase(op.race) : 'main', earlier: this.landings.get(key) ?? 0 };
+    };
+    const landing = await landingOf(first);
     const during = this.commitDuring(duringSpec, first.op === 'merge' ? await this.targetOf(first) : landing ? landing.branch : 'main');
     const started = Date.now();
     let outcomes: Outcome[];
@@ -453,8 +506,11 @@ export class World {
       mayMove,
       ...(landing ? { landing } : {}),
       pending: this.checks.count ? all : this.pending,
+      provisionedAlso: filesIn(path.join(this.repo.parent, 'provisioned')),
+      secretsAlso: filesIn(path.join(this.repo.parent, 'secrets')),
     });
-    if (landing && landed(before, landing.branch, userCommits)) this.landings.set(landing.race, landing.earlier + 1);
+    // A landing counts when its target moved; not a refused one, whose target another operation may have moved.
+    if (landing && outcome.kind !== 'refused' && landed(before, landing.branch, userCommits)) this.landings.set(landing.race, landing.earlier + 1);
 
     // The processes of instances: none alive once its instance is gone or its evaluation ended (after an operation that ran to its end).
     // Which instances exist changes only by these (and by kills): the views are compared after them.
@@ -462,7 +518,19 @@ export class World {
     const visible = reshapes && this.checks.on('live-visible');
     const liveAfter = liveInstances(this.repo.dir, { ahead: visible });
     for (const id of liveBefore.keys()) if (!liveAfter.has(id)) this.gone.add(id);
+    // A search's slots come and go within one operation: each one that recorded a process and is not live is gone.
+    for (const file of recordedPids(pidDir).keys()) {
+      const id = file.slice(file.indexOf('.') + 1);
+      if (SEARCH_INSTANCE.test(id) && !liveAfter.has(id)) this.gone.add(id);
+    }
     for (const id of liveAfter.keys()) this.gone.delete(id);
+    // What the searches' records say holds in git: node commits kept, one landing, no slot of an ended search left.
+    losses.push(...searchLosses(this.repo.dir, liveAfter.keys()).filter((l) => this.checks.on(l.kind)));
+    const killedDriver = action.kind === 'kill' && outcome.kind === 'killed' && DRIVES.has(first.op) && 'search' in first ? first.search : undefined;
+    if (killedDriver !== undefined) losses.push(...searchDrivers(this.repo.dir, searchName(killedDriver)));
+    if (options.afterKill && first.op === 'searchResume' && outcome.kind === 'refused' && !this.endedOrAbsent(first.search, outcome.code)) {
+      losses.push({ kind: 'search-resumable', what: `search resume ${searchName(first.search)} after its driver was killed refused (${outcome.code}) although the search has not ended` });
+    }
     if (!killed && this.checks.on('process-alive')) {
       const pidsAfter = recordedPids(pidDir);
       const evaluated = [...pidsAfter].filter(([file, pids]) => file.startsWith('eval.') && pids.some((p) => !pidsBefore.get(file)?.includes(p))).map(([file]) => file.slice('eval.'.length));
@@ -490,17 +558,25 @@ export class World {
     const unexpected = outcomes.flatMap((o) => (o.kind === 'unexpected' ? [o.detail] : []));
     return {
       index,
-      action: describeAction(action),
+      action: `${describeAction(action)}${options.afterKill ? ' (right after its driver was killed)' : ''}`,
       outcome: outcomes.map((o) => (o.kind === 'refused' ? `refused (${o.code})` : o.kind)).join(' + '),
       losses: failing,
       unexpected: unexpected.length ? unexpected.join('\n---\n') : null,
+      ...(killedDriver !== undefined ? { killedDriver } : {}),
     };
+  }
+
+  /** A resume may refuse a search that has ended (InvalidArgument) or was never recorded (NotFound: its start was killed first). */
+  private endedOrAbsent(search: number, code: string): boolean {
+    const s = readSearchRecords(this.repo.dir).find((x) => x.name === searchName(search));
+    return s ? code === 'InvalidArgument' && (s.state === 'done' || s.state === 'stopped') : code === 'NotFound';
   }
 
   /** The target branches an operation was asked to move: a merge's, a landing's, every base for land --all. */
   private async targetsAsked(op: Op): Promise<string[]> {
     if (op.op === 'merge') return op.preview ? [] : [await this.targetOf(op)];
     if (op.op === 'land') return [await this.raceBase(op.race)];
+    if (op.op === 'searchLand') return ['main'];
     if (op.op === 'landAll') return ['main', 'dev'];
     return [];
   }
@@ -573,6 +649,21 @@ export class World {
         case 'setup':
           await e.setup(slotId(op.slot));
           break;
+        case 'search': {
+          const slots = this.searchSlots();
+          await startSearch(slots, searchOptions(searchName(op.search), op.width), await searchDefaults(e));
+          await driveSearch(slots, searchName(op.search), drive());
+          break;
+        }
+        case 'searchStop':
+          await stopSearch(this.searchSlots(), searchName(op.search), { pollMs: drive().pollMs });
+          break;
+        case 'searchResume':
+          await driveSearch(this.searchSlots(), searchName(op.search), drive());
+          break;
+        case 'searchLand':
+          await landSearch(e, searchName(op.search), op.node === null ? {} : { node: op.node });
+          break;
       }
       return { kind: 'ok' };
     } catch (err) {
@@ -624,7 +715,22 @@ export class World {
         return ['land', '--all', '--strategy', op.strategy];
       case 'setup':
         return ['setup', id];
+      case 'search': {
+        const o = searchOptions(searchName(op.search), op.width);
+        return ['search', o.name, '--prompt', o.task, '--agent-command', SEARCH_AGENT_COMMAND, '--attempts', '2', '--width', String(op.width), '--parallel', String(op.width), '--select', 'best', '--wait'];
+      }
+      case 'searchStop':
+        return ['search', 'stop', searchName(op.search)];
+      case 'searchResume':
+        return ['search', 'resume', searchName(op.search)];
+      case 'searchLand':
+        return ['search', 'land', searchName(op.search), ...(op.node === null ? [] : ['--node', String(op.node)])];
     }
+  }
+
+  /** The engine as a search's slots, its agents started headless (as the CLI does). */
+  private searchSlots(): SearchEngine {
+    return engineSearchSlots(this.engine, headlessLauncher({ cwd: this.repo.dir, hookScript: null }));
   }
 
   /** Runs the CLI in its own process group; SIGKILLs the group (the CLI and its git children) after `killAfterMs`. */
@@ -718,6 +824,8 @@ function cliFailure(op: Op, code: number | null, signal: string | null, stdout: 
     // `land --all` exits 3 when it skipped some (it may have landed others); `evaluate` when an evaluation did not pass: both ran to their end.
     if (code === 3 && op.op === 'landAll') return { kind: 'ok', ...reportedBy(op, stdout) };
     if (code === 3 && (op.op === 'evaluate' || op.op === 'evaluateRace') && Array.isArray(done)) return { kind: 'ok' };
+    // A search driven to its end without a passing attempt exits 3 with its tree.
+    if (code === 3 && (op.op === 'search' || op.op === 'searchResume') && 'search' in done) return { kind: 'ok' };
     if (code === 3 && done.refused?.length) {
       if (done.cleaned?.length) return { kind: 'ok' };
       return { kind: 'refused', code: `exit 3 (kept ${done.refused.map((r) => r.code).join(', ')})` };
@@ -746,7 +854,15 @@ function reportedBy(op: Op, stdout: string): { landAllSeen?: string[]; expired?:
   return {};
 }
 
-/** Pids recorded by setup and evaluation scripts: file (`setup.<id>`, `eval.<id>`) → pids. */
+/** The files of a folder (absolute paths), none when it does not exist. */
+function filesIn(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
+}
+
+/** An in-process driver polls often (the CLI's polls once a second) and never hangs a sequence (cancelled after 90 s: a refusal). */
+const drive = (): { pollMs: number; signal: AbortSignal } => ({ pollMs: 50, signal: AbortSignal.timeout(90_000) });
+
+/** Pids recorded by setup and evaluation scripts and search agents: file (`setup.<id>`, `eval.<id>`, `agent.<id>`) → pids. */
 function recordedPids(dir: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
@@ -780,8 +896,9 @@ let template: Promise<{ parent: string; library: string }> | null = null;
  * evaluation leaves a process behind, each recording its pid in `../pids/<kind>.<id>` so that the
  * checker can tell whether Axiom stopped it; evaluation passes when the agent committed work/.
  */
-const SCRIPTS = ['setup.sh', 'teardown.sh', 'eval.sh'];
+const SCRIPTS = ['setup.sh', 'teardown.sh', 'eval.sh', 'search-agent.sh'];
 const SCRIPT_TEXT: Record<string, string> = {
+  'search-agent.sh': SEARCH_AGENT,
   'setup.sh': 'mkdir -p ../pids\nsleep 60 </dev/null >/dev/null 2>&1 &\necho $! >> "../pids/setup.${AXIOM_INSTANCE_ID:-$(basename "$PWD")}"\n',
   'teardown.sh': 'exit 0\n',
   'eval.sh':
@@ -792,7 +909,9 @@ const SCRIPT_TEXT: Record<string, string> = {
  * The repository every sequence starts from: main with tracked, ignored and conflict-prone files, a
  * submodule (vendor/lib), a branch dev and a committed `.axiom.json` (the user's `.env` copied into
  * each instance, `cache` linked to main's, setup, teardown and evaluation scripts); instance s0; race
- * r0 with members r0-1 (committed and evaluated) and r0-2; and the library to add as a submodule again.
+ * r0 with members r0-1 (committed and evaluated) and r0-2; search q0 ended (its one attempt passed),
+ * search q1 cut off (no driver; node 1 running in its live slot q1-n1, whose agent has finished); and
+ * the library to add as a submodule again.
  */
 function templateRepo(): Promise<{ parent: string; library: string }> {
   template ??= (async () => {
@@ -828,6 +947,18 @@ function templateRepo(): Promise<{ parent: string; library: string }> {
     sh(members[0]!.path, 'add', 'work/solution.txt');
     sh(members[0]!.path, 'commit', '-q', '-m', 'r0-1 solves it');
     await engine.explore.evaluate(members[0]!.id);
+    const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+    await startSearch(slots, { ...searchOptions(searchName(0), 1), attempts: 1 }, await searchDefaults(engine));
+    await driveSearch(slots, searchName(0), drive());
+    await startSearch(slots, searchOptions(searchName(1), 1), await searchDefaults(engine));
+    const cut = new AbortController();
+    await driveSearch(slots, searchName(1), { pollMs: 50, signal: cut.signal, onEvent: (e) => e.kind === 'expanded' && cut.abort() }).catch((e: unknown) => {
+      if (!(e instanceof AxiomError)) throw e;
+    });
+    for (let i = 0; (await slots.progress(`${searchName(1)}-n1`)) === 'working'; i++) {
+      if (i > 1200) throw new Error('the template search q1: its agent did not finish');
+      await sleep(50);
+    }
     // The template's own setup and evaluation processes end here; each world records its own.
     stopRecorded(path.join(repo.parent, 'pids'));
     return { parent: repo.parent, library };

@@ -20,7 +20,7 @@ import type { RepoInfo } from '../git/repo';
 import { writeSalvage, type SalvageInput } from './salvage';
 import { writeWorktreeTree } from '../git/worktreeTree';
 import { readProvisioned } from '../provision/provisioned';
-import { agentRunning, stopHeadlessAgent } from '../processes/processes';
+import { agentRunning, stopAgentLeftovers, stopHeadlessAgent } from '../processes/processes';
 import { stopOwnedProcesses } from '../processes/ownedProcesses';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './locate';
 import { plural } from '../text';
@@ -168,6 +168,7 @@ export async function cleanupInstance(git: GitRunner, repo: RepoInfo, id: string
     // What the setup (or a crashed step) left running ends with the instance: nothing Axiom started
     // runs on in a deleted folder.
     await stopOwnedProcesses(inst.adminDir);
+    await stopAgentLeftovers(inst.adminDir);
     await testHook('cleanup:after-assess');
 
     if (!inst.missing) {

@@ -53,6 +53,12 @@ export interface HeadlessProcessRecord {
   signal?: string | null;
   /** Why the program could not be started (the wrapper's spawn error). */
   error?: string;
+  /**
+   * The token every process of the agent's group carries in its environment (`AXIOM_PROCESS_TOKEN`):
+   * once the wrapper has exited, the proof that what is left of its group (a server the agent
+   * started with `&`) is the agent's, so cleanup stops it.
+   */
+  token?: string;
 }
 
 export interface AgentState {

@@ -200,8 +200,11 @@ function withGroup(rec: OwnedRecord): OwnedRecord {
   return pid === undefined ? rec : { ...rec, pid };
 }
 
+/** A process group as recorded: its leader (pid = group id, start time) and the token its processes carry. */
+export type RecordedGroup = Pick<OwnedRecord, 'pid' | 'startTime' | 'token'>;
+
 /** Whether the recorded group still runs and provably is the one Axiom started. */
-export function groupIsOurs(rec: OwnedRecord): boolean {
+export function groupIsOurs(rec: RecordedGroup): boolean {
   if (rec.pid === undefined || process.platform === 'win32') return false;
   if (isSameProcess(rec.pid, rec.startTime)) return true;
   return groupMembers(rec.pid).some((pid) => carriesToken(pid, rec.token));
@@ -211,7 +214,7 @@ export function groupIsOurs(rec: OwnedRecord): boolean {
  * Stops a recorded group: SIGTERM, then SIGKILL after `graceMs` — each signal only after the group
  * is proven Axiom's again. Returns whether anything was signalled.
  */
-export async function stopOwnedGroup(rec: OwnedRecord, graceMs = STOP_GRACE_MS): Promise<boolean> {
+export async function stopOwnedGroup(rec: RecordedGroup, graceMs = STOP_GRACE_MS): Promise<boolean> {
   if (!groupIsOurs(rec)) return false;
   const signal = (sig: NodeJS.Signals): void => {
     try {

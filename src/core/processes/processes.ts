@@ -7,6 +7,7 @@ import { readAgentState, readProcessRecord, type AgentState, type HeadlessProces
 import { AxiomError } from '../errors';
 import type { LocatedInstance } from '../instances/locate';
 import { isSameProcess } from './processIdentity';
+import { stopOwnedGroup } from './ownedProcesses';
 
 /** The recorded wrapper, when it provably still runs (pid and start time match). */
 async function liveRecord(adminDir: string): Promise<(HeadlessProcessRecord & { startTime: string }) | null> {
@@ -42,6 +43,18 @@ export async function stopHeadlessAgent(adminDir: string, graceMs = 2000): Promi
   while (Date.now() < until && isSameProcess(rec.pid, rec.startTime)) await new Promise((r) => setTimeout(r, 50));
   signal('SIGKILL');
   return true;
+}
+
+/**
+ * Stops what is left of a headless agent's process group once the agent has exited (a server it
+ * started with `&`): at cleanup, nothing the agent started runs on in a deleted folder. The group is
+ * signalled only when a member provably belongs to it (it carries the token the wrapper recorded),
+ * or its wrapper still runs with its recorded start time. Returns whether anything was signalled.
+ */
+export async function stopAgentLeftovers(adminDir: string, graceMs?: number): Promise<boolean> {
+  const rec = await readProcessRecord(adminDir);
+  if (!rec?.token) return false;
+  return stopOwnedGroup({ pid: rec.pid, startTime: rec.startTime ?? null, token: rec.token }, graceMs);
 }
 
 /**
