@@ -51,7 +51,7 @@ export function searchTreeItem(row: SearchRow): vscode.TreeItem {
   const working = attempts.filter((n) => n.state === 'running' || n.state === 'pending').length;
   const best = bestNode(s.nodes, s.evaluate.score, false);
   const driven = isDriven(s);
-  const state = isEnded(s) ? (s.stopReason ?? s.state) : s.state === 'stopping' ? 'stopping' : driven ? (row.drivenHere ? 'running here' : 'running') : 'no driver (Continue to go on)';
+  const state = isEnded(s) ? endedState(s, attempts.length) : s.state === 'stopping' ? 'stopping' : driven ? (row.drivenHere ? 'running here' : 'running') : 'no driver (Continue to go on)';
   const parts = [`search · ${state}`, `${attempts.length}/${s.budget.attempts} attempts`];
   if (working) parts.push(`${working} working`);
   parts.push(best ? `best #${best.id} ${best.result?.passed ? '✓' : '✗'} ${best.result?.score ?? ''}`.trimEnd() : 'no best yet');
@@ -66,13 +66,29 @@ export function searchTreeItem(row: SearchRow): vscode.TreeItem {
       `From ${s.base} (${s.baseSha.slice(0, 10)}); agents ${s.agents.join(', ')}; width ${s.width}, parallel ${s.parallel}, select ${s.select}`,
       `Evaluation: ${s.evaluate.command ?? '(from .axiom.json)'}; ${s.evaluate.score} score is better`,
       `Budget: ${plural(s.budget.attempts, 'attempt')}${s.budget.minutes !== null ? `, ${s.budget.minutes} min` : ''}${s.budget.targetScore !== null ? `, target score ${s.budget.targetScore}` : ''}${s.budget.patience !== null ? `, patience ${s.budget.patience}` : ''}`,
-      `Started: ${new Date(s.createdAt).toLocaleString()}${s.endedAt ? `; ended ${new Date(s.endedAt).toLocaleString()}` : ''}`,
+      `Started: ${new Date(s.createdAt).toLocaleString()}${s.endedAt ? `; ended ${new Date(s.endedAt).toLocaleString()}${s.stopReason ? ` (${s.stopReason})` : ''}` : ''}`,
+      ...(s.landed ? [landedLine(s.landed)] : []),
       ...(driven && s.driver ? [`Driven by ${row.drivenHere ? 'this window' : s.driver.holder}`] : []),
     ].join('\n'),
   );
   item.tooltip = md;
   item.contextValue = searchContext(s);
   return item;
+}
+
+/**
+ * The ended search's word: what it landed, else why it ended — except when its attempts simply ran
+ * out, which the row's "6/6 attempts" already says ("done").
+ */
+function endedState(s: Search, used: number): string {
+  if (s.landed) return s.landed.published ? `published #${s.landed.node}` : `landed #${s.landed.node}`;
+  if (!s.stopReason || used >= s.budget.attempts) return 'done';
+  return s.stopReason;
+}
+
+function landedLine(l: NonNullable<Search['landed']>): string {
+  if (l.published) return `Published node ${l.node} as ${l.published.branch}${l.published.url ? ` (${l.published.url})` : ''}, for ${l.into}`;
+  return `Landed node ${l.node} into ${l.into}${l.mergedSha ? ` (${l.mergedSha.slice(0, 10)})` : ''}`;
 }
 
 /** "✓ 4", "✗ 2", "working in fix-n3", "failed: its agent could not start". */

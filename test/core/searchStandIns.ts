@@ -18,13 +18,17 @@ export interface SearchStandInOptions {
   tests?: number;
   /** While this file exists, the attempts from node `from` on wait before they work: a test holds an attempt at work for as long as it needs, whatever the machine's speed. */
   hold?: { file: string; from: number };
+  /** While this file exists, an attempt that starts writes a file and never ends (until it is stopped). */
+  slow?: string;
+  /** The node that runs the stand-ins (default `node` on the PATH; a VS Code test passes its own). */
+  node?: string;
 }
 
 /**
  * The stand-ins of a search: `node fixer.js {prompt} {id}` and `node tests.js` (see SearchStandInOptions).
  */
 export function writeSearchStandIns(parent: string, options: SearchStandInOptions = {}): { agentCommand: string; evaluateCommand: string } {
-  const { agentDelayMs = 0, breakEvery = 0, tests = TESTS, hold } = options;
+  const { agentDelayMs = 0, breakEvery = 0, tests = TESTS, hold, slow, node = 'node' } = options;
   const dir = path.join(parent, 'search-stand-ins');
   fs.mkdirSync(dir, { recursive: true });
   // Fixes the first failing test its feedback names (one per attempt), and commits.
@@ -48,7 +52,11 @@ const work = () => {
   execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'attempt ' + n]);
 };
 const start = () => setTimeout(work, ${agentDelayMs});
-if (hold && n >= ${hold?.from ?? 0}) {
+const slow = ${JSON.stringify(slow ?? '')};
+if (slow && fs.existsSync(slow)) {
+  fs.writeFileSync('wip.txt', 'x');
+  setTimeout(() => {}, 600000);
+} else if (hold && n >= ${hold?.from ?? 0}) {
   const waiting = setInterval(() => {
     if (fs.existsSync(hold)) return;
     clearInterval(waiting);
@@ -70,7 +78,7 @@ console.log('AXIOM_SCORE=' + passing);
 process.exit(passing === ${tests} ? 0 : 1);
 `,
   );
-  return { agentCommand: `node ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt} {id}`, evaluateCommand: `node ${JSON.stringify(path.join(dir, 'tests.js'))}` };
+  return { agentCommand: `${node} ${JSON.stringify(path.join(dir, 'fixer.js'))} {prompt} {id}`, evaluateCommand: `${node} ${JSON.stringify(path.join(dir, 'tests.js'))}` };
 }
 
 /** A search record with only its root, for tests that build the rest by hand. */

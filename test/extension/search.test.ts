@@ -19,10 +19,10 @@ import type { ContinueSearchResult } from '../../src/extension/searchContinue';
 import type { CompareWithParentResult } from '../../src/extension/searchCompare';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
 import type { Node } from '../../src/extension/tree';
+import { writeSearchStandIns } from '../core/searchStandIns';
 import { api, git, label, repoRoot, theModel, waitFor } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
-const node = JSON.stringify(process.execPath);
 /** The stand-in evaluation's tests: all pass after this many fixes. */
 const TESTS = 2;
 
@@ -32,41 +32,9 @@ const TESTS = 2;
  * starts: the marker switches its behaviour). The tests pass once TESTS are fixed.
  */
 function writeStandIns(dir: string): { agent: string; slowMarker: string; evaluate: string } {
-  fs.mkdirSync(dir, { recursive: true });
   const slowMarker = path.join(dir, 'slow');
-  const agent = path.join(dir, 'agent.js');
-  fs.writeFileSync(
-    agent,
-    `const fs = require('node:fs');
-const { execFileSync } = require('node:child_process');
-if (fs.existsSync(${JSON.stringify(slowMarker)})) {
-  fs.writeFileSync('wip.txt', 'x');
-  setTimeout(() => {}, 600000);
-} else {
-  const m = /failing: (t\\d+)/.exec(process.argv[2] || '');
-  if (m) {
-    fs.appendFileSync('impl.txt', 'fix ' + m[1] + '\\n');
-    execFileSync('git', ['add', 'impl.txt']);
-    execFileSync('git', ['-c', 'user.name=Stand-in', '-c', 'user.email=agent@example.com', 'commit', '-q', '-m', 'fix ' + m[1]]);
-  }
-}
-`,
-  );
-  const tests = path.join(dir, 'tests.js');
-  fs.writeFileSync(
-    tests,
-    `const fs = require('node:fs');
-const impl = fs.existsSync('impl.txt') ? fs.readFileSync('impl.txt', 'utf8') : '';
-let passing = 0;
-for (let k = 1; k <= ${TESTS}; k++) {
-  if (impl.includes('fix t' + k + '\\n')) passing++;
-  else console.log('AXIOM_FEEDBACK=failing: t' + k);
-}
-console.log('AXIOM_SCORE=' + passing);
-process.exit(passing === ${TESTS} ? 0 : 1);
-`,
-  );
-  return { agent: `${node} ${JSON.stringify(agent)} {prompt}`, slowMarker, evaluate: `${node} ${JSON.stringify(tests)}` };
+  const { agentCommand, evaluateCommand } = writeSearchStandIns(dir, { tests: TESTS, slow: slowMarker, node: JSON.stringify(process.execPath) });
+  return { agent: agentCommand, slowMarker, evaluate: evaluateCommand };
 }
 
 async function children(parent?: Node): Promise<{ node: Node; item: vscode.TreeItem }[]> {
@@ -243,5 +211,7 @@ describe('Search in VS Code', () => {
         throw new Error(`${String(e)}; the row: ${seen}`);
       },
     );
+    // Attempts that simply ran out are "done": the count says why, not a second sentence.
+    assert.match(seen, new RegExp(`^search · done · ${TESTS}/${TESTS} attempts · best #${TESTS} ✓ ${TESTS} \\[search-ended\\]$`));
   });
 });

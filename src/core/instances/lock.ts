@@ -137,20 +137,31 @@ function writeOwner(lockDir: string): string {
  */
 function removeOwnLock(lockDir: string, ownerRecord: string): void {
   if (!ownerRecord || holderStamp(lockDir) !== ownerRecord) return;
-  const aside = `${lockDir}.released-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  removeLockIf(lockDir, 'released', (moved) => holderStamp(moved) === ownerRecord);
+}
+
+/**
+ * Removes the lock dir if it is still the one `isSame` expects: moved aside first (atomic, so only
+ * one process gets it), checked there, deleted — or moved back when another holder took the lock
+ * between the caller's check and the move. 'gone': someone else moved it first.
+ */
+function removeLockIf(lockDir: string, why: string, isSame: (movedDir: string) => boolean): 'removed' | 'kept' | 'gone' {
+  const aside = `${lockDir}.${why}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   try {
     fs.renameSync(lockDir, aside);
   } catch {
-    return;
+    return 'gone';
   }
-  if (holderStamp(aside) === ownerRecord) fs.rmSync(aside, { recursive: true, force: true });
-  else {
-    try {
-      fs.renameSync(aside, lockDir);
-    } catch {
-      /* another holder locked meanwhile; the moved lock was not ours to keep */
-    }
+  if (isSame(aside)) {
+    fs.rmSync(aside, { recursive: true, force: true });
+    return 'removed';
   }
+  try {
+    fs.renameSync(aside, lockDir);
+  } catch {
+    /* a third process locked meanwhile; the moved holder's lock is compromised and it finishes anyway */
+  }
+  return 'kept';
 }
 
 /** Who holds the lock since when, as text (changes with every new holding). */
@@ -183,25 +194,9 @@ function takeOverFromDeadHolder(lockDir: string): boolean {
   // is ownerless and unrefreshed for OWNERLESS_STALE_MS is taken as dead.
   const dead = owner ? owner.startTime !== null && !isSameProcessAlive(owner) : unrefreshedMs(lockDir) > OWNERLESS_STALE_MS;
   if (!dead) return false;
-  const aside = `${lockDir}.dead-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  try {
-    fs.renameSync(lockDir, aside);
-  } catch {
-    return true; // another waiter moved it first: just try again
-  }
-  const moved = readOwner(aside);
-  const same = owner ? moved !== null && moved.pid === owner.pid && moved.startTime === owner.startTime : moved === null;
-  if (!same) {
-    // A new holder took the lock between our read and the move: give it back.
-    try {
-      fs.renameSync(aside, lockDir);
-    } catch {
-      /* a third process locked meanwhile; the moved holder's lock is compromised and it finishes anyway */
-    }
-    return false;
-  }
-  fs.rmSync(aside, { recursive: true, force: true });
-  return true;
+  const same = (moved: ProcessIdentity | null): boolean => (owner ? moved !== null && moved.pid === owner.pid && moved.startTime === owner.startTime : moved === null);
+  // 'gone': another waiter moved it first, just try again; 'kept': a new holder took it meanwhile.
+  return removeLockIf(lockDir, 'dead', (movedDir) => same(readOwner(movedDir))) !== 'kept';
 }
 
 /** How long ago the lock dir was created or last refreshed (0 when it is gone). */
