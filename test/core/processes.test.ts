@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { agentRunning, stopHeadlessAgent } from '../../src/core/processes/processes';
+import { agentRunning, stopAgent, stopHeadlessAgent } from '../../src/core/processes/processes';
+import type { LocatedInstance } from '../../src/core/instances/locate';
 import { isPidAlive as alive, isSameProcess, parseProcStatStartTime, processStartToken as processStartTime } from '../../src/core/processes/processIdentity';
 import { appendAgentEvent, PROCESS_FILE, readAgentState } from '../../src/core/processes/agentState';
 import { launchHeadless } from '../../src/agents/headless';
@@ -110,6 +111,27 @@ test('agentRunning for agents that report through events: running until exited o
     await appendAgentEvent(t.admin, { event: 'CommandStart' });
     await appendAgentEvent(t.admin, { event: 'CommandEnd', exitCode: 127 });
     assert.equal((await readAgentState(t.admin, false)).phase, 'failed-to-start');
+    assert.equal(await agentRunning(t.admin), false);
+  } finally {
+    t.done();
+  }
+});
+
+test('Stop Agent on an agent in a terminal: the caller closes it and the agent reads as exited (no hook says so when Axiom closes the terminal); refused without a way to close it', async () => {
+  const t = tempAdmin();
+  try {
+    const inst = { id: 'term-1', adminDir: t.admin, path: t.worktree } as LocatedInstance;
+    await appendAgentEvent(t.admin, { event: 'SessionStart' });
+    await appendAgentEvent(t.admin, { event: 'UserPromptSubmit' });
+    await assert.rejects(stopAgent(inst), (e: { code?: string }) => e.code === 'AgentRunning');
+    assert.equal((await readAgentState(t.admin, false)).phase, 'working', 'a refusal records nothing');
+    let closed = 0;
+    const r = await stopAgent(inst, async () => {
+      closed++;
+    });
+    assert.equal(closed, 1);
+    assert.equal(r.stopped, true);
+    assert.deepEqual([r.agentState.phase, r.agentState.reason], ['exited', 'stopped by Stop Agent']);
     assert.equal(await agentRunning(t.admin), false);
   } finally {
     t.done();

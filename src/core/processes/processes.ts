@@ -3,7 +3,7 @@
  * it before cleanup. A process is signalled only when its pid and start time both match the record
  * (processIdentity): a pid reused by another process after the agent exited is never touched.
  */
-import { readAgentState, readProcessRecord, type AgentState, type HeadlessProcessRecord } from './agentState';
+import { appendAgentEvent, readAgentState, readProcessRecord, type AgentState, type HeadlessProcessRecord } from './agentState';
 import { AxiomError } from '../errors';
 import type { LocatedInstance } from '../instances/locate';
 import { isSameProcess } from './processIdentity';
@@ -91,6 +91,8 @@ export async function stopAgent(inst: LocatedInstance, stopTerminalAgent?: () =>
       throw new AxiomError('AgentRunning', `The agent of ${inst.id} runs in a VS Code terminal: stop it there (Axiom Worktrees: Stop Agent, or close its terminal).`, { path: inst.path });
     }
     await stopTerminalAgent();
+    // Its terminal was closed by the caller, not by a person: no hook or terminal event says so.
+    await appendAgentEvent(inst.adminDir, { event: 'Stopped', phase: 'exited', reason: 'stopped by Stop Agent' });
     stopped = true;
   }
   return { id: inst.id, stopped, agentState: await readAgentState(inst.adminDir, false) };
