@@ -221,6 +221,11 @@ function escape(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
+/** A web page as a markdown link: its text escaped, its target without the characters that would end it. */
+function link(url: string): string {
+  return `[${escape(url)}](${url.replace(/[()<>\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)})`;
+}
+
 export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   const title = w.kind === 'instance' ? '' : w.kind === 'main' ? ' — the base: the main worktree, where instances merge into' : ' — not made by Axiom';
   const lines: string[] = [`**${escape(labelFor(w))}**${escape(title)}`, ''];
@@ -253,8 +258,10 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   const pub = w.metadata?.published;
   if (pub) {
     row('Published', `${pub.branch} on ${pub.remote} at ${pub.pushedSha.slice(0, 10)} (${new Date(pub.pushedAt).toLocaleString()}), into ${pub.base}`);
+    // The page is a link (opens in the browser); the rest is text.
     const checked = pub.pr?.checkedAt ? `, checked ${new Date(pub.pr.checkedAt).toLocaleString()}` : '';
-    row('Pull request', pub.pr ? `${pub.pr.url} (${pub.pr.state}${checked})` : pub.compareUrl ? `none yet — open one at ${pub.compareUrl}` : null);
+    if (pub.pr) lines.push(`Pull request: ${link(pub.pr.url)} ${escape(`(${pub.pr.state}${checked})`)}  `);
+    else if (pub.compareUrl) lines.push(`Pull request: ${escape('none yet — open one at')} ${link(pub.compareUrl)}  `);
   }
   row('Prompt', w.prompt ? (w.prompt.length > 200 ? w.prompt.slice(0, 200) + '…' : w.prompt) : null);
   if (w.lastCommit) row('Last commit', `${w.lastCommit.sha.slice(0, 10)} ${w.lastCommit.subject} (${new Date(w.lastCommit.date * 1000).toLocaleString()})`);
