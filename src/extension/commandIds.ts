@@ -16,6 +16,7 @@ export const Commands = {
   openFileDiff: 'axiom.openFileDiff',
   merge: 'axiom.merge',
   publish: 'axiom.publish',
+  refreshPullRequest: 'axiom.refreshPullRequest',
   cleanup: 'axiom.cleanup',
   cleanupMerged: 'axiom.cleanupMerged',
   restoreSalvage: 'axiom.restoreSalvage',

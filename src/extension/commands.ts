@@ -13,6 +13,7 @@ import { showFileChange, showInstanceChanges } from './diffs';
 import { Cancelled, type Invocation } from './invocation';
 import { mergeCommand } from './mergeCommand';
 import { publishCommand } from './publishCommand';
+import { refreshPullRequestCommand } from './prRefreshCommand';
 import { exploreCommandSpecs } from './exploreCommands';
 import type { Services } from './services';
 import { spawnCommand, spawnManyCommand } from './spawnCommand';
@@ -110,6 +111,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     { id: Commands.openFileDiff, runs: true, handler: (inv) => openFileDiff(s, inv) },
     { id: Commands.merge, runs: true, handler: (inv) => mergeCommand(s, inv) },
     { id: Commands.publish, runs: true, handler: (inv) => publishCommand(s, inv) },
+    { id: Commands.refreshPullRequest, runs: true, handler: (inv) => refreshPullRequestCommand(s, inv) },
     { id: Commands.cleanup, runs: true, handler: (inv) => cleanupCommand(s, inv) },
     { id: Commands.cleanupMerged, runs: true, handler: (inv) => cleanupMergedCommand(s, inv) },
     { id: Commands.restoreSalvage, runs: true, handler: (inv) => restoreCommand(s, inv) },

@@ -83,6 +83,8 @@ export interface CommandArgs {
   select?: 'uct' | 'best';
   /** Land Best…, Compare with Parent, Open as Instance: the node (Land Best…: instead of the best). */
   node?: number;
+  /** Land Best…: with `confirm`, publish the node as a pull request (its remote: `remote`; `draft`) instead of merging it. */
+  publish?: boolean;
   /** Search…: drive it in this window (default true; false only records it). */
   drive?: boolean;
 }

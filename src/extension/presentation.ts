@@ -181,11 +181,11 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
   return parts.filter(Boolean).join(' · ');
 }
 
-/** "PR open", "PR draft" or "pushed to origin" for a published instance; null otherwise. */
+/** "PR #7 open", "PR #7 merged" (as last recorded; "PR open" when gh gave no number) or "pushed to origin" for a published instance; null otherwise. */
 export function publishedWords(w: WorktreeStatus): string | null {
   const p = w.metadata?.published;
   if (!p) return null;
-  return p.pr ? `PR ${p.pr.state}` : `pushed to ${p.remote}`;
+  return p.pr ? `PR ${p.pr.number !== null ? `#${p.pr.number} ` : ''}${p.pr.state}` : `pushed to ${p.remote}`;
 }
 
 /** The agent's last word for a row: its first line, at most `max` characters ("Which database should I…"). */
@@ -207,17 +207,23 @@ export interface RowFacts {
  *   setup     it has setup commands (Show Setup Log, Retry Setup)
  *   agentLog  its agent writes a log: headless, or made by Claude Code's worktree hook (Show Agent Log)
  *   review    review comments wait to be sent (Send Review to Agent)
+ *   pr        a pull request is recorded for it (Refresh Pull Request)
  */
 export function contextValueFor(w: WorktreeStatus, facts: RowFacts = {}): string {
   if (w.kind === 'main') return ContextValues.main;
   if (w.kind === 'foreign') return ContextValues.foreign;
   if (w.dirty === null) return ContextValues.instanceMissing;
-  const facets = [w.setup ? 'setup' : '', w.launch === 'headless' || w.metadata?.source ? 'agentLog' : '', facts.review ? 'review' : ''].filter(Boolean);
+  const facets = [w.setup ? 'setup' : '', w.launch === 'headless' || w.metadata?.source ? 'agentLog' : '', facts.review ? 'review' : '', w.metadata?.published?.pr ? 'pr' : ''].filter(Boolean);
   return [ContextValues.instance, ...facets].join('.');
 }
 
 function escape(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+/** A web page as a markdown link: its text escaped, its target without the characters that would end it. */
+function link(url: string): string {
+  return `[${escape(url)}](${url.replace(/[()<>\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)})`;
 }
 
 export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
@@ -252,7 +258,10 @@ export function tooltipFor(w: WorktreeStatus): vscode.MarkdownString {
   const pub = w.metadata?.published;
   if (pub) {
     row('Published', `${pub.branch} on ${pub.remote} at ${pub.pushedSha.slice(0, 10)} (${new Date(pub.pushedAt).toLocaleString()}), into ${pub.base}`);
-    row('Pull request', pub.pr ? `${pub.pr.url} (${pub.pr.state})` : pub.compareUrl ? `none yet — open one at ${pub.compareUrl}` : null);
+    // The page is a link (opens in the browser); the rest is text.
+    const checked = pub.pr?.checkedAt ? `, checked ${new Date(pub.pr.checkedAt).toLocaleString()}` : '';
+    if (pub.pr) lines.push(`Pull request: ${link(pub.pr.url)} ${escape(`(${pub.pr.state}${checked})`)}  `);
+    else if (pub.compareUrl) lines.push(`Pull request: ${escape('none yet — open one at')} ${link(pub.compareUrl)}  `);
   }
   row('Prompt', w.prompt ? (w.prompt.length > 200 ? w.prompt.slice(0, 200) + '…' : w.prompt) : null);
   if (w.lastCommit) row('Last commit', `${w.lastCommit.sha.slice(0, 10)} ${w.lastCommit.subject} (${new Date(w.lastCommit.date * 1000).toLocaleString()})`);

@@ -57,8 +57,13 @@ export async function publishCommand(s: Services, inv: Invocation): Promise<Publ
   const url = r.pr?.url ?? r.compareUrl;
   const button = r.pr ? OPEN_PULL_REQUEST : OPEN_COMPARE_PAGE;
   const unpublished = r.uncommitted ? ` ${plural(r.uncommitted, 'uncommitted change')} stayed behind: commit, then publish again.` : '';
-  void vscode.window.showInformationMessage(`Published ${id} to ${r.remote}. ${describePublished(r)}${unpublished}`, ...(url ? [button] : [])).then((chosen) =>
+  notifyWithLink(`Published ${id} to ${r.remote}. ${describePublished(r)}${unpublished}`, url, button);
+  return r;
+}
+
+/** An information message whose button (when there is a page) opens it in the browser. Not awaited. */
+export function notifyWithLink(message: string, url: string | null | undefined, button: string): void {
+  void vscode.window.showInformationMessage(message, ...(url ? [button] : [])).then((chosen) =>
     chosen === button && url ? vscode.env.openExternal(vscode.Uri.parse(url)) : undefined,
   );
-  return r;
 }
