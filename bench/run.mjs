@@ -160,6 +160,7 @@ await explore.forecast20({ AxiomEngine, src: small, row, freshClone, git });
 const search = await import('./search.mjs');
 await search.searchVsRace({ root, src: small, row, freshClone, git });
 await search.searchOverhead({ root, src: small, row, freshClone, git });
+await search.searchVsHand({ root, src: small, row, freshClone, git });
 // Time to a ready instance: share clone / hardlink / symlink vs npm ci (bench/ready.mjs).
 await readyInstanceBench({ cache, row, AxiomEngine });
 // CLI start: `axiom --version` and `axiom help spawn` (no repository) against a bare `node -e 0`, alternated.

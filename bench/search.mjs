@@ -4,20 +4,31 @@
 //   the one failing test its prompt's feedback names (without feedback: a test picked by its id);
 // - for the same number of attempts, the best score after each round of a search next to one race
 //   of that many members (one round), both measured in this run;
-// - the search's own time per round (everything but its agents and evaluations), one attempt at a time.
+// - the search's own time per round (everything but its agents and evaluations), one attempt at a time;
+// - the whole search (`axiom search … --select best --width 1 --parallel 1 --wait`) against the same
+//   rounds scripted by hand in bash with plain git (bench/searchByHand.sh), alternated, medians.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 const require = createRequire(import.meta.url);
 const TESTS = Number(process.env.BENCH_SEARCH_TESTS ?? 6);
 const ATTEMPTS = Number(process.env.BENCH_SEARCH_ATTEMPTS ?? 8);
 const AGENT_MS = Number(process.env.BENCH_SEARCH_AGENT_MS ?? 500);
 const EVAL_MS = Number(process.env.BENCH_SEARCH_EVAL_MS ?? 200);
+// Search vs by hand: rounds per run, runs per side, and the stand-ins' times (those of the race vs raw
+// git comparison, bench/explore.mjs, which has the same goal: agents and test suites take a while).
+const HAND_ROUNDS = Number(process.env.BENCH_SEARCH_HAND_ROUNDS ?? 3);
+const HAND_RUNS = Number(process.env.BENCH_SEARCH_HAND_RUNS ?? 3);
+const HAND_AGENT_MS = Number(process.env.BENCH_SEARCH_HAND_AGENT_MS ?? 5000);
+const HAND_EVAL_MS = Number(process.env.BENCH_SEARCH_HAND_EVAL_MS ?? 1000);
 
-const AGENT = `
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The stand-in agent: after `ms`, fixes the failing test its prompt's feedback names (else one picked by its id) and commits. */
+const agentSource = (ms) => `
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const [id, prompt] = process.argv.slice(2);
@@ -27,26 +38,27 @@ setTimeout(() => {
   fs.appendFileSync('impl.txt', 'fix ' + (named ? named[1] : guess) + '\\n');
   execFileSync('git', ['add', 'impl.txt']);
   execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'fix']);
-}, ${AGENT_MS});
+}, ${ms});
 `;
+const AGENT = agentSource(AGENT_MS);
 
-function runTests() {
+function runTests(evalMs) {
   return `#!/bin/sh
 pass=0
 for i in $(seq 1 ${TESTS}); do
   if sh tests/t$i.sh; then pass=$((pass + 1)); else echo "AXIOM_FEEDBACK=failing: t$i"; fi
 done
-sleep ${EVAL_MS / 1000}
+sleep ${evalMs / 1000}
 echo "AXIOM_SCORE=$pass"
 [ "$pass" -eq ${TESTS} ]
 `;
 }
 
 /** The K failing tests on top of a fresh clone of `src` (the 200-file repository). */
-function withFailingTests(repo, git) {
+function withFailingTests(repo, git, evalMs = EVAL_MS) {
   fs.mkdirSync(path.join(repo, 'tests'), { recursive: true });
   for (let i = 1; i <= TESTS; i++) fs.writeFileSync(path.join(repo, 'tests', `t${i}.sh`), `grep -qx 'fix t${i}' impl.txt\n`);
-  fs.writeFileSync(path.join(repo, 'run-tests.sh'), runTests());
+  fs.writeFileSync(path.join(repo, 'run-tests.sh'), runTests(evalMs));
   fs.writeFileSync(path.join(repo, 'impl.txt'), '');
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', `${TESTS} failing tests`);
@@ -114,7 +126,60 @@ export async function searchOverhead({ root, src, row, freshClone, git }) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-// Alone: `node bench/search.mjs` (after `npm run bench` built out/ and dist/).
+/**
+ * The whole search, as the CLI runs it, against the same rounds scripted by hand in bash with plain
+ * git (bench/searchByHand.sh: a worktree at the best commit so far, the agent with the same prompt,
+ * commit, the evaluation, a ref, the worktree removed): HAND_ROUNDS rounds after the base's, width 1,
+ * parallel 1, the best expanded; the two alternated (search, by hand, search, …), medians compared.
+ */
+export async function searchVsHand({ root, src, row, freshClone, git }) {
+  const cli = path.join(root, 'dist', 'cli.js');
+  const script = path.join(root, 'bench', 'searchByHand.sh');
+  const task = 'Make every test pass.';
+  const times = { search: [], hand: [] };
+  const best = { search: [], hand: [] };
+  for (let i = 0; i < 2 * HAND_RUNS; i++) {
+    const side = i % 2 === 0 ? 'search' : 'hand';
+    const { dir, repo } = freshClone(src, `search-${side}`);
+    withFailingTests(repo, git, HAND_EVAL_MS);
+    const agent = path.join(dir, 'agent.js');
+    fs.writeFileSync(agent, agentSource(HAND_AGENT_MS));
+    const started = performance.now();
+    if (side === 'hand') {
+      const r = spawnSync('bash', [script, repo, agent, String(HAND_ROUNDS), task], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`the search by hand failed: ${r.stderr}`);
+      times.hand.push(performance.now() - started);
+      best.hand.push(Number(r.stdout.trim().split(' ')[0]));
+    } else {
+      const args = ['search', 's', '--prompt', task, '--agent-command', `node ${JSON.stringify(agent)} {id} {prompt}`, '--evaluate', 'sh run-tests.sh'];
+      args.push('--attempts', String(HAND_ROUNDS), '--width', '1', '--parallel', '1', '--select', 'best', '--wait', '--json');
+      const r = spawnSync(process.execPath, [cli, '-C', repo, ...args], { encoding: 'utf8' });
+      // Exit 3 when no attempt passed (fewer rounds than failing tests): still a whole search.
+      if (r.status !== 0 && r.status !== 3) throw new Error(`axiom search failed (exit ${r.status}): ${r.stderr}`);
+      times.search.push(performance.now() - started);
+      const nodes = JSON.parse(r.stdout).search.nodes;
+      if (nodes.length !== HAND_ROUNDS + 1) throw new Error(`axiom search made ${nodes.length} nodes, not ${HAND_ROUNDS + 1}`);
+      best.search.push(Math.max(...nodes.map((n) => n.result?.score ?? 0)));
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const [s, h] = [median(times.search), median(times.hand)];
+  const rounds = HAND_ROUNDS + 1; // the base's evaluation is a round too
+  row(
+    `search of ${HAND_ROUNDS} rounds (width 1, best) vs the same rounds by hand in bash`,
+    s / h,
+    '×',
+    `median ${(s / 1000).toFixed(1)} s vs ${(h / 1000).toFixed(1)} s of ${HAND_RUNS} runs each, alternated (agents ${HAND_AGENT_MS} ms, evaluation ${HAND_EVAL_MS} ms; best score ${best.search.join('/')} vs ${best.hand.join('/')} of ${TESTS}), goal ≤ 1.2×`,
+  );
+  row(
+    'search vs by hand: time the search adds per round',
+    (s - h) / rounds / 1000,
+    's',
+    `CLI start, record, spawn (provision, metadata, branch), finish detection (1 s polls), state commit and notes, salvage at cleanup; ${rounds} rounds with the base's`,
+  );
+}
+
+// Alone: `node bench/search.mjs` (after `npm run bench` built out/ and dist/); BENCH_SEARCH_ONLY=vsRace,overhead,vsHand picks some.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const root = path.resolve(import.meta.dirname, '..');
   const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' });
@@ -132,7 +197,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return { dir, repo };
   };
   const row = (name, value, unit, note = '') => console.log(`${name.padEnd(64)} ${value.toFixed(2).padStart(9)} ${unit.padEnd(6)} ${note}`);
-  await searchVsRace({ root, src: base, row, freshClone, git });
-  await searchOverhead({ root, src: base, row, freshClone, git });
+  const only = process.env.BENCH_SEARCH_ONLY?.split(',');
+  const benches = { vsRace: searchVsRace, overhead: searchOverhead, vsHand: searchVsHand };
+  for (const [name, bench] of Object.entries(benches)) if (!only || only.includes(name)) await bench({ root, src: base, row, freshClone, git });
   fs.rmSync(base, { recursive: true, force: true });
 }

@@ -50,6 +50,8 @@ export { SCORE_DIRECTIONS, describeInvalidTask, validateTask, RACE_REF_PREFIX } 
 export type { Race, RaceMember, RaceRecord, RaceLanding, EvaluationSpec, ScoreDirection } from './explore/raceRecord';
 export { parseAgentMix, planMembers, finishedAt, isRunning, membersDue, factsOf, agentFailed } from './explore/race';
 export type { RaceOptions, MemberLauncher, MemberFacts } from './explore/race';
+export { RaceDriver } from './explore/raceDriver';
+export type { RaceDriverEngine, RaceDriverOptions, DueOutcome } from './explore/raceDriver';
 export { NOTES_REF, latestByMember, readEvaluations } from './explore/attempts';
 export type { EvaluationRecord, DiffSize } from './explore/attempts';
 export { scoreOfLine, resolveEvaluation, EVALUATION_LOG_FILE } from './explore/evaluate';

@@ -1,23 +1,25 @@
 /**
  * Races and conflicts of one repository for the UI: the live races with their members ranked, the
  * conflict forecast between live instances (for the row badges), and automatic evaluation of race
- * members whose agent finished (terminal command end, Claude Stop/SessionEnd, headless exit) —
- * only in a trusted workspace. It re-reads when the model changes and when the race refs or the
- * evaluation notes move (another window, the CLI, the MCP server).
+ * members whose agent finished (terminal command end, Claude Stop/SessionEnd, headless exit, a failed
+ * turn past its grace) — only in a trusted workspace, through the engine's race driver (the one
+ * `race --wait` uses); this keeps only the log and the view. It re-reads when the model changes and
+ * when the race refs or the evaluation notes move (another window, the CLI, the MCP server).
  */
 import * as vscode from 'vscode';
 import {
   factsOf,
   isAxiomError,
   latestByMember,
-  membersDue,
-  plural,
   raceRows,
   readEvaluations,
   resolveEvaluation,
+  type DueOutcome,
   type EvaluationRecord,
   type Forecast,
+  type MemberFacts,
   type Race,
+  type RaceDriver,
   type RankRow,
 } from '../core';
 import { CoalescedRead } from './coalescedRead';
@@ -32,10 +34,15 @@ export interface RaceView {
   live: string[];
 }
 
+/** A member another process evaluates: looked at again after this long, not at once. */
+const LOCKED_RETRY_MS = 3000;
+
 export class Exploration implements vscode.Disposable {
   private views: RaceView[] = [];
   private latest: Forecast | null = null;
-  private readonly evaluatingNow = new Set<string>();
+  /** The engine's driver of automatic evaluation (one evaluation per member at a time, failed turns stopped first). */
+  private readonly driver: RaceDriver;
+  private disposed = false;
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   private readonly subs: vscode.Disposable[] = [];
@@ -54,6 +61,7 @@ export class Exploration implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.reads = new CoalescedRead(() => this.read(), (e) => this.log.warn('Reading races failed:', e));
+    this.driver = model.engine.explore.raceDriver({ onOutcome: (o) => this.evaluated(o) });
     const refs = vscode.workspace.createFileSystemWatcher(
       new vscode.RelativePattern(vscode.Uri.file(model.engine.repo.commonDir), '{packed-refs,refs/axiom/races/**,refs/notes/axiom}'),
     );
@@ -78,7 +86,7 @@ export class Exploration implements vscode.Disposable {
   }
 
   isEvaluating(id: string): boolean {
-    return this.evaluatingNow.has(id);
+    return this.driver.isEvaluating(id);
   }
 
   get forecast(): Forecast | null {
@@ -115,14 +123,14 @@ export class Exploration implements vscode.Disposable {
     }
     const { races, evaluations } = this.stored;
     const views: RaceView[] = [];
-    const due: { race: Race; ids: string[] }[] = [];
+    const due: { race: Race; latest: Map<string, EvaluationRecord> }[] = [];
     const graceMs = races.length ? await engine.explore.graceMs() : 0;
     for (const race of races) {
       const live = race.members.filter((m) => worktrees.some((w) => w.id === m.id && w.metadata?.race === race.ref && w.dirty !== null)).map((m) => m.id);
       if (live.length === 0) continue;
       const latest = latestByMember(evaluations, race.ref);
       views.push({ race, rows: raceRows(race, latest, worktrees), live });
-      due.push({ race, ids: membersDue(race, factsOf(worktrees), latest, graceMs).map((m) => m.id) });
+      due.push({ race, latest });
     }
     this.views = views;
     // The forecast runs merges (merge drivers): only in a trusted workspace, and only when a tip moved.
@@ -137,13 +145,15 @@ export class Exploration implements vscode.Disposable {
       this.forecastKey = key;
     }
     this.changed();
-    if (vscode.workspace.isTrusted) for (const d of due) void this.evaluateDue(d.race, d.ids);
+    if (vscode.workspace.isTrusted) {
+      const facts = factsOf(worktrees);
+      for (const d of due) void this.evaluateDue(d.race, facts, d.latest, graceMs);
+    }
   }
 
-  /** Evaluates members whose agent finished since their last evaluation (one evaluation per member at a time). */
-  private async evaluateDue(race: Race, ids: string[]): Promise<void> {
-    const todo = ids.filter((id) => !this.evaluatingNow.has(id));
-    if (todo.length === 0) return;
+  /** Hands the race's members whose agent finished since their last evaluation to the engine's driver. */
+  private async evaluateDue(race: Race, facts: MemberFacts[], latest: Map<string, EvaluationRecord>, graceMs: number): Promise<void> {
+    if (this.driver.due(race, facts, latest, graceMs).length === 0) return;
     try {
       resolveEvaluation({}, race, await this.model.engine.explore.configuredEvaluation());
     } catch (e) {
@@ -151,33 +161,31 @@ export class Exploration implements vscode.Disposable {
       this.warned.add(race.ref);
       return;
     }
-    for (const id of todo) this.evaluatingNow.add(id);
+    if (this.driver.evaluateDue(race, facts, latest, graceMs).length > 0) this.changed();
+  }
+
+  /** One member's automatic evaluation ended: said in the log, and the view read again. */
+  private evaluated(o: DueOutcome): void {
+    if (this.disposed) return;
+    if ('result' in o) this.log.info(`Evaluated ${o.id}: ${describe(o.result)}.`);
+    else if ('error' in o) this.log.warn(`Evaluating ${o.id} failed: ${o.error.message}`);
+    else if ('fault' in o) this.log.error(`Evaluating ${o.id} failed:`, o.fault);
     this.changed();
-    try {
-      const outcomes = await this.model.engine.explore.evaluateMany(todo, { onlyIfDue: true });
-      for (const o of outcomes) {
-        if ('result' in o) this.log.info(`Evaluated ${o.id}: ${describe(o.result)}.`);
-        else if (o.error.code !== 'Locked') this.log.warn(`Evaluating ${o.id} failed: ${o.error.message}`);
-      }
-    } catch (e) {
-      this.log.error(`Evaluating ${plural(todo.length, 'member')} of race ${race.task} failed:`, isAxiomError(e) ? e.message : e);
-    } finally {
-      for (const id of todo) this.evaluatingNow.delete(id);
-      this.changed();
-      this.stored = null;
-      this.schedule(0);
-    }
+    this.stored = null;
+    // Another process evaluates it (or just did): its note moves the refs watched here; look again later anyway.
+    this.schedule('locked' in o ? LOCKED_RETRY_MS : 0);
   }
 
   /** Fires onDidChange when what the UI shows (races, ranks, evaluations under way, conflicts) changed. */
   private changed(): void {
-    const now = JSON.stringify([this.views.map((v) => [v.race.sha, v.live, v.rows]), [...this.evaluatingNow].sort(), this.latest?.pairs ?? null]);
+    const now = JSON.stringify([this.views.map((v) => [v.race.sha, v.live, v.rows]), this.driver.evaluating().sort(), this.latest?.pairs ?? null]);
     if (now === this.shown) return;
     this.shown = now;
     this.emitter.fire();
   }
 
   dispose(): void {
+    this.disposed = true;
     this.reads.dispose();
     for (const s of this.subs) s.dispose();
     this.emitter.dispose();

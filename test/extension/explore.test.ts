@@ -15,6 +15,7 @@ import type { HistoryNode } from '../../src/extension/historyView';
 import type { Node } from '../../src/extension/tree';
 import { api, commitFile, errorCode, git, label, repoRoot, theModel, waitFor } from './helpers';
 import { writeStandIns, type StandIns } from '../core/standIns';
+import { headlessLauncher } from '../../src/agents/raceLauncher';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 const node = JSON.stringify(process.execPath);
@@ -169,5 +170,40 @@ describe('Explore and land in VS Code', () => {
     await waitFor(model, () => model.find('plain'), 'plain');
     await assert.rejects(exec('axiom.evaluate', { id: 'plain' }), (e) => errorCode(e) === 'InvalidArgument');
     await exec('axiom.cleanup', { id: 'plain' });
+  });
+
+  it('a headless member whose Claude turn failed is evaluated once, after its agent (alive, waiting) is stopped', async () => {
+    // The stand-in Claude of test/fixtures/bin: "fail auth" ends its turn with StopFailure and it
+    // stays alive waiting for the next message, as the real one does; no grace after a failed turn.
+    git(repo, 'config', 'axiom.agentFailureGraceSeconds', '0');
+    const savedPath = process.env.PATH;
+    try {
+      process.env.PATH = `${path.resolve(__dirname, '../../../test/fixtures/bin')}${path.delimiter}${savedPath ?? ''}`;
+      const launcher = headlessLauncher({ cwd: repo, hookScript: path.resolve(__dirname, '../../../dist/hook.js'), engine: model.engine });
+      await model.engine.explore.startRace({ task: 'turn', count: 1, agents: 'claude', prompt: 'fail auth please', evaluate: `${node} -e "process.exit(1)"`, launch: 'headless' }, launcher);
+      process.env.PATH = savedPath;
+      const exploration = (await api()).explorations.of(model);
+      const evaluated = await waitFor(
+        model,
+        async () => {
+          await exploration.refresh();
+          const r = exploration.races().find((x) => x.race.task === 'turn')?.rows[0];
+          return r && r.passed !== null && !exploration.isEvaluating(r.id) ? r : undefined;
+        },
+        'the failed member evaluated',
+        60_000,
+      );
+      assert.deepEqual([evaluated.id, evaluated.passed], ['turn-1', false]);
+      const inst = await model.engine.locate('turn-1');
+      const agent = JSON.parse(fs.readFileSync(path.join(inst.adminDir, 'axiom-agent.json'), 'utf8')) as { endedAt?: string };
+      assert.ok(agent.endedAt, 'its Claude, alive and waiting after the failed turn, was stopped');
+      assert.ok(agent.endedAt <= evaluated.evaluatedAt!, 'stopped before its state was evaluated');
+      const runs = fs.readFileSync(path.join(inst.adminDir, 'axiom-evaluate.log'), 'utf8').match(/evaluating with/g) ?? [];
+      assert.equal(runs.length, 1, 'evaluated once');
+      await exec('axiom.cleanup', { id: 'turn-1', force: true });
+    } finally {
+      process.env.PATH = savedPath;
+      git(repo, 'config', '--unset', 'axiom.agentFailureGraceSeconds');
+    }
   });
 });

@@ -19,7 +19,8 @@ import { withRepoLock } from '../instances/lock';
 import { withOperationMemo } from '../instances/operationMemo';
 import { readAdminEntries, type InstanceMetadata } from '../instances/metadata';
 import { Limiter, mapPool } from '../pool';
-import { agentFailed, factsOf, membersDue, membersUnfinished, raceSettled, readMemberFacts, startRace, type MemberFacts, type MemberLauncher, type RaceOptions } from './race';
+import { factsOf, membersUnfinished, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
+import { RaceDriver, type RaceDriverOptions } from './raceDriver';
 import type { AgentPhase } from '../processes/agentState';
 import { stopHeadlessAgent } from '../processes/processes';
 import { findRace, listRaces, type EvaluationSpec, type Race } from './raceRecord';
@@ -231,6 +232,20 @@ export class Explorer {
   }
 
   /**
+   * The driver of races' automatic evaluation (raceDriver.ts) on this engine: its evaluations' commands
+   * run `parallel` at a time (default {@link DEFAULT_EVALUATION_PARALLELISM}).
+   */
+  raceDriver(options: { parallel?: number; onOutcome?: RaceDriverOptions['onOutcome'] } = {}): RaceDriver {
+    return new RaceDriver(
+      {
+        evaluate: (id, evaluateOptions, race) => this.evaluate(id, evaluateOptions, [race]),
+        stopAgent: async (id) => stopHeadlessAgent((await this.engine.locate(id)).adminDir),
+      },
+      { slots: new Limiter(options.parallel ?? DEFAULT_EVALUATION_PARALLELISM), ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}) },
+    );
+  }
+
+  /**
    * Blocks until every member's agent has finished and been evaluated; then the ranking. Each
    * member is evaluated as soon as its agent finishes (`parallel` at a time), not in batches.
    */
@@ -244,38 +259,35 @@ export class Explorer {
     // (for hooks and terminals), and it does not compete with the agents for the machine.
     const allWatched = (options.exits?.length ?? 0) >= race.members.length;
     const pollMs = options.pollMs ?? (allWatched ? 3000 : 500);
-    // Every due member is claimed and checked at once; their commands share `parallel` slots.
-    const slots = new Limiter(options.parallel ?? DEFAULT_EVALUATION_PARALLELISM);
     void import('execa').catch(() => undefined); // loaded while the agents work, not when the first one finishes
     const waker = new Waker();
     for (const exit of options.exits ?? []) void exit.then(() => waker.poke(), () => waker.poke());
-    const inFlight = new Set<string>();
     let failure: unknown = null;
     // Evaluations are read from git once; then this loop's own results are added as they come. Only
     // when another process holds a member's evaluation are the notes read again (to see its result).
     const { git, repo } = this.engine;
     let latest = latestByMember(await readEvaluations(git, repo), race.ref);
     let reread = false;
-    const evaluateOne = async (member: MemberFacts): Promise<void> => {
-      const id = member.id;
-      let locked = false;
-      try {
-        // A failed turn is the end of the attempt: its agent (alive, waiting) is stopped first.
-        if (agentFailed(member.agentState, graceMs)) await stopHeadlessAgent((await this.engine.locate(id)).adminDir);
-        const result = await this.evaluate(id, { onlyIfDue: true, slots, agentFailureGraceMs: graceMs }, [race]);
-        latest.set(id, result);
-        options.onEvaluated?.({ id, result });
-      } catch (e) {
-        // Another process evaluating the same member is not a failure of ours.
-        locked = isAxiomError(e) && e.code === 'Locked';
-        if (locked) reread = true;
-        else failure ??= e;
-        if (isAxiomError(e) && e.code !== 'Locked') options.onEvaluated?.({ id, error: e });
-      } finally {
-        inFlight.delete(id);
-        if (!locked) waker.poke(); // held elsewhere: look again at the next poll, not at once
-      }
-    };
+    // Every due member is claimed and checked at once; their commands share `parallel` slots.
+    const driver = this.raceDriver({
+      ...(options.parallel !== undefined ? { parallel: options.parallel } : {}),
+      onOutcome: (o) => {
+        // Another process evaluating the same member is not a failure of ours: look again at the next poll, not at once.
+        if ('locked' in o) {
+          reread = true;
+          return;
+        }
+        if ('result' in o) latest.set(o.id, o.result);
+        if ('fault' in o) failure ??= o.fault;
+        if ('error' in o) failure ??= o.error;
+        try {
+          if (!('fault' in o)) options.onEvaluated?.(o);
+        } catch (e) {
+          failure ??= e;
+        }
+        waker.poke();
+      },
+    });
     let unfinished: UnfinishedMember[] = [];
     for (;;) {
       if (options.signal?.aborted) throw new AxiomError('InvalidArgument', 'Waiting for the race was cancelled.');
@@ -287,13 +299,7 @@ export class Explorer {
       // Who finished comes from the admin dirs (file reads): polling costs no git process.
       const members = await readMemberFacts(repo.commonDir);
       const timedOut = Date.now() >= deadline;
-      if (!timedOut) {
-        for (const m of membersDue(race, members, latest, graceMs)) {
-          if (inFlight.has(m.id)) continue;
-          inFlight.add(m.id);
-          void evaluateOne(m);
-        }
-      }
+      if (!timedOut) void driver.evaluateDue(race, members, latest, graceMs);
       const open = membersUnfinished(race, members, graceMs);
       unfinished = open.map((m) => ({ id: m.id, phase: m.agentState.phase, ...(m.agentState.reason ? { reason: m.agentState.reason } : {}) }));
       for (const [i, m] of unfinished.entries()) {
@@ -303,7 +309,7 @@ export class Explorer {
         if (forPerson) waitingNow.add(m.id);
         else waitingNow.delete(m.id);
       }
-      if (inFlight.size === 0 && (timedOut || raceSettled(race, members, latest, graceMs))) break;
+      if (driver.busy === 0 && (timedOut || raceSettled(race, members, latest, graceMs))) break;
       await waker.sleep(Math.max(0, Math.min(pollMs, deadline - Date.now())));
     }
     return { ...(await this.rankOf(race)), unfinished };
