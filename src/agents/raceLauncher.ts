@@ -105,6 +105,7 @@ export function headlessLauncher(options: HeadlessLauncherOptions): MemberLaunch
         ...(options.nodePath ? { nodePath: options.nodePath } : {}),
       });
       options.onStarted?.(handle);
+      return { exited: handle.exited };
     },
     async stop(spawned) {
       await stopHeadlessAgent(spawned.adminDir);

@@ -49,7 +49,7 @@ export type { EvaluationOutcome, History, UnfinishedMember, WaitOptions } from '
 export { SCORE_DIRECTIONS, describeInvalidTask, validateTask, RACE_REF_PREFIX } from './explore/raceRecord';
 export type { Race, RaceMember, RaceRecord, RaceLanding, EvaluationSpec, ScoreDirection } from './explore/raceRecord';
 export { parseAgentMix, planMembers, finishedAt, isRunning, membersDue, factsOf, agentFailed } from './explore/race';
-export type { RaceOptions, MemberLauncher, MemberFacts } from './explore/race';
+export type { RaceOptions, MemberLauncher, MemberFacts, AgentStarted } from './explore/race';
 export { RaceDriver } from './explore/raceDriver';
 export type { RaceDriverEngine, RaceDriverOptions, DueOutcome } from './explore/raceDriver';
 export { NOTES_REF, latestByMember, readEvaluations } from './explore/attempts';

@@ -30,3 +30,35 @@ export class Limiter {
     }
   }
 }
+
+/**
+ * Sleeps until a timeout, a poke or an abort; a poke while awake makes the next sleep return at once.
+ * A polling loop sleeps on it, and what it waits for (an agent's exit, an evaluation's end) pokes it.
+ */
+export class Waker {
+  private poked = false;
+  private cutShort: (() => void) | null = null;
+
+  poke(): void {
+    if (this.cutShort) this.cutShort();
+    else this.poked = true;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.poked || signal?.aborted) {
+      this.poked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.cutShort = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.cutShort = done;
+    });
+  }
+}

@@ -7,6 +7,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { AxiomEngine, AxiomError, formatProcessIdentity, processStartTime } from '../../src/core';
+import type { AgentStarted } from '../../src/core/explore/race';
 import { budgetEnding, driveSearch, startSearch, stopSearch, type EvaluatedState, type SearchEngine, type SearchOptions } from '../../src/core/search/search';
 import { findSearch, nodeRef, updateSearch, type Search } from '../../src/core/search/searchRecord';
 import { landSearch } from '../../src/core/search/searchLand';
@@ -76,7 +77,7 @@ class FakeSlots implements SearchEngine {
     this.maxLive = Math.max(this.maxLive, this.live.size);
     if (prompt) this.prompts.push(prompt);
   }
-  async launch(): Promise<void> {}
+  async launch(_id: string): Promise<void | AgentStarted> {}
   async progress(id: string): Promise<'working' | 'finished' | 'gone'> {
     const inst = this.live.get(id);
     if (!inst) return 'gone';
@@ -135,6 +136,30 @@ test('the driver spends its attempts: the root evaluated, children expanded widt
   const deep = s.nodes.find((n) => n.round === 2)!;
   assert.match(deep.prompt!, new RegExp(`score ${s.nodes.find((n) => n.id === deep.parent)!.result!.score}`));
   assert.equal(s.nodes[0]!.result!.feedback.split('\n')[0], 'failing: test-1');
+});
+
+/** Slots whose agents are children of this process: each launch says when its agent exits. */
+class ExitingSlots extends FakeSlots {
+  private readonly exited = new Set<string>();
+  override async launch(id: string): Promise<{ exited: Promise<unknown> }> {
+    // The agent works a moment, then exits (after the driver went back to its sleep).
+    return { exited: new Promise((resolve) => setTimeout(() => resolve(this.exited.add(id)), 50)) };
+  }
+  override async progress(id: string): Promise<'working' | 'finished' | 'gone'> {
+    const inst = this.live.get(id);
+    if (!inst) return 'gone';
+    return inst.agent && !this.exited.has(id) ? 'working' : 'finished';
+  }
+}
+
+test('the driver wakes when an agent it started exits and when an evaluation ends, not at its next poll: a search polling every 10 min still runs its rounds back to back', { timeout: 60_000 }, async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const slots = new ExitingSlots(engine.git, engine.repo, repo.dir, 10, engine);
+  await startSearch(slots, { ...OPTIONS, attempts: 3, width: 1, parallel: 1, select: 'best' }, DEFAULTS);
+  const s = await driveSearch(slots, 's', { pollMs: 600_000 });
+  assert.equal(s.state, 'done');
+  assert.deepEqual(s.nodes.map((n) => [n.id, n.parent, n.state, n.result?.score]), [[0, null, 'evaluated', 0], [1, 0, 'evaluated', 1], [2, 1, 'evaluated', 2], [3, 2, 'evaluated', 3]]);
 });
 
 test('the target score ends the search at once; patience ends it when rounds bring nothing better', async () => {

@@ -18,7 +18,7 @@ import type { MergeStrategy } from '../merge/merge';
 import { withRepoLock } from '../instances/lock';
 import { withOperationMemo } from '../instances/operationMemo';
 import { readAdminEntries, type InstanceMetadata } from '../instances/metadata';
-import { Limiter, mapPool } from '../pool';
+import { Limiter, mapPool, Waker } from '../pool';
 import { factsOf, membersUnfinished, raceSettled, readMemberFacts, startRace, type MemberLauncher, type RaceOptions } from './race';
 import { RaceDriver, type RaceDriverOptions } from './raceDriver';
 import type { AgentPhase } from '../processes/agentState';
@@ -313,32 +313,5 @@ export class Explorer {
       await waker.sleep(Math.max(0, Math.min(pollMs, deadline - Date.now())));
     }
     return { ...(await this.rankOf(race)), unfinished };
-  }
-}
-
-/** Sleeps until a timeout or a poke; a poke while awake makes the next sleep return at once. */
-class Waker {
-  private poked = false;
-  private cutShort: (() => void) | null = null;
-
-  poke(): void {
-    if (this.cutShort) this.cutShort();
-    else this.poked = true;
-  }
-
-  sleep(ms: number): Promise<void> {
-    if (this.poked) {
-      this.poked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.cutShort = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.cutShort = done;
-    });
   }
 }

@@ -51,10 +51,15 @@ export interface RaceOptions {
 }
 
 /** How a front end starts members' agents. `check` runs before anything is created. */
+/** An agent a launcher started as a child of this process: a loop waiting for it wakes when it ends. */
+export interface AgentStarted {
+  exited: Promise<unknown>;
+}
+
 export interface MemberLauncher {
   check?(members: RaceMember[], options: RaceOptions): Promise<void>;
-  /** `race` is null when the instance is a search's node (search.ts). */
-  launch(member: RaceMember, spawned: SpawnedInstance, race: Race | null): Promise<void>;
+  /** `race` is null when the instance is a search's node (search.ts). `exited`, when known, settles when the agent ends. */
+  launch(member: RaceMember, spawned: SpawnedInstance, race: Race | null): Promise<void | AgentStarted>;
   /** Stops an agent this launcher started (used to take a race back when a later member fails). */
   stop?(spawned: SpawnedInstance): Promise<void>;
 }

@@ -26,7 +26,8 @@ import type { AttemptRow } from '../explore/history';
 import { AxiomError, isAxiomError } from '../errors';
 import type { GitRunner } from '../git/git';
 import { currentProcessIdentity, formatProcessIdentity, isSameProcessAlive, parseProcessIdentity } from '../processes/processIdentity';
-import { parseAgentMix } from '../explore/race';
+import { parseAgentMix, type AgentStarted } from '../explore/race';
+import { Waker } from '../pool';
 import { DEFAULT_EVALUATION_TIMEOUT_SEC, SCORE_DIRECTIONS, type EvaluationSpec, type ScoreDirection } from '../explore/raceRecord';
 import type { RepoInfo } from '../git/repo';
 import { buildPrompt, feedbackOf } from './searchPrompt';
@@ -104,8 +105,8 @@ export interface SearchEngine {
   checkAgents(agents: { id: string; agent: string; command: string | string[] | null }[], prompt: string): Promise<void>;
   /** A new live instance `id` whose branch starts at `commit` (on top of `base`), agent and prompt recorded. */
   spawnAt(id: string, at: { base: string; commit: string }, agent: string | null, prompt: string | null): Promise<void>;
-  /** Starts the instance's agent headless, through the launcher races use. */
-  launch(id: string, agent: string, command: string | string[] | null): Promise<void>;
+  /** Starts the instance's agent headless, through the launcher races use (`exited`: when it ends, if known). */
+  launch(id: string, agent: string, command: string | string[] | null): Promise<void | AgentStarted>;
   /** Whether the instance's agent is still at work, has finished (a failed turn is stopped and counts as finished), or the instance is gone. */
   progress(id: string): Promise<AgentProgress>;
   stopAgent(id: string): Promise<void>;
@@ -302,6 +303,8 @@ class Driver {
   private readonly now: () => number;
   private readonly pollMs: number;
   private readonly leaseMs: number;
+  /** The loop's sleep, cut short when an agent this process started exits or an evaluation ends. */
+  private readonly waker = new Waker();
 
   constructor(
     private readonly se: SearchEngine,
@@ -365,7 +368,7 @@ class Driver {
         if (ending) return this.end(ending.reason);
         if (!expandable) return this.end('no node is left to expand');
       }
-      await sleep(this.pollMs, this.options.signal);
+      await this.waker.sleep(this.pollMs, this.options.signal);
     }
   }
 
@@ -399,6 +402,7 @@ class Driver {
       await this.patchNode(0, { instance });
       await this.se.spawnAt(instance, { base: this.search.base, commit: root.commit ?? this.search.baseSha }, null, null);
       await this.patchNode(0, { state: 'running' });
+      this.waker.poke(); // the base has no agent to wait for: its evaluation is due now
     } catch (e) {
       if (!isAxiomError(e)) throw e;
       await this.fail(0, `the base could not be evaluated: ${e.message}`);
@@ -446,7 +450,9 @@ class Driver {
         return true;
       }
       try {
-        await this.se.launch(instance, agent, agent === 'custom' ? this.search.agentCommand : null);
+        const started = await this.se.launch(instance, agent, agent === 'custom' ? this.search.agentCommand : null);
+        const poke = (): void => this.waker.poke();
+        if (started) void started.exited.then(poke, poke);
       } catch (e) {
         if (!isAxiomError(e)) throw e;
         await this.fail(id, `its agent could not start: ${e.message}`);
@@ -478,7 +484,10 @@ class Driver {
         continue;
       }
       this.inFlight.add(n.id);
-      void this.evaluateNode(n.id, n.instance).finally(() => this.inFlight.delete(n.id));
+      void this.evaluateNode(n.id, n.instance).finally(() => {
+        this.inFlight.delete(n.id);
+        this.waker.poke(); // its slot is free: expand now, not at the next poll
+      });
     }
   }
 

@@ -47,7 +47,7 @@ export function engineSearchSlots(engine: AxiomEngine, launcher: MemberLauncher 
       if (!launcher) throw new AxiomError('InvalidArgument', 'This front end cannot start agents for a search.');
       const s = spawned.get(id);
       if (!s) throw new AxiomError('NotFound', `${id} was not created by this search driver; its agent is not started.`);
-      await launcher.launch({ id, agent, ...(command ? { command } : {}) }, s, null);
+      return launcher.launch({ id, agent, ...(command ? { command } : {}) }, s, null);
     },
     async progress(id) {
       const facts = (await readMemberFacts(engine.repo.commonDir)).find((m) => m.id === id);
