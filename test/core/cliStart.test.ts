@@ -41,8 +41,8 @@ async function loading(args: string[], cwd?: string): Promise<CliResult & { bund
   return { ...r, bundles };
 }
 
-test('axiom --version, help and a usage error load dist/cli.js alone: no engine, no zod (issue 19)', async () => {
-  for (const args of [['--version'], ['help', 'spawn'], ['--help'], ['land', '--help'], ['bogus'], ['completion', 'bash']]) {
+test('axiom --version, help, a usage error and verb completion load dist/cli.js alone: no engine, no zod (issue 19)', async () => {
+  for (const args of [['--version'], ['help', 'spawn'], ['--help'], ['land', '--help'], ['bogus'], ['completion', 'bash'], ['__complete', 'verb']]) {
     const r = await loading(args);
     assert.ok(r.stdout.length + r.stderr.length > 0, `${args.join(' ')} printed something`);
     assert.deepEqual(r.bundles, ['cli.js'], `axiom ${args.join(' ')} loaded ${r.bundles.join(', ')}`);
