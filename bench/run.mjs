@@ -163,24 +163,9 @@ await search.searchOverhead({ root, src: small, row, freshClone, git });
 await search.searchVsHand({ root, src: small, row, freshClone, git });
 // Time to a ready instance: share clone / hardlink / symlink vs npm ci (bench/ready.mjs).
 await readyInstanceBench({ cache, row, AxiomEngine });
-// CLI start: `axiom --version` and `axiom help spawn` (no repository) against a bare `node -e 0`, alternated.
-{
-  const time = (args) => {
-    const t = now();
-    execFileSync(process.execPath, args, { stdio: 'ignore' });
-    return now() - t;
-  };
-  const cli = path.join(root, 'dist', 'cli.js');
-  const bare = [], version = [], help = [];
-  for (let i = 0; i < 15; i++) {
-    bare.push(time(['-e', '0']));
-    version.push(time([cli, '--version']));
-    help.push(time([cli, 'help', 'spawn']));
-  }
-  row('CLI start: axiom --version vs node -e 0', median(version) / median(bare), '×', `median ${median(version).toFixed(0)} ms vs ${median(bare).toFixed(0)} ms, target ≤ 1.3×`);
-  row('CLI start: axiom help spawn vs node -e 0', median(help) / median(bare), '×', `median ${median(help).toFixed(0)} ms vs ${median(bare).toFixed(0)} ms`);
-}
-for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/mcp.js']) {
+// CLI start: `axiom --version` and `axiom help spawn` against a bare `node -e 0`, alternated (bench/cliStart.mjs).
+(await import('./cliStart.mjs')).cliStart({ root, row });
+for (const f of ['dist/extension.js', 'dist/cli.js', 'dist/cli-engine.js', 'dist/config-schema.js', 'dist/mcp.js']) {
   const p = path.join(root, f);
   if (fs.existsSync(p)) row(`bundle size ${f}`, fs.statSync(p).size / 1024, 'KiB');
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const { configJsonSchema } = createRequire(import.meta.url)(path.join(root, 'out/src/core/provision/repoConfig.js'));
+const { configJsonSchema } = createRequire(import.meta.url)(path.join(root, 'out/src/core/provision/configFile.js'));
 fs.mkdirSync(path.join(root, 'schemas'), { recursive: true });
 fs.writeFileSync(path.join(root, 'schemas', 'axiom.schema.json'), JSON.stringify(configJsonSchema(), null, 2) + '\n');
 console.log('written schemas/axiom.schema.json');

@@ -17,8 +17,8 @@ import * as path from 'node:path';
 import { AxiomError } from '../core/errors';
 import { commandLine } from '../core/processes/shellQuote';
 
-export const HOOK_SCOPES = ['project', 'local', 'user'] as const;
-export type HookScope = (typeof HOOK_SCOPES)[number];
+import { HOOK_SCOPES, type HookScope } from './names';
+export { HOOK_SCOPES, type HookScope };
 
 /** The Claude Code hook events Axiom takes over, and the `axiom claude hook <step>` each runs. */
 export const WORKTREE_HOOKS = { WorktreeCreate: 'worktree-create', WorktreeRemove: 'worktree-remove' } as const;

@@ -8,9 +8,8 @@ import * as path from 'node:path';
 import { AxiomError } from '../core/errors';
 import { splitTemplate } from '../core/processes/shellQuote';
 import { quoteArg } from '../core/processes/shellQuote';
-
-export type AgentName = 'claude' | 'codex' | 'gemini' | 'aider' | 'custom';
-export const AGENT_NAMES: readonly AgentName[] = ['claude', 'codex', 'gemini', 'aider', 'custom'];
+import { AGENT_NAMES, CLAUDE_PERMISSION_MODES, type AgentName, type ClaudePermissionMode } from './names';
+export { AGENT_NAMES, CLAUDE_PERMISSION_MODES, type AgentName, type ClaudePermissionMode };
 
 export interface LaunchContext {
   id: string;
@@ -62,12 +61,6 @@ export interface AgentPreset {
   headless(ctx: LaunchContext): Promise<HeadlessLaunch | null>;
 }
 
-/**
- * Claude Code's permission modes, exactly the real CLI's `--permission-mode` choices (checked on
- * 2.1.197–2.1.332; `manual` is rejected there with "argument 'manual' is invalid").
- */
-export const CLAUDE_PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
-export type ClaudePermissionMode = (typeof CLAUDE_PERMISSION_MODES)[number];
 export const DEFAULT_CLAUDE_PERMISSION_MODE: ClaudePermissionMode = 'acceptEdits';
 
 /**

@@ -6,9 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GitRunner, readAdminEntries, RACE_REF_PREFIX, SALVAGE_PREFIX, SEARCH_REF_PREFIX, commandLine } from '../core';
 import { EXIT, type CliIO, type Completion, type CompletionKind, type OptionSpec, type Verb } from './context';
 import { GLOBAL_OPTIONS } from './help';
+import type { GitRunner } from '../core';
+import { commandLine } from '../core/processes/shellQuote';
+import { backend } from './lazy';
 
 export const COMPLETION_KINDS: readonly CompletionKind[] = ['instance', 'race', 'search', 'salvage', 'verb'];
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -30,13 +32,14 @@ export async function completionNames(kind: CompletionKind, where: string, verbs
   if (kind === 'verb') return Object.keys(verbs);
   // rev-parse and for-each-ref read no index and run no filter, so no repository program starts even
   // in a repository the user just cloned: untrusted mode's extra config read per folder is not needed.
-  const git = new GitRunner();
+  const git = new (backend().GitRunner)();
   const common = (await gitOut(git, where, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
   if (!common) return [];
   let names: string[];
   if (kind === 'instance') {
-    names = (await readAdminEntries(common)).flatMap((e) => (e.metadata ? [e.metadata.id] : []));
+    names = (await backend().readAdminEntries(common)).flatMap((e) => (e.metadata ? [e.metadata.id] : []));
   } else {
+    const { RACE_REF_PREFIX, SEARCH_REF_PREFIX, SALVAGE_PREFIX } = backend();
     const prefix = kind === 'race' ? RACE_REF_PREFIX : kind === 'search' ? SEARCH_REF_PREFIX : SALVAGE_PREFIX;
     const refs = (await gitOut(git, common, ['for-each-ref', '--format=%(refname)', prefix])).split('\n').filter(Boolean);
     // A race or search is named by the first part after its prefix (`<prefix><name>/…`); a salvage ref by the whole ref.

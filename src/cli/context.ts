@@ -3,7 +3,8 @@
  * throw UsageError for bad command lines and AxiomError for refusals; `run.ts` turns both into
  * messages and exit codes in one place.
  */
-import { REFUSAL_CODES, type AxiomEngine, type AxiomError } from '../core';
+import type { AxiomEngine, AxiomError } from '../core';
+import { backend } from './lazy';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, conflict: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -14,7 +15,7 @@ export class UsageError extends Error {}
 export function exitCodeOf(e: AxiomError): ExitCode {
   if (e.code === 'MergeConflict') return EXIT.conflict;
   if (e.code === 'InvalidId' || e.code === 'InvalidArgument' || e.code === 'InvalidConfig') return EXIT.usage;
-  return REFUSAL_CODES.has(e.code) ? EXIT.refused : EXIT.failure;
+  return backend().REFUSAL_CODES.has(e.code) ? EXIT.refused : EXIT.failure;
 }
 
 export interface CliIO {

@@ -1,5 +1,6 @@
 /** Human-readable output of the exploration verbs (race, evaluate, rank, land, conflicts, history). */
-import { plural, type AgentStats, type AttemptRow, type EvaluationRecord, type Forecast, type Race, type RankRow } from '../core';
+import { plural } from '../core/text';
+import type { AgentStats, AttemptRow, EvaluationRecord, Forecast, Race, RankRow } from '../core';
 
 function seconds(ms: number | null): string {
   return ms === null ? '–' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;

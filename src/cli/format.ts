@@ -1,5 +1,6 @@
 /** Human-readable pieces of the CLI's output. */
-import { describeAgentState, sourceWords, type InstanceMetadata, type WorktreeStatus } from '../core';
+import type { InstanceMetadata, WorktreeStatus } from '../core';
+import { backend } from './lazy';
 
 export function formatCounts(s: WorktreeStatus): string {
   if (!s.dirty) return s.prunable ? 'folder missing' : 'bare repository';
@@ -22,12 +23,12 @@ export function formatStatusLine(s: WorktreeStatus): string {
     s.merged ? 'merged' : '',
     s.conflictsWithBase ? 'conflicts' : '',
     s.setup?.state === 'failed' ? 'setup failed' : '',
-    sourceWords(s.metadata) ?? '',
+    backend().sourceWords(s.metadata) ?? '',
     publishedFlag(s.metadata),
   ]
     .filter(Boolean)
     .join(',');
-  const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${describeAgentState(s.agentState)}]` : '';
+  const agent = s.kind === 'instance' && s.agentState.phase !== 'unknown' ? ` [${backend().describeAgentState(s.agentState)}]` : '';
   return `${name.padEnd(20)} ${(s.branch ?? '(detached)').padEnd(36)} ${formatCounts(s)}${ab}${flags ? ` (${flags})` : ''}${agent}  ${s.path}${s.problem ? `
 ${' '.repeat(21)}! ${s.problem}` : ''}`;
 }

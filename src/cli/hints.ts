@@ -1,5 +1,6 @@
 /** An engine refusal's next step (details.hint) in the CLI's words: flags and commands to type. */
-import { type AxiomError, type HintOption, type NextStep, quoteArg } from '../core';
+import type { AxiomError, HintOption, NextStep } from '../core';
+import { quoteArg } from '../core/processes/shellQuote';
 
 const FLAGS: Record<HintOption, { flag: string; placeholder: string }> = {
   pick: { flag: '--pick', placeholder: '<id>' },

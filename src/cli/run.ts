@@ -6,7 +6,8 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AxiomEngine, AxiomError, onDamagedRecord } from '../core';
+import type { AxiomEngine } from '../core';
+import { backend, loadedBackend, whenLoaded } from './lazy';
 import { complete } from './completion';
 import { cliHint } from './hints';
 import { EXIT, exitCodeOf, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
@@ -76,11 +77,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       json,
       io,
       where,
-      engine: () => (engine ??= AxiomEngine.open(where)),
+      engine: () => (engine ??= backend().AxiomEngine.open(where)),
       print: (doc, human) => io.out(json ? JSON.stringify(doc, null, 2) + '\n' : human()),
     };
-    // A damaged record the engine skipped is named on stderr (stdout stays one document with --json).
-    const stopWarnings = onDamagedRecord((_record, message) => io.err(`axiom: warning: ${message}\n`));
+    // A damaged record the engine skipped is named on stderr (stdout stays one document with --json),
+    // from when a verb first loads the engine (help and the like never do).
+    const stopWarnings = whenLoaded((b) => b.onDamagedRecord((_record, message) => io.err(`axiom: warning: ${message}\n`)));
     try {
       return await verb.run(ctx);
     } finally {
@@ -95,7 +97,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 function resolveWhere(C: string | undefined, cwd: string | null): string {
   if (C !== undefined && path.isAbsolute(C)) return C;
   if (cwd === null) {
-    throw new AxiomError(
+    throw new (backend().AxiomError)(
       'NotARepository',
       'The current folder no longer exists. Change to a folder of the repository, or pass -C <absolute path>.',
     );
@@ -112,7 +114,9 @@ function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
     );
     return EXIT.usage;
   }
-  if (e instanceof AxiomError) {
+  // An engine error implies the engine is loaded: a usage error loads nothing to be reported.
+  const b = loadedBackend();
+  if (b && e instanceof b.AxiomError) {
     const code = exitCodeOf(e);
     const hint = cliHint(e);
     io.err(

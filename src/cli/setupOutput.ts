@@ -1,6 +1,7 @@
 /** How the CLI shows setup and teardown: step times, and a failed setup with the last lines of its log. */
-import { AxiomError, logTail, type SetupRecord } from '../core';
+import type { SetupRecord } from '../core';
 import { EXIT, type ExitCode, type VerbContext } from './context';
+import { backend } from './lazy';
 
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -11,10 +12,10 @@ export function formatMs(ms: number): string {
  * lines (as `{"error": …}` with --json, code SetupFailed). Exit code 3.
  */
 export async function setupFailure(ctx: VerbContext, id: string, setup: SetupRecord): Promise<ExitCode> {
-  const tail = await logTail(setup.logFile);
+  const tail = await backend().logTail(setup.logFile);
   const what = setup.timedOut ? 'timed out' : `exit ${setup.exitCode ?? '?'}`;
   const message = `The setup of ${id} failed (${what}: ${setup.failedCommand ?? '?'}). The instance is kept in state "setup failed": fix the cause and run axiom setup ${id}, or clean it up.`;
-  const error = new AxiomError('SetupFailed', message, {
+  const error = new (backend().AxiomError)('SetupFailed', message, {
     logFile: setup.logFile,
     logTail: tail,
     ...(setup.exitCode !== null ? { exitCode: setup.exitCode } : {}),

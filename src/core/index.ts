@@ -29,7 +29,8 @@ export { AGENT_CHANGED_EVENT } from './instances/changeAgent';
 export type { ChangeAgentOptions, ChangeAgentResult } from './instances/changeAgent';
 export type { ProvisionRecord, ProvisionedEntry } from './instances/metadata';
 // Ready-to-run instances: worktree configuration, provisioning, ports, environment, setup/teardown.
-export { CONFIG_FILE, WORKTREE_INCLUDE_FILE, SHARE_MODES, configJsonSchema } from './provision/repoConfig';
+export { CONFIG_FILE, WORKTREE_INCLUDE_FILE, SHARE_MODES } from './provision/repoConfig';
+// configJsonSchema (zod) is not here: it is provision/configFile.ts, loaded only where `.axiom.json` is read or its schema written.
 export type { WorktreeConfig, ShareMode } from './provision/repoConfig';
 export type { ProvisionEvent } from './provision/provision';
 export { instanceEnv, instanceProcessEnv, fillPlaceholders } from './provision/instanceEnv';

@@ -7,8 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AxiomEngine, GitRunner, configJsonSchema } from '../../src/core';
-import { parseConfigText } from '../../src/core/provision/repoConfig';
+import { AxiomEngine, GitRunner } from '../../src/core';
+import { configJsonSchema, parseConfigText } from '../../src/core/provision/configFile';
 import { patternProblem } from '../../src/core/provision/include';
 import {
   expectAxiomError,

@@ -3,7 +3,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { AxiomEngine, isAxiomError } from '../../src/core';
 import { DEFAULT_SEARCH_TEMPLATE, buildPrompt, describeDiff, feedbackOf } from '../../src/core/search/searchPrompt';
-import { parseConfigText } from '../../src/core/provision/repoConfig';
+import { parseConfigText } from '../../src/core/provision/configFile';
 import { makeRepo, type TempRepo } from './helpers';
 
 let repo: TempRepo | undefined;

@@ -7,13 +7,12 @@
  * longer than axiom.claudeHookTimeoutSeconds: the cleanup runs in its own process, which finishes
  * in the background when it takes longer.
  */
-import { AxiomEngine, AxiomError, isAxiomError, sourceWords } from '../../core';
-import { HOOK_SCOPES, hookCliOf, installWorktreeHooks, uninstallWorktreeHooks, worktreeHooksStatus, type HookCli, type HookScope } from '../../agents/claudeHooksSettings';
-import { appendInstanceLog, createForClaude, findClaudeInstance, parsePayload, removeBoundMs, removeForClaude, runBounded } from '../../agents/claudeWorktrees';
-import { readHookStdin } from '../../agents/hookStdin';
+import { HOOK_SCOPES, type HookScope } from '../../agents/names';
+import type { HookCli } from '../../agents/claudeHooksSettings';
 import { selfCommand } from '../completion';
 import { EXIT, exitCodeOf, need, noExtra, stringOption, UsageError, type ExitCode, type Verb, type VerbContext } from '../context';
 import { formatProgress } from './spawn';
+import { backend } from '../lazy';
 
 export const claude: Verb = {
   usage: [
@@ -58,8 +57,8 @@ export const claude: Verb = {
 /** This installation's CLI by absolute path: the Node running it and dist/cli.js. */
 function hookCli(): HookCli {
   const [node, script] = selfCommand();
-  if (!script) throw new AxiomError('NotFound', "Cannot find this installation's cli.js to run from Claude's settings: run the built CLI (dist/cli.js).");
-  return hookCliOf(node!, undefined, script);
+  if (!script) throw new (backend().AxiomError)('NotFound', "Cannot find this installation's cli.js to run from Claude's settings: run the built CLI (dist/cli.js).");
+  return backend().hookCliOf(node!, undefined, script);
 }
 
 function scopeOption(ctx: VerbContext): HookScope | undefined {
@@ -75,7 +74,7 @@ async function repoRoot(ctx: VerbContext, needed: boolean): Promise<string | nul
     const engine = await ctx.engine();
     return engine.repo.mainWorktree ?? null;
   } catch (e) {
-    if (needed || !isAxiomError(e, 'NotARepository')) throw e;
+    if (needed || !backend().isAxiomError(e, 'NotARepository')) throw e;
     return null;
   }
 }
@@ -86,7 +85,7 @@ async function hooks(ctx: VerbContext): Promise<ExitCode> {
   const scope = scopeOption(ctx);
   if (action === 'status') {
     const root = await repoRoot(ctx, scope !== undefined && scope !== 'user');
-    const all = worktreeHooksStatus(hookCli(), root);
+    const all = backend().worktreeHooksStatus(hookCli(), root);
     const rows = scope ? all.filter((s) => s.scope === scope) : all;
     ctx.print(rows, () =>
       rows
@@ -112,7 +111,7 @@ async function hooks(ctx: VerbContext): Promise<ExitCode> {
   const chosen = scope ?? 'project';
   const root = await repoRoot(ctx, chosen !== 'user');
   if (action === 'install') {
-    const r = installWorktreeHooks(hookCli(), chosen, root);
+    const r = backend().installWorktreeHooks(hookCli(), chosen, root);
     ctx.print(r, () =>
       [
         ...r.warnings.map((w) => `warning: ${w}`),
@@ -123,7 +122,7 @@ async function hooks(ctx: VerbContext): Promise<ExitCode> {
     );
     return EXIT.ok;
   }
-  const r = uninstallWorktreeHooks(chosen, root);
+  const r = backend().uninstallWorktreeHooks(chosen, root);
   ctx.print(r, () => (r.changed ? `Removed Axiom's worktree hooks from ${r.file} (${chosen} scope); everything else there stays.\n` : `No Axiom worktree hooks in ${r.file}; nothing changed.\n`));
   return EXIT.ok;
 }
@@ -148,8 +147,8 @@ function oneLine(e: unknown): string {
 /** WorktreeCreate: only the new worktree's absolute path on stdout; a refusal is one line on stderr and a non-zero exit. */
 async function worktreeCreate(ctx: VerbContext, untrusted: boolean): Promise<ExitCode> {
   try {
-    const payload = parsePayload(readHookStdin());
-    const { instance } = await createForClaude(payload, { fallbackCwd: ctx.where, untrusted, onProgress: (e) => ctx.io.err(formatProgress(e)) });
+    const payload = backend().parsePayload(backend().readHookStdin());
+    const { instance } = await backend().createForClaude(payload, { fallbackCwd: ctx.where, untrusted, onProgress: (e) => ctx.io.err(formatProgress(e)) });
     for (const w of instance.warnings) ctx.io.err(`axiom: warning: ${w}\n`);
     if (instance.setup?.state === 'failed') {
       // Like axiom spawn: a failed setup keeps the instance ("setup failed", Retry Setup); Claude gets its worktree.
@@ -159,11 +158,11 @@ async function worktreeCreate(ctx: VerbContext, untrusted: boolean): Promise<Exi
     return EXIT.ok;
   } catch (e) {
     const refusal =
-      untrusted && isAxiomError(e, 'Untrusted')
+      untrusted && backend().isAxiomError(e, 'Untrusted')
         ? "This repository's .axiom.json has setup commands, and Axiom's hook here comes from your user settings, which trust no repository's commands: install the hooks in this repository (axiom claude hooks install --scope local) to run its setup."
         : oneLine(e);
     ctx.io.err(`axiom: ${refusal}\n`);
-    return e instanceof AxiomError ? (exitCodeOf(e) === EXIT.ok ? EXIT.failure : exitCodeOf(e)) : EXIT.failure;
+    return e instanceof backend().AxiomError ? (exitCodeOf(e) === EXIT.ok ? EXIT.failure : exitCodeOf(e)) : EXIT.failure;
   }
 }
 
@@ -173,19 +172,19 @@ async function worktreeCreate(ctx: VerbContext, untrusted: boolean): Promise<Exi
  */
 async function worktreeRemove(ctx: VerbContext, untrusted: boolean): Promise<ExitCode> {
   try {
-    const payload = parsePayload(readHookStdin());
-    const found = await findClaudeInstance(payload, ctx.where, untrusted);
+    const payload = backend().parsePayload(backend().readHookStdin());
+    const found = await backend().findClaudeInstance(payload, ctx.where, untrusted);
     if (typeof found === 'string') {
       ctx.io.err(`axiom: ${found}\n`);
       return EXIT.ok;
     }
-    const bound = await removeBoundMs(found.engine);
+    const bound = await backend().removeBoundMs(found.engine);
     const repo = found.engine.repo.mainWorktree ?? found.engine.repo.commonDir;
     const child = [...hookCli().argv, '-C', repo, 'claude', 'hook', 'worktree-remove', '--instance', found.id, '--json', ...(untrusted ? ['--untrusted'] : [])];
-    const r = await runBounded(child, bound);
+    const r = await backend().runBounded(child, bound);
     if (!r.done) {
       const note = `the cleanup of ${found.id} takes longer than ${bound / 1000} s: it goes on in the background (pid ${r.pid}; its output goes to ${r.outFile})`;
-      appendInstanceLog(found.adminDir, `Claude Code's WorktreeRemove hook: ${note}`);
+      backend().appendInstanceLog(found.adminDir, `Claude Code's WorktreeRemove hook: ${note}`);
       ctx.io.err(`axiom: ${note}\n`);
     } else if (r.code === 0) {
       const salvageRef = /"salvageRef": "([^"]+)"/.exec(r.stdout)?.[1];
@@ -201,10 +200,10 @@ async function worktreeRemove(ctx: VerbContext, untrusted: boolean): Promise<Exi
 
 /** The child of worktree-remove: the forced cleanup of an instance this hook made, now. */
 async function removeNow(ctx: VerbContext, id: string, untrusted: boolean): Promise<ExitCode> {
-  const engine = await AxiomEngine.open(ctx.where, { untrusted });
+  const engine = await backend().AxiomEngine.open(ctx.where, { untrusted });
   const inst = await engine.locate(id);
-  if (!sourceWords(inst.metadata)) throw new AxiomError('ForeignWorktree', `${id} was not made by Claude Code's worktree hook: left alone.`);
-  const r = await removeForClaude({ engine, id: inst.id, adminDir: inst.adminDir, path: inst.path });
+  if (!backend().sourceWords(inst.metadata)) throw new (backend().AxiomError)('ForeignWorktree', `${id} was not made by Claude Code's worktree hook: left alone.`);
+  const r = await backend().removeForClaude({ engine, id: inst.id, adminDir: inst.adminDir, path: inst.path });
   ctx.print(r, () => `Removed ${r.id}${r.salvageRef ? `; work kept in ${r.salvageRef}` : ''}.\n`);
   return EXIT.ok;
 }

@@ -1,5 +1,7 @@
-import { describePushed, plural, type TeardownResult } from '../../core';
+import { plural } from '../../core/text';
+import type { TeardownResult } from '../../core';
 import { EXIT, need, noExtra, UsageError, type Verb } from '../context';
+import { backend } from '../lazy';
 
 export const cleanup: Verb = {
   usage: [
@@ -51,7 +53,7 @@ export const cleanup: Verb = {
         (r.salvageRef
           ? `Work kept in ${r.salvageRef}. Restore it with: axiom salvage restore ${r.salvageRef}\n`
           : '') +
-        (describePushed(r.atRisk) ? `${describePushed(r.atRisk)}\n` : '') +
+        (backend().describePushed(r.atRisk) ? `${backend().describePushed(r.atRisk)}\n` : '') +
         (r.rebasedChildren.length ? `Instances spawned from ${r.id} now have its base as theirs: ${r.rebasedChildren.join(', ')}.\n` : '') +
         (r.atRisk.provisionedChanged ?? []).map((line) => `${line}\n`).join(''),
     );

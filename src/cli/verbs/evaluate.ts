@@ -1,6 +1,9 @@
-import { AxiomError, SCORE_DIRECTIONS, plural, type EvaluateOptions, type ScoreDirection } from '../../core';
+import { SCORE_DIRECTIONS, type ScoreDirection } from '../../core/choices';
+import { plural } from '../../core/text';
+import type { EvaluateOptions } from '../../core';
 import { EXIT, UsageError, integerOption, stringOption, type Verb } from '../context';
 import { describeEvaluation } from '../exploreFormat';
+import { backend } from '../lazy';
 
 export const evaluate: Verb = {
   usage: [
@@ -31,7 +34,7 @@ export const evaluate: Verb = {
     };
     const engine = await ctx.engine();
     const ids = task === undefined ? ctx.args : await engine.explore.liveMembers(await engine.explore.race(task));
-    if (ids.length === 0) throw new AxiomError('NotFound', `Race ${task} has no live members to evaluate.`);
+    if (ids.length === 0) throw new (backend().AxiomError)('NotFound', `Race ${task} has no live members to evaluate.`);
     const outcomes = await engine.explore.evaluateMany(ids, options);
     const failedToRun = outcomes.find((o) => 'error' in o);
     // One id and it could not run: that error is the answer (its code, its exit status).

@@ -1,5 +1,8 @@
-import { MERGE_STRATEGIES, describePublished, landingPreviewDocument, plural, type LandingPreview, type LandResult, type MergeStrategy, type PublishLandResult } from '../../core';
+import { MERGE_STRATEGIES, type MergeStrategy } from '../../core/choices';
+import { plural } from '../../core/text';
+import type { LandingPreview, LandResult, PublishLandResult } from '../../core';
 import { EXIT, UsageError, noExtra, stringOption, type Verb } from '../context';
+import { backend } from '../lazy';
 
 export const land: Verb = {
   usage: [
@@ -55,7 +58,7 @@ export const land: Verb = {
     }
     if (ctx.values.preview) {
       const plan = await engine.explore.planLanding(task, options);
-      ctx.print(landingPreviewDocument(plan), () => describePlan(plan));
+      ctx.print(backend().landingPreviewDocument(plan), () => describePlan(plan));
       return EXIT.ok;
     }
     const r = await engine.explore.land(task, options);
@@ -68,7 +71,7 @@ function describeLanded(r: LandResult | PublishLandResult): string {
   let head: string;
   if ('published' in r) {
     const p = r.published;
-    head = `Published ${r.winner}, winner of race ${r.task}: ${p.branch} (${plural(p.commits, 'commit')}) pushed to ${p.remote}. ${describePublished(p)}`;
+    head = `Published ${r.winner}, winner of race ${r.task}: ${p.branch} (${plural(p.commits, 'commit')}) pushed to ${p.remote}. ${backend().describePublished(p)}`;
   } else if (r.resumed) {
     head = `Finished the interrupted landing of race ${r.task}: ${r.winner} was already ${(r.merged.strategy as string) === 'publish' ? 'published for' : 'merged into'} ${r.merged.into}${r.merged.newTargetSha ? ` as ${r.merged.newTargetSha.slice(0, 10)}` : ''}; nothing else was merged.`;
   } else {

@@ -4,8 +4,9 @@
  * `.mcp.json` snippet (--json alone), or both (default).
  */
 import * as path from 'node:path';
-import { claudeMcpAddArgv, claudeMcpAddCommand, mcpJsonSnippet, type McpConfigInput } from '../../mcp/config';
+import type { McpConfigInput } from '../../mcp/config';
 import { EXIT, type ExitCode, type VerbContext } from '../context';
+import { backend } from '../lazy';
 
 export async function printMcpConfig(ctx: VerbContext, repoOption: string | undefined): Promise<ExitCode> {
   const claude = ctx.values.claude === true;
@@ -14,20 +15,20 @@ export async function printMcpConfig(ctx: VerbContext, repoOption: string | unde
   // The server is this installation's dist/mcp.js, run by the Node that runs this CLI.
   const input: McpConfigInput = { nodePath: process.execPath, mcpScript: path.join(__dirname, 'mcp.js'), repo };
   if (claude && ctx.json) {
-    ctx.io.out(JSON.stringify(claudeMcpAddArgv(input)) + '\n');
+    ctx.io.out(JSON.stringify(backend().claudeMcpAddArgv(input)) + '\n');
   } else if (claude) {
-    ctx.io.out(claudeMcpAddCommand(input) + '\n');
+    ctx.io.out(backend().claudeMcpAddCommand(input) + '\n');
   } else if (ctx.json) {
-    ctx.io.out(mcpJsonSnippet(input) + '\n');
+    ctx.io.out(backend().mcpJsonSnippet(input) + '\n');
   } else {
     ctx.io.out(
       [
         'Claude Code (run in the repository):',
-        `  ${claudeMcpAddCommand(input)}`,
+        `  ${backend().claudeMcpAddCommand(input)}`,
         '  claude mcp list    # health check: "axiom-worktrees: … ✔ Connected"',
         '',
         'Or a .mcp.json at the repository root (Claude Code asks to approve it on first run; until then it shows "Pending approval"):',
-        mcpJsonSnippet(input),
+        backend().mcpJsonSnippet(input),
         '',
       ].join('\n'),
     );

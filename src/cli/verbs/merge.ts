@@ -1,4 +1,6 @@
-import { MERGE_STRATEGIES, plural, type MergePlan, type MergeResult, type MergeStrategy } from '../../core';
+import { MERGE_STRATEGIES, type MergeStrategy } from '../../core/choices';
+import { plural } from '../../core/text';
+import type { MergePlan, MergeResult } from '../../core';
 import { EXIT, UsageError, need, noExtra, stringOption, type Verb } from '../context';
 
 export const merge: Verb = {

@@ -1,5 +1,7 @@
-import { describePublished, plural, type PublishResult } from '../../core';
+import { plural } from '../../core/text';
+import type { PublishResult } from '../../core';
 import { EXIT, UsageError, need, noExtra, stringOption, type Verb } from '../context';
+import { backend } from '../lazy';
 
 export const publish: Verb = {
   usage: [
@@ -52,7 +54,7 @@ export const publish: Verb = {
 function describePublish(r: PublishResult): string {
   const lines = [
     `Pushed ${r.branch} (${plural(r.commits, 'commit')}, ${r.pushedSha.slice(0, 10)}) to ${r.remote}.`,
-    describePublished(r),
+    backend().describePublished(r),
   ];
   if (r.uncommitted) lines.push(`${plural(r.uncommitted, 'uncommitted change')} in ${r.id} ${r.uncommitted === 1 ? 'was' : 'were'} not published: commit, then publish again.`);
   return lines.join('\n') + '\n';

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
-import { AxiomError, SCORE_DIRECTIONS, describeAgentState, plural, withOperationMemo, type EvaluationOutcome, type RaceOptions, type ScoreDirection, type UnfinishedMember } from '../../core';
-import { headlessLauncher } from '../../agents/raceLauncher';
-import { CLAUDE_PERMISSION_MODES, permissionModeFrom } from '../../agents/presets';
+import { SCORE_DIRECTIONS, type ScoreDirection } from '../../core/choices';
+import { plural } from '../../core/text';
+import type { EvaluationOutcome, RaceOptions, UnfinishedMember } from '../../core';
+import { CLAUDE_PERMISSION_MODES } from '../../agents/names';
 import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type Verb } from '../context';
 import { describeEvaluation, formatRanking } from '../exploreFormat';
+import { backend } from '../lazy';
 
 const LAUNCH = ['headless', 'none'] as const;
 
@@ -64,11 +66,11 @@ export const race: Verb = {
     const exits: Promise<unknown>[] = [];
     // One read of the settings and the worktree configuration for the launcher and the race's
     // spawns, made side by side.
-    const { race, members } = await withOperationMemo(async () => {
+    const { race, members } = await backend().withOperationMemo(async () => {
       const [settings] = await Promise.all([engine.settings(), engine.worktreeConfig()]);
       // An unknown mode in git config is refused before anything is created, never replaced.
-      const permissionMode = modeOption ?? permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
-      const launcher = headlessLauncher({
+      const permissionMode = modeOption ?? backend().permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
+      const launcher = backend().headlessLauncher({
         cwd: engine.repo.mainWorktree ?? ctx.where,
         hookScript: path.join(__dirname, 'hook.js'),
         engine,
@@ -88,12 +90,12 @@ export const race: Verb = {
       if (!ctx.json) ctx.io.out('error' in o ? `  ${o.id}: not evaluated: ${o.error.message}\n` : `  ${describeEvaluation(o.result)}\n`);
     };
     const onWaiting = (m: UnfinishedMember): void => {
-      if (!ctx.json) ctx.io.out(`  ${m.id}: ${describeAgentState(m)} (waiting for you; the race waits${waitTimeoutSec ? ` up to ${waitTimeoutSec} s` : ''})\n`);
+      if (!ctx.json) ctx.io.out(`  ${m.id}: ${backend().describeAgentState(m)} (waiting for you; the race waits${waitTimeoutSec ? ` up to ${waitTimeoutSec} s` : ''})\n`);
     };
     const ranked = await engine.explore.waitForRace(race.ref, { onEvaluated, onWaiting, exits, ...(waitTimeoutSec !== undefined ? { timeoutMs: waitTimeoutSec * 1000 } : {}) });
-    const unfinished = ranked.unfinished.map((m) => `  ${m.id}: not finished when the wait ended (${describeAgentState(m)}): counted as failed\n`).join('');
+    const unfinished = ranked.unfinished.map((m) => `  ${m.id}: not finished when the wait ended (${backend().describeAgentState(m)}): counted as failed\n`).join('');
     ctx.print({ race: ranked.race, members, ranking: ranked.rows, unfinished: ranked.unfinished }, () => unfinished + formatRanking(ranked.race, ranked.rows));
-    if (ranked.rows.length === 0) throw new AxiomError('NotFound', 'The race has no members left.');
+    if (ranked.rows.length === 0) throw new (backend().AxiomError)('NotFound', 'The race has no members left.');
     return ranked.rows.some((r) => r.passed === true) ? EXIT.ok : EXIT.refused;
   },
 };

@@ -1,4 +1,4 @@
-import { plural } from '../../core';
+import { plural } from '../../core/text';
 import { EXIT, noExtra, type Verb } from '../context';
 
 export const repair: Verb = {

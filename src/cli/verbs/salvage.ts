@@ -1,4 +1,4 @@
-import { plural } from '../../core';
+import { plural } from '../../core/text';
 import { EXIT, integerOption, need, noExtra, stringOption, UsageError, type Verb } from '../context';
 import { relativeTime } from '../format';
 

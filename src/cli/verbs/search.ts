@@ -1,35 +1,11 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  AxiomError,
-  SCORE_DIRECTIONS,
-  SELECT_MODES,
-  bestNode,
-  describePublished,
-  driveSearch,
-  engineSearchSlots,
-  findSearch,
-  isDriven,
-  landSearch,
-  plural,
-  searchDefaults,
-  startSearch,
-  stopSearch,
-  withOperationMemo,
-  type AxiomEngine,
-  type Search,
-  type SearchEvent,
-  type SearchLandResult,
-  type SearchNode,
-  type SearchOptions,
-  type ScoreDirection,
-  type SelectMode,
-} from '../../core';
-import { headlessLauncher } from '../../agents/raceLauncher';
-import { permissionModeFrom } from '../../agents/presets';
+import { SCORE_DIRECTIONS, SELECT_MODES, type ScoreDirection, type SelectMode } from '../../core/choices';
+import { plural } from '../../core/text';
+import type { AxiomEngine, Search, SearchEvent, SearchLandResult, SearchNode, SearchOptions } from '../../core';
 import { selfCommand } from '../completion';
 import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type ExitCode, type Verb, type VerbContext } from '../context';
+import { backend, type BackendModule } from '../lazy';
 
 const ACTIONS = ['status', 'tree', 'stop', 'resume', 'land'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -43,10 +19,10 @@ function numberOption(ctx: VerbContext, name: string, positive: boolean): number
 }
 
 /** The launcher races use: headless agents, the bundled hook, the configured Claude permission mode. */
-async function slotsOf(engine: AxiomEngine, where: string): Promise<ReturnType<typeof engineSearchSlots>> {
+async function slotsOf(engine: AxiomEngine, where: string): Promise<ReturnType<BackendModule['engineSearchSlots']>> {
   const settings = await engine.settings();
-  const permissionMode = permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
-  return engineSearchSlots(engine, headlessLauncher({ cwd: engine.repo.mainWorktree ?? where, hookScript: path.join(__dirname, 'hook.js'), engine, permissionMode }));
+  const permissionMode = backend().permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
+  return backend().engineSearchSlots(engine, backend().headlessLauncher({ cwd: engine.repo.mainWorktree ?? where, hookScript: path.join(__dirname, 'hook.js'), engine, permissionMode }));
 }
 
 function describeNode(n: SearchNode, best: boolean): string {
@@ -57,7 +33,7 @@ function describeNode(n: SearchNode, best: boolean): string {
 
 /** The tree, indented, one node a line: id, agent, round, result and state; the best marked. */
 export function formatTree(s: Search): string {
-  const best = bestNode(s.nodes, s.evaluate.score, false);
+  const best = backend().bestNode(s.nodes, s.evaluate.score, false);
   const lines: string[] = [];
   const walk = (n: SearchNode, depth: number): void => {
     lines.push(`${'  '.repeat(depth)}${describeNode(n, n.id === best?.id)}`);
@@ -69,8 +45,8 @@ export function formatTree(s: Search): string {
 
 function describeState(s: Search): string {
   const attempts = s.nodes.filter((n) => n.parent !== null).length;
-  const best = bestNode(s.nodes, s.evaluate.score, false);
-  const driven = isDriven(s) ? `driven by ${s.driver!.holder}` : s.state === 'running' || s.state === 'stopping' ? 'no driver (axiom search resume to go on)' : '';
+  const best = backend().bestNode(s.nodes, s.evaluate.score, false);
+  const driven = backend().isDriven(s) ? `driven by ${s.driver!.holder}` : s.state === 'running' || s.state === 'stopping' ? 'no driver (axiom search resume to go on)' : '';
   return [
     `Search ${s.name}: ${s.state}${s.stopReason ? ` (${s.stopReason})` : ''}${driven ? `, ${driven}` : ''}`,
     `  task: ${s.task.split('\n')[0]}`,
@@ -96,7 +72,7 @@ function progress(ctx: VerbContext): (e: SearchEvent) => void {
 }
 
 async function drive(ctx: VerbContext, engine: AxiomEngine, name: string): Promise<ExitCode> {
-  const s = await driveSearch(await slotsOf(engine, ctx.where), name, { onEvent: progress(ctx) });
+  const s = await backend().driveSearch(await slotsOf(engine, ctx.where), name, { onEvent: progress(ctx) });
   ctx.print({ search: s }, () => describeState(s) + formatTree(s));
   const passed = s.nodes.some((n) => n.parent !== null && n.result?.passed);
   // With --land, a passing node that did not land (its landing failed) is not a success either.
@@ -104,7 +80,8 @@ async function drive(ctx: VerbContext, engine: AxiomEngine, name: string): Promi
 }
 
 /** Starts the driver as a background process of its own (its output in the common dir); it records its claim in the search. */
-function driveInBackground(engine: AxiomEngine, name: string): string {
+async function driveInBackground(engine: AxiomEngine, name: string): Promise<string> {
+  const { spawn } = await import('node:child_process');
   const dir = path.join(engine.repo.commonDir, 'axiom', 'searches');
   fs.mkdirSync(dir, { recursive: true });
   const logFile = path.join(dir, `${name}.log`);
@@ -146,13 +123,13 @@ async function start(ctx: VerbContext, name: string): Promise<ExitCode> {
     ...(ctx.values.land ? { land: true } : {}),
   });
   const engine = await ctx.engine();
-  const search = await withOperationMemo(async () => startSearch(await slotsOf(engine, ctx.where), options, await searchDefaults(engine)));
+  const search = await backend().withOperationMemo(async () => backend().startSearch(await slotsOf(engine, ctx.where), options, await backend().searchDefaults(engine)));
   const started = `Search ${name}: from ${search.base}, agents ${search.agents.join(', ')}, ${plural(search.budget.attempts, 'attempt')}, width ${search.width}, parallel ${search.parallel}${search.land ? `; its best passing node lands into ${search.base} when it ends (not when stopped)` : ''}.\n`;
   if (ctx.values.wait) {
     if (!ctx.json) ctx.io.out(started);
     return drive(ctx, engine, name);
   }
-  const logFile = driveInBackground(engine, name);
+  const logFile = await driveInBackground(engine, name);
   ctx.print({ search, log: logFile }, () => started + `Driven in the background (its output: ${logFile}).\nNext: axiom search status ${name}, axiom search tree ${name}, axiom search stop ${name}${search.land ? '' : `, then axiom search land ${name}`}.\n`);
   return EXIT.ok;
 }
@@ -160,7 +137,7 @@ async function start(ctx: VerbContext, name: string): Promise<ExitCode> {
 function describeLand(name: string, r: SearchLandResult): string {
   if (r.published) {
     const p = r.published;
-    return `Published node ${r.node} of search ${name}: ${p.branch} (${plural(p.commits, 'commit')}) pushed to ${p.remote}, instance ${p.id} kept while its pull request is open. ${describePublished(p)}\n`;
+    return `Published node ${r.node} of search ${name}: ${p.branch} (${plural(p.commits, 'commit')}) pushed to ${p.remote}, instance ${p.id} kept while its pull request is open. ${backend().describePublished(p)}\n`;
   }
   return `Landed node ${r.node} of search ${name} into ${r.into}${r.mergedSha ? ` (${r.mergedSha.slice(0, 10)})` : ''}${r.resumed ? ', finishing a landing that was cut off' : ''}.\n`;
 }
@@ -227,12 +204,12 @@ export const search: Verb = {
     switch (action) {
       case 'status':
       case 'tree': {
-        const s = await findSearch(git, repo, name);
-        ctx.print({ search: s, driven: isDriven(s) }, () => (action === 'status' ? describeState(s) : formatTree(s)));
+        const s = await backend().findSearch(git, repo, name);
+        ctx.print({ search: s, driven: backend().isDriven(s) }, () => (action === 'status' ? describeState(s) : formatTree(s)));
         return EXIT.ok;
       }
       case 'stop': {
-        const s = await stopSearch(await slotsOf(engine, ctx.where), name);
+        const s = await backend().stopSearch(await slotsOf(engine, ctx.where), name);
         ctx.print({ search: s }, () => (s.state === 'stopping' ? `Search ${name} will stop at its driver's next look.\n` : describeState(s)));
         return EXIT.ok;
       }
@@ -244,11 +221,11 @@ export const search: Verb = {
         const remote = stringOption(ctx.values, 'remote');
         if (!ctx.values.publish && (remote !== undefined || ctx.values.draft)) throw new UsageError('--remote and --draft go with search land --publish.');
         const publish = ctx.values.publish ? { ...(remote !== undefined ? { remote } : {}), draft: ctx.values.draft === true } : undefined;
-        const r = await landSearch(engine, name, { ...(raw !== undefined ? { node: Number(raw) } : {}), ...(publish ? { publish } : {}) });
+        const r = await backend().landSearch(engine, name, { ...(raw !== undefined ? { node: Number(raw) } : {}), ...(publish ? { publish } : {}) });
         ctx.print(r, () => describeLand(name, r));
         return EXIT.ok;
       }
     }
-    throw new AxiomError('InvalidArgument', `Unknown search action ${action}.`);
+    throw new (backend().AxiomError)('InvalidArgument', `Unknown search action ${action}.`);
   },
 };

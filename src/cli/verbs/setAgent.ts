@@ -1,4 +1,4 @@
-import { AGENT_NAMES } from '../../agents/presets';
+import { AGENT_NAMES } from '../../agents/names';
 import { EXIT, need, noExtra, stringOption, type Verb } from '../context';
 
 export const setAgent: Verb = {

@@ -1,4 +1,5 @@
-import { plural, type ProvisionEvent, type SpawnedInstance } from '../../core';
+import { plural } from '../../core/text';
+import type { ProvisionEvent, SpawnedInstance } from '../../core';
 import { EXIT, need, noExtra, stringOption, type Verb } from '../context';
 import { formatMs, setupFailure } from '../setupOutput';
 

@@ -1,6 +1,7 @@
-import { describeAgentState, plural, sourceWords } from '../../core';
+import { plural } from '../../core/text';
 import { EXIT, need, noExtra, type Verb } from '../context';
 import { formatCounts, publishedLines, readyLines } from '../format';
+import { backend } from '../lazy';
 
 export const status: Verb = {
   usage: ['status <id>                                                      one instance'],
@@ -20,10 +21,10 @@ export const status: Verb = {
           `  path:    ${s.path}`,
           `  changes: ${formatCounts(s)}`,
           `  ahead ${s.ahead ?? '?'}, behind ${s.behind ?? '?'}${s.conflictsWithBase ? `, conflicts with ${s.base} in ${plural(s.conflictFiles.length, 'file')}` : ''}${s.merged ? ', merged' : ''}`,
-          `  agent:   ${s.agent ?? 'none'} (${describeAgentState(s.agentState)})`,
+          `  agent:   ${s.agent ?? 'none'} (${backend().describeAgentState(s.agentState)})`,
           ...(s.agentState.sessionId ?? s.metadata?.session?.id ? [`  session: ${s.agentState.sessionId ?? s.metadata?.session?.id}`] : []),
           `  created: ${s.createdAt ?? '?'}`,
-          ...(sourceWords(s.metadata) ? [`  source:  ${sourceWords(s.metadata)} (name ${JSON.stringify(s.metadata!.source!.name)})`] : []),
+          ...(backend().sourceWords(s.metadata) ? [`  source:  ${backend().sourceWords(s.metadata)} (name ${JSON.stringify(s.metadata!.source!.name)})`] : []),
           ...publishedLines(s.metadata),
           ...readyLines(s),
         ].join('\n') + '\n',

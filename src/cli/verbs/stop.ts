@@ -1,5 +1,5 @@
-import { describeAgentState } from '../../core';
 import { EXIT, need, noExtra, type Verb } from '../context';
+import { backend } from '../lazy';
 
 export const stop: Verb = {
   usage: ['stop <id>                                                        stop the agent of an instance (keeps the instance)'],
@@ -11,7 +11,7 @@ export const stop: Verb = {
     const id = need(ctx.args, 0, 'instance id (axiom stop <id>)');
     noExtra(ctx.args, 1);
     const r = await (await ctx.engine()).stopAgent(id);
-    ctx.print(r, () => `${r.stopped ? `Stopped the agent of ${r.id}` : `The agent of ${r.id} was not running`} (${describeAgentState(r.agentState)}).\n`);
+    ctx.print(r, () => `${r.stopped ? `Stopped the agent of ${r.id}` : `The agent of ${r.id} was not running`} (${backend().describeAgentState(r.agentState)}).\n`);
     return EXIT.ok;
   },
 };

@@ -13,9 +13,9 @@ import { writerIdentity } from '../git/writerIdentity';
 import type { RepoInfo } from '../git/repo';
 
 export const RACE_REF_PREFIX = 'refs/axiom/races/';
-export const SCORE_DIRECTIONS = ['higher', 'lower'] as const;
-export type ScoreDirection = (typeof SCORE_DIRECTIONS)[number];
-export const DEFAULT_EVALUATION_TIMEOUT_SEC = 600;
+export { SCORE_DIRECTIONS, DEFAULT_EVALUATION_TIMEOUT_SEC } from '../choices';
+import type { ScoreDirection } from '../choices';
+export type { ScoreDirection };
 
 export interface RaceMember {
   id: string;

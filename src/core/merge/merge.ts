@@ -32,8 +32,8 @@ import { gitDirOf, operationInProgress } from '../git/worktreeState';
 import { testHook } from '../testHooks';
 import { addWork, describeProvisionedChanges, isProvisioned, provisionedChanges, readProvisioned, withoutProvisioned } from '../provision/provisioned';
 
-export const MERGE_STRATEGIES = ['merge', 'squash', 'rebase', 'cherry-pick'] as const;
-export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
+import { MERGE_STRATEGIES, type MergeStrategy } from '../choices';
+export { MERGE_STRATEGIES, type MergeStrategy };
 
 export interface MergeOptions {
   strategy?: MergeStrategy;

@@ -25,8 +25,9 @@ import type { RepoInfo } from '../git/repo';
 import { writerIdentity } from '../git/writerIdentity';
 
 export const SEARCH_REF_PREFIX = 'refs/axiom/searches/';
-export const SELECT_MODES = ['uct', 'best'] as const;
-export type SelectMode = (typeof SELECT_MODES)[number];
+export { SELECT_MODES } from '../choices';
+import type { SelectMode } from '../choices';
+export type { SelectMode };
 export type SearchState = 'running' | 'stopping' | 'stopped' | 'done';
 export type NodeState = 'pending' | 'running' | 'evaluated' | 'failed';
 /** Feedback kept per node (characters). */
