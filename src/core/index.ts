@@ -70,6 +70,7 @@ export { patchOf } from './git/diff';
 export { guardStdio, writeStderr } from './processes/stdioGuard';
 // The one quoting helper for terminal lines and templates (argument arrays everywhere else).
 export * from './processes/shellQuote';
+export { LastLine, plainLine, LAST_LINE_MAX } from './processes/lastLine';
 export { withOperationMemo } from './instances/operationMemo';
 export { SEARCH_REF_PREFIX, SELECT_MODES, MAX_FEEDBACK_CHARS, listSearches, findSearch, searchRef, nodeRef, nodeInstanceId, validateSearchName, describeInvalidSearchName } from './search/searchRecord';
 export type { Search, SearchRecord, SearchNode, SearchBudget, SearchState, NodeState, NodeResult, SelectMode } from './search/searchRecord';

@@ -152,8 +152,11 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
   // its words come last.
   const attention = agentAttention(w);
   if (attention) parts.push(attention);
-  // What the agent said last (its question, the permission it asks for, why it failed), short: the rest is in the tooltip.
-  if (attention && w.agentState.reason) parts.push(lastWord(w.agentState.reason));
+  // An agent that ended with words (the last line a terminal agent printed) leads with them too.
+  const ended = !attention && w.kind === 'instance' && agentRowState(w.agentState) === 'done' && w.agentState.reason ? 'done' : null;
+  if (ended) parts.push(ended);
+  // What the agent said last (its question, the permission it asks for, why it failed, its last line), short: the rest is in the tooltip.
+  if ((attention || ended) && w.agentState.reason) parts.push(lastWord(w.agentState.reason));
   const uncommitted = dirtyCount(w);
   if (w.dirty === null) parts.push(w.prunable ? 'folder missing' : 'unavailable');
   if (w.locked) parts.push('locked');
@@ -176,7 +179,7 @@ export function descriptionFor(w: WorktreeStatus, files: number | null = null): 
     if (!w.branch && w.detached) parts.push(`detached ${w.head?.slice(0, 8) ?? ''}`);
     parts.push(folderWords(w.path));
   }
-  const agent = attention ? w.agent : agentWords(w);
+  const agent = attention || ended ? w.agent : agentWords(w);
   if (agent) parts.push(agent);
   return parts.filter(Boolean).join(' · ');
 }
@@ -217,8 +220,12 @@ export function contextValueFor(w: WorktreeStatus, facts: RowFacts = {}): string
   return [ContextValues.instance, ...facets].join('.');
 }
 
-function escape(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+/**
+ * Text as markdown that renders as itself: every markdown character escaped, and the colon too, so
+ * that an agent's words ("https://…") never become a link. Agents' output reaches the tooltip.
+ */
+export function escape(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~&:=$"']/g, '\\$&');
 }
 
 /** A web page as a markdown link: its text escaped, its target without the characters that would end it. */

@@ -6,14 +6,15 @@
  * (typed once, exit code known), else it is typed with sendText.
  * Also serves other processes: terminal launch requests recorded in an instance's metadata (MCP),
  * lines to type from `<adminDir>/axiom-terminal-input.jsonl`, and phase events from shell
- * integration for agents that cannot report their own phase.
+ * integration for agents that cannot report their own phase, with the last line such an agent
+ * printed as the reason its command ended (its last word, read from the execution's output stream).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AxiomError, agentRunning, appendAgentEvent, type WorktreeStatus, commandLine, flavorOfShell, plural, TERMINAL_INPUT_FILE } from '../core';
+import { AxiomError, agentRunning, appendAgentEvent, type WorktreeStatus, commandLine, flavorOfShell, LastLine, plural, TERMINAL_INPUT_FILE } from '../core';
 import { permissionModeFrom, presetFor, type AgentPreset, type LaunchContext } from '../agents/presets';
 import { checkProgram, missingProgramMessage } from '../agents/programs';
 import type { RepositoryModel } from './repositoryModel';
@@ -28,6 +29,9 @@ import { cliScriptBeside, setupBeforeAgent, setupThenAgentLine, terminalEnv } fr
  */
 const SHELL_INTEGRATION_WAIT_MS = { expected: 20_000, otherwise: 2_000 };
 const INTEGRATED_SHELLS = /(^|[\\/])(bash|zsh|fish|pwsh|powershell)(\.exe)?$/i;
+
+/** How long the end of a command waits for the rest of its output stream before recording its last line. */
+const OUTPUT_DRAIN_MS = 2_000;
 
 function shellIntegrationWaitMs(): number {
   const enabled = vscode.workspace.getConfiguration('terminal.integrated.shellIntegration').get<boolean>('enabled', true);
@@ -87,6 +91,8 @@ export class TerminalManager implements vscode.Disposable {
   private readonly disposed = new WeakSet<vscode.Terminal>();
   /** Agent launches started through shell integration: their end gives the agent's exit code. */
   private readonly launches = new Map<vscode.TerminalShellExecution, { model: RepositoryModel; id: string; program: string }>();
+  /** What commands of agents without hooks are printing: only their last line is kept (bounded). */
+  private readonly outputs = new Map<vscode.TerminalShellExecution, { terminal: vscode.Terminal; tail: LastLine; drained: Promise<void> }>();
   private readonly subs: vscode.Disposable[] = [];
   private readonly inputPoll: ReturnType<typeof setInterval>;
 
@@ -104,6 +110,7 @@ export class TerminalManager implements vscode.Disposable {
           this.tracked.delete(k);
           void this.terminalClosed(v);
         }
+        for (const [execution, o] of this.outputs) if (o.terminal === t) this.outputs.delete(execution);
       }),
     );
     // Shell integration exists from VS Code 1.93; older hosts simply get no process phases.
@@ -174,7 +181,7 @@ export class TerminalManager implements vscode.Disposable {
     const agentLine = commandLine(launch.argv, flavor);
     const line = setupBeforeAgent(status) ? setupThenAgentLine(cliScriptBeside(this.hookScript), status, agentLine, flavor) : agentLine;
     await this.markTaken(model, status);
-    const via = await this.run(terminal, line, { model, id, program: launch.argv[0]! });
+    const via = await this.run(terminal, line, { model, id, program: launch.argv[0]! }, this.reportsByProcess(model, status));
     this.log.info(`Terminal ${id} (${via}): ${line}`);
     return { terminal, name: id, created: true, commandLine: line, sessionId: launch.sessionId, resumed: launch.resumed, via };
   }
@@ -239,10 +246,13 @@ export class TerminalManager implements vscode.Disposable {
    * Runs the command line: through shell integration when the terminal reports it within a few seconds
    * (the command shows once and its exit code is known), else typed with sendText.
    */
-  private async run(terminal: vscode.Terminal, line: string, launch: { model: RepositoryModel; id: string; program: string }): Promise<'shellIntegration' | 'sendText'> {
+  private async run(terminal: vscode.Terminal, line: string, launch: { model: RepositoryModel; id: string; program: string }, readOutput: boolean): Promise<'shellIntegration' | 'sendText'> {
     const integration = await this.shellIntegrationOf(terminal);
     if (integration) {
-      this.launches.set(integration.executeCommand(line), launch);
+      const execution = integration.executeCommand(line);
+      this.launches.set(execution, launch);
+      // Read from the start: the stream holds only what is written after read() is first called.
+      if (readOutput) this.readOutput(terminal, execution);
       return 'shellIntegration';
     }
     terminal.sendText(line);
@@ -341,24 +351,60 @@ export class TerminalManager implements vscode.Disposable {
     }
   }
 
+  /** Whether the instance's agent has no hooks: shell integration gives its phases, its output its last word. */
+  private reportsByProcess(model: RepositoryModel, status: WorktreeStatus): boolean {
+    return presetFor(status.agent ?? readSettings(vscode.Uri.file(model.root)).defaultAgent).phaseSource === 'process';
+  }
+
+  /**
+   * Follows a command's output, keeping only its last non-empty line (escapes stripped, bounded):
+   * an agent printing megabytes costs a few kilobytes here. Once per execution.
+   */
+  private readOutput(terminal: vscode.Terminal, execution: vscode.TerminalShellExecution): void {
+    if (this.outputs.has(execution) || typeof execution.read !== 'function') return;
+    const tail = new LastLine();
+    const stream = execution.read();
+    const drained = (async () => {
+      try {
+        for await (const chunk of stream) tail.push(chunk);
+      } catch (e) {
+        this.log.warn('Could not read a terminal command\'s output:', e);
+      }
+    })();
+    this.outputs.set(execution, { terminal, tail, drained });
+  }
+
+  /** The last line an ended command printed: its stream is read to its end, waiting at most OUTPUT_DRAIN_MS. */
+  private async lastOutputOf(execution: vscode.TerminalShellExecution): Promise<string | undefined> {
+    const output = this.outputs.get(execution);
+    if (!output) return undefined;
+    this.outputs.delete(execution);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([output.drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(timer);
+    return output.tail.value;
+  }
+
   /**
    * Shell-integration events. The end of the agent's own launch gives its exit code (126/127: it
-   * failed to start); for agents without hooks every command's start and end become its phase.
+   * failed to start); for agents without hooks every command's start and end become its phase, and
+   * the last line the command printed the reason it ended (the agent's last word).
    */
   private async shellEvent(terminal: vscode.Terminal, execution: vscode.TerminalShellExecution, event: 'CommandStart' | 'CommandEnd', exitCode?: number): Promise<void> {
+    const said = event === 'CommandEnd' ? this.lastOutputOf(execution) : undefined;
     const t = [...this.tracked.values()].find((x) => x.terminal === terminal);
     if (!t) return;
     const status = t.model.find(t.id);
     if (!status?.adminDir) return;
     const ours = this.launches.get(execution);
     if (event === 'CommandEnd') this.launches.delete(execution);
-    const settings = readSettings(vscode.Uri.file(t.model.root));
-    const processPhases = presetFor(status.agent ?? settings.defaultAgent).phaseSource === 'process';
+    const processPhases = this.reportsByProcess(t.model, status);
+    if (processPhases && event === 'CommandStart') this.readOutput(terminal, execution);
     if (!processPhases && !(ours && event === 'CommandEnd')) return;
     const reason =
       exitCode === 127 ? `${ours?.program ?? 'the command'}: command not found (exit 127)`
       : exitCode === 126 ? `${ours?.program ?? 'the command'}: cannot be run (exit 126)`
-      : undefined;
+      : await said;
     try {
       await appendAgentEvent(status.adminDir, { event, ...(exitCode !== undefined ? { exitCode } : {}), ...(reason ? { reason } : {}) });
     } catch (e) {

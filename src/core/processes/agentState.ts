@@ -122,8 +122,12 @@ export function boundReason(text: string): string {
   return flat.length > MAX_REASON ? flat.slice(0, MAX_REASON - 1) + '…' : flat;
 }
 
-/** Events that mean the agent is busy again: an earlier failure or question no longer applies. */
-const CLEARS_REASON = new Set(['SessionStart', 'UserPromptSubmit', 'PostToolUse', 'CommandStart', 'AgentChanged']);
+/**
+ * Events that mean the agent is busy again: an earlier failure or question no longer applies. A
+ * command's end brings its own words (the last line a terminal agent printed) or none: a question
+ * asked while it ran is not why it ended.
+ */
+const CLEARS_REASON = new Set(['SessionStart', 'UserPromptSubmit', 'PostToolUse', 'CommandStart', 'CommandEnd', 'AgentChanged']);
 
 /** Well-formed events of a JSON-lines status file, oldest first (torn lines from concurrent appends skipped). */
 export function parseEvents(text: string): AgentEvent[] {
