@@ -53,6 +53,11 @@ function nothingToMerge(w: WorktreeStatus): AxiomError | null {
   return null;
 }
 
+/** The merge confirmation's warning: the live instances the forecast says will conflict with the target after this merge. */
+export function conflictsAfterWords(conflictsAfter: readonly { id: string; files: readonly string[] }[], target: string): string {
+  return `After this merge ${conflictsAfter.map((c) => `${c.id} (${c.files.join(', ')})`).join(', ')} will conflict with ${target}.`;
+}
+
 export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeCommandResult | BulkMergeResult> {
   if (inv.selection.length > 1 || inv.args?.ids) return bulkMergeCommand(s, inv);
   const { model, status } = await inv.instance(s.repos, (w) => w.dirty !== null, 'Merge into Base');
@@ -128,9 +133,7 @@ export async function mergeCommand(s: Services, inv: Invocation): Promise<MergeC
   if (settings.confirmBeforeMerge || inv.headless) {
     const what = `${plural(plan.commits.length, 'commit')} touching ${plural(plan.files.length, 'file')}`;
     const where = plan.targetWorktree ? `in ${plan.targetWorktree}` : '(not checked out: no working tree is touched)';
-    const after = conflictsAfter.length
-      ? `\n\nAfter this merge ${conflictsAfter.map((c) => `${c.id} (${c.files.join(', ')})`).join(', ')} will conflict with ${plan.target}.`
-      : '';
+    const after = conflictsAfter.length ? `\n\n${conflictsAfterWords(conflictsAfter, plan.target)}` : '';
     const ok = await inv.confirm(
       `Merge ${id} into ${plan.target} (${strategy})?`,
       `${what}${commitMessage ? ' plus the uncommitted work (committed first)' : ''}, into ${plan.target} ${where}:\n${list(plan.files.map((f) => `${f.status} ${f.path}`))}${after}`,

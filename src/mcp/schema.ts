@@ -138,7 +138,7 @@ const DESCRIPTIONS: Record<FieldName, string> = {
   command:
     'spawn, race or search with agent "custom": the program and its arguments as an array (never run through a shell). Whole-argument placeholders {prompt}, {id}, {worktree} are filled in, e.g. ["node","agent.js","{prompt}"].',
   permissionMode:
-    "spawn, race, search: Claude Code's --permission-mode for the headless Claude(s) started (default: the server's, else git config axiom.claudePermissionMode, else acceptEdits). Any other value is refused.",
+    "spawn, race, search: Claude Code's --permission-mode for each headless Claude it starts (default: the server's, else git config axiom.claudePermissionMode, else acceptEdits). Any other value is refused.",
   includePatch: 'diff: include the unified patch (default true).',
   maxPatchBytes: `diff: cut the patch at this many bytes (default ${DEFAULT_PATCH_BYTES}); "truncated" says when it was cut.`,
   strategy: 'merge, land: how to bring the work back (default merge).',

@@ -5,14 +5,13 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { appendAgentEvent, AxiomError } from '../../src/core';
 import { withWaysOut, type ChangeAgentCommandResult } from '../../src/extension/changeAgentCommand';
 import { ActionableError } from '../../src/extension/commandWrapper';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
-import { api, BASIC_PROGRAMS, errorCode, pathWithOnly, repoRoot, row, runCli, setTerminalPath, theModel, waitFor, waitForFile } from './helpers';
+import { api, BASIC_PROGRAMS, errorCode, pathWithOnly, row, runCli, setTerminalPath, testWorkspace, waitFor, waitForFile } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 
@@ -22,9 +21,7 @@ describe('Change Agent, Open Shell Here (issue 21: failed to start)', () => {
   let scratch: string;
 
   before(async () => {
-    model = await theModel();
-    repo = repoRoot();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-change-agent-'));
+    ({ model, repo, scratch } = await testWorkspace('change-agent-'));
     // No agent program on the terminals' PATH: claude cannot start.
     await setTerminalPath(pathWithOnly(BASIC_PROGRAMS));
   });

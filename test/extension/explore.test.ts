@@ -92,6 +92,8 @@ describe('Explore and land in VS Code', () => {
     if (refused.outcome !== 'cancelled') return;
     assert.deepEqual(refused.plan, { winner: 'ext-3', into: 'main', files: ['ext-3.notes.txt', 'solution.txt'], salvaged: ['ext-1', 'ext-2'], removed: [], kept: [] });
     assert.ok(fs.existsSync(path.join(path.dirname(repo), 'axiom-ext-1')), 'nothing changed without the confirmation');
+    const a = await api();
+    assert.ok(['ext-1', 'ext-2', 'ext-3'].every((id) => a.terminals.find(model, id)), 'each member\'s terminal is open before the landing');
     const landed = await exec<LandWinnerResult>('axiom.landWinner', { task: 'ext', confirm: true });
     assert.equal(landed.outcome, 'landed');
     if (landed.outcome !== 'landed') return;
@@ -100,8 +102,9 @@ describe('Explore and land in VS Code', () => {
     assert.deepEqual(landed.salvaged.map((x) => x.id), ['ext-1', 'ext-2']);
     for (const x of landed.salvaged) assert.match(git(repo, 'show', `${x.ref}:${x.id}.notes.txt`), new RegExp(`notes of ${x.id}`));
     await waitFor(model, async () => !(await children()).some((x) => x.node.kind === 'race'), 'the race node to go once its members are gone');
+    // Landing closes what it removed: no terminal left open in a deleted folder (issue 21).
+    await waitFor(model, () => ['ext-1', 'ext-2', 'ext-3'].every((id) => !a.terminals.find(model, id)), 'the members\' terminals closed');
     // The History view keeps the attempts, with their outcomes.
-    const a = await api();
     a.history.refresh();
     const roots = await a.history.getChildren();
     const raceNode = roots.find((n): n is Extract<HistoryNode, { kind: 'race' }> => n.kind === 'race' && n.task === 'ext');

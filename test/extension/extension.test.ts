@@ -11,7 +11,7 @@ import type { CleanupResult, MergeStrategy, SpawnedInstance } from '../../src/co
 import type { MergeCommandResult } from '../../src/extension/mergeCommand';
 import type { SpawnCommandResult } from '../../src/extension/spawnCommand';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
-import { api, closeEditorsWithoutSaving, commitFile, errorCode, git, label, measure, repoRoot, row, rows, runCli, theModel, waitFor, waitForFile } from './helpers';
+import { api, closeEditorsWithoutSaving, commitFile, errorCode, git, label, measure, row, rows, runCli, testWorkspace, waitFor, waitForFile } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 
@@ -21,9 +21,7 @@ describe('Axiom Worktrees in VS Code', () => {
   let scratch: string;
 
   before(async () => {
-    model = await theModel();
-    repo = repoRoot();
-    scratch = fs.mkdtempSync(path.join(path.dirname(repo), 'scratch-'));
+    ({ model, repo, scratch } = await testWorkspace('scratch-'));
     // An explicit VS Code setting is passed to the engine (git config's default limit is 10).
     await vscode.workspace.getConfiguration('axiom').update('maxInstances', 40, vscode.ConfigurationTarget.Global);
   });

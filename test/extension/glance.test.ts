@@ -10,12 +10,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WorktreeStatus } from '../../src/core';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
-import type { RankRow, SpawnedInstance } from '../../src/core';
+import type { RankRow } from '../../src/core';
 import { cleanupRefusalChoice, MERGE_FIRST, RESOLVE_IN_MERGE_EDITOR } from '../../src/extension/cleanupCommands';
-import { resolveInMergeEditor, type MergeCommandResult } from '../../src/extension/mergeCommand';
+import { conflictsAfterWords, resolveInMergeEditor, type MergeCommandResult } from '../../src/extension/mergeCommand';
 import { contextValueFor, descriptionFor, iconFor, rowState, tooltipFor } from '../../src/extension/presentation';
 import { rankSummary, raceSummary } from '../../src/extension/raceNodes';
-import { api, BASIC_PROGRAMS, closeEditorsWithoutSaving, commitFile, errorCode, EXTENSION_ID, git, pathWithOnly, setTerminalPath, label, repoRoot, row, runCli, theModel, waitFor, waitForFile } from './helpers';
+import { api, BASIC_PROGRAMS, cleanUpSpawned, closeEditorsWithoutSaving, commitFile, errorCode, EXTENSION_ID, git, pathWithOnly, setTerminalPath, label, repoRoot, row, runCli, spawnForTest, theModel, waitFor, waitForFile } from './helpers';
 
 const exec = <T>(command: string, ...args: unknown[]): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, ...args));
 
@@ -77,7 +77,6 @@ const names = (list: string[]): string[] => list.map((c) => c.replace(/axiom\./g
 
 describe('At a glance (issue 21): menus that fit the row, rows that lead with what matters', () => {
   let model: RepositoryModel;
-  const spawned: string[] = [];
 
   before(async () => {
     model = await theModel();
@@ -85,15 +84,16 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
 
   after(async () => {
     for (const t of vscode.window.terminals) t.dispose();
-    for (const id of spawned) if (model.find(id)) await exec('axiom.cleanup', { id, force: true }).catch(() => undefined);
+    // Branch From Here… is refused below; should it not be, its child goes first.
+    if (model.find('menus.1')) await exec('axiom.cleanup', { id: 'menus.1', force: true }).catch(() => undefined);
+    await cleanUpSpawned();
   });
 
   describe('menus (the contributed menus evaluated against each row\'s context value)', () => {
     let plain: WorktreeStatus;
 
     before(async () => {
-      await exec('axiom.spawn', { id: 'menus', openTerminal: false });
-      spawned.push('menus');
+      await spawnForTest('menus');
       plain = model.find('menus')!;
     });
 
@@ -192,8 +192,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
 
     before(async () => {
       if (!model.find('menus')) {
-        await exec('axiom.spawn', { id: 'menus', openTerminal: false });
-        spawned.push('menus');
+        await spawnForTest('menus');
       }
       plain = model.find('menus')!;
     });
@@ -234,7 +233,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
       assert.equal(parts[0], 'needs approval');
       assert.equal(parts[1], 'approve Bash: rm -rf build/gene…');
       assert.ok(parts[1]!.length <= 32);
-      assert.ok(tooltipFor(asking).value.includes('needs approval — approve Bash: rm \\-rf build/generated/assets \\-\\-verbose'), tooltipFor(asking).value);
+      assert.ok(tooltipFor(asking).value.includes('needs approval — approve Bash\\: rm \\-rf build/generated/assets \\-\\-verbose'), tooltipFor(asking).value);
       const done: WorktreeStatus = { ...plain, agentState: { phase: 'idle', lastActivity: new Date().toISOString(), reason: 'I fixed the flaky test.' } };
       assert.doesNotMatch(descriptionFor(done), /flaky/, 'a turn that is done does not need you: the row stays short');
       assert.match(tooltipFor(done).value, /claude idle — I fixed the flaky test\\\./);
@@ -283,9 +282,8 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
   describe('dialogs that already know', () => {
     it('the merge names the live instances that will conflict after it, and a squash takes the message it is given', async () => {
       const repo = repoRoot();
-      const a = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-a', openTerminal: false });
-      const b = await exec<SpawnedInstance>('axiom.spawn', { id: 'after-b', openTerminal: false });
-      spawned.push('after-a', 'after-b');
+      const a = await spawnForTest('after-a');
+      const b = await spawnForTest('after-b');
       commitFile(a.path, 'src/after.txt', 'a\n', 'after-a: one');
       commitFile(b.path, 'src/after.txt', 'b\n', 'after-b: one');
       await model.refreshNow();
@@ -295,6 +293,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
       const r = await exec<MergeCommandResult>('axiom.merge', { id: 'after-a', strategy: 'squash', squashMessage: 'Add the after file', confirm: true });
       assert.equal(r.outcome, 'merged');
       assert.deepEqual(r.outcome === 'merged' ? r.conflictsAfter : [], [{ id: 'after-b', files: ['src/after.txt'] }]);
+      assert.equal(conflictsAfterWords(r.outcome === 'merged' ? r.conflictsAfter : [], 'main'), 'After this merge after-b (src/after.txt) will conflict with main.', 'what the confirmation says');
       assert.equal(git(repo, 'log', '-1', '--format=%s', 'main').trim(), 'Add the after file');
       assert.match(git(repo, 'log', '-1', '--format=%b', 'main'), /\* after-a: one/, 'the commits\' subjects follow the message');
     });
@@ -302,8 +301,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
     // Last in this section: the merge editor it opens may write to main's working tree after it closes (the next file starts from a reset workspace).
     it('Clean Up of an instance whose row says it conflicts defaults to Resolve in Merge Editor… and says it conflicts', async () => {
       const repo = repoRoot();
-      const w = await exec<SpawnedInstance>('axiom.spawn', { id: 'clash', openTerminal: false });
-      spawned.push('clash');
+      const w = await spawnForTest('clash');
       commitFile(w.path, 'src/clash.txt', 'clash version\n', 'clash: its version');
       commitFile(repo, 'src/clash.txt', 'main version\n', 'main: its version');
       await model.refreshNow();
@@ -348,8 +346,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
 
     it('Delete cleans up the selected row with the same command (and dialog) as its menu', async () => {
       const a = await api();
-      await exec('axiom.spawn', { id: 'key-delete', openTerminal: false });
-      spawned.push('key-delete');
+      await spawnForTest('key-delete');
       const node = (await a.tree.getChildren()).find((n) => n.kind === 'worktree' && n.status.id === 'key-delete')!;
       await a.view.reveal(node, { select: true, focus: true });
       await exec('axiom.cleanup', FROM_VIEW);
@@ -358,8 +355,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
 
     it('Enter on a file row opens its diff', async () => {
       const a = await api();
-      const w = await exec<SpawnedInstance>('axiom.spawn', { id: 'key-enter', openTerminal: false });
-      spawned.push('key-enter');
+      const w = await spawnForTest('key-enter');
       commitFile(w.path, 'src/enter.txt', 'enter\n', 'key-enter: a file');
       await model.refreshNow();
       const node = await waitFor(model, async () => (await a.tree.getChildren()).find((n) => n.kind === 'worktree' && n.status.id === 'key-enter' && n.status.ahead === 1), 'key-enter with its commit');
@@ -376,10 +372,8 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
   describe('pickers that say what they are for', () => {
     it('Branch From Here… refuses an agent that is not installed before creating anything, as Spawn does', async () => {
       if (!model.find('menus')) {
-        await exec('axiom.spawn', { id: 'menus', openTerminal: false });
-        spawned.push('menus');
+        await spawnForTest('menus');
       }
-      spawned.push('menus.1');
       await setTerminalPath(pathWithOnly(BASIC_PROGRAMS));
       try {
         await assert.rejects(exec('axiom.branchFromHere', { id: 'menus', as: 'menus.1', agent: 'claude' }), (e) => errorCode(e) === 'AgentNotFound');
@@ -412,6 +406,66 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
     });
   });
 
+  describe('feedback', () => {
+    it('Refresh shows its progress in the Instances view while it reads everything again', async () => {
+      // The extension and its tests share one vscode API object: its withProgress is watched for the call.
+      const w = vscode.window as { withProgress: typeof vscode.window.withProgress };
+      const original = w.withProgress;
+      const locations: unknown[] = [];
+      w.withProgress = ((options, task) => {
+        locations.push(options.location);
+        return original(options, task);
+      }) as typeof original;
+      try {
+        await exec('axiom.refresh');
+      } finally {
+        w.withProgress = original;
+      }
+      assert.deepEqual(locations, [{ viewId: 'axiom.instances' }]);
+    });
+  });
+
+  describe('the last word of an agent in a terminal (no hooks)', () => {
+    let scratch: string;
+
+    before(async () => {
+      scratch = fs.mkdtempSync(path.join(path.dirname(repoRoot()), 'glance-last-'));
+      // Prints a lot (a long line without a newline, a progress bar), then its last word in colour with markup and a link, then blank lines, and exits.
+      fs.writeFileSync(path.join(scratch, 'talking-agent.cjs'), [
+        "for (let i = 0; i < 2000; i++) process.stdout.write('step ' + i + '\\n');",
+        "process.stdout.write('x'.repeat(100 * 1024) + '\\n10%\\r50%\\r100%\\n');",
+        "process.stdout.write('\\x1b[1;32mDone: **3 files** changed, see https://evil.example/x <img src=x> [y](https://evil.example) ' + 'z'.repeat(200) + '\\x1b[0m\\n\\n  \\n');",
+        "require('node:fs').writeFileSync(require('node:path').join(process.argv[3], 'said-' + process.argv[2]), 'said');",
+      ].join('\n'));
+      await vscode.workspace.getConfiguration('axiom').update('customAgentCommand', `node ${path.join(scratch, 'talking-agent.cjs')} {id} ${scratch}`, vscode.ConfigurationTarget.Global);
+    });
+
+    after(async () => {
+      await vscode.workspace.getConfiguration('axiom').update('customAgentCommand', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it('a terminal agent that exits: its last line, plain and bounded, is second in the row and whole in the tooltip, escaped', async () => {
+      await spawnForTest('last-word', { agent: 'custom', openTerminal: true });
+      await waitForFile(path.join(scratch, 'said-last-word'));
+      const said = await waitFor(model, () => {
+        const s = model.find('last-word')?.agentState;
+        return s?.phase === 'exited' && s.reason ? s : undefined;
+      }, 'the agent\'s exit with its last line', 60_000);
+      assert.equal(said.exitCode, 0);
+      assert.ok(said.reason!.startsWith('Done: **3 files** changed, see https://evil.example/x <img src=x> [y](https://evil.example) zzz'), said.reason);
+      assert.equal(said.reason!.length, 120, 'bounded, escapes stripped');
+      assert.ok(said.reason!.endsWith('…'));
+      const r = (await row('last-word'))!;
+      const parts = String(r.item.description).split(' · ');
+      assert.deepEqual([parts[0], parts[1]], ['done', 'Done: **3 files** changed, see…'], String(r.item.description));
+      assert.equal(parts.at(-1), 'custom', 'the agent\'s name last, its state already said');
+      const tip = (r.item.tooltip as vscode.MarkdownString).value;
+      assert.ok(tip.includes('Agent: custom done — Done\\: \\*\\*3 files\\*\\* changed, see https\\://evil\\.example/x \\<img src\\=x\\> \\[y\\]\\(https\\://evil\\.example\\)'), tip);
+      assert.doesNotMatch(tip, /[^\\]https:\/\//, 'no link an agent wrote');
+    });
+  });
+
   describe('what an operation removed takes its terminal with it', () => {
     let scratch: string;
 
@@ -428,8 +482,7 @@ describe('At a glance (issue 21): menus that fit the row, rows that lead with wh
 
     it('a CLI cleanup of an instance whose terminal is open closes that terminal', async () => {
       const a = await api();
-      await exec('axiom.spawn', { id: 'cli-removed', agent: 'custom' });
-      spawned.push('cli-removed');
+      await spawnForTest('cli-removed', { agent: 'custom', openTerminal: true });
       await waitForFile(path.join(scratch, 'ready-cli-removed'));
       const terminal = a.terminals.find(model, 'cli-removed');
       assert.ok(terminal, 'the agent runs in its terminal');

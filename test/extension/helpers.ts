@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { AxiomExtensionApi } from '../../src/extension/extension';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
 import type { Node } from '../../src/extension/tree';
-import type { WorktreeStatus } from '../../src/core';
+import type { SpawnedInstance, WorktreeStatus } from '../../src/core';
 export { BASIC_PROGRAMS, pathWithOnly } from '../core/programPath';
 
 export const EXTENSION_ID = 'axiom.axiom-worktrees';
@@ -48,6 +48,43 @@ export function commitFile(cwd: string, file: string, content: string, message: 
 export function runCli(repo: string, ...args: string[]): string {
   const cli = path.resolve(__dirname, '../../../dist/cli.js');
   return execFileSync(process.execPath, [cli, '-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+}
+
+/** What a test file works with: the workspace's model and repository, and a scratch folder beside the repository. */
+export interface TestWorkspace {
+  model: RepositoryModel;
+  repo: string;
+  scratch: string;
+}
+
+/** The shared setup of a test file (in its `before`): the model once ready, the repository, a new scratch folder named `<prefix>…`. */
+export async function testWorkspace(prefix: string): Promise<TestWorkspace> {
+  const model = await theModel();
+  const repo = repoRoot();
+  return { model, repo, scratch: fs.mkdtempSync(path.join(path.dirname(repo), prefix)) };
+}
+
+const spawnedForTests = new Set<string>();
+
+/**
+ * Spawns an instance through the Spawn command (headless: no terminal unless `openTerminal: true` is
+ * passed), resolved once its row is in the model; `cleanUpSpawned` removes it.
+ */
+export async function spawnForTest(id: string, args: Record<string, unknown> = {}): Promise<SpawnedInstance> {
+  const r = await vscode.commands.executeCommand<SpawnedInstance>('axiom.spawn', { id, openTerminal: false, ...args });
+  spawnedForTests.add(id);
+  const model = await theModel();
+  await waitFor(model, () => model.find(id), `instance ${id}`);
+  return r;
+}
+
+/** Forced cleanup of what spawnForTest made that is still there (after a file, or a failure half-way). */
+export async function cleanUpSpawned(): Promise<void> {
+  const model = await theModel();
+  for (const id of spawnedForTests) {
+    if (model.find(id)) await vscode.commands.executeCommand('axiom.cleanup', { id, force: true }).then(undefined, () => undefined);
+    spawnedForTests.delete(id);
+  }
 }
 
 /** Resolves when `check` holds, re-checking on every model change (and every 250 ms as a backstop). */

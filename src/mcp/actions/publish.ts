@@ -1,5 +1,5 @@
 /** `publish`: push the instance's branch (never forced), open a pull request with gh or return the compare URL. */
-import { AxiomError, describePublished } from '../../core';
+import { AxiomError, describePublished, plural } from '../../core';
 import type { McpContext } from '../context';
 import type { PublishArgs } from '../schema';
 
@@ -22,6 +22,6 @@ export async function publish(ctx: McpContext, args: PublishArgs): Promise<Recor
   return {
     ...rest,
     summary: describePublished(r),
-    ...(r.uncommitted ? { warning: `${r.uncommitted} uncommitted change(s) were not published: commit them, then publish again.` } : {}),
+    ...(r.uncommitted ? { warning: `${plural(r.uncommitted, 'uncommitted change')} ${r.uncommitted === 1 ? 'was' : 'were'} not published: ${r.uncommitted === 1 ? 'commit it' : 'commit them'}, then publish again.` } : {}),
   };
 }
