@@ -2,8 +2,9 @@
  * Land Best…: the best passing node (or the attempt row it came from) with its path from the root —
  * each step's score — in one modal; nothing lands without the confirmation. The node is merged
  * into the search's base by the engine's merge (all or nothing), once. When the repository has a
- * remote the modal also offers *Publish as Pull Request*: the engine's `landSearch(…, { publish })`
- * pushes the node's instance and opens its pull request with `gh` instead of merging here.
+ * remote the modal also offers *Publish as Pull Request* and *Publish as Draft*: the engine's
+ * `landSearch(…, { publish: { draft } })` pushes the node's instance and opens its pull request (a
+ * draft one) with `gh` instead of merging here.
  */
 import * as vscode from 'vscode';
 import { AxiomError, describePublished, landSearch, nodeToLand, pathTo, plural, type Search, type SearchLandResult, type SearchLandOptions, type SearchNode } from '../core';
@@ -18,6 +19,7 @@ export type LandSearchResult =
   | { outcome: 'cancelled'; node: number; path: string[] };
 
 export const PUBLISH_AS_PULL_REQUEST = 'Publish as Pull Request';
+export const PUBLISH_AS_DRAFT = 'Publish as Draft';
 
 /** The modal's text: the path from the base to the node, each step's result and score (and what publishing would do, when it is offered). */
 export function describeSearchLanding(search: Search, node: SearchNode, publishable = false): string {
@@ -28,21 +30,30 @@ export function describeSearchLanding(search: Search, node: SearchNode, publisha
     '',
     `The other ${plural(search.nodes.length - 1, 'node')} stay in refs/axiom/searches/${search.name}/nodes/ (Open as Instance brings any of them back). A search lands once.`,
     ...(publishable
-      ? ['', `${PUBLISH_AS_PULL_REQUEST} merges nothing here: node #${node.id} becomes instance ${search.name}-l${node.id}, its branch is pushed (never forced) and a pull request into ${search.base} is opened with gh (else you get the compare page); the instance stays while the pull request is open.`]
+      ? ['', `${PUBLISH_AS_PULL_REQUEST} merges nothing here: node #${node.id} becomes instance ${search.name}-l${node.id}, its branch is pushed (never forced) and a pull request into ${search.base} is opened with gh (else you get the compare page); the instance stays while the pull request is open. ${PUBLISH_AS_DRAFT} opens it as a draft.`]
       : []),
   ].join('\n');
 }
 
-/** The landing's buttons: Land, and Publish as Pull Request when the repository has a remote. */
+/** The landing's buttons: Land, and Publish as Pull Request or as Draft when the repository has a remote. */
 export function searchLandingButtons(node: SearchNode, remotes: readonly string[]): string[] {
-  return [`Land #${node.id}`, ...(remotes.length ? [PUBLISH_AS_PULL_REQUEST] : [])];
+  return [`Land #${node.id}`, ...(remotes.length ? [PUBLISH_AS_PULL_REQUEST, PUBLISH_AS_DRAFT] : [])];
 }
 
-/** Merge or publish (or neither): the modal's answer, or headless `confirm` (with `publish`). */
-async function chooseLanding(inv: Invocation, title: string, detail: string, buttons: string[]): Promise<'land' | 'publish' | undefined> {
-  if (inv.headless) return inv.args?.confirm !== true ? undefined : inv.args.publish === true ? 'publish' : 'land';
-  const chosen = await vscode.window.showWarningMessage(title, { modal: true, detail }, ...buttons);
-  return chosen === buttons[0] ? 'land' : chosen === PUBLISH_AS_PULL_REQUEST ? 'publish' : undefined;
+export type LandingChoice = { to: 'land' } | { to: 'publish'; draft: boolean };
+
+/** What a button of the modal means (undefined: it was dismissed). */
+export function landingChoice(chosen: string | undefined, buttons: readonly string[]): LandingChoice | undefined {
+  if (chosen === undefined) return undefined;
+  if (chosen === buttons[0]) return { to: 'land' };
+  if (chosen === PUBLISH_AS_PULL_REQUEST || chosen === PUBLISH_AS_DRAFT) return { to: 'publish', draft: chosen === PUBLISH_AS_DRAFT };
+  return undefined;
+}
+
+/** Merge or publish (or neither): the modal's answer, or headless `confirm` (with `publish` and `draft`). */
+async function chooseLanding(inv: Invocation, title: string, detail: string, buttons: string[]): Promise<LandingChoice | undefined> {
+  if (inv.headless) return inv.args?.confirm !== true ? undefined : inv.args.publish === true ? { to: 'publish', draft: inv.args.draft === true } : { to: 'land' };
+  return landingChoice(await vscode.window.showWarningMessage(title, { modal: true, detail }, ...buttons), buttons);
 }
 
 /** The remote to publish to: the one asked for; the only one; none (the engine's choice: the base's upstream, else origin); else a pick. */
@@ -67,9 +78,9 @@ export async function landSearchCommand(s: Services, inv: Invocation): Promise<L
   const choice = await chooseLanding(inv, title, describeSearchLanding(search, node, remotes.length > 0), searchLandingButtons(node, remotes));
   if (!choice) return { outcome: 'cancelled', node: node.id, path: steps };
   let publish: SearchLandOptions['publish'];
-  if (choice === 'publish') {
+  if (choice.to === 'publish') {
     const remote = await remoteFor(inv, remotes, `Publish node #${node.id} of ${search.name}: Choose a Remote`);
-    publish = { draft: inv.args?.draft === true, ...(remote !== undefined ? { remote } : {}) };
+    publish = { draft: choice.draft, ...(remote !== undefined ? { remote } : {}) };
   }
   const verb = publish ? 'Publishing' : 'Landing';
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${verb} node #${node.id} of ${search.name}…` }, (progress) =>

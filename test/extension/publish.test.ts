@@ -15,10 +15,10 @@ import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { findSearch, type PublishResult, type RefreshResult, type Search } from '../../src/core';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
-import { PUBLISH_AS_PULL_REQUEST, searchLandingButtons, type LandSearchResult } from '../../src/extension/searchLand';
+import { landingChoice, PUBLISH_AS_DRAFT, PUBLISH_AS_PULL_REQUEST, searchLandingButtons, type LandSearchResult } from '../../src/extension/searchLand';
 import { ghStandIn, type GhStandIn } from '../core/ghStandIn';
 import { writeSearchStandIns } from '../core/searchStandIns';
-import { commitFile, errorCode, EXTENSION_ID, git, repoRoot, row, theModel, waitFor } from './helpers';
+import { commitFile, errorCode, EXTENSION_ID, git, repoRoot, row, spawnForTest, theModel, waitFor } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 const PR_URL = 'https://github.com/acme/widgets/pull/7';
@@ -75,12 +75,11 @@ describe('Pull requests in VS Code (issue 20 part 2)', () => {
     git(repo, 'push', '-q', 'origin', 'main');
   };
 
-  /** An instance with one commit beyond main, published: its result. */
-  async function published(id: string): Promise<PublishResult> {
-    await exec('axiom.spawn', { id, openTerminal: false });
-    const w = await waitFor(model, () => model.find(id), `instance ${id}`);
+  /** An instance with one commit beyond main, published (with these arguments of Publish…): its result. */
+  async function published(id: string, args: Record<string, unknown> = {}): Promise<PublishResult> {
+    const w = await spawnForTest(id);
     commitFile(w.path, `${id}.txt`, 'one\n', `Add ${id}`);
-    return exec<PublishResult>('axiom.publish', { id, confirm: true });
+    return exec<PublishResult>('axiom.publish', { id, confirm: true, ...args });
   }
 
   before(() => {
@@ -137,6 +136,20 @@ describe('Pull requests in VS Code (issue 20 part 2)', () => {
     assert.equal(prCreates().length, 1, 'gh pr create ran once');
     assert.equal(git(bare, 'rev-parse', `refs/heads/${second.branch}`).trim(), tip, 'the new commit is pushed into the same branch');
     await rowSaying(model, 'pub', /PR #7 open/);
+    assert.ok(!prCreates()[0]!.includes('--draft'), 'a pull request, not a draft');
+  });
+
+  it('Publish… as a draft: --draft reaches gh pr create and the row says PR #7 draft', async function () {
+    this.timeout(120_000);
+    addOrigin();
+    const before = prCreates().length;
+    const r = await published('pub-draft', { draft: true });
+    assert.equal(r.pr?.state, 'draft');
+    assert.equal(prCreates().length, before + 1);
+    const create = prCreates().at(-1)!;
+    assert.equal(create[create.indexOf('--head') + 1], r.branch);
+    assert.ok(create.includes('--draft'), create.join(' '));
+    await rowSaying(model, 'pub-draft', /PR #7 draft/);
   });
 
   it('Refresh Pull Request reads gh pr view and the row follows: merged, then closed; it is offered only on a row with a pull request', async function () {
@@ -159,12 +172,12 @@ describe('Pull requests in VS Code (issue 20 part 2)', () => {
     assert.deepEqual([closed.previous, closed.state], ['merged', 'closed']);
     await rowSaying(model, 'ref', /PR #7 closed/);
 
-    await exec('axiom.spawn', { id: 'nopr', openTerminal: false });
+    await spawnForTest('nopr');
     await assert.rejects(exec('axiom.refreshPullRequest', { id: 'nopr' }), (e) => errorCode(e) === 'NotFound' && /no pull request recorded/.test((e as Error).message));
     assert.equal((await row('nopr'))?.item.contextValue, 'instance', 'no pr facet without a pull request');
   });
 
-  it('Land Best… of a search offers Publish as Pull Request when the repository has a remote: the node is pushed and its pull request opened once, nothing merged into main', async function () {
+  it('Land Best… of a search offers Publish as Pull Request and as Draft when the repository has a remote: the node is pushed and its draft pull request opened once, nothing merged into main', async function () {
     this.timeout(300_000);
     if (git(repo, 'remote').split('\n').includes('origin')) git(repo, 'remote', 'remove', 'origin');
     const mainAt = git(repo, 'rev-parse', 'main').trim();
@@ -187,17 +200,21 @@ describe('Pull requests in VS Code (issue 20 part 2)', () => {
     assert.equal((await findSearch(model.engine.git, model.engine.repo, 'prs')).landed, undefined);
 
     addOrigin();
-    assert.deepEqual(searchLandingButtons(best, await model.engine.remotes()), ['Land #1', PUBLISH_AS_PULL_REQUEST]);
+    const buttons = searchLandingButtons(best, await model.engine.remotes());
+    assert.deepEqual(buttons, ['Land #1', PUBLISH_AS_PULL_REQUEST, PUBLISH_AS_DRAFT]);
+    assert.deepEqual(buttons.map((b) => landingChoice(b, buttons)), [{ to: 'land' }, { to: 'publish', draft: false }, { to: 'publish', draft: true }]);
+    assert.equal(landingChoice(undefined, buttons), undefined, 'dismissed: nothing');
     const before = prCreates().length;
-    const r = await exec<LandSearchResult>('axiom.landSearch', { search: 'prs', confirm: true, publish: true });
+    const r = await exec<LandSearchResult>('axiom.landSearch', { search: 'prs', confirm: true, publish: true, draft: true });
     assert.equal(r.outcome, 'published');
     assert.ok(r.outcome === 'published' && r.published);
     const p = r.published;
     assert.deepEqual([p.id, p.remote, p.pushedSha, p.pr?.url, r.mergedSha], ['prs-l1', 'origin', best.commit, PR_URL, null]);
     assert.equal(git(bare, 'rev-parse', `refs/heads/${p.branch}`).trim(), best.commit, 'exactly the node\'s commit is on the remote');
     assert.equal(prCreates().length, before + 1);
+    assert.ok(prCreates().at(-1)!.includes('--draft'), 'a draft pull request');
     assert.equal(git(repo, 'rev-parse', 'main').trim(), mainAt, 'nothing merged into main');
-    await rowSaying(model, 'prs-l1', /PR #7 open/);
+    await rowSaying(model, 'prs-l1', /PR #7 draft/);
     assert.deepEqual((await findSearch(model.engine.git, model.engine.repo, 'prs')).landed?.published, { instance: 'prs-l1', remote: 'origin', branch: p.branch, url: PR_URL });
 
     await assert.rejects(exec('axiom.landSearch', { search: 'prs', confirm: true, publish: true }), (e) => errorCode(e) === 'AlreadyLanded');
