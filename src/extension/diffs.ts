@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { InstanceDiff } from '../core';
 import { BASE_SCHEME } from './commandIds';
 import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
@@ -64,6 +65,17 @@ async function readWorktreeFile(model: RepositoryModel, worktree: string, file: 
   }
 }
 
+/**
+ * The multi-file diff's rows (file, left, right): the left side from the merge-base, none for a file
+ * the instance added (not an empty document: an added file has no left side), no right side for one it deleted.
+ */
+export function changeResources(model: RepositoryModel, worktree: string, d: Pick<InstanceDiff, 'mergeBase' | 'files'>): [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] {
+  return d.files.map((f) => {
+    const onDisk = vscode.Uri.file(path.join(worktree, f.path));
+    return [onDisk, f.status === 'A' ? undefined : baseUri(model, d.mergeBase, f.path, onDisk.path), f.status === 'D' ? undefined : onDisk];
+  });
+}
+
 /** Opens every changed file of an instance against the merge-base; returns how many files. */
 export async function showInstanceChanges(model: RepositoryModel, id: string): Promise<{ files: number; mergeBase: string }> {
   const status = model.find(id);
@@ -73,11 +85,7 @@ export async function showInstanceChanges(model: RepositoryModel, id: string): P
     void vscode.window.showInformationMessage(`${id} has no changes against ${d.base}.`);
     return { files: 0, mergeBase: d.mergeBase };
   }
-  const resources: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = d.files.map((f) => {
-    const onDisk = vscode.Uri.file(path.join(status.path, f.path));
-    return [onDisk, f.status === 'A' ? undefined : baseUri(model, d.mergeBase, f.path, onDisk.path), f.status === 'D' ? undefined : onDisk];
-  });
-  await vscode.commands.executeCommand('vscode.changes', `${id} ↔ ${d.base} (merge-base ${d.mergeBase.slice(0, 8)})`, resources);
+  await vscode.commands.executeCommand('vscode.changes', `${id} ↔ ${d.base} (merge-base ${d.mergeBase.slice(0, 8)})`, changeResources(model, status.path, d));
   return { files: d.files.length, mergeBase: d.mergeBase };
 }
 

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CleanupResult, MergeStrategy, SpawnedInstance } from '../../src/core';
 import type { MergeCommandResult } from '../../src/extension/mergeCommand';
+import { changeResources } from '../../src/extension/diffs';
 import type { SpawnCommandResult } from '../../src/extension/spawnCommand';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
 import { api, closeEditorsWithoutSaving, commitFile, errorCode, git, label, measure, row, rows, runCli, testWorkspace, waitFor, waitForFile } from './helpers';
@@ -157,6 +158,14 @@ describe('Axiom Worktrees in VS Code', () => {
     assert.equal(r.mergeBase, git(repo, 'rev-parse', 'main').trim());
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
     assert.ok(tabs.some((t) => t.label.startsWith('alpha ↔ main')), `a multi-diff tab (tabs: ${tabs.map((t) => t.label).join(' | ')})`);
+    // Its rows: a file alpha added has no left side (not an empty document with a removed line 1).
+    const rows = changeResources(model, model.find('alpha')!.path, await model.engine.diff('alpha'));
+    const added = rows.filter(([file]) => /feature\.txt$|notes\.txt$/.test(file.fsPath));
+    assert.equal(added.length, 2);
+    for (const [file, left, right] of added) {
+      assert.equal(left, undefined, `${file.fsPath}: added, no left side`);
+      assert.equal(right?.fsPath, file.fsPath);
+    }
   });
 
   it('a changed file child row opens a diff whose base side comes from the merge-base', async () => {
@@ -192,6 +201,8 @@ describe('Axiom Worktrees in VS Code', () => {
       assert.equal(git(repo, 'show', `main:${id}.txt`), `${strategy}\n`);
       assert.equal(fs.readFileSync(path.join(repo, `${id}.txt`), 'utf8'), `${strategy}\n`, 'main worktree updated');
       if (strategy !== 'squash') assert.match(git(repo, 'log', '--format=%s', 'main'), new RegExp(`^${id}: work$`, 'm'));
+      // A squash without a message typed takes the one its input box offers, prefilled.
+      else assert.match(git(repo, 'log', '-1', '--format=%s', 'main').trim(), new RegExp(`^${id}: squash 1 commit from axiom/${id}/\\d+$`));
       const merged = await waitFor(model, () => model.find(id)?.merged, `${id} to show as merged`);
       assert.ok(merged);
       assert.match(String((await row(id))!.item.description), new RegExp(`^landed \\(${strategy}\\)`));
