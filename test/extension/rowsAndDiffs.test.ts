@@ -9,7 +9,7 @@ import type { SpawnedInstance } from '../../src/core';
 import type { CompareResult } from '../../src/extension/exploreCommands';
 import type { RepositoryModel } from '../../src/extension/repositoryModel';
 import type { Node } from '../../src/extension/tree';
-import { api, commitFile, theModel, waitFor } from './helpers';
+import { api, cleanUpSpawned, commitFile, spawnForTest, theModel, waitFor } from './helpers';
 
 const exec = <T>(command: string, args?: object): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, args));
 const idOf = (n: Node): string | null => (n.kind === 'worktree' ? n.status.id : null);
@@ -23,13 +23,14 @@ describe('Rows and diffs (issue 21): Branch From Here reveals its child, Compare
   });
 
   after(async () => {
+    // Children first (a parent with a live child is not cleaned up).
     for (const id of spawned.reverse()) if (model.find(id)) await exec('axiom.cleanup', { id, force: true }).catch(() => undefined);
+    await cleanUpSpawned();
   });
 
   it('Branch From Here… reveals and selects the new child, expanding its collapsed parent', async () => {
     const a = await api();
-    await exec('axiom.spawn', { id: 'rv', openTerminal: false });
-    spawned.push('rv');
+    await spawnForTest('rv');
     await vscode.commands.executeCommand('axiom.instances.focus');
     await vscode.commands.executeCommand('workbench.actions.treeView.axiom.instances.collapseAll');
     const expanded: string[] = [];
@@ -46,9 +47,8 @@ describe('Rows and diffs (issue 21): Branch From Here reveals its child, Compare
   });
 
   it('Compare With…: a file in both attempts is a modification (same path both sides), a file in one only has no other side', async () => {
-    const x = await exec<SpawnedInstance>('axiom.spawn', { id: 'cmp-a', openTerminal: false });
-    const y = await exec<SpawnedInstance>('axiom.spawn', { id: 'cmp-b', openTerminal: false });
-    spawned.push('cmp-a', 'cmp-b');
+    const x = await spawnForTest('cmp-a');
+    const y = await spawnForTest('cmp-b');
     commitFile(x.path, 'same.txt', 'version a\n', 'cmp-a: same');
     commitFile(x.path, 'only-a.txt', 'a only\n', 'cmp-a: only a');
     commitFile(y.path, 'same.txt', 'version b\n', 'cmp-b: same');

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { SpawnedInstance, WorktreeStatus } from '../../src/core';
+import type { WorktreeStatus } from '../../src/core';
 import type { BulkCleanupResult, RestoreCommandResult } from '../../src/extension/cleanupCommands';
 import type { BulkMergeResult, MergeCommandResult } from '../../src/extension/mergeCommand';
 import type { SendResult } from '../../src/extension/agentMessages';
@@ -18,7 +18,7 @@ import { Invocation } from '../../src/extension/invocation';
 import { countProblem } from '../../src/extension/spawnCommand';
 import { iconFor, ROW_STATE_ORDER, rowState } from '../../src/extension/presentation';
 import { refusalLines } from '../../src/extension/refusals';
-import { api, commitFile, EXTENSION_ID, errorCode, git, label, repoRoot, row, rows, runCli, theModel, waitFor, waitForFile } from './helpers';
+import { api, cleanUpSpawned, commitFile, EXTENSION_ID, errorCode, git, label, repoRoot, row, rows, runCli, spawnForTest, theModel, waitFor, waitForFile } from './helpers';
 
 const exec = <T>(command: string, ...args: unknown[]): Promise<T> => Promise.resolve(vscode.commands.executeCommand<T>(command, ...args));
 const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('axiom');
@@ -41,11 +41,7 @@ describe('Workbench (issue 12): rows, order, bulk actions, messages to agents', 
   let scratch: string;
   const spawned: string[] = [];
 
-  const spawn = async (id: string, args: Record<string, unknown> = {}): Promise<SpawnedInstance> => {
-    const r = await exec<SpawnedInstance>('axiom.spawn', { id, openTerminal: false, ...args });
-    spawned.push(id);
-    return r;
-  };
+  const spawn = spawnForTest;
   const description = async (id: string): Promise<string> => String((await row(id))?.item.description ?? '');
 
   before(async () => {
@@ -60,6 +56,7 @@ describe('Workbench (issue 12): rows, order, bulk actions, messages to agents', 
   after(async () => {
     for (const t of vscode.window.terminals) t.dispose();
     for (const id of spawned) if (model.find(id)) await exec('axiom.cleanup', { id, force: true }).catch(() => undefined);
+    await cleanUpSpawned();
     for (const key of ['maxInstances', 'customAgentCommand', 'sortBy']) await config().update(key, undefined, vscode.ConfigurationTarget.Global);
   });
 
