@@ -105,14 +105,18 @@ describe('Every row at the default side-bar width (300 px), and the row menus', 
 
   /** The view as a person sees it: the panel closed, no hover, the focus in the editor area (no inline buttons on the selected row). */
   async function shoot(name: string): Promise<void> {
-    const { wb, page } = e!;
+    const { wb } = e!;
     await wb.clearNotifications();
-    // No selected row (its inline buttons would cover its words): Escape in the view clears the selection.
-    await page.locator(`${VIEW} .monaco-list`).first().focus();
-    await page.keyboard.press('Escape');
+    await clearSelection();
     await wb.runCommand('View: Focus Active Editor Group');
     await wb.restMouse();
     await e!.screenshot(name, await viewClip(e!, 30));
+  }
+
+  /** No selected row (its inline buttons would cover its words): Escape in the view clears the selection. */
+  async function clearSelection(): Promise<void> {
+    await e!.page.locator(`${VIEW} .monaco-list`).first().focus();
+    await e!.page.keyboard.press('Escape');
   }
 
   /** The side bar and the open menu (and submenu), with a margin. */
@@ -175,7 +179,7 @@ describe('Every row at the default side-bar width (300 px), and the row menus', 
       { label: 'hand-made', lead: /hand-made$/ },
       { label: 'main', lead: /^base/, key: 'base' },
     ]);
-    assert.equal(await wb.icon('add-discounts'), 'sync~spin');
+    assert.ok(['sync', 'sync~spin'].includes(await wb.icon('add-discounts')));
     assert.equal(await wb.icon('docs-refresh'), 'git-pull-request-closed');
     assert.equal(await wb.icon('tidy-cart'), 'git-merge');
     await shoot('rows-300-git');
@@ -321,8 +325,10 @@ describe('Every row at the default side-bar width (300 px), and the row menus', 
     await page.keyboard.press('Escape');
     await menu.waitFor({ state: 'detached' });
 
-    // A row without children first (a click on one with children also unfolds it).
-    await wb.selectRows(['gone', 'pr-ready', 'spike-cache']);
+    // Ctrl+click on each, from no selection (a plain click on a row with children also unfolds it).
+    await clearSelection();
+    for (const id of ['fix-login', 'pr-ready', 'spike-cache']) await wb.row(id).click({ modifiers: ['Control'] });
+    assert.deepEqual(await wb.selectedRows(), ['fix-login', 'pr-ready', 'spike-cache']);
     await wb.row('spike-cache').click({ button: 'right' });
     await menu.locator('.action-menu-item').first().waitFor();
     const multi = await menu.locator('.action-menu-item .action-label').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.textContent ?? ''));
