@@ -10,7 +10,7 @@
  * before the ellipsis, and asserts that the row's label and the words that matter show; then the
  * row menus: a submenu open, and what a multi-selection does not offer.
  *
- * UPDATE_SCREENSHOTS=1 writes media/screenshots/rows-300*.png, row-menu-agent.png and
+ * UPDATE_SCREENSHOTS=1 writes media/screenshots/rows-300*.png (rows-300.png: every state at once), row-menu-agent.png and
  * multi-select-menu.png (see the README).
  */
 import assert from 'node:assert/strict';
@@ -297,7 +297,8 @@ describe('Every row at the default side-bar width (300 px), and the row menus', 
       { label: '#0 base', lead: /^✗ 0 · round 0/, key: '✗ 0' },
       { label: `#${best.id}`, lead: /^✓ 2 · round 2/, key: '✓ 2' },
     ]);
-    await shoot('rows-300-search');
+    // Every state at once: the picture of the README.
+    await shoot('rows-300');
   });
 
   step(() => e, 'the row menu at 300 px: Agent ▸ open on an instance with a setup; a multi-selection offers only what acts on all', async (e) => {
