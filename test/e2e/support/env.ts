@@ -135,7 +135,6 @@ export interface E2EOptions {
 }
 
 export async function openE2E(options: E2EOptions = {}): Promise<E2E> {
-  const started = Date.now();
   // realpath: the engine and VS Code report real paths (/tmp may be a symlink elsewhere).
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-e2e-')));
   const artifacts = path.join(dir, 'screenshots');
@@ -162,7 +161,10 @@ export async function openE2E(options: E2EOptions = {}): Promise<E2E> {
     commit(repo, 'Document the API', { 'docs/api.md': '# API\n\n- `total(items)`\n- `greet(name)`\n' });
     const agent = path.join(dir, 'stand-in-agent.mjs');
     fs.writeFileSync(agent, STAND_IN_AGENT);
+    const prepared = Date.now();
     await options.prepare?.(repo, dir);
+    const prepare = options.prepare ? ` after a prepare of ${since(prepared)}` : '';
+    const opening = Date.now();
 
     const { name, publisher, version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, string>;
     const extensionsDir = path.join(dir, 'extensions');
@@ -198,7 +200,7 @@ export async function openE2E(options: E2EOptions = {}): Promise<E2E> {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`, { timeout: 120_000 });
     const wb = new Workbench(page, context);
     await wb.ready();
-    log(`workbench loaded in ${since(started)} (${server.url})`);
+    log(`workbench loaded in ${since(opening)}${prepare} (${server.url})`);
 
     return {
       dir,
