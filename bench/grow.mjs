@@ -13,6 +13,17 @@ export const run = (cmd, args, cwd) =>
   );
 export const gitAsync = (cwd, ...args) => run('git', ['-C', cwd, ...args], '/');
 
+/** The worktree's admin dir: git names it after the folder (its gitdir file says so), else (a numbered name) ask git. */
+function adminDirOf(repo, wt) {
+  const named = path.join(repo, '.git', 'worktrees', path.basename(wt));
+  try {
+    if (fs.readFileSync(path.join(named, 'gitdir'), 'utf8').trim() === path.join(wt, '.git')) return named;
+  } catch {
+    /* not there: ask git */
+  }
+  return path.resolve(wt, git(wt, 'rev-parse', '--git-dir').trim());
+}
+
 /**
  * Instances made with spawn's own steps, minus its lock and configuration reads: `worktree add
  * --no-checkout --track -b` one at a time (git's metadata step is not safe in parallel), the record
@@ -28,7 +39,7 @@ export async function grow(repo, from, to) {
     const branch = `axiom/${id}/${now.getTime()}`;
     const wt = path.join(path.dirname(repo), `axiom-${id}`);
     git(repo, 'worktree', 'add', '-q', '--no-checkout', '--track', '-b', branch, wt, `refs/heads/${base}`);
-    const adminDir = path.resolve(wt, git(wt, 'rev-parse', '--git-dir').trim());
+    const adminDir = adminDirOf(repo, wt);
     const metadata = { version: 1, id, branch, base, baseSha, agent: null, prompt: null, launch: 'none', createdAt: now.toISOString() };
     fs.writeFileSync(path.join(adminDir, 'axiom.json'), JSON.stringify(metadata, null, 2) + '\n');
     made.push(wt);
