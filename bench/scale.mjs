@@ -3,48 +3,17 @@
 // live side by side — one with 1 instance, one grown to 100 then 300 — and every figure is taken
 // A B C A B C … (at 1, at N, raw git at N) in one run, medians. Part of `npm run bench`; alone:
 // `node bench/scale.mjs` (after `npm run bench` or `npm run build` + `tsc -p tsconfig.test.json`).
-import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { git, gitAsync, grow, run } from './grow.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
-const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => performance.now();
-/** A process run to its end, asynchronously (so its cost is the process, not a blocked event loop). */
-const run = (cmd, args, cwd) =>
-  new Promise((resolve, reject) =>
-    spawn(cmd, args, { cwd, stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } }).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`)))),
-  );
-const gitAsync = (cwd, ...args) => run('git', ['-C', cwd, ...args], '/');
-
-/**
- * Instances made with spawn's own steps, minus its lock and configuration reads: `worktree add
- * --no-checkout --track -b` one at a time (git's metadata step is not safe in parallel), the record
- * spawn writes, then the checkouts two at a time. The fastest honest way to 300 instances.
- */
-async function grow(repo, from, to) {
-  const base = 'main';
-  const baseSha = git(repo, 'rev-parse', base).trim();
-  const made = [];
-  for (let i = from; i < to; i++) {
-    const id = `s${i}`;
-    const now = new Date();
-    const branch = `axiom/${id}/${now.getTime()}`;
-    const wt = path.join(path.dirname(repo), `axiom-${id}`);
-    git(repo, 'worktree', 'add', '-q', '--no-checkout', '--track', '-b', branch, wt, `refs/heads/${base}`);
-    const adminDir = path.resolve(wt, git(wt, 'rev-parse', '--git-dir').trim());
-    const metadata = { version: 1, id, branch, base, baseSha, agent: null, prompt: null, launch: 'none', createdAt: now.toISOString() };
-    fs.writeFileSync(path.join(adminDir, 'axiom.json'), JSON.stringify(metadata, null, 2) + '\n');
-    made.push(wt);
-  }
-  let next = 0;
-  await Promise.all([0, 1].map(async () => { while (next < made.length) await gitAsync(made[next++], 'reset', '--hard', '--quiet'); }));
-}
 
 /** `variants` run in turn, `rounds` times (A B C A B C …); the median of each, in ms. */
 async function alternate(rounds, variants) {

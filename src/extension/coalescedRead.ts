@@ -40,3 +40,27 @@ export class CoalescedRead {
     if (this.timer) clearTimeout(this.timer);
   }
 }
+
+/**
+ * A record read once and kept until it is invalidated (its refs moved). A read that an invalidation
+ * overtook (the refs moved while it ran) is used by the caller that made it, never kept: the next
+ * get() reads again. Without that, a race started during a read stayed out of the view until the
+ * next move of a race ref.
+ */
+export class KeptRead<T> {
+  private value: T | null = null;
+  private generation = 0;
+
+  invalidate(): void {
+    this.value = null;
+    this.generation++;
+  }
+
+  async get(load: () => Promise<T>): Promise<T> {
+    if (this.value !== null) return this.value;
+    const generation = this.generation;
+    const value = await load();
+    if (generation === this.generation) this.value = value;
+    return value;
+  }
+}

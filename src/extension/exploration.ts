@@ -22,7 +22,7 @@ import {
   type RaceDriver,
   type RankRow,
 } from '../core';
-import { CoalescedRead } from './coalescedRead';
+import { CoalescedRead, KeptRead } from './coalescedRead';
 import type { Repositories } from './repositories';
 import type { RepositoryModel } from './repositoryModel';
 
@@ -50,7 +50,7 @@ export class Exploration implements vscode.Disposable {
   /** Races whose evaluation command is missing: said once in the log, not on every refresh. */
   private readonly warned = new Set<string>();
   /** Race records and evaluations as last read; re-read only when their refs move. */
-  private stored: { races: Race[]; evaluations: EvaluationRecord[] } | null = null;
+  private readonly stored = new KeptRead<{ races: Race[]; evaluations: EvaluationRecord[] }>();
   /** The instance tips the forecast was made for: unchanged tips need no new forecast. */
   private forecastKey = '';
   /** What the view last showed: the tree is refreshed only when this changes (a refresh re-creates rows under the mouse). */
@@ -66,7 +66,7 @@ export class Exploration implements vscode.Disposable {
       new vscode.RelativePattern(vscode.Uri.file(model.engine.repo.commonDir), '{packed-refs,refs/axiom/races/**,refs/notes/axiom}'),
     );
     const refsMoved = (): void => {
-      this.stored = null;
+      this.stored.invalidate();
       this.schedule();
     };
     this.subs.push(refs, refs.onDidCreate(refsMoved), refs.onDidChange(refsMoved), refs.onDidDelete(refsMoved), model.onDidChange(() => this.schedule()));
@@ -105,7 +105,7 @@ export class Exploration implements vscode.Disposable {
 
   /** Re-reads now (race records and evaluations included); resolves when the view shows the current races. */
   refresh(): Promise<void> {
-    this.stored = null;
+    this.stored.invalidate();
     return this.update();
   }
 
@@ -117,11 +117,10 @@ export class Exploration implements vscode.Disposable {
     await this.model.ready();
     const { engine } = this.model;
     const worktrees = this.model.worktrees();
-    if (!this.stored) {
+    const { races, evaluations } = await this.stored.get(async () => {
       const [races, evaluations] = await Promise.all([engine.explore.races(), readEvaluations(engine.git, engine.repo)]);
-      this.stored = { races, evaluations };
-    }
-    const { races, evaluations } = this.stored;
+      return { races, evaluations };
+    });
     const views: RaceView[] = [];
     const due: { race: Race; latest: Map<string, EvaluationRecord> }[] = [];
     const graceMs = races.length ? await engine.explore.graceMs() : 0;
@@ -171,7 +170,7 @@ export class Exploration implements vscode.Disposable {
     else if ('error' in o) this.log.warn(`Evaluating ${o.id} failed: ${o.error.message}`);
     else if ('fault' in o) this.log.error(`Evaluating ${o.id} failed:`, o.fault);
     this.changed();
-    this.stored = null;
+    this.stored.invalidate();
     // Another process evaluates it (or just did): its note moves the refs watched here; look again later anyway.
     this.schedule('locked' in o ? LOCKED_RETRY_MS : 0);
   }

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Workbench } from './workbench';
 
@@ -42,7 +43,12 @@ export function commit(dir: string, message: string, files: Record<string, strin
 
 /** The `axiom` CLI in a separate process. */
 export function cli(repo: string, ...args: string[]): string {
-  return execFileSync(process.execPath, [CLI, '-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return cliWith({}, repo, ...args);
+}
+
+/** The `axiom` CLI with more in its environment (e.g. a PATH with a stand-in `gh` first). */
+export function cliWith(env: Record<string, string>, repo: string, ...args: string[]): string {
+  return execFileSync(process.execPath, [CLI, '-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }
 
 /**
@@ -90,10 +96,45 @@ export interface E2E {
 }
 
 const log = (line: string): void => console.log(`[e2e] ${line}`);
+
+/**
+ * A test of a file whose tests share one workbench and build on each other: timed, a failed step's
+ * menu or dialog closed before it runs, and on failure a screenshot and the server log tail.
+ */
+export function step(get: () => E2E | undefined, name: string, fn: (e: E2E) => Promise<void>, timeoutMs = 200_000): void {
+  it(name, { timeout: timeoutMs }, async () => {
+    const started = Date.now();
+    const e = get();
+    if (!e) throw new Error('no workbench (the file\'s before() failed)');
+    try {
+      await e.wb.dismissAll();
+      await fn(e);
+    } catch (err) {
+      await e.failure(name, err);
+      throw err;
+    } finally {
+      console.log(`[e2e] ${name}: ${since(started)}`);
+    }
+  });
+}
+
+/** The side bar from the top down to `below` px under its last row: the view as a person sees it. */
+export async function viewClip(e: E2E, below = 40): Promise<{ x: number; y: number; width: number; height: number }> {
+  const bar = (await e.page.locator('.part.sidebar').boundingBox())!;
+  const rowsBottom = await e.wb.rows().last().evaluate((el) => el.getBoundingClientRect().bottom);
+  return { x: 0, y: 0, width: Math.ceil(bar.x + bar.width + 2), height: Math.ceil(Math.min(bar.y + bar.height, rowsBottom + below)) };
+}
+
 export const since = (t: number): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
-export async function openE2E(): Promise<E2E> {
-  const started = Date.now();
+export interface E2EOptions {
+  /** The browser window (default 1400×900). */
+  viewport?: { width: number; height: number };
+  /** Runs on the fresh repository before the workbench opens (e.g. makes 300 instances). */
+  prepare?: (repo: string, dir: string) => Promise<void> | void;
+}
+
+export async function openE2E(options: E2EOptions = {}): Promise<E2E> {
   // realpath: the engine and VS Code report real paths (/tmp may be a symlink elsewhere).
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-e2e-')));
   const artifacts = path.join(dir, 'screenshots');
@@ -120,6 +161,10 @@ export async function openE2E(): Promise<E2E> {
     commit(repo, 'Document the API', { 'docs/api.md': '# API\n\n- `total(items)`\n- `greet(name)`\n' });
     const agent = path.join(dir, 'stand-in-agent.mjs');
     fs.writeFileSync(agent, STAND_IN_AGENT);
+    const prepared = Date.now();
+    await options.prepare?.(repo, dir);
+    const prepare = options.prepare ? ` after a prepare of ${since(prepared)}` : '';
+    const opening = Date.now();
 
     const { name, publisher, version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, string>;
     const extensionsDir = path.join(dir, 'extensions');
@@ -147,7 +192,7 @@ export async function openE2E(): Promise<E2E> {
       },
     });
     cleanups.push(() => server.stop());
-    const browser = await env.launchBrowser({ viewport: { width: 1400, height: 900 } });
+    const browser = await env.launchBrowser({ viewport: options.viewport ?? { width: 1400, height: 900 } });
     cleanups.push(() => browser.close());
     const { page, context } = browser;
     page.setDefaultTimeout(30_000);
@@ -155,7 +200,7 @@ export async function openE2E(): Promise<E2E> {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`, { timeout: 120_000 });
     const wb = new Workbench(page, context);
     await wb.ready();
-    log(`workbench loaded in ${since(started)} (${server.url})`);
+    log(`workbench loaded in ${since(opening)}${prepare} (${server.url})`);
 
     return {
       dir,

@@ -71,6 +71,49 @@ export class Workbench {
     return (await this.row(label).locator('.label-description').first().textContent({ timeout: 20_000 })) ?? '';
   }
 
+  /**
+   * What a person reads of a row at the view's width: its label and description, and the part of each
+   * drawn before the row's edge cuts it with an ellipsis (`nameShown`, `descriptionShown`). Measured in
+   * the page, one character at a time against the label container's clip (an overflowing text gives
+   * up the width of its ellipsis too).
+   */
+  async shown(label: string): Promise<{ name: string; description: string; nameShown: string; descriptionShown: string }> {
+    return this.row(label).first().evaluate((row) => {
+      const container = row.querySelector('.monaco-icon-label-container');
+      if (!container) throw new Error('no label container in the row');
+      const clip = container.getBoundingClientRect();
+      const overflows = container.scrollWidth > container.clientWidth + 1;
+      const doc = row.ownerDocument;
+      const visiblePart = (el: typeof container): [string, string] => {
+        if (!el) return ['', ''];
+        const text = el.textContent ?? '';
+        // The ellipsis, in the element's own font.
+        const probe = doc.createElement('span');
+        probe.textContent = '…';
+        el.appendChild(probe);
+        const ellipsis = overflows ? probe.getBoundingClientRect().width : 0;
+        probe.remove();
+        const limit = clip.right - ellipsis + 0.5;
+        const walker = doc.createTreeWalker(el, 4 /* NodeFilter.SHOW_TEXT */);
+        let shown = '';
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const s = node.textContent ?? '';
+          for (let i = 0; i < s.length; i++) {
+            const range = doc.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            if (range.getBoundingClientRect().right > limit) return [text, shown];
+            shown += s[i];
+          }
+        }
+        return [text, shown];
+      };
+      const [name, nameShown] = visiblePart(row.querySelector('.label-name'));
+      const [description, descriptionShown] = visiblePart(row.querySelector('.label-description'));
+      return { name, description, nameShown, descriptionShown };
+    });
+  }
+
   /** The codicon of a row's state icon, e.g. "pass", "circle-filled", "git-merge". */
   async icon(label: string): Promise<string> {
     const cls = (await this.row(label).locator('.custom-view-tree-node-item-icon').first().getAttribute('class', { timeout: 20_000 })) ?? '';
