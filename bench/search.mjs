@@ -28,7 +28,7 @@ const HAND_EVAL_MS = Number(process.env.BENCH_SEARCH_HAND_EVAL_MS ?? 1000);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The stand-in agent: after `ms`, fixes the failing test its prompt's feedback names (else one picked by its id) and commits. */
-const agentSource = (ms) => `
+export const agentSource = (ms) => `
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const [id, prompt] = process.argv.slice(2);
@@ -55,7 +55,7 @@ echo "AXIOM_SCORE=$pass"
 }
 
 /** The K failing tests on top of a fresh clone of `src` (the 200-file repository). */
-function withFailingTests(repo, git, evalMs = EVAL_MS) {
+export function withFailingTests(repo, git, evalMs = EVAL_MS) {
   fs.mkdirSync(path.join(repo, 'tests'), { recursive: true });
   for (let i = 1; i <= TESTS; i++) fs.writeFileSync(path.join(repo, 'tests', `t${i}.sh`), `grep -qx 'fix t${i}' impl.txt\n`);
   fs.writeFileSync(path.join(repo, 'run-tests.sh'), runTests(evalMs));
@@ -179,26 +179,35 @@ export async function searchVsHand({ root, src, row, freshClone, git }) {
   );
 }
 
-// Alone: `node bench/search.mjs` (after `npm run bench` built out/ and dist/); BENCH_SEARCH_ONLY=vsRace,overhead,vsHand picks some.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const root = path.resolve(import.meta.dirname, '..');
+/**
+ * For running a search bench alone: a generated 200-file repository (`src`, removed by `done`) and
+ * fresh clones of it (`freshClone`), as bench/run.mjs passes them.
+ */
+export function standaloneRepos() {
   const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' });
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-bench-search-src-'));
-  git(base, 'init', '-q', '-b', 'main');
-  for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(base, `file${i}.txt`), `file ${i}\n`);
-  git(base, 'add', '-A');
-  git(base, '-c', 'user.name=bench', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'generated');
-  const freshClone = (src, label) => {
+  const src = fs.mkdtempSync(path.join(os.tmpdir(), 'axiom-bench-search-src-'));
+  git(src, 'init', '-q', '-b', 'main');
+  for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(src, `file${i}.txt`), `file ${i}\n`);
+  git(src, 'add', '-A');
+  git(src, '-c', 'user.name=bench', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'generated');
+  const freshClone = (from, label) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `axiom-bench-${label}-`));
-    git(dir, 'clone', '-q', '--no-hardlinks', src, 'repo');
+    git(dir, 'clone', '-q', '--no-hardlinks', from, 'repo');
     const repo = path.join(dir, 'repo');
     git(repo, 'config', 'user.name', 'bench');
     git(repo, 'config', 'user.email', 'b@b');
     return { dir, repo };
   };
+  return { src, git, freshClone, done: () => fs.rmSync(src, { recursive: true, force: true }) };
+}
+
+// Alone: `node bench/search.mjs` (after `npm run bench` built out/ and dist/); BENCH_SEARCH_ONLY=vsRace,overhead,vsHand picks some.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const root = path.resolve(import.meta.dirname, '..');
+  const { src, git, freshClone, done } = standaloneRepos();
   const row = (name, value, unit, note = '') => console.log(`${name.padEnd(64)} ${value.toFixed(2).padStart(9)} ${unit.padEnd(6)} ${note}`);
   const only = process.env.BENCH_SEARCH_ONLY?.split(',');
   const benches = { vsRace: searchVsRace, overhead: searchOverhead, vsHand: searchVsHand };
-  for (const [name, bench] of Object.entries(benches)) if (!only || only.includes(name)) await bench({ root, src: base, row, freshClone, git });
-  fs.rmSync(base, { recursive: true, force: true });
+  for (const [name, bench] of Object.entries(benches)) if (!only || only.includes(name)) await bench({ root, src, row, freshClone, git });
+  done();
 }

@@ -1,8 +1,11 @@
 /**
- * How the CLI and the MCP server start a race's agents: each member headless through the one
- * headless launcher (a detached process group, output in the instance's log, its life recorded in
- * the admin dir), from the agent's preset or the custom command template. Everything that can be
- * checked (known agent, a prompt, the program on PATH) is checked before any member is created.
+ * How the CLI and the MCP server start the agents of a race's members and a search's attempts: each
+ * headless through the one headless launcher (a detached process group, output in the instance's
+ * log, its life recorded in the admin dir), from the agent's preset or the custom command template.
+ * Everything that can be checked (known agent, a prompt, the program on PATH, Claude's permission
+ * mode) is checked before any member is created. Every front end gets its launcher from
+ * {@link engineHeadlessLauncher}; what differs between them (the hook script of its bundle, the Node
+ * that runs it, a mode it was given, keeping each agent's input) is an option of it.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -11,7 +14,7 @@ import * as path from 'node:path';
 import { AxiomError, instanceEnv, type AxiomEngine, type MemberLauncher, type RaceMember } from '../core';
 import { stopHeadlessAgent } from '../core/processes/processes';
 import { fillCommand, findExecutable, launchHeadless, type HeadlessHandle } from './headless';
-import { AGENT_NAMES, DEFAULT_CLAUDE_PERMISSION_MODE, presetFor, type HeadlessLaunch, type LaunchContext } from './presets';
+import { AGENT_NAMES, DEFAULT_CLAUDE_PERMISSION_MODE, permissionModeFrom, presetFor, type ClaudePermissionMode, type HeadlessLaunch, type LaunchContext } from './presets';
 import { splitTemplate } from '../core/processes/shellQuote';
 
 export interface HeadlessLauncherOptions {
@@ -111,6 +114,39 @@ export function headlessLauncher(options: HeadlessLauncherOptions): MemberLaunch
       await stopHeadlessAgent(spawned.adminDir);
     },
   };
+}
+
+/** A permission mode a front end was given, and where it comes from (named when it is refused). */
+export interface GivenPermissionMode {
+  value: string | undefined;
+  from: string;
+}
+
+/**
+ * Claude's permission mode: the first of `given` that is set (a call's argument, a server's option, a
+ * VS Code setting — as the front end has them), else `git config axiom.claudePermissionMode`, else
+ * acceptEdits. An unknown one is refused (InvalidArgument), never replaced.
+ */
+export async function claudePermissionModeOf(engine: Pick<AxiomEngine, 'settings'>, given: readonly GivenPermissionMode[] = []): Promise<ClaudePermissionMode> {
+  for (const g of given) if (g.value !== undefined) return permissionModeFrom(g.value, g.from).mode;
+  return permissionModeFrom((await engine.settings()).claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
+}
+
+export interface EngineLauncherOptions extends Pick<HeadlessLauncherOptions, 'hookScript' | 'nodePath' | 'onStarted'> {
+  /** Permission modes this front end was given, the first set one wins (see {@link claudePermissionModeOf}). */
+  permissionModes?: readonly GivenPermissionMode[];
+}
+
+/**
+ * The headless launcher of a race's members and a search's attempts on `engine`, the same in every
+ * front end: programs resolved from the repository's main worktree, each Claude conversation recorded
+ * in its instance's metadata, Claude's permission mode decided (and an unknown one refused) now,
+ * before anything is created.
+ */
+export async function engineHeadlessLauncher(engine: Pick<AxiomEngine, 'repo' | 'settings' | 'updateMetadata'>, options: EngineLauncherOptions = {}): Promise<MemberLauncher> {
+  const { permissionModes, ...rest } = options;
+  const permissionMode = await claudePermissionModeOf(engine, permissionModes);
+  return headlessLauncher({ ...rest, cwd: engine.repo.mainWorktree ?? engine.repo.commonDir, engine, permissionMode });
 }
 
 /** For a race whose agents run in VS Code terminals: the spawn's terminal request is all it takes. */

@@ -6,8 +6,7 @@
  * copy of each engine class (AxiomError) exists in the process.
  */
 export * from '../core';
-export { headlessLauncher } from '../agents/raceLauncher';
-export { permissionModeFrom } from '../agents/presets';
+export { engineHeadlessLauncher, type EngineLauncherOptions } from '../agents/raceLauncher';
 export { hookCliOf, installWorktreeHooks, uninstallWorktreeHooks, worktreeHooksStatus } from '../agents/claudeHooksSettings';
 export {
   appendInstanceLog,

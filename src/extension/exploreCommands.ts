@@ -10,6 +10,7 @@ import {
   AxiomError,
   describeInvalidId,
   describeInvalidTask,
+  mixNamesCustom,
   plural,
   type EvaluationOutcome,
   type EvaluationRecord,
@@ -115,7 +116,8 @@ export async function exploreCommand(s: Services, inv: Invocation): Promise<Expl
             task,
             prompt,
             ...(/^\d+$/.test(mix) ? { count: Number(mix), agents: settings.defaultAgent } : { agents: mix }),
-            ...(settings.customAgentCommand ? { agentCommand: settings.customAgentCommand } : {}),
+            // The custom agent's command, when the mix has the custom agent (the engine refuses it otherwise).
+            ...(settings.customAgentCommand && mixNamesCustom(/^\d+$/.test(mix) ? settings.defaultAgent : mix) ? { agentCommand: settings.customAgentCommand } : {}),
             ...(from ? { from: from.id! } : base ? { base } : {}),
             ...(evaluate && evaluate.trim() ? { evaluate: evaluate.trim() } : {}),
             launch: openTerminal ? 'terminal' : 'none',

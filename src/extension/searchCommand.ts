@@ -4,7 +4,7 @@
  * search is recorded and this window drives it (the rules of the options are the engine's).
  */
 import * as vscode from 'vscode';
-import { AxiomError, SEARCH_DEFAULTS, describeInvalidSearchName, searchDefaults, startSearch, withOperationMemo, type Search, type SearchOptions } from '../core';
+import { AxiomError, SEARCH_DEFAULTS, describeInvalidSearchName, mixNamesCustom, searchDefaults, startSearch, withOperationMemo, type Search, type SearchOptions } from '../core';
 import { AGENT_NAMES } from '../agents/presets';
 import { Cancelled, type Invocation } from './invocation';
 import type { Services } from './services';
@@ -99,18 +99,20 @@ export async function searchCommand(s: Services, inv: Invocation): Promise<Searc
   if (targetText === undefined) throw new Cancelled();
 
   const { base } = spawnOptionsFromSettings(vscode.Uri.file(model.root));
+  const mix = agentsOf(mixText, settings.defaultAgent);
   const options: SearchOptions = {
     name,
     task,
     evaluate: evaluate.trim(),
-    ...agentsOf(mixText, settings.defaultAgent),
+    ...mix,
     attempts: Number(attemptsText),
     ...(minutesText.trim() ? { minutes: Number(minutesText) } : {}),
     ...(targetText.trim() ? { targetScore: Number(targetText) } : {}),
     ...(inv.args?.parallel !== undefined ? { parallel: inv.args.parallel } : {}),
     ...(inv.args?.width !== undefined ? { width: inv.args.width } : {}),
     ...(inv.args?.select !== undefined ? { select: inv.args.select } : {}),
-    ...(settings.customAgentCommand ? { agentCommand: settings.customAgentCommand } : {}),
+    // The custom agent's command, when the mix has the custom agent (the engine refuses it otherwise).
+    ...(settings.customAgentCommand && mixNamesCustom(mix.agents ?? '') ? { agentCommand: settings.customAgentCommand } : {}),
     ...(base ? { base } : {}),
   };
   const search = await withOperationMemo(async () => startSearch(await s.searches.slots(model), options, await searchDefaults(model.engine)));

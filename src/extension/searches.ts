@@ -18,8 +18,7 @@ import {
   type Search,
   type SearchEngine,
 } from '../core';
-import { headlessLauncher } from '../agents/raceLauncher';
-import { permissionModeFrom } from '../agents/presets';
+import { engineHeadlessLauncher } from '../agents/raceLauncher';
 import { CoalescedRead } from './coalescedRead';
 import { Commands } from './commandIds';
 import type { Repositories } from './repositories';
@@ -198,9 +197,8 @@ export class Searches implements vscode.Disposable {
 
   /** The engine as a search's slots in this window: agents headless, through the launcher races use. */
   async slots(model: RepositoryModel): Promise<SearchEngine> {
-    const { engine } = model;
-    const permissionMode = explicitClaudePermissionMode(vscode.Uri.file(model.root)).mode ?? permissionModeFrom((await engine.settings()).claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
-    return engineSearchSlots(engine, headlessLauncher({ cwd: model.root, hookScript: this.hookScript, engine, permissionMode }));
+    const permissionModes = [{ value: explicitClaudePermissionMode(vscode.Uri.file(model.root)).mode, from: 'axiom.claude.permissionMode' }];
+    return engineSearchSlots(model.engine, await engineHeadlessLauncher(model.engine, { hookScript: this.hookScript, permissionModes }));
   }
 
   /**

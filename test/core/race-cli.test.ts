@@ -68,3 +68,17 @@ test('axiom race --wait exits 3 when no member passed; usage errors name the pro
   assert.equal(unknown.code, 1);
   assert.equal(JSON.parse(unknown.stderr).error.code, 'NotFound');
 });
+
+test('an agent command without the custom agent in the mix is refused by the engine, for the CLI as for the MCP server (it was dropped without a word by axiom race); nothing is created', async () => {
+  const { planMembers } = await import('../../src/core');
+  assert.throws(() => planMembers({ task: 't', agents: 'claude:2', agentCommand: 'my-agent {prompt}' }), /include custom in the agent mix/);
+  assert.deepEqual(planMembers({ task: 't', agentCommand: 'my-agent {prompt}', count: 2 }).map((m) => m.agent), ['custom', 'custom'], 'no mix: every member is the custom agent');
+  assert.deepEqual(planMembers({ task: 't', agents: 'custom:1,claude:1', agentCommand: 'a' }).map((m) => m.agent), ['custom', 'claude']);
+  repo = makeRepo();
+  const r = await runCli(['-C', repo.dir, 'race', 'mix', '--agent', 'claude:2', '--agent-command', 'my-agent {prompt}', '--prompt', 'p', '--launch', 'none', '--json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal((JSON.parse(r.stderr) as { error: { code: string } }).error.code, 'InvalidArgument');
+  assert.match(r.stderr, /include custom in the agent mix/);
+  assert.equal(fs.existsSync(`${repo.parent}/axiom-mix-1`), false, 'nothing was created');
+  assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/races/').trim(), '', 'no race was recorded');
+});

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AxiomError, RaceDriver, type AgentState, type DueOutcome, type EvaluateOptions, type EvaluationRecord, type MemberFacts, type Race, type RaceDriverEngine } from '../../src/core';
+import { AxiomError, RaceDriver, attemptEnd, type AgentState, type DueOutcome, type EvaluateOptions, type EvaluationRecord, type MemberFacts, type Race, type RaceDriverEngine } from '../../src/core';
 
 const REF = 'refs/axiom/races/t/1';
 const race: Race = {
@@ -150,4 +150,15 @@ test('a member another process evaluates is Locked elsewhere: reported as locked
   assert.deepEqual(engine.calls, ['evaluate t-1', 'evaluate t-2', 'evaluate t-3', 'evaluate t-1']);
   engine.finish('t-1');
   assert.ok('result' in (await Promise.all(again))[0]!);
+});
+
+test('attemptEnd, the one rule of both drivers: at work → null; finished → when; a failed turn past its grace → finished, its agent to be stopped; within it → at work', () => {
+  const failedTurn: AgentState = { phase: 'waiting', lastActivity: ago(2000), turnFailedAt: ago(2000), reason: 'authentication_failed' };
+  assert.equal(attemptEnd(member('t-1', working), 0), null);
+  const done = finished(1000);
+  assert.deepEqual(attemptEnd(member('t-1', done), 0), { at: done.lastActivity, stopAgent: false });
+  assert.equal(attemptEnd(member('t-1', failedTurn), 60_000), null, 'within its grace the turn may still go on');
+  assert.deepEqual(attemptEnd(member('t-1', failedTurn), 1000), { at: failedTurn.turnFailedAt, stopAgent: true });
+  assert.equal(attemptEnd(member('t-1', { phase: 'waiting', lastActivity: ago(10) }), 0), null, 'waiting for a person is not the end');
+  assert.equal(attemptEnd(member('t-1', { phase: 'unknown', lastActivity: null }, 'none'), 0)?.stopAgent, false, 'no agent attached: over at once, nothing to stop');
 });

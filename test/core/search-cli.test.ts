@@ -130,3 +130,23 @@ test('a search whose background driver is killed (SIGKILL) mid-attempt is contin
   assert.deepEqual(doc.search.nodes.map((n) => [n.round, n.state, n.result?.score]), [[0, 'evaluated', 0], [1, 'evaluated', 1], [2, 'evaluated', 2], [3, 'evaluated', 3], [4, 'evaluated', 4]], 'the attempt at work during the kill was evaluated, nothing repeated');
   assert.deepEqual(worktreePaths(repo.dir), [repo.dir]);
 });
+
+test('axiom search takes Claude\'s permission mode as axiom race does, through the one launcher: --permission-mode wins over git config\'s, an unknown one is refused before anything is recorded; search stop starts no agent and needs none', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent);
+  const start = (name: string, ...more: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    runCli(['-C', repo.dir, 'search', name, '--prompt', 'Make every test pass.', '--agent-command', s.agentCommand, '--evaluate', s.evaluateCommand, '--attempts', '1', '--width', '1', '--parallel', '1', '--wait', '--json', ...more]);
+  const usage = await start('pm', '--permission-mode', 'yolo');
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--permission-mode must be one of acceptEdits, auto/);
+  git(repo.dir, 'config', 'axiom.claudePermissionMode', 'manual');
+  const fromConfig = await start('pm');
+  assert.equal(fromConfig.code, 2, fromConfig.stderr);
+  assert.match(fromConfig.stderr, /Unknown git config axiom.claudePermissionMode \\"manual\\"/);
+  assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/searches/').trim(), '', 'nothing was recorded');
+  const given = await start('pm', '--permission-mode', 'plan');
+  assert.ok(given.code === 0 || given.code === 3, given.stderr);
+  assert.equal((JSON.parse(given.stdout) as { search: { state: string } }).search.state, 'done');
+  const stop = await runCli(['-C', repo.dir, 'search', 'stop', 'pm', '--json']);
+  assert.equal(stop.code, 0, `stop decides no permission mode: ${stop.stderr}`);
+});

@@ -126,3 +126,31 @@ test('search land: a landing cut off after its merge is recorded, never repeated
   await assert.rejects(landSearch(engine, 'driven'), (e) => isAxiomError(e, 'Locked'));
   assert.equal((await findSearch(engine.git, engine.repo, 'driven')).landing, undefined, 'a refused landing records nothing');
 });
+
+test('a search attempt whose agent\'s turn failed is over once its grace is past: its agent (alive, waiting) is stopped and the attempt counts as finished — the race driver\'s rule (attemptEnd); within the grace it is at work', async () => {
+  repo = makeRepo();
+  const engine = await AxiomEngine.open(repo.dir);
+  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  const base = git(repo.dir, 'rev-parse', 'HEAD').trim();
+  await slots.spawnAt('ft-n1', { base: 'main', commit: base }, 'custom', 'do it');
+  // An agent that waits alive, as a real Claude does after a failed turn.
+  await slots.launch('ft-n1', 'custom', [process.execPath, '-e', 'setTimeout(() => {}, 600000)']);
+  const inst = await engine.locate('ft-n1');
+  const record = (): { pid: number; endedAt?: string } => JSON.parse(fs.readFileSync(path.join(inst.adminDir, 'axiom-agent.json'), 'utf8')) as { pid: number; endedAt?: string };
+  const at = (ms: number): string => new Date(Date.now() - ms).toISOString();
+  const events = [
+    { event: 'UserPromptSubmit', phase: 'working', at: at(2000) },
+    { event: 'StopFailure', phase: 'waiting', at: at(1000), reason: 'authentication_failed: Not logged in' },
+  ];
+  fs.writeFileSync(path.join(inst.adminDir, 'axiom-status.jsonl'), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  git(repo.dir, 'config', 'axiom.agentFailureGraceSeconds', '3600');
+  assert.equal(await slots.progress('ft-n1'), 'working', 'within its grace the turn may still go on');
+  assert.equal(record().endedAt, undefined, 'its agent runs on');
+  // The grace is read once per search driver (as race --wait does): a driver started after the change sees it.
+  git(repo.dir, 'config', 'axiom.agentFailureGraceSeconds', '0');
+  const later = engineSearchSlots(engine, null);
+  assert.equal(await later.progress('ft-n1'), 'finished');
+  assert.notEqual(record().endedAt, undefined, 'its agent was stopped before the evaluation');
+  await slots.cleanup('ft-n1');
+  assert.equal(await slots.progress('ft-n1'), 'gone');
+});

@@ -3,11 +3,41 @@ import { SCORE_DIRECTIONS, type ScoreDirection } from '../../core/choices';
 import { plural } from '../../core/text';
 import type { EvaluationOutcome, RaceOptions, UnfinishedMember } from '../../core';
 import { CLAUDE_PERMISSION_MODES } from '../../agents/names';
-import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type Verb } from '../context';
+import type { EngineLauncherOptions } from '../backend';
+import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type OptionSpec, type Verb, type VerbContext } from '../context';
 import { describeEvaluation, formatRanking } from '../exploreFormat';
 import { backend } from '../lazy';
 
 const LAUNCH = ['headless', 'none'] as const;
+
+/** The --permission-mode option of race and search. */
+export const PERMISSION_MODE_OPTION: OptionSpec = {
+  type: 'string',
+  value: '<mode>',
+  description: `Claude Code's --permission-mode for the headless Claudes (${CLAUDE_PERMISSION_MODES.join(', ')}); any other value is refused.`,
+  default: 'git config axiom.claudePermissionMode, else acceptEdits',
+};
+
+/** --permission-mode, one of Claude Code's own choices (else a usage error). */
+export function permissionModeOption(ctx: VerbContext): string | undefined {
+  const mode = stringOption(ctx.values, 'permission-mode');
+  if (mode !== undefined && !(CLAUDE_PERMISSION_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--permission-mode must be one of ${CLAUDE_PERMISSION_MODES.join(', ')} (Claude Code's own choices).`);
+  }
+  return mode;
+}
+
+/**
+ * How the CLI's races and searches start their agents (engineHeadlessLauncher: the launcher of every
+ * front end): the hook beside this bundle, the mode of --permission-mode (else git config's).
+ */
+export function headlessOptions(permissionMode: string | undefined, onStarted?: (h: { exited: Promise<unknown> }) => void): EngineLauncherOptions {
+  return {
+    hookScript: path.join(__dirname, 'hook.js'),
+    permissionModes: [{ value: permissionMode, from: '--permission-mode' }],
+    ...(onStarted ? { onStarted } : {}),
+  };
+}
 
 export const race: Verb = {
   usage: [
@@ -30,7 +60,7 @@ export const race: Verb = {
     launch: { type: 'string', value: 'headless|none', description: 'Start the agents as background processes, or only create the worktrees.', default: 'headless', complete: ['headless', 'none'] },
     wait: { type: 'boolean', description: 'Wait for every agent to finish and be evaluated, then print the ranking.' },
     'wait-timeout': { type: 'string', value: '<sec>', description: 'With --wait: give up after this many seconds; members still at work or waiting for a person are listed as unfinished and count as failed.', default: '3600' },
-    'permission-mode': { type: 'string', value: '<mode>', description: 'Claude Code\'s --permission-mode for the headless Claudes (acceptEdits, auto, bypassPermissions, default, dontAsk, plan); any other value is refused.', default: 'git config axiom.claudePermissionMode, else acceptEdits' },
+    'permission-mode': PERMISSION_MODE_OPTION,
   },
   examples: ['axiom race login --count 3 --prompt "Fix the login bug" --evaluate "npm test" --wait'],
   async run(ctx) {
@@ -44,10 +74,7 @@ export const race: Verb = {
     const timeoutSec = integerOption(ctx.values, 'timeout', 1);
     const waitTimeoutSec = integerOption(ctx.values, 'wait-timeout', 1);
     if (waitTimeoutSec !== undefined && !ctx.values.wait) throw new UsageError('--wait-timeout goes with --wait.');
-    const modeOption = stringOption(ctx.values, 'permission-mode');
-    if (modeOption !== undefined && !(CLAUDE_PERMISSION_MODES as readonly string[]).includes(modeOption)) {
-      throw new UsageError(`--permission-mode must be one of ${CLAUDE_PERMISSION_MODES.join(', ')} (Claude Code's own choices).`);
-    }
+    const modeOption = permissionModeOption(ctx);
     const text = (name: string): string | undefined => stringOption(ctx.values, name);
     const options: RaceOptions = {
       task,
@@ -67,17 +94,12 @@ export const race: Verb = {
     // One read of the settings and the worktree configuration for the launcher and the race's
     // spawns, made side by side.
     const { race, members } = await backend().withOperationMemo(async () => {
-      const [settings] = await Promise.all([engine.settings(), engine.worktreeConfig()]);
-      // An unknown mode in git config is refused before anything is created, never replaced.
-      const permissionMode = modeOption ?? backend().permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
-      const launcher = backend().headlessLauncher({
-        cwd: engine.repo.mainWorktree ?? ctx.where,
-        hookScript: path.join(__dirname, 'hook.js'),
-        engine,
-        permissionMode,
-        onStarted: (h) => exits.push(h.exited),
-      });
-      return engine.explore.startRace(options, launch === 'headless' ? launcher : null);
+      // An unknown permission mode (the option's, else git config's) is refused before anything is created, never replaced.
+      const [launcher] = await Promise.all([
+        launch === 'headless' ? backend().engineHeadlessLauncher(engine, headlessOptions(modeOption, (h) => exits.push(h.exited))) : null,
+        engine.worktreeConfig(),
+      ]);
+      return engine.explore.startRace(options, launcher);
     });
     const started = `Race ${race.task}: ${plural(members.length, 'member')} from ${members[0]!.base} (${race.members.map((m) => m.agent).join(', ')})${launch === 'headless' ? ', agents started headless' : ''}.\n` +
       members.map((m) => `  ${m.id.padEnd(16)} ${m.path}\n`).join('');

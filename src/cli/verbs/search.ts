@@ -6,6 +6,7 @@ import type { AxiomEngine, Search, SearchEvent, SearchLandResult, SearchNode, Se
 import { selfCommand } from '../completion';
 import { EXIT, UsageError, integerOption, need, noExtra, stringOption, type ExitCode, type Verb, type VerbContext } from '../context';
 import { backend, type BackendModule } from '../lazy';
+import { PERMISSION_MODE_OPTION, headlessOptions, permissionModeOption } from './race';
 
 const ACTIONS = ['status', 'tree', 'stop', 'resume', 'land'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -18,11 +19,9 @@ function numberOption(ctx: VerbContext, name: string, positive: boolean): number
   return n;
 }
 
-/** The launcher races use: headless agents, the bundled hook, the configured Claude permission mode. */
-async function slotsOf(engine: AxiomEngine, where: string): Promise<ReturnType<BackendModule['engineSearchSlots']>> {
-  const settings = await engine.settings();
-  const permissionMode = backend().permissionModeFrom(settings.claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
-  return backend().engineSearchSlots(engine, backend().headlessLauncher({ cwd: engine.repo.mainWorktree ?? where, hookScript: path.join(__dirname, 'hook.js'), engine, permissionMode }));
+/** The search's slots: its agents headless through the launcher races use (the bundled hook, --permission-mode else git config's). */
+async function slotsOf(ctx: VerbContext, engine: AxiomEngine): Promise<ReturnType<BackendModule['engineSearchSlots']>> {
+  return backend().engineSearchSlots(engine, await backend().engineHeadlessLauncher(engine, headlessOptions(permissionModeOption(ctx))));
 }
 
 function describeNode(n: SearchNode, best: boolean): string {
@@ -72,7 +71,7 @@ function progress(ctx: VerbContext): (e: SearchEvent) => void {
 }
 
 async function drive(ctx: VerbContext, engine: AxiomEngine, name: string): Promise<ExitCode> {
-  const s = await backend().driveSearch(await slotsOf(engine, ctx.where), name, { onEvent: progress(ctx) });
+  const s = await backend().driveSearch(await slotsOf(ctx, engine), name, { onEvent: progress(ctx) });
   ctx.print({ search: s }, () => describeState(s) + formatTree(s));
   const passed = s.nodes.some((n) => n.parent !== null && n.result?.passed);
   // With --land, a passing node that did not land (its landing failed) is not a success either.
@@ -80,14 +79,14 @@ async function drive(ctx: VerbContext, engine: AxiomEngine, name: string): Promi
 }
 
 /** Starts the driver as a background process of its own (its output in the common dir); it records its claim in the search. */
-async function driveInBackground(engine: AxiomEngine, name: string): Promise<string> {
+async function driveInBackground(engine: AxiomEngine, name: string, permissionMode: string | undefined): Promise<string> {
   const { spawn } = await import('node:child_process');
   const dir = path.join(engine.repo.commonDir, 'axiom', 'searches');
   fs.mkdirSync(dir, { recursive: true });
   const logFile = path.join(dir, `${name}.log`);
   const log = fs.openSync(logFile, 'a');
   const [program, ...args] = selfCommand();
-  const child = spawn(program!, [...args, '-C', engine.repo.mainWorktree ?? engine.repo.commonDir, 'search', 'resume', name], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(program!, [...args, '-C', engine.repo.mainWorktree ?? engine.repo.commonDir, 'search', 'resume', name, ...(permissionMode !== undefined ? ['--permission-mode', permissionMode] : [])], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   fs.closeSync(log);
   return logFile;
@@ -123,13 +122,13 @@ async function start(ctx: VerbContext, name: string): Promise<ExitCode> {
     ...(ctx.values.land ? { land: true } : {}),
   });
   const engine = await ctx.engine();
-  const search = await backend().withOperationMemo(async () => backend().startSearch(await slotsOf(engine, ctx.where), options, await backend().searchDefaults(engine)));
+  const search = await backend().withOperationMemo(async () => backend().startSearch(await slotsOf(ctx, engine), options, await backend().searchDefaults(engine)));
   const started = `Search ${name}: from ${search.base}, agents ${search.agents.join(', ')}, ${plural(search.budget.attempts, 'attempt')}, width ${search.width}, parallel ${search.parallel}${search.land ? `; its best passing node lands into ${search.base} when it ends (not when stopped)` : ''}.\n`;
   if (ctx.values.wait) {
     if (!ctx.json) ctx.io.out(started);
     return drive(ctx, engine, name);
   }
-  const logFile = await driveInBackground(engine, name);
+  const logFile = await driveInBackground(engine, name, permissionModeOption(ctx));
   ctx.print({ search, log: logFile }, () => started + `Driven in the background (its output: ${logFile}).\nNext: axiom search status ${name}, axiom search tree ${name}, axiom search stop ${name}${search.land ? '' : `, then axiom search land ${name}`}.\n`);
   return EXIT.ok;
 }
@@ -145,8 +144,8 @@ function describeLand(name: string, r: SearchLandResult): string {
 export const search: Verb = {
   usage: [
     'search <name> --prompt <task> [--evaluate "<template>"] [--agent claude[:k],codex[:k] | --agent-command "<template>"]',
-    '     [--width N] [--parallel N] [--attempts N] [--minutes M] [--target-score S] [--patience R] [--select uct|best] [--land] [--wait]',
-    'search status|tree|stop|resume|land <name> [--node <id>]   follow, stop, continue or land a search',
+    '     [--width N] [--parallel N] [--attempts N] [--minutes M] [--target-score S] [--patience R] [--select uct|best] [--land] [--wait] [--permission-mode <mode>]',
+    'search status|tree|stop|resume|land <name> [--node <id>]   follow, stop, continue or land a search (resume takes --permission-mode too)',
     'search land <name> --publish [--node <id>] [--remote <name>] [--draft]   publish the best node (pull request) instead of merging it',
   ],
   summary: 'Searches: rounds of agent attempts, each started from an earlier attempt with its evaluation\'s feedback, under a budget; then land the best.',
@@ -172,6 +171,7 @@ export const search: Verb = {
         'Land the best passing node into the base when the search ends by itself (attempts, minutes, target score, patience, or no node left to expand): the approval given now, the landing search land makes, once. A stopped search lands nothing; so does one with no passing node. With --wait, exit 0 only when a node passed and landed.',
     },
     wait: { type: 'boolean', description: 'Drive the search in this process until it ends, then print its tree (else it is driven in the background).' },
+    'permission-mode': PERMISSION_MODE_OPTION,
     node: { type: 'string', value: '<id>', description: 'With land: the node to land instead of the best passing one.' },
     publish: {
       type: 'boolean',
@@ -209,7 +209,8 @@ export const search: Verb = {
         return EXIT.ok;
       }
       case 'stop': {
-        const s = await backend().stopSearch(await slotsOf(engine, ctx.where), name);
+        // Stopping starts no agent: no launcher (and no permission mode to decide).
+        const s = await backend().stopSearch(backend().engineSearchSlots(engine, null), name);
         ctx.print({ search: s }, () => (s.state === 'stopping' ? `Search ${name} will stop at its driver's next look.\n` : describeState(s)));
         return EXIT.ok;
       }

@@ -107,19 +107,37 @@ export function parseAgentMix(spec: string | undefined, count: number | undefine
   return agents;
 }
 
+/** Whether a mix (`claude:2,custom:1`, `custom`) names the custom agent: then the custom agent's command goes with it. */
+export function mixNamesCustom(spec: string): boolean {
+  return spec.split(',').some((p) => /^custom(:\d+)?$/.test(p.trim()));
+}
+
+/**
+ * The agents of a race's members or a search's attempts: the mix (see {@link parseAgentMix}) with the
+ * custom agent's command — one rule for every front end: with a command and no mix every agent is the
+ * custom one; the custom agent needs the command, and the command needs the custom agent in the mix
+ * (else it would be dropped without a word).
+ */
+export function agentMix(spec: string | undefined, count: number | undefined, agentCommand: string | string[] | undefined): string[] {
+  const agents = parseAgentMix(spec, count, agentCommand ? 'custom' : 'claude');
+  if (agentCommand && !agents.includes('custom')) {
+    throw new AxiomError('InvalidArgument', 'The agent command is the custom agent\'s: include custom in the agent mix (e.g. custom:2,claude:1), or give no mix.');
+  }
+  if (agents.includes('custom') && !agentCommand) {
+    throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', {
+      hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] },
+    });
+  }
+  return agents;
+}
+
 /** Plans the members of a race (ids and agents) without touching anything. */
 export function planMembers(options: RaceOptions): RaceMember[] {
   const task = validateTask(options.task);
   if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1 || options.count > MAX_MEMBERS)) {
     throw new AxiomError('InvalidArgument', `The member count must be a whole number from 1 to ${MAX_MEMBERS} (got ${options.count}).`);
   }
-  const defaultAgent = options.agentCommand ? 'custom' : 'claude';
-  const agents = parseAgentMix(options.agents, options.count, defaultAgent);
-  if (agents.includes('custom') && !options.agentCommand) {
-    throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', {
-      hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] },
-    });
-  }
+  const agents = agentMix(options.agents, options.count, options.agentCommand);
   return agents.map((agent, i) => ({ id: `${task}-${i + 1}`, agent, ...(agent === 'custom' ? { command: options.agentCommand! } : {}) }));
 }
 

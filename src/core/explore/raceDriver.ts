@@ -5,7 +5,8 @@
  * it on events. What it does with a due member is the same for all of them:
  *
  * - a member whose agent's turn failed (past its grace) is over: its headless agent, alive and waiting
- *   for a next message, is stopped before its state is evaluated;
+ *   for a next message, is stopped before its state is evaluated ({@link attemptEnd}, which the
+ *   search's driver uses too);
  * - one evaluation per member at a time in this process, and not again for the same finish: a result
  *   it got counts even when the caller's view of the notes is older;
  * - the evaluation is decided again once it holds the member (`onlyIfDue`, with the same grace), so
@@ -18,7 +19,7 @@
 import type { EvaluationRecord } from './attempts';
 import type { EvaluateOptions } from './evaluate';
 import { AxiomError, isAxiomError } from '../errors';
-import { agentFailed, membersDue, type MemberFacts } from './race';
+import { agentFailed, finishedAt, membersDue, type MemberFacts } from './race';
 import type { Race } from './raceRecord';
 import type { Limiter } from '../pool';
 
@@ -28,6 +29,17 @@ export interface RaceDriverEngine {
   evaluate(id: string, options: EvaluateOptions, race: Race): Promise<EvaluationRecord>;
   /** Stops the member's headless agent (its turn failed; it would wait alive forever). */
   stopAgent(id: string): Promise<unknown>;
+}
+
+/**
+ * Whether an agent's attempt is over — the one rule of both drivers, a race's (below) and a
+ * search's (search/searchEngine.ts): null while its agent is at work; else when it finished, and
+ * whether its agent must be stopped first: its turn failed (past its grace), and alive and waiting
+ * for a next message it would never end by itself; its state is evaluated as the attempt's end.
+ */
+export function attemptEnd(member: Pick<MemberFacts, 'agentState' | 'launch' | 'createdAt'>, graceMs: number): { at: string; stopAgent: boolean } | null {
+  const at = finishedAt(member.agentState, member, graceMs);
+  return at === null ? null : { at, stopAgent: agentFailed(member.agentState, graceMs) };
 }
 
 /** How one due member's evaluation ended. */
@@ -94,8 +106,8 @@ export class RaceDriver {
     const { id } = member;
     let outcome: DueOutcome;
     try {
-      // A failed turn is the end of the attempt: its agent (alive, waiting) is stopped first.
-      if (agentFailed(member.agentState, graceMs)) await this.engine.stopAgent(id);
+      // A due member's attempt is over; a failed turn's agent (alive, waiting) is stopped first.
+      if (attemptEnd(member, graceMs)?.stopAgent) await this.engine.stopAgent(id);
       const result = await this.engine.evaluate(id, { onlyIfDue: true, agentFailureGraceMs: graceMs, ...(this.options.slots ? { slots: this.options.slots } : {}) }, race);
       this.own.set(id, result);
       outcome = { id, result };

@@ -26,7 +26,7 @@ import type { AttemptRow } from '../explore/history';
 import { AxiomError, isAxiomError } from '../errors';
 import type { GitRunner } from '../git/git';
 import { currentProcessIdentity, formatProcessIdentity, isSameProcessAlive, parseProcessIdentity } from '../processes/processIdentity';
-import { parseAgentMix, type AgentStarted } from '../explore/race';
+import { agentMix, type AgentStarted } from '../explore/race';
 import { Waker } from '../pool';
 import { DEFAULT_EVALUATION_TIMEOUT_SEC, SCORE_DIRECTIONS, type EvaluationSpec, type ScoreDirection } from '../explore/raceRecord';
 import type { RepoInfo } from '../git/repo';
@@ -36,6 +36,7 @@ import {
   findSearch,
   listSearches,
   nodeInstanceId,
+  refreshSearch,
   updateSearch,
   validateSearchName,
   writeSearch,
@@ -170,13 +171,7 @@ export function validateSearchOptions(o: SearchOptions): void {
 export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: SearchDefaults): Promise<Search> {
   validateSearchOptions(o);
   refuseUntrusted(se);
-  const agents = parseAgentMix(o.agents, undefined, o.agentCommand ? 'custom' : 'claude');
-  if (o.agentCommand && !agents.includes('custom')) {
-    throw new AxiomError('InvalidArgument', 'The agent command is the custom agent\'s: include custom in the agent mix (e.g. custom:2,claude:1), or give no mix.');
-  }
-  if (agents.includes('custom') && !o.agentCommand) {
-    throw new AxiomError('InvalidArgument', 'The custom agent needs its command (e.g. "my-agent {prompt}").', { hint: { next: [{ option: 'agentCommand', value: 'my-agent {prompt}' }] } });
-  }
+  const agents = agentMix(o.agents, undefined, o.agentCommand);
   const command = o.evaluate ?? defaults.evaluate?.command ?? null;
   if (!command?.trim()) {
     throw new AxiomError('InvalidArgument', 'A search needs an evaluation command (e.g. "npm test"): give one, or set "evaluate" in .axiom.json.', {
@@ -305,6 +300,14 @@ class Driver {
   private readonly leaseMs: number;
   /** The loop's sleep, cut short when an agent this process started exits or an evaluation ends. */
   private readonly waker = new Waker();
+  /**
+   * Evaluated nodes whose slot this driver has let go of: removed in the background (`releasing`) or
+   * removed already, their `instance: null` waiting in `deferred` for the record's next write.
+   */
+  private readonly freed = new Set<number>();
+  private readonly releasing = new Set<Promise<void>>();
+  /** Node changes written with the record's next write (each is true of the world already, and recovery tolerates the record without it). */
+  private readonly deferred = new Map<number, Partial<SearchNode>>();
 
   constructor(
     private readonly se: SearchEngine,
@@ -315,10 +318,15 @@ class Driver {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
-  /** Record changes of this process, one after the other (each a compare-and-swap against the others'). */
+  /**
+   * Record changes of this process, one after the other (each a compare-and-swap against the others'),
+   * with the deferred node changes folded in.
+   */
   private update(change: (r: SearchRecord) => SearchRecord): Promise<Search> {
     const next = this.writes.then(async () => {
-      this.search = await updateSearch(this.se.git, this.se.repo, this.search, change);
+      const folded = [...this.deferred];
+      this.search = await updateSearch(this.se.git, this.se.repo, this.search, (r) => withNodePatches(change(r), folded));
+      for (const [id, patch] of folded) if (this.deferred.get(id) === patch) this.deferred.delete(id);
       return this.search;
     });
     this.writes = next.catch(() => undefined);
@@ -347,18 +355,22 @@ class Driver {
     for (;;) {
       if (this.options.signal?.aborted) {
         // This process stops driving; the search goes on with the next `resume`.
+        await Promise.all(this.releasing);
         await this.update((r) => (r.driver?.holder === this.holder ? { ...r, driver: null } : r));
         throw new AxiomError('InvalidArgument', 'Driving the search was cancelled; resume it to go on.');
       }
       if (this.failure) throw this.failure;
       await this.writes;
-      this.search = await findSearch(this.se.git, this.se.repo, name);
+      // One git process when nothing else wrote the record since this driver's last read or write; a
+      // stop request, a takeover or more attempts from another process moved it, and it is read again.
+      this.search = await refreshSearch(this.se.git, this.se.repo, this.search);
       if (this.search.driver?.holder !== this.holder) throw new AxiomError('Locked', `Search ${name} was taken over by another driver (${this.search.driver?.holder ?? 'none'}).`);
       if (Date.parse(this.search.driver.leaseUntil) - this.now() < this.leaseMs / 2) await this.update((r) => ({ ...r, driver: claimOf(this.now(), this.leaseMs) }));
       const ending = budgetEnding(this.search, this.now());
       if (ending?.now) return this.end(ending.reason);
       await this.watchRunning();
-      const live = this.search.nodes.filter((n) => n.instance !== null || this.inFlight.has(n.id)).length;
+      // A slot being removed after its node's evaluation does not count: its attempt is over.
+      const live = this.search.nodes.filter((n) => (n.instance !== null && !this.freed.has(n.id)) || this.inFlight.has(n.id)).length;
       const root = this.node(0);
       if (root.state === 'pending' && !this.inFlight.has(0)) await this.startRoot();
       else if (!ending && root.state !== 'pending' && root.state !== 'running') await this.expand(this.search.parallel - live);
@@ -505,17 +517,41 @@ class Driver {
       await this.patchNode(id, { state: 'evaluated', commit: state.commit, result });
       this.options.onEvent?.({ kind: 'evaluated', node: this.node(id) });
       // Its state is the node's commit now (held by the node's ref): the slot is freed.
-      await this.se.cleanup(instance);
-      await this.patchNode(id, { instance: null });
+      this.release(id, instance);
     } catch (e) {
       this.failure ??= e;
     }
+  }
+
+  /**
+   * Removes an evaluated node's slot in the background, while the next attempt starts: cleanup
+   * salvages whatever the slot holds beyond the node's commit (recorded, with its ref, before this)
+   * and journals its own steps. Its `instance: null` goes with the record's next write; a driver cut
+   * off before that finds the node evaluated with its instance named, and cleans it up again (gone:
+   * nothing to do). The search ends only once every release is done.
+   */
+  private release(id: number, instance: string): void {
+    this.freed.add(id);
+    const done: Promise<void> = this.se
+      .cleanup(instance)
+      .then(
+        () => void this.deferred.set(id, { ...this.deferred.get(id), instance: null }),
+        (e: unknown) => void (this.failure ??= e),
+      )
+      .finally(() => {
+        this.releasing.delete(done);
+        this.waker.poke();
+      });
+    this.releasing.add(done);
   }
 
   /** Ends the search: running attempts stopped and failed, their instances cleaned up, the record closed. */
   private async end(reason: string): Promise<Search> {
     // Evaluations under way finish first (their results are recorded), then what still runs is stopped.
     while (this.inFlight.size > 0) await sleep(Math.min(this.pollMs, 200));
+    await Promise.all(this.releasing);
+    // A slot that could not be removed: the search does not end with it live (resume tries again).
+    if (this.failure) throw this.failure;
     await this.writes;
     for (const n of this.search.nodes) {
       if (n.state !== 'pending' && n.state !== 'running') continue;
@@ -581,6 +617,13 @@ async function landIfAsked(se: SearchEngine, search: Search, now: () => number, 
   const recorded = await updateSearch(se.git, se.repo, fresh, (r) => (r.autoLanded ? r : { ...r, autoLanded: { at: new Date(now()).toISOString(), ...outcome } }));
   onEvent?.({ kind: 'landed', search: recorded, autoLanded: recorded.autoLanded! });
   return recorded;
+}
+
+/** The record with these node changes made (to the nodes it still has). */
+function withNodePatches(r: SearchRecord, patches: readonly [number, Partial<SearchNode>][]): SearchRecord {
+  if (patches.length === 0) return r;
+  const byId = new Map(patches);
+  return { ...r, nodes: r.nodes.map((n) => (byId.has(n.id) ? { ...n, ...byId.get(n.id) } : n)) };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import type { AxiomEngine } from '../engine';
 import { AxiomError, isAxiomError } from '../errors';
-import { agentFailed, finishedAt, readMemberFacts, type MemberLauncher } from '../explore/race';
+import { readMemberFacts, type MemberLauncher } from '../explore/race';
+import { attemptEnd } from '../explore/raceDriver';
 import { resolveBase } from '../instances/spawn';
 import { stopHeadlessAgent } from '../processes/processes';
 import { Limiter } from '../pool';
@@ -20,6 +21,19 @@ export { landSearch, nodeToLand, type SearchLandResult, type SearchLandOptions }
 export function engineSearchSlots(engine: AxiomEngine, launcher: MemberLauncher | null): SearchEngine {
   const slots = new Limiter(DEFAULT_EVALUATION_PARALLELISM);
   const spawned = new Map<string, Awaited<ReturnType<AxiomEngine['spawn']>>>();
+  // Read once per search driver, as `race --wait` does: the loop asks at every look, a git process each time.
+  let grace: Promise<number> | null = null;
+  const graceMs = (): Promise<number> => {
+    if (!grace) {
+      grace = engine.settings().then((s) => s.agentFailureGraceSeconds * 1000);
+      grace.catch(() => (grace = null));
+    }
+    return grace;
+  };
+  const stopAgent = async (id: string): Promise<void> => {
+    const inst = await engine.locate(id).catch(() => null);
+    if (inst) await stopHeadlessAgent(inst.adminDir);
+  };
   return {
     git: engine.git,
     repo: engine.repo,
@@ -52,16 +66,13 @@ export function engineSearchSlots(engine: AxiomEngine, launcher: MemberLauncher 
     async progress(id) {
       const facts = (await readMemberFacts(engine.repo.commonDir)).find((m) => m.id === id);
       if (!facts) return 'gone';
-      const graceMs = (await engine.settings()).agentFailureGraceSeconds * 1000;
-      if (finishedAt(facts.agentState, facts, graceMs) === null) return 'working';
-      // A failed turn ends the attempt: its agent (alive, waiting) is stopped before the evaluation.
-      if (agentFailed(facts.agentState, graceMs)) await stopHeadlessAgent((await engine.locate(id)).adminDir);
+      // The race driver's rule: a failed turn ends the attempt, its agent stopped before the evaluation.
+      const end = attemptEnd(facts, await graceMs());
+      if (!end) return 'working';
+      if (end.stopAgent) await stopAgent(id);
       return 'finished';
     },
-    async stopAgent(id) {
-      const inst = await engine.locate(id).catch(() => null);
-      if (inst) await stopHeadlessAgent(inst.adminDir);
-    },
+    stopAgent,
     async evaluate(id, spec) {
       const { command, score, timeoutSec } = spec;
       const record = await engine.explore.evaluate(id, { ...(command ? { command } : {}), score, timeoutSec, slots });

@@ -14,6 +14,7 @@
  *
  * The node refs move in the same `update-ref --stdin` transaction as the record, under the repository lock.
  */
+import { createHash } from 'node:crypto';
 import { reportDamage } from '../instances/damage';
 import { AxiomError } from '../errors';
 import type { GitRunner } from '../git/git';
@@ -25,6 +26,8 @@ import type { RepoInfo } from '../git/repo';
 import { writerIdentity } from '../git/writerIdentity';
 
 export const SEARCH_REF_PREFIX = 'refs/axiom/searches/';
+/** The search itself in the record's tree (beside `nodes/<id>.json`). */
+const HEAD_FILE = 'search.json';
 export { SELECT_MODES } from '../choices';
 import type { SelectMode } from '../choices';
 export type { SelectMode };
@@ -162,7 +165,7 @@ export interface Search extends SearchRecord {
   ref: string;
   /** The record commit the ref points at (the compare-and-swap value of the next update). */
   sha: string;
-  /** Each node file's blob and text as read (an update writes only the nodes that changed). */
+  /** Each file's blob and text as read (search.json and the nodes: an update writes only the files that changed). */
   readonly blobs?: ReadonlyMap<string, StoredBlob>;
 }
 
@@ -231,7 +234,7 @@ async function readRecord(git: GitRunner, repo: RepoInfo, at: { name: string; re
   };
   if (at.type !== 'commit') return damaged(`it names a ${at.type}, not a commit`);
   const paths = parseLsTreeBlobs(await git.out(repo.commonDir, ['ls-tree', '-r', '-z', at.sha], { readOnly: true }));
-  const head = paths.get('search.json');
+  const head = paths.get(HEAD_FILE);
   if (!head) return damaged('it has no search.json');
   const nodePaths = [...paths.keys()].filter((p) => /^nodes\/\d+\.json$/.test(p));
   const shas = [head, ...nodePaths.map((p) => paths.get(p)!)];
@@ -251,7 +254,7 @@ async function readRecord(git: GitRunner, repo: RepoInfo, at: { name: string; re
   if (!record || typeof record !== 'object' || typeof record.name !== 'string') return damaged('its search.json is not a search record');
   if (record.version !== 1) return null;
   nodes.sort((a, b) => a.id - b.id);
-  const blobs = new Map(nodePaths.map((p, i) => [p, { sha: paths.get(p)!, text: texts[i + 1]! }]));
+  const blobs = new Map([HEAD_FILE, ...nodePaths].map((p, i) => [p, { sha: paths.get(p)!, text: texts[i]! }]));
   return { ...record, nodes, ref: at.ref, sha: at.sha, blobs };
 }
 
@@ -279,41 +282,89 @@ export async function findSearch(git: GitRunner, repo: RepoInfo, name: string): 
   return found;
 }
 
+/**
+ * The search as it is now, given a version read or written before: that version itself when the
+ * record's ref still points at it (one git process: no other process wrote since — a record only
+ * moves by compare-and-swap onto a new commit), else the record read again ({@link findSearch}).
+ */
+export async function refreshSearch(git: GitRunner, repo: RepoInfo, known: Search): Promise<Search> {
+  const { stdout } = await git.run(repo.commonDir, ['rev-parse', '--verify', '--quiet', known.ref], { readOnly: true, okExitCodes: [1] });
+  return stdout.trim() === known.sha ? known : findSearch(git, repo, known.name);
+}
+
 async function hashBlob(git: GitRunner, repo: RepoInfo, text: string): Promise<string> {
   return (await git.out(repo.commonDir, ['hash-object', '-t', 'blob', '-w', '--stdin'], { input: text })).trim();
 }
 
-async function mktree(git: GitRunner, repo: RepoInfo, entries: string[]): Promise<string> {
-  return (await git.out(repo.commonDir, ['mktree', '-z'], { input: entries.map((e) => `${e}\0`).join('') })).trim();
+/** The hash of a repository whose object ids look like `sha` (40 hex digits: SHA-1, 64: SHA-256); null when it cannot tell. */
+function hashOfIds(sha: string): 'sha1' | 'sha256' | null {
+  return /^[0-9a-f]{40}$/.test(sha) ? 'sha1' : /^[0-9a-f]{64}$/.test(sha) ? 'sha256' : null;
+}
+
+/** Git's id of an object: the hash of `<type> <size>\0<body>`. */
+function objectId(hash: 'sha1' | 'sha256', type: 'blob' | 'tree', body: Buffer): string {
+  return createHash(hash).update(`${type} ${body.length}\0`).update(body).digest('hex');
+}
+
+/** The id git gives a tree of these files (mode 100644): entries sorted by name, as `mktree` writes it. */
+function blobTreeId(hash: 'sha1' | 'sha256', files: { name: string; sha: string }[]): string {
+  const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  return objectId(hash, 'tree', Buffer.concat(sorted.flatMap((f) => [Buffer.from(`100644 ${f.name}\0`), Buffer.from(f.sha, 'hex')])));
+}
+
+const treeInput = (entries: string[]): string => entries.map((e) => `${e}\0`).join('');
+
+/**
+ * The record's two trees (`nodes/` and the top) in one `mktree --batch`: the top names the nodes
+ * tree by the id computed here, and git checks it (without `--missing`, an entry must exist: the nodes
+ * tree was written just before). Returns the top tree.
+ */
+async function writeTrees(git: GitRunner, repo: RepoInfo, hash: 'sha1' | 'sha256' | null, head: string, nodes: { name: string; sha: string }[]): Promise<string> {
+  const headEntry = `100644 blob ${head}\tsearch.json`;
+  const nodeEntries = nodes.map((n) => `100644 blob ${n.sha}\t${n.name}`);
+  if (nodes.length === 0) return (await git.out(repo.commonDir, ['mktree', '-z'], { input: treeInput([headEntry]) })).trim();
+  if (hash) {
+    const nodesTree = blobTreeId(hash, nodes);
+    const out = await git.out(repo.commonDir, ['mktree', '-z', '--batch'], { input: treeInput(nodeEntries) + '\0' + treeInput([headEntry, `040000 tree ${nodesTree}\tnodes`]) });
+    const [nodesWritten, top] = out.trim().split('\n');
+    if (nodesWritten === nodesTree && top) return top;
+  }
+  // An id this could not compute: the nodes tree first, then the top.
+  const nodesTree = (await git.out(repo.commonDir, ['mktree', '-z'], { input: treeInput(nodeEntries) })).trim();
+  return (await git.out(repo.commonDir, ['mktree', '-z'], { input: treeInput([headEntry, `040000 tree ${nodesTree}\tnodes`]) })).trim();
 }
 
 /**
  * Writes a new version of the record, only if its ref still points at `expected` (null = it must
  * not exist yet), and points each node's ref at the node's commit in the same transaction. Returns
  * the search as written.
+ *
+ * Four git processes when one file changed (it is one node's change, mostly): the changed blob, the
+ * two trees in one `mktree --batch`, the commit, the ref; a file whose text did not change keeps its
+ * blob (search.json included).
  */
 export async function writeSearch(git: GitRunner, repo: RepoInfo, record: SearchRecord, expected: { sha: string; blobs?: ReadonlyMap<string, StoredBlob> } | null): Promise<Search> {
   // A Search passed as the record: its ref, sha and blobs are not part of it.
   const { nodes, ref: _ref, sha: _sha, blobs: _blobs, ...head } = record as SearchRecord & Partial<Pick<Search, 'ref' | 'sha' | 'blobs'>>;
   const ref = searchRef(record.name);
-  // Each node's blob: the one read when its JSON did not change, else a new one.
+  // Each file's blob: the one read when its text did not change, else a new one.
   const previous = expected?.blobs ?? new Map<string, StoredBlob>();
   const blobs = new Map<string, StoredBlob>();
-  const [headBlob] = await Promise.all([
-    hashBlob(git, repo, JSON.stringify(head, null, 1) + '\n'),
-    ...nodes.map(async (n) => {
-      const file = `nodes/${n.id}.json`;
-      const text = JSON.stringify(n, null, 1) + '\n';
-      const known = previous.get(file);
-      blobs.set(file, known?.text === text ? known : { sha: await hashBlob(git, repo, text), text });
-    }),
+  const blobOf = async (file: string, text: string): Promise<string> => {
+    const known = previous.get(file);
+    const blob = known?.text === text ? known : { sha: await hashBlob(git, repo, text), text };
+    blobs.set(file, blob);
+    return blob.sha;
+  };
+  const [headBlob, ...nodeBlobs] = await Promise.all([
+    blobOf(HEAD_FILE, JSON.stringify(head, null, 1) + '\n'),
+    ...nodes.map((n) => blobOf(`nodes/${n.id}.json`, JSON.stringify(n, null, 1) + '\n')),
   ]);
-  const entries = [`100644 blob ${headBlob}\tsearch.json`];
-  if (nodes.length > 0) {
-    const nodesTree = await mktree(git, repo, nodes.map((n) => `100644 blob ${blobs.get(`nodes/${n.id}.json`)!.sha}\t${n.id}.json`));
-    entries.push(`040000 tree ${nodesTree}\tnodes`);
-  }
-  const [tree, env] = await Promise.all([mktree(git, repo, entries), writerIdentity(git, repo.commonDir)]);
+  const hash = hashOfIds(expected?.sha ?? record.baseSha);
+  const [tree, env] = await Promise.all([
+    writeTrees(git, repo, hash, headBlob!, nodes.map((n, i) => ({ name: `${n.id}.json`, sha: nodeBlobs[i]! }))),
+    writerIdentity(git, repo.commonDir),
+  ]);
   const sha = (await git.out(repo.commonDir, ['commit-tree', tree, ...(expected ? ['-p', expected.sha] : []), '-m', `axiom search ${record.name}`], { env })).trim();
   const lines = [expected ? `update ${ref} ${sha} ${expected.sha}` : `create ${ref} ${sha}`];
   for (const n of nodes) if (n.commit) lines.push(`update ${nodeRef(record.name, n.id)} ${n.commit}`);

@@ -3,18 +3,14 @@
  * server evaluates each member as soon as its agent exits, in the background, so a lead agent can
  * poll `rank`; `wait: true` returns only with the ranking.
  */
-import { AxiomError, type AxiomEngine, type Race, type RaceOptions } from '../../core';
+import type { AxiomEngine, Race, RaceOptions } from '../../core';
 import { terminalRequestLauncher } from '../../agents/raceLauncher';
 import { serverHeadlessLauncher } from './headlessAgents';
-import { claudePermissionMode } from './spawn';
 import type { RaceArgs } from '../exploreSchema';
 import type { ExploreMcpContext } from './exploreContext';
 
 export async function race(ctx: ExploreMcpContext, args: RaceArgs): Promise<Record<string, unknown>> {
   const engine = await ctx.engine();
-  if (args.command && args.agents && !/(^|,)\s*custom\b/.test(args.agents)) {
-    throw new AxiomError('InvalidArgument', '"command" is the custom agent\'s: include custom in "agents" (e.g. "custom:2,claude:1") or drop "agents".');
-  }
   const prompt = args.prompt ?? null;
   const launch = args.launch ?? (prompt !== null ? 'headless' : 'none');
   const options: RaceOptions = { task: args.task, prompt, launch };
@@ -27,13 +23,12 @@ export async function race(ctx: ExploreMcpContext, args: RaceArgs): Promise<Reco
   if (args.score !== undefined) options.score = args.score;
   if (args.timeoutSec !== undefined) options.timeoutSec = args.timeoutSec;
 
-  // Checked before anything is created: an unknown mode is refused, never replaced.
-  const permissionMode = launch === 'headless' ? await claudePermissionMode(ctx, engine, args.permissionMode) : undefined;
   const exits: Promise<unknown>[] = [];
   const pids = new Map<string, { pid: number; logFile: string }>();
+  // Made before anything is created: an unknown permission mode is refused, never replaced.
   const launcher =
     launch === 'headless'
-      ? serverHeadlessLauncher(ctx, engine, permissionMode, (h) => {
+      ? await serverHeadlessLauncher(ctx, engine, args.permissionMode, (h) => {
           exits.push(h.exited);
           pids.set(h.id, { pid: h.pid, logFile: h.logFile });
         })

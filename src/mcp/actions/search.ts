@@ -27,7 +27,6 @@ import {
 import type { SearchArgs } from '../searchSchema';
 import type { ExploreMcpContext, SearchDrive } from './exploreContext';
 import { serverHeadlessLauncher } from './headlessAgents';
-import { claudePermissionMode } from './spawn';
 
 const DEFAULT_WAIT_SEC = 3600;
 const POLL_MS = 500;
@@ -77,9 +76,8 @@ function call(op: string, name: string): string {
 
 /** The search's slots on this server's engine: its agents headless, through the launcher races use. */
 async function slotsOf(ctx: ExploreMcpContext, engine: AxiomEngine, permissionMode?: string): Promise<SearchEngine> {
-  // Checked before anything is created: an unknown mode is refused, never replaced.
-  const mode = await claudePermissionMode(ctx, engine, permissionMode);
-  return engineSearchSlots(engine, serverHeadlessLauncher(ctx, engine, mode));
+  // Made before anything is created: an unknown permission mode is refused, never replaced.
+  return engineSearchSlots(engine, await serverHeadlessLauncher(ctx, engine, permissionMode));
 }
 
 /** Drives the search in this server until it ends (or the server closes); problems go to the server's log. */

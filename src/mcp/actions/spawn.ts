@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { AxiomError, instanceEnv, logTail, type AxiomEngine, type SpawnedInstance } from '../../core';
-import { permissionModeFrom, presetFor, type AgentPreset, type HeadlessLaunch, type LaunchContext } from '../../agents/presets';
+import { claudePermissionMode } from './headlessAgents';
+import { presetFor, type AgentPreset, type HeadlessLaunch, type LaunchContext } from '../../agents/presets';
 import { fillCommand, launchHeadless, type HeadlessHandle } from '../../agents/headless';
 import { checkProgram, missingProgramMessage } from '../../agents/programs';
 import type { McpContext } from '../context';
@@ -110,16 +111,6 @@ async function requireHeadlessProgram(engine: AxiomEngine, preset: AgentPreset, 
       { program },
     );
   }
-}
-
-/**
- * The permission mode for Claude: the call's `permissionMode`, else the server's explicit option, else
- * git config axiom.claudePermissionMode, else acceptEdits. An unknown one is refused (InvalidArgument).
- */
-export async function claudePermissionMode(ctx: { readonly options: { claudePermissionMode?: string } }, engine: AxiomEngine, fromCall?: string): Promise<string> {
-  if (fromCall !== undefined) return permissionModeFrom(fromCall, 'permissionMode').mode;
-  if (ctx.options.claudePermissionMode !== undefined) return permissionModeFrom(ctx.options.claudePermissionMode, 'permission mode of this MCP server').mode;
-  return permissionModeFrom((await engine.settings()).claudePermissionMode, 'git config axiom.claudePermissionMode').mode;
 }
 
 /** Starts the agent in the fresh instance; if it cannot start, the instance is taken back (all or nothing). */
