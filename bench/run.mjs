@@ -149,6 +149,8 @@ const r100 = await snapshots(small, 'small', 100);
 row('refresh time after 1 change: N=100 vs N=1 (small)', r100 / r1, '×', `${r100.toFixed(1)} ms vs ${r1.toFixed(1)} ms, target ≤ 1.5×`);
 // One instance's operations at 1, 100 and 300 instances, next to raw git (bench/scale.mjs; BENCH_SCALE=0 skips, a few minutes).
 if (process.env.BENCH_SCALE !== '0') await (await import('./scale.mjs')).scaleBench({ src: small, row, freshClone, AxiomEngine });
+// Many at once: `axiom spawn --count 100` vs the same worktree adds 2 at a time (bench/spawnMany.mjs).
+if (process.env.BENCH_SCALE !== '0') await (await import('./spawnMany.mjs')).spawnManyBench({ src: small, row, freshClone });
 if (LARGE) {
   const large = generatedRepo('large-20k', 20000, 10000);
   await spawnVsRaw(large, 'large, 20,000 files', 3);
