@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { readyInstanceBench } from './ready.mjs';
+import { rawFloor } from './scale.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..');
@@ -83,18 +84,6 @@ function perItemRecipe(repo) {
     spawnSync('git', ['-C', p, 'rev-list', '--left-right', '--count', 'main...HEAD'], { encoding: 'utf8' });
     git(p, 'status', '--porcelain');
   }
-}
-
-/** The raw-git floor: one list, one for-each-ref, status per worktree in a pool of 2. */
-async function rawFloor(repo) {
-  const list = git(repo, 'worktree', 'list', '--porcelain', '-z');
-  git(repo, 'for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads');
-  const paths = list.split('\0').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9));
-  const { spawn } = await import('node:child_process');
-  const statusOf = (p) =>
-    new Promise((resolve) => spawn('git', ['--no-optional-locks', '-C', p, 'status', '--porcelain=v2', '-z', '--no-renames'], { stdio: 'ignore' }).on('close', resolve));
-  let i = 0;
-  await Promise.all([0, 1].map(async () => { while (i < paths.length) await statusOf(paths[i++]); }));
 }
 
 async function timeIt(fn, runs = 3) {

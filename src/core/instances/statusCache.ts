@@ -7,7 +7,7 @@
  * - an admin dir's record (`gitdir`, `HEAD`, `locked`, `axiom.json`): by the stats of the dir (git
  *   and Axiom replace `HEAD`, `index`, `axiom.json`, `axiom-agent.json`, `axiom-setup.json` by a
  *   rename, and create or delete `locked`, all of which change the dir) and of the files written in
- *   place (`gitdir`, `axiom.json` edited by hand, `axiom-status.jsonl` and `axiom-agent.log`, which grow);
+ *   place (`gitdir`, `axiom.json` edited by hand, `axiom-status.jsonl`, which grows);
  * - the agent's state and the setup record: the same stats, and only while no process is involved
  *   (a running agent or setup is looked at again every time: a process can end without a write);
  * - whether the worktree folder is still there (prunable): checked every time (deleting a folder by
@@ -26,7 +26,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readMetadataFileSync, type AdminEntry } from './metadata';
 import { readWorktreeRecord, type UnresolvedWorktreeRecord } from '../git/worktreeRecord';
-import { PROCESS_FILE, STATUS_FILE, AGENT_LOG_FILE, type AgentState } from '../processes/agentState';
+import { STATUS_FILE, type AgentState } from '../processes/agentState';
 import type { SetupStatus } from '../provision/setup';
 
 /** A change this close to the read may have been followed by another one in the same tick. */
@@ -134,8 +134,10 @@ function withFreshPrunable(files: AdminFiles): AdminFiles {
 export class AgentFactsCache {
   private readonly dirs = new Map<string, Stamped<{ agent: AgentState; setup: SetupStatus | null }>>();
 
+  // The admin dir covers `axiom-agent.json` and `axiom-setup.json` (replaced by a rename); the status
+  // file grows in place. The agent's log is read only for an agent that ended, after which it is final.
   private static files(adminDir: string): string[] {
-    return [adminDir, path.join(adminDir, STATUS_FILE), path.join(adminDir, AGENT_LOG_FILE), path.join(adminDir, PROCESS_FILE)];
+    return [adminDir, path.join(adminDir, STATUS_FILE)];
   }
 
   /** The facts last read, when no file changed since and they did not depend on a process. */
