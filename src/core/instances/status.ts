@@ -10,7 +10,7 @@ import type { GitRunner } from '../git/git';
 import type { RepoInfo } from '../git/repo';
 import { countStatus, parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type DirtyCounts, type StatusEntry, type WorktreeRecord } from '../git/parse';
 import { readProvisioned, withoutProvisioned } from '../provision/provisioned';
-import { recordedLanding, type AdminEntry, type InstanceMetadata } from './metadata';
+import { recordedLanding, type InstanceMetadata } from './metadata';
 import { AdminDirCache, AgentFactsCache, RACY_MS, RefsCache, type AdminFiles } from './statusCache';
 import { readAgentState, type AgentState } from '../processes/agentState';
 import { mapPool } from '../pool';
@@ -140,6 +140,8 @@ export class StatusCollector {
   private readonly adminCache: AdminDirCache;
   private readonly agentCache = new AgentFactsCache();
   private readonly refsCache: RefsCache<Map<string, RefInfo>>;
+  /** Each admin dir's stats as the running snapshot read them (statusCache.ts): the dirty state's fingerprint. */
+  private dirKeys = new Map<string, string>();
   /** The worktrees' paths in the order of the last snapshot (git's order), for a refresh built from the admin dirs. */
   private order: string[] = [];
 
@@ -163,7 +165,7 @@ export class StatusCollector {
     fromGit?.catch(() => undefined);
     const admin = this.adminCache.read();
     const adminEntries = admin.map((a) => a.entry);
-    const facts = await this.agentFacts(adminEntries);
+    const facts = await this.agentFacts(admin);
     let records: WorktreeRecord[];
     let refs: Map<string, RefInfo>;
     if (fromGit) {
@@ -180,9 +182,15 @@ export class StatusCollector {
     for (const e of adminEntries) if (e.worktreePath) metaByPath.set(e.worktreePath, e);
 
     const changedSet = changed === 'all' ? null : new Set(changed.map((p) => path.resolve(p)));
-    const worktrees = await mapPool(records, this.statusPool, (record) =>
-      this.statusOf(record, refs, metaByPath, facts.agents, facts.setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
-    );
+    this.dirKeys = new Map(admin.map((a) => [a.entry.adminDir, a.dirKey]));
+    let worktrees: WorktreeStatus[];
+    try {
+      worktrees = await mapPool(records, this.statusPool, (record) =>
+        this.statusOf(record, refs, metaByPath, facts.agents, facts.setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
+      );
+    } finally {
+      this.dirKeys = new Map();
+    }
     this.order = worktrees.map((w) => path.resolve(w.path));
     return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
   }
@@ -238,26 +246,32 @@ export class StatusCollector {
   }
 
   /** Each instance's agent state and setup record: reused where no file changed and no process is involved. */
-  private async agentFacts(entries: readonly AdminEntry[]): Promise<{ agents: Map<string, AgentState>; setups: Map<string, SetupStatus | null> }> {
+  private async agentFacts(admin: readonly AdminFiles[]): Promise<{ agents: Map<string, AgentState>; setups: Map<string, SetupStatus | null> }> {
     const agents = new Map<string, AgentState>();
     const setups = new Map<string, SetupStatus | null>();
-    await Promise.all(
-      entries.map(async (e) => {
-        const m = e.metadata;
-        if (!m) return;
-        const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
-        let got = this.agentCache.get(e.adminDir, pending);
-        if (!got) {
-          const remember = this.agentCache.begin(e.adminDir, pending);
-          const [agent, setup] = await Promise.all([readAgentState(e.adminDir, pending), readSetupRecord(e.adminDir)]);
-          got = { agent, setup: setupStatusOf(setup) };
-          remember(got);
-        }
+    const misses: Promise<void>[] = [];
+    for (const { entry: e, dirKey } of admin) {
+      const m = e.metadata;
+      if (!m) continue;
+      const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
+      const got = this.agentCache.get(e.adminDir, pending, dirKey);
+      if (got) {
         agents.set(e.adminDir, got.agent);
         setups.set(e.adminDir, got.setup);
-      }),
-    );
-    this.agentCache.retain(new Set(entries.map((e) => e.adminDir)));
+        continue;
+      }
+      const remember = this.agentCache.begin(e.adminDir, pending);
+      misses.push(
+        Promise.all([readAgentState(e.adminDir, pending), readSetupRecord(e.adminDir)]).then(([agent, setup]) => {
+          const facts = { agent, setup: setupStatusOf(setup) };
+          remember(facts);
+          agents.set(e.adminDir, agent);
+          setups.set(e.adminDir, facts.setup);
+        }),
+      );
+    }
+    await Promise.all(misses);
+    this.agentCache.retain(new Set(admin.map((a) => a.entry.adminDir)));
     return { agents, setups };
   }
 
@@ -377,9 +391,13 @@ export class StatusCollector {
     return status;
   }
 
-  /** HEAD sha + the index file's mtime/size: if neither moved and no file event came, status is reused. */
+  /** HEAD sha + the index file's (or its admin dir's) stats: if neither moved and no file event came, status is reused. */
   private fingerprint(record: WorktreeRecord, adminDir: string | null): string {
     if (!adminDir) return `${record.head}`;
+    // A linked worktree's admin dir changes whenever git replaces its index (a rename): its stats, read
+    // once by this snapshot, stand for the index's.
+    const dirKey = this.dirKeys.get(adminDir);
+    if (dirKey) return `${record.head}:${dirKey}`;
     const st = fs.statSync(path.join(adminDir, 'index'), { throwIfNoEntry: false });
     return st ? `${record.head}:${st.mtimeMs}:${st.size}` : `${record.head}:noindex`;
   }

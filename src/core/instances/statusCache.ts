@@ -62,6 +62,8 @@ function settled(newest: number, readAt: number): boolean {
 /** One admin dir as a snapshot reads it: its record for the worktree list and its metadata. */
 export interface AdminFiles {
   entry: AdminEntry;
+  /** The admin dir's own stats as read by this refresh: any file git or Axiom replaces by a rename changes it (the index too). */
+  dirKey: string;
   /** null when git would not list it (no `gitdir`). */
   record: UnresolvedWorktreeRecord | null;
 }
@@ -91,8 +93,9 @@ export class AdminDirCache {
       const files = [adminDir, path.join(adminDir, 'gitdir'), path.join(adminDir, 'axiom.json')];
       const cached = this.dirs.get(adminDir);
       const now = stamp(files);
+      const dirKey = now.key.slice(0, now.key.indexOf('|') + 1);
       if (cached && cached.settled && cached.key === now.key) {
-        out.push(withFreshPrunable(cached.value));
+        out.push({ ...withFreshPrunable(cached.value), dirKey });
         continue;
       }
       const readAt = Date.now();
@@ -100,7 +103,7 @@ export class AdminDirCache {
       const record = readWorktreeRecord(adminDir);
       const meta = readMetadataFileSync(adminDir);
       const gitdir = readGitdir(adminDir);
-      const value: AdminFiles = { entry: { adminDir, worktreePath: gitdir === null ? null : path.dirname(path.resolve(adminDir, gitdir)), ...meta }, record };
+      const value: AdminFiles = { entry: { adminDir, worktreePath: gitdir === null ? null : path.dirname(path.resolve(adminDir, gitdir)), ...meta }, record, dirKey };
       const after = stamp(files);
       this.dirs.set(adminDir, { key: after.key, settled: after.key === now.key && settled(after.newest, readAt), value });
       out.push(value);
@@ -140,11 +143,11 @@ export class AgentFactsCache {
     return [adminDir, path.join(adminDir, STATUS_FILE)];
   }
 
-  /** The facts last read, when no file changed since and they did not depend on a process. */
-  get(adminDir: string, pending: boolean): { agent: AgentState; setup: SetupStatus | null } | null {
+  /** The facts last read, when no file changed since and they did not depend on a process; `dirKey`: the admin dir's stats of this refresh. */
+  get(adminDir: string, pending: boolean, dirKey: string): { agent: AgentState; setup: SetupStatus | null } | null {
     const cached = this.dirs.get(adminDir);
     if (!cached || !cached.settled) return null;
-    return cached.key === `${pending}|${stamp(AgentFactsCache.files(adminDir)).key}` ? cached.value : null;
+    return cached.key === `${pending}|${dirKey}${stamp([path.join(adminDir, STATUS_FILE)]).key}` ? cached.value : null;
   }
 
   /** Stamps the files before a read; `remember` keeps what that read found. */
