@@ -1,8 +1,10 @@
 /**
  * The status snapshot: every worktree of the repository with its git facts and agent facts.
- * Cost grows with what changed (docs/ARCHITECTURE.md §6): one `worktree list`, one `for-each-ref`, file reads
- * for metadata, then per worktree only what moved — `status` when the caller says files changed or
- * HEAD/index moved, `rev-list --left-right` only when (branch sha, base sha) is new.
+ * Cost grows with what changed (docs/ARCHITECTURE.md §6): a full snapshot runs one `worktree list` and one
+ * `for-each-ref` and reads the admin dirs meanwhile; a refresh that names what changed builds the list from
+ * the admin dirs and reuses their files and the refs where their stats did not move (statusCache.ts); then per
+ * worktree only what moved — `status` when the caller says files changed or HEAD/index moved, `rev-list
+ * --left-right` only when (branch sha, base sha) is new.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
