@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { readyInstanceBench } from './ready.mjs';
+import { rawFloor } from './scale.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..');
@@ -85,18 +86,6 @@ function perItemRecipe(repo) {
   }
 }
 
-/** The raw-git floor: one list, one for-each-ref, status per worktree in a pool of 2. */
-async function rawFloor(repo) {
-  const list = git(repo, 'worktree', 'list', '--porcelain', '-z');
-  git(repo, 'for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads');
-  const paths = list.split('\0').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9));
-  const { spawn } = await import('node:child_process');
-  const statusOf = (p) =>
-    new Promise((resolve) => spawn('git', ['--no-optional-locks', '-C', p, 'status', '--porcelain=v2', '-z', '--no-renames'], { stdio: 'ignore' }).on('close', resolve));
-  let i = 0;
-  await Promise.all([0, 1].map(async () => { while (i < paths.length) await statusOf(paths[i++]); }));
-}
-
 async function timeIt(fn, runs = 3) {
   const xs = [];
   for (let i = 0; i < runs; i++) {
@@ -149,6 +138,8 @@ const r100 = await snapshots(small, 'small', 100);
 row('refresh time after 1 change: N=100 vs N=1 (small)', r100 / r1, '×', `${r100.toFixed(1)} ms vs ${r1.toFixed(1)} ms, target ≤ 1.5×`);
 // One instance's operations at 1, 100 and 300 instances, next to raw git (bench/scale.mjs; BENCH_SCALE=0 skips, a few minutes).
 if (process.env.BENCH_SCALE !== '0') await (await import('./scale.mjs')).scaleBench({ src: small, row, freshClone, AxiomEngine });
+// Many at once: `axiom spawn --count 100` vs the same worktree adds 2 at a time (bench/spawnMany.mjs).
+if (process.env.BENCH_SCALE !== '0') await (await import('./spawnMany.mjs')).spawnManyBench({ src: small, row, freshClone });
 if (LARGE) {
   const large = generatedRepo('large-20k', 20000, 10000);
   await spawnVsRaw(large, 'large, 20,000 files', 3);

@@ -15,6 +15,57 @@ const cli = path.join(root, 'dist', 'cli.js');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => performance.now();
 
+/** The raw-git floor of a full snapshot (`list`): one list, one for-each-ref, status per worktree in a pool of 2. */
+export async function rawFloor(repo) {
+  const list = git(repo, 'worktree', 'list', '--porcelain', '-z');
+  git(repo, 'for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads');
+  const paths = list.split('\0').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9));
+  const statusOf = (p) =>
+    new Promise((resolve) => spawn('git', ['--no-optional-locks', '-C', p, 'status', '--porcelain=v2', '-z', '--no-renames'], { stdio: 'ignore' }).on('close', resolve));
+  let i = 0;
+  await Promise.all([0, 1].map(async () => { while (i < paths.length) await statusOf(paths[i++]); }));
+}
+
+/**
+ * A refresh after one edit (an engine kept open, as the extension and the MCP server keep theirs)
+ * and `list` (a full snapshot on a newly opened engine, as `axiom list` takes it) at 1 and at n
+ * instances, next to raw git. With AXIOM_BENCH_BEFORE=<a built checkout of another commit>, that
+ * build's engine runs in the same alternation (before → after in one run).
+ */
+async function refreshAndList({ one, many, n, row, engines, engineRounds }) {
+  const edited = (c) => path.join(c.dir, 'axiom-st');
+  let k = 0;
+  const edit = (c) => fs.writeFileSync(path.join(edited(c), 'edited.txt'), `edit ${k++}\n`);
+  const warm = [];
+  for (const [label, E] of engines) {
+    const e1 = await E.open(one.repo);
+    const eN = await E.open(many.repo);
+    await e1.snapshot();
+    await eN.snapshot();
+    warm.push({ label, e1, eN });
+  }
+  // What was just made settles (statusCache.ts: changes younger than 1 s are read again), then one more warm-up.
+  await new Promise((r) => setTimeout(r, 1100));
+  for (const w of warm) { await w.e1.snapshot({ changed: [] }); await w.eN.snapshot({ changed: [] }); }
+  const refreshOf = (e, c) => ({ prepare: () => edit(c), run: () => e.snapshot({ changed: [edited(c)] }) });
+  const variants = warm.flatMap((w) => [refreshOf(w.e1, one), refreshOf(w.eN, many)]);
+  variants.push({ prepare: () => edit(many), run: () => gitAsync(edited(many), 'status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all') });
+  const times = await alternate(engineRounds, variants);
+  const raw = times.at(-1);
+  warm.forEach((w, i) => {
+    const [at1, atN] = [times[2 * i], times[2 * i + 1]];
+    row(`refresh after 1 edit (engine kept open${w.label}): ${n} vs 1 instance`, atN / at1, '×', `${atN.toFixed(1)} ms at ${n}, ${at1.toFixed(1)} ms at 1, one raw git status ${raw.toFixed(1)} ms; target ≤ 1.5×`);
+  });
+  const coldList = (E, c) => ({ prepare: () => E.open(c.repo), run: (_r, e) => e.snapshot() });
+  const listVariants = engines.map(([, E]) => coldList(E, many));
+  listVariants.push({ run: () => rawFloor(many.repo) });
+  const listTimes = await alternate(Math.max(3, Math.floor(engineRounds / 2)), listVariants);
+  const floor = listTimes.at(-1);
+  engines.forEach(([label], i) => {
+    row(`list (full snapshot, newly opened engine${label}) at ${n} vs the tight floor`, listTimes[i] / floor, '×', `${listTimes[i].toFixed(0)} ms vs ${floor.toFixed(0)} ms (worktree list + for-each-ref + status per worktree, 2 at a time); target ≤ 1.3×`);
+  });
+}
+
 /** `variants` run in turn, `rounds` times (A B C A B C …); the median of each, in ms. */
 async function alternate(rounds, variants) {
   const times = variants.map(() => []);
@@ -30,6 +81,8 @@ async function alternate(rounds, variants) {
 }
 
 export async function scaleBench({ src, row, freshClone, AxiomEngine, sizes = [100, 300], rounds = 5, engineRounds = 9 }) {
+  const before = process.env.AXIOM_BENCH_BEFORE;
+  const engines = [['', AxiomEngine], ...(before ? [[', before', require(path.join(before, 'out/src/core/index.js')).AxiomEngine]] : [])];
   const one = freshClone(src, 'scale-1');
   const many = freshClone(src, 'scale-n');
   // One instance with a commit in each (merge preview, evaluation), one clean one for status.
@@ -52,6 +105,8 @@ export async function scaleBench({ src, row, freshClone, AxiomEngine, sizes = [1
     await grow(many.repo, count - 2, n - 2);
     count = n;
     console.log(`  (${n} instances made in ${((now() - t) / 1000).toFixed(1)} s)`);
+    await refreshAndList({ one, many, n, row, engines, engineRounds });
+    if (process.env.BENCH_SCALE_ROWS === 'refresh') continue;
     const rawStatus = (c, id) => async () => {
       await gitAsync(wtOf(c, id), 'status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all');
       await gitAsync(c.repo, 'rev-list', '--left-right', '--count', `main...${branchOf(c.repo, id)}`);

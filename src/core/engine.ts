@@ -6,7 +6,7 @@ import { AxiomError, isAxiomError } from './errors';
 import { GitRunner, type GitRunnerOptions } from './git/git';
 import { discoverRepo, type RepoInfo } from './git/repo';
 import { readSettings, type AxiomSettings } from './provision/config';
-import { resolveBase, spawnInstance, type SpawnedInstance, type SpawnOptions } from './instances/spawn';
+import { resolveBase, spawnInstance, spawnMany, type SpawnedInstance, type SpawnManyOptions, type SpawnOptions } from './instances/spawn';
 import { StatusCollector, type Snapshot, type SnapshotOptions, type WorktreeStatus } from './instances/status';
 import { locateInstance, readWhilePresent, type LocatedInstance } from './instances/locate';
 import { diffInstance, fileAtCommit, patchOf, type InstanceDiff } from './git/diff';
@@ -57,6 +57,14 @@ export class AxiomEngine {
 
   async spawn(id: string, options: SpawnOptions = {}): Promise<SpawnedInstance> {
     return spawnInstance(this.git, this.repo, () => this.settings(), id, options);
+  }
+
+  /**
+   * Several instances in one call: `<prefix>-1` … `<prefix>-<count>`, decided and registered under one
+   * hold of the lock, checked out two at a time (spawn.ts `spawnMany`); bad input creates nothing.
+   */
+  spawnMany(prefix: string, count: number, options: SpawnManyOptions = {}): Promise<SpawnedInstance[]> {
+    return spawnMany(this.git, this.repo, () => this.settings(), prefix, count, options);
   }
 
   snapshot(options?: SnapshotOptions): Promise<Snapshot> {

@@ -58,6 +58,16 @@ export interface AxiomErrorDetails {
   exitCode?: number;
   /** Ignored files a cleanup would delete (never salvaged: they may hold secrets). */
   ignored?: { count: number; bytes: number; sample: string[] };
+  /** Instances concerned (ids that already exist, for a spawn of several). */
+  ids?: string[];
+  /** Several at once: the folders concerned, the instances finished before a failure, the one that failed. */
+  paths?: string[];
+  spawned?: string[];
+  failed?: string;
+  /** The instance limit, how many are live, how many were asked for. */
+  limit?: number;
+  live?: number;
+  requested?: number;
   /** What to do next, in the engine's terms: each front end words it (CLI flags, MCP arguments, VS Code commands). */
   hint?: Hint;
 }

@@ -6,7 +6,7 @@ export * from './git/git';
 export type { RepoInfo } from './git/repo';
 export type { AxiomSettings } from './provision/config';
 export { DEFAULT_SETTINGS } from './provision/config';
-export type { SpawnOptions, SpawnedInstance } from './instances/spawn';
+export type { SpawnManyOptions, SpawnOptions, SpawnedInstance } from './instances/spawn';
 export type { Snapshot, SnapshotOptions, WorktreeStatus, WorktreeKind, LastCommit } from './instances/status';
 export type { InstanceDiff } from './git/diff';
 export { MERGE_STRATEGIES } from './merge/merge';

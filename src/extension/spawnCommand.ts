@@ -3,7 +3,7 @@
  * Spawn Several Instances…: the same with an id prefix and a count (`<prefix>-1` … `<prefix>-<n>`).
  */
 import * as vscode from 'vscode';
-import { AxiomError, describeInvalidId, isAxiomError, plural, type ProvisionEvent, type SetupRecord, type SpawnedInstance, splitTemplate } from '../core';
+import { AxiomError, describeInvalidId, describeSeveralPrefix, plural, severalIds, type ProvisionEvent, type SetupRecord, type SpawnedInstance, splitTemplate } from '../core';
 import { AGENT_NAMES, PRESETS, presetFor } from '../agents/presets';
 import { missingProgram } from './terminals';
 import { Cancelled, type Invocation } from './invocation';
@@ -30,7 +30,7 @@ export async function spawnCommand(s: Services, inv: Invocation): Promise<SpawnC
     if (inv.headless) throw new AxiomError('InvalidId', 'An instance id is required: pass { id }.');
     throw new Cancelled();
   }
-  const [first] = await spawnIds(s, inv, model, [id], false);
+  const [first] = await spawnIds(s, inv, model, { id });
   return first!;
 }
 
@@ -41,7 +41,7 @@ export async function spawnManyCommand(s: Services, inv: Invocation): Promise<Sp
     title: 'Spawn Several Instances (1/5)',
     prompt: 'Id prefix: the instances are named <prefix>-1, <prefix>-2, …',
     placeHolder: 'e.g. try',
-    validateInput: (v) => describeInvalidId(v) ?? describeInvalidId(`${v}-99`),
+    validateInput: (v) => describeSeveralPrefix(v, 99),
   });
   if (prefix === undefined) {
     if (inv.headless) throw new AxiomError('InvalidId', 'An id prefix is required: pass { id, count }.');
@@ -62,10 +62,10 @@ export async function spawnManyCommand(s: Services, inv: Invocation): Promise<Sp
   const problem = countProblem(countText, room);
   if (problem) throw new AxiomError(/^\d+$/.test(countText.trim()) && Number(countText) > room.free ? 'LimitReached' : 'InvalidArgument', problem);
   const count = Number(countText.trim());
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
-  const taken = ids.filter((i) => model.find(i));
+  // The engine's naming rule; the engine checks again under its lock (this only says it before the next questions).
+  const taken = severalIds(prefix, count).filter((i) => model.find(i));
   if (taken.length) throw new AxiomError('AlreadyExists', `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}: pick another prefix.`);
-  return spawnIds(s, inv, model, ids, true);
+  return spawnIds(s, inv, model, { prefix, count });
 }
 
 export interface Room {
@@ -90,14 +90,17 @@ export function countProblem(text: string, room: Room): string | null {
   return null;
 }
 
-/** Asks base, agent and prompt once, then spawns each id in turn (each spawn is all or nothing). */
+/**
+ * Asks base, agent and prompt once, then spawns: one instance, or several in one engine call
+ * (`spawnMany`: the limit and the ids decided once for all, checkouts two at a time).
+ */
 async function spawnIds(
   s: Services,
   inv: Invocation,
   model: RepositoryModel,
-  ids: string[],
-  many: boolean,
+  what: { id: string } | { prefix: string; count: number },
 ): Promise<SpawnCommandResult[]> {
+  const many = 'prefix' in what;
   const scope = vscode.Uri.file(model.root);
   const settings = readSettings(scope);
   const fromSettings = spawnOptionsFromSettings(scope);
@@ -126,48 +129,41 @@ async function spawnIds(
   const includePatterns = worktreeIncludeFiles(scope);
   const results: SpawnCommandResult[] = [];
   const setups: Promise<void>[] = [];
-  await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: many ? `Spawning ${plural(ids.length, 'instance')} from ${base}` : `Spawning ${ids[0]} from ${base}…` },
-    async (progress) => {
-      for (const id of ids) {
-        if (many) progress.report({ message: `${results.length + 1}/${ids.length}: ${id}`, increment: 100 / ids.length });
-        let spawned: SpawnedInstance;
-        try {
-          spawned = await model.operation(() =>
-            model.engine.spawn(id, {
-              ...fromSettings,
-              base,
-              agent,
-              prompt: prompt || null,
-              launch: openTerminal ? 'terminal' : 'none',
-              // Setup runs in the instance's terminal, visibly, before the agent (or here when there is no terminal).
-              setup: openTerminal ? 'defer' : 'run',
-              ...(includePatterns.length ? { includePatterns } : {}),
-              onProgress: (e) => progress.report({ message: `${id}: ${describeStep(e)}` }),
+  const options = {
+    ...fromSettings,
+    base,
+    agent,
+    prompt: prompt || null,
+    launch: openTerminal ? ('terminal' as const) : ('none' as const),
+    // Setup runs in the instance's terminal, visibly, before the agent (or here when there is no terminal).
+    setup: openTerminal ? ('defer' as const) : ('run' as const),
+    ...(includePatterns.length ? { includePatterns } : {}),
+  };
+  const label = 'prefix' in what ? `${plural(what.count, 'instance')} ${what.prefix}-1 … ${what.prefix}-${what.count}` : what.id;
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Spawning ${label} from ${base}…` }, async (progress) => {
+    const spawned =
+      'prefix' in what
+        ? await model.operation(() =>
+            model.engine.spawnMany(what.prefix, what.count, {
+              ...options,
+              onSpawned: (inst, done, total) => progress.report({ message: `${done}/${total}: ${inst.id}`, increment: 100 / total }),
             }),
-          );
-        } catch (e) {
-          // The ones already spawned stay (each is complete); say where it stopped and why.
-          if (!many || !isAxiomError(e)) throw e;
-          throw new AxiomError(e.code, `Spawned ${results.length} of ${ids.length}; ${id} was refused: ${e.message}`, e.details);
-        }
-        s.log.info(`Spawned ${spawned.id} at ${spawned.path} on ${spawned.branch}.`);
-        const opened = openTerminal ? await s.terminals.open(model, spawned.id, { preserveFocus: many }) : null;
-        const result: SpawnCommandResult = { ...spawned, terminal: opened?.name ?? null };
-        results.push(result);
-        if (spawned.setup?.state === 'pending' && opened) {
-          // The notification follows the setup in the terminal; the agent starts there when it succeeds.
-          const adminDir = spawned.adminDir;
-          setups.push(
-            waitForSetup(adminDir, (m) => progress.report({ message: `${spawned.id}: ${m}` }), opened.terminal).then((rec) => setupDone(result, rec)),
-          );
-        } else {
-          setupDone(result, spawned.setup);
-        }
+          )
+        : [await model.operation(() => model.engine.spawn(what.id, { ...options, onProgress: (e) => progress.report({ message: `${what.id}: ${describeStep(e)}` }) }))];
+    for (const inst of spawned) {
+      s.log.info(`Spawned ${inst.id} at ${inst.path} on ${inst.branch}.`);
+      const opened = openTerminal ? await s.terminals.open(model, inst.id, { preserveFocus: many }) : null;
+      const result: SpawnCommandResult = { ...inst, terminal: opened?.name ?? null };
+      results.push(result);
+      if (inst.setup?.state === 'pending' && opened) {
+        // The notification follows the setup in the terminal; the agent starts there when it succeeds.
+        setups.push(waitForSetup(inst.adminDir, (m) => progress.report({ message: `${inst.id}: ${m}` }), opened.terminal).then((rec) => setupDone(result, rec)));
+      } else {
+        setupDone(result, inst.setup);
       }
-      await Promise.all(setups);
-    },
-  );
+    }
+    await Promise.all(setups);
+  });
   return results;
 }
 

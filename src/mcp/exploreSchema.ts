@@ -82,7 +82,8 @@ export const EXPLORE_ACTION_HELP =
 /** What the exploration fields mean, for the flat JSON Schema (its types and limits come from the zod schemas above). */
 export const EXPLORE_DESCRIPTIONS = {
   task: 'race, evaluate, rank, land, history: the race\'s task name; its members are <task>-1 … <task>-N (lowercase letters, digits, ".", "_", "-").',
-  count: 'race: how many members (default: the total of "agents", else 3).',
+  count:
+    'race: how many members (default: the total of "agents", else 3). spawn: make this many instances at once, named <instanceId>-1 … <instanceId>-<count> (instanceId is then their prefix); all are refused, and none made, when the limit or an existing id stops one.',
   agents: 'race, search start: the agent mix, e.g. "claude:2,codex:1", or "claude,codex" spread over count (default claude; "custom" with "command"). A search chooses among the mix\'s agents by a bandit over the recorded attempts.',
   from: 'race: start every member from this instance\'s branch (expand a node); they merge back into it.',
   evaluate:

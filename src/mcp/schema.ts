@@ -6,7 +6,7 @@
  * InvalidArgument tool error naming the field and what is allowed.
  */
 import { z } from 'zod';
-import { AxiomError, MERGE_STRATEGIES } from '../core';
+import { AxiomError, MAX_SPAWN_COUNT, MERGE_STRATEGIES } from '../core';
 import { AGENT_NAMES, CLAUDE_PERMISSION_MODES } from '../agents/presets';
 import * as explore from './exploreSchema';
 import * as searchSchema from './searchSchema';
@@ -34,6 +34,7 @@ const spawn = z.strictObject({
   launch: z.enum(LAUNCH_MODES).optional(),
   command: z.array(text(10_000)).min(1, 'command needs at least the program').max(200).optional(),
   permissionMode: z.enum(CLAUDE_PERMISSION_MODES).optional(),
+  count: z.number().int().min(1).max(MAX_SPAWN_COUNT).optional(),
 });
 const status = z.strictObject({ action: z.literal('status'), instanceId });
 const list = z.strictObject({ action: z.literal('list') });

@@ -84,8 +84,9 @@ test('refresh of one changed worktree among many costs a fixed number of git pro
   const before = runner.processCount;
   const snap = await engine.snapshot({ changed: [spawned[3]!.path] });
   const used = runner.processCount - before;
-  // worktree list + for-each-ref + one status; nothing for the 12 unchanged worktrees.
-  assert.equal(used, 3, `expected 3 git processes, used ${used}`);
+  // One status; no worktree list (the admin dirs' files say it); for-each-ref only while a ref changed
+  // less than a second ago (racy: statusCache.ts); nothing for the 12 unchanged worktrees.
+  assert.ok(used >= 1 && used <= 2, `expected 1–2 git processes, used ${used}`);
   assert.equal(snap.worktrees.find((w) => w.id === 'w3')!.dirty!.untracked, 1);
   // A commit (HEAD moves) in another worktree is picked up even without a file hint.
   commitIn(spawned[5]!.path, 'c', { 'c.txt': 'c\n' });

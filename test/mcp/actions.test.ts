@@ -336,3 +336,18 @@ test('`axiom mcp` (the CLI) serves the same tool, and exits when the client goes
     }
   }, 5000);
 });
+
+test('spawn with count makes <instanceId>-1 … -N in one engine call; a taken id in the range refuses and makes none', async () => {
+  const made = await mcp.call({ action: 'spawn', instanceId: 'many', count: 2, launch: 'none' });
+  assert.equal(made.isError, false, made.text);
+  assert.deepEqual(made.doc.instances.map((i: { instanceId: string; agentPhase: string }) => [i.instanceId, i.agentPhase]), [['many-1', 'unknown'], ['many-2', 'unknown']]);
+  const before = git(repo.dir, 'worktree', 'list');
+  const taken = await mcp.call({ action: 'spawn', instanceId: 'many', count: 3, launch: 'none' });
+  assert.equal(taken.isError, true);
+  assert.match(taken.text, /AlreadyExists/);
+  assert.equal(git(repo.dir, 'worktree', 'list'), before);
+  const bad = await mcp.call({ action: 'spawn', instanceId: 'many', count: 0 });
+  assert.equal(bad.isError, true);
+  assert.match(bad.text, /count/);
+  for (const id of ['many-1', 'many-2']) assert.equal((await mcp.call({ action: 'cleanup', instanceId: id })).isError, false);
+});

@@ -67,6 +67,11 @@ export function readWorktreeRecord(adminDir: string): UnresolvedWorktreeRecord |
   return record;
 }
 
+/** The main worktree's HEAD file (`<common dir>/HEAD`), trimmed; '' when unreadable. */
+export function readHeadFile(commonDir: string): string {
+  return readOrNull(path.join(commonDir, 'HEAD'))?.trim() ?? '';
+}
+
 /** What `worktree list` says of a worktree that does not need its HEAD resolved to a commit. */
 export type WorktreeCheckout = Pick<WorktreeRecord, 'path' | 'branchRef' | 'bare' | 'prunable'> & {
   /** Where git keeps this worktree's HEAD and operation state (its admin dir; the common dir for the main one), when known. */

@@ -31,6 +31,29 @@ export function validateId(id: unknown): string {
   return id;
 }
 
+/** The most instances one Spawn Several / `spawn --count` creates (the limit usually says less). */
+export const MAX_SPAWN_COUNT = 500;
+
+/**
+ * The ids of several instances spawned at once — Spawn Several, `axiom spawn --count N <prefix>`, MCP
+ * `spawn` with `count` — `<prefix>-1` … `<prefix>-<count>`: the one naming rule, checked whole before
+ * anything touches disk (InvalidId for the prefix, InvalidArgument for the count).
+ */
+export function severalIds(prefix: unknown, count: unknown): string[] {
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_SPAWN_COUNT) {
+    throw new AxiomError('InvalidArgument', `The count must be a whole number from 1 to ${MAX_SPAWN_COUNT} (got ${JSON.stringify(count)}).`);
+  }
+  const problem = describeSeveralPrefix(prefix, count);
+  if (problem) throw new AxiomError('InvalidId', `Invalid id prefix ${JSON.stringify(String(prefix).slice(0, 60))}: ${problem}`);
+  return Array.from({ length: count }, (_, i) => `${prefix as string}-${i + 1}`);
+}
+
+/** What is wrong with a prefix for `count` instances (as-you-type in the UI), or null. */
+export function describeSeveralPrefix(prefix: unknown, count: number): string | null {
+  if (typeof prefix !== 'string') return 'An id prefix must be a string.';
+  return describeInvalidId(prefix) ?? describeInvalidId(`${prefix}-${count}`);
+}
+
 export function branchFor(id: string, now: Date): string {
   return `${BRANCH_PREFIX}${id}/${now.getTime()}`;
 }

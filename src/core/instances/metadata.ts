@@ -3,6 +3,7 @@
  * (`<common-dir>/worktrees/<name>/axiom.json`). Git deletes that dir with the worktree, so the
  * metadata can never outlive it.
  */
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { reportDamage } from './damage';
@@ -164,6 +165,21 @@ export async function readMetadataFile(adminDir: string): Promise<{ metadata: In
   } catch {
     return { metadata: null, problem: null };
   }
+  return parseMetadataText(adminDir, text);
+}
+
+/** {@link readMetadataFile}, synchronously: for the status snapshot's pass over many admin dirs (status.ts). */
+export function readMetadataFileSync(adminDir: string): { metadata: InstanceMetadata | null; problem: string | null } {
+  let text: string;
+  try {
+    text = fsSync.readFileSync(path.join(adminDir, METADATA_FILE), 'utf8');
+  } catch {
+    return { metadata: null, problem: null };
+  }
+  return parseMetadataText(adminDir, text);
+}
+
+function parseMetadataText(adminDir: string, text: string): { metadata: InstanceMetadata | null; problem: string | null } {
   try {
     const m = JSON.parse(text) as Partial<InstanceMetadata> | null;
     const strings = m && (['id', 'branch', 'base', 'baseSha', 'createdAt'] as const).every((k) => typeof m[k] === 'string');

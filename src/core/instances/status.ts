@@ -1,22 +1,25 @@
 /**
  * The status snapshot: every worktree of the repository with its git facts and agent facts.
- * Cost grows with what changed (docs/ARCHITECTURE.md §6): one `worktree list`, one `for-each-ref`, file reads
- * for metadata, then per worktree only what moved — `status` when the caller says files changed or
- * HEAD/index moved, `rev-list --left-right` only when (branch sha, base sha) is new.
+ * Cost grows with what changed (docs/ARCHITECTURE.md §6): a full snapshot runs one `worktree list` and one
+ * `for-each-ref` and reads the admin dirs meanwhile; a refresh that names what changed builds the list from
+ * the admin dirs and reuses their files and the refs where their stats did not move (statusCache.ts); then per
+ * worktree only what moved — `status` when the caller says files changed or HEAD/index moved, `rev-list
+ * --left-right` only when (branch sha, base sha) is new.
  */
-import * as fs from 'node:fs/promises';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GitRunner } from '../git/git';
 import type { RepoInfo } from '../git/repo';
 import { countStatus, parseLeftRight, parseMergeTree, parseStatusV2, parseWorktreeList, type DirtyCounts, type StatusEntry, type WorktreeRecord } from '../git/parse';
 import { readProvisioned, withoutProvisioned } from '../provision/provisioned';
-import { readAdminEntries, recordedLanding, type InstanceMetadata } from './metadata';
+import { recordedLanding, type InstanceMetadata } from './metadata';
+import { AdminDirCache, AgentFactsCache, RACY_MS, RefsCache, type AdminFiles } from './statusCache';
 import { readAgentState, type AgentState } from '../processes/agentState';
 import { mapPool } from '../pool';
 import { isAncestor } from '../git/commits';
 import { readSetupRecord, setupStatusOf, type SetupStatus } from '../provision/setup';
 import type { ProvisionedEntry } from './metadata';
-import { readWorktreeRecord } from '../git/worktreeRecord';
+import { readHeadFile, readWorktreeRecord, type UnresolvedWorktreeRecord } from '../git/worktreeRecord';
 
 export type WorktreeKind = 'main' | 'instance' | 'foreign';
 
@@ -136,44 +139,142 @@ export class StatusCollector {
   private readonly aheadBehindCache = new Map<string, { ahead: number; behind: number }>();
   private readonly mergeCache = new Map<string, { conflicts: string[]; tree: string }>();
   private readonly ancestorCache = new Map<string, boolean>();
+  private readonly adminCache: AdminDirCache;
+  private readonly agentCache = new AgentFactsCache();
+  private readonly refsCache: RefsCache<Map<string, RefInfo>>;
+  /** Each admin dir's stats as the running snapshot read them (statusCache.ts): the dirty state's fingerprint. */
+  private dirKeys = new Map<string, string>();
+  /** The worktrees' paths in the order of the last snapshot (git's order), for a refresh built from the admin dirs. */
+  private order: string[] = [];
 
   constructor(
     private readonly git: GitRunner,
     private readonly repo: RepoInfo,
     private readonly statusPool = 2,
-  ) {}
+  ) {
+    this.adminCache = new AdminDirCache(repo.commonDir);
+    this.refsCache = new RefsCache(repo.commonDir);
+  }
 
   async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
-    // Agent facts are read before git facts, so an agent that exits mid-snapshot is never shown
-    // "exited" beside the HEAD from before its last commit.
-    const adminEntries = await readAdminEntries(this.repo.commonDir);
-    const agentStates = new Map<string, AgentState>();
-    const setups = new Map<string, SetupStatus | null>();
-    await Promise.all(
-      adminEntries.map(async (e) => {
-        const m = e.metadata;
-        if (!m) return;
-        const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
-        const [agent, setup] = await Promise.all([readAgentState(e.adminDir, pending), readSetupRecord(e.adminDir)]);
-        agentStates.set(e.adminDir, agent);
-        setups.set(e.adminDir, setupStatusOf(setup));
-      }),
-    );
-    const [listOut, refsOut] = await Promise.all([
-      this.git.out(this.repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }),
-      this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, 'refs/heads'], { readOnly: true }),
-    ]);
-    const records = parseWorktreeList(listOut);
-    const refs = parseRefs(refsOut);
+    const changed = options.changed ?? 'all';
+    const full = changed === 'all';
+    // A full snapshot asks git for the worktree list and the refs first and reads the admin dirs
+    // while those run; a refresh (named worktrees) builds the list from the admin dirs' files and
+    // reuses the refs when no ref moved (statusCache.ts).
+    const gitStarted = Date.now();
+    const fromGit = full ? this.listAndRefs() : null;
+    fromGit?.catch(() => undefined);
+    const admin = this.adminCache.read();
+    const adminEntries = admin.map((a) => a.entry);
+    const facts = await this.agentFacts(admin);
+    let records: WorktreeRecord[];
+    let refs: Map<string, RefInfo>;
+    if (fromGit) {
+      ({ records, refs } = await fromGit);
+      // Agent facts are meant to be read before git facts, so an agent that exits mid-snapshot is
+      // never shown "exited" beside the HEAD from before its last commit: when one reported anything
+      // since git began, git is asked again (now after the agent facts).
+      if ([...facts.agents.values()].some((a) => a.lastActivity !== null && Date.parse(a.lastActivity) >= gitStarted - RACY_MS)) ({ records, refs } = await this.listAndRefs());
+    } else {
+      refs = await this.refsNow();
+      records = this.recordsFrom(admin, refs);
+    }
     const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null; problem: string | null }>();
     for (const e of adminEntries) if (e.worktreePath) metaByPath.set(e.worktreePath, e);
 
-    const changed = options.changed ?? 'all';
     const changedSet = changed === 'all' ? null : new Set(changed.map((p) => path.resolve(p)));
-    const worktrees = await mapPool(records, this.statusPool, (record) =>
-      this.statusOf(record, refs, metaByPath, agentStates, setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
-    );
+    this.dirKeys = new Map(admin.map((a) => [a.entry.adminDir, a.dirKey]));
+    let worktrees: WorktreeStatus[];
+    try {
+      worktrees = await mapPool(records, this.statusPool, (record) =>
+        this.statusOf(record, refs, metaByPath, facts.agents, facts.setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
+      );
+    } finally {
+      this.dirKeys = new Map();
+    }
+    this.order = worktrees.map((w) => path.resolve(w.path));
     return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
+  }
+
+  /** `git worktree list` and `for-each-ref` of the branches, together (the refs are remembered for the next refresh). */
+  private async listAndRefs(): Promise<{ records: WorktreeRecord[]; refs: Map<string, RefInfo> }> {
+    const [listOut, refs] = await Promise.all([this.git.out(this.repo.commonDir, ['worktree', 'list', '--porcelain', '-z'], { readOnly: true }), this.readRefs()]);
+    return { records: parseWorktreeList(listOut), refs };
+  }
+
+  private async readRefs(): Promise<Map<string, RefInfo>> {
+    const remember = this.refsCache.begin();
+    const refs = parseRefs(await this.git.out(this.repo.commonDir, ['for-each-ref', `--format=${REF_FORMAT}`, 'refs/heads'], { readOnly: true }));
+    remember(refs.keys(), refs);
+    return refs;
+  }
+
+  /** The refs of the last read when none moved since (no git process), else read now. */
+  private refsNow(): Promise<Map<string, RefInfo>> {
+    const cached = this.refsCache.get();
+    return cached ? Promise.resolve(cached) : this.readRefs();
+  }
+
+  /**
+   * The worktree list as `git worktree list` gives it, from the admin dirs' files (worktreeRecord.ts,
+   * tested against git's own list) and the refs; in the order of the last snapshot, new ones last.
+   * A bare repository, or a main worktree elsewhere, asks git.
+   */
+  private recordsFrom(admin: readonly AdminFiles[], refs: Map<string, RefInfo>): WorktreeRecord[] {
+    const main = this.repo.mainWorktree;
+    const resolve = (r: UnresolvedWorktreeRecord): WorktreeRecord => {
+      const { symref, ...rest } = r;
+      return symref ? { ...rest, head: refs.get(symref)?.sha ?? null } : rest;
+    };
+    const linked = admin.flatMap((a) => (a.record ? [resolve(a.record)] : []));
+    if (!main) return linked;
+    const headText = readHeadFile(this.repo.commonDir);
+    const symref = headText.startsWith('ref:') ? headText.slice(4).trim() : null;
+    const mainRecord = resolve({
+      path: main,
+      head: symref === null && headText && !/^0+$/.test(headText) ? headText : null,
+      branchRef: symref,
+      symref,
+      bare: false,
+      detached: symref === null && headText !== '',
+      locked: false,
+      prunable: false,
+    });
+    const at = new Map(this.order.map((p, i) => [p, i]));
+    const rank = (r: WorktreeRecord): number => at.get(path.resolve(r.path)) ?? Number.MAX_SAFE_INTEGER;
+    const sorted = linked.sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return [mainRecord, ...sorted];
+  }
+
+  /** Each instance's agent state and setup record: reused where no file changed and no process is involved. */
+  private async agentFacts(admin: readonly AdminFiles[]): Promise<{ agents: Map<string, AgentState>; setups: Map<string, SetupStatus | null> }> {
+    const agents = new Map<string, AgentState>();
+    const setups = new Map<string, SetupStatus | null>();
+    const misses: Promise<void>[] = [];
+    for (const { entry: e, dirKey } of admin) {
+      const m = e.metadata;
+      if (!m) continue;
+      const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
+      const got = this.agentCache.get(e.adminDir, pending, dirKey);
+      if (got) {
+        agents.set(e.adminDir, got.agent);
+        setups.set(e.adminDir, got.setup);
+        continue;
+      }
+      const remember = this.agentCache.begin(e.adminDir, pending);
+      misses.push(
+        Promise.all([readAgentState(e.adminDir, pending), readSetupRecord(e.adminDir)]).then(([agent, setup]) => {
+          const facts = { agent, setup: setupStatusOf(setup) };
+          remember(facts);
+          agents.set(e.adminDir, agent);
+          setups.set(e.adminDir, facts.setup);
+        }),
+      );
+    }
+    await Promise.all(misses);
+    this.agentCache.retain(new Set(admin.map((a) => a.entry.adminDir)));
+    return { agents, setups };
   }
 
   /**
@@ -292,20 +393,20 @@ export class StatusCollector {
     return status;
   }
 
-  /** HEAD sha + the index file's mtime/size: if neither moved and no file event came, status is reused. */
-  private async fingerprint(record: WorktreeRecord, adminDir: string | null): Promise<string> {
+  /** HEAD sha + the index file's (or its admin dir's) stats: if neither moved and no file event came, status is reused. */
+  private fingerprint(record: WorktreeRecord, adminDir: string | null): string {
     if (!adminDir) return `${record.head}`;
-    try {
-      const st = await fs.stat(path.join(adminDir, 'index'));
-      return `${record.head}:${st.mtimeMs}:${st.size}`;
-    } catch {
-      return `${record.head}:noindex`;
-    }
+    // A linked worktree's admin dir changes whenever git replaces its index (a rename): its stats, read
+    // once by this snapshot, stand for the index's.
+    const dirKey = this.dirKeys.get(adminDir);
+    if (dirKey) return `${record.head}:${dirKey}`;
+    const st = fs.statSync(path.join(adminDir, 'index'), { throwIfNoEntry: false });
+    return st ? `${record.head}:${st.mtimeMs}:${st.size}` : `${record.head}:noindex`;
   }
 
   private async dirtyOf(record: WorktreeRecord, adminDir: string | null, filesChanged: boolean): Promise<DirtyCacheEntry | null> {
     const key = path.resolve(record.path);
-    const fingerprint = await this.fingerprint(record, adminDir);
+    const fingerprint = this.fingerprint(record, adminDir);
     const cached = this.dirtyCache.get(key);
     if (!filesChanged && cached && cached.fingerprint === fingerprint) return cached;
     try {

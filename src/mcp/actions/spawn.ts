@@ -36,14 +36,38 @@ export async function spawn(ctx: McpContext, args: SpawnArgs): Promise<Record<st
   // Checked before anything is created: an unknown mode is refused, never replaced.
   const permissionMode = launch === 'headless' && preset.name === 'claude' ? await claudePermissionMode(ctx, engine, args.permissionMode) : undefined;
 
-  const spawned = await engine.spawn(args.instanceId, {
+  const spawnOptions = {
     ...(args.baseBranch !== undefined ? { base: args.baseBranch } : {}),
     agent: launch === 'none' && !args.agent ? null : agent,
     prompt,
     launch,
     // Provisioned and set up before any agent starts; a terminal instance runs its setup in VS Code's terminal.
-    setup: launch === 'terminal' ? 'defer' : 'run',
-  });
+    setup: launch === 'terminal' ? ('defer' as const) : ('run' as const),
+  };
+  if (args.count !== undefined) {
+    // Several at once: one engine call decides the limit and the ids for all, then each agent starts in turn.
+    const instances = await engine.spawnMany(args.instanceId, args.count, spawnOptions);
+    const results: Record<string, unknown>[] = [];
+    for (const spawned of instances) results.push(await describeSpawned(ctx, engine, spawned, { preset, args, prompt, launch, permissionMode }));
+    return {
+      instances: results,
+      next: `${instances.length} instances: ${instances.map((i) => i.id).join(', ')}. ${String(results[0]?.next ?? '')}`,
+    };
+  }
+  return describeSpawned(ctx, engine, await engine.spawn(args.instanceId, spawnOptions), { preset, args, prompt, launch, permissionMode });
+}
+
+interface SpawnCall {
+  preset: AgentPreset;
+  args: SpawnArgs;
+  prompt: string | null;
+  launch: NonNullable<SpawnArgs['launch']>;
+  permissionMode: string | undefined;
+}
+
+/** One spawned instance as the answer gives it; its headless agent is started here. */
+async function describeSpawned(ctx: McpContext, engine: AxiomEngine, spawned: SpawnedInstance, call: SpawnCall): Promise<Record<string, unknown>> {
+  const { preset, args, prompt, launch, permissionMode } = call;
   if (spawned.setup?.state === 'failed') throw await setupFailed(spawned);
   const result: Record<string, unknown> = {
     instanceId: spawned.id,
