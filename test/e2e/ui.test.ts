@@ -268,7 +268,8 @@ describe('Axiom in a real browser (code-server + Chromium)', { timeout: 1_200_00
 
   step('Clean Up Instance on a dirty instance: the safe button (Merge…) is the default; the files are listed in words', async () => {
     const { wb, repo, page } = e;
-    await until('the agent to exit after its review', async () => (await wb.description('fix-greeting')).endsWith('custom done'));
+    // An agent that exits with words leads its row with them ("done · <its last line> · … · custom"); without, "… · custom done".
+    await until('the agent to exit after its review', async () => /^done · .* · custom$|custom done$/.test(await wb.description('fix-greeting')));
     await wb.clearNotifications();
     await wb.contextMenu('fix-greeting', 'Clean Up Instance');
     let dialog = await wb.dialogText();
