@@ -29,6 +29,11 @@ export function reasonOf(event: string, input: HookInput): string | undefined {
     const parts = [str(input.error), str(input.last_assistant_message)].filter(Boolean);
     return parts.length ? boundReason(parts.join(': ')) : 'the turn failed';
   }
+  // A finished turn: what Claude said last (Claude Code sends it with Stop), its last word in the tooltip.
+  if (event === 'Stop') {
+    const said = str(input.last_assistant_message);
+    return said ? boundReason(said) : undefined;
+  }
   if (event === 'PermissionRequest') {
     const tool = str(input.tool_name) ?? 'a tool';
     const toolInput = input.tool_input as { command?: unknown; file_path?: unknown } | undefined;

@@ -24,6 +24,14 @@ test('hook lines carry the reason in the agent\'s words (bounded) and the sessio
   assert.equal(eventLine('Notification', { notification_type: 'auth_success', message: 'Logged in' }).phase, null);
   assert.equal(reasonOf('Notification', { notification_type: 'auth_success', message: 'Logged in' }), undefined);
   assert.equal(reasonOf('StopFailure', { error: 'x'.repeat(1000) })!.length, 300);
+  // A finished turn's last message is Claude's last word (issue 21); a Stop without one gives none.
+  assert.deepEqual(eventLine('Stop', { last_assistant_message: '  All 12 tests pass.  ', session_id: 's1' }, at(2)), { event: 'Stop', phase: 'idle', at: at(2), reason: 'All 12 tests pass.', sessionId: 's1' });
+  assert.equal(reasonOf('Stop', {}), undefined);
+  assert.equal(reasonOf('Stop', { last_assistant_message: 'y'.repeat(1000) })!.length, 300);
+  // The next prompt clears it; a session's end keeps it (the row of a finished agent leads with it).
+  const said = { reason: 'All 12 tests pass.' };
+  assert.equal(summarizeEvents([{ event: 'Stop', at: at(1), ...said }, { event: 'UserPromptSubmit', at: at(2) }]).reason, undefined);
+  assert.equal(summarizeEvents([{ event: 'Stop', at: at(1), ...said }, { event: 'SessionEnd', at: at(2) }]).reason, 'All 12 tests pass.');
 });
 
 test('summarizeEvents: a later turn clears an old reason; an auth_success notification keeps the phase', () => {
