@@ -45,7 +45,9 @@ const [id, dir] = process.argv.slice(2);
 fs.writeFileSync('score.txt', id.endsWith('-1') ? '5\\n' : '3\\n');
 execFileSync('git', ['add', '-A']);
 execFileSync('git', ['commit', '-q', '-m', 'A score by ' + id]);
-const wait = setInterval(() => { if (fs.existsSync(dir + '/go-' + id)) clearInterval(wait); }, 100);
+// Waits for its go file; gives up when the test's folder is gone or after 10 minutes (a failed run leaves no process behind).
+const until = Date.now() + 600000;
+const wait = setInterval(() => { if (fs.existsSync(dir + '/go-' + id) || !fs.existsSync(dir) || Date.now() > until) clearInterval(wait); }, 100);
 `;
 /** The race's evaluation: the worktree's score; passes at 5. */
 const RACE_EVALUATOR = `
@@ -57,7 +59,8 @@ process.exit(score >= 5 ? 0 : 1);
 const SETUP = `import * as fs from 'node:fs';
 const id = process.env.AXIOM_INSTANCE_ID;
 if (id === 'migrate') { console.error('migration 004 failed: column "discount" already exists'); process.exit(1); }
-while (id === 'checkout' && !fs.existsSync('../go-setup')) await new Promise((r) => setTimeout(r, 100));
+const until = Date.now() + 600000; // a failed run leaves no setup waiting forever
+while (id === 'checkout' && !fs.existsSync('../go-setup') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
 console.log('database ready');
 `;
 

@@ -431,6 +431,7 @@ for (const m of ['001_create_products', '002_create_carts', '003_add_discounts']
   console.log('  applied migration ' + m);
 }
 console.log('Seeding 25 products …');
-while (!fs.existsSync('../go-setup-' + id)) await sleep(100);
+const until = Date.now() + 600000; // a failed run leaves no setup waiting forever
+while (!fs.existsSync('../go-setup-' + id) && Date.now() < until) await sleep(100);
 console.log('Database ready.');
 `;
