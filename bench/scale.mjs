@@ -4,7 +4,6 @@
 // A B C A B C … (at 1, at N, raw git at N) in one run, medians. Part of `npm run bench`; alone:
 // `node bench/scale.mjs` (after `npm run bench` or `npm run build` + `tsc -p tsconfig.test.json`).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { git, gitAsync, grow, run } from './grow.mjs';
@@ -160,17 +159,8 @@ export async function scaleBench({ src, row, freshClone, AxiomEngine, sizes = [1
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { AxiomEngine } = require(path.join(root, 'out/src/core/index.js'));
-  const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'axiom-worktrees', 'bench');
-  const src = path.join(cache, 'small-200');
-  if (!fs.existsSync(src)) throw new Error(`run npm run bench once first (it generates ${src})`);
-  const freshClone = (from, label) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `axiom-bench-${label}-`));
-    git(dir, 'clone', '-q', '--no-hardlinks', from, 'repo');
-    const repo = path.join(dir, 'repo');
-    for (const [k, v] of [['user.name', 'bench'], ['user.email', 'b@b'], ['axiom.maxInstances', '1000']]) git(repo, 'config', k, v);
-    return { dir, repo };
-  };
-  const row = (name, value, unit, note = '') => console.log(`${name.padEnd(64)} ${value.toFixed(2).padStart(9)} ${unit.padEnd(6)} ${note}`);
+  const { cachedSmallRepo, freshClone, row } = await import('./standalone.mjs');
+  const src = cachedSmallRepo();
   const sizes = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(',').map(Number) : undefined;
   await scaleBench({ src, row, freshClone, AxiomEngine, ...(sizes ? { sizes } : {}) });
 }

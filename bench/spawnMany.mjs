@@ -2,9 +2,8 @@
 // two at a time (the floor), alternated in one run, each on a fresh clone of the small repository
 // (clone time not counted). Part of `npm run bench`; alone: `node bench/spawnMany.mjs` (after a build
 // and `npm run bench` once, which generates the repository). BENCH_SPAWN_MANY=N sets N (default 100).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -67,16 +66,6 @@ export async function spawnManyBench({ src, row, freshClone, n = Number(process.
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8' });
-  const src = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'axiom-worktrees', 'bench', 'small-200');
-  if (!fs.existsSync(src)) throw new Error(`run npm run bench once first (it generates ${src})`);
-  const freshClone = (from, label) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `axiom-bench-${label}-`));
-    git(dir, 'clone', '-q', '--no-hardlinks', from, 'repo');
-    const repo = path.join(dir, 'repo');
-    for (const [k, v] of [['user.name', 'bench'], ['user.email', 'b@b'], ['axiom.maxInstances', '1000']]) git(repo, 'config', k, v);
-    return { dir, repo };
-  };
-  const row = (name, value, unit, note = '') => console.log(`${name.padEnd(64)} ${value.toFixed(2).padStart(9)} ${unit.padEnd(6)} ${note}`);
-  await spawnManyBench({ src, row, freshClone });
+  const { cachedSmallRepo, freshClone, row } = await import('./standalone.mjs');
+  await spawnManyBench({ src: cachedSmallRepo(), row, freshClone });
 }
