@@ -14,7 +14,7 @@ import { countStatus, parseLeftRight, parseMergeTree, parseStatusV2, parseWorktr
 import { readProvisioned, withoutProvisioned } from '../provision/provisioned';
 import { recordedLanding, type InstanceMetadata } from './metadata';
 import { AdminDirCache, AgentFactsCache, RACY_MS, RefsCache, type AdminFiles } from './statusCache';
-import { readAgentState, type AgentState } from '../processes/agentState';
+import { readAgentState, type AgentPhase, type AgentState } from '../processes/agentState';
 import { mapPool } from '../pool';
 import { isAncestor } from '../git/commits';
 import { readSetupRecord, setupStatusOf, type SetupStatus } from '../provision/setup';
@@ -22,6 +22,9 @@ import type { ProvisionedEntry } from './metadata';
 import { readHeadFile, readWorktreeRecord, type UnresolvedWorktreeRecord } from '../git/worktreeRecord';
 
 export type WorktreeKind = 'main' | 'instance' | 'foreign';
+
+/** Phases of an agent still at work: a HEAD read just before its latest report is simply older work in progress. */
+const STILL_AT_WORK: ReadonlySet<AgentPhase> = new Set<AgentPhase>(['pending', 'starting', 'working']);
 
 export interface LastCommit {
   sha: string;
@@ -172,10 +175,11 @@ export class StatusCollector {
     let refs: Map<string, RefInfo>;
     if (fromGit) {
       ({ records, refs } = await fromGit);
-      // Agent facts are meant to be read before git facts, so an agent that exits mid-snapshot is
-      // never shown "exited" beside the HEAD from before its last commit: when one reported anything
-      // since git began, git is asked again (now after the agent facts).
-      if ([...facts.agents.values()].some((a) => a.lastActivity !== null && Date.parse(a.lastActivity) >= gitStarted - RACY_MS)) ({ records, refs } = await this.listAndRefs());
+      // Agent facts are meant to be read before git facts, so an agent that stops mid-snapshot is
+      // never shown stopped (idle, exited, waiting) beside the HEAD from before its last commit: when
+      // one that no longer works reported since git began, git is asked again (now after the agent
+      // facts). Agents at work report all the time and are shown at work: no second read for them.
+      if ([...facts.agents.values()].some((a) => !STILL_AT_WORK.has(a.phase) && a.lastActivity !== null && Date.parse(a.lastActivity) >= gitStarted - RACY_MS)) ({ records, refs } = await this.listAndRefs());
     } else {
       refs = await this.refsNow();
       records = this.recordsFrom(admin, refs);
