@@ -11,6 +11,13 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class UsageError extends Error {}
 
+/** A command line whose verb is unknown: its usage error shows every verb (the global usage). */
+export class UnknownCommandError extends UsageError {
+  constructor(name: string) {
+    super(`Unknown command ${JSON.stringify(name)}.`);
+  }
+}
+
 /** The exit code of an engine error: 4 conflict, 2 bad input, 3 refused, 1 failure. */
 export function exitCodeOf(e: AxiomError): ExitCode {
   if (e.code === 'MergeConflict') return EXIT.conflict;

@@ -41,9 +41,21 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
   });
 }
 
+/** A verb's usage lines as its help shows them; continuation lines (starting with spaces) stay aligned under the first after `axiom `. */
+function usageLines(verb: Verb): string[] {
+  return verb.usage.map((u) => `  ${u.startsWith(' ') ? '      ' : 'axiom '}${u}`);
+}
+
+/**
+ * What a usage error of one verb prints after its reason: that verb's usage lines and where its
+ * options are explained — not the list of every verb.
+ */
+export function verbUsage(name: string, verb: Verb): string {
+  return ['Usage:', ...usageLines(verb), `Run 'axiom ${name} --help' for its options.`].join('\n');
+}
+
 export function verbHelp(verb: Verb): string {
-  // Continuation lines (starting with spaces) stay aligned under the first after the `axiom ` prefix.
-  const usage = verb.usage.map((u) => `  ${u.startsWith(' ') ? '      ' : 'axiom '}${u}`);
+  const usage = usageLines(verb);
   const options = Object.keys(verb.options).length ? optionLines(verb.options) : ['  (none besides the global ones)'];
   return [
     `Usage:`,

@@ -10,12 +10,29 @@ import type { AxiomEngine } from '../core';
 import { backend, loadedBackend, whenLoaded } from './lazy';
 import { complete } from './completion';
 import { cliHint } from './hints';
-import { EXIT, exitCodeOf, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
-import { GLOBAL_OPTIONS, globalHelp, verbHelp } from './help';
+import { EXIT, exitCodeOf, UnknownCommandError, UsageError, type CliIO, type ExitCode, type OptionSpec, type VerbContext } from './context';
+import { GLOBAL_OPTIONS, globalHelp, verbHelp, verbUsage } from './help';
 import { VERBS } from './verbs';
 
 function usage(): string {
   return globalHelp(VERBS);
+}
+
+/**
+ * The usage a usage error prints after its reason: that verb's when the command line names a known
+ * verb (its usage lines and a pointer to its --help), else the global usage (every verb).
+ */
+function usageFor(e: UsageError, verb: string | undefined): string {
+  return verb !== undefined && !(e instanceof UnknownCommandError) && Object.hasOwn(VERBS, verb) ? verbUsage(verb, VERBS[verb]!) : usage();
+}
+
+/** The verb a command line names, read leniently (for a command line that does not parse). */
+function verbNamed(argv: string[], options: Record<string, ReturnType<typeof parseSpec>>): string | undefined {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: false }).positionals[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** parseArgs' declaration of an option: only its type and short name (help fields stay ours). */
@@ -36,6 +53,8 @@ function parseErrorMessage(e: Error & { code?: string }): string {
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   // Known before parsing, so that even a malformed command line answers in JSON when asked to.
   const json = argv.includes('--json');
+  // The verb named, once known: its usage errors show its usage.
+  let verbName: string | undefined;
   try {
     // The hidden completer answers before anything else, quickly, and never fails loudly.
     if (argv[0] === '__complete') return await complete(argv.slice(1), io, VERBS);
@@ -46,6 +65,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     try {
       parsed = parseArgs({ args: argv, options: allOptions, allowPositionals: true, strict: true });
     } catch (e) {
+      verbName = verbNamed(argv, allOptions);
       throw new UsageError(parseErrorMessage(e as Error));
     }
     const values = parsed.values as VerbContext['values'];
@@ -60,7 +80,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       return EXIT.ok;
     }
     const verb = Object.hasOwn(VERBS, command) ? VERBS[command] : undefined;
-    if (!verb) throw new UsageError(`Unknown command ${JSON.stringify(command)}.`);
+    if (!verb) throw new UnknownCommandError(command);
+    verbName = command;
     if (values.help) {
       io.out(`${verbHelp(verb)}\n`);
       return EXIT.ok;
@@ -89,7 +110,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       stopWarnings();
     }
   } catch (e) {
-    return reportError(e, json, io);
+    return reportError(e, json, io, verbName);
   }
 }
 
@@ -105,12 +126,12 @@ function resolveWhere(C: string | undefined, cwd: string | null): string {
   return C === undefined ? cwd : path.resolve(cwd, C);
 }
 
-function reportError(e: unknown, json: boolean, io: CliIO): ExitCode {
+function reportError(e: unknown, json: boolean, io: CliIO, verb: string | undefined): ExitCode {
   if (e instanceof UsageError) {
     io.err(
       json
         ? JSON.stringify({ error: { code: 'Usage', message: e.message, details: {} } }, null, 2) + '\n'
-        : `axiom: ${e.message}\n\n${usage()}\n`,
+        : `axiom: ${e.message}\n\n${usageFor(e, verb)}\n`,
     );
     return EXIT.usage;
   }

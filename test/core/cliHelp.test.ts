@@ -76,6 +76,34 @@ test('an unknown option: the message has no stray quote', async () => {
   assert.equal((first.match(/"/g) ?? []).length % 2, 0, first);
 });
 
+test('a usage error prints its reason and that verb\'s usage, not every verb\'s: spawn t --count 0 shows spawn\'s, merge x --strategy octopus shows merge\'s; an unknown verb shows every verb', async () => {
+  /** A verb's usage as its own help prints it (the lines after "Usage:"). */
+  const usageOf = async (name: string): Promise<string> => (await inProcess([name, '--help'])).stdout.split('\n\n')[0]!;
+  const cases: [string[], string, string][] = [
+    [['spawn', 't', '--count', '0'], 'spawn', 'axiom: --count takes a whole number ≥ 1 (got "0").'],
+    [['merge', 'x', '--strategy', 'octopus'], 'merge', 'axiom: --strategy must be one of merge, squash'],
+    // Refused before the verb runs: a malformed option, another verb's option.
+    [['spawn', 'a', '--bogus'], 'spawn', 'axiom: Unknown option --bogus.'],
+    [['merge', 'x', '--count', '2'], 'merge', 'axiom: --count is not an option of axiom merge.'],
+  ];
+  for (const [argv, verb, reason] of cases) {
+    const r = await inProcess(argv);
+    const what = argv.join(' ');
+    assert.equal(r.code, 2, what);
+    assert.ok(r.stderr.startsWith(reason), `${what}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`\n\n${await usageOf(verb)}\nRun 'axiom ${verb} --help' for its options.\n`), `${what}: ${verb}'s usage in ${r.stderr}`);
+    const other = verb === 'spawn' ? 'merge' : 'spawn';
+    assert.ok(!r.stderr.includes(`axiom ${other} <`), `${what}: not ${other}'s usage`);
+    assert.ok(!r.stderr.includes('Commands:'), `${what}: not the global usage`);
+  }
+  const global = (await inProcess(['--help'])).stdout;
+  for (const argv of [['frobnicate'], ['help', 'nope'], []]) {
+    const r = await inProcess(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.ok(r.stderr.endsWith(`\n\n${global}`), `${argv.join(' ')}: the global usage in ${r.stderr}`);
+  }
+});
+
 /** Loads `axiom completion bash` in bash and completes the words (the last one is the word being typed). */
 function bashComplete(script: string, words: string[], cwd: string): string[] {
   const driver = 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _axiom; printf "%s\\n" "${COMPREPLY[@]}"';

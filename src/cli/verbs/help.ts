@@ -1,4 +1,4 @@
-import { EXIT, noExtra, UsageError, type Verb } from '../context';
+import { EXIT, noExtra, UnknownCommandError, type Verb } from '../context';
 import { globalHelp, verbHelp } from '../help';
 // The table lists this verb too: read it when run, not when this module loads.
 import { VERBS } from '.';
@@ -17,7 +17,7 @@ export const help: Verb = {
       return EXIT.ok;
     }
     const verb = Object.hasOwn(VERBS, name) ? VERBS[name] : undefined;
-    if (!verb) throw new UsageError(`Unknown command ${JSON.stringify(name)}.`);
+    if (!verb) throw new UnknownCommandError(name);
     ctx.io.out(`${verbHelp(verb)}\n`);
     return EXIT.ok;
   },
