@@ -7,12 +7,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+/** This process's folder of PATH folders (made at its first use), removed when the process exits. */
+let root: string | undefined;
+function pathsRoot(): string {
+  if (root === undefined) {
+    const made = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'axiom-path-'));
+    root = made;
+    process.once('exit', () => fs.rmSync(made, { recursive: true, force: true }));
+  }
+  return root;
+}
+
 /**
- * A new temp folder with a link to each of `programs` (found on this process's PATH, /usr/bin or
- * /bin; `node` is this process's own runtime), as a PATH, after the `first` folders.
+ * A new folder with a link to each of `programs` (found on this process's PATH, /usr/bin or /bin;
+ * `node` is this process's own runtime), as a PATH, after the `first` folders. The folders live
+ * in one temp folder per process, removed when the process exits: a test run leaves none behind.
  */
 export function pathWithOnly(programs: string[], first: string[] = []): string {
-  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'axiom-path-'));
+  const dir = fs.mkdtempSync(path.join(pathsRoot(), 'bin-'));
   const search = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).concat(['/usr/bin', '/bin']);
   for (const program of programs) {
     const found = program === 'node' ? process.execPath : search.map((d) => path.join(d, program)).find(isExecutable);
