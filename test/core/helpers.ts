@@ -51,6 +51,18 @@ export function makeRepo(files: Record<string, string> = { 'README.md': '# test\
   return repo;
 }
 
+/**
+ * A repository whose checkouts run `smudge` as a required filter on every .txt file: a smudge that
+ * exits non-zero makes a real checkout step fail (git runs it in the worktree's folder, its $PWD).
+ */
+export function makeRepoWithSmudge(smudge: string): TempRepo {
+  const repo = makeRepo();
+  repo.commit('filtered', { '.gitattributes': '*.txt filter=smudged\n' });
+  git(repo.dir, 'config', 'filter.smudged.smudge', smudge);
+  git(repo.dir, 'config', 'filter.smudged.required', 'true');
+  return repo;
+}
+
 export function writeFile(dir: string, rel: string, content: string | Buffer): void {
   const file = path.join(dir, rel);
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError } from '../../src/core';
-import { expectAxiomError, git, makeRepo, repoState, type TempRepo } from './helpers';
+import { expectAxiomError, git, makeRepo, makeRepoWithSmudge, repoState, type TempRepo } from './helpers';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -119,11 +119,8 @@ test('"branch already checked out": a leftover worktree of the same id on anothe
 });
 
 test('a failing checkout rolls back the worktree and the branch', async () => {
-  repo = makeRepo();
   // A required smudge filter that fails makes the checkout step (reset --hard) fail for real.
-  repo.commit('filtered', { '.gitattributes': '*.txt filter=broken\n' });
-  git(repo.dir, 'config', 'filter.broken.smudge', 'false');
-  git(repo.dir, 'config', 'filter.broken.required', 'true');
+  repo = makeRepoWithSmudge('false');
   const engine = await AxiomEngine.open(repo.dir);
   const before = state(repo);
   await assert.rejects(engine.spawn('roll'), (e: unknown) => e instanceof AxiomError && /smudge|filter/i.test(e.details.stderr ?? ''));

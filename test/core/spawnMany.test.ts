@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, AxiomError, severalIds } from '../../src/core';
-import { expectAxiomError, git, makeRepo, repoState, runCli, type TempRepo } from './helpers';
+import { expectAxiomError, git, makeRepo, makeRepoWithSmudge, repoState, runCli, type TempRepo } from './helpers';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -81,11 +81,8 @@ test('spawnMany refuses an invalid prefix or count before anything touches disk'
 });
 
 test('spawnMany: a checkout that fails midway removes that instance; the finished one stays and the error lists it', async () => {
-  repo = makeRepo();
   // A required smudge filter that fails only in try-2's folder (git runs it there) makes that one checkout fail for real.
-  repo.commit('filtered', { '.gitattributes': '*.txt filter=picky\n' });
-  git(repo.dir, 'config', 'filter.picky.smudge', 'case "$PWD" in *try-2) exit 1;; esac; cat');
-  git(repo.dir, 'config', 'filter.picky.required', 'true');
+  repo = makeRepoWithSmudge('case "$PWD" in *try-2) exit 1;; esac; cat');
   const engine = await AxiomEngine.open(repo.dir);
   await assert.rejects(engine.spawnMany('try', 2), (e: unknown) => {
     assert.ok(e instanceof AxiomError, String(e));
