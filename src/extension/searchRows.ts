@@ -1,5 +1,5 @@
 /**
- * A search in the Instances view (issue 18): one row per search (state, attempts, best) whose
+ * A search in the Instances view (issue 18): one row per search (state, best, attempts) whose
  * children are its attempt tree — the base (node 0) and under each node the attempts started from
  * it — each with its round, result and score, agent and state; the best node marked with a star, a
  * failing evaluation shown as failing. The instances that simulate running attempts are the
@@ -52,9 +52,9 @@ export function searchTreeItem(row: SearchRow): vscode.TreeItem {
   const best = bestNode(s.nodes, s.evaluate.score, false);
   const driven = isDriven(s);
   const state = isEnded(s) ? endedState(s, attempts.length) : s.state === 'stopping' ? 'stopping' : driven ? (row.drivenHere ? 'running here' : 'running') : 'no driver (Continue to go on)';
-  const parts = [`search · ${state}`, `${attempts.length}/${s.budget.attempts} attempts`];
+  // What matters first, whole at the default side-bar width (300 px): the state and the best; then the budget.
+  const parts = [state, best ? `best #${best.id} ${best.result?.passed ? '✓' : '✗'} ${best.result?.score ?? ''}`.trimEnd() : 'no best yet', `${attempts.length}/${s.budget.attempts} attempts`];
   if (working) parts.push(`${working} working`);
-  parts.push(best ? `best #${best.id} ${best.result?.passed ? '✓' : '✗'} ${best.result?.score ?? ''}`.trimEnd() : 'no best yet');
   item.description = parts.join(' · ');
   const busy = !isEnded(s) && driven;
   item.iconPath = new vscode.ThemeIcon(busy ? 'loading~spin' : best?.result?.passed ? 'star-full' : 'search', !busy && best?.result?.passed ? new vscode.ThemeColor('charts.yellow') : undefined);

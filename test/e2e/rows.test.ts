@@ -290,13 +290,13 @@ describe('Every row at the default side-bar width (300 px), and the row menus', 
     const { search } = JSON.parse(out) as { search: SearchRecord };
     const best = search.nodes.filter((n) => n.result?.passed).sort((a, b) => (b.result!.score ?? 0) - (a.result!.score ?? 0) || a.id - b.id)[0];
     assert.ok(best, JSON.stringify(search.nodes.map((n) => [n.id, n.state, n.result?.score])));
-    await wb.waitForDescription('checks', (d) => d.startsWith('search · done') && d.includes(`best #${best.id}`), 'the search row, done, with its best node');
+    await wb.waitForDescription('checks', (d) => d.startsWith(`done · best #${best.id}`), 'the search row, done, with its best node');
     // The search's attempts ran in instances of its own, cleaned up as it went: none is left as a row.
     await until('no row of an attempt instance', async () => !(await wb.rows().locator('.label-name').allTextContents()).some((l) => l.startsWith('checks-')), 60_000);
     await until('every node of the search', async () => (await wb.rows().locator('.label-name').allTextContents()).filter((l) => /^#\d+( base)?$/.test(l)).length === search.nodes.length);
     await checkRows([
-      // Its best node is the starred row just under it.
-      { label: 'checks', lead: new RegExp(`^search · done · 3/3 attempts · best #${best.id} ✓ 2$`), key: 'search · done' },
+      // It leads with its state and its best, whole at 300 px; its best node is the starred row just under it.
+      { label: 'checks', lead: new RegExp(`^done · best #${best.id} ✓ 2 · 3/3 attempts$`), key: `done · best #${best.id} ✓ 2` },
       { label: '#0 base', lead: /^✗ 0 · round 0/, key: '✗ 0' },
       { label: `#${best.id}`, lead: /^✓ 2 · round 2/, key: '✓ 2' },
     ]);

@@ -51,7 +51,8 @@ describe('A search in a real browser', { timeout: 1_500_000 }, () => {
         seen = (await wb.row('checks').count()) > 0 ? await wb.description('checks') : `(no row; rows: ${(await wb.rows().locator('.label-name').allTextContents()).join(', ')})`;
         return seen.includes('6/6 attempts') && seen.includes(`best #${best.id} ✓ ${CHECKS}`) ? seen : null;
       }, 60_000, 150, () => seen);
-      assert.match(desc, /^search · /);
+      // The state, then the best (what a person looks for), then the budget.
+      assert.match(desc, new RegExp(`^[^·]+ · best #${best.id} ✓ ${CHECKS} · 6/6 attempts`));
       // The tree is expanded: the base, then every attempt under the node it started from.
       const labels = await until('every node of the search', async () => {
         const all = await wb.rows().locator('.label-name').allTextContents();

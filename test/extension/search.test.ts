@@ -125,7 +125,7 @@ describe('Search in VS Code', () => {
       const r = await searchRow('ui');
       return r && r.item.contextValue === 'search-ended' ? r : undefined;
     }, 'the search row to show the end');
-    assert.match(String(row.item.description), /^search · the target score 2 is reached · 2\/4 attempts · best #2 ✓ 2$/);
+    assert.match(String(row.item.description), /^the target score 2 is reached · best #2 ✓ 2 · 2\/4 attempts$/);
     assert.equal((row.item.iconPath as vscode.ThemeIcon).id, 'star-full');
     assert.deepEqual(await attemptTree(row.node), [
       '#0 base | ✗ 0 · round 0 | error',
@@ -212,6 +212,6 @@ describe('Search in VS Code', () => {
       },
     );
     // Attempts that simply ran out are "done": the count says why, not a second sentence.
-    assert.match(seen, new RegExp(`^search · done · ${TESTS}/${TESTS} attempts · best #${TESTS} ✓ ${TESTS} \\[search-ended\\]$`));
+    assert.match(seen, new RegExp(`^done · best #${TESTS} ✓ ${TESTS} · ${TESTS}/${TESTS} attempts \\[search-ended\\]$`));
   });
 });
