@@ -100,6 +100,7 @@ async function spawnIds(
   model: RepositoryModel,
   what: { id: string } | { prefix: string; count: number },
 ): Promise<SpawnCommandResult[]> {
+  // The one test of which it is (TypeScript narrows `what` by it: prefix and count, or id).
   const many = 'prefix' in what;
   const scope = vscode.Uri.file(model.root);
   const settings = readSettings(scope);
@@ -139,17 +140,16 @@ async function spawnIds(
     setup: openTerminal ? ('defer' as const) : ('run' as const),
     ...(includePatterns.length ? { includePatterns } : {}),
   };
-  const label = 'prefix' in what ? `${plural(what.count, 'instance')} ${what.prefix}-1 … ${what.prefix}-${what.count}` : what.id;
+  const label = many ? `${plural(what.count, 'instance')} ${what.prefix}-1 … ${what.prefix}-${what.count}` : what.id;
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Spawning ${label} from ${base}…` }, async (progress) => {
-    const spawned =
-      'prefix' in what
-        ? await model.operation(() =>
-            model.engine.spawnMany(what.prefix, what.count, {
-              ...options,
-              onSpawned: (inst, done, total) => progress.report({ message: `${done}/${total}: ${inst.id}`, increment: 100 / total }),
-            }),
-          )
-        : [await model.operation(() => model.engine.spawn(what.id, { ...options, onProgress: (e) => progress.report({ message: `${what.id}: ${describeStep(e)}` }) }))];
+    const spawned = many
+      ? await model.operation(() =>
+          model.engine.spawnMany(what.prefix, what.count, {
+            ...options,
+            onSpawned: (inst, done, total) => progress.report({ message: `${done}/${total}: ${inst.id}`, increment: 100 / total }),
+          }),
+        )
+      : [await model.operation(() => model.engine.spawn(what.id, { ...options, onProgress: (e) => progress.report({ message: `${what.id}: ${describeStep(e)}` }) }))];
     for (const inst of spawned) {
       s.log.info(`Spawned ${inst.id} at ${inst.path} on ${inst.branch}.`);
       const opened = openTerminal ? await s.terminals.open(model, inst.id, { preserveFocus: many }) : null;
