@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isAlive, landed, liveInstances, PENDING_BY_DEFAULT, pendingProperties, processesAlive, record, searchDrivers, searchLosses, verify, visibility, type Loss } from './invariantChecker';
+import { isAlive, landed, liveInstances, PENDING_BY_DEFAULT, pendingProperties, processesAlive, record, searchDrivers, searchLosses, spawnManyLosses, verify, visibility, type Loss } from './invariantChecker';
 import { commitIn, git, makeRepo, writeFile, type TempRepo } from './helpers';
 
 let repo: TempRepo;
@@ -320,6 +320,30 @@ test('checker: a search node commit reachable from no ref, two landings of one s
   git(repo.dir, 'merge', '-q', '--no-ff', '-m', 'land node 2', b);
   assert.deepEqual(kinds(searchLosses(repo.dir, ['q-n4'])), ['search-landing', 'search-node']);
   assert.ok(searchLosses(repo.dir, ['q-n4']).some((l) => l.what.includes('q-n4')), 'the live slot of the ended search is reported');
+});
+
+/** A worktree made with raw git and the record Axiom keeps beside it (`<admin>/axiom.json` with its id); `unfinished`: as a spawn leaves it before its checkout. */
+function instanceByHand(id: string, unfinished = false): string {
+  const dir = path.join(repo.parent, `axiom-${id}`);
+  git(repo.dir, 'worktree', 'add', '-q', ...(unfinished ? ['--no-checkout', '--lock', '--reason', 'axiom-spawn 4242'] : []), '-b', `axiom/${id}/1`, dir);
+  fs.writeFileSync(path.join(repo.dir, '.git', 'worktrees', `axiom-${id}`, 'axiom.json'), JSON.stringify({ id }));
+  return dir;
+}
+
+test('checker: spawn --count is all or finished: a success with an instance missing or unfinished, and a refusal that created one, are reported', () => {
+  setup();
+  const ids = ['m-1', 'm-2'];
+  const none = new Set<string>();
+  assert.deepEqual(spawnManyLosses(repo.dir, ids, 'refused', none), []);
+  instanceByHand('m-1');
+  assert.deepEqual(spawnManyLosses(repo.dir, ids, 'ok', none), [{ kind: 'spawn-many', what: 'spawn --count succeeded but m-2 is not a live instance' }]);
+  assert.deepEqual(spawnManyLosses(repo.dir, ids, 'refused', none), [{ kind: 'spawn-many', what: 'spawn --count was refused but created m-1' }]);
+  assert.deepEqual(spawnManyLosses(repo.dir, ids, 'refused', new Set(['m-1'])), [], 'm-1 was live before the refusal');
+  const m2 = instanceByHand('m-2', true);
+  assert.deepEqual(spawnManyLosses(repo.dir, ids, 'ok', none), [{ kind: 'spawn-many', what: 'spawn --count succeeded but m-2 is not finished (not checked out, or still locked as a spawn in progress)' }]);
+  git(repo.dir, 'worktree', 'unlock', m2);
+  git(m2, 'reset', '-q', '--hard');
+  assert.deepEqual(spawnManyLosses(repo.dir, ids, 'ok', none), []);
 });
 
 test('checker: a killed search driver whose record still names a live process is not resumable', () => {

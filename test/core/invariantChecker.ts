@@ -120,7 +120,8 @@ export type LossKind =
   | 'live-visible'
   | 'search-node'
   | 'search-landing'
-  | 'search-resumable';
+  | 'search-resumable'
+  | 'spawn-many';
 
 /**
  * Properties whose fixes are not merged yet: the suite still computes the others, and these only when
@@ -498,6 +499,41 @@ export function liveInstances(repo: string, options: { ahead?: boolean } = {}): 
     out.set(meta.id, { ahead, dir });
   }
   return out;
+}
+
+/**
+ * `spawn <prefix> --count N` (spawnMany) is all or finished, read from git's worktree records alone:
+ * - when it succeeded, each of its ids is a live instance whose spawn finished: checked out (git wrote
+ *   its index) and not locked as a spawn in progress (git's lock reason `axiom-spawn <process>`);
+ * - when it was refused, none of its ids that was not live before is there now, finished or not
+ *   (the limit, a taken id, a bad base refuse the whole batch before anything is created).
+ * A killed one may leave unfinished worktrees for `repair`; the general checks cover what it must not lose.
+ */
+export function spawnManyLosses(repo: string, ids: string[], outcome: 'ok' | 'refused', liveBefore: ReadonlySet<string>): Loss[] {
+  const commonDir = path.resolve(repo, git(repo, ['rev-parse', '--git-common-dir']).trim());
+  const admin = path.join(commonDir, 'worktrees');
+  const found = new Map<string, { finished: boolean }>();
+  for (const name of fs.existsSync(admin) ? fs.readdirSync(admin) : []) {
+    const meta = readText(path.join(admin, name, 'axiom.json'));
+    let id: unknown;
+    try {
+      id = meta === null ? undefined : (JSON.parse(meta) as { id?: unknown }).id;
+    } catch {
+      continue;
+    }
+    const dotGit = readText(path.join(admin, name, 'gitdir'));
+    if (typeof id !== 'string' || !ids.includes(id) || !dotGit || !fs.existsSync(path.resolve(admin, name, dotGit))) continue;
+    const inProgress = readText(path.join(admin, name, 'locked'))?.startsWith('axiom-spawn ') ?? false;
+    found.set(id, { finished: !inProgress && fs.existsSync(path.join(admin, name, 'index')) });
+  }
+  const losses: Loss[] = [];
+  for (const id of ids) {
+    const f = found.get(id);
+    if (outcome === 'ok' && !f) losses.push({ kind: 'spawn-many', what: `spawn --count succeeded but ${id} is not a live instance` });
+    else if (outcome === 'ok' && !f!.finished) losses.push({ kind: 'spawn-many', what: `spawn --count succeeded but ${id} is not finished (not checked out, or still locked as a spawn in progress)` });
+    else if (outcome === 'refused' && f && !liveBefore.has(id)) losses.push({ kind: 'spawn-many', what: `spawn --count was refused but created ${id}${f.finished ? '' : ' (unfinished)'}` });
+  }
+  return losses;
 }
 
 /**

@@ -8,16 +8,22 @@ import fc from 'fast-check';
 
 /**
  * Instance ids: `s0`…`s2` are spawned one by one (a slot may be spawned, cleaned up and spawned or
- * restored again), then the members of the two races `r0` and `r1` (at most RACE_MEMBERS each).
+ * restored again), then the members of the two races `r0` and `r1` (at most RACE_MEMBERS each), then
+ * the instances `spawn m --count N` makes (`m-1` … `m-MANY_MAX`).
  * An action's slot is an index into this list, resolved against what is live when it runs.
  */
 export const SLOTS = 3;
 export const RACES = 2;
 export const RACE_MEMBERS = 2;
 export const raceTask = (race: number): string => `r${race}`;
+/** `spawn <prefix> --count N` (spawnMany) of the world: prefix `m`, 1 to MANY_MAX instances. */
+export const MANY_PREFIX = 'm';
+export const MANY_MAX = 2;
+export const manyIds = (count: number): string[] => Array.from({ length: count }, (_, k) => `${MANY_PREFIX}-${k + 1}`);
 export const INSTANCE_IDS: readonly string[] = [
   ...Array.from({ length: SLOTS }, (_, k) => `s${k}`),
   ...Array.from({ length: RACES }, (_, r) => Array.from({ length: RACE_MEMBERS }, (_, m) => `${raceTask(r)}-${m + 1}`)).flat(),
+  ...manyIds(MANY_MAX),
 ];
 export const slotId = (slot: number): string => INSTANCE_IDS[slot] ?? `s${slot}`;
 
@@ -77,6 +83,7 @@ export type CrashStep = (typeof CRASH_STEPS)[number];
 
 export type Op =
   | { op: 'spawn'; slot: number; base: 'main' | 'dev' }
+  | { op: 'spawnMany'; count: number; base: 'main' | 'dev' }
   | { op: 'merge'; slot: number; strategy: Strategy; preview: boolean; commitMessage: boolean; into: 'base' | 'main' | 'dev' }
   | { op: 'cleanup'; slot: number; force: boolean }
   | { op: 'cleanupAll'; mergedOnly: boolean }
@@ -144,6 +151,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('repair' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('restore' as const), pick: fc.nat(3), slot: freeSlot }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('expire' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('spawnMany' as const), count: fc.integer({ min: 1, max: MANY_MAX }), base: fc.constantFrom('main' as const, 'main' as const, 'dev' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('spawnFrom' as const), slot: freeSlot, from: slot }) },
   {
     weight: 4,
@@ -219,6 +227,8 @@ export function describeOp(op: Op): string {
   switch (op.op) {
     case 'spawn':
       return `spawn ${slotId(op.slot)} --base ${op.base}`;
+    case 'spawnMany':
+      return `spawn ${MANY_PREFIX} --count ${op.count} --base ${op.base}`;
     case 'merge':
       return `merge ${slotId(op.slot)} --strategy ${op.strategy}${op.into === 'base' ? '' : ` --into ${op.into}`}${op.preview ? ' --preview' : ''}${op.commitMessage ? ' --commit-message' : ''}`;
     case 'cleanup':

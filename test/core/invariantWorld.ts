@@ -12,8 +12,8 @@ import { AxiomEngine, AxiomError, REFUSAL_CODES, driveSearch, engineSearchSlots,
 import { headlessLauncher } from '../../src/agents/raceLauncher';
 import { withRepoLock } from '../../src/core/instances/lock';
 import { CLI, makeRepo, writeFile, type TempRepo } from './helpers';
-import { isAlive, landed, liveInstances, pendingProperties, processesAlive, readSearchRecords, record, searchDrivers, searchLosses, verify, visibility, type Loss } from './invariantChecker';
-import { describeAction, INSTANCE_IDS, raceTask, SEARCH_INSTANCE, searchName, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
+import { isAlive, landed, liveInstances, pendingProperties, processesAlive, readSearchRecords, record, searchDrivers, searchLosses, spawnManyLosses, verify, visibility, type Loss } from './invariantChecker';
+import { describeAction, INSTANCE_IDS, manyIds, MANY_PREFIX, raceTask, SEARCH_INSTANCE, searchName, SLOTS, slotId, type Action, type AgentAct, type During, type Op, type UserAct } from './invariantModel';
 
 /** Typed errors that are a fine answer to a random operation (a refusal or a conflict, not a crash). */
 // InvalidConfig: an agent's .gitignore merged into main can make `.axiom.json` unusable (a share no longer
@@ -24,7 +24,7 @@ const FINE_CODES = new Set<string>([...REFUSAL_CODES, 'MergeConflict', 'NotFound
 const DRIVES = new Set<Op['op']>(['search', 'searchResume', 'searchStop']);
 
 /** Operations that create or remove instances. */
-const RESHAPING = new Set<Op['op']>(['spawn', 'spawnFrom', 'race', 'cleanup', 'cleanupAll', 'repair', 'restore', 'land', 'landAll', 'search', 'searchStop', 'searchResume', 'searchLand']);
+const RESHAPING = new Set<Op['op']>(['spawn', 'spawnMany', 'spawnFrom', 'race', 'cleanup', 'cleanupAll', 'repair', 'restore', 'land', 'landAll', 'search', 'searchStop', 'searchResume', 'searchLand']);
 
 /**
  * The search's stand-in agent (`sh ../search-agent.sh {id}`, run in its slot): leaves a process behind
@@ -481,7 +481,7 @@ export class World {
     const killed = outcomes.some((o) => o.kind === 'killed');
     if (killed) await withRepoLock(this.engine.repo.commonDir, async () => undefined);
     this.result.operationMs += Date.now() - started;
-    if (process.env.AXIOM_PROPERTY_DEBUG) process.stderr.write(`${Date.now() - started} ms: ${describeAction(action)} → ${outcomes.map((o) => o.kind).join(' + ')}\n`);
+    if (process.env.AXIOM_PROPERTY_DEBUG) process.stderr.write(`${Date.now() - started} ms: ${describeAction(action)} → ${outcomes.map((o) => (o.kind === 'refused' ? `refused (${o.code})` : o.kind)).join(' + ')}\n`);
 
     this.result.operations++;
     for (const [i, outcome] of outcomes.entries()) {
@@ -524,6 +524,10 @@ export class World {
       if (SEARCH_INSTANCE.test(id) && !liveAfter.has(id)) this.gone.add(id);
     }
     for (const id of liveAfter.keys()) this.gone.delete(id);
+    // spawn --count alone (no other operation at once): all its instances finished when it succeeded, none created when refused.
+    if (first.op === 'spawnMany' && outcomes.length === 1 && (outcome.kind === 'ok' || outcome.kind === 'refused')) {
+      losses.push(...spawnManyLosses(this.repo.dir, manyIds(first.count), outcome.kind, new Set(liveBefore.keys())).filter((l) => this.checks.on(l.kind)));
+    }
     // What the searches' records say holds in git: node commits kept, one landing, no slot of an ended search left.
     losses.push(...searchLosses(this.repo.dir, liveAfter.keys()).filter((l) => this.checks.on(l.kind)));
     const killedDriver = action.kind === 'kill' && outcome.kind === 'killed' && DRIVES.has(first.op) && 'search' in first ? first.search : undefined;
@@ -598,6 +602,9 @@ export class World {
       switch (op.op) {
         case 'spawn':
           await e.spawn(slotId(op.slot), { base: op.base });
+          break;
+        case 'spawnMany':
+          await e.spawnMany(MANY_PREFIX, op.count, { base: op.base });
           break;
         case 'merge':
           await e.merge(slotId(op.slot), {
@@ -678,6 +685,8 @@ export class World {
     switch (op.op) {
       case 'spawn':
         return ['spawn', id, '--base', op.base];
+      case 'spawnMany':
+        return ['spawn', MANY_PREFIX, '--count', String(op.count), '--base', op.base];
       case 'merge':
         return [
           'merge', id, '--strategy', op.strategy,
