@@ -337,6 +337,12 @@ class Driver {
    * between is succeeded by one that evaluates it again (see {@link evaluateNode}).
    */
   private readonly unrecorded = new Map<number, string>();
+  /**
+   * Slots whose node's result is written, not released yet: a result written with the next node's
+   * record is released once that node's spawn has passed the repository lock (the removal and the
+   * spawn both take it; the removal then runs beside the new attempt's launch and work).
+   */
+  private readonly written = new Map<number, string>();
 
   constructor(
     private readonly se: SearchEngine,
@@ -358,13 +364,13 @@ class Driver {
       for (const [id, patch] of folded) if (this.deferred.get(id) === patch) this.deferred.delete(id);
       // A result that came while this was written waits for the next write; the driver decides on it already.
       if (this.deferred.size > 0) this.search = withNodePatches(this.search, [...this.deferred]);
-      // Results written now: their slots go (in the background), and they are told.
+      // Results written now: they are told, and their slots may go (releaseWritten).
       for (const [id] of folded) {
         const instance = this.unrecorded.get(id);
         if (instance === undefined) continue;
         this.unrecorded.delete(id);
+        this.written.set(id, instance);
         this.options.onEvent?.({ kind: 'evaluated', node: this.node(id) });
-        this.release(id, instance);
       }
       return this.search;
     });
@@ -420,6 +426,7 @@ class Driver {
       else if (!ending && root.state !== 'pending' && root.state !== 'running') await this.expand(this.search.parallel - live);
       // A result no expansion carried (none was due, or none could be made) is written now.
       if (due.some((id) => this.unrecorded.has(id))) await this.recordResults();
+      this.releaseWritten();
       const busy = this.search.nodes.some((n) => n.state === 'pending' || n.state === 'running') || this.inFlight.size > 0;
       if (!busy) {
         const expandable = this.search.nodes.some((n) => n.state === 'evaluated' && n.commit);
@@ -497,7 +504,9 @@ class Driver {
       await this.update((r) => ({ ...r, nodes: [...r.nodes, node] }));
       try {
         await this.se.spawnAt(instance, { base: this.search.base, commit: parent.commit! }, agent, prompt);
+        this.releaseWritten();
       } catch (e) {
+        this.releaseWritten();
         if (!isAxiomError(e)) throw e;
         if (e.code === 'LimitReached') {
           // Not an attempt: the machine's live limit is reached; the node is taken back and tried again later.
@@ -576,7 +585,7 @@ class Driver {
   }
 
   /**
-   * Removes an evaluated node's slot in the background, while the next attempt starts: cleanup
+   * Removes an evaluated node's slot in the background, beside the next attempt's launch: cleanup
    * salvages whatever the slot holds beyond the node's commit (recorded, with its ref, before this)
    * and journals its own steps. Its `instance: null` goes with the record's next write; a driver cut
    * off before that finds the node evaluated with its instance named, and cleans it up again (gone:
@@ -600,6 +609,13 @@ class Driver {
   /** Writes the results that wait for the record's next write (their slots are released then); nothing when none waits. */
   private async recordResults(): Promise<void> {
     if (this.unrecorded.size > 0) await this.update((r) => r);
+    this.releaseWritten();
+  }
+
+  /** Releases the slots whose results are written (in the background). */
+  private releaseWritten(): void {
+    for (const [id, instance] of this.written) this.release(id, instance);
+    this.written.clear();
   }
 
   /** Ends the search: running attempts stopped and failed, their instances cleaned up, the record closed. */
