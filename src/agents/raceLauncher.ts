@@ -85,10 +85,12 @@ export function headlessLauncher(options: HeadlessLauncherOptions): MemberLaunch
         }
       }
     },
-    async launch(member, spawned) {
+    permissionMode: options.permissionMode ?? DEFAULT_CLAUDE_PERMISSION_MODE,
+    async launch(member, spawned, _race, given) {
       const ctx = contextOf(spawned.id, spawned.path, spawned.adminDir, spawned.metadata.prompt);
       const preset = presetFor(member.agent);
-      if (preset.name === 'claude') ctx.permissionMode = options.permissionMode ?? DEFAULT_CLAUDE_PERMISSION_MODE;
+      // A mode given for this agent (a search's record) is checked as any other: an unknown one is refused.
+      if (preset.name === 'claude') ctx.permissionMode = given?.permissionMode !== undefined ? permissionModeFrom(given.permissionMode, 'permission mode of the search record').mode : (options.permissionMode ?? DEFAULT_CLAUDE_PERMISSION_MODE);
       if (preset.resumable && options.engine) {
         // Recorded before the agent starts: status returns it and a terminal opened later resumes it.
         const sessionId = randomUUID();

@@ -3,7 +3,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { git, makeRepo, runCli, worktreePaths, type TempRepo } from './helpers';
+import { git, makeRepo, ROOT, runCli, worktreePaths, type TempRepo } from './helpers';
 import { TESTS, writeSearchStandIns } from './searchStandIns';
 
 let repo: TempRepo;
@@ -91,6 +91,28 @@ test('axiom search without --wait is driven in the background; stop ends it; usa
   assert.equal(git(repo.dir, 'for-each-ref', 'refs/axiom/searches/y/'), '', 'a refused search records nothing');
 });
 
+interface StatusDoc {
+  driven: boolean;
+  search: { driver: { pid: number } | null; nodes: NodeDoc[]; permissionMode?: string };
+}
+
+/** Waits until the search's background driver is driving and `ready` holds, kills it (SIGKILL), and waits until it no longer drives; the status it was killed at. */
+async function killDriverWhen(name: string, ready: (st: StatusDoc) => boolean, what: string): Promise<StatusDoc> {
+  const status = async (): Promise<StatusDoc> => JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', name, '--json'])).stdout) as StatusDoc;
+  let st: StatusDoc;
+  // Deadlines, not poll counts: one poll is a CLI start, seconds on a loaded machine.
+  for (const deadline = Date.now() + 300_000; !((st = await status()).driven && ready(st)); ) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  process.kill(st.search.driver!.pid, 'SIGKILL');
+  for (const deadline = Date.now() + 120_000; (await status()).driven; ) {
+    assert.ok(Date.now() < deadline, 'the killed driver no longer drives');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return st;
+}
+
 test('a search whose background driver is killed (SIGKILL) mid-attempt is continued by search resume to all-pass', async () => {
   repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
   // The attempts from node 2 on wait while this file exists: round 2 is at work until the test lets it go
@@ -103,24 +125,7 @@ test('a search whose background driver is killed (SIGKILL) mid-attempt is contin
     '--attempts', '10', '--width', '1', '--parallel', '1', '--select', 'best', '--target-score', String(TESTS), '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
-  let pid = 0;
-  // Deadlines, not poll counts: one poll is a CLI start, seconds on a loaded machine.
-  for (const deadline = Date.now() + 300_000; ; ) {
-    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean; search: { driver: { pid: number } | null; nodes: NodeDoc[] } };
-    if (st.driven && st.search.nodes.some((n) => n.state === 'running' && n.round === 2)) {
-      pid = st.search.driver!.pid;
-      break;
-    }
-    assert.ok(Date.now() < deadline, 'the background driver reaches round 2');
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  process.kill(pid, 'SIGKILL');
-  for (const deadline = Date.now() + 120_000; ; ) {
-    const st = JSON.parse((await runCli(['-C', repo.dir, 'search', 'status', 'k', '--json'])).stdout) as { driven: boolean };
-    if (!st.driven) break;
-    assert.ok(Date.now() < deadline, 'the killed driver no longer drives');
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  await killDriverWhen('k', (st) => st.search.nodes.some((n) => n.state === 'running' && n.round === 2), 'the background driver reaches round 2');
   fs.rmSync(hold); // the attempt at work during the kill finishes now
   const resumed = await runCli(['-C', repo.dir, 'search', 'resume', 'k', '--json']);
   assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
@@ -149,4 +154,40 @@ test('axiom search takes Claude\'s permission mode as axiom race does, through t
   assert.equal((JSON.parse(given.stdout) as { search: { state: string } }).search.state, 'done');
   const stop = await runCli(['-C', repo.dir, 'search', 'stop', 'pm', '--json']);
   assert.equal(stop.code, 0, `stop decides no permission mode: ${stop.stderr}`);
+});
+
+test('search resume after its driver was killed starts its Claudes with the permission mode the search was started with, not git config\'s; resume with another --permission-mode is refused and changes nothing', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent);
+  // `claude` on the PATH: the stand-in Claude of test/fixtures/bin, each start's arguments logged; it waits while `hold` exists.
+  const bin = path.join(repo.parent, 'bin');
+  const argvLog = path.join(repo.parent, 'claude-argv.log');
+  const hold = path.join(repo.parent, 'hold');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(
+    path.join(bin, 'claude'),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> ${JSON.stringify(argvLog)}\nwhile [ -e ${JSON.stringify(hold)} ]; do sleep 0.05; done\nexec node ${JSON.stringify(path.join(ROOT, 'test', 'fixtures', 'bin', 'claude'))} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const env = { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+  const modes = (): string[] => fs.readFileSync(argvLog, 'utf8').split('\n').filter(Boolean).map((l) => /--permission-mode (\S+)/.exec(l)?.[1] ?? 'none');
+  fs.writeFileSync(hold, '');
+  const r = await runCli(['-C', repo.dir, 'search', 'pm', '--prompt', 'Make every test pass.', '--agent', 'claude', '--evaluate', s.evaluateCommand, '--attempts', '2', '--width', '1', '--parallel', '1', '--permission-mode', 'plan', '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const killed = await killDriverWhen('pm', (st) => st.search.nodes.some((n) => n.state === 'running' && n.round === 1) && fs.existsSync(argvLog), 'the background driver starts attempt 1');
+  assert.equal(killed.search.permissionMode, 'plan', 'the mode is recorded when the search starts');
+  // Git config now names another mode; the resume without one still uses the search's.
+  git(repo.dir, 'config', 'axiom.claudePermissionMode', 'default');
+  const record = git(repo.dir, 'rev-parse', 'refs/axiom/searches/pm/record').trim();
+  const other = await runCli(['-C', repo.dir, 'search', 'resume', 'pm', '--permission-mode', 'acceptEdits'], { env });
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(other.stderr, /Search pm was started with Claude's permission mode plan; its attempts keep it/);
+  assert.equal(git(repo.dir, 'rev-parse', 'refs/axiom/searches/pm/record').trim(), record, 'a refused resume changes nothing');
+  fs.rmSync(hold);
+  const resumed = await runCli(['-C', repo.dir, 'search', 'resume', 'pm', '--json'], { env });
+  assert.ok(resumed.code === 0 || resumed.code === 3, resumed.stderr);
+  const doc = JSON.parse(resumed.stdout) as { search: { state: string; nodes: NodeDoc[] } };
+  assert.deepEqual(doc.search.nodes.map((n) => n.state), ['evaluated', 'evaluated', 'evaluated'], 'the attempt at work during the kill evaluated, the second started by the resume');
+  assert.deepEqual(modes(), ['plan', 'plan'], 'both Claudes started in plan mode');
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir]);
 });

@@ -199,6 +199,51 @@ test('stop: a driven search is asked to stop and ends at its next look, its runn
   await assert.rejects(driveSearch(slots, 's', FAST), /has ended/);
 });
 
+test('a round writes the record twice, not three times: a node\'s result goes with the next node\'s record write (evaluated + pending in one); its slot is released only once the result is written, and after the next node\'s instance is created', async () => {
+  const slots = await setUp(5);
+  // A slot is released only after the record holds its node's result (else a driver cut off in between would lose it).
+  const records: string[] = [];
+  const order: string[] = [];
+  const cleanup = slots.cleanup.bind(slots);
+  const spawnAt = slots.spawnAt.bind(slots);
+  slots.spawnAt = async (id, at, agent, prompt): Promise<void> => {
+    await spawnAt(id, at, agent, prompt);
+    order.push(`spawned ${id}`);
+  };
+  slots.cleanup = async (id: string): Promise<void> => {
+    order.push(`cleanup ${id}`);
+    const node = (await findSearch(slots.git, slots.repo, 's')).nodes.find((n) => n.instance === id);
+    records.push(`${id} ${node?.state ?? 'none'}`);
+    return cleanup(id);
+  };
+  await startSearch(slots, { ...OPTIONS, attempts: 4, width: 1, parallel: 1, select: 'best' }, DEFAULTS);
+  let writes = 0;
+  const untrace = slots.git.onTrace((t) => {
+    if (t.args[0] === 'update-ref' && t.args.includes('axiom: search s')) writes++;
+  });
+  const atExpanded: number[] = [];
+  const evaluated: number[] = [];
+  const done = await driveSearch(slots, 's', {
+    ...FAST,
+    onEvent: (e) => {
+      if (e.kind === 'expanded') atExpanded.push(writes);
+      if (e.kind === 'evaluated') evaluated.push(e.node.id);
+    },
+  });
+  untrace();
+  assert.equal(done.state, 'done');
+  // From one node's start to the next's: [its result + the next node (pending)], [the next node running].
+  assert.deepEqual(atExpanded.slice(1).map((w, i) => w - atExpanded[i]!), [2, 2, 2], 'record writes per round');
+  // The claim; the root (its slot, running); 4 × (pending + result of the one before, running); the last result; the end.
+  assert.equal(writes, 1 + 2 + 4 * 2 + 1 + 1);
+  assert.deepEqual(evaluated, [0, 1, 2, 3, 4], 'each result told once, when written');
+  assert.deepEqual(records, ['s-n0 evaluated', 's-n1 evaluated', 's-n2 evaluated', 's-n3 evaluated', 's-n4 evaluated']);
+  // The removal and the spawn both take the repository lock: a slot goes once the next node's instance exists.
+  for (let k = 0; k < 4; k++) assert.ok(order.indexOf(`spawned s-n${k + 1}`) < order.indexOf(`cleanup s-n${k}`), `s-n${k} removed after s-n${k + 1} was created: ${order.join(', ')}`);
+  assert.deepEqual(done.nodes.map((n) => [n.state, n.result?.score, n.instance]), [0, 1, 2, 3, 4].map((l) => ['evaluated', l, null]));
+  assert.deepEqual(refsOf(done), done.nodes.map((n) => n.commit));
+});
+
 test('resume continues from the record after its driver died; while a live driver holds the search, another driver is refused', async () => {
   const slots = await setUp(3);
   slots.hold = true;

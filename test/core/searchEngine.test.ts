@@ -8,9 +8,9 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AxiomEngine, isAxiomError } from '../../src/core';
+import { AxiomEngine, GitRunner, isAxiomError } from '../../src/core';
 import { headlessLauncher } from '../../src/agents/raceLauncher';
-import { driveSearch, startSearch } from '../../src/core/search/search';
+import { driveSearch, startSearch, type SearchEngine } from '../../src/core/search/search';
 import { engineSearchSlots, landSearch, searchDefaults } from '../../src/core/search/searchEngine';
 import { findSearch, nodeRef, writeSearch, type SearchNode } from '../../src/core/search/searchRecord';
 import { formatProcessIdentity, currentProcessIdentity } from '../../src/core';
@@ -78,6 +78,55 @@ test('a search whose agent breaks a passing test every third attempt still reach
   assert.ok(broken.every((n) => n.id % 3 === 0));
   assert.ok(done.nodes.filter((n) => n.parent !== null).length <= 12);
   assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'no slot is left');
+});
+
+/** The driver's git, killed on demand: from then on every git process it asks for fails, as after a kill (the engine's own git goes on). */
+class KillableGit extends GitRunner {
+  killed = false;
+  override async run(cwd: string, args: string[], options?: Parameters<GitRunner['run']>[2]): ReturnType<GitRunner['run']> {
+    if (this.killed) throw new Error('the driver was killed');
+    return super.run(cwd, args, options);
+  }
+}
+
+test('a driver cut off between an evaluation and the record write that carries its result: nothing is lost (the evaluated commit held by a ref, the slot kept) and resume evaluates it again and finishes, each attempt counted once', async () => {
+  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent);
+  const engine = await AxiomEngine.open(repo.dir);
+  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  await startSearch(slots, { name: 'cut', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 3, width: 1, parallel: 1, select: 'best' }, await searchDefaults(engine));
+  // The driver is killed the moment node 2's evaluation has returned: before any record write carries its result.
+  const driverGit = new KillableGit();
+  let cutCommit = '';
+  const cutSlots: SearchEngine = {
+    ...slots,
+    git: driverGit,
+    async evaluate(id, spec) {
+      const r = await slots.evaluate(id, spec);
+      if (id === 'cut-n2') {
+        cutCommit = r.commit;
+        driverGit.killed = true;
+      }
+      return r;
+    },
+  };
+  await assert.rejects(driveSearch(cutSlots, 'cut', { pollMs: 50 }), /the driver was killed/);
+  const cut = await findSearch(engine.git, engine.repo, 'cut');
+  assert.deepEqual([cut.nodes[1]!.state, cut.nodes[2]!.state, cut.nodes[2]!.instance], ['evaluated', 'running', 'cut-n2'], 'the record names node 2 running in its slot');
+  assert.ok(worktreePaths(repo.dir).some((p) => p.endsWith('cut-n2')), 'its slot is not released before its result is written');
+  git(repo.dir, 'gc', '-q', '--prune=now');
+  assert.match(git(repo.dir, 'for-each-ref', '--contains', cutCommit, '--format=%(refname)', 'refs/axiom/evaluated/'), /refs\/axiom\/evaluated\/cut-n2\//, 'the evaluated commit is held by the evaluation\'s ref');
+
+  const done = await driveSearch(slots, 'cut', { pollMs: 50 });
+  assert.equal(done.state, 'done');
+  assert.deepEqual(done.nodes.map((n) => [n.id, n.state, n.result?.score]), [[0, 'evaluated', 0], [1, 'evaluated', 1], [2, 'evaluated', 2], [3, 'evaluated', 3]]);
+  assert.equal(done.nodes[2]!.commit, cutCommit, 'evaluated again: the same state');
+  assert.deepEqual(worktreePaths(repo.dir), [repo.dir], 'no slot is left');
+  git(repo.dir, 'gc', '-q', '--prune=now');
+  for (const n of done.nodes) assert.equal(git(repo.dir, 'rev-parse', nodeRef('cut', n.id)).trim(), n.commit, `node ${n.id} is kept by its ref`);
+  // The history counts an instance's latest evaluation: node 2 is one attempt, not two.
+  const rows = JSON.parse((await runCli(['-C', repo.dir, 'history', '--json'])).stdout) as { id: string }[];
+  assert.deepEqual(rows.map((r) => r.id).filter((id) => id.startsWith('cut-')).sort(), ['cut-n0', 'cut-n1', 'cut-n2', 'cut-n3']);
 });
 
 function evaluated(id: number, parent: number | null, commit: string, passed: boolean, score: number): SearchNode {

@@ -71,7 +71,9 @@ function progress(ctx: VerbContext): (e: SearchEvent) => void {
 }
 
 async function drive(ctx: VerbContext, engine: AxiomEngine, name: string): Promise<ExitCode> {
-  const s = await backend().driveSearch(await slotsOf(ctx, engine), name, { onEvent: progress(ctx) });
+  // An explicit --permission-mode other than the one the search started with is refused (the engine's rule).
+  const permissionMode = permissionModeOption(ctx);
+  const s = await backend().driveSearch(await slotsOf(ctx, engine), name, { onEvent: progress(ctx), ...(permissionMode !== undefined ? { permissionMode } : {}) });
   ctx.print({ search: s }, () => describeState(s) + formatTree(s));
   const passed = s.nodes.some((n) => n.parent !== null && n.result?.passed);
   // With --land, a passing node that did not land (its landing failed) is not a success either.
@@ -145,7 +147,7 @@ export const search: Verb = {
   usage: [
     'search <name> --prompt <task> [--evaluate "<template>"] [--agent claude[:k],codex[:k] | --agent-command "<template>"]',
     '     [--width N] [--parallel N] [--attempts N] [--minutes M] [--target-score S] [--patience R] [--select uct|best] [--land] [--wait] [--permission-mode <mode>]',
-    'search status|tree|stop|resume|land <name> [--node <id>]   follow, stop, continue or land a search (resume takes --permission-mode too)',
+    'search status|tree|stop|resume|land <name> [--node <id>]   follow, stop, continue or land a search (resume keeps the permission mode the search started with)',
     'search land <name> --publish [--node <id>] [--remote <name>] [--draft]   publish the best node (pull request) instead of merging it',
   ],
   summary: 'Searches: rounds of agent attempts, each started from an earlier attempt with its evaluation\'s feedback, under a budget; then land the best.',

@@ -58,8 +58,14 @@ export interface AgentStarted {
 
 export interface MemberLauncher {
   check?(members: RaceMember[], options: RaceOptions): Promise<void>;
-  /** `race` is null when the instance is a search's node (search.ts). `exited`, when known, settles when the agent ends. */
-  launch(member: RaceMember, spawned: SpawnedInstance, race: Race | null): Promise<void | AgentStarted>;
+  /**
+   * `race` is null when the instance is a search's node (search.ts). `exited`, when known, settles when
+   * the agent ends. `how.permissionMode`: Claude's permission mode for this agent instead of the
+   * launcher's (a search's, recorded when it started).
+   */
+  launch(member: RaceMember, spawned: SpawnedInstance, race: Race | null, how?: { permissionMode?: string }): Promise<void | AgentStarted>;
+  /** Claude's permission mode this launcher starts Claude with (a search records it when it starts). */
+  readonly permissionMode?: string;
   /** Stops an agent this launcher started (used to take a race back when a later member fails). */
   stop?(spawned: SpawnedInstance): Promise<void>;
 }

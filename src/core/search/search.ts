@@ -106,8 +106,13 @@ export interface SearchEngine {
   checkAgents(agents: { id: string; agent: string; command: string | string[] | null }[], prompt: string): Promise<void>;
   /** A new live instance `id` whose branch starts at `commit` (on top of `base`), agent and prompt recorded. */
   spawnAt(id: string, at: { base: string; commit: string }, agent: string | null, prompt: string | null): Promise<void>;
-  /** Starts the instance's agent headless, through the launcher races use (`exited`: when it ends, if known). */
-  launch(id: string, agent: string, command: string | string[] | null): Promise<void | AgentStarted>;
+  /**
+   * Starts the instance's agent headless, through the launcher races use (`exited`: when it ends, if
+   * known); a Claude with `permissionMode` when given (the search's, recorded when it started).
+   */
+  launch(id: string, agent: string, command: string | string[] | null, permissionMode?: string): Promise<void | AgentStarted>;
+  /** Claude's permission mode this engine's launcher starts Claude with (recorded by a search that starts with Claude). */
+  readonly permissionMode?: string;
   /** Whether the instance's agent is still at work, has finished (a failed turn is stopped and counts as finished), or the instance is gone. */
   progress(id: string): Promise<AgentProgress>;
   stopAgent(id: string): Promise<void>;
@@ -137,6 +142,12 @@ export interface DriveOptions {
   signal?: AbortSignal;
   onEvent?: (e: SearchEvent) => void;
   now?: () => number;
+  /**
+   * Claude's permission mode given explicitly to this driver (`search resume --permission-mode`):
+   * refused when the search recorded another one when it started (its attempts never change mode
+   * halfway: a crash and a resume must not widen, or narrow, what its Claudes may do).
+   */
+  permissionMode?: string;
 }
 
 export const DEFAULTS = { width: 2, parallel: 2, attempts: 10, select: 'uct' as SelectMode, exploration: DEFAULT_EXPLORATION };
@@ -203,6 +214,8 @@ export async function startSearch(se: SearchEngine, o: SearchOptions, defaults: 
     select: o.select ?? DEFAULTS.select,
     exploration: o.exploration ?? DEFAULTS.exploration,
     ...(o.land ? { land: true } : {}),
+    // Claude's permission mode, decided now (the front end's, else git config's): every driver of the search uses it.
+    ...(agents.includes('claude') && se.permissionMode !== undefined ? { permissionMode: se.permissionMode } : {}),
     state: 'running',
     driver: null,
     nodes: [{ id: 0, parent: null, round: 0, agent: null, prompt: null, instance: null, commit: baseSha, result: null, state: 'pending', createdAt }],
@@ -284,6 +297,15 @@ export async function claimSearch(se: SearchEngine, search: Search, now: number,
   });
 }
 
+/** An explicit permission mode that is not the one the search was started with: refused, nothing changed. */
+function refuseOtherPermissionMode(s: Pick<SearchRecord, 'name' | 'permissionMode'>, given: string | undefined): void {
+  if (given === undefined || s.permissionMode === undefined || given === s.permissionMode) return;
+  throw new AxiomError(
+    'InvalidArgument',
+    `Search ${s.name} was started with Claude's permission mode ${s.permissionMode}; its attempts keep it. Resume it without a permission mode (it uses ${s.permissionMode}), or start a new search for ${given}.`,
+  );
+}
+
 // ---- the driver ----
 
 /** The driver of one search in this process: the loop, the nodes in flight, the record's updates. */
@@ -308,6 +330,19 @@ class Driver {
   private readonly releasing = new Set<Promise<void>>();
   /** Node changes written with the record's next write (each is true of the world already, and recovery tolerates the record without it). */
   private readonly deferred = new Map<number, Partial<SearchNode>>();
+  /**
+   * Evaluated nodes whose result waits in `deferred` for the record's next write (the next node's,
+   * mostly: one write instead of two), with their slot: the slot is released only once the result is
+   * written. Until then the record names the node running in its live slot, and a driver cut off in
+   * between is succeeded by one that evaluates it again (see {@link evaluateNode}).
+   */
+  private readonly unrecorded = new Map<number, string>();
+  /**
+   * Slots whose node's result is written, not released yet: a result written with the next node's
+   * record is released once that node's spawn has passed the repository lock (the removal and the
+   * spawn both take it; the removal then runs beside the new attempt's launch and work).
+   */
+  private readonly written = new Map<number, string>();
 
   constructor(
     private readonly se: SearchEngine,
@@ -327,6 +362,16 @@ class Driver {
       const folded = [...this.deferred];
       this.search = await updateSearch(this.se.git, this.se.repo, this.search, (r) => withNodePatches(change(r), folded));
       for (const [id, patch] of folded) if (this.deferred.get(id) === patch) this.deferred.delete(id);
+      // A result that came while this was written waits for the next write; the driver decides on it already.
+      if (this.deferred.size > 0) this.search = withNodePatches(this.search, [...this.deferred]);
+      // Results written now: they are told, and their slots may go (releaseWritten).
+      for (const [id] of folded) {
+        const instance = this.unrecorded.get(id);
+        if (instance === undefined) continue;
+        this.unrecorded.delete(id);
+        this.written.set(id, instance);
+        this.options.onEvent?.({ kind: 'evaluated', node: this.node(id) });
+      }
       return this.search;
     });
     this.writes = next.catch(() => undefined);
@@ -344,6 +389,7 @@ class Driver {
   async run(name: string): Promise<Search> {
     refuseUntrusted(this.se);
     const found = await findSearch(this.se.git, this.se.repo, name);
+    refuseOtherPermissionMode(found, this.options.permissionMode);
     // A driver that ended the search was cut off before its landing: this one lands (once), nothing else.
     if (autoLandDue(found)) return landIfAsked(this.se, found, this.now, this.options.onEvent);
     this.search = await claimSearch(this.se, found, this.now(), this.leaseMs);
@@ -355,6 +401,7 @@ class Driver {
     for (;;) {
       if (this.options.signal?.aborted) {
         // This process stops driving; the search goes on with the next `resume`.
+        await this.recordResults();
         await Promise.all(this.releasing);
         await this.update((r) => (r.driver?.holder === this.holder ? { ...r, driver: null } : r));
         throw new AxiomError('InvalidArgument', 'Driving the search was cancelled; resume it to go on.');
@@ -363,17 +410,23 @@ class Driver {
       await this.writes;
       // One git process when nothing else wrote the record since this driver's last read or write; a
       // stop request, a takeover or more attempts from another process moved it, and it is read again.
-      this.search = await refreshSearch(this.se.git, this.se.repo, this.search);
+      // What waits for the next write is true already: the loop decides on it (a record read again lacks it).
+      this.search = withNodePatches(await refreshSearch(this.se.git, this.se.repo, this.search), [...this.deferred]);
       if (this.search.driver?.holder !== this.holder) throw new AxiomError('Locked', `Search ${name} was taken over by another driver (${this.search.driver?.holder ?? 'none'}).`);
       if (Date.parse(this.search.driver.leaseUntil) - this.now() < this.leaseMs / 2) await this.update((r) => ({ ...r, driver: claimOf(this.now(), this.leaseMs) }));
       const ending = budgetEnding(this.search, this.now());
       if (ending?.now) return this.end(ending.reason);
+      // Results this look can carry with an expansion (one that comes during it pokes the next look).
+      const due = [...this.unrecorded.keys()];
       await this.watchRunning();
       // A slot being removed after its node's evaluation does not count: its attempt is over.
       const live = this.search.nodes.filter((n) => (n.instance !== null && !this.freed.has(n.id)) || this.inFlight.has(n.id)).length;
       const root = this.node(0);
       if (root.state === 'pending' && !this.inFlight.has(0)) await this.startRoot();
       else if (!ending && root.state !== 'pending' && root.state !== 'running') await this.expand(this.search.parallel - live);
+      // A result no expansion carried (none was due, or none could be made) is written now.
+      if (due.some((id) => this.unrecorded.has(id))) await this.recordResults();
+      this.releaseWritten();
       const busy = this.search.nodes.some((n) => n.state === 'pending' || n.state === 'running') || this.inFlight.size > 0;
       if (!busy) {
         const expandable = this.search.nodes.some((n) => n.state === 'evaluated' && n.commit);
@@ -451,7 +504,9 @@ class Driver {
       await this.update((r) => ({ ...r, nodes: [...r.nodes, node] }));
       try {
         await this.se.spawnAt(instance, { base: this.search.base, commit: parent.commit! }, agent, prompt);
+        this.releaseWritten();
       } catch (e) {
+        this.releaseWritten();
         if (!isAxiomError(e)) throw e;
         if (e.code === 'LimitReached') {
           // Not an attempt: the machine's live limit is reached; the node is taken back and tried again later.
@@ -462,7 +517,7 @@ class Driver {
         return true;
       }
       try {
-        const started = await this.se.launch(instance, agent, agent === 'custom' ? this.search.agentCommand : null);
+        const started = await this.se.launch(instance, agent, agent === 'custom' ? this.search.agentCommand : null, this.search.permissionMode);
         const poke = (): void => this.waker.poke();
         if (started) void started.exited.then(poke, poke);
       } catch (e) {
@@ -514,17 +569,23 @@ class Driver {
         return;
       }
       const result = { passed: state.passed, score: state.score, feedback: feedbackOf(state.log), diff: state.diff, evaluatedAt: new Date(this.now()).toISOString() };
-      await this.patchNode(id, { state: 'evaluated', commit: state.commit, result });
-      this.options.onEvent?.({ kind: 'evaluated', node: this.node(id) });
-      // Its state is the node's commit now (held by the node's ref): the slot is freed.
-      this.release(id, instance);
+      // The result goes with the record's next write — the next node's, which this evaluation makes
+      // due at once — not a write of its own. Until then the evaluated commit is held by the ref the
+      // evaluation wrote (refs/axiom/evaluated/…) and the slot stays: a driver cut off before the
+      // write leaves the node running in its live slot, and the next driver evaluates it again (the
+      // history counts an instance's latest evaluation only). Its attempt is over: its slot counts as free.
+      const patch: Partial<SearchNode> = { state: 'evaluated', commit: state.commit, result };
+      this.deferred.set(id, { ...this.deferred.get(id), ...patch });
+      this.unrecorded.set(id, instance);
+      this.freed.add(id);
+      this.search = withNodePatches(this.search, [[id, patch]]);
     } catch (e) {
       this.failure ??= e;
     }
   }
 
   /**
-   * Removes an evaluated node's slot in the background, while the next attempt starts: cleanup
+   * Removes an evaluated node's slot in the background, beside the next attempt's launch: cleanup
    * salvages whatever the slot holds beyond the node's commit (recorded, with its ref, before this)
    * and journals its own steps. Its `instance: null` goes with the record's next write; a driver cut
    * off before that finds the node evaluated with its instance named, and cleans it up again (gone:
@@ -545,10 +606,23 @@ class Driver {
     this.releasing.add(done);
   }
 
+  /** Writes the results that wait for the record's next write (their slots are released then); nothing when none waits. */
+  private async recordResults(): Promise<void> {
+    if (this.unrecorded.size > 0) await this.update((r) => r);
+    this.releaseWritten();
+  }
+
+  /** Releases the slots whose results are written (in the background). */
+  private releaseWritten(): void {
+    for (const [id, instance] of this.written) this.release(id, instance);
+    this.written.clear();
+  }
+
   /** Ends the search: running attempts stopped and failed, their instances cleaned up, the record closed. */
   private async end(reason: string): Promise<Search> {
     // Evaluations under way finish first (their results are recorded), then what still runs is stopped.
     while (this.inFlight.size > 0) await sleep(Math.min(this.pollMs, 200));
+    await this.recordResults();
     await Promise.all(this.releasing);
     // A slot that could not be removed: the search does not end with it live (resume tries again).
     if (this.failure) throw this.failure;
@@ -620,7 +694,7 @@ async function landIfAsked(se: SearchEngine, search: Search, now: () => number, 
 }
 
 /** The record with these node changes made (to the nodes it still has). */
-function withNodePatches(r: SearchRecord, patches: readonly [number, Partial<SearchNode>][]): SearchRecord {
+function withNodePatches<R extends SearchRecord>(r: R, patches: readonly [number, Partial<SearchNode>][]): R {
   if (patches.length === 0) return r;
   const byId = new Map(patches);
   return { ...r, nodes: r.nodes.map((n) => (byId.has(n.id) ? { ...n, ...byId.get(n.id) } : n)) };

@@ -57,11 +57,12 @@ export function engineSearchSlots(engine: AxiomEngine, launcher: MemberLauncher 
       }
       spawned.set(id, s);
     },
-    async launch(id, agent, command) {
+    ...(launcher?.permissionMode !== undefined ? { permissionMode: launcher.permissionMode } : {}),
+    async launch(id, agent, command, permissionMode) {
       if (!launcher) throw new AxiomError('InvalidArgument', 'This front end cannot start agents for a search.');
       const s = spawned.get(id);
       if (!s) throw new AxiomError('NotFound', `${id} was not created by this search driver; its agent is not started.`);
-      return launcher.launch({ id, agent, ...(command ? { command } : {}) }, s, null);
+      return launcher.launch({ id, agent, ...(command ? { command } : {}) }, s, null, permissionMode !== undefined ? { permissionMode } : undefined);
     },
     async progress(id) {
       const facts = (await readMemberFacts(engine.repo.commonDir)).find((m) => m.id === id);

@@ -143,6 +143,13 @@ export interface SearchRecord {
    */
   land?: boolean;
   autoLanded?: SearchAutoLanded;
+  /**
+   * Claude Code's --permission-mode of the search's Claude attempts, decided when it started (a front
+   * end's explicit one, else git config axiom.claudePermissionMode, else acceptEdits): every driver
+   * starts its Claudes with it, whatever its own front end's setting; a resume given another one
+   * explicitly is refused. Absent: no Claude in the mix, or a search recorded before it was kept.
+   */
+  permissionMode?: string;
   /** A landing in progress (its merge may or may not have happened): set before the target moves. */
   landing?: SearchLanding & { holder: string; next: string | null; publish?: SearchPublishChoice };
   landed?: SearchLanding;
