@@ -474,7 +474,8 @@ export class StatusCollector {
       });
       // What Axiom provisioned is not work, whatever the instance's .gitignore now says.
       const parsed = parseStatusV2(out);
-      const entries = adminDir ? withoutProvisioned(parsed.entries, readProvisioned(adminDir)) : parsed.entries;
+      // A clean worktree has nothing to filter: its record is not read (two file reads at each of 300 in a list).
+      const entries = adminDir && parsed.entries.length > 0 ? withoutProvisioned(parsed.entries, readProvisioned(adminDir)) : parsed.entries;
       const entry = { fingerprint, counts: entries.length === parsed.entries.length ? parsed.counts : countStatus(entries), entries };
       this.dirtyCache.set(key, entry);
       return entry;
