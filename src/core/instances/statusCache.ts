@@ -26,7 +26,7 @@
  *   or goes) is seen at once;
  * - the refs, validated as above (a handful of stats): a ref written by another process, `packed-refs`
  *   rewritten by `git pack-refs` or `gc`, an upstream changed in `config`;
- * - anything live: an agent or setup whose process runs, a terminal agent not yet taken, and any entry
+ * - anything live: an agent or setup whose process runs, and any entry
  *   read within the racy window (never settled), exactly as an untrusted refresh does;
  * - the main worktree (its HEAD file and index, one stat).
  *
