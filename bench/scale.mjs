@@ -3,6 +3,7 @@
 // live side by side — one with 1 instance, one grown to 100 then 300 — and every figure is taken
 // A B C A B C … (at 1, at N, raw git at N) in one run, medians. Part of `npm run bench`; alone:
 // `node bench/scale.mjs` (after `npm run bench` or `npm run build` + `tsc -p tsconfig.test.json`).
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -46,7 +47,8 @@ async function refreshAndList({ one, many, n, row, engines, engineRounds }) {
   // What was just made settles (statusCache.ts: changes younger than 1 s are read again), then one more warm-up.
   await new Promise((r) => setTimeout(r, 1100));
   for (const w of warm) { await w.e1.snapshot({ changed: [] }); await w.eN.snapshot({ changed: [] }); }
-  const refreshOf = (e, c) => ({ prepare: () => edit(c), run: () => e.snapshot({ changed: [edited(c)] }) });
+  // As the extension asks: its watchers name what changed, and the refresh trusts that (statusCache.ts).
+  const refreshOf = (e, c) => ({ prepare: () => edit(c), run: () => e.snapshot({ changed: [edited(c)], trustChanged: true }) });
   const variants = warm.flatMap((w) => [refreshOf(w.e1, one), refreshOf(w.eN, many)]);
   variants.push({ prepare: () => edit(many), run: () => gitAsync(edited(many), 'status', '--porcelain=v2', '-z', '--no-renames', '--untracked-files=all') });
   const times = await alternate(engineRounds, variants);

@@ -26,22 +26,25 @@ export class AgentStatusPoll implements vscode.Disposable {
     this.running = true;
     try {
       for (const model of this.repos.models()) {
-        let changed = false;
+        const changed: string[] = [];
         // A file first seen here but written after the model's snapshot was taken is news too: the
         // instance may have appeared and its agent reported within one poll interval (a 2 s margin
         // covers a write during the snapshot; an extra refresh costs little).
         const takenAt = Date.parse(model.snapshot?.takenAt ?? '') || 0;
         for (const w of model.instances()) {
           if (!w.adminDir || (w.launch === 'none' && w.agentState.phase === 'unknown' && !w.agent)) continue;
+          let moved = false;
           for (const file of [STATUS_FILE, PROCESS_FILE]) {
             const p = path.join(w.adminDir, file);
             const st = await fs.stat(p).catch(() => null);
             const key = st ? `${st.size}:${st.mtimeMs}` : '';
-            if (this.seen.has(p) ? this.seen.get(p) !== key : st !== null && st.mtimeMs > takenAt - 2000) changed = true;
+            if (this.seen.has(p) ? this.seen.get(p) !== key : st !== null && st.mtimeMs > takenAt - 2000) moved = true;
             this.seen.set(p, key);
           }
+          if (moved) changed.push(w.path);
         }
-        if (changed) model.changed([]);
+        // Named: the refresh trusts the list (engine `trustChanged`).
+        if (changed.length > 0) model.changed(changed);
       }
     } finally {
       this.running = false;

@@ -43,7 +43,11 @@ export class RepositoryModel implements vscode.Disposable {
     return this.first;
   }
 
-  /** A change was seen in these worktrees (paths) or in shared state ([]): refresh after the debounce. */
+  /**
+   * A change was seen in these worktrees (paths; the common dir when a ref moved) or in nothing a
+   * worktree owns ([]): refresh after the debounce. The refresh trusts this list (engine
+   * `trustChanged`): a change to a worktree's files, admin dir or agent records must name it.
+   */
   changed(changed: Changed): void {
     this.scheduler.request(changed);
   }
@@ -108,7 +112,9 @@ export class RepositoryModel implements vscode.Disposable {
 
   private async take(changed: Changed): Promise<void> {
     const started = performance.now();
-    const snap = await this.engine.snapshot({ changed });
+    // The watchers name what changed: other instances are shown as last seen, with the engine's timed
+    // backstop for what a watcher misses (statusCache.ts).
+    const snap = await this.engine.snapshot({ changed, trustChanged: true });
     this.current = snap;
     const live = new Set(snap.worktrees.map((w) => w.id).filter(Boolean));
     for (const id of this.diffCache.keys()) if (!live.has(id)) this.diffCache.delete(id);

@@ -1,11 +1,13 @@
 /**
  * Narrow file watching for one repository (docs/ARCHITECTURE.md §6). Each event is turned into the set of
  * worktrees it concerns, so the next snapshot re-statuses only those:
- * - `<commonDir>/worktrees/<name>/{HEAD,index}` → that worktree; its `axiom.json`, `axiom-status.jsonl`,
- *   `locked` and the `worktrees` folder itself → shared state only (metadata is re-read by every snapshot);
- * - `<commonDir>/{HEAD,index}` → the main worktree; `refs/heads/**`, `packed-refs` → shared state;
+ * - `<commonDir>/worktrees/<name>/…` (HEAD, index, axiom.json, axiom-status.jsonl, locked, setup) and the
+ *   admin dir itself → that worktree (a new admin dir: nothing to name, every refresh lists `worktrees/`);
+ * - `<commonDir>/{HEAD,index}` → the main worktree; `refs/heads/**`, `packed-refs` → the common dir (any ref
+ *   may have moved);
  * - any file inside a worktree folder (but its `.git`) → that worktree.
- * `axiom-terminal-input.jsonl` events are handed to the terminal manager.
+ * `axiom-terminal-input.jsonl` events are handed to the terminal manager. Refreshes trust these names
+ * (engine `trustChanged`; statusCache.ts says what its timed backstop catches when an event is missed).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -24,9 +26,9 @@ export class RepositoryWatcher implements vscode.Disposable {
   constructor(private readonly model: RepositoryModel) {
     const common = vscode.Uri.file(model.engine.repo.commonDir);
     this.watch(common, `worktrees/*/${ADMIN_FILES}`, (uri) => this.adminEvent(uri));
-    this.watch(common, 'worktrees/*', () => model.changed([]));
+    this.watch(common, 'worktrees/*', (uri) => model.changed(this.worktreeOf(uri.fsPath)));
     this.watch(common, '{HEAD,index}', () => model.changed(model.engine.repo.mainWorktree ? [model.engine.repo.mainWorktree] : []));
-    this.watch(common, '{packed-refs,refs/heads/**}', () => model.changed([]));
+    this.watch(common, '{packed-refs,refs/heads/**}', () => model.changed([model.engine.repo.commonDir]));
     this.shared.push(model.onDidChange(() => this.syncWorktrees()));
   }
 
@@ -46,8 +48,13 @@ export class RepositoryWatcher implements vscode.Disposable {
       this.terminalInput.fire(adminDir);
       return;
     }
+    this.model.changed(this.worktreeOf(adminDir));
+  }
+
+  /** The worktree of an admin dir, as a list to name in a refresh ([] for one not shown yet). */
+  private worktreeOf(adminDir: string): string[] {
     const wt = this.model.byAdminDir(adminDir);
-    this.model.changed((file === 'HEAD' || file === 'index') && wt ? [wt.path] : []);
+    return wt ? [wt.path] : [];
   }
 
   /** One recursive watcher per worktree folder; created and dropped as worktrees come and go. */

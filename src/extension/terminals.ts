@@ -418,7 +418,7 @@ export class TerminalManager implements vscode.Disposable {
     const phase = status?.agentState.phase;
     if (!status?.adminDir || phase === undefined || ['exited', 'failed-to-start', 'unknown', 'pending'].includes(phase)) return;
     await appendAgentEvent(status.adminDir, { event: 'TerminalClosed', phase: 'exited', reason: 'its terminal was closed' }).catch((e) => this.log.warn(`Could not record the closed terminal of ${t.id}:`, e));
-    t.model.changed([]);
+    t.model.changed([status.path]);
   }
 
   /** Instances whose terminal was taken before but is not open now (e.g. after a reload). */

@@ -134,3 +134,33 @@ test('reads do not take optional locks: an agent committing in a loop never hits
   assert.equal(failures, 0);
   assert.equal((await engine.status('busy')).ahead, 25);
 });
+
+test('list: an agent that stopped and reported after git began is never shown beside a HEAD from before its last commit (git is asked again)', async () => {
+  repo = makeRepo();
+  const a = await (await AxiomEngine.open(repo.dir)).spawn('a');
+  // The race made deterministic: `worktree list` has read HEAD, and only then does the agent commit
+  // and report that it stopped — before the snapshot reads the agent facts (the runner's call returns
+  // synchronously up to its first await, so all of it happens before the snapshot reads anything).
+  let committed: string | null = null;
+  let lists = 0;
+  class AgentFinishesMidList extends GitRunner {
+    override async out(cwd: string, args: string[], options?: Parameters<GitRunner['out']>[2]): Promise<string> {
+      if (args[0] === 'worktree' && args[1] === 'list') lists++;
+      if (committed === null && args[0] === 'worktree' && args[1] === 'list') {
+        const stale = git(cwd, ...args);
+        committed = commitIn(a.path, 'the last commit', { 'last.txt': 'last\n' });
+        fs.appendFileSync(path.join(a.adminDir, 'axiom-status.jsonl'), JSON.stringify({ event: 'Stop', phase: 'idle', at: new Date().toISOString() }) + '\n');
+        return stale;
+      }
+      return super.out(cwd, args, options);
+    }
+  }
+  const runner = new AgentFinishesMidList();
+  const engine = await AxiomEngine.open(repo.dir, { runner });
+  const w = (await engine.snapshot()).worktrees.find((x) => x.id === 'a')!;
+  assert.notEqual(committed, null, 'the agent committed while git listed the worktrees');
+  assert.equal(w.agentState.phase, 'idle');
+  assert.equal(w.head, committed, 'the HEAD after its last commit, not the one worktree list read before it');
+  assert.equal(w.lastCommit?.subject, 'the last commit');
+  assert.equal(lists, 2, 'worktree list asked again');
+});

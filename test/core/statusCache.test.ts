@@ -8,6 +8,7 @@ import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { AxiomEngine, GitRunner, type Snapshot } from '../../src/core';
 import { commitIn, git, makeRepo, type TempRepo } from './helpers';
 
@@ -115,4 +116,118 @@ test('an agent event appended to its status file (in place) shows on a refresh',
   fs.appendFileSync(path.join(adminB, 'axiom-status.jsonl'), JSON.stringify({ event: 'Stop', phase: 'idle', at: new Date(Date.now() - 5_000).toISOString() }) + '\n');
   const { snap } = await refresh(engine, runner);
   assert.equal(row(snap, 'b')!.agentState.phase, 'idle');
+});
+
+// A refresh that trusts the caller's list of what changed (the extension's watchers name it): other
+// instances are shown as last seen without a stat, until the backstop or a refresh of 'all'.
+// `backstopMs` is passed explicitly (a minute: never due within a test; 0: due now), so no test
+// depends on how long it runs.
+const TRUSTED = { trustChanged: true, backstopMs: 60_000 } as const;
+const BACKSTOP_DUE = { trustChanged: true, backstopMs: 0 } as const;
+
+/** The `node:fs` module object itself (an `import *` of it is a read-only view), to spy on. */
+const rawFs = createRequire(__filename)('node:fs') as typeof fs;
+
+/** Every path the engine's file-system calls named while `fn` ran (sync and promise APIs both). */
+async function pathsTouched(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const restore: (() => void)[] = [];
+  const spy = (mod: Record<string, unknown>, names: string[]): void => {
+    for (const name of names) {
+      const orig = mod[name] as (...a: unknown[]) => unknown;
+      mod[name] = (...args: unknown[]) => {
+        if (typeof args[0] === 'string') seen.push(path.resolve(args[0]));
+        return orig.apply(mod, args);
+      };
+      restore.push(() => (mod[name] = orig));
+    }
+  };
+  spy(rawFs as unknown as Record<string, unknown>, ['statSync', 'lstatSync', 'existsSync', 'readFileSync', 'readdirSync', 'openSync']);
+  spy(rawFs.promises as unknown as Record<string, unknown>, ['stat', 'lstat', 'readFile', 'readdir', 'open']);
+  try {
+    await fn();
+  } finally {
+    for (const r of restore) r();
+  }
+  return seen;
+}
+
+test('a trusted refresh naming one worktree of 12 instances looks at no other instance: no stat of their admin dirs or folders (fs calls counted)', async () => {
+  repo = makeRepo();
+  git(repo.dir, 'config', 'axiom.maxInstances', '20');
+  const spawner = await AxiomEngine.open(repo.dir);
+  const made = await spawner.spawnMany('s', 12);
+  backdate(path.join(repo.dir, '.git'));
+  const { engine, runner } = await opened(repo.dir);
+  const first = await engine.snapshot();
+  const [edited, ...others] = made.map((m) => first.worktrees.find((w) => w.id === m.id)!);
+  fs.writeFileSync(path.join(edited!.path, 'new.txt'), 'new\n');
+  const before = runner.processCount;
+  let snap: Snapshot | undefined;
+  const touched = await pathsTouched(async () => (snap = await engine.snapshot({ changed: [edited!.path], ...TRUSTED })));
+  const under = (dir: string) => touched.filter((p) => p === dir || p.startsWith(dir + path.sep));
+  for (const o of others) {
+    assert.deepEqual(under(o.adminDir!), [], `admin dir of ${o.id} looked at`);
+    assert.deepEqual(under(o.path), [], `folder of ${o.id} looked at`);
+  }
+  assert.ok(under(edited!.adminDir!).length > 0, 'the named one is validated');
+  assert.equal(runner.processCount - before, 1, 'one git status: the named worktree');
+  assert.equal(row(snap!, edited!.id!)!.dirty!.untracked, 1);
+  assert.equal(snap!.worktrees.length, 13);
+});
+
+test('a folder deleted by hand in an unnamed worktree: not seen by a trusted refresh, seen by the backstop and by a refresh of all', async () => {
+  const { engine, a, b } = await settledRepo();
+  const other = (await opened(repo.dir)).engine;
+  await other.snapshot();
+  fs.rmSync(b, { recursive: true, force: true });
+  let snap = await engine.snapshot({ changed: [a], ...TRUSTED });
+  assert.equal(row(snap, 'b')!.prunable, false, 'trusted: shown as last seen');
+  snap = await engine.snapshot({ changed: [a], ...BACKSTOP_DUE });
+  assert.equal(row(snap, 'b')!.prunable, true, 'the backstop');
+  assert.equal(row(snap, 'b')!.dirty, null);
+  await other.snapshot({ changed: [a], ...TRUSTED });
+  snap = await other.snapshot({ changed: 'all', trustChanged: true });
+  assert.equal(row(snap, 'b')!.prunable, true, "'all'");
+});
+
+test('a ref moved by another process under an unnamed worktree: seen when the common dir is named (the ref watcher) and by the backstop, not by a trusted refresh naming another worktree', async () => {
+  const { engine, a, b } = await settledRepo();
+  const other = (await opened(repo.dir)).engine;
+  await other.snapshot();
+  const moved = commitIn(b, 'by another process', { 'o.txt': 'o\n' });
+  let snap = await engine.snapshot({ changed: [a], ...TRUSTED });
+  assert.notEqual(row(snap, 'b')!.head, moved, 'trusted: shown as last seen');
+  snap = await engine.snapshot({ changed: [a], ...BACKSTOP_DUE });
+  assert.equal(row(snap, 'b')!.head, moved, 'the backstop');
+  assert.equal(row(snap, 'b')!.ahead, 1);
+  snap = await other.snapshot({ changed: [path.join(repo.dir, '.git')], ...TRUSTED });
+  assert.equal(row(snap, 'b')!.head, moved, 'the common dir named');
+  assert.equal(row(snap, 'b')!.lastCommit?.subject, 'by another process');
+  // packed-refs rewritten (`git pack-refs`, `gc`): the same, seen through the common dir.
+  git(repo.dir, 'pack-refs', '--all');
+  const again = commitIn(b, 'then packed', { 'p.txt': 'p\n' });
+  git(repo.dir, 'pack-refs', '--all');
+  snap = await other.snapshot({ changed: [path.join(repo.dir, '.git')], ...TRUSTED });
+  assert.equal(row(snap, 'b')!.head, again);
+});
+
+test('axiom.json edited in place and an agent event of an unnamed instance: seen once the watcher names the instance', async () => {
+  const { engine, a, b } = await settledRepo();
+  const adminB = row(await engine.snapshot({ changed: [], ...TRUSTED }), 'b')!.adminDir!;
+  const meta = JSON.parse(fs.readFileSync(path.join(adminB, 'axiom.json'), 'utf8'));
+  fs.writeFileSync(path.join(adminB, 'axiom.json'), JSON.stringify({ ...meta, prompt: 'edited by hand' }));
+  fs.appendFileSync(path.join(adminB, 'axiom-status.jsonl'), JSON.stringify({ event: 'Stop', phase: 'idle', at: new Date(Date.now() - 5_000).toISOString() }) + '\n');
+  let snap = await engine.snapshot({ changed: [a], ...TRUSTED });
+  assert.equal(row(snap, 'b')!.prompt, null, 'trusted: shown as last seen');
+  snap = await engine.snapshot({ changed: [b], ...TRUSTED });
+  assert.equal(row(snap, 'b')!.prompt, 'edited by hand');
+  assert.equal(row(snap, 'b')!.agentState.phase, 'idle');
+});
+
+test('an instance made by another process appears on a trusted refresh that names nothing (worktrees/ is listed every time)', async () => {
+  const { engine } = await settledRepo();
+  await (await AxiomEngine.open(repo.dir)).spawn('c');
+  const snap = await engine.snapshot({ changed: [], ...TRUSTED });
+  assert.equal(row(snap, 'c')!.kind, 'instance');
 });

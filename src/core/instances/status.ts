@@ -89,9 +89,29 @@ export interface SnapshotOptions {
    * named here whose HEAD and index did not move reuses its last dirty counts.
    */
   changed?: 'all' | readonly string[];
+  /**
+   * Take `changed` as the complete list of worktrees whose own files (worktree folder, admin dir, agent
+   * and setup records) may have changed — the extension, whose watchers name them: every other
+   * instance is shown as last seen, without a stat (statusCache.ts says what is trusted and what the
+   * backstop catches). A refresh at least `backstopMs` (default {@link TRUST_BACKSTOP_MS}) after the
+   * last full validation validates everything anyway. The refs: only those of the named worktrees are
+   * looked at, unless `changed` names the common dir (any ref may have moved). Off by default: the CLI and the MCP server have
+   * no watchers.
+   */
+  trustChanged?: boolean;
+  backstopMs?: number;
   /** Compute "conflicts with base" (a merge-tree per diverged instance, cached). Default true. */
   conflicts?: boolean;
 }
+
+/**
+ * How stale a trusted refresh may leave what no watcher reported (a folder deleted by hand, a gitdir
+ * rewritten by `git worktree move`, an event the watcher dropped): 10 s. The extension refreshes a few
+ * times a second while agents work, so this is about one refresh in 20–40 paying the full stat check
+ * (~1,800 stats at 300 instances, a few ms); when nothing happens nothing refreshes either way. A
+ * count of refreshes would leave a quiet view stale for minutes; a time bounds it.
+ */
+export const TRUST_BACKSTOP_MS = 10_000;
 
 interface DirtyCacheEntry {
   fingerprint: string;
@@ -147,6 +167,10 @@ export class StatusCollector {
   private readonly refsCache: RefsCache<Map<string, RefInfo>>;
   /** Each admin dir's stats as the running snapshot read them (statusCache.ts): the dirty state's fingerprint. */
   private dirKeys = new Map<string, string>();
+  /** When the last snapshot that validated everything began (the trusted refreshes' backstop). */
+  private validatedAt = Number.NEGATIVE_INFINITY;
+  /** Each linked worktree's last row with what it was built from: reused while every input is the same object. */
+  private readonly rowCache = new Map<string, { inputs: readonly unknown[]; row: WorktreeStatus }>();
   /** The worktrees' paths in the order of the last snapshot (git's order), for a refresh built from the admin dirs. */
   private order: string[] = [];
 
@@ -162,15 +186,19 @@ export class StatusCollector {
   async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
     const changed = options.changed ?? 'all';
     const full = changed === 'all';
+    // A refresh that trusts the caller's list looks only at what it names (plus what involves a process
+    // or changed too recently to be settled), until the backstop is due.
+    const trusted = full || !options.trustChanged || Date.now() - this.validatedAt >= (options.backstopMs ?? TRUST_BACKSTOP_MS) ? null : new Set(changed.map((p) => path.resolve(p)));
+    if (!trusted) this.validatedAt = Date.now();
     // A full snapshot asks git for the worktree list and the refs first and reads the admin dirs
     // while those run; a refresh (named worktrees) builds the list from the admin dirs' files and
     // reuses the refs when no ref moved (statusCache.ts).
     const gitStarted = Date.now();
     const fromGit = full ? this.listAndRefs() : null;
     fromGit?.catch(() => undefined);
-    const admin = this.adminCache.read();
+    const admin = this.adminCache.read(trusted);
     const adminEntries = admin.map((a) => a.entry);
-    const facts = await this.agentFacts(admin);
+    const facts = await this.agentFacts(admin, trusted);
     let records: WorktreeRecord[];
     let refs: Map<string, RefInfo>;
     if (fromGit) {
@@ -181,7 +209,7 @@ export class StatusCollector {
       // facts). Agents at work report all the time and are shown at work: no second read for them.
       if ([...facts.agents.values()].some((a) => !STILL_AT_WORK.has(a.phase) && a.lastActivity !== null && Date.parse(a.lastActivity) >= gitStarted - RACY_MS)) ({ records, refs } = await this.listAndRefs());
     } else {
-      refs = await this.refsNow();
+      refs = await this.refsNow(trusted, admin);
       records = this.recordsFrom(admin, refs);
     }
     const metaByPath = new Map<string, { adminDir: string; metadata: InstanceMetadata | null; problem: string | null }>();
@@ -189,14 +217,29 @@ export class StatusCollector {
 
     const changedSet = changed === 'all' ? null : new Set(changed.map((p) => path.resolve(p)));
     this.dirKeys = new Map(admin.map((a) => [a.entry.adminDir, a.dirKey]));
+    const adminByPath = new Map(admin.flatMap((a) => (a.entry.worktreePath ? [[a.entry.worktreePath, a] as const] : [])));
+    const withConflicts = options.conflicts ?? true;
     let worktrees: WorktreeStatus[];
     try {
-      worktrees = await mapPool(records, this.statusPool, (record) =>
-        this.statusOf(record, refs, metaByPath, facts.agents, facts.setups, changedSet === null || changedSet.has(path.resolve(record.path)), options.conflicts ?? true),
-      );
+      worktrees = await mapPool(records, this.statusPool, async (record) => {
+        const key = path.resolve(record.path);
+        const filesChanged = changedSet === null || changedSet.has(key);
+        const a = adminByPath.get(key);
+        if (!a) return this.statusOf(record, refs, metaByPath, facts.agents, facts.setups, filesChanged, withConflicts);
+        // Everything a linked worktree's row is made of: the same objects as last time give the same row.
+        const inputs = [a, refs, facts.agents.get(a.entry.adminDir), facts.setups.get(a.entry.adminDir), this.dirtyCache.get(key), this.git.untrusted, withConflicts];
+        const last = this.rowCache.get(key);
+        if (!filesChanged && last && inputs.every((x, i) => x === last.inputs[i])) return last.row;
+        const row = await this.statusOf(record, refs, metaByPath, facts.agents, facts.setups, filesChanged, withConflicts);
+        inputs[4] = this.dirtyCache.get(key);
+        this.rowCache.set(key, { inputs, row });
+        return row;
+      });
     } finally {
       this.dirKeys = new Map();
     }
+    const shown = new Set(worktrees.map((w) => path.resolve(w.path)));
+    for (const k of this.rowCache.keys()) if (!shown.has(k)) this.rowCache.delete(k);
     this.order = worktrees.map((w) => path.resolve(w.path));
     return { repo: this.repo, takenAt: new Date().toISOString(), worktrees };
   }
@@ -214,9 +257,20 @@ export class StatusCollector {
     return refs;
   }
 
-  /** The refs of the last read when none moved since (no git process), else read now. */
-  private refsNow(): Promise<Map<string, RefInfo>> {
-    const cached = this.refsCache.get();
+  /**
+   * The refs of the last read when none moved since (no git process), else read now. A trusted refresh
+   * looks only at the refs of the worktrees it names, unless it names the common dir (the extension's
+   * ref watcher does: any ref may have moved).
+   */
+  private refsNow(trusted: ReadonlySet<string> | null, admin: readonly AdminFiles[]): Promise<Map<string, RefInfo>> {
+    let only: string[] | null = null;
+    if (trusted && !trusted.has(path.resolve(this.repo.commonDir))) {
+      only = admin.flatMap((a) => (a.entry.worktreePath !== null && trusted.has(a.entry.worktreePath) && a.record?.symref ? [a.record.symref] : []));
+      const main = this.repo.mainWorktree;
+      const head = main && trusted.has(path.resolve(main)) ? readHeadFile(this.repo.commonDir) : '';
+      if (head.startsWith('ref:')) only.push(head.slice(4).trim());
+    }
+    const cached = this.refsCache.get(only);
     return cached ? Promise.resolve(cached) : this.readRefs();
   }
 
@@ -246,13 +300,14 @@ export class StatusCollector {
       prunable: false,
     });
     const at = new Map(this.order.map((p, i) => [p, i]));
-    const rank = (r: WorktreeRecord): number => at.get(path.resolve(r.path)) ?? Number.MAX_SAFE_INTEGER;
-    const sorted = linked.sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return [mainRecord, ...sorted];
+    // Each record's rank once (not per comparison): at 300 worktrees this sort showed in a refresh's profile.
+    const ranked = linked.map((r) => ({ r, rank: at.get(path.resolve(r.path)) ?? Number.MAX_SAFE_INTEGER }));
+    ranked.sort((a, b) => a.rank - b.rank || (a.r.path < b.r.path ? -1 : a.r.path > b.r.path ? 1 : 0));
+    return [mainRecord, ...ranked.map((x) => x.r)];
   }
 
   /** Each instance's agent state and setup record: reused where no file changed and no process is involved. */
-  private async agentFacts(admin: readonly AdminFiles[]): Promise<{ agents: Map<string, AgentState>; setups: Map<string, SetupStatus | null> }> {
+  private async agentFacts(admin: readonly AdminFiles[], trusted: ReadonlySet<string> | null): Promise<{ agents: Map<string, AgentState>; setups: Map<string, SetupStatus | null> }> {
     const agents = new Map<string, AgentState>();
     const setups = new Map<string, SetupStatus | null>();
     const misses: Promise<void>[] = [];
@@ -260,7 +315,7 @@ export class StatusCollector {
       const m = e.metadata;
       if (!m) continue;
       const pending = m.launch === 'terminal' && m.terminal !== undefined && !m.terminal.takenAt;
-      const got = this.agentCache.get(e.adminDir, pending, dirKey);
+      const got = this.agentCache.get(e.adminDir, pending, dirKey, trusted !== null && e.worktreePath !== null && !trusted.has(e.worktreePath));
       if (got) {
         agents.set(e.adminDir, got.agent);
         setups.set(e.adminDir, got.setup);
@@ -419,7 +474,8 @@ export class StatusCollector {
       });
       // What Axiom provisioned is not work, whatever the instance's .gitignore now says.
       const parsed = parseStatusV2(out);
-      const entries = adminDir ? withoutProvisioned(parsed.entries, readProvisioned(adminDir)) : parsed.entries;
+      // A clean worktree has nothing to filter: its record is not read (two file reads at each of 300 in a list).
+      const entries = adminDir && parsed.entries.length > 0 ? withoutProvisioned(parsed.entries, readProvisioned(adminDir)) : parsed.entries;
       const entry = { fingerprint, counts: entries.length === parsed.entries.length ? parsed.counts : countStatus(entries), entries };
       this.dirtyCache.set(key, entry);
       return entry;

@@ -16,6 +16,29 @@
  *   holds one of them (a ref is written by a rename into its folder), `packed-refs` and `config`
  *   (upstreams).
  *
+ * A refresh that trusts the caller's list of what changed (`trustChanged`, the extension only: its
+ * watchers name the worktrees whose files, admin-dir files or agent records changed) goes further: an
+ * instance it does not name is taken as last seen, without a stat (no admin-dir stamp, no status-file
+ * stamp, no check that the folder is there), so it costs the one `git status` of what changed plus a
+ * `readdir` of `worktrees/` and the few stats of the refs. What it still looks at every time:
+ *
+ * - the `worktrees/` listing: an instance added or removed by another process (its admin dir appears
+ *   or goes) is seen at once;
+ * - the refs, validated as above (a handful of stats): a ref written by another process, `packed-refs`
+ *   rewritten by `git pack-refs` or `gc`, an upstream changed in `config`;
+ * - anything live: an agent or setup whose process runs, and any entry
+ *   read within the racy window (never settled), exactly as an untrusted refresh does;
+ * - the main worktree (its HEAD file and index, one stat).
+ *
+ * What it trusts the watchers for, and the backstop catches when they miss it: a folder deleted by
+ * hand (the per-worktree watcher usually reports the deletions inside it), `axiom.json`, `locked`,
+ * `HEAD` or the index of an admin dir (the admin-dir watcher names that worktree), an agent's status
+ * or process file (the watcher and the extension's one-second poll name it), `gitdir` rewritten by
+ * `git worktree move`/`repair` (no watcher: only the backstop). The backstop: a trusted refresh at
+ * least `TRUST_BACKSTOP_MS` (status.ts) after the last full validation validates everything as an
+ * untrusted one does, and so does every `changed: 'all'` (the extension's first snapshot, after each
+ * of its operations, on trust changes).
+ *
  * Racy entries: a file changed within {@link RACY_MS} of when it was read may have changed again in
  * the same clock tick, so such an entry is read again next time (git's "racily clean" rule).
  *
@@ -70,13 +93,18 @@ export interface AdminFiles {
 
 export class AdminDirCache {
   private readonly dirs = new Map<string, Stamped<AdminFiles>>();
-  /** How many admin dirs the last {@link read} read again (tests and the bench look at it). */
+  /** How many admin dirs the last {@link read} read again, and how many it looked at (stat) at all. */
   lastReads = 0;
+  lastChecked = 0;
 
   constructor(private readonly commonDir: string) {}
 
-  /** Every admin dir's files, read again only where they changed (synchronous reads: a few bytes each). */
-  read(): AdminFiles[] {
+  /**
+   * Every admin dir's files, read again only where they changed (synchronous reads: a few bytes each).
+   * `trusted` (a refresh that trusts the caller's list of what changed, see the header): an admin dir
+   * whose worktree is not in it and whose last read settled is taken as last seen, without a stat.
+   */
+  read(trusted: ReadonlySet<string> | null = null): AdminFiles[] {
     const root = path.join(this.commonDir, 'worktrees');
     let names: string[];
     try {
@@ -87,15 +115,24 @@ export class AdminDirCache {
     const live = new Set<string>();
     const out: AdminFiles[] = [];
     this.lastReads = 0;
+    this.lastChecked = 0;
     for (const name of names) {
       const adminDir = path.join(root, name);
       live.add(adminDir);
-      const files = [adminDir, path.join(adminDir, 'gitdir'), path.join(adminDir, 'axiom.json')];
       const cached = this.dirs.get(adminDir);
+      if (trusted && cached?.settled && cached.value.entry.worktreePath !== null && !trusted.has(cached.value.entry.worktreePath)) {
+        out.push(cached.value);
+        continue;
+      }
+      this.lastChecked++;
+      const files = [adminDir, path.join(adminDir, 'gitdir'), path.join(adminDir, 'axiom.json')];
       const now = stamp(files);
       const dirKey = now.key.slice(0, now.key.indexOf('|') + 1);
       if (cached && cached.settled && cached.key === now.key) {
-        out.push({ ...withFreshPrunable(cached.value), dirKey });
+        // The same object while nothing moved: a row built from it can be reused (status.ts).
+        const fresh = withFreshPrunable(cached.value);
+        if (fresh !== cached.value || cached.value.dirKey !== dirKey) cached.value = { ...fresh, dirKey };
+        out.push(cached.value);
         continue;
       }
       const readAt = Date.now();
@@ -143,10 +180,15 @@ export class AgentFactsCache {
     return [adminDir, path.join(adminDir, STATUS_FILE)];
   }
 
-  /** The facts last read, when no file changed since and they did not depend on a process; `dirKey`: the admin dir's stats of this refresh. */
-  get(adminDir: string, pending: boolean, dirKey: string): { agent: AgentState; setup: SetupStatus | null } | null {
+  /**
+   * The facts last read, when no file changed since and they did not depend on a process; `dirKey`: the
+   * admin dir's stats of this refresh; `trusted`: the caller says nothing of this instance changed.
+   */
+  get(adminDir: string, pending: boolean, dirKey: string, trusted = false): { agent: AgentState; setup: SetupStatus | null } | null {
     const cached = this.dirs.get(adminDir);
     if (!cached || !cached.settled) return null;
+    // Trusted unchanged (no process involved, settled): as last read, without a stat.
+    if (trusted) return cached.key.startsWith(`${pending}|`) ? cached.value : null;
     return cached.key === `${pending}|${dirKey}${stamp([path.join(adminDir, STATUS_FILE)]).key}` ? cached.value : null;
   }
 
@@ -169,31 +211,50 @@ export class AgentFactsCache {
 
 /** The refs of the last `for-each-ref`, with the folders and files that say whether they moved. */
 export class RefsCache<T> {
-  private cached: (Stamped<T> & { files: string[] }) | null = null;
+  private cached: (Stamped<T> & { files: string[]; keys: Map<string, string> }) | null = null;
 
   constructor(private readonly commonDir: string) {}
 
-  /** The refs last read when no ref folder, `packed-refs` or `config` changed since; else null. */
-  get(): T | null {
+  /**
+   * The refs last read when no ref folder, `packed-refs` or `config` changed since; else null. With
+   * `only` (a trusted refresh: the caller says no other ref moved), only the folders of those refs,
+   * `refs/heads`, `packed-refs` and `config` are looked at.
+   */
+  get(only: Iterable<string> | null = null): T | null {
     const c = this.cached;
     if (!c || !c.settled) return null;
-    return stamp(c.files).key === c.key ? c.value : null;
+    if (only === null) return stamp(c.files).key === c.key ? c.value : null;
+    const files = this.filesOf(only);
+    for (const f of files) if (c.keys.get(f) !== stamp([f]).key) return null;
+    return c.value;
+  }
+
+  /** Every folder from each ref's own up to refs/heads (a new or deleted ref changes one of them), packed-refs and config. */
+  private filesOf(refNames: Iterable<string>): string[] {
+    const dirs = new Set<string>([path.join(this.commonDir, 'refs', 'heads')]);
+    for (const name of refNames) {
+      for (let d = path.dirname(name); d.startsWith('refs/heads/') && !dirs.has(path.join(this.commonDir, d)); d = path.dirname(d)) {
+        dirs.add(path.join(this.commonDir, d));
+      }
+    }
+    return [...dirs, path.join(this.commonDir, 'packed-refs'), path.join(this.commonDir, 'config')];
   }
 
   /** Call before running `for-each-ref`; `remember` with its refs (names) and parsed value once it returned. */
   begin(): (refNames: Iterable<string>, value: T) => void {
     const readAt = Date.now();
     return (refNames, value) => {
-      const dirs = new Set<string>([path.join(this.commonDir, 'refs', 'heads')]);
-      for (const name of refNames) {
-        // Every folder from the ref's own up to refs/heads: a new or deleted ref changes one of them.
-        for (let d = path.dirname(name); d.startsWith('refs/heads/') && !dirs.has(path.join(this.commonDir, d)); d = path.dirname(d)) {
-          dirs.add(path.join(this.commonDir, d));
-        }
+      const files = this.filesOf(refNames);
+      const keys = new Map<string, string>();
+      let key = '';
+      let newest = 0;
+      for (const f of files) {
+        const one = stamp([f]);
+        keys.set(f, one.key);
+        key += one.key;
+        newest = Math.max(newest, one.newest);
       }
-      const files = [...dirs, path.join(this.commonDir, 'packed-refs'), path.join(this.commonDir, 'config')];
-      const now = stamp(files);
-      this.cached = { key: now.key, settled: settled(now.newest, readAt), value, files };
+      this.cached = { key, settled: settled(newest, readAt), value, files, keys };
     };
   }
 }
