@@ -14,6 +14,7 @@ import {
   raceRows,
   readEvaluations,
   resolveEvaluation,
+  unknownRaces,
   type DueOutcome,
   type EvaluationRecord,
   type Forecast,
@@ -51,6 +52,8 @@ export class Exploration implements vscode.Disposable {
   private readonly warned = new Set<string>();
   /** Race records and evaluations as last read; re-read only when their refs move. */
   private readonly stored = new KeptRead<{ races: Race[]; evaluations: EvaluationRecord[] }>();
+  /** The races members named that the last read of the races lacked (read again once per such set). */
+  private unknown = '';
   /** The instance tips the forecast was made for: unchanged tips need no new forecast. */
   private forecastKey = '';
   /** What the view last showed: the tree is refreshed only when this changes (a refresh re-creates rows under the mouse). */
@@ -117,10 +120,21 @@ export class Exploration implements vscode.Disposable {
     await this.model.ready();
     const { engine } = this.model;
     const worktrees = this.model.worktrees();
-    const { races, evaluations } = await this.stored.get(async () => {
+    const load = async (): Promise<{ races: Race[]; evaluations: EvaluationRecord[] }> => {
       const [races, evaluations] = await Promise.all([engine.explore.races(), readEvaluations(engine.git, engine.repo)]);
       return { races, evaluations };
-    });
+    };
+    let stored = await this.stored.get(load);
+    // A member of a race not read yet: the move of its ref was missed (a race made by the CLI, its
+    // folder new) — the races are read again, not left out of the view until the next ref event.
+    const unknown = unknownRaces(factsOf(worktrees), stored.races).join(' ');
+    if (unknown !== '' && unknown !== this.unknown) {
+      this.log.info(`Reading the races again: instances name ${unknown}, which the last read did not have.`);
+      this.stored.invalidate();
+      stored = await this.stored.get(load);
+    }
+    this.unknown = unknownRaces(factsOf(worktrees), stored.races).join(' ');
+    const { races, evaluations } = stored;
     const views: RaceView[] = [];
     const due: { race: Race; latest: Map<string, EvaluationRecord> }[] = [];
     const graceMs = races.length ? await engine.explore.graceMs() : 0;

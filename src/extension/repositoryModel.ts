@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AxiomEngine, InstanceDiff, Snapshot, WorktreeStatus } from '../core';
 import { RefreshScheduler, type Changed } from './refreshScheduler';
-import { plural } from '../core';
+import { plural, TRUST_BACKSTOP_MS } from '../core';
 
 export class RepositoryModel implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Snapshot>();
@@ -15,6 +15,10 @@ export class RepositoryModel implements vscode.Disposable {
   private first: Promise<void> | undefined;
   private readonly scheduler: RefreshScheduler;
   private readonly diffCache = new Map<string, { key: string; diff: Promise<InstanceDiff> }>();
+  /** The backstop's own refresh, due when a trusted refresh is not followed by another within the backstop. */
+  private backstop: ReturnType<typeof setTimeout> | undefined;
+  /** The backstop's refresh is requested: the refresh that runs it validates everything and arms no other. */
+  private backstopDue = false;
 
   constructor(
     readonly engine: AxiomEngine,
@@ -112,10 +116,21 @@ export class RepositoryModel implements vscode.Disposable {
 
   private async take(changed: Changed): Promise<void> {
     const started = performance.now();
+    const isBackstop = this.backstopDue;
+    this.backstopDue = false;
     // The watchers name what changed: other instances are shown as last seen, with the engine's timed
     // backstop for what a watcher misses (statusCache.ts).
     const snap = await this.engine.snapshot({ changed, trustChanged: true });
     this.current = snap;
+    // What a watcher missed is seen within the backstop even when nothing else refreshes: one refresh
+    // after the last one of a burst (it validates everything, the backstop being due), none while idle.
+    clearTimeout(this.backstop);
+    if (changed !== 'all' && !isBackstop) {
+      this.backstop = setTimeout(() => {
+        this.backstopDue = true;
+        this.changed([]);
+      }, TRUST_BACKSTOP_MS + 100);
+    }
     const live = new Set(snap.worktrees.map((w) => w.id).filter(Boolean));
     for (const id of this.diffCache.keys()) if (!live.has(id)) this.diffCache.delete(id);
     this.log.debug(
@@ -125,6 +140,7 @@ export class RepositoryModel implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.backstop);
     this.scheduler.dispose();
     this.emitter.dispose();
   }

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AxiomError, RaceDriver, attemptEnd, type AgentState, type DueOutcome, type EvaluateOptions, type EvaluationRecord, type MemberFacts, type Race, type RaceDriverEngine } from '../../src/core';
+import { AxiomError, RaceDriver, attemptEnd, type AgentState, type DueOutcome, type EvaluateOptions, type EvaluationRecord, type MemberFacts, type Race, type RaceDriverEngine, unknownRaces } from '../../src/core';
 
 const REF = 'refs/axiom/races/t/1';
 const race: Race = {
@@ -161,4 +161,13 @@ test('attemptEnd, the one rule of both drivers: at work → null; finished → w
   assert.deepEqual(attemptEnd(member('t-1', failedTurn), 1000), { at: failedTurn.turnFailedAt, stopAgent: true });
   assert.equal(attemptEnd(member('t-1', { phase: 'waiting', lastActivity: ago(10) }), 0), null, 'waiting for a person is not the end');
   assert.equal(attemptEnd(member('t-1', { phase: 'unknown', lastActivity: null }, 'none'), 0)?.stopAgent, false, 'no agent attached: over at once, nothing to stop');
+});
+
+test('unknownRaces: the races members name that a read of the races lacked (the view reads again), each once, sorted; none for instances of no race or of a race read', () => {
+  const other = 'refs/axiom/races/pick/2';
+  const members = [{ race: REF }, { race: other }, { race: other }, { race: null }];
+  assert.deepEqual(unknownRaces(members, []), [other, REF]);
+  assert.deepEqual(unknownRaces(members, [race]), [other]);
+  assert.deepEqual(unknownRaces(members, [race, { ref: other }]), []);
+  assert.deepEqual(unknownRaces([{ race: null }], []), []);
 });

@@ -296,6 +296,18 @@ export function factsOf(worktrees: readonly WorktreeStatus[]): MemberFacts[] {
     .map((w) => ({ id: w.id!, race: w.metadata?.race ?? null, parent: w.metadata?.parent ?? null, agentState: w.agentState, launch: w.launch, createdAt: w.createdAt }));
 }
 
+/**
+ * The races live instances say they belong to that are not among `races` (sorted refs): a view that
+ * read its races before such a race's record was written, and missed the ref's change (a recursive
+ * file watcher may report a new folder, `refs/axiom/races/`, without the ref made in it), reads them
+ * again when this is not empty — once per set, so a record deleted by hand costs one read, not one
+ * per refresh.
+ */
+export function unknownRaces(members: readonly Pick<MemberFacts, 'race'>[], races: readonly Pick<Race, 'ref'>[]): string[] {
+  const known = new Set(races.map((r) => r.ref));
+  return [...new Set(members.flatMap((m) => (m.race !== null && !known.has(m.race) ? [m.race] : [])))].sort();
+}
+
 /** The same from the admin dirs only (file reads, no git): cheap enough to poll. */
 export async function readMemberFacts(commonDir: string): Promise<MemberFacts[]> {
   const entries = await readAdminEntries(commonDir);

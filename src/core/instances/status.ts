@@ -108,7 +108,8 @@ export interface SnapshotOptions {
  * How stale a trusted refresh may leave what no watcher reported (a folder deleted by hand, a gitdir
  * rewritten by `git worktree move`, an event the watcher dropped): 10 s. The extension refreshes a few
  * times a second while agents work, so this is about one refresh in 20–40 paying the full stat check
- * (~1,800 stats at 300 instances, a few ms); when nothing happens nothing refreshes either way. A
+ * (~1,800 stats at 300 instances, a few ms); the extension arms one more refresh
+ * this long after the last of a burst, so a miss is seen within it even when nothing else happens. A
  * count of refreshes would leave a quiet view stale for minutes; a time bounds it.
  */
 export const TRUST_BACKSTOP_MS = 10_000;
