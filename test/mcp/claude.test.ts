@@ -231,6 +231,9 @@ test('optional: the real claude headless (no login, temp HOME): stream-json, two
     const sent = await s.call({ action: 'send', instanceId: 'realclaude', text: 'and again' });
     assert.equal(sent.doc.delivered, 'user-message');
     await waitFor('the second UserPromptSubmit', async () => events(admin).filter((e) => e.event === 'UserPromptSubmit').length === 2, 60_000);
+    // The second turn's failure too: a prompt clears the reason, and a Claude closed before its turn
+    // failed ends without one (a fresh-clone run closed it in between once).
+    await waitFor('the second StopFailure', async () => events(admin).filter((e) => e.event === 'StopFailure').length === 2, 60_000);
     const init = fs.readFileSync(spawn.doc.logFile, 'utf8');
     assert.match(init, /"permissionMode":"acceptEdits"/);
     await s.close();
