@@ -15,16 +15,15 @@ import { engineSearchSlots, landSearch, searchDefaults } from '../../src/core/se
 import { findSearch, nodeRef, writeSearch, type SearchNode } from '../../src/core/search/searchRecord';
 import { formatProcessIdentity, currentProcessIdentity } from '../../src/core';
 import { git, makeRepo, runCli, worktreePaths, type TempRepo } from './helpers';
-import { TESTS, recordFor, writeSearchStandIns } from './searchStandIns';
+import { TESTS, recordFor, searchRepo } from './searchStandIns';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
 
 test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its budget; every node commit is kept by a ref; the best lands once', async () => {
-  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
-  const s = writeSearchStandIns(repo.parent);
-  const engine = await AxiomEngine.open(repo.dir);
-  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  const f = await searchRepo();
+  repo = f.repo;
+  const { s, engine, slots } = f;
   await startSearch(slots, { name: 'tests', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 12, width: 2, parallel: 2, targetScore: TESTS }, await searchDefaults(engine));
   const done = await driveSearch(slots, 'tests', { pollMs: 50 });
 
@@ -65,10 +64,9 @@ test('a search on real worktrees reaches all-pass in ≥ 3 rounds within its bud
 });
 
 test('a search whose agent breaks a passing test every third attempt still reaches all-pass within its budget: UCT goes on from the better nodes', async () => {
-  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
-  const s = writeSearchStandIns(repo.parent, { breakEvery: 3 });
-  const engine = await AxiomEngine.open(repo.dir);
-  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  const f = await searchRepo({ breakEvery: 3 });
+  repo = f.repo;
+  const { s, engine, slots } = f;
   await startSearch(slots, { name: 'brk', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 12, width: 1, parallel: 1, targetScore: TESTS }, await searchDefaults(engine));
   const done = await driveSearch(slots, 'brk', { pollMs: 50 });
   assert.equal(done.stopReason, `the target score ${TESTS} is reached`, JSON.stringify(done.nodes.map((n) => [n.id, n.parent, n.result?.score])));
@@ -90,10 +88,9 @@ class KillableGit extends GitRunner {
 }
 
 test('a driver cut off between an evaluation and the record write that carries its result: nothing is lost (the evaluated commit held by a ref, the slot kept) and resume evaluates it again and finishes, each attempt counted once', async () => {
-  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
-  const s = writeSearchStandIns(repo.parent);
-  const engine = await AxiomEngine.open(repo.dir);
-  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  const f = await searchRepo();
+  repo = f.repo;
+  const { s, engine, slots } = f;
   await startSearch(slots, { name: 'cut', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 3, width: 1, parallel: 1, select: 'best' }, await searchDefaults(engine));
   // The driver is killed the moment node 2's evaluation has returned: before any record write carries its result.
   const driverGit = new KillableGit();

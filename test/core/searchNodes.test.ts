@@ -9,13 +9,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AxiomEngine, currentProcessIdentity, formatProcessIdentity } from '../../src/core';
-import { headlessLauncher } from '../../src/agents/raceLauncher';
 import { driveSearch, startSearch } from '../../src/core/search/search';
-import { engineSearchSlots, searchDefaults } from '../../src/core/search/searchEngine';
+import { searchDefaults } from '../../src/core/search/searchEngine';
 import { findSearch, writeSearch } from '../../src/core/search/searchRecord';
 import { continueSearch, nodeChanges, openSearchNode, pathTo } from '../../src/core/search/searchNodes';
 import { git, makeRepo, type TempRepo } from './helpers';
-import { TESTS, recordFor, writeSearchStandIns } from './searchStandIns';
+import { TESTS, recordFor, searchRepo } from './searchStandIns';
 
 let repo: TempRepo;
 afterEach(() => repo?.cleanup());
@@ -23,10 +22,9 @@ afterEach(() => repo?.cleanup());
 const code = (e: unknown): string | undefined => (e as { code?: string }).code;
 
 test('Continue (+N attempts): an ended search gets N more attempts and the next driver goes on from its tree to all-pass; the path, the changes against the parent and Open as Instance show each node', async () => {
-  repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
-  const s = writeSearchStandIns(repo.parent);
-  const engine = await AxiomEngine.open(repo.dir);
-  const slots = engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null }));
+  const f = await searchRepo();
+  repo = f.repo;
+  const { s, engine, slots } = f;
   await startSearch(slots, { name: 'more', task: 'Make every test pass.', agentCommand: s.agentCommand, evaluate: s.evaluateCommand, attempts: 2, width: 1, parallel: 1, select: 'best' }, await searchDefaults(engine));
   const first = await driveSearch(slots, 'more', { pollMs: 50 });
   assert.equal(first.state, 'done');

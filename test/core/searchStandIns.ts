@@ -6,6 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SearchRecord } from '../../src/core/search/searchRecord';
+import { AxiomEngine } from '../../src/core';
+import { headlessLauncher } from '../../src/agents/raceLauncher';
+import { engineSearchSlots } from '../../src/core/search/searchEngine';
+import { makeRepo } from './helpers';
 
 export const TESTS = 4;
 
@@ -107,3 +111,11 @@ export function recordFor(name: string, baseSha: string, extra: Partial<SearchRe
   };
 }
 
+
+/** What most search tests start from: a repository of the stand-ins' project, its stand-ins, an engine and the slots of a headless launcher. */
+export async function searchRepo(options: SearchStandInOptions = {}): Promise<{ repo: ReturnType<typeof makeRepo>; s: { agentCommand: string; evaluateCommand: string }; engine: AxiomEngine; slots: ReturnType<typeof engineSearchSlots> }> {
+  const repo = makeRepo({ 'README.md': '# search\n', 'impl.txt': '' });
+  const s = writeSearchStandIns(repo.parent, options);
+  const engine = await AxiomEngine.open(repo.dir);
+  return { repo, s, engine, slots: engineSearchSlots(engine, headlessLauncher({ cwd: repo.dir, hookScript: null })) };
+}
